@@ -1,0 +1,55 @@
+import type { Db } from '../db/connection.js'
+import { clearLoginFailures, findLoginFailures, recordLoginFailure } from '../db/login-failures.js'
+import { findCredentialsByEmail, normalizeEmail } from '../db/users.js'
+import { AppError } from '../messages.js'
+import { decoyHash, verifyPassword } from './passwords.js'
+import type { User } from './types.js'
+
+/**
+ * Failed logins are counted per account and per client address over a
+ * window; past either limit every attempt is refused until the window ends,
+ * whether or not the password is right.
+ */
+export const THROTTLE = {
+  windowMs: 15 * 60 * 1000,
+  perAccount: 5,
+  perAddress: 50,
+}
+
+function throttleKeys(email: string, address: string): { account: string; address: string } {
+  return { account: `account:${normalizeEmail(email)}`, address: `address:${address}` }
+}
+
+async function isThrottled(db: Db, keys: { account: string; address: string }, now: number): Promise<boolean> {
+  const rows = await findLoginFailures(db.kysely, [keys.account, keys.address])
+  return rows.some((row) => {
+    if (row.windowStartedAt <= now - THROTTLE.windowMs) return false
+    const limit = row.key === keys.account ? THROTTLE.perAccount : THROTTLE.perAddress
+    return row.failures >= limit
+  })
+}
+
+async function countFailure(db: Db, keys: { account: string; address: string }, now: number): Promise<void> {
+  const windowStartedBefore = now - THROTTLE.windowMs
+  await recordLoginFailure(db.kysely, keys.account, now, windowStartedBefore)
+  await recordLoginFailure(db.kysely, keys.address, now, windowStartedBefore)
+}
+
+/**
+ * Checks an e-mail and password. An unknown e-mail and a wrong password fail
+ * the same way, after the same amount of work. Shared by the login page and
+ * the password grant, so both count against one throttle.
+ */
+export async function authenticate(db: Db, email: string, password: string, address: string, now: number): Promise<User> {
+  const keys = throttleKeys(email, address)
+  if (await isThrottled(db, keys, now)) throw new AppError('login_throttled', 429)
+  const found = await findCredentialsByEmail(db.kysely, email)
+  const ok = await verifyPassword(password, found?.passwordHash ?? (await decoyHash()))
+  if (!found || !ok) {
+    await countFailure(db, keys, now)
+    throw new AppError('invalid_credentials', 401)
+  }
+  if (found.user.isDisabled) throw new AppError('account_disabled', 403)
+  await clearLoginFailures(db.kysely, keys.account)
+  return found.user
+}

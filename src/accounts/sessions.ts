@@ -1,0 +1,58 @@
+import { hashSecret, hmac, randomSecret, safeEqual } from '../crypto/random.js'
+import type { Db } from '../db/connection.js'
+import { deleteSession, findLiveSession, insertSession, setSessionTeam } from '../db/sessions.js'
+import { findMembership, listMembershipsOfUser } from '../db/teams.js'
+import { findUserById } from '../db/users.js'
+import { AppError } from '../messages.js'
+import type { Team, TeamMembership, User } from './types.js'
+
+export const SESSION_TTL_MS = 12 * 60 * 60 * 1000
+
+export interface LoadedSession {
+  user: User
+  teams: TeamMembership[]
+  activeTeam: Team | undefined
+}
+
+/**
+ * Starts a session after a login. The id is new every time (so an id planted
+ * before login is worthless) and only its hash is stored.
+ */
+export async function startSession(db: Db, user: User, now: number): Promise<{ id: string; expiresAt: number }> {
+  const id = randomSecret(32)
+  const teams = await listMembershipsOfUser(db.kysely, user.id)
+  const expiresAt = now + SESSION_TTL_MS
+  await insertSession(db.kysely, hashSecret(id), user.id, teams[0]?.team.id ?? null, now, expiresAt)
+  return { id, expiresAt }
+}
+
+/** The session's user and active team, or nothing when the session is unknown, expired or its user is disabled. */
+export async function loadSession(db: Db, id: string, now: number): Promise<LoadedSession | undefined> {
+  const session = await findLiveSession(db.kysely, hashSecret(id), now)
+  if (!session) return undefined
+  const user = await findUserById(db.kysely, session.userId)
+  if (!user || user.isDisabled) return undefined
+  const teams = await listMembershipsOfUser(db.kysely, user.id)
+  const activeTeam = teams.find((m) => m.team.id === session.activeTeamId)?.team ?? teams[0]?.team
+  return { user, teams, activeTeam }
+}
+
+export async function switchTeam(db: Db, sessionId: string, userId: number, teamId: number): Promise<Team> {
+  const membership = await findMembership(db.kysely, teamId, userId)
+  if (!membership) throw new AppError('team_not_member', 403)
+  await setSessionTeam(db.kysely, hashSecret(sessionId), teamId)
+  return membership.team
+}
+
+export async function endSession(db: Db, id: string): Promise<void> {
+  await deleteSession(db.kysely, hashSecret(id))
+}
+
+/** The CSRF token for forms of the session (or pre-login cookie) `bindTo`: an HMAC, so nothing is stored. */
+export function csrfTokenFor(key: Buffer, bindTo: string): string {
+  return hmac(key, `csrf:${bindTo}`)
+}
+
+export function isValidCsrfToken(key: Buffer, bindTo: string, token: unknown): boolean {
+  return typeof token === 'string' && safeEqual(token, csrfTokenFor(key, bindTo))
+}

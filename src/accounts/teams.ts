@@ -1,0 +1,26 @@
+import type { Db } from '../db/connection.js'
+import { findTeamByName, listMembershipsOfUser, upsertMembership } from '../db/teams.js'
+import { findUserByEmail } from '../db/users.js'
+import { AppError } from '../messages.js'
+import type { Role, Team, TeamMembership, User } from './types.js'
+
+export function parseRole(value: string | undefined): Role {
+  if (value === undefined || value === 'member') return 'member'
+  if (value === 'owner') return 'owner'
+  throw new AppError('role_invalid')
+}
+
+export async function addMember(db: Db, teamName: string, email: string, role: Role, now: number): Promise<{ team: Team; user: User; role: Role }> {
+  return db.kysely.transaction().execute(async (trx) => {
+    const team = await findTeamByName(trx, teamName.trim())
+    if (!team) throw new AppError('team_not_found', 404)
+    const user = await findUserByEmail(trx, email)
+    if (!user) throw new AppError('user_not_found', 404)
+    await upsertMembership(trx, team.id, user.id, role, now)
+    return { team, user, role }
+  })
+}
+
+export function teamsOf(db: Db, userId: number): Promise<TeamMembership[]> {
+  return listMembershipsOfUser(db.kysely, userId)
+}

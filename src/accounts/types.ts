@@ -1,0 +1,23 @@
+export type Role = 'owner' | 'member'
+
+export interface User {
+  id: number
+  email: string
+  name: string
+  isVerified: boolean
+  isDisabled: boolean
+  createdAt: Date
+  updatedAt: Date
+}
+
+export interface Team {
+  id: number
+  name: string
+  createdAt: Date
+  updatedAt: Date
+}
+
+export interface TeamMembership {
+  team: Team
+  role: Role
+}

@@ -1,0 +1,63 @@
+import type { Db } from '../db/connection.js'
+import { isUniqueViolation } from '../db/errors.js'
+import { deleteSessionsOfUser } from '../db/sessions.js'
+import { findTeamByName, insertTeam, upsertMembership } from '../db/teams.js'
+import { findUserByEmail, insertUser, setUserDisabled } from '../db/users.js'
+import { AppError } from '../messages.js'
+import { hashPassword } from './passwords.js'
+import type { Team, User } from './types.js'
+
+export interface NewUser {
+  email: string
+  name: string
+  password: string
+  /** The team the user joins as owner; created when no team has this name. */
+  teamName?: string
+  isVerified?: boolean
+}
+
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/
+
+export function validateNewUser(input: NewUser): void {
+  if (!EMAIL.test(input.email.trim()) || input.email.length > 254) throw new AppError('email_invalid')
+  if (input.name.trim() === '') throw new AppError('name_required')
+  if (input.password.length < 8) throw new AppError('password_too_short')
+  if (input.password.length > 1024) throw new AppError('password_too_long')
+  if (input.teamName !== undefined && input.teamName.trim() === '') throw new AppError('team_name_required')
+}
+
+/** Creates the user and, when a team is named, makes them its owner: all or nothing. */
+export async function createUser(db: Db, input: NewUser, now: number): Promise<{ user: User; team: Team | undefined }> {
+  validateNewUser(input)
+  const passwordHash = await hashPassword(input.password)
+  try {
+    return await db.kysely.transaction().execute(async (trx) => {
+      const user = await insertUser(trx, {
+        email: input.email,
+        name: input.name.trim(),
+        passwordHash,
+        isVerified: input.isVerified ?? true,
+        now,
+      })
+      if (input.teamName === undefined) return { user, team: undefined }
+      const teamName = input.teamName.trim()
+      const team = (await findTeamByName(trx, teamName)) ?? (await insertTeam(trx, teamName, now))
+      await upsertMembership(trx, team.id, user.id, 'owner', now)
+      return { user, team }
+    })
+  } catch (err) {
+    if (isUniqueViolation(err)) throw new AppError('email_taken', 409)
+    throw err
+  }
+}
+
+/** A disabled user cannot log in and their sessions end at once. */
+export async function setDisabled(db: Db, email: string, disabled: boolean, now: number): Promise<User> {
+  return db.kysely.transaction().execute(async (trx) => {
+    const user = await findUserByEmail(trx, email)
+    if (!user) throw new AppError('user_not_found', 404)
+    const updated = await setUserDisabled(trx, user.id, disabled, now)
+    if (disabled) await deleteSessionsOfUser(trx, user.id)
+    return updated ?? user
+  })
+}

@@ -1,0 +1,34 @@
+import cookie from '@fastify/cookie'
+import formbody from '@fastify/formbody'
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
+import { readFileSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+import type { AppContext } from './context.js'
+import { addPageErrorHandlers } from './http/errors.js'
+import { homeRoutes } from './http/pages/home.js'
+import { loginRoutes } from './http/pages/login.js'
+import { addSecurityHeaders } from './http/security-headers.js'
+
+export interface AppOptions {
+  logger?: FastifyServerOptions['logger']
+}
+
+const stylesheet = readFileSync(fileURLToPath(new URL('../public/app.css', import.meta.url)), 'utf8')
+
+/** Builds the Gatehouse HTTP app; it never listens (see server.ts). */
+export async function buildApp(ctx: AppContext, options: AppOptions = {}): Promise<FastifyInstance> {
+  const app = Fastify({ logger: options.logger ?? false })
+  await app.register(cookie)
+  await app.register(formbody)
+  addSecurityHeaders(app)
+  addPageErrorHandlers(app, ctx)
+
+  app.get('/assets/app.css', async (_request, reply) =>
+    reply.type('text/css; charset=utf-8').header('Cache-Control', 'public, max-age=3600').send(stylesheet),
+  )
+  app.get('/healthz', async () => ({ status: 'ok' }))
+
+  loginRoutes(app, ctx)
+  homeRoutes(app, ctx)
+  return app
+}

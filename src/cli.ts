@@ -1,0 +1,193 @@
+#!/usr/bin/env node
+import { parseArgs, type ParseArgsConfig } from 'node:util'
+import { parseRole, addMember } from './accounts/teams.js'
+import { createUser, setDisabled } from './accounts/users.js'
+import { ConfigError, loadConfig } from './config.js'
+import { migrateToLatest } from './db/migrate.js'
+import { AppError } from './messages.js'
+import { openMigratedDatabase, startServer } from './server.js'
+import { DatabaseUnavailableError, openDatabase } from './db/connection.js'
+import type { Db } from './db/connection.js'
+
+/** A mistake in how the command was called: message, usage hint, exit 2. */
+class UsageError extends Error {}
+
+type Options = NonNullable<ParseArgsConfig['options']>
+type Values = Record<string, string | boolean | string[] | undefined>
+
+interface Command {
+  usage: string
+  options: Options
+  run(values: Values): Promise<void>
+}
+
+const json = { json: { type: 'boolean' } } as const
+
+function required(values: Values, name: string): string {
+  const value = values[name]
+  if (typeof value !== 'string' || value === '') throw new UsageError(`--${name} is required`)
+  return value
+}
+
+function optional(values: Values, name: string): string | undefined {
+  const value = values[name]
+  return typeof value === 'string' ? value : undefined
+}
+
+function print(values: Values, data: unknown, line: string): void {
+  process.stdout.write(values.json ? JSON.stringify(data) + '\n' : line + '\n')
+}
+
+async function withDatabase<T>(work: (db: Db) => Promise<T>): Promise<T> {
+  const db = await openMigratedDatabase(loadConfig())
+  try {
+    return await work(db)
+  } finally {
+    await db.close()
+  }
+}
+
+const commands: Record<string, Command> = {
+  serve: {
+    usage: 'gatehouse serve',
+    options: {},
+    async run() {
+      const server = await startServer(loadConfig(), { logger: true })
+      process.stdout.write(`Gatehouse is running at ${server.ctx.config.issuer} (listening on ${server.url})\n`)
+      if (server.sandbox) {
+        process.stdout.write(
+          `\nA sandbox account was created. Log in at ${server.ctx.config.issuer}/login with\n` +
+            `  e-mail:   ${server.sandbox.email}\n` +
+            `  password: ${server.sandbox.password}\n` +
+            `This password is shown only once.\n\n`,
+        )
+      }
+      const stop = () => {
+        server.close().then(
+          () => process.exit(0),
+          () => process.exit(1),
+        )
+      }
+      process.once('SIGTERM', stop)
+      process.once('SIGINT', stop)
+    },
+  },
+
+  migrate: {
+    usage: 'gatehouse migrate [--json]',
+    options: json,
+    async run(values) {
+      const config = loadConfig()
+      let db: Db
+      try {
+        db = await openDatabase(config.databaseUrl)
+      } catch (err) {
+        if (err instanceof DatabaseUnavailableError) throw new ConfigError('DATABASE_URL', err.message)
+        throw err
+      }
+      try {
+        const applied = await migrateToLatest(db)
+        print(values, { applied }, applied.length ? `Applied ${applied.join(', ')}` : 'The database is up to date')
+      } finally {
+        await db.close()
+      }
+    },
+  },
+
+  'users create': {
+    usage: 'gatehouse users create --email E --name N --password P [--team T] [--json]',
+    options: { email: { type: 'string' }, name: { type: 'string' }, password: { type: 'string' }, team: { type: 'string' }, ...json },
+    async run(values) {
+      const input = { email: required(values, 'email'), name: required(values, 'name'), password: required(values, 'password'), teamName: optional(values, 'team') }
+      const { user, team } = await withDatabase((db) => createUser(db, input, Date.now()))
+      print(
+        values,
+        { id: user.id, email: user.email, name: user.name, team: team ? { id: team.id, name: team.name } : null },
+        `Created user ${user.email} (id ${user.id})${team ? `, owner of team "${team.name}" (id ${team.id})` : ''}`,
+      )
+    },
+  },
+
+  'users disable': {
+    usage: 'gatehouse users disable --email E [--json]',
+    options: { email: { type: 'string' }, ...json },
+    async run(values) {
+      const user = await withDatabase((db) => setDisabled(db, required(values, 'email'), true, Date.now()))
+      print(values, { id: user.id, email: user.email, is_disabled: true }, `Disabled ${user.email}`)
+    },
+  },
+
+  'users enable': {
+    usage: 'gatehouse users enable --email E [--json]',
+    options: { email: { type: 'string' }, ...json },
+    async run(values) {
+      const user = await withDatabase((db) => setDisabled(db, required(values, 'email'), false, Date.now()))
+      print(values, { id: user.id, email: user.email, is_disabled: false }, `Enabled ${user.email}`)
+    },
+  },
+
+  'teams add-member': {
+    usage: 'gatehouse teams add-member --team T --email E [--role owner|member] [--json]',
+    options: { team: { type: 'string' }, email: { type: 'string' }, role: { type: 'string' }, ...json },
+    async run(values) {
+      const role = parseRole(optional(values, 'role'))
+      const result = await withDatabase((db) => addMember(db, required(values, 'team'), required(values, 'email'), role, Date.now()))
+      print(
+        values,
+        { team: { id: result.team.id, name: result.team.name }, user: { id: result.user.id, email: result.user.email }, role: result.role },
+        `${result.user.email} is now ${result.role} of team "${result.team.name}"`,
+      )
+    },
+  },
+}
+
+function help(): string {
+  return ['Usage:', ...Object.values(commands).map((c) => `  ${c.usage}`)].join('\n')
+}
+
+function findCommand(argv: string[]): { command: Command; rest: string[] } | undefined {
+  const two = `${argv[0]} ${argv[1]}`
+  if (commands[two]) return { command: commands[two], rest: argv.slice(2) }
+  const one = argv[0]
+  if (one !== undefined && commands[one]) return { command: commands[one], rest: argv.slice(1) }
+  return undefined
+}
+
+async function main(argv: string[]): Promise<number> {
+  if (argv.length === 0 || argv[0] === '--help' || argv[0] === 'help') {
+    process.stdout.write(help() + '\n')
+    return argv.length === 0 ? 2 : 0
+  }
+  const found = findCommand(argv)
+  try {
+    if (!found) throw new UsageError(`unknown command "${argv.slice(0, 2).join(' ')}"`)
+    let values: Values
+    try {
+      values = parseArgs({ args: found.rest, options: found.command.options, strict: true, allowPositionals: false }).values as Values
+    } catch (err) {
+      throw new UsageError((err as Error).message)
+    }
+    await found.command.run(values)
+    return 0
+  } catch (err) {
+    if (err instanceof UsageError) {
+      process.stderr.write(`gatehouse: ${err.message}\n${found ? `Usage: ${found.command.usage}` : help()}\n`)
+      return 2
+    }
+    if (err instanceof AppError || err instanceof ConfigError) {
+      process.stderr.write(`gatehouse: ${err.message}\n`)
+      return 1
+    }
+    throw err
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code !== 0) process.exit(code)
+  },
+  (err: unknown) => {
+    process.stderr.write(`gatehouse: ${(err as Error).message ?? String(err)}\n`)
+    process.exit(1)
+  },
+)

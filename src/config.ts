@@ -1,0 +1,100 @@
+import { resolve } from 'node:path'
+import { dialectOf } from './db/connection.js'
+
+export interface Config {
+  port: number
+  host: string
+  databaseUrl: string
+  redisUrl: string | undefined
+  /** The public base URL, without a trailing slash. */
+  issuer: string
+  dataDir: string
+  secret: string | undefined
+}
+
+/** A setting that cannot be used; `setting` names the environment variable. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError'
+  constructor(
+    readonly setting: string,
+    message: string,
+  ) {
+    super(`${setting}: ${message}`)
+  }
+}
+
+type Env = Record<string, string | undefined>
+
+function port(env: Env): number {
+  const raw = env.PORT ?? '3000'
+  if (!/^\d+$/.test(raw) || Number(raw) > 65535) throw new ConfigError('PORT', `"${raw}" is not a port number (0-65535)`)
+  return Number(raw)
+}
+
+function databaseUrl(env: Env, dataDir: string): string {
+  const raw = env.DATABASE_URL ?? `sqlite:${resolve(dataDir, 'gatehouse.sqlite')}`
+  const dialect = dialectOf(raw)
+  if (dialect === 'sqlite') {
+    if (raw.length === 'sqlite:'.length) throw new ConfigError('DATABASE_URL', 'sqlite: needs a file path, as in sqlite:./data/gatehouse.sqlite')
+    return raw
+  }
+  if (dialect === 'postgres') {
+    try {
+      new URL(raw)
+    } catch {
+      throw new ConfigError('DATABASE_URL', 'is not a valid postgres:// URL')
+    }
+    return raw
+  }
+  throw new ConfigError('DATABASE_URL', 'must start with sqlite: or postgres://')
+}
+
+function redisUrl(env: Env): string | undefined {
+  const raw = env.REDIS_URL
+  if (raw === undefined || raw === '') return undefined
+  let url: URL
+  try {
+    url = new URL(raw)
+  } catch {
+    throw new ConfigError('REDIS_URL', 'is not a valid URL')
+  }
+  if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') throw new ConfigError('REDIS_URL', 'must start with redis:// or rediss://')
+  return raw
+}
+
+function issuer(env: Env, portNumber: number): string {
+  const raw = env.GATEHOUSE_ISSUER ?? `http://localhost:${portNumber}`
+  let url: URL
+  try {
+    url = new URL(raw)
+  } catch {
+    throw new ConfigError('GATEHOUSE_ISSUER', `"${raw}" is not a URL`)
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new ConfigError('GATEHOUSE_ISSUER', 'must be an http:// or https:// URL')
+  // RFC 8414 §2: the issuer has no query or fragment.
+  if (url.search !== '' || url.hash !== '') throw new ConfigError('GATEHOUSE_ISSUER', 'must not have a query or fragment')
+  return raw.replace(/\/+$/, '')
+}
+
+function secret(env: Env): string | undefined {
+  const raw = env.GATEHOUSE_SECRET
+  if (raw === undefined || raw === '') return undefined
+  if (raw.length < 32) throw new ConfigError('GATEHOUSE_SECRET', 'must be at least 32 characters (e.g. openssl rand -base64 32)')
+  return raw
+}
+
+export function loadConfig(env: Env = process.env): Config {
+  const portNumber = port(env)
+  const dataDir = resolve(env.GATEHOUSE_DATA_DIR ?? './data')
+  const host = env.HOST ?? '127.0.0.1'
+  if (host.trim() === '') throw new ConfigError('HOST', 'must not be empty')
+  return {
+    port: portNumber,
+    host,
+    databaseUrl: databaseUrl(env, dataDir),
+    redisUrl: redisUrl(env),
+    issuer: issuer(env, portNumber),
+    dataDir,
+    secret: secret(env),
+  }
+}

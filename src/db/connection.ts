@@ -1,0 +1,80 @@
+import SQLite from 'better-sqlite3'
+import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely'
+import pg from 'pg'
+import { mkdirSync } from 'node:fs'
+import { dirname } from 'node:path'
+import type { Database } from './schema.js'
+
+export type DialectName = 'sqlite' | 'postgres'
+
+export interface Db {
+  readonly kysely: Kysely<Database>
+  readonly dialect: DialectName
+  close(): Promise<void>
+}
+
+export class DatabaseUnavailableError extends Error {
+  override readonly name = 'DatabaseUnavailableError'
+}
+
+/** `sqlite:PATH`, `sqlite::memory:` or `postgres://…` (also `postgresql://…`). */
+export function dialectOf(url: string): DialectName | undefined {
+  if (url.startsWith('sqlite:')) return 'sqlite'
+  if (url.startsWith('postgres://') || url.startsWith('postgresql://')) return 'postgres'
+  return undefined
+}
+
+export async function openDatabase(url: string): Promise<Db> {
+  const dialect = dialectOf(url)
+  if (dialect === 'sqlite') return openSqlite(url.slice('sqlite:'.length))
+  if (dialect === 'postgres') return openPostgres(url)
+  throw new DatabaseUnavailableError(`unsupported database URL scheme (use sqlite:PATH or postgres://…)`)
+}
+
+function openSqlite(path: string): Db {
+  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true })
+  let file: SQLite.Database
+  try {
+    file = new SQLite(path)
+  } catch (err) {
+    throw new DatabaseUnavailableError(`cannot open SQLite file ${path}: ${(err as Error).message}`)
+  }
+  file.pragma('journal_mode = WAL')
+  file.pragma('foreign_keys = ON')
+  // Several processes may share one file (workers); wait for a lock rather than fail.
+  file.pragma('busy_timeout = 5000')
+  file.pragma('synchronous = NORMAL')
+  const kysely = new Kysely<Database>({ dialect: new SqliteDialect({ database: file }) })
+  return { kysely, dialect: 'sqlite', close: () => kysely.destroy() }
+}
+
+// int8 columns (ids, epoch milliseconds) arrive as strings by default; every
+// value we store fits in a double.
+const INT8_OID = 20
+const pgTypes = {
+  getTypeParser(oid: number, format?: 'text' | 'binary') {
+    if (oid === INT8_OID) return (value: string) => Number(value)
+    return pg.types.getTypeParser(oid, format)
+  },
+}
+
+async function openPostgres(url: string): Promise<Db> {
+  const pool = new pg.Pool({
+    connectionString: url,
+    types: pgTypes as pg.CustomTypesConfig,
+    max: 10,
+    connectionTimeoutMillis: 5000,
+    idleTimeoutMillis: 30_000,
+  })
+  // A pool emits 'error' when an idle client's connection drops; without a
+  // listener that would end the process.
+  pool.on('error', () => {})
+  const kysely = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) })
+  try {
+    await sql`select 1`.execute(kysely)
+  } catch (err) {
+    await kysely.destroy()
+    throw new DatabaseUnavailableError(`cannot connect to PostgreSQL: ${(err as Error).message}`)
+  }
+  return { kysely, dialect: 'postgres', close: () => kysely.destroy() }
+}

@@ -1,0 +1,34 @@
+import { Migrator, type Migration, type MigrationProvider, type MigrationResultSet } from 'kysely'
+import type { Db, DialectName } from './connection.js'
+import { accounts } from './migrations/001_accounts.js'
+
+function migrationsFor(dialect: DialectName): Record<string, Migration> {
+  return {
+    '001_accounts': accounts(dialect),
+  }
+}
+
+function migrator(db: Db): Migrator {
+  const provider: MigrationProvider = { getMigrations: async () => migrationsFor(db.dialect) }
+  return new Migrator({ db: db.kysely, provider, migrationTableName: 'gatehouse_migrations', migrationLockTableName: 'gatehouse_migrations_lock' })
+}
+
+export class MigrationError extends Error {
+  override readonly name = 'MigrationError'
+}
+
+/** Brings the schema up to date; returns the names of the migrations it applied. */
+export async function migrateToLatest(db: Db): Promise<string[]> {
+  const result: MigrationResultSet = await migrator(db).migrateToLatest()
+  if (result.error) {
+    const failed = result.results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown'
+    throw new MigrationError(`migration ${failed} failed: ${(result.error as Error).message ?? String(result.error)}`)
+  }
+  return (result.results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName)
+}
+
+/** True when every known migration has been applied (readiness checks). */
+export async function isSchemaCurrent(db: Db): Promise<boolean> {
+  const known = await migrator(db).getMigrations()
+  return known.every((m) => m.executedAt !== undefined)
+}

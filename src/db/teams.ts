@@ -1,0 +1,55 @@
+import type { Selectable } from 'kysely'
+import type { Role, Team, TeamMembership } from '../accounts/types.js'
+import type { Executor } from './executor.js'
+import type { TeamTable } from './schema.js'
+
+function toTeam(row: Selectable<TeamTable>): Team {
+  return { id: row.id, name: row.name, createdAt: new Date(row.created_at), updatedAt: new Date(row.updated_at) }
+}
+
+export async function insertTeam(db: Executor, name: string, now: number): Promise<Team> {
+  const row = await db.insertInto('teams').values({ name, created_at: now, updated_at: now }).returningAll().executeTakeFirstOrThrow()
+  return toTeam(row)
+}
+
+export async function findTeamByName(db: Executor, name: string): Promise<Team | undefined> {
+  const row = await db.selectFrom('teams').selectAll().where('name', '=', name).executeTakeFirst()
+  return row && toTeam(row)
+}
+
+export async function findTeamById(db: Executor, id: number): Promise<Team | undefined> {
+  const row = await db.selectFrom('teams').selectAll().where('id', '=', id).executeTakeFirst()
+  return row && toTeam(row)
+}
+
+/** Adds the user to the team, or changes the role of an existing member. */
+export async function upsertMembership(db: Executor, teamId: number, userId: number, role: Role, now: number): Promise<void> {
+  await db
+    .insertInto('memberships')
+    .values({ team_id: teamId, user_id: userId, role, created_at: now })
+    .onConflict((oc) => oc.columns(['team_id', 'user_id']).doUpdateSet({ role }))
+    .execute()
+}
+
+export async function listMembershipsOfUser(db: Executor, userId: number): Promise<TeamMembership[]> {
+  const rows = await db
+    .selectFrom('memberships')
+    .innerJoin('teams', 'teams.id', 'memberships.team_id')
+    .select(['teams.id', 'teams.name', 'teams.created_at', 'teams.updated_at', 'memberships.role'])
+    .where('memberships.user_id', '=', userId)
+    .orderBy('teams.name')
+    .orderBy('teams.id')
+    .execute()
+  return rows.map((r) => ({ team: toTeam(r), role: r.role }))
+}
+
+export async function findMembership(db: Executor, teamId: number, userId: number): Promise<TeamMembership | undefined> {
+  const row = await db
+    .selectFrom('memberships')
+    .innerJoin('teams', 'teams.id', 'memberships.team_id')
+    .select(['teams.id', 'teams.name', 'teams.created_at', 'teams.updated_at', 'memberships.role'])
+    .where('memberships.user_id', '=', userId)
+    .where('memberships.team_id', '=', teamId)
+    .executeTakeFirst()
+  return row && { team: toTeam(row), role: row.role }
+}

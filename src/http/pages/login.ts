@@ -1,0 +1,65 @@
+import type { FastifyInstance } from 'fastify'
+import { authenticate } from '../../accounts/login.js'
+import { endSession, startSession } from '../../accounts/sessions.js'
+import type { AppContext } from '../../context.js'
+import { AppError } from '../../messages.js'
+import { safeLocalPath } from '../local-path.js'
+import { checkLoginCsrf, checkSessionCsrf, clearSessionCookie, currentSession, loginCsrfToken, setSessionCookie } from '../session.js'
+import { sendPage } from './page.js'
+
+interface LoginBody {
+  email?: string
+  password?: string
+  return_to?: string
+  _csrf?: string
+}
+
+const loginBodySchema = {
+  type: 'object',
+  properties: {
+    email: { type: 'string', maxLength: 320 },
+    password: { type: 'string', maxLength: 1024 },
+    return_to: { type: 'string', maxLength: 4096 },
+    _csrf: { type: 'string', maxLength: 200 },
+  },
+} as const
+
+export function loginRoutes(app: FastifyInstance, ctx: AppContext): void {
+  app.get<{ Querystring: { return_to?: string } }>('/login', async (request, reply) => {
+    const returnTo = safeLocalPath(request.query.return_to)
+    if (await currentSession(ctx, request)) return reply.redirect(returnTo, 303)
+    return sendPage(ctx, request, reply, 'login', { returnTo, csrf: loginCsrfToken(ctx, request, reply), email: '' })
+  })
+
+  app.post<{ Body: LoginBody }>('/login', { schema: { body: loginBodySchema } }, async (request, reply) => {
+    const body = request.body ?? {}
+    const returnTo = safeLocalPath(body.return_to)
+    const email = body.email ?? ''
+    try {
+      checkLoginCsrf(ctx, request, body._csrf)
+      const user = await authenticate(ctx.db, email, body.password ?? '', request.ip, ctx.clock())
+      const session = await startSession(ctx.db, user, ctx.clock())
+      setSessionCookie(ctx, reply, session.id)
+      return reply.redirect(returnTo, 303)
+    } catch (err) {
+      if (!(err instanceof AppError)) throw err
+      return sendPage(ctx, request, reply, 'login', { returnTo, csrf: loginCsrfToken(ctx, request, reply), email, error: err.message }, err.status)
+    }
+  })
+
+  app.get('/logout', async (request, reply) => {
+    const session = await currentSession(ctx, request)
+    if (!session) return reply.redirect('/login', 303)
+    return sendPage(ctx, request, reply, 'logout', { csrf: session.csrfToken })
+  })
+
+  app.post<{ Body: { _csrf?: string } }>('/logout', async (request, reply) => {
+    const session = await currentSession(ctx, request)
+    if (session) {
+      checkSessionCsrf(ctx, session, request.body?._csrf)
+      await endSession(ctx.db, session.id)
+    }
+    clearSessionCookie(ctx, reply)
+    return reply.redirect('/login', 303)
+  })
+}

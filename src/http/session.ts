@@ -1,0 +1,80 @@
+import type { FastifyReply, FastifyRequest } from 'fastify'
+import { csrfTokenFor, isValidCsrfToken, loadSession, SESSION_TTL_MS, type LoadedSession } from '../accounts/sessions.js'
+import type { AppContext } from '../context.js'
+import { randomSecret } from '../crypto/random.js'
+import { AppError } from '../messages.js'
+
+export interface PortalSession extends LoadedSession {
+  id: string
+  csrfToken: string
+}
+
+const LOGIN_COOKIE_TTL_S = 60 * 60
+
+function secure(ctx: AppContext): boolean {
+  return ctx.config.issuer.startsWith('https:')
+}
+
+/** `__Host-` pins the cookie to this host and path / when it can be Secure. */
+export function sessionCookieName(ctx: AppContext): string {
+  return secure(ctx) ? '__Host-gatehouse_session' : 'gatehouse_session'
+}
+
+function loginCookieName(ctx: AppContext): string {
+  return secure(ctx) ? '__Host-gatehouse_login' : 'gatehouse_login'
+}
+
+function cookieOptions(ctx: AppContext, maxAgeSeconds: number) {
+  return { path: '/', httpOnly: true, sameSite: 'lax' as const, secure: secure(ctx), maxAge: maxAgeSeconds }
+}
+
+const loaded = new WeakMap<FastifyRequest, Promise<PortalSession | undefined>>()
+
+/** The logged-in session of the request, loaded once per request. */
+export function currentSession(ctx: AppContext, request: FastifyRequest): Promise<PortalSession | undefined> {
+  let session = loaded.get(request)
+  if (!session) {
+    session = load(ctx, request)
+    loaded.set(request, session)
+  }
+  return session
+}
+
+async function load(ctx: AppContext, request: FastifyRequest): Promise<PortalSession | undefined> {
+  const id = request.cookies[sessionCookieName(ctx)]
+  if (!id) return undefined
+  const session = await loadSession(ctx.db, id, ctx.clock())
+  return session && { ...session, id, csrfToken: csrfTokenFor(ctx.keys.csrf, id) }
+}
+
+export function setSessionCookie(ctx: AppContext, reply: FastifyReply, id: string): void {
+  reply.setCookie(sessionCookieName(ctx), id, cookieOptions(ctx, SESSION_TTL_MS / 1000))
+  reply.clearCookie(loginCookieName(ctx), { path: '/' })
+}
+
+export function clearSessionCookie(ctx: AppContext, reply: FastifyReply): void {
+  reply.clearCookie(sessionCookieName(ctx), { path: '/' })
+}
+
+/**
+ * The login form has no session yet; its CSRF token is bound to a random
+ * pre-login cookie instead, so a third-party page cannot log a victim in to
+ * the attacker's account.
+ */
+export function loginCsrfToken(ctx: AppContext, request: FastifyRequest, reply: FastifyReply): string {
+  let nonce = request.cookies[loginCookieName(ctx)]
+  if (!nonce) {
+    nonce = randomSecret(16)
+    reply.setCookie(loginCookieName(ctx), nonce, cookieOptions(ctx, LOGIN_COOKIE_TTL_S))
+  }
+  return csrfTokenFor(ctx.keys.csrf, `login:${nonce}`)
+}
+
+export function checkLoginCsrf(ctx: AppContext, request: FastifyRequest, token: unknown): void {
+  const nonce = request.cookies[loginCookieName(ctx)]
+  if (!nonce || !isValidCsrfToken(ctx.keys.csrf, `login:${nonce}`, token)) throw new AppError('csrf_failed', 403)
+}
+
+export function checkSessionCsrf(ctx: AppContext, session: PortalSession, token: unknown): void {
+  if (!isValidCsrfToken(ctx.keys.csrf, session.id, token)) throw new AppError('csrf_failed', 403)
+}

@@ -1,0 +1,35 @@
+/**
+ * Everything Gatehouse can tell a person went wrong, by code: the portal,
+ * the command line and the API errors take their wording from here.
+ */
+export const MESSAGES = {
+  invalid_credentials: 'The e-mail address or password is incorrect.',
+  login_throttled: 'Too many failed attempts. Wait a few minutes and try again.',
+  account_disabled: 'This account is disabled.',
+  email_taken: 'A user with this e-mail address already exists.',
+  email_invalid: 'Enter a valid e-mail address.',
+  name_required: 'Enter a name.',
+  password_too_short: 'The password must be at least 8 characters long.',
+  password_too_long: 'The password must be at most 1024 characters long.',
+  user_not_found: 'No user has this e-mail address.',
+  team_not_found: 'No team has this name.',
+  team_name_required: 'Enter a team name.',
+  team_not_member: 'You are not a member of that team.',
+  role_invalid: 'The role must be owner or member.',
+  csrf_failed: 'The form has expired. Go back, reload the page and try again.',
+  not_found: 'There is nothing at this address.',
+  internal: 'Something went wrong on our side. Try again in a moment.',
+} as const
+
+export type MessageCode = keyof typeof MESSAGES
+
+/** A failure a person can act on; `code` names its message. */
+export class AppError extends Error {
+  override readonly name = 'AppError'
+  constructor(
+    readonly code: MessageCode,
+    readonly status = 400,
+  ) {
+    super(MESSAGES[code])
+  }
+}

@@ -1,0 +1,81 @@
+import type { FastifyInstance } from 'fastify'
+import { ensureSandboxAccount } from './accounts/sandbox.js'
+import { buildApp } from './app.js'
+import { ConfigError, type Config } from './config.js'
+import type { AppContext } from './context.js'
+import { deriveKeys, loadOrCreateSecret } from './crypto/master-key.js'
+import { DatabaseUnavailableError, openDatabase, type Db } from './db/connection.js'
+import { migrateToLatest } from './db/migrate.js'
+
+export interface RunningServer {
+  app: FastifyInstance
+  ctx: AppContext
+  /** Where the server listens, e.g. http://127.0.0.1:3000 */
+  url: string
+  /** Set when this start created the sandbox account. */
+  sandbox: { email: string; password: string } | undefined
+  close(): Promise<void>
+}
+
+export interface ServerOptions {
+  logger?: boolean
+  clock?: () => number
+}
+
+/** Opens the database named by DATABASE_URL and brings its schema up to date. */
+export async function openMigratedDatabase(config: Config): Promise<Db> {
+  let db: Db
+  try {
+    db = await openDatabase(config.databaseUrl)
+  } catch (err) {
+    if (err instanceof DatabaseUnavailableError) throw new ConfigError('DATABASE_URL', err.message)
+    throw err
+  }
+  try {
+    await migrateToLatest(db)
+  } catch (err) {
+    await db.close()
+    throw new ConfigError('DATABASE_URL', (err as Error).message)
+  }
+  return db
+}
+
+const loggerOptions = {
+  level: 'info',
+  serializers: {
+    // Query strings can carry codes and state: log the path alone.
+    req: (req: { method: string; url: string; ip?: string }) => ({ method: req.method, path: req.url.split('?')[0], ip: req.ip }),
+  },
+}
+
+export async function startServer(config: Config, options: ServerOptions = {}): Promise<RunningServer> {
+  const { secret } = loadOrCreateSecret(config.dataDir, config.secret)
+  const db = await openMigratedDatabase(config)
+  const ctx: AppContext = { config, db, keys: deriveKeys(secret), clock: options.clock ?? Date.now }
+  const sandbox = await ensureSandboxAccount(db, ctx.clock())
+  const app = await buildApp(ctx, { logger: options.logger ? loggerOptions : false })
+  try {
+    await app.listen({ port: config.port, host: config.host })
+  } catch (err) {
+    await app.close()
+    await db.close()
+    const code = (err as NodeJS.ErrnoException).code
+    if (code === 'EADDRINUSE') throw new ConfigError('PORT', `port ${config.port} is already in use on ${config.host}`)
+    if (code === 'EACCES') throw new ConfigError('PORT', `not allowed to listen on port ${config.port}`)
+    if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND') throw new ConfigError('HOST', `cannot listen on ${config.host}`)
+    throw err
+  }
+  const address = app.server.address()
+  const port = typeof address === 'object' && address ? address.port : config.port
+  const host = config.host.includes(':') ? `[${config.host}]` : config.host
+  return {
+    app,
+    ctx,
+    url: `http://${host}:${port}`,
+    sandbox,
+    async close() {
+      await app.close()
+      await db.close()
+    },
+  }
+}
