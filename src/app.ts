@@ -8,6 +8,8 @@ import { addPageErrorHandlers } from './http/errors.js'
 import { homeRoutes } from './http/pages/home.js'
 import { loginRoutes } from './http/pages/login.js'
 import { addSecurityHeaders } from './http/security-headers.js'
+import { authorizeRoutes } from './http/oauth/authorize.js'
+import { oauthEndpoints } from './http/oauth/endpoints.js'
 
 export interface AppOptions {
   logger?: FastifyServerOptions['logger']
@@ -30,5 +32,7 @@ export async function buildApp(ctx: AppContext, options: AppOptions = {}): Promi
 
   loginRoutes(app, ctx)
   homeRoutes(app, ctx)
+  authorizeRoutes(app, ctx)
+  await oauthEndpoints(app, ctx)
   return app
 }

@@ -1,11 +1,16 @@
 #!/usr/bin/env node
 import { parseArgs, type ParseArgsConfig } from 'node:util'
-import { parseRole, addMember } from './accounts/teams.js'
-import { createUser, setDisabled } from './accounts/users.js'
+import { parseRole, addMember, userInTeam } from './accounts/teams.js'
+import { clientsOwnedBy, deleteClient, registerClient } from './clients/clients.js'
+import type { Client } from './clients/types.js'
+import type { AppContext } from './context.js'
+import { rotateSigningKey } from './keys/signing-keys.js'
+import { pruneExpired } from './tokens/prune.js'
+import { createUser, requireUserByEmail, setDisabled } from './accounts/users.js'
 import { ConfigError, loadConfig } from './config.js'
 import { migrateToLatest } from './db/migrate.js'
 import { AppError } from './messages.js'
-import { openMigratedDatabase, startServer } from './server.js'
+import { openContext, openMigratedDatabase, startServer } from './server.js'
 import { DatabaseUnavailableError, openDatabase } from './db/connection.js'
 import type { Db } from './db/connection.js'
 
@@ -44,6 +49,28 @@ async function withDatabase<T>(work: (db: Db) => Promise<T>): Promise<T> {
     return await work(db)
   } finally {
     await db.close()
+  }
+}
+
+async function withContext<T>(work: (ctx: AppContext) => Promise<T>): Promise<T> {
+  const ctx = await openContext(loadConfig())
+  try {
+    return await work(ctx)
+  } finally {
+    await ctx.db.close()
+  }
+}
+
+function clientJson(client: Client, secret?: string) {
+  return {
+    client_id: client.id,
+    ...(secret === undefined ? {} : { client_secret: secret }),
+    name: client.name,
+    redirect_uris: client.redirectUris,
+    confidential: client.isConfidential,
+    first_party: client.isFirstParty,
+    team_id: client.teamId,
+    created_at: client.createdAt.toISOString(),
   }
 }
 
@@ -136,6 +163,87 @@ const commands: Record<string, Command> = {
         values,
         { team: { id: result.team.id, name: result.team.name }, user: { id: result.user.id, email: result.user.email }, role: result.role },
         `${result.user.email} is now ${result.role} of team "${result.team.name}"`,
+      )
+    },
+  },
+
+  'clients create': {
+    usage: 'gatehouse clients create --owner E --name N --redirect-uri U [--redirect-uri U2 …] [--team T] [--first-party] [--public] [--json]',
+    options: {
+      owner: { type: 'string' },
+      name: { type: 'string' },
+      'redirect-uri': { type: 'string', multiple: true },
+      team: { type: 'string' },
+      'first-party': { type: 'boolean' },
+      public: { type: 'boolean' },
+      ...json,
+    },
+    async run(values) {
+      const owner = required(values, 'owner')
+      const name = required(values, 'name')
+      const redirectUris = (values['redirect-uri'] as string[] | undefined) ?? []
+      if (redirectUris.length === 0) throw new UsageError('--redirect-uri is required (once per URL)')
+      const { client, secret } = await withContext(async (ctx) => {
+        const { user, team } = await userInTeam(ctx.db, owner, optional(values, 'team'))
+        return registerClient(
+          ctx.db,
+          ctx.keys,
+          { name, redirectUris, ownerUserId: user.id, teamId: team.id, isConfidential: !values.public, isFirstParty: Boolean(values['first-party']) },
+          Date.now(),
+        )
+      })
+      print(
+        values,
+        clientJson(client, secret),
+        `Created API client "${client.name}"\n  Client ID:     ${client.id}\n` + (secret === undefined ? '  (public client: no secret, PKCE required)' : `  Client secret: ${secret}`),
+      )
+    },
+  },
+
+  'clients list': {
+    usage: 'gatehouse clients list --owner E [--json]',
+    options: { owner: { type: 'string' }, ...json },
+    async run(values) {
+      const owner = required(values, 'owner')
+      const clients = await withDatabase(async (db) => clientsOwnedBy(db, (await requireUserByEmail(db, owner)).id))
+      print(
+        values,
+        clients.map((c) => clientJson(c)),
+        clients.length === 0 ? 'No API clients' : clients.map((c) => `${c.id}  ${c.name}  ${c.redirectUris.join(' ')}`).join('\n'),
+      )
+    },
+  },
+
+  'clients delete': {
+    usage: 'gatehouse clients delete --client-id ID [--json]',
+    options: { 'client-id': { type: 'string' }, ...json },
+    async run(values) {
+      const clientId = required(values, 'client-id')
+      await withDatabase((db) => deleteClient(db, clientId))
+      print(values, { client_id: clientId, deleted: true }, `Deleted API client ${clientId}; its tokens no longer work`)
+    },
+  },
+
+  'keys rotate': {
+    usage: 'gatehouse keys rotate [--json]',
+    options: json,
+    async run(values) {
+      const kid = await withContext((ctx) => rotateSigningKey(ctx.db, ctx.keys.encryption, Date.now()))
+      print(values, { kid }, `New signing key ${kid}; older keys stay published until the tokens they signed expire`)
+    },
+  },
+
+  'tokens prune': {
+    usage: 'gatehouse tokens prune [--json]',
+    options: json,
+    async run(values) {
+      const counts = await withContext((ctx) => pruneExpired(ctx))
+      print(
+        values,
+        { deleted: counts },
+        `Deleted ${Object.entries(counts)
+          .map(([what, n]) => `${n} ${what.replaceAll('_', ' ')}`)
+          .join(', ')}`,
       )
     },
   },

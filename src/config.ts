@@ -10,6 +10,10 @@ export interface Config {
   issuer: string
   dataDir: string
   secret: string | undefined
+  /** Seconds; 31536000 (one year) as in seeds 000–003, 7200 in seed 004. */
+  accessTokenTtl: number
+  /** Seconds a refresh token may wait to be used; each use issues a new one. */
+  refreshTokenTtl: number
 }
 
 /** A setting that cannot be used; `setting` names the environment variable. */
@@ -83,6 +87,18 @@ function secret(env: Env): string | undefined {
   return raw
 }
 
+function seconds(env: Env, name: string, fallback: number): number {
+  const raw = env[name]
+  if (raw === undefined || raw === '') return fallback
+  if (!/^\d+$/.test(raw) || Number(raw) < 60 || Number(raw) > 10 * 365 * 24 * 3600) {
+    throw new ConfigError(name, `"${raw}" is not a number of seconds between 60 and 315360000`)
+  }
+  return Number(raw)
+}
+
+export const DEFAULT_ACCESS_TOKEN_TTL = 31_536_000
+export const DEFAULT_REFRESH_TOKEN_TTL = 2 * 31_536_000
+
 export function loadConfig(env: Env = process.env): Config {
   const portNumber = port(env)
   const dataDir = resolve(env.GATEHOUSE_DATA_DIR ?? './data')
@@ -96,5 +112,7 @@ export function loadConfig(env: Env = process.env): Config {
     issuer: issuer(env, portNumber),
     dataDir,
     secret: secret(env),
+    accessTokenTtl: seconds(env, 'GATEHOUSE_ACCESS_TOKEN_TTL', DEFAULT_ACCESS_TOKEN_TTL),
+    refreshTokenTtl: seconds(env, 'GATEHOUSE_REFRESH_TOKEN_TTL', DEFAULT_REFRESH_TOKEN_TTL),
   }
 }

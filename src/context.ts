@@ -1,12 +1,15 @@
 import type { Config } from './config.js'
 import type { Keys } from './crypto/master-key.js'
 import type { Db } from './db/connection.js'
+import type { KeyRing } from './keys/signing-keys.js'
 
 /** What every part of the running server shares, built once at start. */
 export interface AppContext {
   config: Config
   db: Db
   keys: Keys
+  /** The signing keys for access tokens, shared through the database by every process. */
+  keyRing: KeyRing
   /** Milliseconds since the epoch; replaced in tests that move time. */
   clock: () => number
 }

@@ -6,6 +6,8 @@ import type { AppContext } from './context.js'
 import { deriveKeys, loadOrCreateSecret } from './crypto/master-key.js'
 import { DatabaseUnavailableError, openDatabase, type Db } from './db/connection.js'
 import { migrateToLatest } from './db/migrate.js'
+import { SecretBoxError } from './crypto/secret-box.js'
+import { KeyRing } from './keys/signing-keys.js'
 
 export interface RunningServer {
   app: FastifyInstance
@@ -48,10 +50,25 @@ const loggerOptions = {
   },
 }
 
-export async function startServer(config: Config, options: ServerOptions = {}): Promise<RunningServer> {
+/** Everything a running Gatehouse shares: the master secret, the migrated database, the signing keys. */
+export async function openContext(config: Config, clock: () => number = Date.now): Promise<AppContext> {
   const { secret } = loadOrCreateSecret(config.dataDir, config.secret)
   const db = await openMigratedDatabase(config)
-  const ctx: AppContext = { config, db, keys: deriveKeys(secret), clock: options.clock ?? Date.now }
+  const keys = deriveKeys(secret)
+  const keyRing = new KeyRing(db, keys.encryption, config.accessTokenTtl * 1000, clock)
+  try {
+    await keyRing.init()
+  } catch (err) {
+    await db.close()
+    if (err instanceof SecretBoxError) throw new ConfigError('GATEHOUSE_SECRET', err.message)
+    throw err
+  }
+  return { config, db, keys, keyRing, clock }
+}
+
+export async function startServer(config: Config, options: ServerOptions = {}): Promise<RunningServer> {
+  const ctx = await openContext(config, options.clock)
+  const db = ctx.db
   const sandbox = await ensureSandboxAccount(db, ctx.clock())
   const app = await buildApp(ctx, { logger: options.logger ? loggerOptions : false })
   try {

@@ -3,6 +3,7 @@ import { findTeamByName, listMembershipsOfUser, upsertMembership } from '../db/t
 import { findUserByEmail } from '../db/users.js'
 import { AppError } from '../messages.js'
 import type { Role, Team, TeamMembership, User } from './types.js'
+import { requireUserByEmail } from './users.js'
 
 export function parseRole(value: string | undefined): Role {
   if (value === undefined || value === 'member') return 'member'
@@ -23,4 +24,13 @@ export async function addMember(db: Db, teamName: string, email: string, role: R
 
 export function teamsOf(db: Db, userId: number): Promise<TeamMembership[]> {
   return listMembershipsOfUser(db.kysely, userId)
+}
+
+/** A user and one of their teams: the named one, or their first. */
+export async function userInTeam(db: Db, email: string, teamName: string | undefined): Promise<{ user: User; team: Team }> {
+  const user = await requireUserByEmail(db, email)
+  const memberships = await listMembershipsOfUser(db.kysely, user.id)
+  const membership = teamName === undefined ? memberships[0] : memberships.find((m) => m.team.name === teamName.trim())
+  if (!membership) throw new AppError(teamName === undefined ? 'no_active_team' : 'team_not_member', 404)
+  return { user, team: membership.team }
 }

@@ -61,3 +61,9 @@ export async function setDisabled(db: Db, email: string, disabled: boolean, now:
     return updated ?? user
   })
 }
+
+export async function requireUserByEmail(db: Db, email: string): Promise<User> {
+  const user = await findUserByEmail(db.kysely, email)
+  if (!user) throw new AppError('user_not_found', 404)
+  return user
+}

@@ -25,9 +25,11 @@ export interface Keys {
   csrf: Buffer
   /** Encrypts secrets kept at rest (client secrets, private signing keys). */
   encryption: Buffer
+  /** Keys the SHA-256 with which client secrets are checked. */
+  clientSecret: Buffer
 }
 
 export function deriveKeys(secret: string): Keys {
   const derive = (info: string) => Buffer.from(hkdfSync('sha256', Buffer.from(secret, 'utf8'), Buffer.alloc(0), info, 32))
-  return { csrf: derive('gatehouse csrf'), encryption: derive('gatehouse encryption') }
+  return { csrf: derive('gatehouse csrf'), encryption: derive('gatehouse encryption'), clientSecret: derive('gatehouse client secret') }
 }

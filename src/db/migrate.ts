@@ -1,10 +1,12 @@
 import { Migrator, type Migration, type MigrationProvider, type MigrationResultSet } from 'kysely'
 import type { Db, DialectName } from './connection.js'
 import { accounts } from './migrations/001_accounts.js'
+import { oauth } from './migrations/002_oauth.js'
 
 function migrationsFor(dialect: DialectName): Record<string, Migration> {
   return {
     '001_accounts': accounts(dialect),
+    '002_oauth': oauth(),
   }
 }
 

@@ -43,10 +43,106 @@ export interface LoginFailureTable {
   window_started_at: number
 }
 
-export interface Database {
+export interface Database extends OAuthTables {
   users: UserTable
   teams: TeamTable
   memberships: MembershipTable
   sessions: SessionTable
   login_failures: LoginFailureTable
+}
+
+export interface ClientTable {
+  id: string
+  name: string
+  /** JSON array of the registered redirect URLs, as given. */
+  redirect_uris: string
+  is_confidential: number
+  is_first_party: number
+  /** Keyed SHA-256 of the secret, checked in constant time. */
+  secret_hash: string | null
+  /** The secret itself, encrypted under GATEHOUSE_SECRET, so the owner can view it again. */
+  secret_encrypted: string | null
+  owner_user_id: number
+  team_id: number
+  created_at: number
+  updated_at: number
+}
+
+export interface AuthorizationCodeTable {
+  code_hash: string
+  client_id: string
+  user_id: number
+  team_id: number
+  redirect_uri: string
+  scopes: string
+  code_challenge: string | null
+  /** The grant the code becomes when redeemed; known in advance so a replay can revoke it. */
+  grant_id: string
+  created_at: number
+  expires_at: number
+  consumed_at: number | null
+}
+
+/** One authorization of a client by a user for a team: every token descending from it shares its id. */
+export interface GrantTable {
+  id: string
+  client_id: string
+  user_id: number
+  team_id: number
+  scopes: string
+  created_at: number
+  revoked_at: number | null
+}
+
+export interface AccessTokenTable {
+  jti: string
+  grant_id: string
+  client_id: string
+  user_id: number
+  team_id: number
+  scopes: string
+  created_at: number
+  expires_at: number
+  revoked_at: number | null
+}
+
+export interface RefreshTokenTable {
+  token_hash: string
+  grant_id: string
+  /** The access token issued together with this refresh token; it ends when this is used. */
+  access_token_jti: string
+  client_id: string
+  created_at: number
+  expires_at: number
+  consumed_at: number | null
+  revoked_at: number | null
+}
+
+export interface ConsentTable {
+  user_id: number
+  client_id: string
+  team_id: number
+  scopes: string
+  created_at: number
+  updated_at: number
+}
+
+export interface SigningKeyTable {
+  kid: string
+  algorithm: string
+  public_jwk: string
+  private_key_encrypted: string
+  created_at: number
+  /** When a newer key took over signing; the public key stays published until its tokens expire. */
+  retired_at: number | null
+}
+
+export interface OAuthTables {
+  clients: ClientTable
+  authorization_codes: AuthorizationCodeTable
+  grants: GrantTable
+  access_tokens: AccessTokenTable
+  refresh_tokens: RefreshTokenTable
+  consents: ConsentTable
+  signing_keys: SigningKeyTable
 }

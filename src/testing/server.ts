@@ -23,6 +23,8 @@ export async function startTestServer(dialect: DialectName, overrides: Partial<C
     issuer: 'http://127.0.0.1',
     dataDir,
     secret: 'test-secret-test-secret-test-secret-0123',
+    accessTokenTtl: 31_536_000,
+    refreshTokenTtl: 63_072_000,
     ...overrides,
   }
   const server = await startServer(config, clock ? { clock } : {})

@@ -1,0 +1,105 @@
+import { randomUUID } from 'node:crypto'
+import type { Keys } from '../crypto/master-key.js'
+import { hmac, randomSecret, safeEqual } from '../crypto/random.js'
+import { open, seal } from '../crypto/secret-box.js'
+import type { Db } from '../db/connection.js'
+import {
+  deleteClientById,
+  findClientById,
+  findClientWithSecret,
+  insertClient,
+  listClientsByOwner,
+  updateClientDetails,
+  updateClientSecret,
+} from '../db/clients.js'
+import { AppError } from '../messages.js'
+import { validateRedirectUris } from './redirect-uris.js'
+import type { Client, StoredClientSecret } from './types.js'
+
+export interface NewClient {
+  name: string
+  redirectUris: string[]
+  ownerUserId: number
+  teamId: number
+  isConfidential?: boolean
+  isFirstParty?: boolean
+}
+
+function validateName(name: string): string {
+  const trimmed = name.trim()
+  if (trimmed === '') throw new AppError('client_name_required')
+  if (trimmed.length > 100) throw new AppError('client_name_too_long')
+  return trimmed
+}
+
+/** Client secrets are high-entropy random values: a keyed SHA-256 is the right check, not a slow password hash. */
+function hashClientSecret(keys: Keys, secret: string): string {
+  return hmac(keys.clientSecret, secret)
+}
+
+function storeSecret(keys: Keys, secret: string): StoredClientSecret {
+  return { hash: hashClientSecret(keys, secret), encrypted: seal(keys.encryption, secret) }
+}
+
+/** Registers a client; returns it with its secret (none for public clients). */
+export async function registerClient(db: Db, keys: Keys, input: NewClient, now: number): Promise<{ client: Client; secret: string | undefined }> {
+  const name = validateName(input.name)
+  const redirectUris = validateRedirectUris(input.redirectUris)
+  const isConfidential = input.isConfidential ?? true
+  const secret = isConfidential ? randomSecret(32) : undefined
+  const client = await insertClient(db.kysely, {
+    id: randomUUID(),
+    name,
+    redirectUris,
+    isConfidential,
+    isFirstParty: input.isFirstParty ?? false,
+    ownerUserId: input.ownerUserId,
+    teamId: input.teamId,
+    secret: secret === undefined ? undefined : storeSecret(keys, secret),
+    now,
+  })
+  return { client, secret }
+}
+
+export function findClient(db: Db, id: string): Promise<Client | undefined> {
+  return findClientById(db.kysely, id)
+}
+
+export function clientsOwnedBy(db: Db, userId: number): Promise<Client[]> {
+  return listClientsByOwner(db.kysely, userId)
+}
+
+/**
+ * Checks a client's credentials. Returns the client, or undefined when the
+ * id is unknown or the secret is wrong: the caller cannot tell which.
+ */
+export async function verifyClientSecret(db: Db, keys: Keys, clientId: string, secret: string): Promise<Client | undefined> {
+  const found = await findClientWithSecret(db.kysely, clientId)
+  const expected = found?.secret?.hash ?? hashClientSecret(keys, `unknown client ${randomSecret(8)}`)
+  const ok = safeEqual(hashClientSecret(keys, secret), expected)
+  return ok && found?.secret ? found.client : undefined
+}
+
+/** The client's secret in clear, for its owner to view again. */
+export async function revealClientSecret(db: Db, keys: Keys, clientId: string): Promise<string | undefined> {
+  const found = await findClientWithSecret(db.kysely, clientId)
+  return found?.secret && open(keys.encryption, found.secret.encrypted)
+}
+
+export async function updateClient(db: Db, clientId: string, name: string, redirectUris: string[], now: number): Promise<Client> {
+  const updated = await updateClientDetails(db.kysely, clientId, validateName(name), validateRedirectUris(redirectUris), now)
+  if (!updated) throw new AppError('client_not_found', 404)
+  return updated
+}
+
+/** A new secret; the old one stops working at once. */
+export async function regenerateClientSecret(db: Db, keys: Keys, clientId: string, now: number): Promise<string> {
+  const secret = randomSecret(32)
+  if (!(await updateClientSecret(db.kysely, clientId, storeSecret(keys, secret), now))) throw new AppError('client_not_found', 404)
+  return secret
+}
+
+/** Deletes the client; every code and token it holds goes with it. */
+export async function deleteClient(db: Db, clientId: string): Promise<void> {
+  if (!(await deleteClientById(db.kysely, clientId))) throw new AppError('client_not_found', 404)
+}

@@ -1,0 +1,72 @@
+import type { Executor } from './executor.js'
+
+export interface AuthorizationCodeRow {
+  codeHash: string
+  clientId: string
+  userId: number
+  teamId: number
+  redirectUri: string
+  scopes: string
+  codeChallenge: string | null
+  grantId: string
+  createdAt: number
+  expiresAt: number
+  consumedAt: number | null
+}
+
+export async function insertAuthorizationCode(db: Executor, code: Omit<AuthorizationCodeRow, 'consumedAt'>): Promise<void> {
+  await db
+    .insertInto('authorization_codes')
+    .values({
+      code_hash: code.codeHash,
+      client_id: code.clientId,
+      user_id: code.userId,
+      team_id: code.teamId,
+      redirect_uri: code.redirectUri,
+      scopes: code.scopes,
+      code_challenge: code.codeChallenge,
+      grant_id: code.grantId,
+      created_at: code.createdAt,
+      expires_at: code.expiresAt,
+      consumed_at: null,
+    })
+    .execute()
+}
+
+export async function findAuthorizationCode(db: Executor, codeHash: string): Promise<AuthorizationCodeRow | undefined> {
+  const row = await db.selectFrom('authorization_codes').selectAll().where('code_hash', '=', codeHash).executeTakeFirst()
+  return (
+    row && {
+      codeHash: row.code_hash,
+      clientId: row.client_id,
+      userId: row.user_id,
+      teamId: row.team_id,
+      redirectUri: row.redirect_uri,
+      scopes: row.scopes,
+      codeChallenge: row.code_challenge,
+      grantId: row.grant_id,
+      createdAt: row.created_at,
+      expiresAt: row.expires_at,
+      consumedAt: row.consumed_at,
+    }
+  )
+}
+
+/** Marks the code used; true for exactly one caller however many race (RFC 6749 §4.1.2: single use). */
+export async function consumeAuthorizationCode(db: Executor, codeHash: string, now: number): Promise<boolean> {
+  const result = await db
+    .updateTable('authorization_codes')
+    .set({ consumed_at: now })
+    .where('code_hash', '=', codeHash)
+    .where('consumed_at', 'is', null)
+    .executeTakeFirst()
+  return Number(result.numUpdatedRows) === 1
+}
+
+export async function deleteExpiredAuthorizationCodes(db: Executor, before: number, limit: number): Promise<number> {
+  const result = await db
+    .deleteFrom('authorization_codes')
+    .where('code_hash', 'in', (eb) => eb.selectFrom('authorization_codes').select('code_hash').where('expires_at', '<=', before).limit(limit))
+    .executeTakeFirst()
+  return Number(result.numDeletedRows)
+}

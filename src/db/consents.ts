@@ -1,0 +1,25 @@
+import type { Executor } from './executor.js'
+
+export async function findConsentScopes(db: Executor, userId: number, clientId: string, teamId: number): Promise<string | undefined> {
+  const row = await db
+    .selectFrom('consents')
+    .select('scopes')
+    .where('user_id', '=', userId)
+    .where('client_id', '=', clientId)
+    .where('team_id', '=', teamId)
+    .executeTakeFirst()
+  return row?.scopes
+}
+
+export async function upsertConsent(db: Executor, userId: number, clientId: string, teamId: number, scopes: string, now: number): Promise<void> {
+  await db
+    .insertInto('consents')
+    .values({ user_id: userId, client_id: clientId, team_id: teamId, scopes, created_at: now, updated_at: now })
+    .onConflict((oc) => oc.columns(['user_id', 'client_id', 'team_id']).doUpdateSet({ scopes, updated_at: now }))
+    .execute()
+}
+
+/** Forgets every consent given to the client in the team, so the next authorization asks again. */
+export async function deleteConsentsForClientInTeam(db: Executor, clientId: string, teamId: number): Promise<void> {
+  await db.deleteFrom('consents').where('client_id', '=', clientId).where('team_id', '=', teamId).execute()
+}

@@ -1,0 +1,194 @@
+import type { Executor } from './executor.js'
+
+export interface GrantRow {
+  id: string
+  clientId: string
+  userId: number
+  teamId: number
+  scopes: string
+  createdAt: number
+  revokedAt: number | null
+}
+
+export interface AccessTokenRow {
+  jti: string
+  grantId: string
+  clientId: string
+  userId: number
+  teamId: number
+  scopes: string
+  createdAt: number
+  expiresAt: number
+  revokedAt: number | null
+}
+
+export interface RefreshTokenRow {
+  tokenHash: string
+  grantId: string
+  accessTokenJti: string
+  clientId: string
+  createdAt: number
+  expiresAt: number
+  consumedAt: number | null
+  revokedAt: number | null
+}
+
+export async function insertGrant(db: Executor, grant: Omit<GrantRow, 'revokedAt'>): Promise<void> {
+  await db
+    .insertInto('grants')
+    .values({
+      id: grant.id,
+      client_id: grant.clientId,
+      user_id: grant.userId,
+      team_id: grant.teamId,
+      scopes: grant.scopes,
+      created_at: grant.createdAt,
+      revoked_at: null,
+    })
+    .execute()
+}
+
+export async function findGrant(db: Executor, id: string): Promise<GrantRow | undefined> {
+  const row = await db.selectFrom('grants').selectAll().where('id', '=', id).executeTakeFirst()
+  return (
+    row && {
+      id: row.id,
+      clientId: row.client_id,
+      userId: row.user_id,
+      teamId: row.team_id,
+      scopes: row.scopes,
+      createdAt: row.created_at,
+      revokedAt: row.revoked_at,
+    }
+  )
+}
+
+export async function insertAccessToken(db: Executor, token: Omit<AccessTokenRow, 'revokedAt'>): Promise<void> {
+  await db
+    .insertInto('access_tokens')
+    .values({
+      jti: token.jti,
+      grant_id: token.grantId,
+      client_id: token.clientId,
+      user_id: token.userId,
+      team_id: token.teamId,
+      scopes: token.scopes,
+      created_at: token.createdAt,
+      expires_at: token.expiresAt,
+      revoked_at: null,
+    })
+    .execute()
+}
+
+export async function findAccessToken(db: Executor, jti: string): Promise<AccessTokenRow | undefined> {
+  const row = await db.selectFrom('access_tokens').selectAll().where('jti', '=', jti).executeTakeFirst()
+  return (
+    row && {
+      jti: row.jti,
+      grantId: row.grant_id,
+      clientId: row.client_id,
+      userId: row.user_id,
+      teamId: row.team_id,
+      scopes: row.scopes,
+      createdAt: row.created_at,
+      expiresAt: row.expires_at,
+      revokedAt: row.revoked_at,
+    }
+  )
+}
+
+export async function insertRefreshToken(db: Executor, token: Omit<RefreshTokenRow, 'consumedAt' | 'revokedAt'>): Promise<void> {
+  await db
+    .insertInto('refresh_tokens')
+    .values({
+      token_hash: token.tokenHash,
+      grant_id: token.grantId,
+      access_token_jti: token.accessTokenJti,
+      client_id: token.clientId,
+      created_at: token.createdAt,
+      expires_at: token.expiresAt,
+      consumed_at: null,
+      revoked_at: null,
+    })
+    .execute()
+}
+
+export async function findRefreshToken(db: Executor, tokenHash: string): Promise<RefreshTokenRow | undefined> {
+  const row = await db.selectFrom('refresh_tokens').selectAll().where('token_hash', '=', tokenHash).executeTakeFirst()
+  return (
+    row && {
+      tokenHash: row.token_hash,
+      grantId: row.grant_id,
+      accessTokenJti: row.access_token_jti,
+      clientId: row.client_id,
+      createdAt: row.created_at,
+      expiresAt: row.expires_at,
+      consumedAt: row.consumed_at,
+      revokedAt: row.revoked_at,
+    }
+  )
+}
+
+/** Marks the refresh token used; true for exactly one caller however many race. */
+export async function consumeRefreshToken(db: Executor, tokenHash: string, now: number): Promise<boolean> {
+  const result = await db
+    .updateTable('refresh_tokens')
+    .set({ consumed_at: now })
+    .where('token_hash', '=', tokenHash)
+    .where('consumed_at', 'is', null)
+    .where('revoked_at', 'is', null)
+    .executeTakeFirst()
+  return Number(result.numUpdatedRows) === 1
+}
+
+export async function revokeAccessToken(db: Executor, jti: string, now: number): Promise<void> {
+  await db.updateTable('access_tokens').set({ revoked_at: now }).where('jti', '=', jti).where('revoked_at', 'is', null).execute()
+}
+
+/** Ends a grant and every token descending from it. */
+export async function revokeGrant(db: Executor, grantId: string, now: number): Promise<void> {
+  await db.updateTable('grants').set({ revoked_at: now }).where('id', '=', grantId).where('revoked_at', 'is', null).execute()
+  await db.updateTable('access_tokens').set({ revoked_at: now }).where('grant_id', '=', grantId).where('revoked_at', 'is', null).execute()
+  await db.updateTable('refresh_tokens').set({ revoked_at: now }).where('grant_id', '=', grantId).where('revoked_at', 'is', null).execute()
+}
+
+/** The ids of the live grants a client holds in a team (Team apps revocation). */
+export async function listLiveGrantIds(db: Executor, clientId: string, teamId: number): Promise<string[]> {
+  const rows = await db.selectFrom('grants').select('id').where('client_id', '=', clientId).where('team_id', '=', teamId).where('revoked_at', 'is', null).execute()
+  return rows.map((r) => r.id)
+}
+
+/** Deletes up to `limit` access tokens that expired before `before`, revoked or not. */
+export async function deleteExpiredAccessTokens(db: Executor, before: number, limit: number): Promise<number> {
+  const result = await db
+    .deleteFrom('access_tokens')
+    .where('jti', 'in', (eb) => eb.selectFrom('access_tokens').select('jti').where('expires_at', '<=', before).limit(limit))
+    .executeTakeFirst()
+  return Number(result.numDeletedRows)
+}
+
+/** Deletes up to `limit` refresh tokens that expired before `before`. */
+export async function deleteExpiredRefreshTokens(db: Executor, before: number, limit: number): Promise<number> {
+  const result = await db
+    .deleteFrom('refresh_tokens')
+    .where('token_hash', 'in', (eb) => eb.selectFrom('refresh_tokens').select('token_hash').where('expires_at', '<=', before).limit(limit))
+    .executeTakeFirst()
+  return Number(result.numDeletedRows)
+}
+
+/** Deletes up to `limit` grants that no longer have a token left. */
+export async function deleteEmptyGrants(db: Executor, createdBefore: number, limit: number): Promise<number> {
+  const result = await db
+    .deleteFrom('grants')
+    .where('id', 'in', (eb) =>
+      eb
+        .selectFrom('grants')
+        .select('id')
+        .where('created_at', '<=', createdBefore)
+        .where(({ not, exists, selectFrom }) => not(exists(selectFrom('access_tokens').select('jti').whereRef('access_tokens.grant_id', '=', 'grants.id'))))
+        .where(({ not, exists, selectFrom }) => not(exists(selectFrom('refresh_tokens').select('token_hash').whereRef('refresh_tokens.grant_id', '=', 'grants.id'))))
+        .limit(limit),
+    )
+    .executeTakeFirst()
+  return Number(result.numDeletedRows)
+}

@@ -1,0 +1,138 @@
+import { randomUUID } from 'node:crypto'
+import { findClient } from '../clients/clients.js'
+import { matchRedirectUri } from '../clients/redirect-uris.js'
+import type { Client } from '../clients/types.js'
+import type { AppContext } from '../context.js'
+import { hashSecret, randomSecret } from '../crypto/random.js'
+import { insertAuthorizationCode } from '../db/authorization-codes.js'
+import { findConsentScopes, upsertConsent } from '../db/consents.js'
+import { InvalidRequest, OAuthError, UnsupportedResponseType } from './errors.js'
+import { param, type RawParams } from './params.js'
+import { isValidChallenge } from './pkce.js'
+import { coversScopes, formatScopes, parseScope, splitScopes } from './scopes.js'
+
+/*
+ * The authorization request, from the integrator's redirect to the answer:
+ *
+ *   GET /oauth/authorize ──(client_id / redirect_uri bad)──▶ error page, never a redirect
+ *        │ ──(other parameter bad)──▶ redirect: error, state, iss
+ *        ▼
+ *   logged in? ──no──▶ /login ──▶ back to the same GET
+ *        ▼
+ *   consent on file for user + client + team covering the scopes? ──yes──▶ redirect: code, state, iss
+ *        ▼ no (or prompt=consent)
+ *   consent page ──POST approve──▶ consent recorded ──▶ redirect: code, state, iss
+ *                └─POST deny────▶ redirect: error=access_denied, state, iss
+ */
+
+export const AUTHORIZATION_CODE_TTL_MS = 10 * 60 * 1000
+
+/** A request that cannot be answered with a redirect: the client or its redirect_uri cannot be trusted. */
+export class UntrustedRedirectError extends Error {
+  override readonly name = 'UntrustedRedirectError'
+}
+
+export interface AuthorizationRequest {
+  client: Client
+  redirectUri: string
+  state: string | undefined
+  scopes: string[]
+  codeChallenge: string | undefined
+  forceConsent: boolean
+}
+
+/** Step one: the client and the redirect_uri, which must be checked before anything may be sent back to it. */
+export async function resolveRedirect(ctx: AppContext, params: RawParams): Promise<{ client: Client; redirectUri: string }> {
+  let clientId: string | undefined
+  let requested: string | undefined
+  try {
+    clientId = param(params, 'client_id')
+    requested = param(params, 'redirect_uri')
+  } catch {
+    throw new UntrustedRedirectError('client_id and redirect_uri must each be given once.')
+  }
+  if (!clientId) throw new UntrustedRedirectError('The request has no client_id.')
+  const client = await findClient(ctx.db, clientId)
+  if (!client) throw new UntrustedRedirectError('No application is registered with this client_id.')
+  if (requested === undefined) {
+    // RFC 6749 §3.1.2.3: without a redirect_uri, only a client with a single registered one can be answered.
+    if (client.redirectUris.length !== 1) throw new UntrustedRedirectError('The request has no redirect_uri, and the application has several.')
+    return { client, redirectUri: client.redirectUris[0]! }
+  }
+  const redirectUri = matchRedirectUri(client.redirectUris, requested)
+  if (!redirectUri) throw new UntrustedRedirectError('The redirect_uri is not registered for this application.')
+  return { client, redirectUri }
+}
+
+/** Step two: the rest of the parameters; a failure here is reported to the client by redirect. */
+export function parseAuthorizationRequest(client: Client, redirectUri: string, params: RawParams): AuthorizationRequest {
+  // state goes back on error redirects too, so read it first and leniently.
+  const rawState = params.state
+  const state = typeof rawState === 'string' ? rawState : undefined
+  const responseType = param(params, 'response_type')
+  if (responseType === undefined) throw new InvalidRequest('The response_type parameter is required.')
+  if (responseType !== 'code') throw new UnsupportedResponseType('Only response_type=code is supported.')
+  if (Array.isArray(rawState)) throw new InvalidRequest('The state parameter must not be repeated.')
+  const scopes = parseScope(param(params, 'scope'))
+  const codeChallenge = param(params, 'code_challenge')
+  const method = param(params, 'code_challenge_method')
+  if (codeChallenge === undefined) {
+    if (method !== undefined) throw new InvalidRequest('code_challenge_method was given without a code_challenge.')
+    // RFC 9700 §2.1.1: public clients must use PKCE.
+    if (!client.isConfidential) throw new InvalidRequest('This application must use PKCE: send a code_challenge with code_challenge_method=S256.')
+  } else {
+    // RFC 9700 §2.1.1: only S256; "plain" (the RFC 7636 default when no method is named) offers no protection.
+    if (method !== 'S256') throw new InvalidRequest('code_challenge_method must be S256.')
+    if (!isValidChallenge(codeChallenge)) throw new InvalidRequest('code_challenge must be 43 base64url characters (the SHA-256 of the code_verifier).')
+  }
+  const prompt = param(params, 'prompt')
+  return { client, redirectUri, state, scopes, codeChallenge, forceConsent: prompt === 'consent' }
+}
+
+/** "Unobstructive" (seed 000): a user who already approved this client in this team for these scopes is not asked again. */
+export async function hasConsent(ctx: AppContext, request: AuthorizationRequest, userId: number, teamId: number): Promise<boolean> {
+  if (request.forceConsent) return false
+  const stored = await findConsentScopes(ctx.db.kysely, userId, request.client.id, teamId)
+  return stored !== undefined && coversScopes(splitScopes(stored), request.scopes)
+}
+
+/** Records the approval and issues a single-use code bound to everything the token will carry. */
+export async function approve(ctx: AppContext, request: AuthorizationRequest, userId: number, teamId: number): Promise<string> {
+  const now = ctx.clock()
+  const code = randomSecret(32)
+  await ctx.db.kysely.transaction().execute(async (trx) => {
+    const stored = await findConsentScopes(trx, userId, request.client.id, teamId)
+    const union = [...new Set([...splitScopes(stored ?? ''), ...request.scopes])].sort()
+    await upsertConsent(trx, userId, request.client.id, teamId, formatScopes(union), now)
+    await insertAuthorizationCode(trx, {
+      codeHash: hashSecret(code),
+      clientId: request.client.id,
+      userId,
+      teamId,
+      redirectUri: request.redirectUri,
+      scopes: formatScopes(request.scopes),
+      codeChallenge: request.codeChallenge ?? null,
+      grantId: randomUUID(),
+      createdAt: now,
+      expiresAt: now + AUTHORIZATION_CODE_TTL_MS,
+    })
+  })
+  return code
+}
+
+/**
+ * The redirect back to the client, with `iss` (RFC 9207). The registered
+ * URL is kept as it is and the parameters appended, so an existing query
+ * string survives untouched.
+ */
+export function responseRedirect(ctx: AppContext, redirectUri: string, fields: Record<string, string | undefined>): string {
+  const query = Object.entries({ ...fields, iss: ctx.config.issuer })
+    .filter((entry): entry is [string, string] => entry[1] !== undefined)
+    .map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`)
+    .join('&')
+  return `${redirectUri}${redirectUri.includes('?') ? '&' : '?'}${query}`
+}
+
+export function errorRedirect(ctx: AppContext, redirectUri: string, error: OAuthError, state: string | undefined): string {
+  return responseRedirect(ctx, redirectUri, { error: error.error, error_description: error.description, state })
+}

@@ -1,0 +1,72 @@
+/**
+ * Protocol errors, named after their RFC 6749 error codes (§4.1.2.1, §5.2)
+ * and RFC 7009/7662. One handler turns them into JSON or a redirect.
+ */
+export class OAuthError extends Error {
+  override readonly name: string = 'OAuthError'
+  constructor(
+    readonly error: string,
+    readonly description: string,
+    readonly status = 400,
+  ) {
+    super(description)
+  }
+}
+
+export class InvalidRequest extends OAuthError {
+  constructor(description: string) {
+    super('invalid_request', description)
+  }
+}
+
+export class InvalidClient extends OAuthError {
+  constructor(
+    description = 'Client authentication failed.',
+    /** RFC 6749 §5.2: a client that tried HTTP Basic is answered with a Basic challenge. */
+    readonly usedBasic = false,
+  ) {
+    super('invalid_client', description, 401)
+  }
+}
+
+export class InvalidGrant extends OAuthError {
+  constructor(description: string) {
+    super('invalid_grant', description)
+  }
+}
+
+export class UnauthorizedClient extends OAuthError {
+  constructor(description: string) {
+    super('unauthorized_client', description)
+  }
+}
+
+export class UnsupportedGrantType extends OAuthError {
+  constructor(description: string) {
+    super('unsupported_grant_type', description)
+  }
+}
+
+export class UnsupportedResponseType extends OAuthError {
+  constructor(description: string) {
+    super('unsupported_response_type', description)
+  }
+}
+
+export class InvalidScope extends OAuthError {
+  constructor(description: string) {
+    super('invalid_scope', description)
+  }
+}
+
+export class AccessDenied extends OAuthError {
+  constructor(description = 'The user denied the request.') {
+    super('access_denied', description, 403)
+  }
+}
+
+export class TemporarilyUnavailable extends OAuthError {
+  constructor(description: string) {
+    super('temporarily_unavailable', description, 503)
+  }
+}

@@ -1,0 +1,62 @@
+import type { Client } from '../../clients/types.js'
+import type { AppContext } from '../../context.js'
+import { hashSecret } from '../../crypto/random.js'
+import { consumeAuthorizationCode, findAuthorizationCode } from '../../db/authorization-codes.js'
+import { insertGrant, revokeGrant } from '../../db/tokens.js'
+import { mintTokens, type TokenResponse } from '../../tokens/issue.js'
+import { InvalidGrant } from '../errors.js'
+import { param, requiredParam, type RawParams } from '../params.js'
+import { verifyCodeVerifier } from '../pkce.js'
+import { splitScopes } from '../scopes.js'
+import { assertUserMayHoldTokens } from './subject.js'
+
+const INVALID_CODE = 'The authorization code is invalid, expired, or was already used.'
+
+/** RFC 6749 §4.1.3: exchanges an authorization code for tokens, once. */
+export async function authorizationCodeGrant(ctx: AppContext, client: Client, params: RawParams): Promise<TokenResponse> {
+  const code = requiredParam(params, 'code')
+  const redirectUri = param(params, 'redirect_uri')
+  const verifier = param(params, 'code_verifier')
+  const codeHash = hashSecret(code)
+  const now = ctx.clock()
+
+  const row = await findAuthorizationCode(ctx.db.kysely, codeHash)
+  if (!row || row.clientId !== client.id) throw new InvalidGrant(INVALID_CODE)
+  if (row.consumedAt !== null) {
+    // RFC 6749 §4.1.2: a code used twice revokes what it was exchanged for.
+    await revokeGrant(ctx.db.kysely, row.grantId, now)
+    throw new InvalidGrant(INVALID_CODE)
+  }
+  if (row.expiresAt <= now) throw new InvalidGrant(INVALID_CODE)
+
+  // RFC 6749 §4.1.3: the redirect_uri must be the one the code was issued to;
+  // it may be left out only where the client has no other.
+  const impliedRedirect = client.redirectUris.length === 1 && client.redirectUris[0] === row.redirectUri
+  if (redirectUri === undefined ? !impliedRedirect : redirectUri !== row.redirectUri) {
+    throw new InvalidGrant('The redirect_uri does not match the one used in the authorization request.')
+  }
+
+  if (row.codeChallenge !== null) {
+    if (verifier === undefined) throw new InvalidGrant('The code_verifier is required (PKCE, RFC 7636).')
+    if (!verifyCodeVerifier(verifier, row.codeChallenge)) throw new InvalidGrant('The code_verifier does not match the code_challenge.')
+  } else if (verifier !== undefined) {
+    // RFC 9700 §4.8.2: a verifier without a challenge is a PKCE downgrade attempt.
+    throw new InvalidGrant('A code_verifier was sent, but the authorization request had no code_challenge.')
+  }
+
+  await assertUserMayHoldTokens(ctx, row.userId, row.teamId)
+  const scopes = splitScopes(row.scopes)
+  const minted = await mintTokens(ctx, { grantId: row.grantId, clientId: client.id, userId: row.userId, teamId: row.teamId, scopes })
+  const redeemed = await ctx.db.kysely.transaction().execute(async (trx) => {
+    if (!(await consumeAuthorizationCode(trx, codeHash, now))) return false
+    await insertGrant(trx, { id: row.grantId, clientId: client.id, userId: row.userId, teamId: row.teamId, scopes: row.scopes, createdAt: now })
+    await minted.persist(trx)
+    return true
+  })
+  if (!redeemed) {
+    // Another request redeemed the code between our read and our write: a replay all the same.
+    await revokeGrant(ctx.db.kysely, row.grantId, now)
+    throw new InvalidGrant(INVALID_CODE)
+  }
+  return minted.response
+}

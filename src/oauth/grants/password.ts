@@ -1,0 +1,53 @@
+import { randomUUID } from 'node:crypto'
+import { authenticate } from '../../accounts/login.js'
+import type { Client } from '../../clients/types.js'
+import type { AppContext } from '../../context.js'
+import { findMembership, listMembershipsOfUser } from '../../db/teams.js'
+import { insertGrant } from '../../db/tokens.js'
+import { AppError } from '../../messages.js'
+import { mintTokens, type TokenResponse } from '../../tokens/issue.js'
+import { InvalidGrant, InvalidRequest, UnauthorizedClient } from '../errors.js'
+import { param, requiredParam, type RawParams } from '../params.js'
+import { formatScopes, parseScope } from '../scopes.js'
+
+/**
+ * RFC 6749 §4.3, seed 004: a first-party client exchanges the user's e-mail
+ * and password for tokens. Attempts count against the login throttle.
+ * `team_id` picks the team; without it, the user's first team.
+ */
+export async function passwordGrant(ctx: AppContext, client: Client, params: RawParams, address: string): Promise<TokenResponse> {
+  if (!client.isFirstParty) throw new UnauthorizedClient('The password grant is only for first-party clients.')
+  const username = requiredParam(params, 'username')
+  const password = requiredParam(params, 'password')
+  const scopes = parseScope(param(params, 'scope'))
+  const teamParam = param(params, 'team_id')
+  const now = ctx.clock()
+
+  let user
+  try {
+    user = await authenticate(ctx.db, username, password, address, now)
+  } catch (err) {
+    if (!(err instanceof AppError)) throw err
+    if (err.code === 'login_throttled') throw new InvalidGrant(err.message)
+    throw new InvalidGrant('The e-mail address or password is incorrect.')
+  }
+
+  let teamId: number | undefined
+  if (teamParam !== undefined) {
+    const id = Number(teamParam)
+    if (!Number.isSafeInteger(id)) throw new InvalidRequest('team_id must be a team id.')
+    teamId = (await findMembership(ctx.db.kysely, id, user.id))?.team.id
+    if (teamId === undefined) throw new InvalidGrant('The user is not a member of that team.')
+  } else {
+    teamId = (await listMembershipsOfUser(ctx.db.kysely, user.id))[0]?.team.id
+    if (teamId === undefined) throw new InvalidGrant('The user is not a member of any team.')
+  }
+
+  const grantId = randomUUID()
+  const minted = await mintTokens(ctx, { grantId, clientId: client.id, userId: user.id, teamId, scopes })
+  await ctx.db.kysely.transaction().execute(async (trx) => {
+    await insertGrant(trx, { id: grantId, clientId: client.id, userId: user.id, teamId, scopes: formatScopes(scopes), createdAt: now })
+    await minted.persist(trx)
+  })
+  return minted.response
+}

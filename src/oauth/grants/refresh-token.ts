@@ -1,0 +1,52 @@
+import type { Client } from '../../clients/types.js'
+import type { AppContext } from '../../context.js'
+import { hashSecret } from '../../crypto/random.js'
+import { consumeRefreshToken, findGrant, findRefreshToken, revokeAccessToken, revokeGrant } from '../../db/tokens.js'
+import { mintTokens, type TokenResponse } from '../../tokens/issue.js'
+import { InvalidGrant, InvalidScope } from '../errors.js'
+import { param, requiredParam, type RawParams } from '../params.js'
+import { coversScopes, parseScope, splitScopes } from '../scopes.js'
+import { assertUserMayHoldTokens } from './subject.js'
+
+const INVALID_REFRESH = 'The refresh token is invalid, expired, revoked, or was already used.'
+
+/**
+ * RFC 6749 §6 with rotation: each refresh token works once; using it ends it
+ * and the access token issued with it (seed 000: "invalidated immediately").
+ * `redirect_uri`, which the seeds send, is accepted and not needed.
+ */
+export async function refreshTokenGrant(ctx: AppContext, client: Client, params: RawParams): Promise<TokenResponse> {
+  const tokenHash = hashSecret(requiredParam(params, 'refresh_token'))
+  const requestedScope = param(params, 'scope')
+  const now = ctx.clock()
+
+  const row = await findRefreshToken(ctx.db.kysely, tokenHash)
+  if (!row || row.clientId !== client.id || row.revokedAt !== null) throw new InvalidGrant(INVALID_REFRESH)
+  if (row.consumedAt !== null) {
+    // RFC 9700 §4.14.2: a used refresh token presented again means it leaked; end the whole family.
+    await revokeGrant(ctx.db.kysely, row.grantId, now)
+    throw new InvalidGrant(INVALID_REFRESH)
+  }
+  if (row.expiresAt <= now) throw new InvalidGrant(INVALID_REFRESH)
+  const grant = await findGrant(ctx.db.kysely, row.grantId)
+  if (!grant || grant.revokedAt !== null) throw new InvalidGrant(INVALID_REFRESH)
+  await assertUserMayHoldTokens(ctx, grant.userId, grant.teamId)
+
+  const granted = splitScopes(grant.scopes)
+  const scopes = requestedScope === undefined ? granted : parseScope(requestedScope)
+  // RFC 6749 §6: a refresh may narrow the scope, never widen it.
+  if (!coversScopes(granted, scopes)) throw new InvalidScope('The requested scope exceeds the scope originally granted.')
+
+  const minted = await mintTokens(ctx, { grantId: grant.id, clientId: client.id, userId: grant.userId, teamId: grant.teamId, scopes })
+  const rotated = await ctx.db.kysely.transaction().execute(async (trx) => {
+    if (!(await consumeRefreshToken(trx, tokenHash, now))) return false
+    await revokeAccessToken(trx, row.accessTokenJti, now)
+    await minted.persist(trx)
+    return true
+  })
+  if (!rotated) {
+    await revokeGrant(ctx.db.kysely, row.grantId, now)
+    throw new InvalidGrant(INVALID_REFRESH)
+  }
+  return minted.response
+}

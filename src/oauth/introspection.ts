@@ -1,0 +1,66 @@
+import type { Client } from '../clients/types.js'
+import type { AppContext } from '../context.js'
+import { hashSecret } from '../crypto/random.js'
+import { findGrant, findRefreshToken } from '../db/tokens.js'
+import { findUserById } from '../db/users.js'
+import { checkAccessToken } from '../tokens/verify.js'
+import { requiredParam, type RawParams } from './params.js'
+import { splitScopes } from './scopes.js'
+
+export type IntrospectionResponse = { active: false } | ({ active: true } & Record<string, unknown>)
+
+const INACTIVE: IntrospectionResponse = { active: false }
+
+/**
+ * A client may look into its own tokens; first-party clients (the product's
+ * own resource servers) into any. Anything else reads as inactive, so the
+ * answer never tells a client whether someone else's token exists.
+ */
+function mayInspect(caller: Client, tokenClientId: string): boolean {
+  return caller.isFirstParty || caller.id === tokenClientId
+}
+
+/** RFC 7662 §2: `{"active":false}` and nothing more for any token that is not live. */
+export async function introspect(ctx: AppContext, caller: Client, params: RawParams): Promise<IntrospectionResponse> {
+  const token = requiredParam(params, 'token')
+  if (token.split('.').length === 3) {
+    const verdict = await checkAccessToken(ctx, token)
+    if (!verdict.active || !mayInspect(caller, verdict.row.clientId)) return INACTIVE
+    const { claims, row, user } = verdict
+    return {
+      active: true,
+      scope: splitScopes(row.scopes).join(' '),
+      client_id: row.clientId,
+      username: user.email,
+      token_type: 'Bearer',
+      exp: claims.expiresAt,
+      iat: claims.issuedAt,
+      nbf: claims.issuedAt,
+      sub: String(row.userId),
+      aud: row.clientId,
+      iss: ctx.config.issuer,
+      jti: row.jti,
+      team_id: row.teamId,
+    }
+  }
+  const now = ctx.clock()
+  const refresh = await findRefreshToken(ctx.db.kysely, hashSecret(token))
+  if (!refresh || refresh.consumedAt !== null || refresh.revokedAt !== null || refresh.expiresAt <= now) return INACTIVE
+  if (!mayInspect(caller, refresh.clientId)) return INACTIVE
+  const grant = await findGrant(ctx.db.kysely, refresh.grantId)
+  if (!grant || grant.revokedAt !== null) return INACTIVE
+  const user = await findUserById(ctx.db.kysely, grant.userId)
+  if (!user || user.isDisabled) return INACTIVE
+  return {
+    active: true,
+    scope: splitScopes(grant.scopes).join(' '),
+    client_id: refresh.clientId,
+    username: user.email,
+    token_type: 'refresh_token',
+    exp: Math.floor(refresh.expiresAt / 1000),
+    iat: Math.floor(refresh.createdAt / 1000),
+    sub: String(grant.userId),
+    iss: ctx.config.issuer,
+    team_id: grant.teamId,
+  }
+}

@@ -1,0 +1,36 @@
+import type { AppContext } from '../context.js'
+import { SIGNING_ALGORITHM } from '../keys/signing-keys.js'
+import { SCOPES } from './scopes.js'
+import { GRANT_TYPES_SUPPORTED } from './token-endpoint.js'
+
+export const ENDPOINTS = {
+  authorization: '/oauth/authorize',
+  token: '/oauth/token',
+  revocation: '/oauth/revoke',
+  introspection: '/oauth/introspect',
+  jwks: '/oauth/jwks',
+} as const
+
+/** RFC 8414 §2: authorization server metadata. */
+export function authorizationServerMetadata(ctx: AppContext): Record<string, unknown> {
+  const issuer = ctx.config.issuer
+  const secretMethods = ['client_secret_basic', 'client_secret_post']
+  return {
+    issuer,
+    authorization_endpoint: issuer + ENDPOINTS.authorization,
+    token_endpoint: issuer + ENDPOINTS.token,
+    jwks_uri: issuer + ENDPOINTS.jwks,
+    revocation_endpoint: issuer + ENDPOINTS.revocation,
+    introspection_endpoint: issuer + ENDPOINTS.introspection,
+    scopes_supported: Object.keys(SCOPES),
+    response_types_supported: ['code'],
+    response_modes_supported: ['query'],
+    grant_types_supported: GRANT_TYPES_SUPPORTED,
+    code_challenge_methods_supported: ['S256'],
+    token_endpoint_auth_methods_supported: [...secretMethods, 'none'],
+    revocation_endpoint_auth_methods_supported: [...secretMethods, 'none'],
+    introspection_endpoint_auth_methods_supported: secretMethods,
+    authorization_response_iss_parameter_supported: true,
+    access_token_signing_alg_values_supported: [SIGNING_ALGORITHM],
+  }
+}

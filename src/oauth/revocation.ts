@@ -1,0 +1,26 @@
+import type { Client } from '../clients/types.js'
+import type { AppContext } from '../context.js'
+import { hashSecret } from '../crypto/random.js'
+import { findAccessToken, findRefreshToken, revokeAccessToken, revokeGrant } from '../db/tokens.js'
+import { verifyAccessTokenSignature } from '../tokens/access-token.js'
+import { requiredParam, type RawParams } from './params.js'
+
+/**
+ * RFC 7009 §2.1: revokes a token the calling client holds. Revoking a
+ * refresh token ends its whole grant, access tokens included. Unknown tokens
+ * and other clients' tokens are answered the same way, and left alone.
+ */
+export async function revokeToken(ctx: AppContext, caller: Client, params: RawParams): Promise<void> {
+  const token = requiredParam(params, 'token')
+  const now = ctx.clock()
+  if (token.split('.').length === 3) {
+    // An expired token may still be revoked; only the signature matters here.
+    const signature = await verifyAccessTokenSignature(ctx.keyRing, ctx.config.issuer, token, 'any time')
+    if (!signature.ok) return
+    const row = await findAccessToken(ctx.db.kysely, signature.claims.jti)
+    if (row && row.clientId === caller.id) await revokeAccessToken(ctx.db.kysely, row.jti, now)
+    return
+  }
+  const refresh = await findRefreshToken(ctx.db.kysely, hashSecret(token))
+  if (refresh && refresh.clientId === caller.id) await revokeGrant(ctx.db.kysely, refresh.grantId, now)
+}

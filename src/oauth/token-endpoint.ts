@@ -1,0 +1,41 @@
+import type { Client } from '../clients/types.js'
+import type { AppContext } from '../context.js'
+import type { TokenResponse } from '../tokens/issue.js'
+import { authenticateClient } from './client-authentication.js'
+import { InvalidRequest, UnauthorizedClient, UnsupportedGrantType } from './errors.js'
+import { authorizationCodeGrant } from './grants/authorization-code.js'
+import { passwordGrant } from './grants/password.js'
+import { refreshTokenGrant } from './grants/refresh-token.js'
+import { param, type RawParams } from './params.js'
+
+export interface TokenRequest {
+  params: RawParams
+  authorization: string | undefined
+  /** The caller's address, for the login throttle of the password grant. */
+  address: string
+}
+
+type GrantHandler = (ctx: AppContext, client: Client, params: RawParams, address: string) => Promise<TokenResponse>
+
+const GRANTS: Record<string, GrantHandler> = {
+  authorization_code: authorizationCodeGrant,
+  refresh_token: refreshTokenGrant,
+  password: passwordGrant,
+}
+
+export const GRANT_TYPES_SUPPORTED = Object.keys(GRANTS)
+
+/** RFC 6749 §3.2: authenticates the client, then hands the request to the handler of its grant_type. */
+export async function handleTokenRequest(ctx: AppContext, request: TokenRequest): Promise<TokenResponse> {
+  const grantType = param(request.params, 'grant_type')
+  if (grantType === undefined || grantType === '') throw new InvalidRequest('The grant_type parameter is required.')
+  const handler = Object.hasOwn(GRANTS, grantType) ? GRANTS[grantType] : undefined
+  if (!handler) throw new UnsupportedGrantType(`The grant_type "${grantType}" is not supported.`)
+  const { client, method } = await authenticateClient(ctx, {
+    authorization: request.authorization,
+    clientId: param(request.params, 'client_id'),
+    clientSecret: param(request.params, 'client_secret'),
+  })
+  if (method === 'none' && grantType === 'password') throw new UnauthorizedClient('A public client cannot use the password grant.')
+  return handler(ctx, client, request.params, request.address)
+}

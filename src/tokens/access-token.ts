@@ -1,0 +1,97 @@
+import { decodeProtectedHeader, errors, jwtVerify, SignJWT, type JWTPayload } from 'jose'
+import { randomSecret } from '../crypto/random.js'
+import { SIGNING_ALGORITHM, type KeyRing } from '../keys/signing-keys.js'
+
+/** RFC 9068 §2.1: the media type of JWT access tokens. */
+export const ACCESS_TOKEN_TYPE = 'at+jwt'
+
+export interface AccessTokenClaims {
+  jti: string
+  clientId: string
+  userId: number
+  teamId: number
+  scopes: string[]
+  issuedAt: number
+  expiresAt: number
+}
+
+export function newTokenId(): string {
+  return randomSecret(24)
+}
+
+/**
+ * Signs an access token shaped like the seed's: `aud`, `jti`, `iat`, `nbf`,
+ * `exp`, `sub`, `scopes`, plus `iss`, `client_id`, `scope` (RFC 9068) and
+ * the team the token is bound to.
+ */
+export async function signAccessToken(keyRing: KeyRing, issuer: string, claims: AccessTokenClaims): Promise<string> {
+  const { kid, privateKey } = await keyRing.signingKey()
+  return new SignJWT({
+    client_id: claims.clientId,
+    scopes: claims.scopes,
+    scope: claims.scopes.join(' '),
+    team_id: claims.teamId,
+  })
+    .setProtectedHeader({ alg: SIGNING_ALGORITHM, typ: ACCESS_TOKEN_TYPE, kid })
+    .setIssuer(issuer)
+    .setAudience(claims.clientId)
+    .setSubject(String(claims.userId))
+    .setJti(claims.jti)
+    .setIssuedAt(claims.issuedAt)
+    .setNotBefore(claims.issuedAt)
+    .setExpirationTime(claims.expiresAt)
+    .sign(privateKey)
+}
+
+export type AccessTokenCheck = { ok: true; claims: AccessTokenClaims } | { ok: false; reason: string }
+
+/**
+ * Checks an access token's signature and claims (not yet its revocation:
+ * that is the database's word, see tokens/verify.ts). `at: 'any time'`
+ * skips the time checks, for revoking a token that may have expired.
+ */
+export async function verifyAccessTokenSignature(keyRing: KeyRing, issuer: string, token: string, at: { nowSeconds: number } | 'any time'): Promise<AccessTokenCheck> {
+  let kid: string | undefined
+  try {
+    const header = decodeProtectedHeader(token)
+    if (header.alg !== SIGNING_ALGORITHM) return { ok: false, reason: 'unsupported algorithm' }
+    kid = header.kid
+  } catch {
+    return { ok: false, reason: 'malformed token' }
+  }
+  if (!kid) return { ok: false, reason: 'no key id' }
+  const key = await keyRing.verificationKey(kid)
+  if (!key) return { ok: false, reason: 'unknown key id' }
+  let payload: JWTPayload
+  try {
+    ;({ payload } = await jwtVerify(token, key, {
+      algorithms: [SIGNING_ALGORITHM],
+      issuer,
+      typ: ACCESS_TOKEN_TYPE,
+      ...(at === 'any time' ? { clockTolerance: Number.MAX_SAFE_INTEGER / 1000 } : { currentDate: new Date(at.nowSeconds * 1000) }),
+      requiredClaims: ['jti', 'sub', 'aud', 'exp', 'iat', 'nbf'],
+    }))
+  } catch (err) {
+    if (err instanceof errors.JWTExpired) return { ok: false, reason: 'token expired' }
+    return { ok: false, reason: 'invalid token' }
+  }
+  const userId = Number(payload.sub)
+  const teamId = payload.team_id
+  const clientId = payload.client_id
+  const scopes = payload.scopes
+  if (!Number.isSafeInteger(userId) || typeof teamId !== 'number' || typeof clientId !== 'string' || !Array.isArray(scopes)) {
+    return { ok: false, reason: 'invalid token' }
+  }
+  return {
+    ok: true,
+    claims: {
+      jti: payload.jti!,
+      clientId,
+      userId,
+      teamId,
+      scopes: scopes.filter((s): s is string => typeof s === 'string'),
+      issuedAt: payload.iat!,
+      expiresAt: payload.exp!,
+    },
+  }
+}

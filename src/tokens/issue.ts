@@ -1,0 +1,81 @@
+import type { AppContext } from '../context.js'
+import { hashSecret, randomSecret } from '../crypto/random.js'
+import type { Executor } from '../db/executor.js'
+import { insertAccessToken, insertRefreshToken } from '../db/tokens.js'
+import { formatScopes } from '../oauth/scopes.js'
+import { newTokenId, signAccessToken } from './access-token.js'
+
+export interface TokenSubject {
+  grantId: string
+  clientId: string
+  userId: number
+  teamId: number
+  scopes: string[]
+}
+
+/** RFC 6749 §5.1, in the field order of the seeds' examples. */
+export interface TokenResponse {
+  token_type: 'Bearer'
+  expires_in: number
+  access_token: string
+  refresh_token: string
+  scope?: string
+}
+
+export interface MintedTokens {
+  response: TokenResponse
+  /** Writes the token rows; run inside the transaction that also consumes what the tokens replace. */
+  persist(trx: Executor): Promise<void>
+}
+
+/**
+ * Signs an access token and draws a refresh token. Signing happens before any
+ * write so the transaction that makes them valid stays short; a token whose
+ * rows were never written is refused like any unknown one.
+ */
+export async function mintTokens(ctx: AppContext, subject: TokenSubject): Promise<MintedTokens> {
+  const now = ctx.clock()
+  const issuedAt = Math.floor(now / 1000)
+  const jti = newTokenId()
+  const expiresAt = issuedAt + ctx.config.accessTokenTtl
+  const accessToken = await signAccessToken(ctx.keyRing, ctx.config.issuer, {
+    jti,
+    clientId: subject.clientId,
+    userId: subject.userId,
+    teamId: subject.teamId,
+    scopes: subject.scopes,
+    issuedAt,
+    expiresAt,
+  })
+  const refreshToken = randomSecret(32)
+  const response: TokenResponse = {
+    token_type: 'Bearer',
+    expires_in: ctx.config.accessTokenTtl,
+    access_token: accessToken,
+    refresh_token: refreshToken,
+  }
+  if (subject.scopes.length > 0) response.scope = formatScopes(subject.scopes)
+  return {
+    response,
+    async persist(trx) {
+      await insertAccessToken(trx, {
+        jti,
+        grantId: subject.grantId,
+        clientId: subject.clientId,
+        userId: subject.userId,
+        teamId: subject.teamId,
+        scopes: formatScopes(subject.scopes),
+        createdAt: now,
+        expiresAt: expiresAt * 1000,
+      })
+      await insertRefreshToken(trx, {
+        tokenHash: hashSecret(refreshToken),
+        grantId: subject.grantId,
+        accessTokenJti: jti,
+        clientId: subject.clientId,
+        createdAt: now,
+        expiresAt: now + ctx.config.refreshTokenTtl * 1000,
+      })
+    },
+  }
+}

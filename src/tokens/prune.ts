@@ -1,0 +1,45 @@
+import type { AppContext } from '../context.js'
+import { deleteExpiredAuthorizationCodes } from '../db/authorization-codes.js'
+import { deleteExpiredSessions } from '../db/sessions.js'
+import { deleteSigningKeysRetiredBefore } from '../db/signing-keys.js'
+import { deleteEmptyGrants, deleteExpiredAccessTokens, deleteExpiredRefreshTokens } from '../db/tokens.js'
+
+export interface PruneCounts {
+  authorization_codes: number
+  access_tokens: number
+  refresh_tokens: number
+  grants: number
+  sessions: number
+  signing_keys: number
+}
+
+const BATCH = 500
+
+/** Deletes in small batches, each its own statement, so no lock is held for long while requests go on. */
+async function inBatches(deleteBatch: () => Promise<number>): Promise<number> {
+  let total = 0
+  for (;;) {
+    const deleted = await deleteBatch()
+    total += deleted
+    if (deleted < BATCH) return total
+  }
+}
+
+/**
+ * Removes what can never be used again: expired codes and tokens (revoked
+ * ones once they are past expiry too, so a revoked token is never mistaken
+ * for an unknown one while it could still verify), grants with no token
+ * left, expired sessions, and retired keys no live token was signed with.
+ */
+export async function pruneExpired(ctx: AppContext): Promise<PruneCounts> {
+  const db = ctx.db.kysely
+  const now = ctx.clock()
+  return {
+    authorization_codes: await inBatches(() => deleteExpiredAuthorizationCodes(db, now, BATCH)),
+    access_tokens: await inBatches(() => deleteExpiredAccessTokens(db, now, BATCH)),
+    refresh_tokens: await inBatches(() => deleteExpiredRefreshTokens(db, now, BATCH)),
+    grants: await inBatches(() => deleteEmptyGrants(db, now, BATCH)),
+    sessions: await deleteExpiredSessions(db, now),
+    signing_keys: await deleteSigningKeysRetiredBefore(db, now - ctx.config.accessTokenTtl * 1000),
+  }
+}
