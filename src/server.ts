@@ -69,7 +69,6 @@ export async function openContext(config: Config, clock: () => number = Date.now
 export async function startServer(config: Config, options: ServerOptions = {}): Promise<RunningServer> {
   const ctx = await openContext(config, options.clock)
   const db = ctx.db
-  const sandbox = await ensureSandboxAccount(db, ctx.clock())
   const app = await buildApp(ctx, { logger: options.logger ? loggerOptions : false })
   try {
     await app.listen({ port: config.port, host: config.host })
@@ -82,6 +81,8 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND') throw new ConfigError('HOST', `cannot listen on ${config.host}`)
     throw err
   }
+  // Only once the server listens, so the printed password is never lost to a failed start.
+  const sandbox = await ensureSandboxAccount(db, ctx.clock())
   const address = app.server.address()
   const port = typeof address === 'object' && address ? address.port : config.port
   const host = config.host.includes(':') ? `[${config.host}]` : config.host

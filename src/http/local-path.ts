@@ -8,5 +8,8 @@ export function safeLocalPath(value: unknown, fallback = '/'): string {
   if (/[\u0000-\u001f\u007f]/.test(value)) return fallback
   const parsed = new URL(value, 'http://gatehouse.invalid')
   if (parsed.origin !== 'http://gatehouse.invalid') return fallback
-  return parsed.pathname + parsed.search
+  // Normalising can itself produce `//host` (from `/.//host` or `/..//host`): check the result too.
+  const path = parsed.pathname + parsed.search
+  if (path.startsWith('//') || path.startsWith('/\\')) return fallback
+  return path
 }

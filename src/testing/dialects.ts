@@ -9,7 +9,7 @@ import { DIALECTS, postgresSkipReason } from './databases.js'
 export async function forEachDialect(name: string, suite: (dialect: DialectName) => void): Promise<void> {
   for (const dialect of DIALECTS) {
     const skip = dialect === 'postgres' ? await postgresSkipReason() : undefined
-    if (skip) process.stdout.write(`# skipping ${name} on postgres: ${skip}\n`)
+    if (skip) process.stdout.write(`skipping ${name} on postgres: ${skip}\n`)
     describe(`${name} [${dialect}]`, { skip: skip ?? false }, () => suite(dialect))
   }
 }

@@ -1,0 +1,102 @@
+import assert from 'node:assert/strict'
+import { resolve } from 'node:path'
+import { describe, it } from 'node:test'
+import { ConfigError, loadConfig } from './config.js'
+
+type Env = Record<string, string | undefined>
+
+function assertRefused(env: Env, setting: string): void {
+  assert.throws(
+    () => loadConfig(env),
+    (err: unknown) => {
+      assert.ok(err instanceof ConfigError, `a ConfigError expected, got ${String(err)}`)
+      assert.equal(err.setting, setting)
+      // The command line prints the message as is: it must say which setting is wrong.
+      assert.ok(err.message.startsWith(`${setting}: `), err.message)
+      return true
+    },
+    JSON.stringify(env),
+  )
+}
+
+describe('loadConfig', () => {
+  it('runs with no configuration at all', () => {
+    const config = loadConfig({})
+    assert.equal(config.port, 3000)
+    assert.equal(config.host, '127.0.0.1')
+    assert.equal(config.dataDir, resolve('data'))
+    assert.equal(config.databaseUrl, `sqlite:${resolve('data', 'gatehouse.sqlite')}`)
+    assert.equal(config.redisUrl, undefined)
+    assert.equal(config.issuer, 'http://localhost:3000')
+    assert.equal(config.secret, undefined)
+  })
+
+  it('keeps the default database file in the data directory', () => {
+    const config = loadConfig({ GATEHOUSE_DATA_DIR: '/srv/gatehouse' })
+    assert.equal(config.dataDir, '/srv/gatehouse')
+    assert.equal(config.databaseUrl, 'sqlite:/srv/gatehouse/gatehouse.sqlite')
+  })
+
+  it('derives the default issuer from the port', () => {
+    const config = loadConfig({ PORT: '8080' })
+    assert.equal(config.port, 8080)
+    assert.equal(config.issuer, 'http://localhost:8080')
+  })
+
+  it('takes every setting from the environment', () => {
+    const secret = 'x'.repeat(32)
+    const config = loadConfig({
+      PORT: '0',
+      HOST: '0.0.0.0',
+      DATABASE_URL: 'postgresql://gatehouse:pw@db.internal:5432/gatehouse',
+      REDIS_URL: 'rediss://cache.internal:6380',
+      GATEHOUSE_ISSUER: 'https://auth.example.com/gatehouse',
+      GATEHOUSE_SECRET: secret,
+    })
+    assert.equal(config.port, 0)
+    assert.equal(config.host, '0.0.0.0')
+    assert.equal(config.databaseUrl, 'postgresql://gatehouse:pw@db.internal:5432/gatehouse')
+    assert.equal(config.redisUrl, 'rediss://cache.internal:6380')
+    assert.equal(config.issuer, 'https://auth.example.com/gatehouse')
+    assert.equal(config.secret, secret)
+  })
+
+  it('strips trailing slashes from the issuer', () => {
+    assert.equal(loadConfig({ GATEHOUSE_ISSUER: 'https://auth.example.com/' }).issuer, 'https://auth.example.com')
+    assert.equal(loadConfig({ GATEHOUSE_ISSUER: 'https://example.com/auth//' }).issuer, 'https://example.com/auth')
+  })
+
+  it('treats empty optional settings as unset', () => {
+    const config = loadConfig({ REDIS_URL: '', GATEHOUSE_SECRET: '' })
+    assert.equal(config.redisUrl, undefined)
+    assert.equal(config.secret, undefined)
+  })
+
+  it('refuses a port that is not a port number', () => {
+    for (const PORT of ['notaport', '', '-1', '65536', '80.5', ' 80']) assertRefused({ PORT }, 'PORT')
+    assert.equal(loadConfig({ PORT: '65535' }).port, 65535)
+  })
+
+  it('refuses an empty host', () => {
+    assertRefused({ HOST: '' }, 'HOST')
+    assertRefused({ HOST: '  ' }, 'HOST')
+  })
+
+  it('refuses a database URL it cannot use', () => {
+    for (const DATABASE_URL of ['mysql://x', 'gatehouse.sqlite', 'sqlite:', 'postgres://[bad']) assertRefused({ DATABASE_URL }, 'DATABASE_URL')
+  })
+
+  it('refuses a Redis URL that is not redis:// or rediss://', () => {
+    for (const REDIS_URL of ['http://cache:6379', 'not a url']) assertRefused({ REDIS_URL }, 'REDIS_URL')
+  })
+
+  it('refuses an issuer that is not a plain http(s) URL', () => {
+    for (const GATEHOUSE_ISSUER of ['auth.example.com', 'ftp://auth.example.com', 'https://auth.example.com/?tenant=1', 'https://auth.example.com/#top']) {
+      assertRefused({ GATEHOUSE_ISSUER }, 'GATEHOUSE_ISSUER')
+    }
+  })
+
+  it('refuses a secret shorter than 32 characters', () => {
+    assertRefused({ GATEHOUSE_SECRET: 'x'.repeat(31) }, 'GATEHOUSE_SECRET')
+  })
+})

@@ -1,0 +1,99 @@
+import { accessSync, constants, mkdirSync } from 'node:fs'
+import { join, resolve } from 'node:path'
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core'
+
+/** Debian's package, or whatever CHROMIUM_PATH names. */
+export function chromiumPath(): string {
+  return process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
+}
+
+function isExecutable(path: string): boolean {
+  try {
+    accessSync(path, constants.X_OK)
+    return true
+  } catch {
+    return false
+  }
+}
+
+/**
+ * Why the browser suite cannot run here, or undefined when it can. Under
+ * CI=true a missing Chromium is a failure rather than a reason to skip, so a
+ * broken install cannot turn the browser tests silently green.
+ */
+export function browserSkipReason(): string | undefined {
+  const path = chromiumPath()
+  if (isExecutable(path)) return undefined
+  const message = `Chromium is not installed at ${path}`
+  if (process.env.CI === 'true') throw new Error(`${message} (CI=true: the browser tests must run; install the chromium package or set CHROMIUM_PATH)`)
+  const reason = `${message} (install the chromium package or set CHROMIUM_PATH to run the browser tests)`
+  process.stdout.write(`skipping browser tests: ${reason}\n`)
+  return reason
+}
+
+export function launchChromium(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: chromiumPath(),
+    headless: true,
+    timeout: 60_000,
+    // The machines this runs on have no outside network: without these flags
+    // Chromium keeps trying to reach Google's services and its connections
+    // are refused, many at a time. --no-sandbox because CI runs as root.
+    args: [
+      '--no-sandbox',
+      '--disable-background-networking',
+      '--disable-gpu',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+      '--disable-quic',
+    ],
+  })
+}
+
+/** Where screenshots of failed browser tests go, relative to the directory the tests run from. */
+export const RESULTS_DIR = 'test-results'
+
+function fileNameFor(testName: string): string {
+  const slug = testName
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-|-$/g, '')
+    .slice(0, 80)
+  return `${slug || 'browser-test'}-${new Date().toISOString().replace(/[:.]/g, '-')}.png`
+}
+
+/** Saves a full-page screenshot for a failed test and returns its path. */
+export async function saveScreenshot(page: Page, testName: string): Promise<string> {
+  mkdirSync(RESULTS_DIR, { recursive: true })
+  const path = resolve(join(RESULTS_DIR, fileNameFor(testName)))
+  await page.screenshot({ path, fullPage: true, timeout: 10_000 })
+  return path
+}
+
+/**
+ * Runs one browser test in a fresh context (no cookies shared with other
+ * tests). When the test fails, a screenshot of the page as it was is saved
+ * to test-results/ and the original error is rethrown.
+ */
+export async function withPage<T>(browser: Browser, test: { name: string }, work: (page: Page, context: BrowserContext) => Promise<T>): Promise<T> {
+  const context = await browser.newContext()
+  // Bounded but generous: a loaded CI machine renders slowly, and a hanging
+  // wait should fail the test with the step that hung rather than time out the file.
+  context.setDefaultTimeout(15_000)
+  context.setDefaultNavigationTimeout(30_000)
+  const page = await context.newPage()
+  try {
+    return await work(page, context)
+  } catch (err) {
+    try {
+      const path = await saveScreenshot(page, test.name)
+      process.stdout.write(`screenshot of the failed test "${test.name}": ${path}\n`)
+    } catch (screenshotError) {
+      process.stdout.write(`no screenshot of the failed test "${test.name}": ${(screenshotError as Error).message}\n`)
+    }
+    throw err
+  } finally {
+    await context.close()
+  }
+}
