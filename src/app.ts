@@ -1,6 +1,6 @@
 import cookie from '@fastify/cookie'
 import formbody from '@fastify/formbody'
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
+import Fastify, { type FastifyInstance } from 'fastify'
 import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import type { AppContext } from './context.js'
@@ -10,16 +10,13 @@ import { loginRoutes } from './http/pages/login.js'
 import { addSecurityHeaders } from './http/security-headers.js'
 import { authorizeRoutes } from './http/oauth/authorize.js'
 import { oauthEndpoints } from './http/oauth/endpoints.js'
-
-export interface AppOptions {
-  logger?: FastifyServerOptions['logger']
-}
+import { apiRoutes } from './http/api/routes.js'
 
 const stylesheet = readFileSync(fileURLToPath(new URL('../public/app.css', import.meta.url)), 'utf8')
 
 /** Builds the Gatehouse HTTP app; it never listens (see server.ts). */
-export async function buildApp(ctx: AppContext, options: AppOptions = {}): Promise<FastifyInstance> {
-  const app = Fastify({ logger: options.logger ?? false })
+export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
+  const app = Fastify({ loggerInstance: ctx.log })
   await app.register(cookie)
   await app.register(formbody)
   addSecurityHeaders(app)
@@ -34,5 +31,6 @@ export async function buildApp(ctx: AppContext, options: AppOptions = {}): Promi
   homeRoutes(app, ctx)
   authorizeRoutes(app, ctx)
   await oauthEndpoints(app, ctx)
+  await apiRoutes(app, ctx)
   return app
 }

@@ -10,7 +10,7 @@ import { createUser, requireUserByEmail, setDisabled } from './accounts/users.js
 import { ConfigError, loadConfig } from './config.js'
 import { migrateToLatest } from './db/migrate.js'
 import { AppError } from './messages.js'
-import { openContext, openMigratedDatabase, startServer } from './server.js'
+import { closeContext, createLogger, openContext, openMigratedDatabase, startServer } from './server.js'
 import { DatabaseUnavailableError, openDatabase } from './db/connection.js'
 import type { Db } from './db/connection.js'
 
@@ -53,11 +53,11 @@ async function withDatabase<T>(work: (db: Db) => Promise<T>): Promise<T> {
 }
 
 async function withContext<T>(work: (ctx: AppContext) => Promise<T>): Promise<T> {
-  const ctx = await openContext(loadConfig())
+  const ctx = await openContext(loadConfig(), createLogger(false))
   try {
     return await work(ctx)
   } finally {
-    await ctx.db.close()
+    await closeContext(ctx)
   }
 }
 

@@ -14,6 +14,11 @@ export interface Config {
   accessTokenTtl: number
   /** Seconds a refresh token may wait to be used; each use issues a new one. */
   refreshTokenTtl: number
+  /** API requests per user per window (the seeds' X-RateLimit-Limit: 200). */
+  rateLimit: number
+  rateLimitWindow: number
+  /** Days the activity log keeps an entry. */
+  activityRetentionDays: number
 }
 
 /** A setting that cannot be used; `setting` names the environment variable. */
@@ -87,6 +92,13 @@ function secret(env: Env): string | undefined {
   return raw
 }
 
+function count(env: Env, name: string, fallback: number, max: number): number {
+  const raw = env[name]
+  if (raw === undefined || raw === '') return fallback
+  if (!/^\d+$/.test(raw) || Number(raw) < 1 || Number(raw) > max) throw new ConfigError(name, `"${raw}" is not a whole number between 1 and ${max}`)
+  return Number(raw)
+}
+
 function seconds(env: Env, name: string, fallback: number): number {
   const raw = env[name]
   if (raw === undefined || raw === '') return fallback
@@ -114,5 +126,8 @@ export function loadConfig(env: Env = process.env): Config {
     secret: secret(env),
     accessTokenTtl: seconds(env, 'GATEHOUSE_ACCESS_TOKEN_TTL', DEFAULT_ACCESS_TOKEN_TTL),
     refreshTokenTtl: seconds(env, 'GATEHOUSE_REFRESH_TOKEN_TTL', DEFAULT_REFRESH_TOKEN_TTL),
+    rateLimit: count(env, 'GATEHOUSE_RATE_LIMIT', 200, 1_000_000),
+    rateLimitWindow: count(env, 'GATEHOUSE_RATE_LIMIT_WINDOW', 60, 86_400),
+    activityRetentionDays: count(env, 'GATEHOUSE_ACTIVITY_RETENTION_DAYS', 90, 36_500),
   }
 }

@@ -1,7 +1,10 @@
+import type { FastifyBaseLogger } from 'fastify'
 import type { Config } from './config.js'
 import type { Keys } from './crypto/master-key.js'
 import type { Db } from './db/connection.js'
 import type { KeyRing } from './keys/signing-keys.js'
+import type { ActivityLog } from './activity/recorder.js'
+import type { RateLimiter } from './ratelimit/limiter.js'
 
 /** What every part of the running server shares, built once at start. */
 export interface AppContext {
@@ -10,6 +13,9 @@ export interface AppContext {
   keys: Keys
   /** The signing keys for access tokens, shared through the database by every process. */
   keyRing: KeyRing
+  activity: ActivityLog
+  rateLimiter: RateLimiter
+  log: FastifyBaseLogger
   /** Milliseconds since the epoch; replaced in tests that move time. */
   clock: () => number
 }

@@ -1,13 +1,16 @@
-import type { FastifyInstance } from 'fastify'
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
+import { pino, type Logger } from 'pino'
 import { ensureSandboxAccount } from './accounts/sandbox.js'
+import { BufferedActivityLog } from './activity/recorder.js'
 import { buildApp } from './app.js'
 import { ConfigError, type Config } from './config.js'
 import type { AppContext } from './context.js'
 import { deriveKeys, loadOrCreateSecret } from './crypto/master-key.js'
+import { SecretBoxError } from './crypto/secret-box.js'
 import { DatabaseUnavailableError, openDatabase, type Db } from './db/connection.js'
 import { migrateToLatest } from './db/migrate.js'
-import { SecretBoxError } from './crypto/secret-box.js'
 import { KeyRing } from './keys/signing-keys.js'
+import { createRateLimiter } from './ratelimit/limiter.js'
 
 export interface RunningServer {
   app: FastifyInstance
@@ -42,16 +45,19 @@ export async function openMigratedDatabase(config: Config): Promise<Db> {
   return db
 }
 
-const loggerOptions = {
-  level: 'info',
-  serializers: {
-    // Query strings can carry codes and state: log the path alone.
-    req: (req: { method: string; url: string; ip?: string }) => ({ method: req.method, path: req.url.split('?')[0], ip: req.ip }),
-  },
+export function createLogger(enabled: boolean): Logger {
+  if (!enabled) return pino({ level: 'silent' })
+  return pino({
+    level: 'info',
+    serializers: {
+      // Query strings can carry codes and state: log the path alone.
+      req: (req: { method: string; url: string; ip?: string }) => ({ method: req.method, path: req.url.split('?')[0], ip: req.ip }),
+    },
+  })
 }
 
 /** Everything a running Gatehouse shares: the master secret, the migrated database, the signing keys. */
-export async function openContext(config: Config, clock: () => number = Date.now): Promise<AppContext> {
+export async function openContext(config: Config, log: FastifyBaseLogger, clock: () => number = Date.now): Promise<AppContext> {
   const { secret } = loadOrCreateSecret(config.dataDir, config.secret)
   const db = await openMigratedDatabase(config)
   const keys = deriveKeys(secret)
@@ -63,18 +69,26 @@ export async function openContext(config: Config, clock: () => number = Date.now
     if (err instanceof SecretBoxError) throw new ConfigError('GATEHOUSE_SECRET', err.message)
     throw err
   }
-  return { config, db, keys, keyRing, clock }
+  const activity = new BufferedActivityLog(db, clock, (err) => log.error({ err }, 'could not write the activity log'))
+  const rateLimiter = createRateLimiter({ limit: config.rateLimit, windowSeconds: config.rateLimitWindow }, config.redisUrl, log)
+  return { config, db, keys, keyRing, activity, rateLimiter, log, clock }
+}
+
+/** Writes what is buffered and lets go of every connection. */
+export async function closeContext(ctx: AppContext): Promise<void> {
+  await ctx.activity.close()
+  await ctx.rateLimiter.close()
+  await ctx.db.close()
 }
 
 export async function startServer(config: Config, options: ServerOptions = {}): Promise<RunningServer> {
-  const ctx = await openContext(config, options.clock)
-  const db = ctx.db
-  const app = await buildApp(ctx, { logger: options.logger ? loggerOptions : false })
+  const ctx = await openContext(config, createLogger(options.logger ?? false), options.clock)
+  const app = await buildApp(ctx)
   try {
     await app.listen({ port: config.port, host: config.host })
   } catch (err) {
     await app.close()
-    await db.close()
+    await closeContext(ctx)
     const code = (err as NodeJS.ErrnoException).code
     if (code === 'EADDRINUSE') throw new ConfigError('PORT', `port ${config.port} is already in use on ${config.host}`)
     if (code === 'EACCES') throw new ConfigError('PORT', `not allowed to listen on port ${config.port}`)
@@ -82,7 +96,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     throw err
   }
   // Only once the server listens, so the printed password is never lost to a failed start.
-  const sandbox = await ensureSandboxAccount(db, ctx.clock())
+  const sandbox = await ensureSandboxAccount(ctx.db, ctx.clock())
   const address = app.server.address()
   const port = typeof address === 'object' && address ? address.port : config.port
   const host = config.host.includes(':') ? `[${config.host}]` : config.host
@@ -93,7 +107,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     sandbox,
     async close() {
       await app.close()
-      await db.close()
+      await closeContext(ctx)
     },
   }
 }

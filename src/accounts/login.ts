@@ -4,6 +4,8 @@ import { findCredentialsByEmail, normalizeEmail } from '../db/users.js'
 import { AppError } from '../messages.js'
 import { decoyHash, verifyPassword } from './passwords.js'
 import type { User } from './types.js'
+import type { ActivityLog } from '../activity/recorder.js'
+import { listMembershipsOfUser } from '../db/teams.js'
 
 /**
  * Failed logins are counted per account and per client address over a
@@ -40,16 +42,19 @@ async function countFailure(db: Db, keys: { account: string; address: string }, 
  * the same way, after the same amount of work. Shared by the login page and
  * the password grant, so both count against one throttle.
  */
-export async function authenticate(db: Db, email: string, password: string, address: string, now: number): Promise<User> {
+export async function authenticate(db: Db, activity: ActivityLog, email: string, password: string, address: string, now: number): Promise<User> {
   const keys = throttleKeys(email, address)
   if (await isThrottled(db, keys, now)) throw new AppError('login_throttled', 429)
   const found = await findCredentialsByEmail(db.kysely, email)
   const ok = await verifyPassword(password, found?.passwordHash ?? (await decoyHash()))
+  const teamId = found ? ((await listMembershipsOfUser(db.kysely, found.user.id))[0]?.team.id ?? null) : null
   if (!found || !ok) {
     await countFailure(db, keys, now)
+    if (found) activity.record({ action: 'login.failed', userId: found.user.id, teamId, address })
     throw new AppError('invalid_credentials', 401)
   }
   if (found.user.isDisabled) throw new AppError('account_disabled', 403)
   await clearLoginFailures(db.kysely, keys.account)
+  activity.record({ action: 'login.succeeded', userId: found.user.id, teamId, address })
   return found.user
 }

@@ -2,11 +2,13 @@ import { Migrator, type Migration, type MigrationProvider, type MigrationResultS
 import type { Db, DialectName } from './connection.js'
 import { accounts } from './migrations/001_accounts.js'
 import { oauth } from './migrations/002_oauth.js'
+import { api } from './migrations/003_api.js'
 
 function migrationsFor(dialect: DialectName): Record<string, Migration> {
   return {
     '001_accounts': accounts(dialect),
     '002_oauth': oauth(),
+    '003_api': api(dialect),
   }
 }
 

@@ -43,7 +43,7 @@ export interface LoginFailureTable {
   window_started_at: number
 }
 
-export interface Database extends OAuthTables {
+export interface Database extends OAuthTables, ApiTables {
   users: UserTable
   teams: TeamTable
   memberships: MembershipTable
@@ -145,4 +145,33 @@ export interface OAuthTables {
   refresh_tokens: RefreshTokenTable
   consents: ConsentTable
   signing_keys: SigningKeyTable
+}
+
+export interface PersonalAccessTokenTable {
+  id: string
+  user_id: number
+  team_id: number
+  name: string
+  token_hash: string
+  created_at: number
+  expires_at: number
+  last_used_at: number | null
+}
+
+export interface ActivityTable {
+  id: Generated<number>
+  team_id: number | null
+  user_id: number | null
+  client_id: string | null
+  personal_access_token_id: string | null
+  action: string
+  /** A short, secret-free description: the request line, the token kind, the app's name. */
+  detail: string | null
+  address: string | null
+  created_at: number
+}
+
+export interface ApiTables {
+  personal_access_tokens: PersonalAccessTokenTable
+  activities: ActivityTable
 }

@@ -1,4 +1,6 @@
+import type { Selectable } from 'kysely'
 import type { Executor } from './executor.js'
+import type { UserTable } from './schema.js'
 
 export interface GrantRow {
   id: string
@@ -191,4 +193,67 @@ export async function deleteEmptyGrants(db: Executor, createdBefore: number, lim
     )
     .executeTakeFirst()
   return Number(result.numDeletedRows)
+}
+
+/**
+ * The hot path of every API call: the token's row, its user and whether
+ * the user still belongs to the token's team, in one query.
+ */
+export async function findAccessTokenHolder(
+  db: Executor,
+  jti: string,
+): Promise<{ token: AccessTokenRow; userRow: Selectable<UserTable>; isMember: boolean } | undefined> {
+  const row = await db
+    .selectFrom('access_tokens as t')
+    .innerJoin('users as u', 'u.id', 't.user_id')
+    .leftJoin('memberships as m', (join) => join.onRef('m.user_id', '=', 't.user_id').onRef('m.team_id', '=', 't.team_id'))
+    .select([
+      't.jti',
+      't.grant_id',
+      't.client_id',
+      't.user_id',
+      't.team_id',
+      't.scopes',
+      't.created_at as token_created_at',
+      't.expires_at',
+      't.revoked_at',
+      'u.id',
+      'u.email',
+      'u.email_normalized',
+      'u.name',
+      'u.password_hash',
+      'u.is_verified',
+      'u.is_disabled',
+      'u.created_at',
+      'u.updated_at',
+      'm.role',
+    ])
+    .where('t.jti', '=', jti)
+    .executeTakeFirst()
+  if (!row) return undefined
+  return {
+    token: {
+      jti: row.jti,
+      grantId: row.grant_id,
+      clientId: row.client_id,
+      userId: row.user_id,
+      teamId: row.team_id,
+      scopes: row.scopes,
+      createdAt: row.token_created_at,
+      expiresAt: row.expires_at,
+      revokedAt: row.revoked_at,
+    },
+    userRow: {
+      id: row.id,
+      email: row.email,
+      email_normalized: row.email_normalized,
+      name: row.name,
+      password_hash: row.password_hash,
+      is_verified: row.is_verified,
+      is_disabled: row.is_disabled,
+      created_at: row.created_at,
+      updated_at: row.updated_at,
+    },
+    isMember: row.role !== null,
+  }
 }

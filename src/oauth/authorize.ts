@@ -93,7 +93,17 @@ export function parseAuthorizationRequest(client: Client, redirectUri: string, p
 export async function hasConsent(ctx: AppContext, request: AuthorizationRequest, userId: number, teamId: number): Promise<boolean> {
   if (request.forceConsent) return false
   const stored = await findConsentScopes(ctx.db.kysely, userId, request.client.id, teamId)
-  return stored !== undefined && coversScopes(splitScopes(stored), request.scopes)
+  return stored !== undefined && consentCovers(splitScopes(stored), request.scopes)
+}
+
+/**
+ * No scopes means all of the user's permissions in the team (see scopes.ts),
+ * so an approval of some scopes does not cover a request for none, and an
+ * approval of none covers every request.
+ */
+function consentCovers(approved: string[], requested: string[]): boolean {
+  if (approved.length === 0) return true
+  return requested.length > 0 && coversScopes(approved, requested)
 }
 
 /** Records the approval and issues a single-use code bound to everything the token will carry. */
@@ -102,7 +112,8 @@ export async function approve(ctx: AppContext, request: AuthorizationRequest, us
   const code = randomSecret(32)
   await ctx.db.kysely.transaction().execute(async (trx) => {
     const stored = await findConsentScopes(trx, userId, request.client.id, teamId)
-    const union = [...new Set([...splitScopes(stored ?? ''), ...request.scopes])].sort()
+    const approvedAll = (stored !== undefined && splitScopes(stored).length === 0) || request.scopes.length === 0
+    const union = approvedAll ? [] : [...new Set([...splitScopes(stored ?? ''), ...request.scopes])].sort()
     await upsertConsent(trx, userId, request.client.id, teamId, formatScopes(union), now)
     await insertAuthorizationCode(trx, {
       codeHash: hashSecret(code),
@@ -117,6 +128,7 @@ export async function approve(ctx: AppContext, request: AuthorizationRequest, us
       expiresAt: now + AUTHORIZATION_CODE_TTL_MS,
     })
   })
+  ctx.activity.record({ action: 'app.authorised', teamId, userId, clientId: request.client.id, detail: request.client.name })
   return code
 }
 

@@ -1,7 +1,7 @@
 import type { Client } from '../clients/types.js'
 import type { AppContext } from '../context.js'
 import { hashSecret } from '../crypto/random.js'
-import { findAccessToken, findRefreshToken, revokeAccessToken, revokeGrant } from '../db/tokens.js'
+import { findAccessToken, findGrant, findRefreshToken, revokeAccessToken, revokeGrant } from '../db/tokens.js'
 import { verifyAccessTokenSignature } from '../tokens/access-token.js'
 import { requiredParam, type RawParams } from './params.js'
 
@@ -18,9 +18,16 @@ export async function revokeToken(ctx: AppContext, caller: Client, params: RawPa
     const signature = await verifyAccessTokenSignature(ctx.keyRing, ctx.config.issuer, token, 'any time')
     if (!signature.ok) return
     const row = await findAccessToken(ctx.db.kysely, signature.claims.jti)
-    if (row && row.clientId === caller.id) await revokeAccessToken(ctx.db.kysely, row.jti, now)
+    if (row && row.clientId === caller.id) {
+      await revokeAccessToken(ctx.db.kysely, row.jti, now)
+      ctx.activity.record({ action: 'token.revoked', teamId: row.teamId, userId: row.userId, clientId: caller.id, detail: 'access token revoked by the client' })
+    }
     return
   }
   const refresh = await findRefreshToken(ctx.db.kysely, hashSecret(token))
-  if (refresh && refresh.clientId === caller.id) await revokeGrant(ctx.db.kysely, refresh.grantId, now)
+  if (refresh && refresh.clientId === caller.id) {
+    await revokeGrant(ctx.db.kysely, refresh.grantId, now)
+    const grant = await findGrant(ctx.db.kysely, refresh.grantId)
+    ctx.activity.record({ action: 'token.revoked', teamId: grant?.teamId, userId: grant?.userId, clientId: caller.id, detail: 'refresh token and its grant revoked by the client' })
+  }
 }

@@ -25,6 +25,9 @@ export async function startTestServer(dialect: DialectName, overrides: Partial<C
     secret: 'test-secret-test-secret-test-secret-0123',
     accessTokenTtl: 31_536_000,
     refreshTokenTtl: 63_072_000,
+    rateLimit: 200,
+    rateLimitWindow: 60,
+    activityRetentionDays: 90,
     ...overrides,
   }
   const server = await startServer(config, clock ? { clock } : {})

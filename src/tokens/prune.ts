@@ -1,6 +1,8 @@
 import type { AppContext } from '../context.js'
 import { deleteExpiredAuthorizationCodes } from '../db/authorization-codes.js'
 import { deleteExpiredSessions } from '../db/sessions.js'
+import { deleteActivitiesBefore } from '../db/activities.js'
+import { deleteExpiredPersonalAccessTokens } from '../db/personal-access-tokens.js'
 import { deleteSigningKeysRetiredBefore } from '../db/signing-keys.js'
 import { deleteEmptyGrants, deleteExpiredAccessTokens, deleteExpiredRefreshTokens } from '../db/tokens.js'
 
@@ -11,6 +13,8 @@ export interface PruneCounts {
   grants: number
   sessions: number
   signing_keys: number
+  personal_access_tokens: number
+  activities: number
 }
 
 const BATCH = 500
@@ -29,7 +33,8 @@ async function inBatches(deleteBatch: () => Promise<number>): Promise<number> {
  * Removes what can never be used again: expired codes and tokens (revoked
  * ones once they are past expiry too, so a revoked token is never mistaken
  * for an unknown one while it could still verify), grants with no token
- * left, expired sessions, and retired keys no live token was signed with.
+ * left, expired sessions, retired keys no live token was signed with,
+ * expired personal access tokens, and activity older than its retention.
  */
 export async function pruneExpired(ctx: AppContext): Promise<PruneCounts> {
   const db = ctx.db.kysely
@@ -41,5 +46,7 @@ export async function pruneExpired(ctx: AppContext): Promise<PruneCounts> {
     grants: await inBatches(() => deleteEmptyGrants(db, now, BATCH)),
     sessions: await deleteExpiredSessions(db, now),
     signing_keys: await deleteSigningKeysRetiredBefore(db, now - ctx.config.accessTokenTtl * 1000),
+    personal_access_tokens: await inBatches(() => deleteExpiredPersonalAccessTokens(db, now, BATCH)),
+    activities: await inBatches(() => deleteActivitiesBefore(db, now - ctx.config.activityRetentionDays * 24 * 3600 * 1000, BATCH)),
   }
 }

@@ -1,7 +1,7 @@
-import type { AppContext } from '../context.js'
-import { findAccessToken, type AccessTokenRow } from '../db/tokens.js'
-import { findUserById } from '../db/users.js'
 import type { User } from '../accounts/types.js'
+import type { AppContext } from '../context.js'
+import { findAccessTokenHolder, type AccessTokenRow } from '../db/tokens.js'
+import { toUser } from '../db/users.js'
 import { verifyAccessTokenSignature, type AccessTokenClaims } from './access-token.js'
 
 export type ActiveAccessToken = { active: true; claims: AccessTokenClaims; row: AccessTokenRow; user: User }
@@ -10,16 +10,18 @@ export type AccessTokenVerdict = ActiveAccessToken | { active: false; reason: st
 /**
  * The whole check of an OAuth access token: signature and claims, then the
  * database's word, so a revoked token is refused at once although its
- * signature stays valid, and a disabled user's tokens stop working.
+ * signature stays valid, a disabled user's tokens stop working, and a user
+ * who left the team no longer acts in it.
  */
 export async function checkAccessToken(ctx: AppContext, token: string): Promise<AccessTokenVerdict> {
   const now = ctx.clock()
   const signature = await verifyAccessTokenSignature(ctx.keyRing, ctx.config.issuer, token, { nowSeconds: Math.floor(now / 1000) })
   if (!signature.ok) return { active: false, reason: signature.reason }
-  const row = await findAccessToken(ctx.db.kysely, signature.claims.jti)
-  if (!row || row.revokedAt !== null) return { active: false, reason: 'token revoked' }
-  if (row.expiresAt <= now) return { active: false, reason: 'token expired' }
-  const user = await findUserById(ctx.db.kysely, row.userId)
-  if (!user || user.isDisabled) return { active: false, reason: 'user disabled' }
-  return { active: true, claims: signature.claims, row, user }
+  const holder = await findAccessTokenHolder(ctx.db.kysely, signature.claims.jti)
+  if (!holder || holder.token.revokedAt !== null) return { active: false, reason: 'token revoked' }
+  if (holder.token.expiresAt <= now) return { active: false, reason: 'token expired' }
+  const user = toUser(holder.userRow)
+  if (user.isDisabled) return { active: false, reason: 'user disabled' }
+  if (!holder.isMember) return { active: false, reason: 'user left the team' }
+  return { active: true, claims: signature.claims, row: holder.token, user }
 }

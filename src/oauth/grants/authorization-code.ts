@@ -13,7 +13,7 @@ import { assertUserMayHoldTokens } from './subject.js'
 const INVALID_CODE = 'The authorization code is invalid, expired, or was already used.'
 
 /** RFC 6749 §4.1.3: exchanges an authorization code for tokens, once. */
-export async function authorizationCodeGrant(ctx: AppContext, client: Client, params: RawParams): Promise<TokenResponse> {
+export async function authorizationCodeGrant(ctx: AppContext, client: Client, params: RawParams, address: string): Promise<TokenResponse> {
   const code = requiredParam(params, 'code')
   const redirectUri = param(params, 'redirect_uri')
   const verifier = param(params, 'code_verifier')
@@ -22,11 +22,13 @@ export async function authorizationCodeGrant(ctx: AppContext, client: Client, pa
 
   const row = await findAuthorizationCode(ctx.db.kysely, codeHash)
   if (!row || row.clientId !== client.id) throw new InvalidGrant(INVALID_CODE)
-  if (row.consumedAt !== null) {
+  const replayed = async () => {
     // RFC 6749 §4.1.2: a code used twice revokes what it was exchanged for.
     await revokeGrant(ctx.db.kysely, row.grantId, now)
-    throw new InvalidGrant(INVALID_CODE)
+    ctx.activity.record({ action: 'authorization_code.replayed', teamId: row.teamId, userId: row.userId, clientId: client.id, detail: 'tokens from this code revoked', address })
+    return new InvalidGrant(INVALID_CODE)
   }
+  if (row.consumedAt !== null) throw await replayed()
   if (row.expiresAt <= now) throw new InvalidGrant(INVALID_CODE)
 
   // RFC 6749 §4.1.3: the redirect_uri must be the one the code was issued to;
@@ -53,10 +55,8 @@ export async function authorizationCodeGrant(ctx: AppContext, client: Client, pa
     await minted.persist(trx)
     return true
   })
-  if (!redeemed) {
-    // Another request redeemed the code between our read and our write: a replay all the same.
-    await revokeGrant(ctx.db.kysely, row.grantId, now)
-    throw new InvalidGrant(INVALID_CODE)
-  }
+  // Another request redeemed the code between our read and our write: a replay all the same.
+  if (!redeemed) throw await replayed()
+  ctx.activity.record({ action: 'token.issued', teamId: row.teamId, userId: row.userId, clientId: client.id, detail: 'authorization code grant', address })
   return minted.response
 }

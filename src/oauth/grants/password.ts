@@ -25,7 +25,7 @@ export async function passwordGrant(ctx: AppContext, client: Client, params: Raw
 
   let user
   try {
-    user = await authenticate(ctx.db, username, password, address, now)
+    user = await authenticate(ctx.db, ctx.activity, username, password, address, now)
   } catch (err) {
     if (!(err instanceof AppError)) throw err
     if (err.code === 'login_throttled') throw new InvalidGrant(err.message)
@@ -49,5 +49,6 @@ export async function passwordGrant(ctx: AppContext, client: Client, params: Raw
     await insertGrant(trx, { id: grantId, clientId: client.id, userId: user.id, teamId, scopes: formatScopes(scopes), createdAt: now })
     await minted.persist(trx)
   })
+  ctx.activity.record({ action: 'token.issued', teamId, userId: user.id, clientId: client.id, detail: 'password grant', address })
   return minted.response
 }

@@ -15,18 +15,21 @@ const INVALID_REFRESH = 'The refresh token is invalid, expired, revoked, or was 
  * and the access token issued with it (seed 000: "invalidated immediately").
  * `redirect_uri`, which the seeds send, is accepted and not needed.
  */
-export async function refreshTokenGrant(ctx: AppContext, client: Client, params: RawParams): Promise<TokenResponse> {
+export async function refreshTokenGrant(ctx: AppContext, client: Client, params: RawParams, address: string): Promise<TokenResponse> {
   const tokenHash = hashSecret(requiredParam(params, 'refresh_token'))
   const requestedScope = param(params, 'scope')
   const now = ctx.clock()
 
   const row = await findRefreshToken(ctx.db.kysely, tokenHash)
   if (!row || row.clientId !== client.id || row.revokedAt !== null) throw new InvalidGrant(INVALID_REFRESH)
-  if (row.consumedAt !== null) {
+  const replayed = async () => {
     // RFC 9700 §4.14.2: a used refresh token presented again means it leaked; end the whole family.
     await revokeGrant(ctx.db.kysely, row.grantId, now)
-    throw new InvalidGrant(INVALID_REFRESH)
+    const grant = await findGrant(ctx.db.kysely, row.grantId)
+    ctx.activity.record({ action: 'refresh_token.replayed', teamId: grant?.teamId, userId: grant?.userId, clientId: client.id, detail: 'every token of this grant revoked', address })
+    return new InvalidGrant(INVALID_REFRESH)
   }
+  if (row.consumedAt !== null) throw await replayed()
   if (row.expiresAt <= now) throw new InvalidGrant(INVALID_REFRESH)
   const grant = await findGrant(ctx.db.kysely, row.grantId)
   if (!grant || grant.revokedAt !== null) throw new InvalidGrant(INVALID_REFRESH)
@@ -44,9 +47,7 @@ export async function refreshTokenGrant(ctx: AppContext, client: Client, params:
     await minted.persist(trx)
     return true
   })
-  if (!rotated) {
-    await revokeGrant(ctx.db.kysely, row.grantId, now)
-    throw new InvalidGrant(INVALID_REFRESH)
-  }
+  if (!rotated) throw await replayed()
+  ctx.activity.record({ action: 'token.refreshed', teamId: grant.teamId, userId: grant.userId, clientId: client.id, address })
   return minted.response
 }

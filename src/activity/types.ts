@@ -1,0 +1,37 @@
+/** What the log records; names are stable, as the API returns them. */
+export type ActivityAction =
+  | 'api.request'
+  | 'token.issued'
+  | 'token.refreshed'
+  | 'token.revoked'
+  | 'refresh_token.replayed'
+  | 'authorization_code.replayed'
+  | 'personal_access_token.created'
+  | 'personal_access_token.deleted'
+  | 'app.authorised'
+  | 'app.revoked'
+  | 'login.succeeded'
+  | 'login.failed'
+
+export interface ActivityEvent {
+  action: ActivityAction
+  teamId?: number | null
+  userId?: number | null
+  clientId?: string | null
+  personalAccessTokenId?: string | null
+  /** Never a token or secret: a request line, a grant type, an app's name. */
+  detail?: string | null
+  address?: string | null
+}
+
+export interface Activity {
+  id: number
+  action: string
+  teamId: number | null
+  userId: number | null
+  clientId: string | null
+  personalAccessTokenId: string | null
+  detail: string | null
+  address: string | null
+  createdAt: Date
+}

@@ -1,0 +1,13 @@
+import type { User } from '../accounts/types.js'
+
+/** Who an API request acts as: the token's user, within the token's team. */
+export interface Principal {
+  user: User
+  teamId: number
+  kind: 'oauth' | 'personal_access_token'
+  /** The OAuth client the token was issued to. */
+  clientId: string | null
+  personalAccessTokenId: string | null
+  /** Empty means all of the user's permissions in the team, as the seeds' tokens have. */
+  scopes: string[]
+}

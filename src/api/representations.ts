@@ -1,0 +1,39 @@
+import type { Team, User } from '../accounts/types.js'
+import type { Activity } from '../activity/types.js'
+
+/** ISO 8601 in UTC to the second, as the seeds show: `2019-08-24T14:15:22Z`. */
+export function timestamp(date: Date): string {
+  return date.toISOString().replace(/\.\d{3}Z$/, 'Z')
+}
+
+/** Seed 001's `GET /api/v2/me` body, field for field. */
+export function userObject(user: User) {
+  return {
+    object: 'user' as const,
+    id: user.id,
+    name: user.name,
+    email: user.email,
+    is_verified: user.isVerified,
+    is_disabled: user.isDisabled,
+    created_at: timestamp(user.createdAt),
+    updated_at: timestamp(user.updatedAt),
+  }
+}
+
+export function teamObject(team: Team) {
+  return { object: 'team' as const, id: team.id, name: team.name, created_at: timestamp(team.createdAt) }
+}
+
+export function activityObject(activity: Activity) {
+  return {
+    object: 'activity' as const,
+    id: activity.id,
+    action: activity.action,
+    user_id: activity.userId,
+    client_id: activity.clientId,
+    personal_access_token_id: activity.personalAccessTokenId,
+    detail: activity.detail,
+    ip_address: activity.address,
+    created_at: timestamp(activity.createdAt),
+  }
+}

@@ -1,0 +1,135 @@
+import type { Selectable } from 'kysely'
+import type { PersonalAccessToken } from '../tokens/personal-access-tokens.js'
+import type { Executor } from './executor.js'
+import type { PersonalAccessTokenTable, UserTable } from './schema.js'
+
+function toToken(row: Selectable<PersonalAccessTokenTable>): PersonalAccessToken {
+  return {
+    id: row.id,
+    userId: row.user_id,
+    teamId: row.team_id,
+    name: row.name,
+    createdAt: new Date(row.created_at),
+    expiresAt: new Date(row.expires_at),
+    lastUsedAt: row.last_used_at === null ? null : new Date(row.last_used_at),
+  }
+}
+
+export async function insertPersonalAccessToken(
+  db: Executor,
+  token: { id: string; userId: number; teamId: number; name: string; tokenHash: string; createdAt: number; expiresAt: number },
+): Promise<PersonalAccessToken> {
+  const row = await db
+    .insertInto('personal_access_tokens')
+    .values({
+      id: token.id,
+      user_id: token.userId,
+      team_id: token.teamId,
+      name: token.name,
+      token_hash: token.tokenHash,
+      created_at: token.createdAt,
+      expires_at: token.expiresAt,
+      last_used_at: null,
+    })
+    .returningAll()
+    .executeTakeFirstOrThrow()
+  return toToken(row)
+}
+
+export async function findPersonalAccessTokenByHash(db: Executor, tokenHash: string): Promise<PersonalAccessToken | undefined> {
+  const row = await db.selectFrom('personal_access_tokens').selectAll().where('token_hash', '=', tokenHash).executeTakeFirst()
+  return row && toToken(row)
+}
+
+export async function listPersonalAccessTokens(db: Executor, userId: number, teamId: number): Promise<PersonalAccessToken[]> {
+  const rows = await db
+    .selectFrom('personal_access_tokens')
+    .selectAll()
+    .where('user_id', '=', userId)
+    .where('team_id', '=', teamId)
+    .orderBy('created_at', 'desc')
+    .orderBy('id')
+    .execute()
+  return rows.map(toToken)
+}
+
+export async function deletePersonalAccessToken(db: Executor, id: string, userId: number): Promise<PersonalAccessToken | undefined> {
+  const row = await db.deleteFrom('personal_access_tokens').where('id', '=', id).where('user_id', '=', userId).returningAll().executeTakeFirst()
+  return row && toToken(row)
+}
+
+/** Records use, at most once a minute per token, to keep writes off most requests. */
+export async function touchPersonalAccessToken(db: Executor, id: string, now: number): Promise<void> {
+  await db
+    .updateTable('personal_access_tokens')
+    .set({ last_used_at: now })
+    .where('id', '=', id)
+    .where((eb) => eb.or([eb('last_used_at', 'is', null), eb('last_used_at', '<', now - 60_000)]))
+    .execute()
+}
+
+export async function deleteExpiredPersonalAccessTokens(db: Executor, before: number, limit: number): Promise<number> {
+  const result = await db
+    .deleteFrom('personal_access_tokens')
+    .where('id', 'in', (eb) => eb.selectFrom('personal_access_tokens').select('id').where('expires_at', '<=', before).limit(limit))
+    .executeTakeFirst()
+  return Number(result.numDeletedRows)
+}
+
+/** A personal access token with its user and whether the user is still in the token's team, in one query. */
+export async function findPersonalAccessTokenHolder(
+  db: Executor,
+  tokenHash: string,
+): Promise<{ token: PersonalAccessToken; userRow: Selectable<UserTable>; isMember: boolean } | undefined> {
+  const row = await db
+    .selectFrom('personal_access_tokens as p')
+    .innerJoin('users as u', 'u.id', 'p.user_id')
+    .leftJoin('memberships as m', (join) => join.onRef('m.user_id', '=', 'p.user_id').onRef('m.team_id', '=', 'p.team_id'))
+    .select([
+      'p.id as token_id',
+      'p.user_id',
+      'p.team_id',
+      'p.name as token_name',
+      'p.token_hash',
+      'p.created_at as token_created_at',
+      'p.expires_at',
+      'p.last_used_at',
+      'u.id',
+      'u.email',
+      'u.email_normalized',
+      'u.name',
+      'u.password_hash',
+      'u.is_verified',
+      'u.is_disabled',
+      'u.created_at',
+      'u.updated_at',
+      'm.role',
+    ])
+    .where('p.token_hash', '=', tokenHash)
+    .executeTakeFirst()
+  if (!row) return undefined
+  return {
+    token: toToken({
+      id: row.token_id,
+      user_id: row.user_id,
+      team_id: row.team_id,
+      name: row.token_name,
+      token_hash: row.token_hash,
+      created_at: row.token_created_at,
+      expires_at: row.expires_at,
+      last_used_at: row.last_used_at,
+    }),
+    userRow: {
+      id: row.id,
+      email: row.email,
+      email_normalized: row.email_normalized,
+      name: row.name,
+      password_hash: row.password_hash,
+      is_verified: row.is_verified,
+      is_disabled: row.is_disabled,
+      created_at: row.created_at,
+      updated_at: row.updated_at,
+    },
+    isMember: row.role !== null,
+  }
+}

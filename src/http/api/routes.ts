@@ -1,0 +1,121 @@
+import type { FastifyError, FastifyInstance } from 'fastify'
+import { activityPage, PAGE_SIZE_DEFAULT, PAGE_SIZE_MAX } from '../../activity/list.js'
+import { ApiError } from '../../api/errors.js'
+import { activityObject, teamObject, userObject } from '../../api/representations.js'
+import type { AppContext } from '../../context.js'
+import { findTeamById } from '../../db/teams.js'
+import { apiGuard } from './guard.js'
+
+const userSchema = {
+  type: 'object',
+  properties: {
+    object: { type: 'string' },
+    id: { type: 'integer' },
+    name: { type: 'string' },
+    email: { type: 'string' },
+    is_verified: { type: 'boolean' },
+    is_disabled: { type: 'boolean' },
+    created_at: { type: 'string' },
+    updated_at: { type: 'string' },
+  },
+} as const
+
+/** Seed 004: a body must be `application/json`, with no media type parameters. */
+function isExactJson(contentType: string | undefined): boolean {
+  return contentType !== undefined && contentType.trim().toLowerCase() === 'application/json'
+}
+
+function hasBody(headers: Record<string, string | string[] | undefined>): boolean {
+  const length = headers['content-length']
+  return (length !== undefined && length !== '0') || headers['transfer-encoding'] !== undefined
+}
+
+/** The protected API under /api/v2; every answer, errors included, is JSON. */
+export async function apiRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
+  await app.register(
+    async (api) => {
+      api.decorateRequest('principal', null)
+
+      api.addHook('onRequest', async (request, reply) => {
+        reply.header('Cache-Control', 'no-store')
+        if (hasBody(request.headers) && !isExactJson(request.headers['content-type'])) {
+          throw new ApiError(415, 'unsupported_media_type', 'Send request bodies as Content-Type: application/json, with no media type parameters.')
+        }
+      })
+
+      api.addHook('onResponse', async (request, reply) => {
+        const principal = request.principal
+        if (!principal) return
+        // "All activities are attributed to the token's user" (seeds 002–003).
+        ctx.activity.record({
+          action: 'api.request',
+          teamId: principal.teamId,
+          userId: principal.user.id,
+          clientId: principal.clientId,
+          personalAccessTokenId: principal.personalAccessTokenId,
+          detail: `${request.method} ${request.routeOptions.url ?? request.url.split('?')[0]} ${reply.statusCode}`,
+          address: request.ip,
+        })
+      })
+
+      api.setErrorHandler(async (error: FastifyError | ApiError, request, reply) => {
+        if (error instanceof ApiError) {
+          if (error.challenge) reply.header('WWW-Authenticate', error.challenge)
+          return reply.code(error.status).send({ error: error.error, message: error.message })
+        }
+        if (error.statusCode === 415) {
+          return reply.code(415).send({ error: 'unsupported_media_type', message: 'Send request bodies as Content-Type: application/json, with no media type parameters.' })
+        }
+        if (error.statusCode !== undefined && error.statusCode < 500) {
+          return reply.code(error.statusCode).send({ error: error.validation ? 'invalid_request' : 'bad_request', message: error.message })
+        }
+        request.log.error({ err: error }, 'API request failed')
+        return reply.code(500).send({ error: 'server_error', message: 'Something went wrong on our side. Try again in a moment.' })
+      })
+
+      api.setNotFoundHandler(async (request, reply) => {
+        return reply.code(404).send({ error: 'not_found', message: `No API endpoint ${request.method} ${request.url.split('?')[0]}.` })
+      })
+
+      api.get('/v2/me', { preHandler: apiGuard(ctx, 'read'), schema: { response: { 200: userSchema } } }, async (request) => {
+        return userObject(request.principal!.user)
+      })
+
+      api.get('/v2/team', { preHandler: apiGuard(ctx, 'read') }, async (request) => {
+        const team = await findTeamById(ctx.db.kysely, request.principal!.teamId)
+        if (!team) throw new ApiError(404, 'not_found', 'The team of this token no longer exists.')
+        return teamObject(team)
+      })
+
+      api.get<{ Querystring: { cursor?: string; limit?: number; user_id?: number; client_id?: string; personal_access_token_id?: string } }>(
+        '/v2/activities',
+        {
+          preHandler: apiGuard(ctx, 'read'),
+          schema: {
+            querystring: {
+              type: 'object',
+              properties: {
+                cursor: { type: 'string', pattern: '^[0-9]{1,15}$' },
+                limit: { type: 'integer', minimum: 1, maximum: PAGE_SIZE_MAX },
+                user_id: { type: 'integer', minimum: 1 },
+                client_id: { type: 'string', maxLength: 100 },
+                personal_access_token_id: { type: 'string', maxLength: 100 },
+              },
+            },
+          },
+        },
+        async (request) => {
+          const query = request.query
+          const page = await activityPage(
+            ctx.db,
+            { teamId: request.principal!.teamId, userId: query.user_id, clientId: query.client_id, personalAccessTokenId: query.personal_access_token_id },
+            query.cursor,
+            query.limit ?? PAGE_SIZE_DEFAULT,
+          )
+          return { object: 'list', data: page.items.map(activityObject), has_more: page.nextCursor !== null, next_cursor: page.nextCursor }
+        },
+      )
+    },
+    { prefix: '/api' },
+  )
+}

@@ -1,0 +1,91 @@
+import { Redis } from 'ioredis'
+import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible'
+
+export interface RateLimitPolicy {
+  /** Requests allowed per window (200 in the seeds' headers). */
+  limit: number
+  windowSeconds: number
+}
+
+export interface RateLimitDecision {
+  allowed: boolean
+  limit: number
+  remaining: number
+  /** Epoch seconds at which the window ends and the budget is whole again. */
+  resetAt: number
+  /** Seconds to wait before trying again, when refused. */
+  retryAfter: number
+}
+
+export interface RateLimiter {
+  consume(key: string): Promise<RateLimitDecision>
+  close(): Promise<void>
+}
+
+interface Logger {
+  warn(message: string): void
+  info(message: string): void
+}
+
+function decision(policy: RateLimitPolicy, res: RateLimiterRes, allowed: boolean, now: number): RateLimitDecision {
+  return {
+    allowed,
+    limit: policy.limit,
+    remaining: Math.max(0, res.remainingPoints),
+    resetAt: Math.ceil((now + res.msBeforeNext) / 1000),
+    retryAfter: Math.max(1, Math.ceil(res.msBeforeNext / 1000)),
+  }
+}
+
+class FlexibleRateLimiter implements RateLimiter {
+  constructor(
+    private readonly policy: RateLimitPolicy,
+    private readonly limiter: RateLimiterAbstract,
+    private readonly onClose: () => Promise<void>,
+  ) {}
+
+  async consume(key: string): Promise<RateLimitDecision> {
+    const now = Date.now()
+    try {
+      return decision(this.policy, await this.limiter.consume(key, 1), true, now)
+    } catch (rejection) {
+      if (rejection instanceof RateLimiterRes) return decision(this.policy, rejection, false, now)
+      throw rejection
+    }
+  }
+
+  close(): Promise<void> {
+    return this.onClose()
+  }
+}
+
+/**
+ * The API's per-user budget. In one process the count lives in memory; with
+ * REDIS_URL every process counts in Redis, so they share one budget. If Redis
+ * goes away, each process counts on its own in memory (said once in the log)
+ * and goes back to Redis when it returns.
+ */
+export function createRateLimiter(policy: RateLimitPolicy, redisUrl: string | undefined, log: Logger): RateLimiter {
+  const options = { points: policy.limit, duration: policy.windowSeconds, keyPrefix: 'gatehouse:ratelimit' }
+  const memory = new RateLimiterMemory(options)
+  if (redisUrl === undefined) return new FlexibleRateLimiter(policy, memory, async () => {})
+
+  // No offline queue: while Redis is down, a command fails at once and the
+  // in-memory limiter answers, instead of requests waiting on a reconnect.
+  const redis = new Redis(redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 2000, commandTimeout: 1000 })
+  let healthy = true
+  redis.on('error', () => {
+    if (!healthy) return
+    healthy = false
+    log.warn('Redis is unreachable: rate limits are counted in this process until it returns')
+  })
+  redis.on('ready', () => {
+    if (healthy) return
+    healthy = true
+    log.info('Redis is reachable again: rate limits are shared again')
+  })
+  const limiter = new RateLimiterRedis({ ...options, storeClient: redis, rejectIfRedisNotReady: true, insuranceLimiter: memory })
+  return new FlexibleRateLimiter(policy, limiter, async () => {
+    redis.disconnect()
+  })
+}

@@ -1,0 +1,110 @@
+import { randomBytes, randomUUID } from 'node:crypto'
+import { crc32 } from 'node:zlib'
+import type { Db } from '../db/connection.js'
+import { hashSecret } from '../crypto/random.js'
+import {
+  deletePersonalAccessToken as deleteRow,
+  findPersonalAccessTokenHolder,
+  insertPersonalAccessToken,
+  listPersonalAccessTokens,
+} from '../db/personal-access-tokens.js'
+import { AppError } from '../messages.js'
+import type { User } from '../accounts/types.js'
+import { toUser } from '../db/users.js'
+
+export interface PersonalAccessToken {
+  id: string
+  userId: number
+  teamId: number
+  name: string
+  createdAt: Date
+  expiresAt: Date
+  lastUsedAt: Date | null
+}
+
+/** Recognisable to secret scanners, like GitHub's `ghp_` tokens. */
+export const PAT_PREFIX = 'gatehouse_pat_'
+const ALPHABET = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz'
+const BODY_LENGTH = 43 // 256 bits in base62
+const CHECKSUM_LENGTH = 6
+export const PAT_MAX_LIFETIME_DAYS = 365
+
+function base62(value: bigint, length: number): string {
+  let out = ''
+  let rest = value
+  while (out.length < length) {
+    out = ALPHABET[Number(rest % 62n)]! + out
+    rest /= 62n
+  }
+  return out
+}
+
+function checksum(body: string): string {
+  return base62(BigInt(crc32(body)), CHECKSUM_LENGTH)
+}
+
+/** `gatehouse_pat_` + 256 random bits in base62 + a CRC32 checksum, so a scanner can tell a real token from noise offline. */
+export function generatePersonalAccessToken(): string {
+  const body = base62(BigInt('0x' + randomBytes(32).toString('hex')), BODY_LENGTH)
+  return PAT_PREFIX + body + checksum(body)
+}
+
+export function looksLikePersonalAccessToken(token: string): boolean {
+  if (!token.startsWith(PAT_PREFIX) || token.length !== PAT_PREFIX.length + BODY_LENGTH + CHECKSUM_LENGTH) return false
+  const body = token.slice(PAT_PREFIX.length, PAT_PREFIX.length + BODY_LENGTH)
+  return /^[0-9A-Za-z]+$/.test(body) && token.endsWith(checksum(body))
+}
+
+export function validateTokenName(name: string): string {
+  const trimmed = name.trim()
+  if (trimmed === '') throw new AppError('token_name_required')
+  if (trimmed.length > 100) throw new AppError('token_name_too_long')
+  return trimmed
+}
+
+/** Creates a token bound to the user's active team; the value is returned this once and stored only as a hash. */
+export async function createPersonalAccessToken(
+  db: Db,
+  input: { userId: number; teamId: number; name: string; lifetimeDays?: number },
+  now: number,
+): Promise<{ token: string; record: PersonalAccessToken }> {
+  const name = validateTokenName(input.name)
+  const days = input.lifetimeDays ?? PAT_MAX_LIFETIME_DAYS
+  if (!Number.isInteger(days) || days < 1 || days > PAT_MAX_LIFETIME_DAYS) throw new AppError('token_lifetime_invalid')
+  const token = generatePersonalAccessToken()
+  const record = await insertPersonalAccessToken(db.kysely, {
+    id: randomUUID(),
+    userId: input.userId,
+    teamId: input.teamId,
+    name,
+    tokenHash: hashSecret(token),
+    createdAt: now,
+    expiresAt: now + days * 24 * 3600 * 1000,
+  })
+  return { token, record }
+}
+
+export type PersonalAccessTokenVerdict = { active: true; token: PersonalAccessToken; user: User } | { active: false; reason: string }
+
+/** The whole check of a presented personal access token: format, then the database's word. */
+export async function checkPersonalAccessToken(db: Db, token: string, now: number): Promise<PersonalAccessTokenVerdict> {
+  if (!looksLikePersonalAccessToken(token)) return { active: false, reason: 'malformed token' }
+  const holder = await findPersonalAccessTokenHolder(db.kysely, hashSecret(token))
+  if (!holder) return { active: false, reason: 'token revoked' }
+  if (holder.token.expiresAt.getTime() <= now) return { active: false, reason: 'token expired' }
+  const user = toUser(holder.userRow)
+  if (user.isDisabled) return { active: false, reason: 'user disabled' }
+  if (!holder.isMember) return { active: false, reason: 'user left the team' }
+  return { active: true, token: holder.token, user }
+}
+
+export function personalAccessTokensOf(db: Db, userId: number, teamId: number): Promise<PersonalAccessToken[]> {
+  return listPersonalAccessTokens(db.kysely, userId, teamId)
+}
+
+/** Deletes the user's token; it stops working at once. */
+export async function deletePersonalAccessToken(db: Db, id: string, userId: number): Promise<PersonalAccessToken> {
+  const deleted = await deleteRow(db.kysely, id, userId)
+  if (!deleted) throw new AppError('token_not_found', 404)
+  return deleted
+}
