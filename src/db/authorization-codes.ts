@@ -70,3 +70,8 @@ export async function deleteExpiredAuthorizationCodes(db: Executor, before: numb
     .executeTakeFirst()
   return Number(result.numDeletedRows)
 }
+
+/** Removes codes not yet redeemed for the client in the team, so none can turn into tokens after a revocation. */
+export async function deletePendingAuthorizationCodes(db: Executor, clientId: string, teamId: number): Promise<void> {
+  await db.deleteFrom('authorization_codes').where('client_id', '=', clientId).where('team_id', '=', teamId).where('consumed_at', 'is', null).execute()
+}

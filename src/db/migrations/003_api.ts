@@ -35,6 +35,7 @@ export function api(dialect: DialectName) {
         .execute()
       await db.schema.createIndex('activities_team_idx').on('activities').columns(['team_id', 'id']).execute()
       await db.schema.createIndex('activities_created_idx').on('activities').column('created_at').execute()
+      await db.schema.createIndex('activities_team_client_idx').on('activities').columns(['team_id', 'client_id', 'id']).execute()
     },
   }
 }

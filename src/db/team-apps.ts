@@ -1,0 +1,47 @@
+import type { Executor } from './executor.js'
+
+export interface TeamAppRow {
+  clientId: string
+  clientName: string
+  userId: number
+  userName: string
+  userEmail: string
+  authorisedAt: number
+  lastUsedAt: number | null
+}
+
+/** Every app a member of the team has authorised, with who did it and when the app last called the API in the team. */
+export async function listTeamApps(db: Executor, teamId: number): Promise<TeamAppRow[]> {
+  const rows = await db
+    .selectFrom('consents as c')
+    .innerJoin('clients as cl', 'cl.id', 'c.client_id')
+    .innerJoin('users as u', 'u.id', 'c.user_id')
+    .select((eb) => [
+      'c.client_id',
+      'cl.name as client_name',
+      'c.user_id',
+      'u.name as user_name',
+      'u.email as user_email',
+      'c.created_at',
+      eb
+        .selectFrom('activities as a')
+        .select((inner) => inner.fn.max('a.created_at').as('last'))
+        .whereRef('a.team_id', '=', 'c.team_id')
+        .whereRef('a.client_id', '=', 'c.client_id')
+        .whereRef('a.user_id', '=', 'c.user_id')
+        .as('last_used_at'),
+    ])
+    .where('c.team_id', '=', teamId)
+    .orderBy('cl.name')
+    .orderBy('u.name')
+    .execute()
+  return rows.map((r) => ({
+    clientId: r.client_id,
+    clientName: r.client_name,
+    userId: r.user_id,
+    userName: r.user_name,
+    userEmail: r.user_email,
+    authorisedAt: r.created_at,
+    lastUsedAt: r.last_used_at === null || r.last_used_at === undefined ? null : Number(r.last_used_at),
+  }))
+}
