@@ -70,7 +70,8 @@ export class KeyRing {
     }
   }
 
-  private reload(): Promise<void> {
+  /** Reads the keys from the database now, not when the refresh interval next comes round. */
+  reload(): Promise<void> {
     this.loading ??= (async () => {
       try {
         const rows = await listLiveSigningKeys(this.db.kysely, this.clock() - this.retiredKeyLifetimeMs)

@@ -4,6 +4,7 @@ import { hashSecret } from '../crypto/random.js'
 import { findGrant, findRefreshToken } from '../db/tokens.js'
 import { findUserById } from '../db/users.js'
 import { checkAccessToken } from '../tokens/verify.js'
+import { checkPersonalAccessToken, PAT_PREFIX } from '../tokens/personal-access-tokens.js'
 import { requiredParam, type RawParams } from './params.js'
 import { splitScopes } from './scopes.js'
 
@@ -23,6 +24,24 @@ function mayInspect(caller: Client, tokenClientId: string): boolean {
 /** RFC 7662 §2: `{"active":false}` and nothing more for any token that is not live. */
 export async function introspect(ctx: AppContext, caller: Client, params: RawParams): Promise<IntrospectionResponse> {
   const token = requiredParam(params, 'token')
+  if (token.startsWith(PAT_PREFIX)) {
+    // A personal access token belongs to no client: only the product's own (first-party) services may look into it.
+    if (!caller.isFirstParty) return INACTIVE
+    const verdict = await checkPersonalAccessToken(ctx.db, token, ctx.clock())
+    if (!verdict.active) return INACTIVE
+    return {
+      active: true,
+      scope: '',
+      username: verdict.user.email,
+      token_type: 'Bearer',
+      exp: Math.floor(verdict.token.expiresAt.getTime() / 1000),
+      iat: Math.floor(verdict.token.createdAt.getTime() / 1000),
+      sub: String(verdict.user.id),
+      iss: ctx.config.issuer,
+      team_id: verdict.token.teamId,
+      token_kind: 'personal_access_token',
+    }
+  }
   if (token.split('.').length === 3) {
     const verdict = await checkAccessToken(ctx, token)
     if (!verdict.active || !mayInspect(caller, verdict.row.clientId)) return INACTIVE
@@ -41,6 +60,7 @@ export async function introspect(ctx: AppContext, caller: Client, params: RawPar
       iss: ctx.config.issuer,
       jti: row.jti,
       team_id: row.teamId,
+      token_kind: 'oauth_access_token',
     }
   }
   const now = ctx.clock()

@@ -1,0 +1,164 @@
+import { createHash } from 'node:crypto'
+import { createRemoteJWKSet, errors as joseErrors, jwtVerify, type JWTVerifyGetKey } from 'jose'
+
+/**
+ * Checks Gatehouse tokens in another Node.js service: signature and claims
+ * against the published JWKS (cached by `kid`, fetched again for a new one),
+ * then revocation through introspection, cached briefly so a revoked token
+ * is refused within `introspectionCacheMs`.
+ */
+export interface TokenVerifierOptions {
+  /** Gatehouse's public base URL (its GATEHOUSE_ISSUER). */
+  issuer: string
+  /** A first-party client of Gatehouse: introspection answers first-party clients about any token. */
+  clientId: string
+  clientSecret: string
+  /** Client ids whose tokens this service accepts (`aud`); any when left out. */
+  audience?: string | string[]
+  /** How long an introspection answer is reused, in ms (default 5000; 0 asks every time). */
+  introspectionCacheMs?: number
+  /** Allowed clock difference for `exp`/`nbf`, in seconds (default 5). */
+  clockToleranceSeconds?: number
+}
+
+export interface VerifiedToken {
+  kind: 'oauth_access_token' | 'personal_access_token'
+  /** The user the token acts as. */
+  userId: number
+  /** The one team the token is limited to. */
+  teamId: number
+  /** The OAuth client the token was issued to; null for personal access tokens. */
+  clientId: string | null
+  /** Empty: all of the user's permissions in the team. */
+  scopes: string[]
+  /** Epoch seconds. */
+  expiresAt: number
+}
+
+/** A token that must be refused; `status` and `challenge` are what to answer (RFC 6750 §3). */
+export class TokenRejectedError extends Error {
+  override readonly name = 'TokenRejectedError'
+  readonly status = 401
+  constructor(
+    readonly error: 'invalid_request' | 'invalid_token',
+    message: string,
+  ) {
+    super(message)
+  }
+
+  get challenge(): string {
+    return `Bearer realm="gatehouse", error="${this.error}", error_description="${this.message.replace(/["\\]/g, '')}"`
+  }
+}
+
+interface Metadata {
+  jwks_uri: string
+  introspection_endpoint: string
+}
+
+interface Introspection {
+  active: boolean
+  sub?: string
+  team_id?: number
+  client_id?: string
+  scope?: string
+  exp?: number
+  token_kind?: string
+}
+
+export interface TokenVerifier {
+  /** Verifies a bare token. */
+  verify(token: string): Promise<VerifiedToken>
+  /** Verifies the token of an `Authorization: Bearer …` header. */
+  verifyAuthorizationHeader(header: string | undefined): Promise<VerifiedToken>
+}
+
+const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i
+
+export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifier {
+  const issuer = options.issuer.replace(/\/+$/, '')
+  const cacheMs = options.introspectionCacheMs ?? 5000
+  const basic = 'Basic ' + Buffer.from(`${encodeURIComponent(options.clientId)}:${encodeURIComponent(options.clientSecret)}`).toString('base64')
+  const cache = new Map<string, { until: number; answer: Introspection }>()
+  let metadata: Promise<{ jwks: JWTVerifyGetKey; introspection: string }> | undefined
+
+  function discover() {
+    metadata ??= (async () => {
+      const response = await fetch(`${issuer}/.well-known/oauth-authorization-server`)
+      if (!response.ok) throw new Error(`Gatehouse metadata unavailable: HTTP ${response.status}`)
+      const body = (await response.json()) as Metadata
+      // A token signed by a key not yet seen makes the kit fetch the set again, at most once a second,
+      // so a key rotation is picked up at once (jose's default waits 30 s).
+      const jwks = createRemoteJWKSet(new URL(body.jwks_uri), { cooldownDuration: 1000, cacheMaxAge: 10 * 60 * 1000 })
+      return { jwks, introspection: body.introspection_endpoint }
+    })().catch((err: unknown) => {
+      metadata = undefined
+      throw err
+    })
+    return metadata
+  }
+
+  async function introspect(token: string): Promise<Introspection> {
+    const key = createHash('sha256').update(token).digest('base64url')
+    const now = Date.now()
+    const cached = cache.get(key)
+    if (cached && cached.until > now) return cached.answer
+    const { introspection } = await discover()
+    const response = await fetch(introspection, {
+      method: 'POST',
+      headers: { authorization: basic, 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ token }).toString(),
+    })
+    if (!response.ok) throw new Error(`Gatehouse introspection failed: HTTP ${response.status}`)
+    const answer = (await response.json()) as Introspection
+    if (cacheMs > 0) {
+      if (cache.size > 10_000) cache.clear()
+      cache.set(key, { until: now + cacheMs, answer })
+    }
+    return answer
+  }
+
+  async function verify(token: string): Promise<VerifiedToken> {
+    if (token.split('.').length === 3) {
+      const { jwks } = await discover()
+      try {
+        await jwtVerify(token, jwks, {
+          issuer,
+          algorithms: ['RS256'],
+          typ: 'at+jwt',
+          clockTolerance: options.clockToleranceSeconds ?? 5,
+          requiredClaims: ['exp', 'nbf', 'iat', 'jti', 'sub', 'aud'],
+          ...(options.audience === undefined ? {} : { audience: options.audience }),
+        })
+      } catch (err) {
+        if (err instanceof joseErrors.JOSEError) throw new TokenRejectedError('invalid_token', err instanceof joseErrors.JWTExpired ? 'token expired' : 'invalid token')
+        throw err
+      }
+    }
+    const answer = await introspect(token)
+    if (!answer.active || answer.sub === undefined || answer.team_id === undefined || answer.exp === undefined) {
+      throw new TokenRejectedError('invalid_token', 'token revoked or unknown')
+    }
+    if (options.audience !== undefined && answer.client_id !== undefined) {
+      const accepted = Array.isArray(options.audience) ? options.audience : [options.audience]
+      if (!accepted.includes(answer.client_id)) throw new TokenRejectedError('invalid_token', 'token issued to another client')
+    }
+    return {
+      kind: answer.token_kind === 'personal_access_token' ? 'personal_access_token' : 'oauth_access_token',
+      userId: Number(answer.sub),
+      teamId: answer.team_id,
+      clientId: answer.client_id ?? null,
+      scopes: answer.scope ? answer.scope.split(' ') : [],
+      expiresAt: answer.exp,
+    }
+  }
+
+  return {
+    verify,
+    async verifyAuthorizationHeader(header) {
+      const match = header === undefined ? null : BEARER.exec(header)
+      if (!match) throw new TokenRejectedError('invalid_request', 'send Authorization: Bearer <token>')
+      return verify(match[1]!)
+    },
+  }
+}

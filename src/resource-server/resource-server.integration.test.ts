@@ -1,0 +1,135 @@
+import assert from 'node:assert/strict'
+import Fastify from 'fastify'
+import { after, before, describe, it } from 'node:test'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { createUser } from '../accounts/users.js'
+import type { User } from '../accounts/types.js'
+import { registerClient } from '../clients/clients.js'
+import { rotateSigningKey } from '../keys/signing-keys.js'
+import { createPersonalAccessToken } from '../tokens/personal-access-tokens.js'
+import { browserFor, codeFor, postOAuth } from '../testing/oauth.js'
+import { startTestServer, type TestServer } from '../testing/server.js'
+import { createTokenVerifier, TokenRejectedError, type TokenVerifier } from './index.js'
+
+const REDIRECT = 'https://app.example/callback'
+
+describe('resource-server kit against a running Gatehouse', () => {
+  let server: TestServer
+  let user: User
+  let teamId: number
+  let app: { id: string; secret: string }
+  let service: { id: string; secret: string }
+
+  async function accessToken(): Promise<{ access_token: string; refresh_token: string }> {
+    const code = await codeFor(await browserFor(server, user), { client_id: app.id, redirect_uri: REDIRECT, response_type: 'code' })
+    const { response, body } = await postOAuth(server, '/oauth/token', { grant_type: 'authorization_code', client_id: app.id, client_secret: app.secret, code, redirect_uri: REDIRECT })
+    assert.equal(response.status, 200)
+    return body as { access_token: string; refresh_token: string }
+  }
+
+  function verifier(extra: Partial<Parameters<typeof createTokenVerifier>[0]> = {}): TokenVerifier {
+    return createTokenVerifier({ issuer: server.ctx.config.issuer, clientId: service.id, clientSecret: service.secret, introspectionCacheMs: 0, ...extra })
+  }
+
+  before(async () => {
+    server = await startTestServer('sqlite')
+    const created = await createUser(server.ctx.db, { email: 'rs@example.com', name: 'RS', password: 'correct horse battery', teamName: 'RS team' }, Date.now())
+    user = created.user
+    teamId = created.team!.id
+    const a = await registerClient(server.ctx.db, server.ctx.keys, { name: 'Integrator', redirectUris: [REDIRECT], ownerUserId: user.id, teamId }, Date.now())
+    app = { id: a.client.id, secret: a.secret! }
+    const s = await registerClient(server.ctx.db, server.ctx.keys, { name: 'Billing API', redirectUris: [REDIRECT], ownerUserId: user.id, teamId, isFirstParty: true }, Date.now())
+    service = { id: s.client.id, secret: s.secret! }
+  })
+  after(() => server.stop())
+
+  it("accepts a live access token and tells its user, team and client", async () => {
+    const { access_token } = await accessToken()
+    const verified = await verifier().verifyAuthorizationHeader(`Bearer ${access_token}`)
+    assert.deepEqual({ ...verified, expiresAt: 0 }, { kind: 'oauth_access_token', userId: user.id, teamId, clientId: app.id, scopes: [], expiresAt: 0 })
+  })
+
+  it('refuses a revoked token although its signature is valid', async () => {
+    const { access_token } = await accessToken()
+    const check = verifier()
+    await check.verify(access_token)
+    await postOAuth(server, '/oauth/revoke', { token: access_token, client_id: app.id, client_secret: app.secret })
+    await assert.rejects(check.verify(access_token), TokenRejectedError)
+  })
+
+  it('reuses an introspection answer for the cache period only', async () => {
+    const { access_token } = await accessToken()
+    const check = verifier({ introspectionCacheMs: 300 })
+    await check.verify(access_token)
+    await postOAuth(server, '/oauth/revoke', { token: access_token, client_id: app.id, client_secret: app.secret })
+    await check.verify(access_token)
+    await sleep(350)
+    await assert.rejects(check.verify(access_token), TokenRejectedError)
+  })
+
+  it('fetches the key set again for a kid it has not seen, after a key rotation', async () => {
+    const check = verifier()
+    await check.verify((await accessToken()).access_token)
+    await rotateSigningKey(server.ctx.db, server.ctx.keys.encryption, Date.now())
+    // The server's key ring re-reads keys on a timer; make it sign with the new key now.
+    await server.ctx.keyRing.reload()
+    // The kit fetches the key set at most once a second.
+    await sleep(1100)
+    const fresh = (await accessToken()).access_token
+    const kid = JSON.parse(Buffer.from(fresh.split('.')[0]!, 'base64url').toString()).kid as string
+    const jwks = (await (await fetch(`${server.url}/oauth/jwks`)).json()) as { keys: { kid: string }[] }
+    assert.ok(jwks.keys.some((k) => k.kid === kid))
+    assert.ok(jwks.keys.length >= 2)
+    await check.verify(fresh)
+  })
+
+  it('checks the audience when given one', async () => {
+    const { access_token } = await accessToken()
+    await verifier({ audience: app.id }).verify(access_token)
+    await assert.rejects(verifier({ audience: 'another-client' }).verify(access_token), TokenRejectedError)
+  })
+
+  it('accepts personal access tokens through introspection', async () => {
+    const { token } = await createPersonalAccessToken(server.ctx.db, { userId: user.id, teamId, name: 'script' }, Date.now())
+    const verified = await verifier().verify(token)
+    assert.equal(verified.kind, 'personal_access_token')
+    assert.equal(verified.userId, user.id)
+    assert.equal(verified.clientId, null)
+  })
+
+  it('refuses garbage and a missing header with the RFC 6750 error codes', async () => {
+    await assert.rejects(verifier().verify('a.b.c'), (err: unknown) => err instanceof TokenRejectedError && err.error === 'invalid_token')
+    await assert.rejects(verifier().verifyAuthorizationHeader(undefined), (err: unknown) => err instanceof TokenRejectedError && err.error === 'invalid_request')
+  })
+
+  it('protects a Fastify route in a few lines, as the README shows', async () => {
+    const check = verifier()
+    const resource = Fastify()
+    resource.addHook('onRequest', async (request, reply) => {
+      try {
+        request.token = await check.verifyAuthorizationHeader(request.headers.authorization)
+      } catch (err) {
+        if (!(err instanceof TokenRejectedError)) throw err
+        return reply.code(err.status).header('WWW-Authenticate', err.challenge).send({ error: err.error })
+      }
+    })
+    resource.get('/invoices', async (request) => ({ team: request.token!.teamId }))
+    await resource.listen({ port: 0, host: '127.0.0.1' })
+    try {
+      const address = resource.server.address() as { port: number }
+      const ok = await fetch(`http://127.0.0.1:${address.port}/invoices`, { headers: { authorization: `Bearer ${(await accessToken()).access_token}` } })
+      assert.deepEqual(await ok.json(), { team: teamId })
+      const refused = await fetch(`http://127.0.0.1:${address.port}/invoices`)
+      assert.equal(refused.status, 401)
+      assert.match(refused.headers.get('www-authenticate') ?? '', /^Bearer /)
+    } finally {
+      await resource.close()
+    }
+  })
+})
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    token?: import('./index.js').VerifiedToken
+  }
+}
