@@ -5,6 +5,7 @@ import type { Db } from './db/connection.js'
 import type { KeyRing } from './keys/signing-keys.js'
 import type { ActivityLog } from './activity/recorder.js'
 import type { RateLimiter } from './ratelimit/limiter.js'
+import type { VerifiedTokenCache } from './tokens/verified-cache.js'
 
 /** What every part of the running server shares, built once at start. */
 export interface AppContext {
@@ -15,6 +16,7 @@ export interface AppContext {
   keyRing: KeyRing
   activity: ActivityLog
   rateLimiter: RateLimiter
+  verifiedTokens: VerifiedTokenCache
   log: FastifyBaseLogger
   /** Milliseconds since the epoch; replaced in tests that move time. */
   clock: () => number

@@ -11,6 +11,7 @@ import { DatabaseUnavailableError, openDatabase, type Db } from './db/connection
 import { migrateToLatest } from './db/migrate.js'
 import { KeyRing } from './keys/signing-keys.js'
 import { createRateLimiter } from './ratelimit/limiter.js'
+import { VerifiedTokenCache } from './tokens/verified-cache.js'
 
 export interface RunningServer {
   app: FastifyInstance
@@ -71,7 +72,7 @@ export async function openContext(config: Config, log: FastifyBaseLogger, clock:
   }
   const activity = new BufferedActivityLog(db, clock, (err) => log.error({ err }, 'could not write the activity log'))
   const rateLimiter = createRateLimiter({ limit: config.rateLimit, windowSeconds: config.rateLimitWindow }, config.redisUrl, log)
-  return { config, db, keys, keyRing, activity, rateLimiter, log, clock }
+  return { config, db, keys, keyRing, activity, rateLimiter, verifiedTokens: new VerifiedTokenCache(), log, clock }
 }
 
 /** Writes what is buffered and lets go of every connection. */

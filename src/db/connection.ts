@@ -44,8 +44,31 @@ function openSqlite(path: string): Db {
   // Several processes may share one file (workers); wait for a lock rather than fail.
   file.pragma('busy_timeout = 5000')
   file.pragma('synchronous = NORMAL')
-  const kysely = new Kysely<Database>({ dialect: new SqliteDialect({ database: file }) })
+  const kysely = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(file) }) })
   return { kysely, dialect: 'sqlite', close: () => kysely.destroy() }
+}
+
+/**
+ * Kysely prepares every query afresh; preparing costs more than running the
+ * small queries of a request. Statements are kept by their SQL text, which
+ * Kysely builds with placeholders, so the set of texts is small and fixed.
+ * One connection runs one statement at a time, so a kept statement is never
+ * in use twice.
+ */
+function withStatementCache(file: SQLite.Database, limit = 500) {
+  const statements = new Map<string, SQLite.Statement>()
+  return {
+    close: () => file.close(),
+    prepare(sqlText: string) {
+      let statement = statements.get(sqlText)
+      if (!statement) {
+        statement = file.prepare(sqlText)
+        if (statements.size >= limit) statements.delete(statements.keys().next().value!)
+        statements.set(sqlText, statement)
+      }
+      return statement
+    },
+  }
 }
 
 // int8 columns (ids, epoch milliseconds) arrive as strings by default; every

@@ -1,6 +1,7 @@
-import type { Selectable } from 'kysely'
+import type { Kysely, Selectable } from 'kysely'
 import type { Executor } from './executor.js'
-import type { UserTable } from './schema.js'
+import type { Database, UserTable } from './schema.js'
+import { compiledOnce } from './compiled.js'
 
 export interface GrantRow {
   id: string
@@ -195,15 +196,8 @@ export async function deleteEmptyGrants(db: Executor, createdBefore: number, lim
   return Number(result.numDeletedRows)
 }
 
-/**
- * The hot path of every API call: the token's row, its user and whether
- * the user still belongs to the token's team, in one query.
- */
-export async function findAccessTokenHolder(
-  db: Executor,
-  jti: string,
-): Promise<{ token: AccessTokenRow; userRow: Selectable<UserTable>; isMember: boolean } | undefined> {
-  const row = await db
+const accessTokenHolderQuery = compiledOnce((db, jti) =>
+  db
     .selectFrom('access_tokens as t')
     .innerJoin('users as u', 'u.id', 't.user_id')
     .leftJoin('memberships as m', (join) => join.onRef('m.user_id', '=', 't.user_id').onRef('m.team_id', '=', 't.team_id'))
@@ -228,8 +222,18 @@ export async function findAccessTokenHolder(
       'u.updated_at',
       'm.role',
     ])
-    .where('t.jti', '=', jti)
-    .executeTakeFirst()
+    .where('t.jti', '=', jti),
+)
+
+/**
+ * The hot path of every API call: the token's row, its user and whether
+ * the user still belongs to the token's team, in one query.
+ */
+export async function findAccessTokenHolder(
+  db: Kysely<Database>,
+  jti: string,
+): Promise<{ token: AccessTokenRow; userRow: Selectable<UserTable>; isMember: boolean } | undefined> {
+  const row = await accessTokenHolderQuery(db, jti)
   if (!row) return undefined
   return {
     token: {

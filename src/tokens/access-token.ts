@@ -1,6 +1,7 @@
 import { decodeProtectedHeader, errors, jwtVerify, SignJWT, type JWTPayload } from 'jose'
 import { randomSecret } from '../crypto/random.js'
 import { SIGNING_ALGORITHM, type KeyRing } from '../keys/signing-keys.js'
+import type { VerifiedTokenCache } from './verified-cache.js'
 
 /** RFC 9068 §2.1: the media type of JWT access tokens. */
 export const ACCESS_TOKEN_TYPE = 'at+jwt'
@@ -50,7 +51,24 @@ export type AccessTokenCheck = { ok: true; claims: AccessTokenClaims } | { ok: f
  * that is the database's word, see tokens/verify.ts). `at: 'any time'`
  * skips the time checks, for revoking a token that may have expired.
  */
-export async function verifyAccessTokenSignature(keyRing: KeyRing, issuer: string, token: string, at: { nowSeconds: number } | 'any time'): Promise<AccessTokenCheck> {
+export async function verifyAccessTokenSignature(
+  keyRing: KeyRing,
+  issuer: string,
+  token: string,
+  at: { nowSeconds: number } | 'any time',
+  cache?: VerifiedTokenCache,
+): Promise<AccessTokenCheck> {
+  const known = cache?.get(token)
+  if (known) {
+    if (at !== 'any time' && known.expiresAt <= at.nowSeconds) return { ok: false, reason: 'token expired' }
+    return { ok: true, claims: known }
+  }
+  const checked = await verifyWithKey(keyRing, issuer, token, at)
+  if (checked.ok && cache) cache.set(token, checked.claims)
+  return checked
+}
+
+async function verifyWithKey(keyRing: KeyRing, issuer: string, token: string, at: { nowSeconds: number } | 'any time'): Promise<AccessTokenCheck> {
   let kid: string | undefined
   try {
     const header = decodeProtectedHeader(token)

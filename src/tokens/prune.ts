@@ -5,6 +5,7 @@ import { deleteActivitiesBefore } from '../db/activities.js'
 import { deleteExpiredPersonalAccessTokens } from '../db/personal-access-tokens.js'
 import { deleteSigningKeysRetiredBefore } from '../db/signing-keys.js'
 import { deleteEmptyGrants, deleteExpiredAccessTokens, deleteExpiredRefreshTokens } from '../db/tokens.js'
+import { KEY_REFRESH_MS } from '../keys/signing-keys.js'
 
 export interface PruneCounts {
   authorization_codes: number
@@ -45,7 +46,7 @@ export async function pruneExpired(ctx: AppContext): Promise<PruneCounts> {
     refresh_tokens: await inBatches(() => deleteExpiredRefreshTokens(db, now, BATCH)),
     grants: await inBatches(() => deleteEmptyGrants(db, now, BATCH)),
     sessions: await deleteExpiredSessions(db, now),
-    signing_keys: await deleteSigningKeysRetiredBefore(db, now - ctx.config.accessTokenTtl * 1000),
+    signing_keys: await deleteSigningKeysRetiredBefore(db, now - ctx.config.accessTokenTtl * 1000 - KEY_REFRESH_MS),
     personal_access_tokens: await inBatches(() => deleteExpiredPersonalAccessTokens(db, now, BATCH)),
     activities: await inBatches(() => deleteActivitiesBefore(db, now - ctx.config.activityRetentionDays * 24 * 3600 * 1000, BATCH)),
   }

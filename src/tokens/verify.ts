@@ -15,7 +15,7 @@ export type AccessTokenVerdict = ActiveAccessToken | { active: false; reason: st
  */
 export async function checkAccessToken(ctx: AppContext, token: string): Promise<AccessTokenVerdict> {
   const now = ctx.clock()
-  const signature = await verifyAccessTokenSignature(ctx.keyRing, ctx.config.issuer, token, { nowSeconds: Math.floor(now / 1000) })
+  const signature = await verifyAccessTokenSignature(ctx.keyRing, ctx.config.issuer, token, { nowSeconds: Math.floor(now / 1000) }, ctx.verifiedTokens)
   if (!signature.ok) return { active: false, reason: signature.reason }
   const holder = await findAccessTokenHolder(ctx.db.kysely, signature.claims.jti)
   if (!holder || holder.token.revokedAt !== null) return { active: false, reason: 'token revoked' }
