@@ -11,8 +11,14 @@ import { addSecurityHeaders } from './http/security-headers.js'
 import { authorizeRoutes } from './http/oauth/authorize.js'
 import { oauthEndpoints } from './http/oauth/endpoints.js'
 import { apiRoutes } from './http/api/routes.js'
+import { healthRoutes } from './http/health.js'
+import { activityRoutes } from './http/pages/activity.js'
+import { clientRoutes } from './http/pages/clients.js'
+import { personalAccessTokenRoutes } from './http/pages/personal-access-tokens.js'
+import { teamAppRoutes } from './http/pages/team-apps.js'
 
 const stylesheet = readFileSync(fileURLToPath(new URL('../public/app.css', import.meta.url)), 'utf8')
+const portalScript = readFileSync(fileURLToPath(new URL('../public/portal.js', import.meta.url)), 'utf8')
 
 /** Builds the Gatehouse HTTP app; it never listens (see server.ts). */
 export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
@@ -25,10 +31,17 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
   app.get('/assets/app.css', async (_request, reply) =>
     reply.type('text/css; charset=utf-8').header('Cache-Control', 'public, max-age=3600').send(stylesheet),
   )
-  app.get('/healthz', async () => ({ status: 'ok' }))
+  app.get('/assets/portal.js', async (_request, reply) =>
+    reply.type('text/javascript; charset=utf-8').header('Cache-Control', 'public, max-age=3600').send(portalScript),
+  )
+  healthRoutes(app, ctx)
 
   loginRoutes(app, ctx)
   homeRoutes(app, ctx)
+  clientRoutes(app, ctx)
+  personalAccessTokenRoutes(app, ctx)
+  teamAppRoutes(app, ctx)
+  activityRoutes(app, ctx)
   authorizeRoutes(app, ctx)
   await oauthEndpoints(app, ctx)
   await apiRoutes(app, ctx)

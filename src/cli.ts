@@ -1,5 +1,7 @@
 #!/usr/bin/env node
+import cluster from 'node:cluster'
 import { parseArgs, type ParseArgsConfig } from 'node:util'
+import { parseWorkerCount, startPrimary } from './workers.js'
 import { parseRole, addMember, userInTeam } from './accounts/teams.js'
 import { clientsOwnedBy, deleteClient, registerClient } from './clients/clients.js'
 import type { Client } from './clients/types.js'
@@ -76,27 +78,27 @@ function clientJson(client: Client, secret?: string) {
 
 const commands: Record<string, Command> = {
   serve: {
-    usage: 'gatehouse serve',
-    options: {},
-    async run() {
-      const server = await startServer(loadConfig(), { logger: true })
-      process.stdout.write(`Gatehouse is running at ${server.ctx.config.issuer} (listening on ${server.url})\n`)
-      if (server.sandbox) {
+    usage: 'gatehouse serve [--workers N|auto]',
+    options: { workers: { type: 'string' } },
+    async run(values) {
+      const config = loadConfig()
+      const workers = parseWorkerCount(optional(values, 'workers'))
+      if (cluster.isWorker) {
+        const server = await startServer(config, { logger: true, sandbox: false })
+        onStop(() => server.close())
+        return
+      }
+      const started = workers > 1 ? await startPrimary(config, workers, process.argv.slice(2)) : await startServer(config, { logger: true })
+      process.stdout.write(`Gatehouse is running at ${config.issuer} (listening on ${started.url}${workers > 1 ? `, ${workers} workers` : ''})\n`)
+      if (started.sandbox) {
         process.stdout.write(
-          `\nA sandbox account was created. Log in at ${server.ctx.config.issuer}/login with\n` +
-            `  e-mail:   ${server.sandbox.email}\n` +
-            `  password: ${server.sandbox.password}\n` +
+          `\nA sandbox account was created. Log in at ${config.issuer}/login with\n` +
+            `  e-mail:   ${started.sandbox.email}\n` +
+            `  password: ${started.sandbox.password}\n` +
             `This password is shown only once.\n\n`,
         )
       }
-      const stop = () => {
-        server.close().then(
-          () => process.exit(0),
-          () => process.exit(1),
-        )
-      }
-      process.once('SIGTERM', stop)
-      process.once('SIGINT', stop)
+      onStop(() => ('stop' in started ? started.stop() : started.close()))
     },
   },
 
@@ -247,6 +249,18 @@ const commands: Record<string, Command> = {
       )
     },
   },
+}
+
+/** SIGTERM or SIGINT: stop taking requests, finish those in flight, close pools, exit 0. */
+function onStop(stop: () => Promise<void>): void {
+  const handler = () => {
+    stop().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    )
+  }
+  process.once('SIGTERM', handler)
+  process.once('SIGINT', handler)
 }
 
 function help(): string {

@@ -19,6 +19,8 @@ export interface Config {
   rateLimitWindow: number
   /** Days the activity log keeps an entry. */
   activityRetentionDays: number
+  /** Seconds between background prunes of expired rows. */
+  pruneInterval: number
 }
 
 /** A setting that cannot be used; `setting` names the environment variable. */
@@ -129,5 +131,6 @@ export function loadConfig(env: Env = process.env): Config {
     rateLimit: count(env, 'GATEHOUSE_RATE_LIMIT', 200, 1_000_000),
     rateLimitWindow: count(env, 'GATEHOUSE_RATE_LIMIT_WINDOW', 60, 86_400),
     activityRetentionDays: count(env, 'GATEHOUSE_ACTIVITY_RETENTION_DAYS', 90, 36_500),
+    pruneInterval: count(env, 'GATEHOUSE_PRUNE_INTERVAL', 600, 86_400),
   }
 }

@@ -25,14 +25,18 @@ export const MESSAGES = {
   client_name_required: 'Enter a name for the application.',
   client_name_too_long: 'The name must be at most 100 characters long.',
   client_not_found: 'No API client has this Client ID.',
+  client_forbidden: 'Only the person who registered this API client or an owner of its team can see its secret or change it.',
+  client_no_secret: 'This API client is public: it has no Client secret and uses PKCE instead.',
   no_active_team: 'You need to be a member of a team to do this. Ask a team owner to add you.',
   token_name_required: 'Enter a descriptive name for the token.',
   token_name_too_long: 'The name must be at most 100 characters long.',
   token_lifetime_invalid: 'Tokens last between 1 day and 1 year.',
   token_not_found: 'No such token.',
+  team_app_not_found: 'No user of your team has authorised this app.',
   csrf_failed: 'The form has expired. Go back, reload the page and try again.',
   not_found: 'There is nothing at this address.',
   internal: 'Something went wrong on our side. Try again in a moment.',
+  unavailable: 'Gatehouse cannot reach its database right now. Try again in a moment.',
 } as const
 
 export type MessageCode = keyof typeof MESSAGES

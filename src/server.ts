@@ -12,6 +12,7 @@ import { migrateToLatest } from './db/migrate.js'
 import { KeyRing } from './keys/signing-keys.js'
 import { createRateLimiter } from './ratelimit/limiter.js'
 import { VerifiedTokenCache } from './tokens/verified-cache.js'
+import { startJanitor } from './tokens/janitor.js'
 
 export interface RunningServer {
   app: FastifyInstance
@@ -26,6 +27,8 @@ export interface RunningServer {
 export interface ServerOptions {
   logger?: boolean
   clock?: () => number
+  /** Create the sandbox account on an empty database (the primary of `--workers` does it instead). */
+  sandbox?: boolean
 }
 
 /** Opens the database named by DATABASE_URL and brings its schema up to date. */
@@ -97,7 +100,8 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     throw err
   }
   // Only once the server listens, so the printed password is never lost to a failed start.
-  const sandbox = await ensureSandboxAccount(ctx.db, ctx.clock())
+  const sandbox = options.sandbox === false ? undefined : await ensureSandboxAccount(ctx.db, ctx.clock())
+  const janitor = startJanitor(ctx, config.pruneInterval * 1000)
   const address = app.server.address()
   const port = typeof address === 'object' && address ? address.port : config.port
   const host = config.host.includes(':') ? `[${config.host}]` : config.host
@@ -107,6 +111,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     url: `http://${host}:${port}`,
     sandbox,
     async close() {
+      await janitor.stop()
       await app.close()
       await closeContext(ctx)
     },

@@ -86,7 +86,10 @@ async function openPostgres(url: string): Promise<Db> {
     connectionString: url,
     types: pgTypes as pg.CustomTypesConfig,
     max: 10,
+    // Bounded waits: a request fails with 503 rather than hang while the database is away.
     connectionTimeoutMillis: 5000,
+    query_timeout: 15_000,
+    statement_timeout: 10_000,
     idleTimeoutMillis: 30_000,
   })
   // A pool emits 'error' when an idle client's connection drops; without a

@@ -1,5 +1,6 @@
 import { Redis } from 'ioredis'
-import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible'
+import cluster from 'node:cluster'
+import { RateLimiterCluster, RateLimiterClusterMaster, RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible'
 
 export interface RateLimitPolicy {
   /** Requests allowed per window (200 in the seeds' headers). */
@@ -68,7 +69,11 @@ class FlexibleRateLimiter implements RateLimiter {
 export function createRateLimiter(policy: RateLimitPolicy, redisUrl: string | undefined, log: Logger): RateLimiter {
   const options = { points: policy.limit, duration: policy.windowSeconds, keyPrefix: 'gatehouse:ratelimit' }
   const memory = new RateLimiterMemory(options)
-  if (redisUrl === undefined) return new FlexibleRateLimiter(policy, memory, async () => {})
+  if (redisUrl === undefined) {
+    // Workers of one `serve --workers N` count in their primary process, so they share one budget without Redis.
+    if (cluster.isWorker) return new FlexibleRateLimiter(policy, new RateLimiterCluster({ ...options, timeoutMs: 1000, insuranceLimiter: memory }), async () => {})
+    return new FlexibleRateLimiter(policy, memory, async () => {})
+  }
 
   // No offline queue: while Redis is down, a command fails at once and the
   // in-memory limiter answers, instead of requests waiting on a reconnect.
@@ -88,4 +93,9 @@ export function createRateLimiter(policy: RateLimitPolicy, redisUrl: string | un
   return new FlexibleRateLimiter(policy, limiter, async () => {
     redis.disconnect()
   })
+}
+
+/** In the primary process of `serve --workers N`: keeps the counts its workers share. */
+export function hostClusterRateLimits(): void {
+  new RateLimiterClusterMaster()
 }

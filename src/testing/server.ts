@@ -28,6 +28,7 @@ export async function startTestServer(dialect: DialectName, overrides: Partial<C
     rateLimit: 200,
     rateLimitWindow: 60,
     activityRetentionDays: 90,
+    pruneInterval: 600,
     ...overrides,
   }
   const server = await startServer(config, clock ? { clock } : {})

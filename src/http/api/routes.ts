@@ -4,6 +4,7 @@ import { ApiError } from '../../api/errors.js'
 import { activityObject, teamObject, userObject } from '../../api/representations.js'
 import type { AppContext } from '../../context.js'
 import { findTeamById } from '../../db/teams.js'
+import { isDatabaseUnavailable } from '../../db/errors.js'
 import { apiGuard } from './guard.js'
 
 const userSchema = {
@@ -67,6 +68,10 @@ export async function apiRoutes(app: FastifyInstance, ctx: AppContext): Promise<
         if (error instanceof ApiError) {
           if (error.challenge) reply.header('WWW-Authenticate', error.challenge)
           return reply.code(error.status).send({ error: error.error, message: error.message })
+        }
+        if (isDatabaseUnavailable(error)) {
+          request.log.warn({ err: error }, 'database unavailable')
+          return reply.code(503).header('Retry-After', '5').send({ error: 'service_unavailable', message: 'The service cannot reach its database right now. Try again shortly.' })
         }
         if (error.statusCode === 415) {
           return reply.code(415).send({ error: 'unsupported_media_type', message: 'Send request bodies as Content-Type: application/json, with no media type parameters.' })

@@ -1,7 +1,8 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { AppContext } from '../../context.js'
 import { authenticateClient } from '../../oauth/client-authentication.js'
-import { InvalidClient, InvalidRequest, OAuthError } from '../../oauth/errors.js'
+import { InvalidClient, InvalidRequest, OAuthError, TemporarilyUnavailable } from '../../oauth/errors.js'
+import { isDatabaseUnavailable } from '../../db/errors.js'
 import { introspect } from '../../oauth/introspection.js'
 import { authorizationServerMetadata, ENDPOINTS } from '../../oauth/metadata.js'
 import { param, type RawParams } from '../../oauth/params.js'
@@ -32,6 +33,10 @@ export async function oauthEndpoints(app: FastifyInstance, ctx: AppContext): Pro
       let oauthError: OAuthError
       if (error instanceof OAuthError) {
         oauthError = error
+      } else if (isDatabaseUnavailable(error)) {
+        request.log.warn({ err: error }, 'database unavailable')
+        reply.header('Retry-After', '5')
+        oauthError = new TemporarilyUnavailable('The server cannot reach its database; try again shortly.')
       } else if (error.statusCode !== undefined && error.statusCode < 500) {
         oauthError = new InvalidRequest(
           error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE'

@@ -1,0 +1,19 @@
+import type { FastifyInstance } from 'fastify'
+import type { AppContext } from '../context.js'
+import { isSchemaCurrent } from '../db/migrate.js'
+
+/** For load balancers: `/healthz` says the process answers, `/readyz` that it can serve (database reachable, schema current). */
+export function healthRoutes(app: FastifyInstance, ctx: AppContext): void {
+  app.get('/healthz', { logLevel: 'warn' }, async (_request, reply) => reply.header('Cache-Control', 'no-store').send({ status: 'ok' }))
+
+  app.get('/readyz', { logLevel: 'warn' }, async (request, reply) => {
+    reply.header('Cache-Control', 'no-store')
+    try {
+      if (!(await isSchemaCurrent(ctx.db))) return reply.code(503).send({ status: 'not_ready', reason: 'database migrations are pending' })
+    } catch (err) {
+      request.log.warn({ err }, 'readiness check failed')
+      return reply.code(503).send({ status: 'not_ready', reason: 'database unreachable' })
+    }
+    return { status: 'ready' }
+  })
+}
