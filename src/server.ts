@@ -74,7 +74,7 @@ export async function openContext(config: Config, log: FastifyBaseLogger, clock:
     throw err
   }
   const activity = new BufferedActivityLog(db, clock, (err) => log.error({ err }, 'could not write the activity log'))
-  const rateLimiter = createRateLimiter({ limit: config.rateLimit, windowSeconds: config.rateLimitWindow }, config.redisUrl, log)
+  const rateLimiter = await createRateLimiter({ limit: config.rateLimit, windowSeconds: config.rateLimitWindow }, config.redisUrl, log)
   return { config, db, keys, keyRing, activity, rateLimiter, verifiedTokens: new VerifiedTokenCache(), log, clock }
 }
 

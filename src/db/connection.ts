@@ -1,6 +1,6 @@
 import SQLite from 'better-sqlite3'
 import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely'
-import pg from 'pg'
+import type pg from 'pg'
 import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import type { Database } from './schema.js'
@@ -74,14 +74,16 @@ function withStatementCache(file: SQLite.Database, limit = 500) {
 // int8 columns (ids, epoch milliseconds) arrive as strings by default; every
 // value we store fits in a double.
 const INT8_OID = 20
-const pgTypes = {
-  getTypeParser(oid: number, format?: 'text' | 'binary') {
-    if (oid === INT8_OID) return (value: string) => Number(value)
-    return pg.types.getTypeParser(oid, format)
-  },
-}
 
 async function openPostgres(url: string): Promise<Db> {
+  // Loaded only for PostgreSQL, so an embedded deployment does not carry the driver in memory.
+  const { default: pg } = await import('pg')
+  const pgTypes = {
+    getTypeParser(oid: number, format?: 'text' | 'binary') {
+      if (oid === INT8_OID) return (value: string) => Number(value)
+      return pg.types.getTypeParser(oid, format)
+    },
+  }
   const pool = new pg.Pool({
     connectionString: url,
     types: pgTypes as pg.CustomTypesConfig,

@@ -49,8 +49,8 @@ describe('rate limits shared through Redis', { skip: skip ?? false }, () => {
   })
 
   it('gives two processes one budget per user', async () => {
-    const a = createRateLimiter({ limit: 3, windowSeconds: 60 }, redisUrl(), quietLog())
-    const b = createRateLimiter({ limit: 3, windowSeconds: 60 }, redisUrl(), quietLog())
+    const a = await createRateLimiter({ limit: 3, windowSeconds: 60 }, redisUrl(), quietLog())
+    const b = await createRateLimiter({ limit: 3, windowSeconds: 60 }, redisUrl(), quietLog())
     limiters.push(a, b)
     await sleep(200)
     const key = `user:${randomUUID()}`
@@ -70,8 +70,8 @@ describe('rate limits shared through Redis', { skip: skip ?? false }, () => {
     const relay = new Relay()
     await relay.open()
     const log = quietLog()
-    const limiter = createRateLimiter({ limit: 100, windowSeconds: 60 }, `redis://127.0.0.1:${relay.port}`, log)
-    const direct = createRateLimiter({ limit: 100, windowSeconds: 60 }, redisUrl(), quietLog())
+    const limiter = await createRateLimiter({ limit: 100, windowSeconds: 60 }, `redis://127.0.0.1:${relay.port}`, log)
+    const direct = await createRateLimiter({ limit: 100, windowSeconds: 60 }, redisUrl(), quietLog())
     limiters.push(limiter, direct)
     await sleep(200)
     const key = `user:${randomUUID()}`
@@ -100,7 +100,7 @@ describe('rate limits shared through Redis', { skip: skip ?? false }, () => {
 describe('rate limits with an unreachable Redis', () => {
   it('still answers every request, from memory', async () => {
     const log = quietLog()
-    const limiter = createRateLimiter({ limit: 2, windowSeconds: 60 }, 'redis://127.0.0.1:1', log)
+    const limiter = await createRateLimiter({ limit: 2, windowSeconds: 60 }, 'redis://127.0.0.1:1', log)
     try {
       const key = `user:${randomUUID()}`
       const decisions = [await limiter.consume(key), await limiter.consume(key), await limiter.consume(key)]

@@ -1,4 +1,3 @@
-import { Redis } from 'ioredis'
 import cluster from 'node:cluster'
 import { RateLimiterCluster, RateLimiterClusterMaster, RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible'
 
@@ -66,7 +65,7 @@ class FlexibleRateLimiter implements RateLimiter {
  * goes away, each process counts on its own in memory (said once in the log)
  * and goes back to Redis when it returns.
  */
-export function createRateLimiter(policy: RateLimitPolicy, redisUrl: string | undefined, log: Logger): RateLimiter {
+export async function createRateLimiter(policy: RateLimitPolicy, redisUrl: string | undefined, log: Logger): Promise<RateLimiter> {
   const options = { points: policy.limit, duration: policy.windowSeconds, keyPrefix: 'gatehouse:ratelimit' }
   const memory = new RateLimiterMemory(options)
   if (redisUrl === undefined) {
@@ -77,6 +76,8 @@ export function createRateLimiter(policy: RateLimitPolicy, redisUrl: string | un
 
   // No offline queue: while Redis is down, a command fails at once and the
   // in-memory limiter answers, instead of requests waiting on a reconnect.
+  // Loaded only when Redis is configured, to keep a single process small.
+  const { Redis } = await import('ioredis')
   const redis = new Redis(redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 2000, commandTimeout: 1000 })
   let healthy = true
   redis.on('error', () => {

@@ -1,0 +1,98 @@
+import { randomUUID } from 'node:crypto'
+import { createUser } from '../accounts/users.js'
+import { registerClient } from '../clients/clients.js'
+import type { AppContext } from '../context.js'
+import { hashSecret, randomSecret } from '../crypto/random.js'
+import { insertRows, tokenStorageBytes } from '../db/bulk.js'
+import { insertGrant } from '../db/tokens.js'
+import { mintTokens } from '../tokens/issue.js'
+
+export const REDIRECT_URI = 'https://bench.example/cb'
+
+export interface BenchAccount {
+  userId: number
+  teamId: number
+  clientId: string
+  clientSecret: string
+}
+
+/** A user, a team and a confidential client, as an integrator would have them. */
+export async function seedAccount(ctx: AppContext): Promise<BenchAccount> {
+  const { user, team } = await createUser(ctx.db, { email: 'bench@example.com', name: 'Bench', password: 'bench password', teamName: 'Bench' }, Date.now())
+  const { client, secret } = await registerClient(
+    ctx.db,
+    ctx.keys,
+    { name: 'Bench', redirectUris: [REDIRECT_URI], ownerUserId: user.id, teamId: team!.id, isFirstParty: true },
+    Date.now(),
+  )
+  return { userId: user.id, teamId: team!.id, clientId: client.id, clientSecret: secret! }
+}
+
+/** A live access token and refresh token, issued the way the token endpoint issues them. */
+export async function seedTokens(ctx: AppContext, account: BenchAccount): Promise<{ accessToken: string; refreshToken: string }> {
+  const grantId = randomUUID()
+  const minted = await mintTokens(ctx, { grantId, clientId: account.clientId, userId: account.userId, teamId: account.teamId, scopes: [] })
+  await ctx.db.kysely.transaction().execute(async (trx) => {
+    await insertGrant(trx, { id: grantId, clientId: account.clientId, userId: account.userId, teamId: account.teamId, scopes: '', createdAt: Date.now() })
+    await minted.persist(trx)
+  })
+  return { accessToken: minted.response.access_token, refreshToken: minted.response.refresh_token }
+}
+
+/** Unredeemed authorization codes, as approval would leave them. */
+export async function seedCodes(ctx: AppContext, account: BenchAccount, count: number): Promise<string[]> {
+  const now = Date.now()
+  const codes = Array.from({ length: count }, () => randomSecret(32))
+  await insertRows(
+    ctx.db.kysely,
+    'authorization_codes',
+    codes.map((code) => ({
+      code_hash: hashSecret(code),
+      client_id: account.clientId,
+      user_id: account.userId,
+      team_id: account.teamId,
+      redirect_uri: REDIRECT_URI,
+      scopes: '',
+      code_challenge: null,
+      grant_id: randomUUID(),
+      created_at: now,
+      expires_at: now + 3_600_000,
+      consumed_at: null,
+    })),
+  )
+  return codes
+}
+
+/**
+ * Stored tokens as issuance leaves them: one grant, one access token and one
+ * refresh token each. Returns the refresh token values.
+ */
+export async function seedIssuances(ctx: AppContext, account: BenchAccount, count: number): Promise<string[]> {
+  const now = Date.now()
+  const refreshTokens: string[] = []
+  const batch = 5_000
+  for (let start = 0; start < count; start += batch) {
+    const size = Math.min(batch, count - start)
+    const grants = Array.from({ length: size }, () => randomUUID())
+    const jtis = Array.from({ length: size }, () => randomSecret(24))
+    const tokens = Array.from({ length: size }, () => randomSecret(32))
+    refreshTokens.push(...tokens)
+    const base = { client_id: account.clientId, created_at: now }
+    await insertRows(ctx.db.kysely, 'grants', grants.map((id) => ({ ...base, id, user_id: account.userId, team_id: account.teamId, scopes: '', revoked_at: null })))
+    await insertRows(
+      ctx.db.kysely,
+      'access_tokens',
+      jtis.map((jti, i) => ({ ...base, jti, grant_id: grants[i]!, user_id: account.userId, team_id: account.teamId, scopes: '', expires_at: now + 31_536_000_000, revoked_at: null })),
+    )
+    await insertRows(
+      ctx.db.kysely,
+      'refresh_tokens',
+      tokens.map((token, i) => ({ ...base, token_hash: hashSecret(token), grant_id: grants[i]!, access_token_jti: jtis[i]!, expires_at: now + 63_072_000_000, consumed_at: null, revoked_at: null })),
+    )
+  }
+  return refreshTokens
+}
+
+export function storageBytes(ctx: AppContext): Promise<number> {
+  return tokenStorageBytes(ctx.db.kysely, ctx.db.dialect)
+}
