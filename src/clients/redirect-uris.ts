@@ -94,7 +94,9 @@ export function matchRedirectUri(registered: string[], requested: string): strin
 }
 
 function withoutPort(raw: string, url: URL): string {
-  const authority = `${url.protocol}//${url.host}`
-  if (!raw.startsWith(authority)) return raw
-  return `${url.protocol}//${url.hostname}${raw.slice(authority.length)}`
+  // Strip the port as written: URL drops a default port (":80") from url.host,
+  // which would leave it in the raw string and make port 80 the one port that never matches.
+  const prefix = `${url.protocol}//${url.hostname}`
+  if (!raw.startsWith(prefix)) return raw
+  return prefix + raw.slice(prefix.length).replace(/^:\d+(?=[/?]|$)/, '')
 }

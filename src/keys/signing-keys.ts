@@ -5,6 +5,13 @@ import { insertSigningKey, listLiveSigningKeys, retireSigningKeysExcept } from '
 
 export const SIGNING_ALGORITHM = 'RS256'
 
+/**
+ * How long a process may go on signing with a key another process retired:
+ * the most its key ring waits before re-reading the keys. A retired key stays
+ * published this much longer than the access-token lifetime.
+ */
+export const KEY_REFRESH_MS = 30_000
+
 export interface SigningKey {
   kid: string
   privateKey: CryptoKey
@@ -58,7 +65,7 @@ export class KeyRing {
     /** How long a retired key's tokens may live: the access-token lifetime, in ms. */
     private readonly retiredKeyLifetimeMs: number,
     private readonly clock: () => number,
-    private readonly refreshMs = 30_000,
+    private readonly refreshMs = KEY_REFRESH_MS,
   ) {}
 
   /** Loads the keys, creating the first one on an empty database. */
@@ -74,7 +81,7 @@ export class KeyRing {
   reload(): Promise<void> {
     this.loading ??= (async () => {
       try {
-        const rows = await listLiveSigningKeys(this.db.kysely, this.clock() - this.retiredKeyLifetimeMs)
+        const rows = await listLiveSigningKeys(this.db.kysely, this.clock() - this.retiredKeyLifetimeMs - this.refreshMs)
         this.keys = await Promise.all(
           rows.map(async (row) => {
             const publicJwk = JSON.parse(row.publicJwk) as JWK

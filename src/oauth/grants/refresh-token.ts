@@ -36,9 +36,12 @@ export async function refreshTokenGrant(ctx: AppContext, client: Client, params:
   await assertUserMayHoldTokens(ctx, grant.userId, grant.teamId)
 
   const granted = splitScopes(grant.scopes)
-  const scopes = requestedScope === undefined ? granted : parseScope(requestedScope)
-  // RFC 6749 §6: a refresh may narrow the scope, never widen it.
-  if (!coversScopes(granted, scopes)) throw new InvalidScope('The requested scope exceeds the scope originally granted.')
+  const requested = parseScope(requestedScope)
+  // RFC 6749 §6: no scope means the scope originally granted. An empty scope= is
+  // read the same way: a token without scopes has all of the user's permissions.
+  const scopes = requested.length === 0 ? granted : requested
+  // RFC 6749 §6: a refresh may narrow the scope, never widen it; a grant of all permissions covers any scope.
+  if (granted.length > 0 && !coversScopes(granted, scopes)) throw new InvalidScope('The requested scope exceeds the scope originally granted.')
 
   const minted = await mintTokens(ctx, { grantId: grant.id, clientId: client.id, userId: grant.userId, teamId: grant.teamId, scopes })
   const rotated = await ctx.db.kysely.transaction().execute(async (trx) => {
