@@ -1,5 +1,5 @@
 import type { Db } from '../db/connection.js'
-import { clearLoginFailures, findLoginFailures, recordLoginFailure } from '../db/login-failures.js'
+import { clearLoginFailures, forgiveLoginAttempt, recordLoginAttempt } from '../db/login-failures.js'
 import { findCredentialsByEmail, normalizeEmail } from '../db/users.js'
 import { AppError } from '../messages.js'
 import { decoyHash, verifyPassword } from './passwords.js'
@@ -8,9 +8,9 @@ import type { ActivityLog } from '../activity/recorder.js'
 import { listMembershipsOfUser } from '../db/teams.js'
 
 /**
- * Failed logins are counted per account and per client address over a
- * window; past either limit every attempt is refused until the window ends,
- * whether or not the password is right.
+ * Login attempts are counted per account and per client address over a
+ * window (a success takes its own back); past either limit every attempt is
+ * refused until the window ends, whether or not the password is right.
  */
 export const THROTTLE = {
   windowMs: 15 * 60 * 1000,
@@ -22,19 +22,15 @@ function throttleKeys(email: string, address: string): { account: string; addres
   return { account: `account:${normalizeEmail(email)}`, address: `address:${address}` }
 }
 
-async function isThrottled(db: Db, keys: { account: string; address: string }, now: number): Promise<boolean> {
-  const rows = await findLoginFailures(db.kysely, [keys.account, keys.address])
-  return rows.some((row) => {
-    if (row.windowStartedAt <= now - THROTTLE.windowMs) return false
-    const limit = row.key === keys.account ? THROTTLE.perAccount : THROTTLE.perAddress
-    return row.failures >= limit
-  })
-}
-
-async function countFailure(db: Db, keys: { account: string; address: string }, now: number): Promise<void> {
+/**
+ * Counts the attempt before the password is checked, so that attempts made in
+ * parallel cannot all slip under the limit; true when over it.
+ */
+async function countAttempt(db: Db, keys: { account: string; address: string }, now: number): Promise<boolean> {
   const windowStartedBefore = now - THROTTLE.windowMs
-  await recordLoginFailure(db.kysely, keys.account, now, windowStartedBefore)
-  await recordLoginFailure(db.kysely, keys.address, now, windowStartedBefore)
+  const forAccount = await recordLoginAttempt(db.kysely, keys.account, now, windowStartedBefore)
+  const forAddress = await recordLoginAttempt(db.kysely, keys.address, now, windowStartedBefore)
+  return forAccount > THROTTLE.perAccount || forAddress > THROTTLE.perAddress
 }
 
 /**
@@ -44,17 +40,17 @@ async function countFailure(db: Db, keys: { account: string; address: string }, 
  */
 export async function authenticate(db: Db, activity: ActivityLog, email: string, password: string, address: string, now: number): Promise<User> {
   const keys = throttleKeys(email, address)
-  if (await isThrottled(db, keys, now)) throw new AppError('login_throttled', 429)
+  if (await countAttempt(db, keys, now)) throw new AppError('login_throttled', 429)
   const found = await findCredentialsByEmail(db.kysely, email)
   const ok = await verifyPassword(password, found?.passwordHash ?? (await decoyHash()))
   const teamId = found ? ((await listMembershipsOfUser(db.kysely, found.user.id))[0]?.team.id ?? null) : null
   if (!found || !ok) {
-    await countFailure(db, keys, now)
     if (found) activity.record({ action: 'login.failed', userId: found.user.id, teamId, address })
     throw new AppError('invalid_credentials', 401)
   }
   if (found.user.isDisabled) throw new AppError('account_disabled', 403)
   await clearLoginFailures(db.kysely, keys.account)
+  await forgiveLoginAttempt(db.kysely, keys.address)
   activity.record({ action: 'login.succeeded', userId: found.user.id, teamId, address })
   return found.user
 }

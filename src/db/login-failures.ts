@@ -1,14 +1,12 @@
 import type { Executor } from './executor.js'
 
-export async function findLoginFailures(db: Executor, keys: string[]): Promise<{ key: string; failures: number; windowStartedAt: number }[]> {
-  if (keys.length === 0) return []
-  const rows = await db.selectFrom('login_failures').selectAll().where('key', 'in', keys).execute()
-  return rows.map((r) => ({ key: r.key, failures: r.failures, windowStartedAt: r.window_started_at }))
-}
-
-/** Counts one failure for the key; a window older than `windowStartedBefore` starts over. */
-export async function recordLoginFailure(db: Executor, key: string, now: number, windowStartedBefore: number): Promise<void> {
-  await db
+/**
+ * Counts one attempt for the key and returns the count, in one statement so
+ * that parallel attempts each see their own number; a window older than
+ * `windowStartedBefore` starts over.
+ */
+export async function recordLoginAttempt(db: Executor, key: string, now: number, windowStartedBefore: number): Promise<number> {
+  const row = await db
     .insertInto('login_failures')
     .values({ key, failures: 1, window_started_at: now })
     .onConflict((oc) =>
@@ -27,6 +25,18 @@ export async function recordLoginFailure(db: Executor, key: string, now: number,
           .end(),
       })),
     )
+    .returning('failures')
+    .executeTakeFirstOrThrow()
+  return row.failures
+}
+
+/** Takes back one counted attempt, for one that succeeded. */
+export async function forgiveLoginAttempt(db: Executor, key: string): Promise<void> {
+  await db
+    .updateTable('login_failures')
+    .set((eb) => ({ failures: eb('failures', '-', 1) }))
+    .where('key', '=', key)
+    .where('failures', '>', 0)
     .execute()
 }
 
