@@ -1,4 +1,8 @@
+import type { Kysely } from 'kysely'
+import { compiledOnce } from './compiled.js'
 import type { Executor } from './executor.js'
+import type { Database } from './schema.js'
+import type { HolderStanding } from './tokens.js'
 
 export interface AuthorizationCodeRow {
   codeHash: string
@@ -74,4 +78,39 @@ export async function deleteExpiredAuthorizationCodes(db: Executor, before: numb
 /** Removes codes not yet redeemed for the client in the team, so none can turn into tokens after a revocation. */
 export async function deletePendingAuthorizationCodes(db: Executor, clientId: string, teamId: number): Promise<void> {
   await db.deleteFrom('authorization_codes').where('client_id', '=', clientId).where('team_id', '=', teamId).where('consumed_at', 'is', null).execute()
+}
+
+const codeForExchangeQuery = compiledOnce((db, codeHash) =>
+  db
+    .selectFrom('authorization_codes as c')
+    .innerJoin('users as u', 'u.id', 'c.user_id')
+    .leftJoin('memberships as m', (join) => join.onRef('m.user_id', '=', 'c.user_id').onRef('m.team_id', '=', 'c.team_id'))
+    .selectAll('c')
+    .select(['u.is_disabled', 'm.role'])
+    .where('c.code_hash', '=', codeHash),
+)
+
+/** A code with its user's standing, in one query: the token endpoint's code path. */
+export async function findAuthorizationCodeForExchange(
+  db: Kysely<Database>,
+  codeHash: string,
+): Promise<{ code: AuthorizationCodeRow; standing: HolderStanding } | undefined> {
+  const row = await codeForExchangeQuery(db, codeHash)
+  if (!row) return undefined
+  return {
+    code: {
+      codeHash: row.code_hash,
+      clientId: row.client_id,
+      userId: row.user_id,
+      teamId: row.team_id,
+      redirectUri: row.redirect_uri,
+      scopes: row.scopes,
+      codeChallenge: row.code_challenge,
+      grantId: row.grant_id,
+      createdAt: row.created_at,
+      expiresAt: row.expires_at,
+      consumedAt: row.consumed_at,
+    },
+    standing: { userDisabled: row.is_disabled === 1, isMember: row.role !== null },
+  }
 }

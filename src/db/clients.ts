@@ -1,6 +1,9 @@
 import type { Selectable } from 'kysely'
 import type { Client, StoredClientSecret } from '../clients/types.js'
+import type { Kysely } from 'kysely'
+import { compiledOnce } from './compiled.js'
 import type { Executor } from './executor.js'
+import type { Database } from './schema.js'
 import type { ClientTable } from './schema.js'
 
 function toClient(row: Selectable<ClientTable>): Client {
@@ -55,8 +58,11 @@ export async function findClientById(db: Executor, id: string): Promise<Client |
   return row && toClient(row)
 }
 
-export async function findClientWithSecret(db: Executor, id: string): Promise<{ client: Client; secret: StoredClientSecret | undefined } | undefined> {
-  const row = await db.selectFrom('clients').selectAll().where('id', '=', id).executeTakeFirst()
+const clientByIdQuery = compiledOnce((db, id) => db.selectFrom('clients').selectAll().where('id', '=', id))
+
+/** With the stored secret: client authentication on every token, revocation and introspection request. */
+export async function findClientWithSecret(db: Kysely<Database>, id: string): Promise<{ client: Client; secret: StoredClientSecret | undefined } | undefined> {
+  const row = await clientByIdQuery(db, id)
   if (!row) return undefined
   const secret = row.secret_hash !== null && row.secret_encrypted !== null ? { hash: row.secret_hash, encrypted: row.secret_encrypted } : undefined
   return { client: toClient(row), secret }

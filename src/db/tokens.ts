@@ -261,3 +261,67 @@ export async function findAccessTokenHolder(
     isMember: row.role !== null,
   }
 }
+
+/** Whether the user behind a grant may still hold tokens: enabled, and still in the grant's team. */
+export interface HolderStanding {
+  userDisabled: boolean
+  isMember: boolean
+}
+
+const refreshTokenForRotationQuery = compiledOnce((db, tokenHash) =>
+  db
+    .selectFrom('refresh_tokens as r')
+    .innerJoin('grants as g', 'g.id', 'r.grant_id')
+    .innerJoin('users as u', 'u.id', 'g.user_id')
+    .leftJoin('memberships as m', (join) => join.onRef('m.user_id', '=', 'g.user_id').onRef('m.team_id', '=', 'g.team_id'))
+    .select([
+      'r.token_hash',
+      'r.grant_id',
+      'r.access_token_jti',
+      'r.client_id',
+      'r.created_at',
+      'r.expires_at',
+      'r.consumed_at',
+      'r.revoked_at',
+      'g.client_id as grant_client_id',
+      'g.user_id',
+      'g.team_id',
+      'g.scopes',
+      'g.created_at as grant_created_at',
+      'g.revoked_at as grant_revoked_at',
+      'u.is_disabled',
+      'm.role',
+    ])
+    .where('r.token_hash', '=', tokenHash),
+)
+
+/** A refresh token with its grant and its user's standing, in one query: the token endpoint's refresh path. */
+export async function findRefreshTokenForRotation(
+  db: Kysely<Database>,
+  tokenHash: string,
+): Promise<{ refresh: RefreshTokenRow; grant: GrantRow; standing: HolderStanding } | undefined> {
+  const row = await refreshTokenForRotationQuery(db, tokenHash)
+  if (!row) return undefined
+  return {
+    refresh: {
+      tokenHash: row.token_hash,
+      grantId: row.grant_id,
+      accessTokenJti: row.access_token_jti,
+      clientId: row.client_id,
+      createdAt: row.created_at,
+      expiresAt: row.expires_at,
+      consumedAt: row.consumed_at,
+      revokedAt: row.revoked_at,
+    },
+    grant: {
+      id: row.grant_id,
+      clientId: row.grant_client_id,
+      userId: row.user_id,
+      teamId: row.team_id,
+      scopes: row.scopes,
+      createdAt: row.grant_created_at,
+      revokedAt: row.grant_revoked_at,
+    },
+    standing: { userDisabled: row.is_disabled === 1, isMember: row.role !== null },
+  }
+}

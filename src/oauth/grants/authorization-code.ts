@@ -1,7 +1,7 @@
 import type { Client } from '../../clients/types.js'
 import type { AppContext } from '../../context.js'
 import { hashSecret } from '../../crypto/random.js'
-import { consumeAuthorizationCode, findAuthorizationCode } from '../../db/authorization-codes.js'
+import { consumeAuthorizationCode, findAuthorizationCodeForExchange } from '../../db/authorization-codes.js'
 import { insertGrant, revokeGrant } from '../../db/tokens.js'
 import { mintTokens, type TokenResponse } from '../../tokens/issue.js'
 import { InvalidGrant } from '../errors.js'
@@ -20,8 +20,9 @@ export async function authorizationCodeGrant(ctx: AppContext, client: Client, pa
   const codeHash = hashSecret(code)
   const now = ctx.clock()
 
-  const row = await findAuthorizationCode(ctx.db.kysely, codeHash)
-  if (!row || row.clientId !== client.id) throw new InvalidGrant(INVALID_CODE)
+  const found = await findAuthorizationCodeForExchange(ctx.db.kysely, codeHash)
+  if (!found || found.code.clientId !== client.id) throw new InvalidGrant(INVALID_CODE)
+  const { code: row, standing } = found
   const replayed = async () => {
     // RFC 6749 §4.1.2: a code used twice revokes what it was exchanged for.
     await revokeGrant(ctx.db.kysely, row.grantId, now)
@@ -46,7 +47,7 @@ export async function authorizationCodeGrant(ctx: AppContext, client: Client, pa
     throw new InvalidGrant('A code_verifier was sent, but the authorization request had no code_challenge.')
   }
 
-  await assertUserMayHoldTokens(ctx, row.userId, row.teamId)
+  assertUserMayHoldTokens(standing)
   const scopes = splitScopes(row.scopes)
   const minted = await mintTokens(ctx, { grantId: row.grantId, clientId: client.id, userId: row.userId, teamId: row.teamId, scopes })
   const redeemed = await ctx.db.kysely.transaction().execute(async (trx) => {

@@ -1,7 +1,7 @@
 import type { Client } from '../../clients/types.js'
 import type { AppContext } from '../../context.js'
 import { hashSecret } from '../../crypto/random.js'
-import { consumeRefreshToken, findGrant, findRefreshToken, revokeAccessToken, revokeGrant } from '../../db/tokens.js'
+import { consumeRefreshToken, findRefreshTokenForRotation, revokeAccessToken, revokeGrant } from '../../db/tokens.js'
 import { mintTokens, type TokenResponse } from '../../tokens/issue.js'
 import { InvalidGrant, InvalidScope } from '../errors.js'
 import { param, requiredParam, type RawParams } from '../params.js'
@@ -20,20 +20,19 @@ export async function refreshTokenGrant(ctx: AppContext, client: Client, params:
   const requestedScope = param(params, 'scope')
   const now = ctx.clock()
 
-  const row = await findRefreshToken(ctx.db.kysely, tokenHash)
-  if (!row || row.clientId !== client.id || row.revokedAt !== null) throw new InvalidGrant(INVALID_REFRESH)
+  const found = await findRefreshTokenForRotation(ctx.db.kysely, tokenHash)
+  if (!found || found.refresh.clientId !== client.id || found.refresh.revokedAt !== null) throw new InvalidGrant(INVALID_REFRESH)
+  const { refresh: row, grant, standing } = found
   const replayed = async () => {
     // RFC 9700 §4.14.2: a used refresh token presented again means it leaked; end the whole family.
     await revokeGrant(ctx.db.kysely, row.grantId, now)
-    const grant = await findGrant(ctx.db.kysely, row.grantId)
-    ctx.activity.record({ action: 'refresh_token.replayed', teamId: grant?.teamId, userId: grant?.userId, clientId: client.id, detail: 'every token of this grant revoked', address })
+    ctx.activity.record({ action: 'refresh_token.replayed', teamId: grant.teamId, userId: grant.userId, clientId: client.id, detail: 'every token of this grant revoked', address })
     return new InvalidGrant(INVALID_REFRESH)
   }
   if (row.consumedAt !== null) throw await replayed()
   if (row.expiresAt <= now) throw new InvalidGrant(INVALID_REFRESH)
-  const grant = await findGrant(ctx.db.kysely, row.grantId)
-  if (!grant || grant.revokedAt !== null) throw new InvalidGrant(INVALID_REFRESH)
-  await assertUserMayHoldTokens(ctx, grant.userId, grant.teamId)
+  if (grant.revokedAt !== null) throw new InvalidGrant(INVALID_REFRESH)
+  assertUserMayHoldTokens(standing)
 
   const granted = splitScopes(grant.scopes)
   const requested = parseScope(requestedScope)
