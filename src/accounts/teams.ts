@@ -1,5 +1,5 @@
 import type { Db } from '../db/connection.js'
-import { findTeamByName, listMembershipsOfUser, upsertMembership } from '../db/teams.js'
+import { findTeamByName, listMembershipsOfUser, listTeamMembers, upsertMembership } from '../db/teams.js'
 import { findUserByEmail } from '../db/users.js'
 import { AppError } from '../messages.js'
 import type { Role, Team, TeamMembership, User } from './types.js'
@@ -20,6 +20,10 @@ export async function addMember(db: Db, teamName: string, email: string, role: R
     await upsertMembership(trx, team.id, user.id, role, now)
     return { team, user, role }
   })
+}
+
+export function membersOf(db: Db, teamId: number): Promise<{ user: User; role: Role }[]> {
+  return listTeamMembers(db.kysely, teamId)
 }
 
 export function teamsOf(db: Db, userId: number): Promise<TeamMembership[]> {

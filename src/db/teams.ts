@@ -1,7 +1,8 @@
 import type { Selectable } from 'kysely'
-import type { Role, Team, TeamMembership } from '../accounts/types.js'
+import type { Role, Team, TeamMembership, User } from '../accounts/types.js'
 import type { Executor } from './executor.js'
 import type { TeamTable } from './schema.js'
+import { toUser } from './users.js'
 
 function toTeam(row: Selectable<TeamTable>): Team {
   return { id: row.id, name: row.name, createdAt: new Date(row.created_at), updatedAt: new Date(row.updated_at) }
@@ -52,4 +53,17 @@ export async function findMembership(db: Executor, teamId: number, userId: numbe
     .where('memberships.team_id', '=', teamId)
     .executeTakeFirst()
   return row && { team: toTeam(row), role: row.role }
+}
+
+export async function listTeamMembers(db: Executor, teamId: number): Promise<{ user: User; role: Role }[]> {
+  const rows = await db
+    .selectFrom('memberships')
+    .innerJoin('users', 'users.id', 'memberships.user_id')
+    .selectAll('users')
+    .select('memberships.role')
+    .where('memberships.team_id', '=', teamId)
+    .orderBy('users.name')
+    .orderBy('users.id')
+    .execute()
+  return rows.map(({ role, ...user }) => ({ user: toUser(user), role }))
 }

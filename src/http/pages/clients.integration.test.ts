@@ -1,0 +1,380 @@
+import assert from 'node:assert/strict'
+import { after, before, it } from 'node:test'
+import { addMember } from '../../accounts/teams.js'
+import type { User } from '../../accounts/types.js'
+import { createUser } from '../../accounts/users.js'
+import { findClient, registerClient, revealClientSecret } from '../../clients/clients.js'
+import { clientsOfTeam } from '../../clients/access.js'
+import { MESSAGES } from '../../messages.js'
+import { forEachDialect } from '../../testing/dialects.js'
+import { formField, HttpClient } from '../../testing/http-client.js'
+import { browserFor, codeFor, postOAuth } from '../../testing/oauth.js'
+import { meStatus, pageHtml, postFields, seeOther, submitForm, testIdTexts } from '../../testing/portal.js'
+import { startTestServer, type TestServer } from '../../testing/server.js'
+
+const PASSWORD = 'correct horse battery'
+const REDIRECT = 'https://app.example/callback'
+
+await forEachDialect('portal: API clients', (dialect) => {
+  let server: TestServer
+  let teamId: number
+  let otherTeamId: number
+  /** Registers clients in team Acme. */
+  let ada: User
+  /** A member of Acme who did not register the clients. */
+  let bea: User
+  /** Owner of Acme. */
+  let olive: User
+  /** Owner of another team. */
+  let mallory: User
+  let counter = 0
+
+  before(async () => {
+    server = await startTestServer(dialect)
+    const now = Date.now()
+    const created = await createUser(server.ctx.db, { email: 'olive@example.com', name: 'Olive Owner', password: PASSWORD, teamName: 'Acme' }, now)
+    olive = created.user
+    teamId = created.team!.id
+    ada = (await createUser(server.ctx.db, { email: 'ada@example.com', name: 'Ada', password: PASSWORD }, now)).user
+    bea = (await createUser(server.ctx.db, { email: 'bea@example.com', name: 'Bea', password: PASSWORD }, now)).user
+    await addMember(server.ctx.db, 'Acme', 'ada@example.com', 'member', now)
+    await addMember(server.ctx.db, 'Acme', 'bea@example.com', 'member', now)
+    const other = await createUser(server.ctx.db, { email: 'mallory@example.com', name: 'Mallory', password: PASSWORD, teamName: 'Other' }, now)
+    mallory = other.user
+    otherTeamId = other.team!.id
+  })
+  after(() => server.stop())
+
+  /** A client of Acme registered by Ada, straight through the domain. */
+  async function adasClient(redirectUris = [REDIRECT]) {
+    counter += 1
+    return registerClient(server.ctx.db, server.ctx.keys, { name: `App ${counter}`, redirectUris, ownerUserId: ada.id, teamId }, Date.now())
+  }
+
+  it('sends a visitor who is not logged in to the login page and back', async () => {
+    for (const path of ['/settings/clients', '/settings/clients/new']) {
+      const response = await new HttpClient(server.url).get(path)
+      assert.equal(response.status, 303)
+      assert.equal(response.headers.get('location'), `/login?return_to=${encodeURIComponent(path)}`)
+    }
+  })
+
+  it('tells a user without a team that the pages need one', async () => {
+    const { user } = await createUser(server.ctx.db, { email: 'nomad@example.com', name: 'Nomad', password: PASSWORD }, Date.now())
+    const browser = await browserFor(server, user)
+    for (const path of ['/settings/clients', '/settings/clients/new', '/settings/tokens', '/team/apps', '/team/activity']) {
+      const response = await browser.get(path)
+      assert.equal(response.status, 403, path)
+      assert.ok((await response.text()).includes(MESSAGES.no_active_team), path)
+    }
+  })
+
+  it('links Developer settings, Team apps and Activity from the menu under the user name', async () => {
+    const html = await pageHtml(await browserFor(server, ada), '/')
+    const menu = /<details class="menu">[\s\S]*?<\/details>/.exec(html)?.[0] ?? ''
+    assert.match(menu, /<summary>Ada<\/summary>/)
+    assert.match(menu, /Developer settings/)
+    for (const [href, text] of [
+      ['/settings/clients', 'API clients'],
+      ['/settings/tokens', 'Personal access tokens'],
+      ['/team/apps', 'Team apps'],
+      ['/team/activity', 'Activity'],
+    ]) {
+      assert.match(menu, new RegExp(`<a href="${href}">${text}</a>`))
+    }
+  })
+
+  it('creates an API client from the form and lists it with its Client ID on the overview (seed 001)', async () => {
+    const browser = await browserFor(server, ada)
+    const form = await pageHtml(browser, '/settings/clients/new')
+    assert.match(form, /<label for="client-name">Name<\/label>/)
+    assert.match(form, /<label for="redirect-uri-1">Redirect URL 1<\/label>/)
+    assert.match(form, /RequestBin, Postman Echo/, 'the form repeats seed 001\'s advice about third-party URLs')
+
+    const response = await submitForm(browser, '/settings/clients/new', '/settings/clients', {
+      name: '  Invoice Sync  ',
+      redirect_uri: ['https://sync.example/callback', '', 'http://127.0.0.1:8080/cb'],
+    })
+    assert.equal(seeOther(response), '/settings/clients?done=created')
+
+    const registered = (await clientsOfTeam(server.ctx.db, teamId)).find((c) => c.name === 'Invoice Sync')
+    assert.ok(registered, 'the client is registered in the active team')
+    assert.deepEqual(registered.redirectUris, ['https://sync.example/callback', 'http://127.0.0.1:8080/cb'])
+    assert.equal(registered.ownerUserId, ada.id)
+
+    const overview = await pageHtml(browser, '/settings/clients?done=created')
+    assert.match(testIdTexts(overview, 'success-banner')[0] ?? '', /API client was created/)
+    const row = testIdTexts(overview, 'client-row').find((r) => r.includes('Invoice Sync'))
+    assert.ok(row, 'the overview lists the new client')
+    assert.ok(row.includes(registered.id), 'with its Client ID')
+  })
+
+  it('shows each validation message next to its field and registers nothing', async () => {
+    const browser = await browserFor(server, ada)
+    const before = (await clientsOfTeam(server.ctx.db, teamId)).length
+    const response = await submitForm(browser, '/settings/clients/new', '/settings/clients', {
+      name: '   ',
+      redirect_uri: ['http://app.example/cb', 'https://app.example/cb#top', 'not a url', 'https://app.example/ok', 'https://app.example/ok'],
+    })
+    assert.equal(response.status, 400)
+    const html = await response.text()
+    assert.match(html, /role="alert">The API client was not saved/)
+    assert.match(html, new RegExp(`id="client-name-error"[^>]*>${escapeRegExp(MESSAGES.client_name_required)}<`))
+    const expected: [number, string][] = [
+      [1, MESSAGES.redirect_uri_not_https],
+      [2, MESSAGES.redirect_uri_fragment],
+      [3, MESSAGES.redirect_uri_invalid],
+      [5, MESSAGES.redirect_uri_duplicate],
+    ]
+    for (const [n, message] of expected) {
+      assert.match(html, new RegExp(`id="redirect-uri-${n}-error"[^>]*>${escapeRegExp(message)}<`), `message for row ${n}`)
+      assert.match(html, new RegExp(`id="redirect-uri-${n}"[^>]*aria-describedby="[^"]*redirect-uri-${n}-error"[^>]*aria-invalid="true"`))
+    }
+    assert.doesNotMatch(html, /id="redirect-uri-4-error"/, 'the first of two equal URLs is fine')
+    assert.match(html, /value="https:\/\/app.example\/cb#top"/, 'what the person typed is kept')
+    assert.equal((await clientsOfTeam(server.ctx.db, teamId)).length, before)
+  })
+
+  it('asks for at least one redirect URL', async () => {
+    const browser = await browserFor(server, ada)
+    const response = await submitForm(browser, '/settings/clients/new', '/settings/clients', { name: 'No URLs', redirect_uri: ['', ' '] })
+    assert.equal(response.status, 400)
+    assert.match(await response.text(), new RegExp(`id="redirect-uri-1-error"[^>]*>${escapeRegExp(MESSAGES.redirect_uri_required)}<`))
+  })
+
+  it('warns about redirect URLs on request-inspection services, on the form and on the client page (seed 001)', async () => {
+    const browser = await browserFor(server, ada)
+    const refused = await submitForm(browser, '/settings/clients/new', '/settings/clients', { name: '', redirect_uri: ['https://webhook.site/3f1c'] })
+    assert.equal(refused.status, 400)
+    assert.match(await refused.text(), /id="redirect-uri-1-warning"[^>]*>⚠️ This URL is on a third-party request-inspection service/)
+
+    for (const uri of ['https://webhook.site/3f1c', 'https://httpbin.org/get', 'https://postman-echo.com/get', 'https://eo1.m.pipedream.net', 'https://abc.requestbin.com/x']) {
+      const { client } = await adasClient([uri, REDIRECT])
+      const html = await pageHtml(browser, `/settings/clients/${client.id}`)
+      assert.equal(testIdTexts(html, 'inspection-warning').length, 1, uri)
+      assert.match(html, /id="redirect-uri-1-warning"/, `the edit form marks ${uri}`)
+      assert.doesNotMatch(html, /id="redirect-uri-2-warning"/, 'and not the application\'s own URL')
+    }
+    const { client } = await adasClient()
+    assert.equal(testIdTexts(await pageHtml(browser, `/settings/clients/${client.id}`), 'inspection-warning').length, 0)
+  })
+
+  it('escapes a client name that is markup, everywhere it is shown', async () => {
+    const browser = await browserFor(server, ada)
+    const name = '<script>alert("pwned")</script>'
+    const response = await submitForm(browser, '/settings/clients/new', '/settings/clients', { name, redirect_uri: REDIRECT })
+    seeOther(response)
+    const client = (await clientsOfTeam(server.ctx.db, teamId)).find((c) => c.name === name)!
+    for (const path of ['/settings/clients', `/settings/clients/${client.id}`, `/settings/clients/${client.id}/delete`]) {
+      const html = await pageHtml(browser, path)
+      assert.ok(!html.includes('<script>alert'), `${path} contains the markup unescaped`)
+      assert.ok(html.includes('&lt;script&gt;alert(&quot;pwned&quot;)&lt;/script&gt;'), `${path} shows the name as text`)
+    }
+  })
+
+  it('hides the Client secret until the owner reveals it, with a CSRF-checked POST', async () => {
+    const browser = await browserFor(server, ada)
+    const { client, secret } = await adasClient()
+    const html = await pageHtml(browser, `/settings/clients/${client.id}`)
+    assert.deepEqual(testIdTexts(html, 'client-id'), [client.id])
+    assert.ok(!html.includes(secret!), 'the page does not carry the secret before it is revealed')
+    assert.equal(testIdTexts(html, 'client-secret-hidden').length, 1)
+
+    const forged = await postFields(browser, `/settings/clients/${client.id}/secret`, { _csrf: 'forged' })
+    assert.equal(forged.status, 403)
+    assert.ok(!(await forged.text()).includes(secret!))
+
+    const revealed = await submitForm(browser, `/settings/clients/${client.id}`, `/settings/clients/${client.id}/secret`)
+    assert.equal(revealed.status, 200)
+    assert.equal(revealed.headers.get('cache-control'), 'no-store')
+    assert.deepEqual(testIdTexts(await revealed.text(), 'client-secret'), [secret])
+  })
+
+  it('lets an owner of the team reveal the secret of a client a member registered', async () => {
+    const { client, secret } = await adasClient()
+    const revealed = await submitForm(await browserFor(server, olive), `/settings/clients/${client.id}`, `/settings/clients/${client.id}/secret`)
+    assert.equal(revealed.status, 200)
+    assert.deepEqual(testIdTexts(await revealed.text(), 'client-secret'), [secret])
+  })
+
+  it('shows another member the client but answers 403 to anything that reveals or changes it', async () => {
+    const { client, secret } = await adasClient()
+    const browser = await browserFor(server, bea)
+    const html = await pageHtml(browser, `/settings/clients/${client.id}`)
+    assert.deepEqual(testIdTexts(html, 'client-id'), [client.id])
+    assert.doesNotMatch(html, /Reveal secret|Save changes|Regenerate secret|Delete this API client/)
+    const csrf = formField(html, '_csrf')
+
+    const attempts: [string, Record<string, string | string[]>][] = [
+      [`/settings/clients/${client.id}/secret`, {}],
+      [`/settings/clients/${client.id}`, { name: 'Taken over', redirect_uri: 'https://evil.example/cb' }],
+      [`/settings/clients/${client.id}/regenerate`, {}],
+      [`/settings/clients/${client.id}/delete`, {}],
+    ]
+    for (const [action, fields] of attempts) {
+      const response = await postFields(browser, action, { ...fields, _csrf: csrf })
+      assert.equal(response.status, 403, action)
+      const text = await response.text()
+      assert.ok(text.includes(escapeHtml(MESSAGES.client_forbidden)), `${action} explains the refusal`)
+      assert.ok(!text.includes(secret!))
+    }
+    for (const path of [`/settings/clients/${client.id}/regenerate`, `/settings/clients/${client.id}/delete`]) {
+      assert.equal((await browser.get(path)).status, 403, path)
+    }
+    const unchanged = await findClient(server.ctx.db, client.id)
+    assert.equal(unchanged?.name, client.name)
+    assert.equal(await revealClientSecret(server.ctx.db, server.ctx.keys, client.id), secret)
+  })
+
+  it('never shows or accepts a client of another team (404)', async () => {
+    const { client, secret } = await adasClient()
+    const browser = await browserFor(server, mallory)
+    const overview = await pageHtml(browser, '/settings/clients')
+    assert.ok(!overview.includes(client.id))
+    for (const path of [`/settings/clients/${client.id}`, `/settings/clients/${client.id}/regenerate`, `/settings/clients/${client.id}/delete`]) {
+      const response = await browser.get(path)
+      assert.equal(response.status, 404, path)
+      const text = await response.text()
+      assert.ok(!text.includes(client.name), `${path} names the client`)
+    }
+    const csrf = formField(overview, '_csrf')
+    for (const action of [`/settings/clients/${client.id}/secret`, `/settings/clients/${client.id}`, `/settings/clients/${client.id}/regenerate`, `/settings/clients/${client.id}/delete`]) {
+      const response = await postFields(browser, action, { _csrf: csrf, name: 'Mine now', redirect_uri: REDIRECT })
+      assert.equal(response.status, 404, action)
+      assert.ok(!(await response.text()).includes(secret!))
+    }
+    assert.equal((await findClient(server.ctx.db, client.id))?.name, client.name)
+    assert.equal((await clientsOfTeam(server.ctx.db, otherTeamId)).length, 0)
+  })
+
+  it('lists only the clients of the active team', async () => {
+    const { client } = await registerClient(server.ctx.db, server.ctx.keys, { name: 'Other team app', redirectUris: [REDIRECT], ownerUserId: mallory.id, teamId: otherTeamId }, Date.now())
+    const adaList = await pageHtml(await browserFor(server, ada), '/settings/clients')
+    assert.ok(!adaList.includes(client.id))
+    const malloryList = await pageHtml(await browserFor(server, mallory), '/settings/clients')
+    assert.ok(malloryList.includes(client.id))
+  })
+
+  it('changes the name and redirect URLs, and keeps the client as it was when the change is refused', async () => {
+    const browser = await browserFor(server, ada)
+    const { client } = await adasClient()
+    const refused = await submitForm(browser, `/settings/clients/${client.id}`, `/settings/clients/${client.id}`, { name: 'Renamed', redirect_uri: ['ftp://app.example/cb'] })
+    assert.equal(refused.status, 400)
+    assert.match(await refused.text(), new RegExp(`id="redirect-uri-1-error"[^>]*>${escapeRegExp(MESSAGES.redirect_uri_not_https)}<`))
+    assert.equal((await findClient(server.ctx.db, client.id))?.name, client.name)
+
+    const saved = await submitForm(browser, `/settings/clients/${client.id}`, `/settings/clients/${client.id}`, {
+      name: 'Renamed',
+      redirect_uri: ['https://new.example/cb', '', 'http://localhost:3000/cb'],
+    })
+    assert.equal(seeOther(saved), `/settings/clients/${client.id}?done=updated`)
+    const updated = await findClient(server.ctx.db, client.id)
+    assert.equal(updated?.name, 'Renamed')
+    assert.deepEqual(updated?.redirectUris, ['https://new.example/cb', 'http://localhost:3000/cb'])
+    const html = await pageHtml(browser, `/settings/clients/${client.id}?done=updated`)
+    assert.deepEqual(testIdTexts(html, 'success-banner'), ['The changes were saved.'])
+    assert.deepEqual(testIdTexts(html, 'client-name'), ['Renamed'])
+  })
+
+  it('shows a banner only for the codes it knows, never words from the address', async () => {
+    const html = await pageHtml(await browserFor(server, ada), '/settings/clients?done=%3Cb%3Ehi%3C%2Fb%3E')
+    assert.equal(testIdTexts(html, 'success-banner').length, 0)
+    assert.ok(!html.includes('<b>hi'))
+  })
+
+  it('regenerates the secret after a confirmation: the old one stops working at once', async () => {
+    const browser = await browserFor(server, ada)
+    const { client, secret: oldSecret } = await adasClient()
+    const confirm = await pageHtml(browser, `/settings/clients/${client.id}/regenerate`)
+    assert.match(confirm, new RegExp(`<form method="post" action="/settings/clients/${client.id}/regenerate"`))
+    assert.match(confirm, /stops working at once/)
+    assert.equal(await revealClientSecret(server.ctx.db, server.ctx.keys, client.id), oldSecret, 'the confirmation page changes nothing')
+
+    const forged = await postFields(browser, `/settings/clients/${client.id}/regenerate`, { _csrf: 'nope' })
+    assert.equal(forged.status, 403)
+    assert.equal(await revealClientSecret(server.ctx.db, server.ctx.keys, client.id), oldSecret)
+
+    const done = await postFields(browser, `/settings/clients/${client.id}/regenerate`, { _csrf: formField(confirm, '_csrf') })
+    assert.equal(seeOther(done), `/settings/clients/${client.id}?done=regenerated`)
+    const newSecret = await revealClientSecret(server.ctx.db, server.ctx.keys, client.id)
+    assert.notEqual(newSecret, oldSecret)
+    assert.match(testIdTexts(await pageHtml(browser, `/settings/clients/${client.id}?done=regenerated`), 'success-banner')[0] ?? '', /old one no longer works/)
+
+    const code = await codeFor(browser, { client_id: client.id, redirect_uri: REDIRECT, response_type: 'code' })
+    const withOld = await postOAuth(server, '/oauth/token', { grant_type: 'authorization_code', client_id: client.id, client_secret: oldSecret!, code, redirect_uri: REDIRECT })
+    assert.equal(withOld.response.status, 401)
+    assert.equal(withOld.body.error, 'invalid_client')
+    const withNew = await postOAuth(server, '/oauth/token', { grant_type: 'authorization_code', client_id: client.id, client_secret: newSecret!, code, redirect_uri: REDIRECT })
+    assert.equal(withNew.response.status, 200, JSON.stringify(withNew.body))
+  })
+
+  it('deletes a client after a confirmation: its tokens stop working and the overview confirms', async () => {
+    const browser = await browserFor(server, ada)
+    const { client, secret } = await adasClient()
+    const code = await codeFor(browser, { client_id: client.id, redirect_uri: REDIRECT, response_type: 'code' })
+    const tokens = await postOAuth(server, '/oauth/token', { grant_type: 'authorization_code', client_id: client.id, client_secret: secret!, code, redirect_uri: REDIRECT })
+    const accessToken = String(tokens.body.access_token)
+    assert.equal(await meStatus(server, accessToken), 200)
+
+    const confirm = await pageHtml(browser, `/settings/clients/${client.id}/delete`)
+    assert.match(confirm, /Every access and refresh token it holds stops working/)
+    assert.ok(await findClient(server.ctx.db, client.id), 'the confirmation page deletes nothing')
+
+    const forged = await new HttpClient(server.url).postForm(`/settings/clients/${client.id}/delete`, { _csrf: formField(confirm, '_csrf') })
+    assert.equal(forged.status, 303, 'a request without the session is sent to log in')
+    assert.match(forged.headers.get('location') ?? '', /^\/login/)
+    const noToken = await postFields(browser, `/settings/clients/${client.id}/delete`, {})
+    assert.equal(noToken.status, 403)
+    assert.ok(await findClient(server.ctx.db, client.id))
+
+    const done = await postFields(browser, `/settings/clients/${client.id}/delete`, { _csrf: formField(confirm, '_csrf') })
+    assert.equal(seeOther(done), '/settings/clients?done=deleted')
+    assert.equal(await findClient(server.ctx.db, client.id), undefined)
+    assert.equal(await meStatus(server, accessToken), 401)
+    const refreshed = await postOAuth(server, '/oauth/token', { grant_type: 'refresh_token', client_id: client.id, client_secret: secret!, refresh_token: String(tokens.body.refresh_token) })
+    assert.equal(refreshed.response.status, 401)
+    const overview = await pageHtml(browser, '/settings/clients?done=deleted')
+    assert.match(testIdTexts(overview, 'success-banner')[0] ?? '', /API client was deleted/)
+    assert.ok(!overview.includes(client.id))
+    assert.equal((await browser.get(`/settings/clients/${client.id}`)).status, 404)
+  })
+
+  it('refuses a create without the CSRF token of the session', async () => {
+    const browser = await browserFor(server, ada)
+    const before = (await clientsOfTeam(server.ctx.db, teamId)).length
+    const otherSession = formField(await pageHtml(await browserFor(server, ada), '/settings/clients/new'), '_csrf')
+    for (const csrf of [undefined, '', otherSession]) {
+      const fields: Record<string, string> = { name: 'Forged', redirect_uri: REDIRECT }
+      if (csrf !== undefined) fields._csrf = csrf
+      const response = await postFields(browser, '/settings/clients', fields)
+      assert.equal(response.status, 403)
+      assert.match(await response.text(), new RegExp(escapeRegExp(MESSAGES.csrf_failed)))
+    }
+    assert.equal((await clientsOfTeam(server.ctx.db, teamId)).length, before)
+  })
+
+  it('serves its pages with the portal layout, the script from this host, and no inline script', async () => {
+    const browser = await browserFor(server, ada)
+    const { client } = await adasClient()
+    for (const path of ['/settings/clients', '/settings/clients/new', `/settings/clients/${client.id}`]) {
+      const response = await browser.get(path)
+      assert.match(response.headers.get('content-security-policy') ?? '', /default-src 'self'/)
+      const html = await response.text()
+      assert.match(html, /<meta name="viewport" content="width=device-width, initial-scale=1">/)
+      assert.deepEqual([...html.matchAll(/<script\b[^>]*>/g)].map((m) => m[0]), ['<script src="/assets/portal.js" defer>'])
+      assert.doesNotMatch(html, /\sstyle=|<style|\son[a-z]+=/i)
+      assert.doesNotMatch(html, /(?:src|href)="(?:https?:)?\/\//, 'no asset from another host')
+    }
+    const script = await browser.get('/assets/portal.js')
+    assert.equal(script.status, 200)
+    assert.match(script.headers.get('content-type') ?? '', /^text\/javascript/)
+  })
+})
+
+function escapeRegExp(text: string): string {
+  return escapeHtml(text).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+}
+
+function escapeHtml(text: string): string {
+  return text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;').replaceAll('"', '&quot;').replaceAll("'", '&#39;')
+}

@@ -1,0 +1,212 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { canManageClient, clientOfTeam, clientsOfTeam, requireClientManager } from '../../clients/access.js'
+import { deleteClient, regenerateClientSecret, registerClient, revealClientSecret, updateClient } from '../../clients/clients.js'
+import { isRequestInspectionHost } from '../../clients/redirect-uris.js'
+import type { Client } from '../../clients/types.js'
+import type { AppContext } from '../../context.js'
+import { AppError } from '../../messages.js'
+import { checkSessionCsrf } from '../session.js'
+import { clientFormBodySchema, clientFormView, isClientFormError, readClientForm, refusedClientFormView, type ClientFormBody, type ClientFormView } from './client-form.js'
+import { shownTime } from './format.js'
+import { sendPage } from './page.js'
+import { csrfBodySchema, doneBanner, idParamsSchema, requireTeamSession, type TeamSession } from './portal.js'
+
+const BANNERS = {
+  created: 'The API client was created. Its Client ID is below; open it to see the Client secret.',
+  updated: 'The changes were saved.',
+  regenerated: 'A new Client secret was generated. The old one no longer works: reveal the new one below and update your application.',
+  deleted: 'The API client was deleted. Every token it held has stopped working.',
+}
+
+interface IdParams {
+  id: string
+}
+
+function clientView(client: Client) {
+  return {
+    id: client.id,
+    name: client.name,
+    isConfidential: client.isConfidential,
+    redirectUris: client.redirectUris.map((uri) => ({ uri, warning: isRequestInspectionHost(uri) })),
+    createdAt: shownTime(client.createdAt),
+  }
+}
+
+interface ClientPageOptions {
+  form?: ClientFormView
+  secret?: string
+  banner?: string
+}
+
+function clientPage(ctx: AppContext, request: FastifyRequest, reply: FastifyReply, session: TeamSession, client: Client, options: ClientPageOptions, status = 200) {
+  const view = clientView(client)
+  return sendPage(
+    ctx,
+    request,
+    reply,
+    'client',
+    {
+      title: client.name,
+      team: session.activeTeam,
+      client: view,
+      canManage: canManageClient(client, session.user, session.teams),
+      form: options.form ?? clientFormView({ name: client.name, redirectUris: client.redirectUris }),
+      secret: options.secret,
+      banner: options.banner,
+      hasInspectionHost: view.redirectUris.some((r) => r.warning),
+      csrf: session.csrfToken,
+    },
+    status,
+  )
+}
+
+/** A client of the active team that the user may change, or the error page that says why not. */
+async function managedClient(ctx: AppContext, session: TeamSession, id: string): Promise<Client> {
+  const client = await clientOfTeam(ctx.db, id, session.activeTeam.id)
+  requireClientManager(client, session.user, session.teams)
+  return client
+}
+
+export function clientRoutes(app: FastifyInstance, ctx: AppContext): void {
+  app.get<{ Querystring: { done?: string } }>('/settings/clients', async (request, reply) => {
+    const session = await requireTeamSession(ctx, request, reply)
+    if (!session) return reply
+    const clients = await clientsOfTeam(ctx.db, session.activeTeam.id)
+    return sendPage(ctx, request, reply, 'clients', {
+      title: 'API clients',
+      team: session.activeTeam,
+      clients: clients.map(clientView),
+      banner: doneBanner(BANNERS, request.query.done),
+    })
+  })
+
+  app.get('/settings/clients/new', async (request, reply) => {
+    const session = await requireTeamSession(ctx, request, reply)
+    if (!session) return reply
+    return sendPage(ctx, request, reply, 'client-new', {
+      title: 'Create an API client',
+      team: session.activeTeam,
+      form: clientFormView({ name: '', redirectUris: [] }),
+      csrf: session.csrfToken,
+    })
+  })
+
+  app.post<{ Body: ClientFormBody }>('/settings/clients', { schema: { body: clientFormBodySchema } }, async (request, reply) => {
+    const session = await requireTeamSession(ctx, request, reply)
+    if (!session) return reply
+    checkSessionCsrf(ctx, session, request.body?._csrf)
+    const input = readClientForm(request.body)
+    try {
+      await registerClient(ctx.db, ctx.keys, { ...input, ownerUserId: session.user.id, teamId: session.activeTeam.id }, ctx.clock())
+    } catch (err) {
+      if (!isClientFormError(err)) throw err
+      return sendPage(
+        ctx,
+        request,
+        reply,
+        'client-new',
+        { title: 'Create an API client', team: session.activeTeam, form: refusedClientFormView(input, err), csrf: session.csrfToken },
+        400,
+      )
+    }
+    return reply.redirect('/settings/clients?done=created', 303)
+  })
+
+  app.get<{ Params: IdParams; Querystring: { done?: string } }>('/settings/clients/:id', { schema: { params: idParamsSchema } }, async (request, reply) => {
+    const session = await requireTeamSession(ctx, request, reply)
+    if (!session) return reply
+    const client = await clientOfTeam(ctx.db, request.params.id, session.activeTeam.id)
+    return clientPage(ctx, request, reply, session, client, { banner: doneBanner(BANNERS, request.query.done) })
+  })
+
+  app.post<{ Params: IdParams; Body: ClientFormBody }>(
+    '/settings/clients/:id',
+    { schema: { params: idParamsSchema, body: clientFormBodySchema } },
+    async (request, reply) => {
+      const session = await requireTeamSession(ctx, request, reply)
+      if (!session) return reply
+      checkSessionCsrf(ctx, session, request.body?._csrf)
+      const client = await managedClient(ctx, session, request.params.id)
+      const input = readClientForm(request.body)
+      try {
+        await updateClient(ctx.db, client.id, input.name, input.redirectUris, ctx.clock())
+      } catch (err) {
+        if (!isClientFormError(err)) throw err
+        return clientPage(ctx, request, reply, session, client, { form: refusedClientFormView(input, err) }, 400)
+      }
+      return reply.redirect(`/settings/clients/${encodeURIComponent(client.id)}?done=updated`, 303)
+    },
+  )
+
+  // A POST with the CSRF token, though it changes nothing: revealing is a
+  // deliberate act, so no link, prefetch or history entry brings the secret on screen.
+  app.post<{ Params: IdParams; Body: { _csrf?: string } }>(
+    '/settings/clients/:id/secret',
+    { schema: { params: idParamsSchema, body: csrfBodySchema } },
+    async (request, reply) => {
+      const session = await requireTeamSession(ctx, request, reply)
+      if (!session) return reply
+      checkSessionCsrf(ctx, session, request.body?._csrf)
+      const client = await managedClient(ctx, session, request.params.id)
+      const secret = await revealClientSecret(ctx.db, ctx.keys, client.id)
+      if (secret === undefined) throw new AppError('client_no_secret', 404)
+      return clientPage(ctx, request, reply, session, client, { secret })
+    },
+  )
+
+  app.get<{ Params: IdParams }>('/settings/clients/:id/regenerate', { schema: { params: idParamsSchema } }, async (request, reply) => {
+    const session = await requireTeamSession(ctx, request, reply)
+    if (!session) return reply
+    const client = await managedClient(ctx, session, request.params.id)
+    if (!client.isConfidential) throw new AppError('client_no_secret', 404)
+    return sendPage(ctx, request, reply, 'confirm', {
+      title: `Regenerate the Client secret of ${client.name}`,
+      message: 'A new Client secret replaces the current one. The current secret stops working at once: your application cannot get or refresh tokens until it uses the new one. Tokens already issued keep working.',
+      action: `/settings/clients/${client.id}/regenerate`,
+      confirmLabel: 'Regenerate secret',
+      cancelHref: `/settings/clients/${client.id}`,
+      csrf: session.csrfToken,
+    })
+  })
+
+  app.post<{ Params: IdParams; Body: { _csrf?: string } }>(
+    '/settings/clients/:id/regenerate',
+    { schema: { params: idParamsSchema, body: csrfBodySchema } },
+    async (request, reply) => {
+      const session = await requireTeamSession(ctx, request, reply)
+      if (!session) return reply
+      checkSessionCsrf(ctx, session, request.body?._csrf)
+      const client = await managedClient(ctx, session, request.params.id)
+      if (!client.isConfidential) throw new AppError('client_no_secret', 404)
+      await regenerateClientSecret(ctx.db, ctx.keys, client.id, ctx.clock())
+      return reply.redirect(`/settings/clients/${encodeURIComponent(client.id)}?done=regenerated`, 303)
+    },
+  )
+
+  app.get<{ Params: IdParams }>('/settings/clients/:id/delete', { schema: { params: idParamsSchema } }, async (request, reply) => {
+    const session = await requireTeamSession(ctx, request, reply)
+    if (!session) return reply
+    const client = await managedClient(ctx, session, request.params.id)
+    return sendPage(ctx, request, reply, 'confirm', {
+      title: `Delete ${client.name}`,
+      message: 'The API client is deleted for good. Every access and refresh token it holds stops working at once, in every team, and its Client ID and secret are refused from now on.',
+      action: `/settings/clients/${client.id}/delete`,
+      confirmLabel: 'Delete API client',
+      cancelHref: `/settings/clients/${client.id}`,
+      csrf: session.csrfToken,
+    })
+  })
+
+  app.post<{ Params: IdParams; Body: { _csrf?: string } }>(
+    '/settings/clients/:id/delete',
+    { schema: { params: idParamsSchema, body: csrfBodySchema } },
+    async (request, reply) => {
+      const session = await requireTeamSession(ctx, request, reply)
+      if (!session) return reply
+      checkSessionCsrf(ctx, session, request.body?._csrf)
+      const client = await managedClient(ctx, session, request.params.id)
+      await deleteClient(ctx.db, client.id)
+      return reply.redirect('/settings/clients?done=deleted', 303)
+    },
+  )
+}

@@ -1,0 +1,151 @@
+import type { FastifyInstance } from 'fastify'
+import type { AppContext } from '../../context.js'
+import { AppError } from '../../messages.js'
+import { createPersonalAccessToken, deletePersonalAccessToken, PAT_MAX_LIFETIME_DAYS, personalAccessTokensOf, type PersonalAccessToken } from '../../tokens/personal-access-tokens.js'
+import { checkSessionCsrf } from '../session.js'
+import { shownTime } from './format.js'
+import { sendPage } from './page.js'
+import { csrfBodySchema, doneBanner, idParamsSchema, requireTeamSession } from './portal.js'
+
+const BANNERS = {
+  deleted: 'The token was deleted. It no longer works.',
+}
+
+/** The expiries offered; a year is the default and the most a token may last (seed 002). */
+const LIFETIMES = [
+  { days: 7, label: '7 days' },
+  { days: 30, label: '30 days' },
+  { days: 90, label: '90 days' },
+  { days: 180, label: '180 days' },
+  { days: PAT_MAX_LIFETIME_DAYS, label: '1 year' },
+]
+
+interface CreateBody {
+  name?: string
+  lifetime_days?: string
+  _csrf?: string
+}
+
+const createBodySchema = {
+  type: 'object',
+  properties: {
+    name: { type: 'string', maxLength: 1000 },
+    lifetime_days: { type: 'string', maxLength: 10 },
+    _csrf: { type: 'string', maxLength: 200 },
+  },
+} as const
+
+function tokenView(token: PersonalAccessToken) {
+  return {
+    id: token.id,
+    name: token.name,
+    createdAt: shownTime(token.createdAt),
+    expiresAt: shownTime(token.expiresAt),
+    lastUsedAt: shownTime(token.lastUsedAt),
+  }
+}
+
+interface CreateForm {
+  name: string
+  lifetimeDays: string
+  nameError?: string
+  lifetimeError?: string
+}
+
+export function personalAccessTokenRoutes(app: FastifyInstance, ctx: AppContext): void {
+  app.get<{ Querystring: { done?: string } }>('/settings/tokens', async (request, reply) => {
+    const session = await requireTeamSession(ctx, request, reply)
+    if (!session) return reply
+    const tokens = await personalAccessTokensOf(ctx.db, session.user.id, session.activeTeam.id)
+    return sendPage(ctx, request, reply, 'tokens', {
+      title: 'Personal access tokens',
+      team: session.activeTeam,
+      tokens: tokens.map(tokenView),
+      banner: doneBanner(BANNERS, request.query.done),
+    })
+  })
+
+  app.get('/settings/tokens/new', async (request, reply) => {
+    const session = await requireTeamSession(ctx, request, reply)
+    if (!session) return reply
+    const form: CreateForm = { name: '', lifetimeDays: String(PAT_MAX_LIFETIME_DAYS) }
+    return sendPage(ctx, request, reply, 'token-new', { title: 'Create token', team: session.activeTeam, form, lifetimes: LIFETIMES, csrf: session.csrfToken })
+  })
+
+  // The answer to the POST shows the token itself rather than redirecting:
+  // it is shown this once and must never travel in a URL.
+  app.post<{ Body: CreateBody }>('/settings/tokens', { schema: { body: createBodySchema } }, async (request, reply) => {
+    const session = await requireTeamSession(ctx, request, reply)
+    if (!session) return reply
+    checkSessionCsrf(ctx, session, request.body?._csrf)
+    const name = request.body?.name ?? ''
+    const lifetimeDays = request.body?.lifetime_days ?? String(PAT_MAX_LIFETIME_DAYS)
+    let created
+    try {
+      created = await createPersonalAccessToken(
+        ctx.db,
+        { userId: session.user.id, teamId: session.activeTeam.id, name, lifetimeDays: /^\d+$/.test(lifetimeDays) ? Number(lifetimeDays) : Number.NaN },
+        ctx.clock(),
+      )
+    } catch (err) {
+      if (!(err instanceof AppError) || !err.code.startsWith('token_')) throw err
+      const form: CreateForm = {
+        name,
+        lifetimeDays,
+        nameError: err.code.startsWith('token_name') ? err.message : undefined,
+        lifetimeError: err.code === 'token_lifetime_invalid' ? err.message : undefined,
+      }
+      return sendPage(ctx, request, reply, 'token-new', { title: 'Create token', team: session.activeTeam, form, lifetimes: LIFETIMES, csrf: session.csrfToken }, 400)
+    }
+    ctx.activity.record({
+      action: 'personal_access_token.created',
+      teamId: session.activeTeam.id,
+      userId: session.user.id,
+      personalAccessTokenId: created.record.id,
+      detail: created.record.name,
+      address: request.ip,
+    })
+    return sendPage(ctx, request, reply, 'token-created', {
+      title: 'Token created',
+      team: session.activeTeam,
+      token: created.token,
+      record: tokenView(created.record),
+    })
+  })
+
+  app.get<{ Params: { id: string } }>('/settings/tokens/:id/delete', { schema: { params: idParamsSchema } }, async (request, reply) => {
+    const session = await requireTeamSession(ctx, request, reply)
+    if (!session) return reply
+    const tokens = await personalAccessTokensOf(ctx.db, session.user.id, session.activeTeam.id)
+    const token = tokens.find((t) => t.id === request.params.id)
+    if (!token) throw new AppError('token_not_found', 404)
+    return sendPage(ctx, request, reply, 'confirm', {
+      title: `Delete token ${token.name}`,
+      message: 'The token stops working at once: every program that uses it is refused from now on. This cannot be undone.',
+      action: `/settings/tokens/${token.id}/delete`,
+      confirmLabel: 'Delete token',
+      cancelHref: '/settings/tokens',
+      csrf: session.csrfToken,
+    })
+  })
+
+  app.post<{ Params: { id: string }; Body: { _csrf?: string } }>(
+    '/settings/tokens/:id/delete',
+    { schema: { params: idParamsSchema, body: csrfBodySchema } },
+    async (request, reply) => {
+      const session = await requireTeamSession(ctx, request, reply)
+      if (!session) return reply
+      checkSessionCsrf(ctx, session, request.body?._csrf)
+      const deleted = await deletePersonalAccessToken(ctx.db, request.params.id, session.user.id)
+      ctx.activity.record({
+        action: 'personal_access_token.deleted',
+        teamId: deleted.teamId,
+        userId: session.user.id,
+        personalAccessTokenId: deleted.id,
+        detail: deleted.name,
+        address: request.ip,
+      })
+      return reply.redirect('/settings/tokens?done=deleted', 303)
+    },
+  )
+}
