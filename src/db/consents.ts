@@ -23,3 +23,12 @@ export async function upsertConsent(db: Executor, userId: number, clientId: stri
 export async function deleteConsentsForClientInTeam(db: Executor, clientId: string, teamId: number): Promise<void> {
   await db.deleteFrom('consents').where('client_id', '=', clientId).where('team_id', '=', teamId).execute()
 }
+
+/** Records a consent unless one is on file already (which may be wider). */
+export async function insertConsentIfAbsent(db: Executor, userId: number, clientId: string, teamId: number, scopes: string, now: number): Promise<void> {
+  await db
+    .insertInto('consents')
+    .values({ user_id: userId, client_id: clientId, team_id: teamId, scopes, created_at: now, updated_at: now })
+    .onConflict((oc) => oc.columns(['user_id', 'client_id', 'team_id']).doNothing())
+    .execute()
+}

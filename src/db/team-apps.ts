@@ -29,6 +29,7 @@ export async function listTeamApps(db: Executor, teamId: number): Promise<TeamAp
         .whereRef('a.team_id', '=', 'c.team_id')
         .whereRef('a.client_id', '=', 'c.client_id')
         .whereRef('a.user_id', '=', 'c.user_id')
+        .where('a.action', '=', 'api.request')
         .as('last_used_at'),
     ])
     .where('c.team_id', '=', teamId)

@@ -4,6 +4,7 @@ import type { Client } from '../../clients/types.js'
 import type { AppContext } from '../../context.js'
 import { findMembership, listMembershipsOfUser } from '../../db/teams.js'
 import { insertGrant } from '../../db/tokens.js'
+import { insertConsentIfAbsent } from '../../db/consents.js'
 import { AppError } from '../../messages.js'
 import { mintTokens, type TokenResponse } from '../../tokens/issue.js'
 import { InvalidGrant, InvalidRequest, UnauthorizedClient } from '../errors.js'
@@ -47,6 +48,8 @@ export async function passwordGrant(ctx: AppContext, client: Client, params: Raw
   const minted = await mintTokens(ctx, { grantId, clientId: client.id, userId: user.id, teamId, scopes })
   await ctx.db.kysely.transaction().execute(async (trx) => {
     await insertGrant(trx, { id: grantId, clientId: client.id, userId: user.id, teamId, scopes: formatScopes(scopes), createdAt: now })
+    // Giving the app one's password authorises it as much as the consent page does; recorded so it shows on Team apps and can be revoked there.
+    await insertConsentIfAbsent(trx, user.id, client.id, teamId, formatScopes(scopes), now)
     await minted.persist(trx)
   })
   ctx.activity.record({ action: 'token.issued', teamId, userId: user.id, clientId: client.id, detail: 'password grant', address })

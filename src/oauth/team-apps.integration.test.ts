@@ -1,0 +1,46 @@
+import assert from 'node:assert/strict'
+import { after, before, it } from 'node:test'
+import { createUser } from '../accounts/users.js'
+import { registerClient } from '../clients/clients.js'
+import { forEachDialect } from '../testing/dialects.js'
+import { basicAuth, postOAuth } from '../testing/oauth.js'
+import { startTestServer, type TestServer } from '../testing/server.js'
+import { revokeTeamApp, teamApps } from './team-apps.js'
+
+const PASSWORD = 'correct horse battery'
+
+await forEachDialect('Team apps and the password grant', (dialect) => {
+  let server: TestServer
+
+  before(async () => {
+    server = await startTestServer(dialect)
+  })
+  after(() => server.stop())
+
+  it('lists a first-party app the user gave a password to, unused until it calls the API, and revokes it', async () => {
+    const { user, team } = await createUser(server.ctx.db, { email: 'pat@example.com', name: 'Pat', password: PASSWORD, teamName: 'Mobile' }, Date.now())
+    const { client, secret } = await registerClient(
+      server.ctx.db,
+      server.ctx.keys,
+      { name: 'Our mobile app', redirectUris: ['https://mobile.example/cb'], ownerUserId: user.id, teamId: team!.id, isFirstParty: true },
+      Date.now(),
+    )
+    const { response, body } = await postOAuth(server, '/oauth/token', { grant_type: 'password', username: 'pat@example.com', password: PASSWORD }, { authorization: basicAuth(client.id, secret!) })
+    assert.equal(response.status, 200)
+    await server.ctx.activity.flush()
+    const [listed] = await teamApps(server.ctx.db, team!.id)
+    assert.equal(listed?.name, 'Our mobile app')
+    assert.equal(listed?.authorisedBy.email, 'pat@example.com')
+    assert.equal(listed?.lastUsedAt, null, 'issuing a token is not using the API')
+
+    const me = await fetch(new URL('/api/v2/me', server.url), { headers: { authorization: `Bearer ${body.access_token}` } })
+    assert.equal(me.status, 200)
+    await server.ctx.activity.flush()
+    assert.ok((await teamApps(server.ctx.db, team!.id))[0]?.lastUsedAt instanceof Date)
+
+    await revokeTeamApp(server.ctx.db, server.ctx.activity, { clientId: client.id, teamId: team!.id, byUserId: user.id }, Date.now())
+    const refused = await fetch(new URL('/api/v2/me', server.url), { headers: { authorization: `Bearer ${body.access_token}` } })
+    assert.equal(refused.status, 401)
+    assert.deepEqual(await teamApps(server.ctx.db, team!.id), [])
+  })
+})
