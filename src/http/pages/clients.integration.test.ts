@@ -308,6 +308,27 @@ await forEachDialect('portal: API clients', (dialect) => {
     assert.equal(withNew.response.status, 200, JSON.stringify(withNew.body))
   })
 
+  it("records the client's changes in the team's activity log, with its name and never its secret", async () => {
+    const browser = await browserFor(server, ada)
+    const { client, secret } = await adasClient()
+    const page = await pageHtml(browser, `/settings/clients/${client.id}`)
+    const csrf = formField(page, '_csrf')
+    assert.equal((await postFields(browser, `/settings/clients/${client.id}/secret`, { _csrf: csrf })).status, 200)
+    assert.equal(seeOther(await postFields(browser, `/settings/clients/${client.id}/regenerate`, { _csrf: csrf })), `/settings/clients/${client.id}?done=regenerated`)
+    assert.equal(seeOther(await postFields(browser, `/settings/clients/${client.id}/delete`, { _csrf: csrf })), '/settings/clients?done=deleted')
+    await server.ctx.activity.flush()
+    const entries = await server.ctx.db.kysely.selectFrom('activities').selectAll().where('client_id', '=', client.id).orderBy('id').execute()
+    assert.deepEqual(
+      entries.map((e) => [e.action, e.user_id, e.team_id, e.detail]),
+      [
+        ['client.secret_revealed', ada.id, teamId, client.name],
+        ['client.secret_regenerated', ada.id, teamId, client.name],
+        ['client.deleted', ada.id, teamId, client.name],
+      ],
+    )
+    assert.ok(!JSON.stringify(entries).includes(secret!))
+  })
+
   it('deletes a client after a confirmation: its tokens stop working and the overview confirms', async () => {
     const browser = await browserFor(server, ada)
     const { client, secret } = await adasClient()

@@ -3,6 +3,7 @@ import { canManageClient, clientOfTeam, clientsOfTeam, requireClientManager } fr
 import { deleteClient, regenerateClientSecret, registerClient, revealClientSecret, updateClient } from '../../clients/clients.js'
 import { isRequestInspectionHost } from '../../clients/redirect-uris.js'
 import type { Client } from '../../clients/types.js'
+import type { ActivityAction } from '../../activity/types.js'
 import type { AppContext } from '../../context.js'
 import { AppError } from '../../messages.js'
 import { checkSessionCsrf } from '../session.js'
@@ -67,6 +68,11 @@ async function managedClient(ctx: AppContext, session: TeamSession, id: string):
   return client
 }
 
+/** Changes to a client show in the team's activity log, with the app's name (never its secret). */
+function recordClientEvent(ctx: AppContext, request: FastifyRequest, session: TeamSession, client: Client, action: ActivityAction): void {
+  ctx.activity.record({ action, teamId: client.teamId, userId: session.user.id, clientId: client.id, detail: client.name, address: request.ip })
+}
+
 export function clientRoutes(app: FastifyInstance, ctx: AppContext): void {
   app.get<{ Querystring: { done?: string } }>('/settings/clients', async (request, reply) => {
     const session = await requireTeamSession(ctx, request, reply)
@@ -97,7 +103,8 @@ export function clientRoutes(app: FastifyInstance, ctx: AppContext): void {
     checkSessionCsrf(ctx, session, request.body?._csrf)
     const input = readClientForm(request.body)
     try {
-      await registerClient(ctx.db, ctx.keys, { ...input, ownerUserId: session.user.id, teamId: session.activeTeam.id }, ctx.clock())
+      const { client } = await registerClient(ctx.db, ctx.keys, { ...input, ownerUserId: session.user.id, teamId: session.activeTeam.id }, ctx.clock())
+      recordClientEvent(ctx, request, session, client, 'client.created')
     } catch (err) {
       if (!isClientFormError(err)) throw err
       return sendPage(
@@ -129,7 +136,8 @@ export function clientRoutes(app: FastifyInstance, ctx: AppContext): void {
       const client = await managedClient(ctx, session, request.params.id)
       const input = readClientForm(request.body)
       try {
-        await updateClient(ctx.db, client.id, input.name, input.redirectUris, ctx.clock())
+        const updated = await updateClient(ctx.db, client.id, input.name, input.redirectUris, ctx.clock())
+        recordClientEvent(ctx, request, session, updated, 'client.updated')
       } catch (err) {
         if (!isClientFormError(err)) throw err
         return clientPage(ctx, request, reply, session, client, { form: refusedClientFormView(input, err) }, 400)
@@ -150,6 +158,7 @@ export function clientRoutes(app: FastifyInstance, ctx: AppContext): void {
       const client = await managedClient(ctx, session, request.params.id)
       const secret = await revealClientSecret(ctx.db, ctx.keys, client.id)
       if (secret === undefined) throw new AppError('client_no_secret', 404)
+      recordClientEvent(ctx, request, session, client, 'client.secret_revealed')
       return clientPage(ctx, request, reply, session, client, { secret })
     },
   )
@@ -179,6 +188,7 @@ export function clientRoutes(app: FastifyInstance, ctx: AppContext): void {
       const client = await managedClient(ctx, session, request.params.id)
       if (!client.isConfidential) throw new AppError('client_no_secret', 404)
       await regenerateClientSecret(ctx.db, ctx.keys, client.id, ctx.clock())
+      recordClientEvent(ctx, request, session, client, 'client.secret_regenerated')
       return reply.redirect(`/settings/clients/${encodeURIComponent(client.id)}?done=regenerated`, 303)
     },
   )
@@ -206,6 +216,7 @@ export function clientRoutes(app: FastifyInstance, ctx: AppContext): void {
       checkSessionCsrf(ctx, session, request.body?._csrf)
       const client = await managedClient(ctx, session, request.params.id)
       await deleteClient(ctx.db, client.id)
+      recordClientEvent(ctx, request, session, client, 'client.deleted')
       return reply.redirect('/settings/clients?done=deleted', 303)
     },
   )
