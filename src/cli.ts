@@ -12,8 +12,7 @@ import { createUser, requireUserByEmail, setDisabled } from './accounts/users.js
 import { ConfigError, loadConfig } from './config.js'
 import { migrateToLatest } from './db/migrate.js'
 import { AppError } from './messages.js'
-import { closeContext, createLogger, openContext, openMigratedDatabase, startServer } from './server.js'
-import { DatabaseUnavailableError, openDatabase } from './db/connection.js'
+import { closeContext, connectDatabase, createLogger, openContext, openMigratedDatabase, startServer } from './server.js'
 import type { Db } from './db/connection.js'
 
 /** A mistake in how the command was called: message, usage hint, exit 2. */
@@ -106,14 +105,7 @@ const commands: Record<string, Command> = {
     usage: 'gatehouse migrate [--json]',
     options: json,
     async run(values) {
-      const config = loadConfig()
-      let db: Db
-      try {
-        db = await openDatabase(config.databaseUrl)
-      } catch (err) {
-        if (err instanceof DatabaseUnavailableError) throw new ConfigError('DATABASE_URL', err.message)
-        throw err
-      }
+      const db = await connectDatabase(loadConfig())
       try {
         const applied = await migrateToLatest(db)
         print(values, { applied }, applied.length ? `Applied ${applied.join(', ')}` : 'The database is up to date')

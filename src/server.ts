@@ -31,15 +31,19 @@ export interface ServerOptions {
   sandbox?: boolean
 }
 
-/** Opens the database named by DATABASE_URL and brings its schema up to date. */
-export async function openMigratedDatabase(config: Config): Promise<Db> {
-  let db: Db
+/** Opens the database named by DATABASE_URL; a failure names the setting. */
+export async function connectDatabase(config: Config): Promise<Db> {
   try {
-    db = await openDatabase(config.databaseUrl)
+    return await openDatabase(config.databaseUrl)
   } catch (err) {
     if (err instanceof DatabaseUnavailableError) throw new ConfigError('DATABASE_URL', err.message)
     throw err
   }
+}
+
+/** Opens the database named by DATABASE_URL and brings its schema up to date. */
+export async function openMigratedDatabase(config: Config): Promise<Db> {
+  const db = await connectDatabase(config)
   try {
     await migrateToLatest(db)
   } catch (err) {

@@ -1,7 +1,9 @@
 import type { Selectable } from 'kysely'
 import type { PersonalAccessToken } from '../tokens/personal-access-tokens.js'
 import type { Executor } from './executor.js'
-import type { PersonalAccessTokenTable, UserTable } from './schema.js'
+import type { PersonalAccessTokenTable } from './schema.js'
+import type { User } from '../accounts/types.js'
+import { JOINED_USER_COLUMNS, joinedUser } from './users.js'
 
 function toToken(row: Selectable<PersonalAccessTokenTable>): PersonalAccessToken {
   return {
@@ -77,59 +79,14 @@ export async function deleteExpiredPersonalAccessTokens(db: Executor, before: nu
 }
 
 /** A personal access token with its user and whether the user is still in the token's team, in one query. */
-export async function findPersonalAccessTokenHolder(
-  db: Executor,
-  tokenHash: string,
-): Promise<{ token: PersonalAccessToken; userRow: Selectable<UserTable>; isMember: boolean } | undefined> {
+export async function findPersonalAccessTokenHolder(db: Executor, tokenHash: string): Promise<{ token: PersonalAccessToken; user: User; isMember: boolean } | undefined> {
   const row = await db
     .selectFrom('personal_access_tokens as p')
     .innerJoin('users as u', 'u.id', 'p.user_id')
     .leftJoin('memberships as m', (join) => join.onRef('m.user_id', '=', 'p.user_id').onRef('m.team_id', '=', 'p.team_id'))
-    .select([
-      'p.id as token_id',
-      'p.user_id',
-      'p.team_id',
-      'p.name as token_name',
-      'p.token_hash',
-      'p.created_at as token_created_at',
-      'p.expires_at',
-      'p.last_used_at',
-      'u.id',
-      'u.email',
-      'u.email_normalized',
-      'u.name',
-      'u.password_hash',
-      'u.is_verified',
-      'u.is_disabled',
-      'u.created_at',
-      'u.updated_at',
-      'm.role',
-    ])
+    .selectAll('p')
+    .select([...JOINED_USER_COLUMNS, 'm.role'])
     .where('p.token_hash', '=', tokenHash)
     .executeTakeFirst()
-  if (!row) return undefined
-  return {
-    token: toToken({
-      id: row.token_id,
-      user_id: row.user_id,
-      team_id: row.team_id,
-      name: row.token_name,
-      token_hash: row.token_hash,
-      created_at: row.token_created_at,
-      expires_at: row.expires_at,
-      last_used_at: row.last_used_at,
-    }),
-    userRow: {
-      id: row.id,
-      email: row.email,
-      email_normalized: row.email_normalized,
-      name: row.name,
-      password_hash: row.password_hash,
-      is_verified: row.is_verified,
-      is_disabled: row.is_disabled,
-      created_at: row.created_at,
-      updated_at: row.updated_at,
-    },
-    isMember: row.role !== null,
-  }
+  return row && { token: toToken(row), user: joinedUser(row), isMember: row.role !== null }
 }

@@ -1,7 +1,9 @@
 import type { Kysely, Selectable } from 'kysely'
-import type { Executor } from './executor.js'
-import type { Database, UserTable } from './schema.js'
+import type { User } from '../accounts/types.js'
 import { compiledOnce } from './compiled.js'
+import type { Executor } from './executor.js'
+import type { AccessTokenTable, Database, GrantTable, RefreshTokenTable } from './schema.js'
+import { JOINED_USER_COLUMNS, joinedUser } from './users.js'
 
 export interface GrantRow {
   id: string
@@ -36,6 +38,37 @@ export interface RefreshTokenRow {
   revokedAt: number | null
 }
 
+function toGrant(row: Selectable<GrantTable>): GrantRow {
+  return { id: row.id, clientId: row.client_id, userId: row.user_id, teamId: row.team_id, scopes: row.scopes, createdAt: row.created_at, revokedAt: row.revoked_at }
+}
+
+function toAccessToken(row: Selectable<AccessTokenTable>): AccessTokenRow {
+  return {
+    jti: row.jti,
+    grantId: row.grant_id,
+    clientId: row.client_id,
+    userId: row.user_id,
+    teamId: row.team_id,
+    scopes: row.scopes,
+    createdAt: row.created_at,
+    expiresAt: row.expires_at,
+    revokedAt: row.revoked_at,
+  }
+}
+
+function toRefreshToken(row: Selectable<RefreshTokenTable>): RefreshTokenRow {
+  return {
+    tokenHash: row.token_hash,
+    grantId: row.grant_id,
+    accessTokenJti: row.access_token_jti,
+    clientId: row.client_id,
+    createdAt: row.created_at,
+    expiresAt: row.expires_at,
+    consumedAt: row.consumed_at,
+    revokedAt: row.revoked_at,
+  }
+}
+
 export async function insertGrant(db: Executor, grant: Omit<GrantRow, 'revokedAt'>): Promise<void> {
   await db
     .insertInto('grants')
@@ -53,17 +86,7 @@ export async function insertGrant(db: Executor, grant: Omit<GrantRow, 'revokedAt
 
 export async function findGrant(db: Executor, id: string): Promise<GrantRow | undefined> {
   const row = await db.selectFrom('grants').selectAll().where('id', '=', id).executeTakeFirst()
-  return (
-    row && {
-      id: row.id,
-      clientId: row.client_id,
-      userId: row.user_id,
-      teamId: row.team_id,
-      scopes: row.scopes,
-      createdAt: row.created_at,
-      revokedAt: row.revoked_at,
-    }
-  )
+  return row && toGrant(row)
 }
 
 export async function insertAccessToken(db: Executor, token: Omit<AccessTokenRow, 'revokedAt'>): Promise<void> {
@@ -85,19 +108,7 @@ export async function insertAccessToken(db: Executor, token: Omit<AccessTokenRow
 
 export async function findAccessToken(db: Executor, jti: string): Promise<AccessTokenRow | undefined> {
   const row = await db.selectFrom('access_tokens').selectAll().where('jti', '=', jti).executeTakeFirst()
-  return (
-    row && {
-      jti: row.jti,
-      grantId: row.grant_id,
-      clientId: row.client_id,
-      userId: row.user_id,
-      teamId: row.team_id,
-      scopes: row.scopes,
-      createdAt: row.created_at,
-      expiresAt: row.expires_at,
-      revokedAt: row.revoked_at,
-    }
-  )
+  return row && toAccessToken(row)
 }
 
 export async function insertRefreshToken(db: Executor, token: Omit<RefreshTokenRow, 'consumedAt' | 'revokedAt'>): Promise<void> {
@@ -118,18 +129,7 @@ export async function insertRefreshToken(db: Executor, token: Omit<RefreshTokenR
 
 export async function findRefreshToken(db: Executor, tokenHash: string): Promise<RefreshTokenRow | undefined> {
   const row = await db.selectFrom('refresh_tokens').selectAll().where('token_hash', '=', tokenHash).executeTakeFirst()
-  return (
-    row && {
-      tokenHash: row.token_hash,
-      grantId: row.grant_id,
-      accessTokenJti: row.access_token_jti,
-      clientId: row.client_id,
-      createdAt: row.created_at,
-      expiresAt: row.expires_at,
-      consumedAt: row.consumed_at,
-      revokedAt: row.revoked_at,
-    }
-  )
+  return row && toRefreshToken(row)
 }
 
 /** Marks the refresh token used; true for exactly one caller however many race. */
@@ -201,27 +201,8 @@ const accessTokenHolderQuery = compiledOnce((db, jti) =>
     .selectFrom('access_tokens as t')
     .innerJoin('users as u', 'u.id', 't.user_id')
     .leftJoin('memberships as m', (join) => join.onRef('m.user_id', '=', 't.user_id').onRef('m.team_id', '=', 't.team_id'))
-    .select([
-      't.jti',
-      't.grant_id',
-      't.client_id',
-      't.user_id',
-      't.team_id',
-      't.scopes',
-      't.created_at as token_created_at',
-      't.expires_at',
-      't.revoked_at',
-      'u.id',
-      'u.email',
-      'u.email_normalized',
-      'u.name',
-      'u.password_hash',
-      'u.is_verified',
-      'u.is_disabled',
-      'u.created_at',
-      'u.updated_at',
-      'm.role',
-    ])
+    .selectAll('t')
+    .select([...JOINED_USER_COLUMNS, 'm.role'])
     .where('t.jti', '=', jti),
 )
 
@@ -229,37 +210,9 @@ const accessTokenHolderQuery = compiledOnce((db, jti) =>
  * The hot path of every API call: the token's row, its user and whether
  * the user still belongs to the token's team, in one query.
  */
-export async function findAccessTokenHolder(
-  db: Kysely<Database>,
-  jti: string,
-): Promise<{ token: AccessTokenRow; userRow: Selectable<UserTable>; isMember: boolean } | undefined> {
+export async function findAccessTokenHolder(db: Kysely<Database>, jti: string): Promise<{ token: AccessTokenRow; user: User; isMember: boolean } | undefined> {
   const row = await accessTokenHolderQuery(db, jti)
-  if (!row) return undefined
-  return {
-    token: {
-      jti: row.jti,
-      grantId: row.grant_id,
-      clientId: row.client_id,
-      userId: row.user_id,
-      teamId: row.team_id,
-      scopes: row.scopes,
-      createdAt: row.token_created_at,
-      expiresAt: row.expires_at,
-      revokedAt: row.revoked_at,
-    },
-    userRow: {
-      id: row.id,
-      email: row.email,
-      email_normalized: row.email_normalized,
-      name: row.name,
-      password_hash: row.password_hash,
-      is_verified: row.is_verified,
-      is_disabled: row.is_disabled,
-      created_at: row.created_at,
-      updated_at: row.updated_at,
-    },
-    isMember: row.role !== null,
-  }
+  return row && { token: toAccessToken(row), user: joinedUser(row), isMember: row.role !== null }
 }
 
 /** Whether the user behind a grant may still hold tokens: enabled, and still in the grant's team. */
@@ -274,15 +227,8 @@ const refreshTokenForRotationQuery = compiledOnce((db, tokenHash) =>
     .innerJoin('grants as g', 'g.id', 'r.grant_id')
     .innerJoin('users as u', 'u.id', 'g.user_id')
     .leftJoin('memberships as m', (join) => join.onRef('m.user_id', '=', 'g.user_id').onRef('m.team_id', '=', 'g.team_id'))
+    .selectAll('r')
     .select([
-      'r.token_hash',
-      'r.grant_id',
-      'r.access_token_jti',
-      'r.client_id',
-      'r.created_at',
-      'r.expires_at',
-      'r.consumed_at',
-      'r.revoked_at',
       'g.client_id as grant_client_id',
       'g.user_id',
       'g.team_id',
@@ -302,26 +248,14 @@ export async function findRefreshTokenForRotation(
 ): Promise<{ refresh: RefreshTokenRow; grant: GrantRow; standing: HolderStanding } | undefined> {
   const row = await refreshTokenForRotationQuery(db, tokenHash)
   if (!row) return undefined
-  return {
-    refresh: {
-      tokenHash: row.token_hash,
-      grantId: row.grant_id,
-      accessTokenJti: row.access_token_jti,
-      clientId: row.client_id,
-      createdAt: row.created_at,
-      expiresAt: row.expires_at,
-      consumedAt: row.consumed_at,
-      revokedAt: row.revoked_at,
-    },
-    grant: {
-      id: row.grant_id,
-      clientId: row.grant_client_id,
-      userId: row.user_id,
-      teamId: row.team_id,
-      scopes: row.scopes,
-      createdAt: row.grant_created_at,
-      revokedAt: row.grant_revoked_at,
-    },
-    standing: { userDisabled: row.is_disabled === 1, isMember: row.role !== null },
-  }
+  const grant = toGrant({
+    id: row.grant_id,
+    client_id: row.grant_client_id,
+    user_id: row.user_id,
+    team_id: row.team_id,
+    scopes: row.scopes,
+    created_at: row.grant_created_at,
+    revoked_at: row.grant_revoked_at,
+  })
+  return { refresh: toRefreshToken(row), grant, standing: { userDisabled: row.is_disabled === 1, isMember: row.role !== null } }
 }

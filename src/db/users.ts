@@ -75,3 +75,36 @@ export async function countUsers(db: Executor): Promise<number> {
   const row = await db.selectFrom('users').select((eb) => eb.fn.countAll<number | string>().as('n')).executeTakeFirstOrThrow()
   return Number(row.n)
 }
+
+/**
+ * The user's columns for a query that joins `users as u` to a token row,
+ * aliased so they cannot clash with the token's; the id is the token's `user_id`.
+ */
+export const JOINED_USER_COLUMNS = [
+  'u.email as user_email',
+  'u.name as user_name',
+  'u.is_verified as user_is_verified',
+  'u.is_disabled as user_is_disabled',
+  'u.created_at as user_created_at',
+  'u.updated_at as user_updated_at',
+] as const
+
+export function joinedUser(row: {
+  user_id: number
+  user_email: string
+  user_name: string
+  user_is_verified: number
+  user_is_disabled: number
+  user_created_at: number
+  user_updated_at: number
+}): User {
+  return {
+    id: row.user_id,
+    email: row.user_email,
+    name: row.user_name,
+    isVerified: row.user_is_verified === 1,
+    isDisabled: row.user_is_disabled === 1,
+    createdAt: new Date(row.user_created_at),
+    updatedAt: new Date(row.user_updated_at),
+  }
+}

@@ -10,7 +10,6 @@ import {
 } from '../db/personal-access-tokens.js'
 import { AppError } from '../messages.js'
 import type { User } from '../accounts/types.js'
-import { toUser } from '../db/users.js'
 
 export interface PersonalAccessToken {
   id: string
@@ -92,7 +91,7 @@ export async function checkPersonalAccessToken(db: Db, token: string, now: numbe
   const holder = await findPersonalAccessTokenHolder(db.kysely, hashSecret(token))
   if (!holder) return { active: false, reason: 'token revoked' }
   if (holder.token.expiresAt.getTime() <= now) return { active: false, reason: 'token expired' }
-  const user = toUser(holder.userRow)
+  const user = holder.user
   if (user.isDisabled) return { active: false, reason: 'user disabled' }
   if (!holder.isMember) return { active: false, reason: 'user left the team' }
   return { active: true, token: holder.token, user }

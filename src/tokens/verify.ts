@@ -1,7 +1,6 @@
 import type { User } from '../accounts/types.js'
 import type { AppContext } from '../context.js'
 import { findAccessTokenHolder, type AccessTokenRow } from '../db/tokens.js'
-import { toUser } from '../db/users.js'
 import { verifyAccessTokenSignature, type AccessTokenClaims } from './access-token.js'
 
 export type ActiveAccessToken = { active: true; claims: AccessTokenClaims; row: AccessTokenRow; user: User }
@@ -20,7 +19,7 @@ export async function checkAccessToken(ctx: AppContext, token: string): Promise<
   const holder = await findAccessTokenHolder(ctx.db.kysely, signature.claims.jti)
   if (!holder || holder.token.revokedAt !== null) return { active: false, reason: 'token revoked' }
   if (holder.token.expiresAt <= now) return { active: false, reason: 'token expired' }
-  const user = toUser(holder.userRow)
+  const user = holder.user
   if (user.isDisabled) return { active: false, reason: 'user disabled' }
   if (!holder.isMember) return { active: false, reason: 'user left the team' }
   return { active: true, claims: signature.claims, row: holder.token, user }
