@@ -36,11 +36,6 @@ export async function apiRoutes(app: FastifyInstance, ctx: AppContext): Promise<
   await app.register(
     async (api) => {
       api.decorateRequest('principal', null)
-      // Each API call is recorded in the activity log already; a log line for
-      // each as well would cost more than the call itself. Warnings still show.
-      api.addHook('onRoute', (route) => {
-        route.logLevel ??= 'warn'
-      })
 
       api.addHook('onRequest', async (request, reply) => {
         reply.header('Cache-Control', 'no-store')
@@ -126,6 +121,8 @@ export async function apiRoutes(app: FastifyInstance, ctx: AppContext): Promise<
         },
       )
     },
-    { prefix: '/api' },
+    // Each API call is in the activity log already; a log line for each as
+    // well would cost more than the call itself. Warnings still show.
+    { prefix: '/api', logLevel: 'warn' },
   )
 }
