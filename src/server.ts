@@ -78,7 +78,7 @@ export async function openContext(config: Config, log: FastifyBaseLogger, clock:
     throw err
   }
   const activity = new BufferedActivityLog(db, clock, (err) => log.error({ err }, 'could not write the activity log'))
-  const rateLimiter = await createRateLimiter({ limit: config.rateLimit, windowSeconds: config.rateLimitWindow }, config.redisUrl, log)
+  const rateLimiter = await createRateLimiter({ limit: config.rateLimit, windowSeconds: config.rateLimitWindow, namespace: config.issuer }, config.redisUrl, log)
   return { config, db, keys, keyRing, activity, rateLimiter, verifiedTokens: new VerifiedTokenCache(), log, clock }
 }
 
@@ -116,7 +116,16 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     sandbox,
     async close() {
       await janitor.stop()
-      await app.close()
+      // Closing, the server drops the keep-alive connections idle at that
+      // moment; one whose request is still in flight goes idle only after its
+      // answer and would then hold up the exit for the whole keep-alive
+      // timeout (72 s), past any orchestrator's grace period.
+      const reaper = setInterval(() => app.server.closeIdleConnections(), 100)
+      try {
+        await app.close()
+      } finally {
+        clearInterval(reaper)
+      }
       await closeContext(ctx)
     },
   }

@@ -97,6 +97,29 @@ async function openPostgres(url: string): Promise<Db> {
   // A pool emits 'error' when an idle client's connection drops; without a
   // listener that would end the process.
   pool.on('error', () => {})
+  pool.on('connect', (client) => {
+    // The pool listens for errors only on idle clients. A connection that
+    // drops while a client is lent out fails its query (a 503) and is also
+    // emitted as 'error' on the client: unheard, that would end the process.
+    client.on('error', () => {})
+    // After a query timeout pg keeps the client waiting for that query's
+    // answer. On a connection that a network failure left open but silent
+    // the answer never comes, so every later query on the client would time
+    // out too, long after the database is back. Ending the client drops its
+    // connection, and the pool forgets it when it is released.
+    const query = client.query.bind(client) as (...args: unknown[]) => unknown
+    Object.assign(client, {
+      query: (...args: unknown[]) => {
+        const result = query(...args)
+        if (result instanceof Promise) {
+          result.catch((err: unknown) => {
+            if (err instanceof Error && err.message === 'Query read timeout') client.end().catch(() => {})
+          })
+        }
+        return result
+      },
+    })
+  })
   const kysely = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) })
   try {
     await sql`select 1`.execute(kysely)

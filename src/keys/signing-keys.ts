@@ -10,7 +10,7 @@ export const SIGNING_ALGORITHM = 'RS256'
  * the most its key ring waits before re-reading the keys. A retired key stays
  * published this much longer than the access-token lifetime.
  */
-export const KEY_REFRESH_MS = 30_000
+export const KEY_REFRESH_MS = 5_000
 
 export interface SigningKey {
   kid: string

@@ -5,6 +5,8 @@ export interface RateLimitPolicy {
   /** Requests allowed per window (200 in the seeds' headers). */
   limit: number
   windowSeconds: number
+  /** Keeps the counts of one deployment apart from another's in a shared Redis (the issuer URL). */
+  namespace?: string
 }
 
 export interface RateLimitDecision {
@@ -66,7 +68,7 @@ class FlexibleRateLimiter implements RateLimiter {
  * and goes back to Redis when it returns.
  */
 export async function createRateLimiter(policy: RateLimitPolicy, redisUrl: string | undefined, log: Logger): Promise<RateLimiter> {
-  const options = { points: policy.limit, duration: policy.windowSeconds, keyPrefix: 'gatehouse:ratelimit' }
+  const options = { points: policy.limit, duration: policy.windowSeconds, keyPrefix: `gatehouse:ratelimit:${policy.namespace ?? 'default'}` }
   const memory = new RateLimiterMemory(options)
   if (redisUrl === undefined) {
     // Workers of one `serve --workers N` count in their primary process, so they share one budget without Redis.
