@@ -22,7 +22,10 @@ const portalScript = readFileSync(fileURLToPath(new URL('../public/portal.js', i
 
 /** Builds the Gatehouse HTTP app; it never listens (see server.ts). */
 export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
-  const app = Fastify({ loggerInstance: ctx.log })
+  const trust = ctx.config.trustProxy
+  // A hop count means: believe that many proxies nearest to us (proxy-addr counts hops from 0).
+  const trustProxy = typeof trust === 'number' ? (_address: string, hop: number) => hop < trust : trust
+  const app = Fastify({ loggerInstance: ctx.log, trustProxy })
   await app.register(cookie)
   await app.register(formbody)
   addSecurityHeaders(app)

@@ -99,4 +99,21 @@ describe('loadConfig', () => {
   it('refuses a secret shorter than 32 characters', () => {
     assertRefused({ GATEHOUSE_SECRET: 'x'.repeat(31) }, 'GATEHOUSE_SECRET')
   })
+
+  it('reads which proxies to trust for the client address', () => {
+    const trust = (GATEHOUSE_TRUST_PROXY: string) => loadConfig({ GATEHOUSE_TRUST_PROXY }).trustProxy
+    assert.equal(loadConfig({}).trustProxy, false)
+    assert.equal(trust('true'), true)
+    assert.equal(trust('false'), false)
+    assert.equal(trust('2'), 2)
+    assert.deepEqual(trust('10.0.0.0/8, 127.0.0.1'), ['10.0.0.0/8', '127.0.0.1'])
+    assertRefused({ GATEHOUSE_TRUST_PROXY: 'everyone' }, 'GATEHOUSE_TRUST_PROXY')
+  })
+
+  it('refuses token lifetimes and limits out of range', () => {
+    assertRefused({ GATEHOUSE_ACCESS_TOKEN_TTL: '59' }, 'GATEHOUSE_ACCESS_TOKEN_TTL')
+    assertRefused({ GATEHOUSE_REFRESH_TOKEN_TTL: 'a year' }, 'GATEHOUSE_REFRESH_TOKEN_TTL')
+    assertRefused({ GATEHOUSE_RATE_LIMIT: '0' }, 'GATEHOUSE_RATE_LIMIT')
+    assert.equal(loadConfig({ GATEHOUSE_ACCESS_TOKEN_TTL: '7200' }).accessTokenTtl, 7200)
+  })
 })

@@ -21,6 +21,11 @@ export interface Config {
   activityRetentionDays: number
   /** Seconds between background prunes of expired rows. */
   pruneInterval: number
+  /**
+   * Which proxies' X-Forwarded-For to believe for the client address (login
+   * throttle, activity log): false, true (any), a hop count, or addresses/CIDRs.
+   */
+  trustProxy: boolean | number | string[]
 }
 
 /** A setting that cannot be used; `setting` names the environment variable. */
@@ -113,6 +118,18 @@ function seconds(env: Env, name: string, fallback: number): number {
 export const DEFAULT_ACCESS_TOKEN_TTL = 31_536_000
 export const DEFAULT_REFRESH_TOKEN_TTL = 2 * 31_536_000
 
+function trustProxy(env: Env): boolean | number | string[] {
+  const raw = env.GATEHOUSE_TRUST_PROXY?.trim()
+  if (raw === undefined || raw === '' || raw === 'false') return false
+  if (raw === 'true') return true
+  if (/^\d+$/.test(raw)) return Number(raw)
+  const entries = raw.split(',').map((e) => e.trim())
+  if (entries.some((e) => !/^[0-9a-fA-F:.]+(\/\d{1,3})?$/.test(e))) {
+    throw new ConfigError('GATEHOUSE_TRUST_PROXY', 'must be true, false, a number of proxy hops, or comma-separated addresses or CIDR ranges')
+  }
+  return entries
+}
+
 export function loadConfig(env: Env = process.env): Config {
   const portNumber = port(env)
   const dataDir = resolve(env.GATEHOUSE_DATA_DIR ?? './data')
@@ -132,5 +149,6 @@ export function loadConfig(env: Env = process.env): Config {
     rateLimitWindow: count(env, 'GATEHOUSE_RATE_LIMIT_WINDOW', 60, 86_400),
     activityRetentionDays: count(env, 'GATEHOUSE_ACTIVITY_RETENTION_DAYS', 90, 36_500),
     pruneInterval: count(env, 'GATEHOUSE_PRUNE_INTERVAL', 600, 86_400),
+    trustProxy: trustProxy(env),
   }
 }

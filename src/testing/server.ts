@@ -29,6 +29,7 @@ export async function startTestServer(dialect: DialectName, overrides: Partial<C
     rateLimitWindow: 60,
     activityRetentionDays: 90,
     pruneInterval: 600,
+    trustProxy: false,
     ...overrides,
   }
   const server = await startServer(config, clock ? { clock } : {})

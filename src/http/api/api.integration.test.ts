@@ -207,6 +207,27 @@ await forEachDialect('protected API', (dialect) => {
   })
 })
 
+describe('client address behind a proxy', () => {
+  for (const [trustProxy, expected] of [
+    [false, '127.0.0.1'],
+    [['127.0.0.1'], '203.0.113.7'],
+  ] as const) {
+    it(`records ${expected} with GATEHOUSE_TRUST_PROXY=${String(trustProxy)}`, async () => {
+      const server = await startTestServer('sqlite', { trustProxy: trustProxy === false ? false : [...trustProxy] })
+      try {
+        const f = await setUp(server, 'proxied@example.com', 'Proxied')
+        const { access_token } = await tokensFor(server, f)
+        await api(server, '/api/v2/me', { headers: { authorization: `Bearer ${access_token}`, 'x-forwarded-for': '203.0.113.7' } })
+        await server.ctx.activity.flush()
+        const entry = await server.ctx.db.kysely.selectFrom('activities').select('address').where('action', '=', 'api.request').executeTakeFirstOrThrow()
+        assert.equal(entry.address, expected)
+      } finally {
+        await server.stop()
+      }
+    })
+  }
+})
+
 describe('rate limits', () => {
   let server: TestServer
   let f: Fixture
