@@ -11,6 +11,7 @@ import { findUserByEmail } from './db/users.js'
 import { MESSAGES } from './messages.js'
 import { createTestDatabase, type TestDatabase } from './testing/databases.js'
 import { forEachDialect } from './testing/dialects.js'
+import { freePort } from './testing/ports.js'
 
 const CLI = fileURLToPath(new URL('./cli.js', import.meta.url))
 const PASSWORD = 'correct horse battery'
@@ -79,17 +80,6 @@ async function serveOnce(settings: Record<string, string>): Promise<Run> {
   return run
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer()
-    probe.once('error', reject)
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address()
-      const port = typeof address === 'object' && address ? address.port : 0
-      probe.close(() => resolve(port))
-    })
-  })
-}
 
 function parseJson(run: Run): Record<string, unknown> {
   assert.equal(run.code, 0, `exit code 0 expected; stderr: ${run.stderr}`)

@@ -37,25 +37,6 @@ export async function insertAuthorizationCode(db: Executor, code: Omit<Authoriza
     .execute()
 }
 
-export async function findAuthorizationCode(db: Executor, codeHash: string): Promise<AuthorizationCodeRow | undefined> {
-  const row = await db.selectFrom('authorization_codes').selectAll().where('code_hash', '=', codeHash).executeTakeFirst()
-  return (
-    row && {
-      codeHash: row.code_hash,
-      clientId: row.client_id,
-      userId: row.user_id,
-      teamId: row.team_id,
-      redirectUri: row.redirect_uri,
-      scopes: row.scopes,
-      codeChallenge: row.code_challenge,
-      grantId: row.grant_id,
-      createdAt: row.created_at,
-      expiresAt: row.expires_at,
-      consumedAt: row.consumed_at,
-    }
-  )
-}
-
 /** Marks the code used; true for exactly one caller however many race (RFC 6749 §4.1.2: single use). */
 export async function consumeAuthorizationCode(db: Executor, codeHash: string, now: number): Promise<boolean> {
   const result = await db

@@ -7,11 +7,11 @@ import pg from 'pg'
 import { KEY_REFRESH_MS } from '../keys/signing-keys.js'
 import { createTestDatabase, postgresSkipReason, type TestDatabase } from '../testing/databases.js'
 import { HttpClient } from '../testing/http-client.js'
+import { freePort } from '../testing/ports.js'
 import { redisSkipReason, redisUrl } from '../testing/redis.js'
 import {
   createAccount,
   exchangeCode,
-  freePort,
   gatehouseJson,
   jwtHeader,
   logInAt,

@@ -8,7 +8,6 @@ import {
   childPids,
   createAccount,
   exchangeCode,
-  freePort,
   getOnNewConnection,
   isAlive,
   logInAt,
@@ -19,6 +18,7 @@ import {
   eventually,
   type SpawnedServer,
 } from '../testing/spawned.js'
+import { freePort } from '../testing/ports.js'
 
 const RATE_LIMIT = 5
 

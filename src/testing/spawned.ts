@@ -3,10 +3,10 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs'
 import { request as httpRequest, Agent } from 'node:http'
-import { createServer } from 'node:net'
 import { fileURLToPath } from 'node:url'
 import { HttpClient, logIn } from './http-client.js'
 import { codeFor } from './oauth.js'
+import { freePort } from './ports.js'
 
 /**
  * Real `gatehouse` processes for the production-mode tests: an in-process
@@ -32,17 +32,6 @@ export function gatehouseEnv(settings: Record<string, string>): NodeJS.ProcessEn
   return { ...env, HOST: '127.0.0.1', GATEHOUSE_SECRET: TEST_SECRET, ...settings }
 }
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer()
-    probe.once('error', reject)
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address()
-      const port = typeof address === 'object' && address ? address.port : 0
-      probe.close(() => resolve(port))
-    })
-  })
-}
 
 export interface Exit {
   code: number | null

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict'
 import { spawn, type ChildProcess } from 'node:child_process'
 import { existsSync, mkdtempSync, rmSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
@@ -12,6 +11,7 @@ import { createUser } from '../../accounts/users.js'
 import { MESSAGES } from '../../messages.js'
 import { browserSkipReason, launchChromium, withPage } from '../../testing/browser.js'
 import { startTestServer, type TestServer } from '../../testing/server.js'
+import { freePort } from '../../testing/ports.js'
 
 const PASSWORD = 'correct horse battery'
 const CLI = fileURLToPath(new URL('../../cli.js', import.meta.url))
@@ -112,17 +112,6 @@ describe('portal login in a browser', { skip: skip ?? false, timeout: 180_000 },
   )
 })
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer()
-    probe.once('error', reject)
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address()
-      const port = typeof address === 'object' && address ? address.port : 0
-      probe.close(() => resolve(port))
-    })
-  })
-}
 
 interface SandboxLogin {
   loginUrl: string
