@@ -1,8 +1,8 @@
 import type { Db } from '../db/connection.js'
-import { findTeamByName, listMembershipsOfUser, listTeamMembers, upsertMembership } from '../db/teams.js'
+import { findTeamById, findTeamByName, listMembershipsOfUser, listTeamMembers, upsertMembership } from '../db/teams.js'
 import { findUserByEmail } from '../db/users.js'
 import { AppError } from '../messages.js'
-import type { Role, Team, TeamMembership, User } from './types.js'
+import type { Role, Team, User } from './types.js'
 import { requireUserByEmail } from './users.js'
 
 export function parseRole(value: string | undefined): Role {
@@ -26,10 +26,6 @@ export function membersOf(db: Db, teamId: number): Promise<{ user: User; role: R
   return listTeamMembers(db.kysely, teamId)
 }
 
-export function teamsOf(db: Db, userId: number): Promise<TeamMembership[]> {
-  return listMembershipsOfUser(db.kysely, userId)
-}
-
 /** A user and one of their teams: the named one, or their first. */
 export async function userInTeam(db: Db, email: string, teamName: string | undefined): Promise<{ user: User; team: Team }> {
   const user = await requireUserByEmail(db, email)
@@ -37,4 +33,8 @@ export async function userInTeam(db: Db, email: string, teamName: string | undef
   const membership = teamName === undefined ? memberships[0] : memberships.find((m) => m.team.name === teamName.trim())
   if (!membership) throw new AppError(teamName === undefined ? 'no_active_team' : 'team_not_member', 404)
   return { user, team: membership.team }
+}
+
+export function findTeam(db: Db, teamId: number): Promise<Team | undefined> {
+  return findTeamById(db.kysely, teamId)
 }

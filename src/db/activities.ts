@@ -51,10 +51,3 @@ export async function listActivities(db: Executor, filter: ActivityFilter): Prom
   }))
 }
 
-export async function deleteActivitiesBefore(db: Executor, before: number, limit: number): Promise<number> {
-  const result = await db
-    .deleteFrom('activities')
-    .where('id', 'in', (eb) => eb.selectFrom('activities').select('id').where('created_at', '<', before).limit(limit))
-    .executeTakeFirst()
-  return Number(result.numDeletedRows)
-}

@@ -48,14 +48,6 @@ export async function consumeAuthorizationCode(db: Executor, codeHash: string, n
   return Number(result.numUpdatedRows) === 1
 }
 
-export async function deleteExpiredAuthorizationCodes(db: Executor, before: number, limit: number): Promise<number> {
-  const result = await db
-    .deleteFrom('authorization_codes')
-    .where('code_hash', 'in', (eb) => eb.selectFrom('authorization_codes').select('code_hash').where('expires_at', '<=', before).limit(limit))
-    .executeTakeFirst()
-  return Number(result.numDeletedRows)
-}
-
 /** Removes codes not yet redeemed for the client in the team, so none can turn into tokens after a revocation. */
 export async function deletePendingAuthorizationCodes(db: Executor, clientId: string, teamId: number): Promise<void> {
   await db.deleteFrom('authorization_codes').where('client_id', '=', clientId).where('team_id', '=', teamId).where('consumed_at', 'is', null).execute()

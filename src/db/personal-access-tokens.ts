@@ -38,11 +38,6 @@ export async function insertPersonalAccessToken(
   return toToken(row)
 }
 
-export async function findPersonalAccessTokenByHash(db: Executor, tokenHash: string): Promise<PersonalAccessToken | undefined> {
-  const row = await db.selectFrom('personal_access_tokens').selectAll().where('token_hash', '=', tokenHash).executeTakeFirst()
-  return row && toToken(row)
-}
-
 export async function listPersonalAccessTokens(db: Executor, userId: number, teamId: number): Promise<PersonalAccessToken[]> {
   const rows = await db
     .selectFrom('personal_access_tokens')
@@ -68,14 +63,6 @@ export async function touchPersonalAccessToken(db: Executor, id: string, now: nu
     .where('id', '=', id)
     .where((eb) => eb.or([eb('last_used_at', 'is', null), eb('last_used_at', '<', now - 60_000)]))
     .execute()
-}
-
-export async function deleteExpiredPersonalAccessTokens(db: Executor, before: number, limit: number): Promise<number> {
-  const result = await db
-    .deleteFrom('personal_access_tokens')
-    .where('id', 'in', (eb) => eb.selectFrom('personal_access_tokens').select('id').where('expires_at', '<=', before).limit(limit))
-    .executeTakeFirst()
-  return Number(result.numDeletedRows)
 }
 
 /** A personal access token with its user and whether the user is still in the token's team, in one query. */

@@ -32,7 +32,3 @@ export async function deleteSessionsOfUser(db: Executor, userId: number): Promis
   await db.deleteFrom('sessions').where('user_id', '=', userId).execute()
 }
 
-export async function deleteExpiredSessions(db: Executor, now: number): Promise<number> {
-  const result = await db.deleteFrom('sessions').where('expires_at', '<=', now).executeTakeFirst()
-  return Number(result.numDeletedRows)
-}

@@ -161,24 +161,6 @@ export async function listLiveGrantIds(db: Executor, clientId: string, teamId: n
   return rows.map((r) => r.id)
 }
 
-/** Deletes up to `limit` access tokens that expired before `before`, revoked or not. */
-export async function deleteExpiredAccessTokens(db: Executor, before: number, limit: number): Promise<number> {
-  const result = await db
-    .deleteFrom('access_tokens')
-    .where('jti', 'in', (eb) => eb.selectFrom('access_tokens').select('jti').where('expires_at', '<=', before).limit(limit))
-    .executeTakeFirst()
-  return Number(result.numDeletedRows)
-}
-
-/** Deletes up to `limit` refresh tokens that expired before `before`. */
-export async function deleteExpiredRefreshTokens(db: Executor, before: number, limit: number): Promise<number> {
-  const result = await db
-    .deleteFrom('refresh_tokens')
-    .where('token_hash', 'in', (eb) => eb.selectFrom('refresh_tokens').select('token_hash').where('expires_at', '<=', before).limit(limit))
-    .executeTakeFirst()
-  return Number(result.numDeletedRows)
-}
-
 /** Deletes up to `limit` grants that no longer have a token left. */
 export async function deleteEmptyGrants(db: Executor, createdBefore: number, limit: number): Promise<number> {
   const result = await db

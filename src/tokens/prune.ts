@@ -1,10 +1,7 @@
 import type { AppContext } from '../context.js'
-import { deleteExpiredAuthorizationCodes } from '../db/authorization-codes.js'
-import { deleteExpiredSessions } from '../db/sessions.js'
-import { deleteActivitiesBefore } from '../db/activities.js'
-import { deleteExpiredPersonalAccessTokens } from '../db/personal-access-tokens.js'
+import { deleteRowsBefore, type PrunableTable } from '../db/expired-rows.js'
 import { deleteSigningKeysRetiredBefore } from '../db/signing-keys.js'
-import { deleteEmptyGrants, deleteExpiredAccessTokens, deleteExpiredRefreshTokens } from '../db/tokens.js'
+import { deleteEmptyGrants } from '../db/tokens.js'
 import { KEY_REFRESH_MS } from '../keys/signing-keys.js'
 
 export interface PruneCounts {
@@ -40,14 +37,15 @@ async function inBatches(deleteBatch: () => Promise<number>): Promise<number> {
 export async function pruneExpired(ctx: AppContext): Promise<PruneCounts> {
   const db = ctx.db.kysely
   const now = ctx.clock()
+  const expired = (table: PrunableTable, before = now) => inBatches(() => deleteRowsBefore(db, table, before, BATCH))
   return {
-    authorization_codes: await inBatches(() => deleteExpiredAuthorizationCodes(db, now, BATCH)),
-    access_tokens: await inBatches(() => deleteExpiredAccessTokens(db, now, BATCH)),
-    refresh_tokens: await inBatches(() => deleteExpiredRefreshTokens(db, now, BATCH)),
+    authorization_codes: await expired('authorization_codes'),
+    access_tokens: await expired('access_tokens'),
+    refresh_tokens: await expired('refresh_tokens'),
     grants: await inBatches(() => deleteEmptyGrants(db, now, BATCH)),
-    sessions: await deleteExpiredSessions(db, now),
+    sessions: await expired('sessions'),
     signing_keys: await deleteSigningKeysRetiredBefore(db, now - ctx.config.accessTokenTtl * 1000 - KEY_REFRESH_MS),
-    personal_access_tokens: await inBatches(() => deleteExpiredPersonalAccessTokens(db, now, BATCH)),
-    activities: await inBatches(() => deleteActivitiesBefore(db, now - ctx.config.activityRetentionDays * 24 * 3600 * 1000, BATCH)),
+    personal_access_tokens: await expired('personal_access_tokens'),
+    activities: await expired('activities', now - ctx.config.activityRetentionDays * 24 * 3600 * 1000),
   }
 }

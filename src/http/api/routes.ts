@@ -3,7 +3,7 @@ import { activityPage, PAGE_SIZE_DEFAULT, PAGE_SIZE_MAX } from '../../activity/l
 import { ApiError } from '../../api/errors.js'
 import { activityObject, teamObject, userObject } from '../../api/representations.js'
 import type { AppContext } from '../../context.js'
-import { findTeamById } from '../../db/teams.js'
+import { findTeam } from '../../accounts/teams.js'
 import { isDatabaseUnavailable } from '../../db/errors.js'
 import { apiGuard } from './guard.js'
 
@@ -87,7 +87,7 @@ export async function apiRoutes(app: FastifyInstance, ctx: AppContext): Promise<
       })
 
       api.get('/v2/team', { preHandler: apiGuard(ctx, 'read') }, async (request) => {
-        const team = await findTeamById(ctx.db.kysely, request.principal!.teamId)
+        const team = await findTeam(ctx.db, request.principal!.teamId)
         if (!team) throw new ApiError(404, 'not_found', 'The team of this token no longer exists.')
         return teamObject(team)
       })

@@ -163,61 +163,72 @@ export function clientRoutes(app: FastifyInstance, ctx: AppContext): void {
     },
   )
 
-  app.get<{ Params: IdParams }>('/settings/clients/:id/regenerate', { schema: { params: idParamsSchema } }, async (request, reply) => {
-    const session = await requireTeamSession(ctx, request, reply)
-    if (!session) return reply
-    const client = await managedClient(ctx, session, request.params.id)
-    if (!client.isConfidential) throw new AppError('client_no_secret', 404)
-    return sendPage(ctx, request, reply, 'confirm', {
-      title: `Regenerate the Client secret of ${client.name}`,
-      message: 'A new Client secret replaces the current one. The current secret stops working at once: your application cannot get or refresh tokens until it uses the new one. Tokens already issued keep working.',
-      action: `/settings/clients/${client.id}/regenerate`,
-      confirmLabel: 'Regenerate secret',
-      cancelHref: `/settings/clients/${client.id}`,
-      csrf: session.csrfToken,
+  /**
+   * A destructive action on a client: a confirmation page on GET, the action
+   * on a POST with the session's CSRF token, then a redirect to a banner.
+   */
+  function confirmedAction(
+    action: string,
+    options: {
+      applies?: (client: Client) => void
+      confirm: (client: Client) => { title: string; message: string; confirmLabel: string }
+      run: (client: Client) => Promise<void>
+      event: ActivityAction
+      doneAt: (client: Client) => string
+    },
+  ): void {
+    const path = `/settings/clients/:id/${action}`
+    app.get<{ Params: IdParams }>(path, { schema: { params: idParamsSchema } }, async (request, reply) => {
+      const session = await requireTeamSession(ctx, request, reply)
+      if (!session) return reply
+      const client = await managedClient(ctx, session, request.params.id)
+      options.applies?.(client)
+      return sendPage(ctx, request, reply, 'confirm', {
+        ...options.confirm(client),
+        action: `/settings/clients/${client.id}/${action}`,
+        cancelHref: `/settings/clients/${client.id}`,
+        csrf: session.csrfToken,
+      })
     })
-  })
 
-  app.post<{ Params: IdParams; Body: { _csrf?: string } }>(
-    '/settings/clients/:id/regenerate',
-    { schema: { params: idParamsSchema, body: csrfBodySchema } },
-    async (request, reply) => {
+    app.post<{ Params: IdParams; Body: { _csrf?: string } }>(path, { schema: { params: idParamsSchema, body: csrfBodySchema } }, async (request, reply) => {
       const session = await requireTeamSession(ctx, request, reply)
       if (!session) return reply
       checkSessionCsrf(ctx, session, request.body?._csrf)
       const client = await managedClient(ctx, session, request.params.id)
+      options.applies?.(client)
+      await options.run(client)
+      recordClientEvent(ctx, request, session, client, options.event)
+      return reply.redirect(options.doneAt(client), 303)
+    })
+  }
+
+  confirmedAction('regenerate', {
+    applies: (client) => {
       if (!client.isConfidential) throw new AppError('client_no_secret', 404)
-      await regenerateClientSecret(ctx.db, ctx.keys, client.id, ctx.clock())
-      recordClientEvent(ctx, request, session, client, 'client.secret_regenerated')
-      return reply.redirect(`/settings/clients/${encodeURIComponent(client.id)}?done=regenerated`, 303)
     },
-  )
-
-  app.get<{ Params: IdParams }>('/settings/clients/:id/delete', { schema: { params: idParamsSchema } }, async (request, reply) => {
-    const session = await requireTeamSession(ctx, request, reply)
-    if (!session) return reply
-    const client = await managedClient(ctx, session, request.params.id)
-    return sendPage(ctx, request, reply, 'confirm', {
-      title: `Delete ${client.name}`,
-      message: 'The API client is deleted for good. Every access and refresh token it holds stops working at once, in every team, and its Client ID and secret are refused from now on.',
-      action: `/settings/clients/${client.id}/delete`,
-      confirmLabel: 'Delete API client',
-      cancelHref: `/settings/clients/${client.id}`,
-      csrf: session.csrfToken,
-    })
+    confirm: (client) => ({
+      title: `Regenerate the Client secret of ${client.name}`,
+      message:
+        'A new Client secret replaces the current one. The current secret stops working at once: your application cannot get or refresh tokens until it uses the new one. Tokens already issued keep working.',
+      confirmLabel: 'Regenerate secret',
+    }),
+    run: async (client) => {
+      await regenerateClientSecret(ctx.db, ctx.keys, client.id, ctx.clock())
+    },
+    event: 'client.secret_regenerated',
+    doneAt: (client) => `/settings/clients/${encodeURIComponent(client.id)}?done=regenerated`,
   })
 
-  app.post<{ Params: IdParams; Body: { _csrf?: string } }>(
-    '/settings/clients/:id/delete',
-    { schema: { params: idParamsSchema, body: csrfBodySchema } },
-    async (request, reply) => {
-      const session = await requireTeamSession(ctx, request, reply)
-      if (!session) return reply
-      checkSessionCsrf(ctx, session, request.body?._csrf)
-      const client = await managedClient(ctx, session, request.params.id)
-      await deleteClient(ctx.db, client.id)
-      recordClientEvent(ctx, request, session, client, 'client.deleted')
-      return reply.redirect('/settings/clients?done=deleted', 303)
-    },
-  )
+  confirmedAction('delete', {
+    confirm: (client) => ({
+      title: `Delete ${client.name}`,
+      message:
+        'The API client is deleted for good. Every access and refresh token it holds stops working at once, in every team, and its Client ID and secret are refused from now on.',
+      confirmLabel: 'Delete API client',
+    }),
+    run: (client) => deleteClient(ctx.db, client.id),
+    event: 'client.deleted',
+    doneAt: () => '/settings/clients?done=deleted',
+  })
 }
