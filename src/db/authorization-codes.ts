@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely'
 import { compiledOnce } from './compiled.js'
 import type { Executor } from './executor.js'
 import type { Database } from './schema.js'
-import type { HolderStanding } from './tokens.js'
+import { NO_OPENID_LOGIN, type HolderStanding, type OpenIdLogin } from './tokens.js'
 
 export interface AuthorizationCodeRow {
   codeHash: string
@@ -16,9 +16,12 @@ export interface AuthorizationCodeRow {
   createdAt: number
   expiresAt: number
   consumedAt: number | null
+  login: OpenIdLogin
 }
 
-export async function insertAuthorizationCode(db: Executor, code: Omit<AuthorizationCodeRow, 'consumedAt'>): Promise<void> {
+/** `login` only for OpenID Connect requests. */
+export async function insertAuthorizationCode(db: Executor, code: Omit<AuthorizationCodeRow, 'consumedAt' | 'login'> & { login?: OpenIdLogin }): Promise<void> {
+  const login = code.login ?? NO_OPENID_LOGIN
   await db
     .insertInto('authorization_codes')
     .values({
@@ -33,6 +36,9 @@ export async function insertAuthorizationCode(db: Executor, code: Omit<Authoriza
       created_at: code.createdAt,
       expires_at: code.expiresAt,
       consumed_at: null,
+      nonce: login.nonce,
+      sid: login.sid,
+      auth_time: login.authTime,
     })
     .execute()
 }
@@ -83,6 +89,7 @@ export async function findAuthorizationCodeForExchange(
       createdAt: row.created_at,
       expiresAt: row.expires_at,
       consumedAt: row.consumed_at,
+      login: { nonce: row.nonce, sid: row.sid, authTime: row.auth_time },
     },
     standing: { userDisabled: row.is_disabled === 1, isMember: row.role !== null },
   }

@@ -5,6 +5,17 @@ import type { Executor } from './executor.js'
 import type { AccessTokenTable, Database, GrantTable, RefreshTokenTable } from './schema.js'
 import { JOINED_USER_COLUMNS, joinedUser } from './users.js'
 
+/** OpenID Connect: the login an ID token speaks of. Null outside OpenID requests. */
+export interface OpenIdLogin {
+  nonce: string | null
+  /** The public id of the session the user signed in with. */
+  sid: string | null
+  /** When the user entered their password, epoch ms. */
+  authTime: number | null
+}
+
+export const NO_OPENID_LOGIN: OpenIdLogin = { nonce: null, sid: null, authTime: null }
+
 export interface GrantRow {
   id: string
   clientId: string
@@ -13,6 +24,7 @@ export interface GrantRow {
   scopes: string
   createdAt: number
   revokedAt: number | null
+  login: OpenIdLogin
 }
 
 export interface AccessTokenRow {
@@ -39,7 +51,16 @@ export interface RefreshTokenRow {
 }
 
 function toGrant(row: Selectable<GrantTable>): GrantRow {
-  return { id: row.id, clientId: row.client_id, userId: row.user_id, teamId: row.team_id, scopes: row.scopes, createdAt: row.created_at, revokedAt: row.revoked_at }
+  return {
+    id: row.id,
+    clientId: row.client_id,
+    userId: row.user_id,
+    teamId: row.team_id,
+    scopes: row.scopes,
+    createdAt: row.created_at,
+    revokedAt: row.revoked_at,
+    login: { nonce: row.nonce, sid: row.sid, authTime: row.auth_time },
+  }
 }
 
 function toAccessToken(row: Selectable<AccessTokenTable>): AccessTokenRow {
@@ -69,7 +90,9 @@ function toRefreshToken(row: Selectable<RefreshTokenTable>): RefreshTokenRow {
   }
 }
 
-export async function insertGrant(db: Executor, grant: Omit<GrantRow, 'revokedAt'>): Promise<void> {
+/** `login` only for OpenID Connect grants. */
+export async function insertGrant(db: Executor, grant: Omit<GrantRow, 'revokedAt' | 'login'> & { login?: OpenIdLogin }): Promise<void> {
+  const login = grant.login ?? NO_OPENID_LOGIN
   await db
     .insertInto('grants')
     .values({
@@ -80,6 +103,9 @@ export async function insertGrant(db: Executor, grant: Omit<GrantRow, 'revokedAt
       scopes: grant.scopes,
       created_at: grant.createdAt,
       revoked_at: null,
+      nonce: login.nonce,
+      sid: login.sid,
+      auth_time: login.authTime,
     })
     .execute()
 }
@@ -217,6 +243,9 @@ const refreshTokenForRotationQuery = compiledOnce((db, tokenHash) =>
       'g.scopes',
       'g.created_at as grant_created_at',
       'g.revoked_at as grant_revoked_at',
+      'g.nonce',
+      'g.sid',
+      'g.auth_time',
       'u.is_disabled',
       'm.role',
     ])
@@ -238,6 +267,9 @@ export async function findRefreshTokenForRotation(
     scopes: row.scopes,
     created_at: row.grant_created_at,
     revoked_at: row.grant_revoked_at,
+    nonce: row.nonce,
+    sid: row.sid,
+    auth_time: row.auth_time,
   })
   return { refresh: toRefreshToken(row), grant, standing: { userDisabled: row.is_disabled === 1, isMember: row.role !== null } }
 }
