@@ -2,25 +2,11 @@ import type { Kysely } from 'kysely'
 import { compiledOnce } from './compiled.js'
 import type { Executor } from './executor.js'
 import type { Database } from './schema.js'
-import { NO_OPENID_LOGIN, type HolderStanding, type OpenIdLogin } from './tokens.js'
-
-export interface AuthorizationCodeRow {
-  codeHash: string
-  clientId: string
-  userId: number
-  teamId: number
-  redirectUri: string
-  scopes: string
-  codeChallenge: string | null
-  grantId: string
-  createdAt: number
-  expiresAt: number
-  consumedAt: number | null
-  login: OpenIdLogin
-}
+import type { AuthorizationCode } from '../oauth/types.js'
+import { NO_OPENID_LOGIN, type HolderStanding, type OpenIdLogin } from '../tokens/types.js'
 
 /** `login` only for OpenID Connect requests. */
-export async function insertAuthorizationCode(db: Executor, code: Omit<AuthorizationCodeRow, 'consumedAt' | 'login'> & { login?: OpenIdLogin }): Promise<void> {
+export async function insertAuthorizationCode(db: Executor, code: Omit<AuthorizationCode, 'consumedAt' | 'login'> & { login?: OpenIdLogin }): Promise<void> {
   const login = code.login ?? NO_OPENID_LOGIN
   await db
     .insertInto('authorization_codes')
@@ -43,17 +29,6 @@ export async function insertAuthorizationCode(db: Executor, code: Omit<Authoriza
     .execute()
 }
 
-/** Marks the code used; true for exactly one caller however many race (RFC 6749 §4.1.2: single use). */
-export async function consumeAuthorizationCode(db: Executor, codeHash: string, now: number): Promise<boolean> {
-  const result = await db
-    .updateTable('authorization_codes')
-    .set({ consumed_at: now })
-    .where('code_hash', '=', codeHash)
-    .where('consumed_at', 'is', null)
-    .executeTakeFirst()
-  return Number(result.numUpdatedRows) === 1
-}
-
 /** Removes codes not yet redeemed for the client in the team, so none can turn into tokens after a revocation. */
 export async function deletePendingAuthorizationCodes(db: Executor, clientId: string, teamId: number): Promise<void> {
   await db.deleteFrom('authorization_codes').where('client_id', '=', clientId).where('team_id', '=', teamId).where('consumed_at', 'is', null).execute()
@@ -73,7 +48,7 @@ const codeForExchangeQuery = compiledOnce((db, codeHash) =>
 export async function findAuthorizationCodeForExchange(
   db: Kysely<Database>,
   codeHash: string,
-): Promise<{ code: AuthorizationCodeRow; standing: HolderStanding } | undefined> {
+): Promise<{ code: AuthorizationCode; standing: HolderStanding } | undefined> {
   const row = await codeForExchangeQuery(db, codeHash)
   if (!row) return undefined
   return {

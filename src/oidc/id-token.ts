@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto'
 import { decodeProtectedHeader, jwtVerify, SignJWT } from 'jose'
 import type { User } from '../accounts/types.js'
-import type { OpenIdLogin } from '../db/tokens.js'
+import type { OpenIdLogin } from '../tokens/types.js'
 import { SIGNING_ALGORITHM, type KeyRing } from '../keys/signing-keys.js'
 import { userClaims } from './claims.js'
 

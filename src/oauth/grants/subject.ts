@@ -1,7 +1,7 @@
 import type { AppContext } from '../../context.js'
-import type { HolderStanding, OpenIdLogin } from '../../db/tokens.js'
 import { findUserById } from '../../db/users.js'
 import type { OpenIdSubject } from '../../tokens/issue.js'
+import type { HolderStanding, OpenIdLogin } from '../../tokens/types.js'
 import { InvalidGrant } from '../errors.js'
 import { isOpenIdRequest } from '../scopes.js'
 
