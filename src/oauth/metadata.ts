@@ -1,4 +1,4 @@
-import type { AppContext } from '../context.js'
+import type { Config } from '../config.js'
 import { SIGNING_ALGORITHM } from '../keys/signing-keys.js'
 import { CLAIMS_SUPPORTED } from '../oidc/claims.js'
 import { SCOPES } from './scopes.js'
@@ -15,7 +15,7 @@ export const ENDPOINTS = {
 } as const
 
 /** RFC 8414 §2: authorization server metadata. */
-export function authorizationServerMetadata(ctx: AppContext): Record<string, unknown> {
+export function authorizationServerMetadata(ctx: { config: Pick<Config, 'issuer'> }): Record<string, unknown> {
   const issuer = ctx.config.issuer
   const secretMethods = ['client_secret_basic', 'client_secret_post']
   return {
@@ -42,7 +42,7 @@ export function authorizationServerMetadata(ctx: AppContext): Record<string, unk
  * OpenID Connect Discovery 1.0 §3: the RFC 8414 document, every shared field
  * with the same value, plus what an OpenID Provider declares.
  */
-export function openIdConfiguration(ctx: AppContext): Record<string, unknown> {
+export function openIdConfiguration(ctx: { config: Pick<Config, 'issuer'> }): Record<string, unknown> {
   const issuer = ctx.config.issuer
   return {
     ...authorizationServerMetadata(ctx),

@@ -1,6 +1,6 @@
 import { authenticateBearer } from '../api/bearer.js'
 import { insufficientScope, invalidToken } from '../api/errors.js'
-import type { AppContext } from '../context.js'
+import type { VerificationDeps } from '../tokens/verify.js'
 import { isOpenIdRequest } from '../oauth/scopes.js'
 import { userClaims } from './claims.js'
 
@@ -10,7 +10,7 @@ import { userClaims } from './claims.js'
  * issued for signing in (RFC 6750 §3.1 insufficient_scope); an ID token is
  * no access token and is refused like any invalid one.
  */
-export async function userinfo(ctx: AppContext, token: string): Promise<Record<string, unknown>> {
+export async function userinfo(ctx: VerificationDeps, token: string): Promise<Record<string, unknown>> {
   const verdict = await authenticateBearer(ctx, token)
   if (!verdict.ok) throw invalidToken(verdict.reason)
   const { principal } = verdict

@@ -1,4 +1,4 @@
-import type { AppContext } from '../../context.js'
+import type { Db } from '../../db/connection.js'
 import { findUserById } from '../../db/users.js'
 import type { OpenIdSubject } from '../../tokens/issue.js'
 import type { HolderStanding, OpenIdLogin } from '../../tokens/types.js'
@@ -12,7 +12,7 @@ export function assertUserMayHoldTokens(standing: HolderStanding): void {
 }
 
 /** The user behind an OpenID Connect grant, for its ID token; nothing to look up for a plain OAuth grant. */
-export async function openIdSubject(ctx: AppContext, userId: number, scopes: string[], login: OpenIdLogin, withNonce = true): Promise<OpenIdSubject | undefined> {
+export async function openIdSubject(ctx: { db: Db }, userId: number, scopes: string[], login: OpenIdLogin, withNonce = true): Promise<OpenIdSubject | undefined> {
   if (!isOpenIdRequest(scopes)) return undefined
   const user = await findUserById(ctx.db.kysely, userId)
   if (!user) throw new InvalidGrant('The user of this grant no longer exists.')
