@@ -1,6 +1,6 @@
 import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify'
-import { readBearer } from '../../api/bearer.js'
-import { ApiError, invalidToken, missingToken } from '../../api/errors.js'
+import { readBearer } from '../api/guard.js'
+import { ApiError, insufficientScope, invalidToken, missingToken } from '../api/errors.js'
 import type { AppContext } from '../../context.js'
 import { isDatabaseUnavailable } from '../../db/errors.js'
 import { ENDPOINTS } from '../../oauth/metadata.js'
@@ -55,7 +55,11 @@ export async function userinfoRoutes(app: FastifyInstance, ctx: AppContext): Pro
       request.log.error({ err: error }, 'userinfo failed')
       return reply.code(500).send({ error: 'server_error', error_description: 'The server could not complete the request.' })
     })
-    const handler = async (request: FastifyRequest) => userinfo(ctx, presentedToken(request))
+    const handler = async (request: FastifyRequest) => {
+      const answer = await userinfo(ctx, presentedToken(request))
+      if (answer.ok) return answer.claims
+      throw answer.error === 'insufficient_scope' ? insufficientScope(answer.scope) : invalidToken(answer.reason)
+    }
     scope.get(ENDPOINTS.userinfo, handler)
     scope.post(ENDPOINTS.userinfo, handler)
   })
