@@ -29,7 +29,7 @@ export async function buildApp(ctx: AppContext, logger: FastifyBaseLogger): Prom
   const app = Fastify({ loggerInstance: logger, trustProxy })
   await app.register(cookie)
   await app.register(formbody)
-  addSecurityHeaders(app)
+  addSecurityHeaders(app, ctx.config)
   addPageErrorHandlers(app, ctx)
 
   app.get('/assets/app.css', async (_request, reply) =>

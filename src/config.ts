@@ -28,7 +28,26 @@ export interface Config {
    * throttle, activity log): false, true (any), a hop count, or addresses/CIDRs.
    */
   trustProxy: boolean | number | string[]
+  /** Failed client authentications allowed per client id and calling address per window (RFC 6819 §5.1.4.2.3). */
+  clientAuthThrottle: { limit: number; windowSeconds: number }
+  /**
+   * Login attempts per window: per address (every attempt, a success taking
+   * its own back), per account and address pair (failures), and per account
+   * from everywhere (failures; a far higher ceiling, so an attacker at one
+   * address cannot lock the owner out).
+   */
+  loginThrottle: LoginThrottle
 }
+
+export interface LoginThrottle {
+  windowSeconds: number
+  perAddress: number
+  perAccountAndAddress: number
+  perAccount: number
+}
+
+export const DEFAULT_CLIENT_AUTH_THROTTLE = { limit: 20, windowSeconds: 60 }
+export const DEFAULT_LOGIN_THROTTLE: LoginThrottle = { windowSeconds: 15 * 60, perAddress: 50, perAccountAndAddress: 5, perAccount: 100 }
 
 /** A setting that cannot be used; `setting` names the environment variable. */
 export class ConfigError extends Error {
@@ -154,5 +173,15 @@ export function loadConfig(env: Env = process.env): Config {
     activityRetentionDays: count(env, 'GATEHOUSE_ACTIVITY_RETENTION_DAYS', 90, 36_500),
     pruneInterval: count(env, 'GATEHOUSE_PRUNE_INTERVAL', 600, 86_400),
     trustProxy: trustProxy(env),
+    clientAuthThrottle: {
+      limit: count(env, 'GATEHOUSE_CLIENT_AUTH_LIMIT', DEFAULT_CLIENT_AUTH_THROTTLE.limit, 1_000_000),
+      windowSeconds: count(env, 'GATEHOUSE_CLIENT_AUTH_WINDOW', DEFAULT_CLIENT_AUTH_THROTTLE.windowSeconds, 86_400),
+    },
+    loginThrottle: {
+      windowSeconds: count(env, 'GATEHOUSE_LOGIN_WINDOW', DEFAULT_LOGIN_THROTTLE.windowSeconds, 86_400),
+      perAddress: count(env, 'GATEHOUSE_LOGIN_LIMIT_PER_ADDRESS', DEFAULT_LOGIN_THROTTLE.perAddress, 1_000_000),
+      perAccountAndAddress: count(env, 'GATEHOUSE_LOGIN_LIMIT_PER_ACCOUNT_ADDRESS', DEFAULT_LOGIN_THROTTLE.perAccountAndAddress, 1_000_000),
+      perAccount: count(env, 'GATEHOUSE_LOGIN_LIMIT_PER_ACCOUNT', DEFAULT_LOGIN_THROTTLE.perAccount, 1_000_000),
+    },
   }
 }

@@ -1,36 +1,51 @@
+import type { ActivityLog } from '../activity/recorder.js'
+import type { LoginThrottle } from '../config.js'
 import type { Db } from '../db/connection.js'
-import { clearLoginFailures, forgiveLoginAttempt, recordLoginAttempt } from '../db/login-failures.js'
+import { listMembershipsOfUser } from '../db/teams.js'
 import { findCredentialsByEmail, normalizeEmail } from '../db/users.js'
 import { AppError } from '../messages.js'
+import { countAgainst, forget, forgive, type AttemptWindow } from '../ratelimit/attempts.js'
 import { decoyHash, verifyPassword } from './passwords.js'
 import type { User } from './types.js'
-import type { ActivityLog } from '../activity/recorder.js'
-import { listMembershipsOfUser } from '../db/teams.js'
 
-/**
- * Login attempts are counted per account and per client address over a
- * window (a success takes its own back); past either limit every attempt is
- * refused until the window ends, whether or not the password is right.
+/*
+ * The login throttle (OWASP ASVS V2.2.1: slow guessing down without letting
+ * anyone lock the owner out). Counted before the password is checked, so
+ * attempts made in parallel cannot all slip under a limit:
+ * - per address, every attempt (a success takes its own back): one address
+ *   cannot try many accounts;
+ * - per account and address, failures: one address cannot keep guessing one
+ *   account, while the owner at another address logs in as usual;
+ * - per account from every address, failures, with a far higher ceiling:
+ *   guessing spread over many addresses is slowed down too.
+ * An attempt refused by one limit is not counted against the later ones, so
+ * one address adds at most its pair limit to the account's count. Unknown
+ * and known e-mail addresses are counted and answered alike.
  */
-export const THROTTLE = {
-  windowMs: 15 * 60 * 1000,
-  perAccount: 5,
-  perAddress: 50,
+
+interface Limit {
+  key: string
+  policy: AttemptWindow
+  /** For the activity log, when this limit starts refusing. */
+  lockout: string
 }
 
-function throttleKeys(email: string, address: string): { account: string; address: string } {
-  return { account: `account:${normalizeEmail(email)}`, address: `address:${address}` }
+function limits(throttle: LoginThrottle, email: string, address: string): { address: Limit; pair: Limit; account: Limit } {
+  const account = normalizeEmail(email)
+  const windowSeconds = throttle.windowSeconds
+  return {
+    address: { key: `login:address:${address}`, policy: { limit: throttle.perAddress, windowSeconds }, lockout: 'too many attempts from this address' },
+    pair: {
+      key: `login:account-address:${account}|${address}`,
+      policy: { limit: throttle.perAccountAndAddress, windowSeconds },
+      lockout: 'too many failed attempts on this account from this address',
+    },
+    account: { key: `login:account:${account}`, policy: { limit: throttle.perAccount, windowSeconds }, lockout: 'too many failed attempts on this account from all addresses' },
+  }
 }
 
-/**
- * Counts the attempt before the password is checked, so that attempts made in
- * parallel cannot all slip under the limit; true when over it.
- */
-async function countAttempt(db: Db, keys: { account: string; address: string }, now: number): Promise<boolean> {
-  const windowStartedBefore = now - THROTTLE.windowMs
-  const forAccount = await recordLoginAttempt(db.kysely, keys.account, now, windowStartedBefore)
-  const forAddress = await recordLoginAttempt(db.kysely, keys.address, now, windowStartedBefore)
-  return forAccount > THROTTLE.perAccount || forAddress > THROTTLE.perAddress
+async function teamOf(db: Db, userId: number): Promise<number | null> {
+  return (await listMembershipsOfUser(db.kysely, userId))[0]?.team.id ?? null
 }
 
 /**
@@ -38,19 +53,36 @@ async function countAttempt(db: Db, keys: { account: string; address: string }, 
  * the same way, after the same amount of work. Shared by the login page and
  * the password grant, so both count against one throttle.
  */
-export async function authenticate(db: Db, activity: ActivityLog, email: string, password: string, address: string, now: number): Promise<User> {
-  const keys = throttleKeys(email, address)
-  if (await countAttempt(db, keys, now)) throw new AppError('login_throttled', 429)
+export async function authenticate(
+  db: Db,
+  activity: ActivityLog,
+  email: string,
+  password: string,
+  address: string,
+  now: number,
+  throttle: LoginThrottle,
+): Promise<User> {
+  const keys = limits(throttle, email, address)
+  for (const limit of [keys.address, keys.pair, keys.account]) {
+    const tally = await countAgainst(db.kysely, limit.key, limit.policy, now)
+    if (!tally.over) continue
+    if (tally.justCrossed) {
+      const found = await findCredentialsByEmail(db.kysely, email)
+      if (found) activity.record({ action: 'login.locked', userId: found.user.id, teamId: await teamOf(db, found.user.id), address, detail: limit.lockout })
+    }
+    throw new AppError('login_throttled', 429)
+  }
   const found = await findCredentialsByEmail(db.kysely, email)
   const ok = await verifyPassword(password, found?.passwordHash ?? (await decoyHash()))
-  const teamId = found ? ((await listMembershipsOfUser(db.kysely, found.user.id))[0]?.team.id ?? null) : null
+  const teamId = found ? await teamOf(db, found.user.id) : null
   if (!found || !ok) {
     if (found) activity.record({ action: 'login.failed', userId: found.user.id, teamId, address })
     throw new AppError('invalid_credentials', 401)
   }
   if (found.user.isDisabled) throw new AppError('account_disabled', 403)
-  await clearLoginFailures(db.kysely, keys.account)
-  await forgiveLoginAttempt(db.kysely, keys.address)
+  await forgive(db.kysely, keys.address.key)
+  await forget(db.kysely, keys.pair.key)
+  await forgive(db.kysely, keys.account.key)
   activity.record({ action: 'login.succeeded', userId: found.user.id, teamId, address })
   return found.user
 }

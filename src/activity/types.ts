@@ -18,6 +18,7 @@ export type ActivityAction =
   | 'app.revoked'
   | 'login.succeeded'
   | 'login.failed'
+  | 'login.locked'
 
 export interface ActivityEvent {
   action: ActivityAction

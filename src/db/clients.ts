@@ -13,6 +13,7 @@ function toClient(row: Selectable<ClientTable>): Client {
     redirectUris: JSON.parse(row.redirect_uris) as string[],
     isConfidential: row.is_confidential === 1,
     isFirstParty: row.is_first_party === 1,
+    mayRememberConsent: row.is_confidential === 1,
     ownerUserId: row.owner_user_id,
     teamId: row.team_id,
     createdAt: new Date(row.created_at),

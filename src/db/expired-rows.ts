@@ -4,12 +4,14 @@ import type { Executor } from './executor.js'
 /** The tables that only grow unless pruned: each row's key, and the time after which it is no use. */
 const PRUNABLE = {
   authorization_codes: { key: 'code_hash', time: 'expires_at' },
+  authorization_requests: { key: 'id_hash', time: 'expires_at' },
   access_tokens: { key: 'jti', time: 'expires_at' },
   refresh_tokens: { key: 'token_hash', time: 'expires_at' },
   personal_access_tokens: { key: 'id', time: 'expires_at' },
   sessions: { key: 'id_hash', time: 'expires_at' },
   // Every row of one session expires with it, so deleting by session is deleting by expiry.
   session_clients: { key: 'sid', time: 'expires_at' },
+  throttle_counters: { key: 'key', time: 'expires_at' },
   activities: { key: 'id', time: 'created_at' },
 } as const
 

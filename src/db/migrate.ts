@@ -5,6 +5,8 @@ import { oauth } from './migrations/002_oauth.js'
 import { api } from './migrations/003_api.js'
 import { redirectUris } from './migrations/004_redirect_uris.js'
 import { openid } from './migrations/008_openid.js'
+import { authorizationRequests } from './migrations/004b_authorization_requests.js'
+import { throttleCounters } from './migrations/004c_throttle_counters.js'
 
 function migrationsFor(dialect: DialectName): Record<string, Migration> {
   return {
@@ -13,6 +15,8 @@ function migrationsFor(dialect: DialectName): Record<string, Migration> {
     '003_api': api(dialect),
     '004_redirect_uris': redirectUris(),
     '008_openid': openid(),
+    '004b_authorization_requests': authorizationRequests(),
+    '004c_throttle_counters': throttleCounters(),
   }
 }
 

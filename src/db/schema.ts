@@ -41,10 +41,13 @@ export interface SessionTable {
   authenticated_at: number
 }
 
-export interface LoginFailureTable {
+/** Attempts counted by a throttle: `login:address:…`, `login:account:…`, `client:…`. */
+export interface ThrottleCounterTable {
   key: string
-  failures: number
+  attempts: number
   window_started_at: number
+  /** The end of the window: after it the row is no use and may be pruned. */
+  expires_at: number
 }
 
 export interface Database extends OAuthTables, ApiTables {
@@ -52,7 +55,7 @@ export interface Database extends OAuthTables, ApiTables {
   teams: TeamTable
   memberships: MembershipTable
   sessions: SessionTable
-  login_failures: LoginFailureTable
+  throttle_counters: ThrottleCounterTable
 }
 
 export interface ClientTable {
@@ -162,9 +165,24 @@ export interface SigningKeyTable {
   retired_at: number | null
 }
 
+/** An authorization request shown on a consent page, waiting for the user's decision. */
+export interface AuthorizationRequestTable {
+  id_hash: string
+  /** The browser session that was shown the page: only it may decide. */
+  session_id_hash: string
+  client_id: string
+  team_id: number
+  /** JSON object: the request's parameters as the page showed them. */
+  parameters: string
+  created_at: number
+  expires_at: number
+  consumed_at: number | null
+}
+
 export interface OAuthTables {
   clients: ClientTable
   authorization_codes: AuthorizationCodeTable
+  authorization_requests: AuthorizationRequestTable
   grants: GrantTable
   access_tokens: AccessTokenTable
   refresh_tokens: RefreshTokenTable

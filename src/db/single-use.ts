@@ -1,9 +1,10 @@
 import type { Executor } from './executor.js'
 
-/** The secrets that work once, each keyed by the hash of its value. */
+/** The secrets that work once (codes, refresh tokens, consent forms), each keyed by the hash of its value. */
 const SINGLE_USE = {
   authorization_code: { table: 'authorization_codes', key: 'code_hash' },
   refresh_token: { table: 'refresh_tokens', key: 'token_hash' },
+  authorization_request: { table: 'authorization_requests', key: 'id_hash' },
 } as const
 
 export type SingleUseKind = keyof typeof SINGLE_USE

@@ -8,9 +8,16 @@ const CONTENT_SECURITY_POLICY = [
   "frame-ancestors 'none'",
 ].join('; ')
 
+/**
+ * Once a browser has reached an https deployment, it never again tries plain
+ * http there (RFC 6797), so no cookie or code can be stripped down to http.
+ */
+const STRICT_TRANSPORT_SECURITY = 'max-age=31536000; includeSubDomains'
+
 /** Headers every response carries, pages and API alike. */
-export function addSecurityHeaders(app: FastifyInstance): void {
+export function addSecurityHeaders(app: FastifyInstance, config: { issuer: string }): void {
   app.addHook('onSend', async (_request, reply) => {
+    if (config.issuer.startsWith('https://')) reply.header('Strict-Transport-Security', STRICT_TRANSPORT_SECURITY)
     reply.header('Content-Security-Policy', CONTENT_SECURITY_POLICY)
     reply.header('X-Frame-Options', 'DENY')
     reply.header('Referrer-Policy', 'no-referrer')

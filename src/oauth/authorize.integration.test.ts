@@ -350,27 +350,83 @@ await forEachDialect('GET/POST /oauth/authorize', (dialect) => {
     assert.equal(decodeJwt(String(body.access_token)).team_id, secondary.id)
   })
 
-  it('shows the consent page again, without approving, when the form names a team that is no longer active', async () => {
+  it('shows the consent page again, without approving, when another team became active after the page was shown', async () => {
     const { client } = await newClient()
     const browser = await browserFor(server, ada)
     const html = await (await browser.get(authorizePath({ client_id: client.id, redirect_uri: REDIRECT, response_type: 'code' }))).text()
+    const home = await (await browser.get('/')).text()
+    assert.equal((await browser.postForm('/team', { team_id: String(secondary.id), _csrf: formField(home, '_csrf'), return_to: '/' })).status, 303)
     const before = await countCodes(server)
-    const response = await browser.postForm('/oauth/authorize', { ...consentFields(html), team_id: String(secondary.id), decision: 'approve' })
+    const response = await browser.postForm('/oauth/authorize', { ...consentFields(html), decision: 'approve' })
     assert.equal(response.status, 200)
-    assert.match(await response.text(), /data-testid="consent-team">Analytical Engines</)
+    const page = await response.text()
+    assert.match(page, /data-testid="consent-team">Difference Engines</)
     assert.equal(await countCodes(server), before)
+    const back = redirectOf(await browser.postForm('/oauth/authorize', { ...consentFields(page), decision: 'approve' }))
+    assert.ok(back.searchParams.get('code'), 'approving the page that named the new team works')
   })
 
-  it('checks the client and redirect_uri of the consent POST again: a tampered form gets an error page (no open redirector)', async () => {
+  it('refuses a consent decision whose client, redirect URI, scope, PKCE challenge, state or team differ from the page shown: 400, no code, no consent (RFC 6749 §4.1.2: the code answers the request the user approved)', async () => {
+    const { client } = await newClient({ redirectUris: [REDIRECT, 'https://app.example.com/other'] })
+    const other = await newClient()
+    const publicClient = await newClient({ isConfidential: false })
+    const browser = await browserFor(server, ada)
+    const { challenge } = pkcePair()
+    const shown = { client_id: client.id, redirect_uri: REDIRECT, response_type: 'code', scope: 'read', state: 'shown', code_challenge: challenge, code_challenge_method: 'S256' }
+    const changes: Record<string, (fields: Record<string, string>) => Record<string, string>> = {
+      'scope widened': (f) => ({ ...f, scope: 'read write' }),
+      'scope removed (all permissions)': ({ scope: _scope, ...f }) => f,
+      "another client's id": (f) => ({ ...f, client_id: other.client.id }),
+      'a public client, without PKCE': ({ code_challenge: _c, code_challenge_method: _m, ...f }) => ({ ...f, client_id: publicClient.client.id }),
+      'another registered redirect URI': (f) => ({ ...f, redirect_uri: 'https://app.example.com/other' }),
+      'an unregistered redirect URI': (f) => ({ ...f, redirect_uri: 'https://evil.example/callback' }),
+      'another PKCE challenge': (f) => ({ ...f, code_challenge: pkcePair().challenge }),
+      'PKCE removed': ({ code_challenge: _c, code_challenge_method: _m, ...f }) => f,
+      'another state': (f) => ({ ...f, state: 'forged' }),
+      'prompt added': (f) => ({ ...f, prompt: 'consent' }),
+      'another team': (f) => ({ ...f, team_id: String(secondary.id) }),
+    }
+    const codesBefore = await countCodes(server)
+    for (const [what, change] of Object.entries(changes)) {
+      const fields = consentFields(await (await browser.get(authorizePath(shown))).text())
+      const response = await browser.postForm('/oauth/authorize', { ...change(fields), decision: 'approve' })
+      assertErrorPage(response, what)
+      // The kept request is spent: the untouched form does not work afterwards either.
+      assertErrorPage(await browser.postForm('/oauth/authorize', { ...fields, decision: 'approve' }), `${what}, then the original form`)
+    }
+    assert.equal(await countCodes(server), codesBefore, 'no code was issued')
+    const consents = await server.ctx.db.kysely.selectFrom('consents').select('client_id').where('user_id', '=', ada.id).execute()
+    for (const id of [client.id, other.client.id, publicClient.client.id]) assert.ok(!consents.some((c) => c.client_id === id), `no consent recorded for ${id}`)
+  })
+
+  it('takes a consent decision once, and only from the session that was shown the page (RFC 6749 §10.12)', async () => {
     const { client } = await newClient()
     const browser = await browserFor(server, ada)
-    const fields = consentFields(await (await browser.get(authorizePath({ client_id: client.id, redirect_uri: REDIRECT, response_type: 'code' }))).text())
-    const tampered = await browser.postForm('/oauth/authorize', { ...fields, redirect_uri: 'https://evil.example/callback', decision: 'approve' })
-    assertErrorPage(tampered, 'tampered redirect_uri')
-    const publicClient = await newClient({ isConfidential: false })
-    const noPkce = await browser.postForm('/oauth/authorize', { ...fields, client_id: publicClient.client.id, decision: 'approve' })
-    const back = redirectOf(noPkce)
-    assert.equal(back.searchParams.get('error'), 'invalid_request', 'a public client cannot skip PKCE through the form either')
+    const params = { client_id: client.id, redirect_uri: REDIRECT, response_type: 'code', state: 'once', prompt: 'consent' }
+    const fields = consentFields(await (await browser.get(authorizePath(params))).text())
+    const other = await browserFor(server, ada)
+    const otherCsrf = consentFields(await (await other.get(authorizePath(params))).text())._csrf!
+    assertErrorPage(await other.postForm('/oauth/authorize', { ...fields, _csrf: otherCsrf, decision: 'approve' }), "another session's form")
+    const before = await countCodes(server)
+    assert.ok(redirectOf(await browser.postForm('/oauth/authorize', { ...fields, decision: 'approve' })).searchParams.get('code'))
+    assertErrorPage(await browser.postForm('/oauth/authorize', { ...fields, decision: 'approve' }), 'the same form again')
+    assertErrorPage(await browser.postForm('/oauth/authorize', { ...fields, request_id: 'made-up', decision: 'approve' }), 'an unknown request id')
+    assert.equal(await countCodes(server), before + 1, 'one code for one decision')
+  })
+
+  it('shows the consent page to a public client every time, even after the user approved it (RFC 8252 §8.6, RFC 9700 §2.1.1)', async () => {
+    const { client } = await newClient({ redirectUris: ['http://127.0.0.1/callback'], isConfidential: false })
+    const browser = await browserFor(server, ada)
+    const request = () => ({ client_id: client.id, redirect_uri: 'http://127.0.0.1:6666/callback', response_type: 'code', code_challenge: pkcePair().challenge, code_challenge_method: 'S256' })
+    const back = await authorize(browser, request())
+    assert.ok(back.searchParams.get('code'), 'approved once')
+    const before = await countCodes(server)
+    for (let i = 0; i < 2; i++) {
+      const again = await browser.get(authorizePath(request()))
+      assert.equal(again.status, 200, 'asked again: any local program could have started this request')
+      assert.match(await again.text(), /name="decision" value="approve"/)
+    }
+    assert.equal(await countCodes(server), before, 'no code without the user seeing the page')
   })
 
   it('answers a stored redirect URL that cannot be sent back safely with an error page and mints no code, even with consent on file (no 500 for stored data)', async () => {

@@ -23,10 +23,12 @@ import { coversScopes, formatScopes, isOpenIdRequest, parseScope, splitScopes } 
  *        ▼
  *   logged in? ──no──▶ /login ──▶ back to the same GET
  *        ▼
- *   consent on file for user + client + team covering the scopes? ──yes──▶ redirect: code, state, iss
- *        ▼ no (or prompt=consent)
- *   consent page ──POST approve──▶ consent recorded ──▶ redirect: code, state, iss
- *                └─POST deny────▶ redirect: error=access_denied, state, iss
+ *   confidential client with consent on file for user + client + team covering the scopes? ──yes──▶ redirect: code, state, iss
+ *        ▼ no (or prompt=consent, or a public client: always asked)
+ *   consent page (request kept server-side, see consent-forms.ts)
+ *        ├─POST approve, same session and parameters──▶ consent recorded ──▶ redirect: code, state, iss
+ *        ├─POST deny──────────────────────────────────▶ redirect: error=access_denied, state, iss
+ *        └─POST changed, replayed, expired────────────▶ 400 page, no code
  */
 
 export interface AuthorizeDeps {
@@ -105,9 +107,13 @@ export function parseAuthorizationRequest(client: Client, redirectUri: string, p
   return { client, redirectUri, state, scopes, codeChallenge, forceConsent: prompt === 'consent', nonce: nonce === '' ? undefined : nonce }
 }
 
-/** "Unobstructive" (seed 000): a user who already approved this client in this team for these scopes is not asked again. */
+/**
+ * "Unobstructive" (seed 000): a user who already approved this client in this
+ * team for these scopes is not asked again, when the client is one whose
+ * approvals may be remembered (confidential clients; see Client).
+ */
 export async function hasConsent(ctx: AuthorizeDeps, request: AuthorizationRequest, userId: number, teamId: number): Promise<boolean> {
-  if (request.forceConsent) return false
+  if (request.forceConsent || !request.client.mayRememberConsent) return false
   const stored = await findConsentScopes(ctx.db.kysely, userId, request.client.id, teamId)
   return stored !== undefined && consentCovers(splitScopes(stored), request.scopes)
 }

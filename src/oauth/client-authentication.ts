@@ -1,19 +1,25 @@
 import { findClient, verifyClientSecret } from '../clients/clients.js'
 import type { Client } from '../clients/types.js'
 import type { Keys } from '../crypto/master-key.js'
+import type { Config } from '../config.js'
 import type { Db } from '../db/connection.js'
-import { InvalidClient, InvalidRequest } from './errors.js'
+import { countAgainst, standing } from '../ratelimit/attempts.js'
+import { ClientAuthenticationThrottled, InvalidClient, InvalidRequest } from './errors.js'
 
 export interface ClientCredentials {
   /** The Authorization header, if any. */
   authorization: string | undefined
   clientId: string | undefined
   clientSecret: string | undefined
+  /** The calling address: failures are counted per client id and address. */
+  address: string
 }
 
 export interface ClientAuthenticationDeps {
   db: Db
   keys: Keys
+  config: Pick<Config, 'clientAuthThrottle'>
+  clock: () => number
 }
 
 export type ClientAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'none'
@@ -37,8 +43,41 @@ function parseBasic(header: string): { id: string; secret: string } | undefined 
  * Works out which client is calling: `client_secret_basic`, `client_secret_post`,
  * or a public client naming itself with `client_id` alone. Using two methods
  * at once is refused (RFC 6749 §2.3).
+ *
+ * Failures are counted per claimed client id and calling address (RFC 6819
+ * §5.1.4.2.3, OWASP ASVS V2.2): past the limit, that address is refused for
+ * that client until the window ends, right secret or not, while the client's
+ * owner elsewhere is not. The count is checked after the secret, so a guess
+ * made while refused learns nothing, and is kept in the database, so every
+ * process shares it.
  */
 export async function authenticateClient(ctx: ClientAuthenticationDeps, credentials: ClientCredentials): Promise<{ client: Client; method: ClientAuthMethod }> {
+  const claimed = claimedClientId(credentials)
+  const key = claimed === undefined ? undefined : `client:${claimed}|${credentials.address}`
+  const policy = ctx.config.clientAuthThrottle
+  let authenticated
+  try {
+    authenticated = await identifyClient(ctx, credentials)
+  } catch (err) {
+    if (!(err instanceof InvalidClient) || key === undefined) throw err
+    const tally = await countAgainst(ctx.db.kysely, key, policy, ctx.clock())
+    if (tally.over) throw new ClientAuthenticationThrottled(tally.retryAfter)
+    throw err
+  }
+  if (key !== undefined) {
+    const current = await standing(ctx.db.kysely, key, policy, ctx.clock())
+    if (current.over) throw new ClientAuthenticationThrottled(current.retryAfter)
+  }
+  return authenticated
+}
+
+function claimedClientId(credentials: ClientCredentials): string | undefined {
+  const header = credentials.authorization?.trim()
+  const id = header?.toLowerCase().startsWith('basic ') ? parseBasic(header)?.id : credentials.clientId
+  return id === undefined || id === '' ? undefined : id
+}
+
+async function identifyClient(ctx: ClientAuthenticationDeps, credentials: ClientCredentials): Promise<{ client: Client; method: ClientAuthMethod }> {
   const basicHeader = credentials.authorization?.trim().toLowerCase().startsWith('basic ') ? credentials.authorization : undefined
   if (basicHeader !== undefined) {
     if (credentials.clientSecret !== undefined) throw new InvalidRequest('Use one client authentication method, not HTTP Basic and client_secret together.')

@@ -29,6 +29,17 @@ export class InvalidClient extends OAuthError {
   }
 }
 
+/**
+ * Too many failed client authentications for one client from one address
+ * (RFC 6819 §5.1.4.2.3): 429, with Retry-After. RFC 6749 names no error for
+ * it; the request fails client authentication, so `invalid_client`.
+ */
+export class ClientAuthenticationThrottled extends OAuthError {
+  constructor(readonly retryAfter: number) {
+    super('invalid_client', `Too many failed client authentication attempts for this client from this address. Try again in ${retryAfter} seconds.`, 429)
+  }
+}
+
 export class InvalidGrant extends OAuthError {
   constructor(description: string) {
     super('invalid_grant', description)

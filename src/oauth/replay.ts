@@ -1,7 +1,6 @@
 import type { ActivityLog } from '../activity/recorder.js'
 import type { Db } from '../db/connection.js'
 import { revokeGrant } from '../db/tokens.js'
-import type { SingleUseKind } from '../db/single-use.js'
 import { InvalidGrant } from './errors.js'
 
 export interface ReplayDeps {
@@ -10,7 +9,8 @@ export interface ReplayDeps {
 }
 
 export interface Replay {
-  kind: SingleUseKind
+  /** The grant secrets a replay ends the family of. */
+  kind: keyof typeof RECORDED
   grantId: string
   clientId: string
   userId: number

@@ -11,7 +11,7 @@ import { param, type RawParams } from './params.js'
 export interface TokenRequest {
   params: RawParams
   authorization: string | undefined
-  /** The caller's address, for the login throttle of the password grant. */
+  /** The caller's address, for the client authentication and login throttles. */
   address: string
 }
 
@@ -37,6 +37,7 @@ export async function handleTokenRequest(ctx: TokenEndpointDeps, request: TokenR
     authorization: request.authorization,
     clientId: param(request.params, 'client_id'),
     clientSecret: param(request.params, 'client_secret'),
+    address: request.address,
   })
   if (method === 'none' && grantType === 'password') throw new UnauthorizedClient('A public client cannot use the password grant.')
   return handler(ctx, client, request.params, request.address)

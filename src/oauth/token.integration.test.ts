@@ -474,9 +474,9 @@ await forEachDialect('POST /oauth/token', (dialect) => {
       assert.deepEqual(unknown.body, wrong.body)
     })
 
-    it('shares the login throttle with the login page, both ways (src/accounts/login.ts THROTTLE)', async () => {
+    it('shares the login throttle with the login page, both ways (src/accounts/login.ts)', async () => {
       const grant = (password: string) => token({ grant_type: 'password', client_id: firstParty.id, client_secret: firstParty.secret, username: 'pat@example.com', password })
-      // Failures on the login page and through the grant add up to the per-account limit (5).
+      // Failures on the login page and through the grant, from one address, add up to the per-account-and-address limit (5).
       // Sent together only to save time: each failure costs a scrypt hash.
       const failures = await Promise.all([
         ...Array.from({ length: 3 }, async () => (await logIn(new HttpClient(server.url), 'pat@example.com', 'wrong password')).status),

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import type { Config } from '../config.js'
+import { DEFAULT_CLIENT_AUTH_THROTTLE, DEFAULT_LOGIN_THROTTLE, type Config } from '../config.js'
 import type { DialectName } from '../db/connection.js'
 import { startServer, type RunningServer } from '../server.js'
 import { createTestDatabase } from './databases.js'
@@ -31,6 +31,8 @@ export async function startTestServer(dialect: DialectName, overrides: Partial<C
     activityRetentionDays: 90,
     pruneInterval: 600,
     trustProxy: false,
+    clientAuthThrottle: DEFAULT_CLIENT_AUTH_THROTTLE,
+    loginThrottle: DEFAULT_LOGIN_THROTTLE,
     ...overrides,
   }
   const server = await startServer(config, clock ? { clock } : {})

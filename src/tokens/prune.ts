@@ -7,11 +7,13 @@ import { KEY_REFRESH_MS } from '../keys/signing-keys.js'
 
 export interface PruneCounts {
   authorization_codes: number
+  authorization_requests: number
   access_tokens: number
   refresh_tokens: number
   grants: number
   sessions: number
   session_clients: number
+  throttle_counters: number
   signing_keys: number
   personal_access_tokens: number
   activities: number
@@ -36,10 +38,10 @@ async function inBatches(deleteBatch: () => Promise<number>): Promise<number> {
 }
 
 /**
- * Removes what can never be used again: expired codes and tokens (revoked
+ * Removes what can never be used again: expired codes, consent forms and tokens (revoked
  * ones once they are past expiry too, so a revoked token is never mistaken
  * for an unknown one while it could still verify), grants with no token
- * left, expired sessions, retired keys no live token was signed with,
+ * left, expired sessions and throttle counts, retired keys no live token was signed with,
  * expired personal access tokens, and activity older than its retention.
  */
 export async function pruneExpired(ctx: PruneDeps): Promise<PruneCounts> {
@@ -48,11 +50,13 @@ export async function pruneExpired(ctx: PruneDeps): Promise<PruneCounts> {
   const expired = (table: PrunableTable, before = now) => inBatches(() => deleteRowsBefore(db, table, before, BATCH))
   return {
     authorization_codes: await expired('authorization_codes'),
+    authorization_requests: await expired('authorization_requests'),
     access_tokens: await expired('access_tokens'),
     refresh_tokens: await expired('refresh_tokens'),
     grants: await inBatches(() => deleteEmptyGrants(db, now, BATCH)),
     sessions: await expired('sessions'),
     session_clients: await expired('session_clients'),
+    throttle_counters: await expired('throttle_counters'),
     signing_keys: await deleteSigningKeysRetiredBefore(db, now - Math.max(ctx.config.accessTokenTtl, ctx.config.idTokenTtl) * 1000 - KEY_REFRESH_MS),
     personal_access_tokens: await expired('personal_access_tokens'),
     activities: await expired('activities', now - ctx.config.activityRetentionDays * 24 * 3600 * 1000),

@@ -2,15 +2,13 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { AppContext } from '../../context.js'
 import { MESSAGES } from '../../messages.js'
 import { approve, errorRedirect, hasConsent, parseAuthorizationRequest, resolveRedirect, responseRedirect, UntrustedRedirectError, type Approver, type AuthorizationRequest } from '../../oauth/authorize.js'
+import { ConsentFormError, holdForConsent, requestParameters, takeConsentForm, type RequestParameters } from '../../oauth/consent-forms.js'
 import { AccessDenied, OAuthError } from '../../oauth/errors.js'
 import { ENDPOINTS } from '../../oauth/metadata.js'
 import type { RawParams } from '../../oauth/params.js'
 import { SCOPES } from '../../oauth/scopes.js'
 import { checkSessionCsrf, currentSession, type PortalSession } from '../session.js'
 import { requireLogin, sendPage } from '../pages/page.js'
-
-/** The parameters carried from the GET to the consent form's POST. */
-const CARRIED = ['client_id', 'redirect_uri', 'response_type', 'state', 'scope', 'code_challenge', 'code_challenge_method', 'nonce'] as const
 
 function approverOf(session: PortalSession, teamId: number): Approver {
   return { userId: session.user.id, teamId, sid: session.sid, authenticatedAt: session.authenticatedAt, sessionExpiresAt: session.expiresAt }
@@ -36,14 +34,23 @@ async function checkRequest(ctx: AppContext, request: FastifyRequest, reply: Fas
   }
 }
 
-function consentPage(ctx: AppContext, request: FastifyRequest, reply: FastifyReply, session: PortalSession, authorization: AuthorizationRequest, params: RawParams) {
-  const carried = CARRIED.flatMap((name) => (typeof params[name] === 'string' ? [{ name, value: params[name] }] : []))
+/** Keeps the request on the server and shows it; the form carries the kept request's id and its parameters. */
+async function consentPage(
+  ctx: AppContext,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  session: PortalSession & { activeTeam: NonNullable<PortalSession['activeTeam']> },
+  authorization: AuthorizationRequest,
+  parameters: RequestParameters,
+) {
+  const requestId = await holdForConsent(ctx, session.id, { clientId: authorization.client.id, teamId: session.activeTeam.id, parameters })
   return sendPage(ctx, request, reply, 'consent', {
     title: `Authorise ${authorization.client.name}`,
     client: authorization.client,
     team: session.activeTeam,
     scopes: authorization.scopes.map((s) => ({ name: s, description: SCOPES[s] })),
-    carried,
+    requestId,
+    carried: Object.entries(parameters).map(([name, value]) => ({ name, value })),
     csrf: session.csrfToken,
     action: ENDPOINTS.authorization,
   })
@@ -58,28 +65,38 @@ export function authorizeRoutes(app: FastifyInstance, ctx: AppContext): void {
     if (!session) return reply
     if (!session.activeTeam) return sendPage(ctx, request, reply, 'error', { title: 'No team', message: MESSAGES.no_active_team }, 403)
     const authorization = checked.request
-    if (await hasConsent(ctx, authorization, session.user.id, session.activeTeam.id)) {
-      const code = await approve(ctx, authorization, approverOf(session, session.activeTeam.id))
+    const team = session.activeTeam
+    if (await hasConsent(ctx, authorization, session.user.id, team.id)) {
+      const code = await approve(ctx, authorization, approverOf(session, team.id))
       return reply.redirect(responseRedirect(ctx, authorization.redirectUri, { code, state: authorization.state }), 302)
     }
-    return consentPage(ctx, request, reply, session, authorization, params)
+    return consentPage(ctx, request, reply, { ...session, activeTeam: team }, authorization, requestParameters(params))
   })
 
   app.post<{ Body: RawParams }>(ENDPOINTS.authorization, async (request, reply) => {
-    const params = request.body ?? {}
+    const posted = request.body ?? {}
     const session = await currentSession(ctx, request)
     if (!session) return sendPage(ctx, request, reply, 'error', { title: 'Your session has ended', message: 'Log in and start again from the application.' }, 401)
-    checkSessionCsrf(ctx, session, params._csrf)
-    const checked = await checkRequest(ctx, request, reply, params)
+    checkSessionCsrf(ctx, session, posted._csrf)
+    let form
+    try {
+      form = await takeConsentForm(ctx, session.id, posted)
+    } catch (err) {
+      if (!(err instanceof ConsentFormError)) throw err
+      return sendPage(ctx, request, reply, 'error', { title: 'This decision cannot be used', message: err.message }, 400)
+    }
+    // The kept request is checked again: the client or its redirect URLs may have changed since the page was shown.
+    const checked = await checkRequest(ctx, request, reply, form.parameters)
     if ('reply' in checked) return checked.reply
     const authorization = checked.request
-    if (!session.activeTeam) return sendPage(ctx, request, reply, 'error', { title: 'No team', message: MESSAGES.no_active_team }, 403)
+    const team = session.activeTeam
+    if (!team) return sendPage(ctx, request, reply, 'error', { title: 'No team', message: MESSAGES.no_active_team }, 403)
     // The page named one team; if another became active since (another tab), ask again for that one.
-    if (String(session.activeTeam.id) !== params.team_id) return consentPage(ctx, request, reply, session, authorization, params)
-    if (params.decision !== 'approve') {
+    if (team.id !== form.teamId) return consentPage(ctx, request, reply, { ...session, activeTeam: team }, authorization, form.parameters)
+    if (posted.decision !== 'approve') {
       return reply.redirect(errorRedirect(ctx, authorization.redirectUri, new AccessDenied(), authorization.state), 302)
     }
-    const code = await approve(ctx, authorization, approverOf(session, session.activeTeam.id))
+    const code = await approve(ctx, authorization, approverOf(session, team.id))
     return reply.redirect(responseRedirect(ctx, authorization.redirectUri, { code, state: authorization.state }), 302)
   })
 }

@@ -1,7 +1,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { AppContext } from '../../context.js'
 import { authenticateClient } from '../../oauth/client-authentication.js'
-import { InvalidClient, InvalidRequest, OAuthError, TemporarilyUnavailable } from '../../oauth/errors.js'
+import { ClientAuthenticationThrottled, InvalidClient, InvalidRequest, OAuthError, TemporarilyUnavailable } from '../../oauth/errors.js'
 import { isDatabaseUnavailable } from '../../db/errors.js'
 import { introspect } from '../../oauth/introspection.js'
 import { authorizationServerMetadata, ENDPOINTS, openIdConfiguration } from '../../oauth/metadata.js'
@@ -17,7 +17,7 @@ function bodyParams(request: FastifyRequest): RawParams {
 }
 
 function clientCredentials(request: FastifyRequest, params: RawParams) {
-  return { authorization: request.headers.authorization, clientId: param(params, 'client_id'), clientSecret: param(params, 'client_secret') }
+  return { authorization: request.headers.authorization, clientId: param(params, 'client_id'), clientSecret: param(params, 'client_secret'), address: request.ip }
 }
 
 /** The machine-facing OAuth endpoints: JSON in RFC 6749 §5.2 shape, whatever goes wrong. */
@@ -47,6 +47,7 @@ export async function oauthEndpoints(app: FastifyInstance, ctx: AppContext): Pro
         request.log.error({ err: error }, 'OAuth endpoint failed')
         oauthError = new OAuthError('server_error', 'The server could not complete the request.', 500)
       }
+      if (oauthError instanceof ClientAuthenticationThrottled) reply.header('Retry-After', String(oauthError.retryAfter))
       if (oauthError instanceof InvalidClient && oauthError.usedBasic) reply.header('WWW-Authenticate', 'Basic realm="gatehouse", charset="UTF-8"')
       return reply.code(oauthError.status).send({ error: oauthError.error, error_description: oauthError.description })
     })

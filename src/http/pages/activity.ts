@@ -31,6 +31,7 @@ const ACTIONS: Record<ActivityAction, string> = {
   'app.revoked': 'App access revoked',
   'login.succeeded': 'Logged in',
   'login.failed': 'Failed login',
+  'login.locked': 'Logins refused for a while',
 }
 
 interface ActivityQuery {

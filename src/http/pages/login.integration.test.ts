@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { after, before, it } from 'node:test'
-import { THROTTLE } from '../../accounts/login.js'
+import { DEFAULT_LOGIN_THROTTLE } from '../../config.js'
 import { createUser, setDisabled } from '../../accounts/users.js'
 import { addMember } from '../../accounts/teams.js'
 import { forEachDialect } from '../../testing/dialects.js'
@@ -149,9 +149,9 @@ await forEachDialect('portal login', (dialect) => {
     assert.equal(again.status, 403)
   })
 
-  it('throttles repeated failures for one account, even with the right password afterwards', async () => {
+  it('throttles repeated failures for one account from one address, even with the right password afterwards', async () => {
     await createUser(server.ctx.db, { email: 'target@example.com', name: 'Target', password: PASSWORD }, Date.now())
-    for (let i = 0; i < THROTTLE.perAccount; i++) {
+    for (let i = 0; i < DEFAULT_LOGIN_THROTTLE.perAccountAndAddress; i++) {
       assert.equal((await logIn(new HttpClient(server.url), 'target@example.com', `wrong-${i}-password`)).status, 401)
     }
     const locked = await logIn(new HttpClient(server.url), 'target@example.com', PASSWORD)

@@ -37,7 +37,7 @@ export function loginRoutes(app: FastifyInstance, ctx: AppContext): void {
     const email = body.email ?? ''
     try {
       checkLoginCsrf(ctx, request, body._csrf)
-      const user = await authenticate(ctx.db, ctx.activity, email, body.password ?? '', request.ip, ctx.clock())
+      const user = await authenticate(ctx.db, ctx.activity, email, body.password ?? '', request.ip, ctx.clock(), ctx.config.loginThrottle)
       const session = await startSession(ctx.db, user, ctx.clock())
       setSessionCookie(ctx, reply, session.id)
       return reply.redirect(returnTo, 303)

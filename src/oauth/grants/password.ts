@@ -26,7 +26,7 @@ export async function passwordGrant(ctx: GrantDeps, client: Client, params: RawP
 
   let user
   try {
-    user = await authenticate(ctx.db, ctx.activity, username, password, address, now)
+    user = await authenticate(ctx.db, ctx.activity, username, password, address, now, ctx.config.loginThrottle)
   } catch (err) {
     if (!(err instanceof AppError)) throw err
     if (err.code === 'login_throttled') throw new InvalidGrant(err.message)
