@@ -1,11 +1,11 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { activityPage, PAGE_SIZE_DEFAULT, PAGE_SIZE_MAX } from '../../activity/list.js'
-import { ApiError } from '../../api/errors.js'
-import { activityObject, teamObject, userObject } from '../../api/representations.js'
 import type { AppContext } from '../../context.js'
 import { findTeam } from '../../accounts/teams.js'
 import { errorHandler, finishReadingBody, type Failure } from '../errors.js'
+import { ApiError, isApiError } from './errors.js'
 import { apiGuard } from './guard.js'
+import { activityObject, teamObject, userObject } from './representations.js'
 
 const userSchema = {
   type: 'object',
@@ -32,10 +32,6 @@ function hasBody(headers: Record<string, string | string[] | undefined>): boolea
 }
 
 const UNSUPPORTED_MEDIA_TYPE = 'Send request bodies as Content-Type: application/json, with no media type parameters.'
-
-function isApiError(error: unknown): error is ApiError {
-  return error instanceof ApiError
-}
 
 /** The API's renderer: `{ error, message }` JSON, whatever went wrong. */
 function renderApiError(failure: Failure<ApiError>, _request: FastifyRequest, reply: FastifyReply): FastifyReply {
