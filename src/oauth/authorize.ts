@@ -111,10 +111,9 @@ export async function approve(ctx: AppContext, request: AuthorizationRequest, us
   const now = ctx.clock()
   const code = randomSecret(32)
   await ctx.db.kysely.transaction().execute(async (trx) => {
-    const stored = await findConsentScopes(trx, userId, request.client.id, teamId)
-    const approvedAll = (stored !== undefined && splitScopes(stored).length === 0) || request.scopes.length === 0
-    const union = approvedAll ? [] : [...new Set([...splitScopes(stored ?? ''), ...request.scopes])].sort()
-    await upsertConsent(trx, userId, request.client.id, teamId, formatScopes(union), now)
+    // Writing first takes SQLite's write lock before anything is read: a
+    // transaction that reads first cannot upgrade while another process
+    // writes and fails at once (SQLITE_BUSY) instead of waiting its turn.
     await insertAuthorizationCode(trx, {
       codeHash: hashSecret(code),
       clientId: request.client.id,
@@ -127,6 +126,10 @@ export async function approve(ctx: AppContext, request: AuthorizationRequest, us
       createdAt: now,
       expiresAt: now + AUTHORIZATION_CODE_TTL_MS,
     })
+    const stored = await findConsentScopes(trx, userId, request.client.id, teamId)
+    const approvedAll = (stored !== undefined && splitScopes(stored).length === 0) || request.scopes.length === 0
+    const union = approvedAll ? [] : [...new Set([...splitScopes(stored ?? ''), ...request.scopes])].sort()
+    await upsertConsent(trx, userId, request.client.id, teamId, formatScopes(union), now)
   })
   ctx.activity.record({ action: 'app.authorised', teamId, userId, clientId: request.client.id, detail: request.client.name })
   return code
