@@ -2,23 +2,10 @@ import type { Kysely } from 'kysely'
 import { compiledOnce } from './compiled.js'
 import type { Executor } from './executor.js'
 import type { Database } from './schema.js'
-import type { HolderStanding } from './tokens.js'
+import type { AuthorizationCode } from '../oauth/types.js'
+import type { HolderStanding } from '../tokens/types.js'
 
-export interface AuthorizationCodeRow {
-  codeHash: string
-  clientId: string
-  userId: number
-  teamId: number
-  redirectUri: string
-  scopes: string
-  codeChallenge: string | null
-  grantId: string
-  createdAt: number
-  expiresAt: number
-  consumedAt: number | null
-}
-
-export async function insertAuthorizationCode(db: Executor, code: Omit<AuthorizationCodeRow, 'consumedAt'>): Promise<void> {
+export async function insertAuthorizationCode(db: Executor, code: Omit<AuthorizationCode, 'consumedAt'>): Promise<void> {
   await db
     .insertInto('authorization_codes')
     .values({
@@ -35,17 +22,6 @@ export async function insertAuthorizationCode(db: Executor, code: Omit<Authoriza
       consumed_at: null,
     })
     .execute()
-}
-
-/** Marks the code used; true for exactly one caller however many race (RFC 6749 §4.1.2: single use). */
-export async function consumeAuthorizationCode(db: Executor, codeHash: string, now: number): Promise<boolean> {
-  const result = await db
-    .updateTable('authorization_codes')
-    .set({ consumed_at: now })
-    .where('code_hash', '=', codeHash)
-    .where('consumed_at', 'is', null)
-    .executeTakeFirst()
-  return Number(result.numUpdatedRows) === 1
 }
 
 /** Removes codes not yet redeemed for the client in the team, so none can turn into tokens after a revocation. */
@@ -67,7 +43,7 @@ const codeForExchangeQuery = compiledOnce((db, codeHash) =>
 export async function findAuthorizationCodeForExchange(
   db: Kysely<Database>,
   codeHash: string,
-): Promise<{ code: AuthorizationCodeRow; standing: HolderStanding } | undefined> {
+): Promise<{ code: AuthorizationCode; standing: HolderStanding } | undefined> {
   const row = await codeForExchangeQuery(db, codeHash)
   if (!row) return undefined
   return {

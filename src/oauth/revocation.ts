@@ -26,7 +26,7 @@ export async function revokeToken(ctx: AppContext, caller: Client, params: RawPa
   }
   const refresh = await findRefreshToken(ctx.db.kysely, hashSecret(token))
   if (refresh && refresh.clientId === caller.id) {
-    await revokeGrant(ctx.db.kysely, refresh.grantId, now)
+    await ctx.db.kysely.transaction().execute((trx) => revokeGrant(trx, refresh.grantId, now))
     const grant = await findGrant(ctx.db.kysely, refresh.grantId)
     ctx.activity.record({ action: 'token.revoked', teamId: grant?.teamId, userId: grant?.userId, clientId: caller.id, detail: 'refresh token and its grant revoked by the client' })
   }

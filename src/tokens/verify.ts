@@ -1,9 +1,10 @@
 import type { User } from '../accounts/types.js'
 import type { AppContext } from '../context.js'
-import { findAccessTokenHolder, type AccessTokenRow } from '../db/tokens.js'
+import { findAccessTokenHolder } from '../db/tokens.js'
+import type { AccessTokenRecord } from './types.js'
 import { verifyAccessTokenSignature, type AccessTokenClaims } from './access-token.js'
 
-export type ActiveAccessToken = { active: true; claims: AccessTokenClaims; row: AccessTokenRow; user: User }
+export type ActiveAccessToken = { active: true; claims: AccessTokenClaims; row: AccessTokenRecord; user: User }
 export type AccessTokenVerdict = ActiveAccessToken | { active: false; reason: string }
 
 /**

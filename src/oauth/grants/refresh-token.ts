@@ -1,10 +1,12 @@
 import type { Client } from '../../clients/types.js'
 import type { AppContext } from '../../context.js'
 import { hashSecret } from '../../crypto/random.js'
-import { consumeRefreshToken, findRefreshTokenForRotation, revokeAccessToken, revokeGrant } from '../../db/tokens.js'
+import { consume } from '../../db/single-use.js'
+import { findRefreshTokenForRotation, revokeAccessToken } from '../../db/tokens.js'
 import { mintTokens, type TokenResponse } from '../../tokens/issue.js'
 import { InvalidGrant, InvalidScope } from '../errors.js'
 import { param, requiredParam, type RawParams } from '../params.js'
+import { answerReplay } from '../replay.js'
 import { coversScopes, parseScope, splitScopes } from '../scopes.js'
 import { assertUserMayHoldTokens } from './subject.js'
 
@@ -23,12 +25,8 @@ export async function refreshTokenGrant(ctx: AppContext, client: Client, params:
   const found = await findRefreshTokenForRotation(ctx.db.kysely, tokenHash)
   if (!found || found.refresh.clientId !== client.id || found.refresh.revokedAt !== null) throw new InvalidGrant(INVALID_REFRESH)
   const { refresh: row, grant, standing } = found
-  const replayed = async () => {
-    // RFC 9700 §4.14.2: a used refresh token presented again means it leaked; end the whole family.
-    await revokeGrant(ctx.db.kysely, row.grantId, now)
-    ctx.activity.record({ action: 'refresh_token.replayed', teamId: grant.teamId, userId: grant.userId, clientId: client.id, detail: 'every token of this grant revoked', address })
-    return new InvalidGrant(INVALID_REFRESH)
-  }
+  const replayed = () =>
+    answerReplay(ctx, { kind: 'refresh_token', grantId: grant.id, clientId: client.id, userId: grant.userId, teamId: grant.teamId, address }, INVALID_REFRESH, now)
   if (row.consumedAt !== null) throw await replayed()
   if (row.expiresAt <= now) throw new InvalidGrant(INVALID_REFRESH)
   if (grant.revokedAt !== null) throw new InvalidGrant(INVALID_REFRESH)
@@ -44,7 +42,7 @@ export async function refreshTokenGrant(ctx: AppContext, client: Client, params:
 
   const minted = await mintTokens(ctx, { grantId: grant.id, clientId: client.id, userId: grant.userId, teamId: grant.teamId, scopes })
   const rotated = await ctx.db.kysely.transaction().execute(async (trx) => {
-    if (!(await consumeRefreshToken(trx, tokenHash, now))) return false
+    if (!(await consume(trx, 'refresh_token', tokenHash, now))) return false
     await revokeAccessToken(trx, row.accessTokenJti, now)
     await minted.persist(trx)
     return true
