@@ -162,6 +162,8 @@ async function deployment(dialect: 'sqlite' | 'postgres', extra: NodeJS.ProcessE
     GATEHOUSE_ISSUER: `http://127.0.0.1:${port}`,
     // The benchmark measures what counting costs, not refusals.
     GATEHOUSE_RATE_LIMIT: '1000000',
+    // Production defaults, a sampled access log among them.
+    NODE_ENV: 'production',
     ...extra,
   }
   delete env.REDIS_URL
@@ -471,7 +473,7 @@ function report(bare: Row, signing: Record<string, number>, postgresSkipped: str
   for (const n of notes) lines.push(`- ${n}`)
   if (postgresSkipped) lines.push(`- PostgreSQL rows were not measured: ${postgresSkipped}.`)
   lines.push(
-    '- Each server writes its output to a file the load generator never reads; only the start-up line is read, to know when to begin.',
+    '- Each server writes its output to a file the load generator never reads; only the start-up line is read, to know when to begin. Gatehouse runs with production defaults (`NODE_ENV=production`: one request in a hundred gets an access-log line).',
     '- oidc-provider keeps everything in process memory and stores no row for its JWT access tokens, so it cannot revoke them; every Gatehouse figure includes the database work that makes revocation take effect at once, and every issuance is persisted before it is answered.',
     '- The authorize row is a returning user: a logged-in portal session and an approval remembered for a third-party confidential client, answered with a redirect carrying a new code (302 is the expected status).',
     '- Revocation rows revoke a different refresh token with each request (RFC 7009, client_secret_basic).',
