@@ -1,4 +1,5 @@
-import type { AppContext } from '../context.js'
+import type { Config } from '../config.js'
+import type { Db } from '../db/connection.js'
 import { deleteRowsBefore, type PrunableTable } from '../db/expired-rows.js'
 import { deleteSigningKeysRetiredBefore } from '../db/signing-keys.js'
 import { deleteEmptyGrants } from '../db/tokens.js'
@@ -13,6 +14,12 @@ export interface PruneCounts {
   signing_keys: number
   personal_access_tokens: number
   activities: number
+}
+
+export interface PruneDeps {
+  db: Db
+  config: Pick<Config, 'accessTokenTtl' | 'activityRetentionDays'>
+  clock: () => number
 }
 
 const BATCH = 500
@@ -34,7 +41,7 @@ async function inBatches(deleteBatch: () => Promise<number>): Promise<number> {
  * left, expired sessions, retired keys no live token was signed with,
  * expired personal access tokens, and activity older than its retention.
  */
-export async function pruneExpired(ctx: AppContext): Promise<PruneCounts> {
+export async function pruneExpired(ctx: PruneDeps): Promise<PruneCounts> {
   const db = ctx.db.kysely
   const now = ctx.clock()
   const expired = (table: PrunableTable, before = now) => inBatches(() => deleteRowsBefore(db, table, before, BATCH))

@@ -1,11 +1,11 @@
 import type { Client } from '../../clients/types.js'
-import type { AppContext } from '../../context.js'
 import { hashSecret } from '../../crypto/random.js'
 import { findAuthorizationCodeForExchange } from '../../db/authorization-codes.js'
 import { consume } from '../../db/single-use.js'
 import { insertGrant } from '../../db/tokens.js'
 import { mintTokens, type TokenResponse } from '../../tokens/issue.js'
 import { InvalidGrant } from '../errors.js'
+import type { GrantDeps } from './deps.js'
 import { param, requiredParam, type RawParams } from '../params.js'
 import { verifyCodeVerifier } from '../pkce.js'
 import { answerReplay } from '../replay.js'
@@ -15,7 +15,7 @@ import { assertUserMayHoldTokens } from './subject.js'
 const INVALID_CODE = 'The authorization code is invalid, expired, or was already used.'
 
 /** RFC 6749 §4.1.3: exchanges an authorization code for tokens, once. */
-export async function authorizationCodeGrant(ctx: AppContext, client: Client, params: RawParams, address: string): Promise<TokenResponse> {
+export async function authorizationCodeGrant(ctx: GrantDeps, client: Client, params: RawParams, address: string): Promise<TokenResponse> {
   const code = requiredParam(params, 'code')
   const redirectUri = param(params, 'redirect_uri')
   const verifier = param(params, 'code_verifier')

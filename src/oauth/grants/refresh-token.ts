@@ -1,10 +1,10 @@
 import type { Client } from '../../clients/types.js'
-import type { AppContext } from '../../context.js'
 import { hashSecret } from '../../crypto/random.js'
 import { consume } from '../../db/single-use.js'
 import { findRefreshTokenForRotation, revokeAccessToken } from '../../db/tokens.js'
 import { mintTokens, type TokenResponse } from '../../tokens/issue.js'
 import { InvalidGrant, InvalidScope } from '../errors.js'
+import type { GrantDeps } from './deps.js'
 import { param, requiredParam, type RawParams } from '../params.js'
 import { answerReplay } from '../replay.js'
 import { coversScopes, parseScope, splitScopes } from '../scopes.js'
@@ -17,7 +17,7 @@ const INVALID_REFRESH = 'The refresh token is invalid, expired, revoked, or was 
  * and the access token issued with it (seed 000: "invalidated immediately").
  * `redirect_uri`, which the seeds send, is accepted and not needed.
  */
-export async function refreshTokenGrant(ctx: AppContext, client: Client, params: RawParams, address: string): Promise<TokenResponse> {
+export async function refreshTokenGrant(ctx: GrantDeps, client: Client, params: RawParams, address: string): Promise<TokenResponse> {
   const tokenHash = hashSecret(requiredParam(params, 'refresh_token'))
   const requestedScope = param(params, 'scope')
   const now = ctx.clock()
