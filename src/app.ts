@@ -11,6 +11,7 @@ import { loginRoutes } from './http/pages/login.js'
 import { addSecurityHeaders } from './http/security-headers.js'
 import { authorizeRoutes } from './http/oauth/authorize.js'
 import { oauthEndpoints } from './http/oauth/endpoints.js'
+import { userinfoRoutes } from './http/oauth/userinfo.js'
 import { apiRoutes } from './http/api/routes.js'
 import { healthRoutes } from './http/health.js'
 import { activityRoutes } from './http/pages/activity.js'
@@ -48,6 +49,7 @@ export async function buildApp(ctx: AppContext, logger: FastifyBaseLogger): Prom
   activityRoutes(app, ctx)
   authorizeRoutes(app, ctx)
   await oauthEndpoints(app, ctx)
+  await userinfoRoutes(app, ctx)
   await apiRoutes(app, ctx)
   return app
 }

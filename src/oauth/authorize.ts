@@ -8,10 +8,12 @@ import type { Db } from '../db/connection.js'
 import { hashSecret, randomSecret } from '../crypto/random.js'
 import { insertAuthorizationCode } from '../db/authorization-codes.js'
 import { findConsentScopes, upsertConsent } from '../db/consents.js'
+import { recordSessionClient } from '../db/sessions.js'
+import { NO_OPENID_LOGIN } from '../tokens/types.js'
 import { InvalidRequest, OAuthError, UnsupportedResponseType } from './errors.js'
 import { param, type RawParams } from './params.js'
 import { isValidChallenge } from './pkce.js'
-import { coversScopes, formatScopes, parseScope, splitScopes } from './scopes.js'
+import { coversScopes, formatScopes, isOpenIdRequest, parseScope, splitScopes } from './scopes.js'
 
 /*
  * The authorization request, from the integrator's redirect to the answer:
@@ -48,6 +50,19 @@ export interface AuthorizationRequest {
   scopes: string[]
   codeChallenge: string | undefined
   forceConsent: boolean
+  /** OpenID Connect Core §3.1.2.1: echoed in the ID token. */
+  nonce: string | undefined
+}
+
+/** Who approves: the user, the team the tokens act in, and the session they signed in with. */
+export interface Approver {
+  userId: number
+  teamId: number
+  sid: string
+  /** Epoch ms of the session's password login. */
+  authenticatedAt: number
+  /** When the session ends, the record of the clients it signed in to may go. */
+  sessionExpiresAt: number
 }
 
 /** Step one: the client and the redirect_uri, which must be checked before anything may be sent back to it. */
@@ -95,7 +110,8 @@ export function parseAuthorizationRequest(client: Client, redirectUri: string, p
     if (!isValidChallenge(codeChallenge)) throw new InvalidRequest('code_challenge must be 43 base64url characters (the SHA-256 of the code_verifier).')
   }
   const prompt = param(params, 'prompt')
-  return { client, redirectUri, state, scopes, codeChallenge, forceConsent: prompt === 'consent' }
+  const nonce = param(params, 'nonce')
+  return { client, redirectUri, state, scopes, codeChallenge, forceConsent: prompt === 'consent', nonce: nonce === '' ? undefined : nonce }
 }
 
 /** "Unobstructive" (seed 000): a user who already approved this client in this team for these scopes is not asked again. */
@@ -116,9 +132,11 @@ function consentCovers(approved: string[], requested: string[]): boolean {
 }
 
 /** Records the approval and issues a single-use code bound to everything the token will carry. */
-export async function approve(ctx: AuthorizeDeps, request: AuthorizationRequest, userId: number, teamId: number): Promise<string> {
+export async function approve(ctx: AuthorizeDeps, request: AuthorizationRequest, approver: Approver): Promise<string> {
+  const { userId, teamId } = approver
   const now = ctx.clock()
   const code = randomSecret(32)
+  const openid = isOpenIdRequest(request.scopes)
   await ctx.db.kysely.transaction().execute(async (trx) => {
     // Writing first takes SQLite's write lock before anything is read: a
     // transaction that reads first cannot upgrade while another process
@@ -134,11 +152,14 @@ export async function approve(ctx: AuthorizeDeps, request: AuthorizationRequest,
       grantId: randomUUID(),
       createdAt: now,
       expiresAt: now + AUTHORIZATION_CODE_TTL_MS,
+      login: openid ? { nonce: request.nonce ?? null, sid: approver.sid, authTime: approver.authenticatedAt } : NO_OPENID_LOGIN,
     })
     const stored = await findConsentScopes(trx, userId, request.client.id, teamId)
     const approvedAll = (stored !== undefined && splitScopes(stored).length === 0) || request.scopes.length === 0
     const union = approvedAll ? [] : [...new Set([...splitScopes(stored ?? ''), ...request.scopes])].sort()
     await upsertConsent(trx, userId, request.client.id, teamId, formatScopes(union), now)
+    // Back-channel logout 1.0 §2.7: the clients this session signed in to hear when it ends.
+    if (openid) await recordSessionClient(trx, approver.sid, request.client.id, userId, now, approver.sessionExpiresAt)
   })
   ctx.activity.record({ action: 'app.authorised', teamId, userId, clientId: request.client.id, detail: request.client.name })
   return code

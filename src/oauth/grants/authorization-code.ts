@@ -10,7 +10,7 @@ import { param, requiredParam, type RawParams } from '../params.js'
 import { verifyCodeVerifier } from '../pkce.js'
 import { answerReplay } from '../replay.js'
 import { splitScopes } from '../scopes.js'
-import { assertUserMayHoldTokens } from './subject.js'
+import { assertUserMayHoldTokens, openIdSubject } from './subject.js'
 
 const INVALID_CODE = 'The authorization code is invalid, expired, or was already used.'
 
@@ -47,10 +47,11 @@ export async function authorizationCodeGrant(ctx: GrantDeps, client: Client, par
 
   assertUserMayHoldTokens(standing)
   const scopes = splitScopes(row.scopes)
-  const minted = await mintTokens(ctx, { grantId: row.grantId, clientId: client.id, userId: row.userId, teamId: row.teamId, scopes })
+  const openid = await openIdSubject(ctx, row.userId, scopes, row.login)
+  const minted = await mintTokens(ctx, { grantId: row.grantId, clientId: client.id, userId: row.userId, teamId: row.teamId, scopes }, openid)
   const redeemed = await ctx.db.kysely.transaction().execute(async (trx) => {
     if (!(await consume(trx, 'authorization_code', codeHash, now))) return false
-    await insertGrant(trx, { id: row.grantId, clientId: client.id, userId: row.userId, teamId: row.teamId, scopes: row.scopes, createdAt: now })
+    await insertGrant(trx, { id: row.grantId, clientId: client.id, userId: row.userId, teamId: row.teamId, scopes: row.scopes, createdAt: now, login: row.login })
     await minted.persist(trx)
     return true
   })
