@@ -36,6 +36,7 @@ export async function startTestServer(
     activityRetentionDays: 90,
     pruneInterval: 600,
     trustProxy: false,
+    accessLog: 'off',
     ...overrides,
   }
   const server = await startServer(config, { ...options, ...(clock ? { clock } : {}) })
