@@ -28,6 +28,8 @@ export interface Config {
    * throttle, activity log): false, true (any), a hop count, or addresses/CIDRs.
    */
   trustProxy: boolean | number | string[]
+  /** Which answered requests get a log line: every one, one in a hundred, or none. */
+  accessLog: AccessLogMode
   /** Failed client authentications allowed per client id and calling address per window (RFC 6819 §5.1.4.2.3). */
   clientAuthThrottle: { limit: number; windowSeconds: number }
   /**
@@ -48,6 +50,8 @@ export interface LoginThrottle {
 
 export const DEFAULT_CLIENT_AUTH_THROTTLE = { limit: 20, windowSeconds: 60 }
 export const DEFAULT_LOGIN_THROTTLE: LoginThrottle = { windowSeconds: 15 * 60, perAddress: 50, perAccountAndAddress: 5, perAccount: 100 }
+
+export type AccessLogMode = 'off' | 'sampled' | 'all'
 
 /** A setting that cannot be used; `setting` names the environment variable. */
 export class ConfigError extends Error {
@@ -152,6 +156,13 @@ function trustProxy(env: Env): boolean | number | string[] {
   return entries
 }
 
+function accessLog(env: Env): AccessLogMode {
+  const raw = env.GATEHOUSE_ACCESS_LOG?.trim()
+  if (raw === undefined || raw === '') return env.NODE_ENV === 'production' ? 'sampled' : 'all'
+  if (raw === 'off' || raw === 'sampled' || raw === 'all') return raw
+  throw new ConfigError('GATEHOUSE_ACCESS_LOG', `"${raw}" is not one of off, sampled, all`)
+}
+
 export function loadConfig(env: Env = process.env): Config {
   const portNumber = port(env)
   const dataDir = resolve(env.GATEHOUSE_DATA_DIR ?? './data')
@@ -173,6 +184,7 @@ export function loadConfig(env: Env = process.env): Config {
     activityRetentionDays: count(env, 'GATEHOUSE_ACTIVITY_RETENTION_DAYS', 90, 36_500),
     pruneInterval: count(env, 'GATEHOUSE_PRUNE_INTERVAL', 600, 86_400),
     trustProxy: trustProxy(env),
+    accessLog: accessLog(env),
     clientAuthThrottle: {
       limit: count(env, 'GATEHOUSE_CLIENT_AUTH_LIMIT', DEFAULT_CLIENT_AUTH_THROTTLE.limit, 1_000_000),
       windowSeconds: count(env, 'GATEHOUSE_CLIENT_AUTH_WINDOW', DEFAULT_CLIENT_AUTH_THROTTLE.windowSeconds, 86_400),
