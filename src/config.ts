@@ -14,6 +14,8 @@ export interface Config {
   accessTokenTtl: number
   /** Seconds a refresh token may wait to be used; each use issues a new one. */
   refreshTokenTtl: number
+  /** Seconds an OpenID Connect ID token is valid (`exp - iat`). */
+  idTokenTtl: number
   /** API requests per user per window (the seeds' X-RateLimit-Limit: 200). */
   rateLimit: number
   rateLimitWindow: number
@@ -26,7 +28,11 @@ export interface Config {
    * throttle, activity log): false, true (any), a hop count, or addresses/CIDRs.
    */
   trustProxy: boolean | number | string[]
+  /** Which answered requests get a log line: every one, one in a hundred, or none. */
+  accessLog: AccessLogMode
 }
+
+export type AccessLogMode = 'off' | 'sampled' | 'all'
 
 /** A setting that cannot be used; `setting` names the environment variable. */
 export class ConfigError extends Error {
@@ -117,6 +123,7 @@ function seconds(env: Env, name: string, fallback: number): number {
 
 export const DEFAULT_ACCESS_TOKEN_TTL = 31_536_000
 export const DEFAULT_REFRESH_TOKEN_TTL = 2 * 31_536_000
+export const DEFAULT_ID_TOKEN_TTL = 3600
 
 function trustProxy(env: Env): boolean | number | string[] {
   const raw = env.GATEHOUSE_TRUST_PROXY?.trim()
@@ -128,6 +135,13 @@ function trustProxy(env: Env): boolean | number | string[] {
     throw new ConfigError('GATEHOUSE_TRUST_PROXY', 'must be true, false, a number of proxy hops, or comma-separated addresses or CIDR ranges')
   }
   return entries
+}
+
+function accessLog(env: Env): AccessLogMode {
+  const raw = env.GATEHOUSE_ACCESS_LOG?.trim()
+  if (raw === undefined || raw === '') return env.NODE_ENV === 'production' ? 'sampled' : 'all'
+  if (raw === 'off' || raw === 'sampled' || raw === 'all') return raw
+  throw new ConfigError('GATEHOUSE_ACCESS_LOG', `"${raw}" is not one of off, sampled, all`)
 }
 
 export function loadConfig(env: Env = process.env): Config {
@@ -145,10 +159,12 @@ export function loadConfig(env: Env = process.env): Config {
     secret: secret(env),
     accessTokenTtl: seconds(env, 'GATEHOUSE_ACCESS_TOKEN_TTL', DEFAULT_ACCESS_TOKEN_TTL),
     refreshTokenTtl: seconds(env, 'GATEHOUSE_REFRESH_TOKEN_TTL', DEFAULT_REFRESH_TOKEN_TTL),
+    idTokenTtl: seconds(env, 'GATEHOUSE_ID_TOKEN_TTL', DEFAULT_ID_TOKEN_TTL),
     rateLimit: count(env, 'GATEHOUSE_RATE_LIMIT', 200, 1_000_000),
     rateLimitWindow: count(env, 'GATEHOUSE_RATE_LIMIT_WINDOW', 60, 86_400),
     activityRetentionDays: count(env, 'GATEHOUSE_ACTIVITY_RETENTION_DAYS', 90, 36_500),
     pruneInterval: count(env, 'GATEHOUSE_PRUNE_INTERVAL', 600, 86_400),
     trustProxy: trustProxy(env),
+    accessLog: accessLog(env),
   }
 }

@@ -3,9 +3,11 @@ import { compiledOnce } from './compiled.js'
 import type { Executor } from './executor.js'
 import type { Database } from './schema.js'
 import type { AuthorizationCode } from '../oauth/types.js'
-import type { HolderStanding, HoldingsOf } from '../tokens/types.js'
+import { NO_OPENID_LOGIN, type HolderStanding, type HoldingsOf, type OpenIdLogin } from '../tokens/types.js'
 
-export async function insertAuthorizationCode(db: Executor, code: Omit<AuthorizationCode, 'consumedAt'>): Promise<void> {
+/** `login` only for OpenID Connect requests. */
+export async function insertAuthorizationCode(db: Executor, code: Omit<AuthorizationCode, 'consumedAt' | 'login'> & { login?: OpenIdLogin }): Promise<void> {
+  const login = code.login ?? NO_OPENID_LOGIN
   await db
     .insertInto('authorization_codes')
     .values({
@@ -20,6 +22,9 @@ export async function insertAuthorizationCode(db: Executor, code: Omit<Authoriza
       created_at: code.createdAt,
       expires_at: code.expiresAt,
       consumed_at: null,
+      nonce: login.nonce,
+      sid: login.sid,
+      auth_time: login.authTime,
     })
     .execute()
 }
@@ -64,6 +69,7 @@ export async function findAuthorizationCodeForExchange(
       createdAt: row.created_at,
       expiresAt: row.expires_at,
       consumedAt: row.consumed_at,
+      login: { nonce: row.nonce, sid: row.sid, authTime: row.auth_time },
     },
     standing: { userDisabled: row.is_disabled === 1, isMember: row.role !== null },
   }

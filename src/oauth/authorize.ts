@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { findClient } from '../clients/clients.js'
-import { matchRedirectUri } from '../clients/redirect-uris.js'
+import { chooseRedirectUri } from '../clients/redirect-uris.js'
 import type { Client } from '../clients/types.js'
 import type { ActivityLog } from '../activity/recorder.js'
 import type { Config } from '../config.js'
@@ -8,10 +8,12 @@ import type { Db } from '../db/connection.js'
 import { hashSecret, randomSecret } from '../crypto/random.js'
 import { insertAuthorizationCode } from '../db/authorization-codes.js'
 import { findConsentScopes, upsertConsent } from '../db/consents.js'
+import { recordSessionClient } from '../db/sessions.js'
+import { NO_OPENID_LOGIN } from '../tokens/types.js'
 import { InvalidRequest, OAuthError, UnsupportedResponseType } from './errors.js'
 import { param, type RawParams } from './params.js'
-import { isValidChallenge } from './pkce.js'
-import { coversScopes, formatScopes, parseScope, splitScopes } from './scopes.js'
+import { challengeOfRequest } from './pkce.js'
+import { coversScopes, formatScopes, isOpenIdRequest, parseScope, splitScopes } from './scopes.js'
 
 /*
  * The authorization request, from the integrator's redirect to the answer:
@@ -48,6 +50,19 @@ export interface AuthorizationRequest {
   scopes: string[]
   codeChallenge: string | undefined
   forceConsent: boolean
+  /** OpenID Connect Core §3.1.2.1: echoed in the ID token. */
+  nonce: string | undefined
+}
+
+/** Who approves: the user, the team the tokens act in, and the session they signed in with. */
+export interface Approver {
+  userId: number
+  teamId: number
+  sid: string
+  /** Epoch ms of the session's password login. */
+  authenticatedAt: number
+  /** When the session ends, the record of the clients it signed in to may go. */
+  sessionExpiresAt: number
 }
 
 /** Step one: the client and the redirect_uri, which must be checked before anything may be sent back to it. */
@@ -63,15 +78,16 @@ export async function resolveRedirect(ctx: AuthorizeDeps, params: RawParams): Pr
   if (!clientId) throw new UntrustedRedirectError('The request has no client_id.')
   const client = await findClient(ctx.db, clientId)
   if (!client) throw new UntrustedRedirectError('No application is registered with this client_id.')
-  if (requested === undefined) {
-    // RFC 6749 §3.1.2.3: without a redirect_uri, only a client with a single registered one can be answered.
-    if (client.redirectUris.length !== 1) throw new UntrustedRedirectError('The request has no redirect_uri, and the application has several.')
-    return { client, redirectUri: client.redirectUris[0]! }
-  }
-  const redirectUri = matchRedirectUri(client.redirectUris, requested)
-  if (!redirectUri) throw new UntrustedRedirectError('The redirect_uri is not registered for this application.')
-  return { client, redirectUri }
+  const choice = chooseRedirectUri(client.redirectUris, requested)
+  if ('refused' in choice) throw new UntrustedRedirectError(REDIRECT_REFUSALS[choice.refused])
+  return { client, redirectUri: choice.uri }
 }
+
+const REDIRECT_REFUSALS = {
+  missing: 'The request has no redirect_uri, and the application has several.',
+  unregistered: 'The redirect_uri is not registered for this application.',
+  unusable: "The application's registered redirect URL is not valid. Its developer must correct it in the developer settings.",
+} as const
 
 /** Step two: the rest of the parameters; a failure here is reported to the client by redirect. */
 export function parseAuthorizationRequest(client: Client, redirectUri: string, params: RawParams): AuthorizationRequest {
@@ -83,19 +99,10 @@ export function parseAuthorizationRequest(client: Client, redirectUri: string, p
   if (responseType !== 'code') throw new UnsupportedResponseType('Only response_type=code is supported.')
   if (Array.isArray(rawState)) throw new InvalidRequest('The state parameter must not be repeated.')
   const scopes = parseScope(param(params, 'scope'))
-  const codeChallenge = param(params, 'code_challenge')
-  const method = param(params, 'code_challenge_method')
-  if (codeChallenge === undefined) {
-    if (method !== undefined) throw new InvalidRequest('code_challenge_method was given without a code_challenge.')
-    // RFC 9700 §2.1.1: public clients must use PKCE.
-    if (!client.isConfidential) throw new InvalidRequest('This application must use PKCE: send a code_challenge with code_challenge_method=S256.')
-  } else {
-    // RFC 9700 §2.1.1: only S256; "plain" (the RFC 7636 default when no method is named) offers no protection.
-    if (method !== 'S256') throw new InvalidRequest('code_challenge_method must be S256.')
-    if (!isValidChallenge(codeChallenge)) throw new InvalidRequest('code_challenge must be 43 base64url characters (the SHA-256 of the code_verifier).')
-  }
+  const codeChallenge = challengeOfRequest(client, param(params, 'code_challenge'), param(params, 'code_challenge_method'))
   const prompt = param(params, 'prompt')
-  return { client, redirectUri, state, scopes, codeChallenge, forceConsent: prompt === 'consent' }
+  const nonce = param(params, 'nonce')
+  return { client, redirectUri, state, scopes, codeChallenge, forceConsent: prompt === 'consent', nonce: nonce === '' ? undefined : nonce }
 }
 
 /** "Unobstructive" (seed 000): a user who already approved this client in this team for these scopes is not asked again. */
@@ -116,14 +123,15 @@ function consentCovers(approved: string[], requested: string[]): boolean {
 }
 
 /** Records the approval and issues a single-use code bound to everything the token will carry. */
-export async function approve(ctx: AuthorizeDeps, request: AuthorizationRequest, userId: number, teamId: number): Promise<string> {
+export async function approve(ctx: AuthorizeDeps, request: AuthorizationRequest, approver: Approver): Promise<string> {
+  const { userId, teamId } = approver
   const now = ctx.clock()
   const code = randomSecret(32)
+  const openid = isOpenIdRequest(request.scopes)
   await ctx.db.kysely.transaction().execute(async (trx) => {
-    const stored = await findConsentScopes(trx, userId, request.client.id, teamId)
-    const approvedAll = (stored !== undefined && splitScopes(stored).length === 0) || request.scopes.length === 0
-    const union = approvedAll ? [] : [...new Set([...splitScopes(stored ?? ''), ...request.scopes])].sort()
-    await upsertConsent(trx, userId, request.client.id, teamId, formatScopes(union), now)
+    // Writing first takes SQLite's write lock before anything is read: a
+    // transaction that reads first cannot upgrade while another process
+    // writes and fails at once (SQLITE_BUSY) instead of waiting its turn.
     await insertAuthorizationCode(trx, {
       codeHash: hashSecret(code),
       clientId: request.client.id,
@@ -135,7 +143,14 @@ export async function approve(ctx: AuthorizeDeps, request: AuthorizationRequest,
       grantId: randomUUID(),
       createdAt: now,
       expiresAt: now + AUTHORIZATION_CODE_TTL_MS,
+      login: openid ? { nonce: request.nonce ?? null, sid: approver.sid, authTime: approver.authenticatedAt } : NO_OPENID_LOGIN,
     })
+    const stored = await findConsentScopes(trx, userId, request.client.id, teamId)
+    const approvedAll = (stored !== undefined && splitScopes(stored).length === 0) || request.scopes.length === 0
+    const union = approvedAll ? [] : [...new Set([...splitScopes(stored ?? ''), ...request.scopes])].sort()
+    await upsertConsent(trx, userId, request.client.id, teamId, formatScopes(union), now)
+    // Back-channel logout 1.0 §2.7: the clients this session signed in to hear when it ends.
+    if (openid) await recordSessionClient(trx, approver.sid, request.client.id, userId, now, approver.sessionExpiresAt)
   })
   ctx.activity.record({ action: 'app.authorised', teamId, userId, clientId: request.client.id, detail: request.client.name })
   return code

@@ -30,7 +30,7 @@ export async function openTestDomain(url = 'sqlite::memory:'): Promise<TestDomai
   let offset = 0
   const clock = () => Date.now() + offset
   const keys = deriveKeys(randomSecret(32))
-  const config = { issuer: 'https://gatehouse.test', accessTokenTtl: 3600, refreshTokenTtl: 86_400 }
+  const config = { issuer: 'https://gatehouse.test', accessTokenTtl: 3600, refreshTokenTtl: 86_400, idTokenTtl: 3600 }
   const keyRing = new KeyRing(db, keys.encryption, config.accessTokenTtl * 1000, clock)
   await keyRing.init()
   const activity = new BufferedActivityLog(db, clock, (err) => {

@@ -8,7 +8,7 @@ import type { GrantDeps } from './deps.js'
 import { param, requiredParam, type RawParams } from '../params.js'
 import { answerReplay } from '../replay.js'
 import { coversScopes, parseScope, splitScopes } from '../scopes.js'
-import { assertUserMayHoldTokens } from './subject.js'
+import { assertUserMayHoldTokens, openIdSubject } from './subject.js'
 
 const INVALID_REFRESH = 'The refresh token is invalid, expired, revoked, or was already used.'
 
@@ -40,7 +40,9 @@ export async function refreshTokenGrant(ctx: GrantDeps, client: Client, params: 
   // RFC 6749 §6: a refresh may narrow the scope, never widen it; a grant of all permissions covers any scope.
   if (granted.length > 0 && !coversScopes(granted, scopes)) throw new InvalidScope('The requested scope exceeds the scope originally granted.')
 
-  const minted = await mintTokens(ctx, { grantId: grant.id, clientId: client.id, userId: grant.userId, teamId: grant.teamId, scopes })
+  // OpenID Connect Core §12.2: a new ID token for the same login, without the nonce.
+  const openid = await openIdSubject(ctx, grant.userId, scopes, grant.login, false)
+  const minted = await mintTokens(ctx, { grantId: grant.id, clientId: client.id, userId: grant.userId, teamId: grant.teamId, scopes }, openid)
   const rotated = await ctx.db.kysely.transaction().execute(async (trx) => {
     if (!(await consume(trx, 'refresh_token', tokenHash, now))) return false
     await revokeAccessToken(trx, row.accessTokenJti, now)
