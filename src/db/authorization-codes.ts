@@ -2,23 +2,12 @@ import type { Kysely } from 'kysely'
 import { compiledOnce } from './compiled.js'
 import type { Executor } from './executor.js'
 import type { Database } from './schema.js'
-import type { HolderStanding } from './tokens.js'
+import type { AuthorizationCode } from '../oauth/types.js'
+import { NO_OPENID_LOGIN, type HolderStanding, type OpenIdLogin } from '../tokens/types.js'
 
-export interface AuthorizationCodeRow {
-  codeHash: string
-  clientId: string
-  userId: number
-  teamId: number
-  redirectUri: string
-  scopes: string
-  codeChallenge: string | null
-  grantId: string
-  createdAt: number
-  expiresAt: number
-  consumedAt: number | null
-}
-
-export async function insertAuthorizationCode(db: Executor, code: Omit<AuthorizationCodeRow, 'consumedAt'>): Promise<void> {
+/** `login` only for OpenID Connect requests. */
+export async function insertAuthorizationCode(db: Executor, code: Omit<AuthorizationCode, 'consumedAt' | 'login'> & { login?: OpenIdLogin }): Promise<void> {
+  const login = code.login ?? NO_OPENID_LOGIN
   await db
     .insertInto('authorization_codes')
     .values({
@@ -33,19 +22,11 @@ export async function insertAuthorizationCode(db: Executor, code: Omit<Authoriza
       created_at: code.createdAt,
       expires_at: code.expiresAt,
       consumed_at: null,
+      nonce: login.nonce,
+      sid: login.sid,
+      auth_time: login.authTime,
     })
     .execute()
-}
-
-/** Marks the code used; true for exactly one caller however many race (RFC 6749 §4.1.2: single use). */
-export async function consumeAuthorizationCode(db: Executor, codeHash: string, now: number): Promise<boolean> {
-  const result = await db
-    .updateTable('authorization_codes')
-    .set({ consumed_at: now })
-    .where('code_hash', '=', codeHash)
-    .where('consumed_at', 'is', null)
-    .executeTakeFirst()
-  return Number(result.numUpdatedRows) === 1
 }
 
 /** Removes codes not yet redeemed for the client in the team, so none can turn into tokens after a revocation. */
@@ -67,7 +48,7 @@ const codeForExchangeQuery = compiledOnce((db, codeHash) =>
 export async function findAuthorizationCodeForExchange(
   db: Kysely<Database>,
   codeHash: string,
-): Promise<{ code: AuthorizationCodeRow; standing: HolderStanding } | undefined> {
+): Promise<{ code: AuthorizationCode; standing: HolderStanding } | undefined> {
   const row = await codeForExchangeQuery(db, codeHash)
   if (!row) return undefined
   return {
@@ -83,6 +64,7 @@ export async function findAuthorizationCodeForExchange(
       createdAt: row.created_at,
       expiresAt: row.expires_at,
       consumedAt: row.consumed_at,
+      login: { nonce: row.nonce, sid: row.sid, authTime: row.auth_time },
     },
     standing: { userDisabled: row.is_disabled === 1, isMember: row.role !== null },
   }

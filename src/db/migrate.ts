@@ -3,12 +3,14 @@ import type { Db, DialectName } from './connection.js'
 import { accounts } from './migrations/001_accounts.js'
 import { oauth } from './migrations/002_oauth.js'
 import { api } from './migrations/003_api.js'
+import { openid } from './migrations/008_openid.js'
 
 function migrationsFor(dialect: DialectName): Record<string, Migration> {
   return {
     '001_accounts': accounts(dialect),
     '002_oauth': oauth(),
     '003_api': api(dialect),
+    '008_openid': openid(),
   }
 }
 

@@ -2,14 +2,18 @@ import { randomUUID } from 'node:crypto'
 import { findClient } from '../clients/clients.js'
 import { matchRedirectUri } from '../clients/redirect-uris.js'
 import type { Client } from '../clients/types.js'
-import type { AppContext } from '../context.js'
+import type { ActivityLog } from '../activity/recorder.js'
+import type { Config } from '../config.js'
+import type { Db } from '../db/connection.js'
 import { hashSecret, randomSecret } from '../crypto/random.js'
 import { insertAuthorizationCode } from '../db/authorization-codes.js'
 import { findConsentScopes, upsertConsent } from '../db/consents.js'
+import { recordSessionClient } from '../db/sessions.js'
+import { NO_OPENID_LOGIN } from '../tokens/types.js'
 import { InvalidRequest, OAuthError, UnsupportedResponseType } from './errors.js'
 import { param, type RawParams } from './params.js'
 import { isValidChallenge } from './pkce.js'
-import { coversScopes, formatScopes, parseScope, splitScopes } from './scopes.js'
+import { coversScopes, formatScopes, isOpenIdRequest, parseScope, splitScopes } from './scopes.js'
 
 /*
  * The authorization request, from the integrator's redirect to the answer:
@@ -25,6 +29,13 @@ import { coversScopes, formatScopes, parseScope, splitScopes } from './scopes.js
  *                └─POST deny────▶ redirect: error=access_denied, state, iss
  */
 
+export interface AuthorizeDeps {
+  db: Db
+  activity: ActivityLog
+  config: Pick<Config, 'issuer'>
+  clock: () => number
+}
+
 export const AUTHORIZATION_CODE_TTL_MS = 10 * 60 * 1000
 
 /** A request that cannot be answered with a redirect: the client or its redirect_uri cannot be trusted. */
@@ -39,10 +50,23 @@ export interface AuthorizationRequest {
   scopes: string[]
   codeChallenge: string | undefined
   forceConsent: boolean
+  /** OpenID Connect Core §3.1.2.1: echoed in the ID token. */
+  nonce: string | undefined
+}
+
+/** Who approves: the user, the team the tokens act in, and the session they signed in with. */
+export interface Approver {
+  userId: number
+  teamId: number
+  sid: string
+  /** Epoch ms of the session's password login. */
+  authenticatedAt: number
+  /** When the session ends, the record of the clients it signed in to may go. */
+  sessionExpiresAt: number
 }
 
 /** Step one: the client and the redirect_uri, which must be checked before anything may be sent back to it. */
-export async function resolveRedirect(ctx: AppContext, params: RawParams): Promise<{ client: Client; redirectUri: string }> {
+export async function resolveRedirect(ctx: AuthorizeDeps, params: RawParams): Promise<{ client: Client; redirectUri: string }> {
   let clientId: string | undefined
   let requested: string | undefined
   try {
@@ -86,11 +110,12 @@ export function parseAuthorizationRequest(client: Client, redirectUri: string, p
     if (!isValidChallenge(codeChallenge)) throw new InvalidRequest('code_challenge must be 43 base64url characters (the SHA-256 of the code_verifier).')
   }
   const prompt = param(params, 'prompt')
-  return { client, redirectUri, state, scopes, codeChallenge, forceConsent: prompt === 'consent' }
+  const nonce = param(params, 'nonce')
+  return { client, redirectUri, state, scopes, codeChallenge, forceConsent: prompt === 'consent', nonce: nonce === '' ? undefined : nonce }
 }
 
 /** "Unobstructive" (seed 000): a user who already approved this client in this team for these scopes is not asked again. */
-export async function hasConsent(ctx: AppContext, request: AuthorizationRequest, userId: number, teamId: number): Promise<boolean> {
+export async function hasConsent(ctx: AuthorizeDeps, request: AuthorizationRequest, userId: number, teamId: number): Promise<boolean> {
   if (request.forceConsent) return false
   const stored = await findConsentScopes(ctx.db.kysely, userId, request.client.id, teamId)
   return stored !== undefined && consentCovers(splitScopes(stored), request.scopes)
@@ -107,9 +132,11 @@ function consentCovers(approved: string[], requested: string[]): boolean {
 }
 
 /** Records the approval and issues a single-use code bound to everything the token will carry. */
-export async function approve(ctx: AppContext, request: AuthorizationRequest, userId: number, teamId: number): Promise<string> {
+export async function approve(ctx: AuthorizeDeps, request: AuthorizationRequest, approver: Approver): Promise<string> {
+  const { userId, teamId } = approver
   const now = ctx.clock()
   const code = randomSecret(32)
+  const openid = isOpenIdRequest(request.scopes)
   await ctx.db.kysely.transaction().execute(async (trx) => {
     const stored = await findConsentScopes(trx, userId, request.client.id, teamId)
     const approvedAll = (stored !== undefined && splitScopes(stored).length === 0) || request.scopes.length === 0
@@ -126,7 +153,10 @@ export async function approve(ctx: AppContext, request: AuthorizationRequest, us
       grantId: randomUUID(),
       createdAt: now,
       expiresAt: now + AUTHORIZATION_CODE_TTL_MS,
+      login: openid ? { nonce: request.nonce ?? null, sid: approver.sid, authTime: approver.authenticatedAt } : NO_OPENID_LOGIN,
     })
+    // Back-channel logout 1.0 §2.7: the clients this session signed in to hear when it ends.
+    if (openid) await recordSessionClient(trx, approver.sid, request.client.id, userId, now, approver.sessionExpiresAt)
   })
   ctx.activity.record({ action: 'app.authorised', teamId, userId, clientId: request.client.id, detail: request.client.name })
   return code
@@ -137,7 +167,7 @@ export async function approve(ctx: AppContext, request: AuthorizationRequest, us
  * URL is kept as it is and the parameters appended, so an existing query
  * string survives untouched.
  */
-export function responseRedirect(ctx: AppContext, redirectUri: string, fields: Record<string, string | undefined>): string {
+export function responseRedirect(ctx: AuthorizeDeps, redirectUri: string, fields: Record<string, string | undefined>): string {
   const query = Object.entries({ ...fields, iss: ctx.config.issuer })
     .filter((entry): entry is [string, string] => entry[1] !== undefined)
     .map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`)
@@ -145,6 +175,6 @@ export function responseRedirect(ctx: AppContext, redirectUri: string, fields: R
   return `${redirectUri}${redirectUri.includes('?') ? '&' : '?'}${query}`
 }
 
-export function errorRedirect(ctx: AppContext, redirectUri: string, error: OAuthError, state: string | undefined): string {
+export function errorRedirect(ctx: AuthorizeDeps, redirectUri: string, error: OAuthError, state: string | undefined): string {
   return responseRedirect(ctx, redirectUri, { error: error.error, error_description: error.description, state })
 }

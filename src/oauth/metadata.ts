@@ -1,5 +1,6 @@
-import type { AppContext } from '../context.js'
+import type { Config } from '../config.js'
 import { SIGNING_ALGORITHM } from '../keys/signing-keys.js'
+import { CLAIMS_SUPPORTED } from '../oidc/claims.js'
 import { SCOPES } from './scopes.js'
 import { GRANT_TYPES_SUPPORTED } from './token-endpoint.js'
 
@@ -9,10 +10,12 @@ export const ENDPOINTS = {
   revocation: '/oauth/revoke',
   introspection: '/oauth/introspect',
   jwks: '/oauth/jwks',
+  userinfo: '/oauth/userinfo',
+  endSession: '/oauth/logout',
 } as const
 
 /** RFC 8414 §2: authorization server metadata. */
-export function authorizationServerMetadata(ctx: AppContext): Record<string, unknown> {
+export function authorizationServerMetadata(ctx: { config: Pick<Config, 'issuer'> }): Record<string, unknown> {
   const issuer = ctx.config.issuer
   const secretMethods = ['client_secret_basic', 'client_secret_post']
   return {
@@ -32,5 +35,27 @@ export function authorizationServerMetadata(ctx: AppContext): Record<string, unk
     introspection_endpoint_auth_methods_supported: secretMethods,
     authorization_response_iss_parameter_supported: true,
     access_token_signing_alg_values_supported: [SIGNING_ALGORITHM],
+  }
+}
+
+/**
+ * OpenID Connect Discovery 1.0 §3: the RFC 8414 document, every shared field
+ * with the same value, plus what an OpenID Provider declares.
+ */
+export function openIdConfiguration(ctx: { config: Pick<Config, 'issuer'> }): Record<string, unknown> {
+  const issuer = ctx.config.issuer
+  return {
+    ...authorizationServerMetadata(ctx),
+    userinfo_endpoint: issuer + ENDPOINTS.userinfo,
+    end_session_endpoint: issuer + ENDPOINTS.endSession,
+    subject_types_supported: ['public'],
+    id_token_signing_alg_values_supported: [SIGNING_ALGORITHM],
+    claims_supported: CLAIMS_SUPPORTED,
+    claims_parameter_supported: false,
+    request_parameter_supported: false,
+    request_uri_parameter_supported: false,
+    prompt_values_supported: ['none', 'login', 'consent'],
+    backchannel_logout_supported: true,
+    backchannel_logout_session_supported: true,
   }
 }

@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict'
 import { after, before, it } from 'node:test'
-import { createUser } from '../accounts/users.js'
-import { registerClient } from '../clients/clients.js'
 import { forEachDialect } from '../testing/dialects.js'
-import { formField, HttpClient, logIn } from '../testing/http-client.js'
+import { PASSWORD, seedClient, seedUser } from '../testing/fixtures.js'
+import { formField } from '../testing/html.js'
+import { HttpClient, logIn } from '../testing/http-client.js'
 import { startTestServer, type TestServer } from '../testing/server.js'
 
-const PASSWORD = 'correct horse battery'
 const REDIRECT = 'https://example.com/callback'
 
 await forEachDialect('seed 000/001 OAuth flow', (dialect) => {
@@ -16,10 +15,10 @@ await forEachDialect('seed 000/001 OAuth flow', (dialect) => {
 
   before(async () => {
     server = await startTestServer(dialect)
-    const { user, team } = await createUser(server.ctx.db, { email: 'bob@example.com', name: 'Bob Gale', password: PASSWORD, teamName: 'Acme' }, Date.now())
-    const registered = await registerClient(server.ctx.db, server.ctx.keys, { name: 'Example App', redirectUris: [REDIRECT], ownerUserId: user.id, teamId: team!.id }, Date.now())
-    clientId = registered.client.id
-    clientSecret = registered.secret!
+    const bob = await seedUser(server.ctx.db, 'bob@example.com', { name: 'Bob Gale', team: 'Acme' })
+    const registered = await seedClient(server.ctx, bob, { name: 'Example App', redirectUris: [REDIRECT] })
+    clientId = registered.id
+    clientSecret = registered.secret
   })
   after(() => server.stop())
 
@@ -54,7 +53,10 @@ await forEachDialect('seed 000/001 OAuth flow', (dialect) => {
     })
     assert.equal(exchanged.status, 200)
     assert.equal(exchanged.headers.get('cache-control'), 'no-store')
-    const tokens = (await exchanged.json()) as Record<string, unknown>
+    const raw = await exchanged.text()
+    // Byte for byte the seeds' JSON: these keys in this order, nothing else (no id_token without openid).
+    assert.match(raw, /^\{"token_type":"Bearer","expires_in":31536000,"access_token":"[\w.-]+","refresh_token":"[\w-]+"\}$/)
+    const tokens = JSON.parse(raw) as Record<string, unknown>
     assert.deepEqual(Object.keys(tokens), ['token_type', 'expires_in', 'access_token', 'refresh_token'])
     assert.equal(tokens.token_type, 'Bearer')
     assert.equal(tokens.expires_in, 31536000)
@@ -71,7 +73,9 @@ await forEachDialect('seed 000/001 OAuth flow', (dialect) => {
       redirect_uri: REDIRECT,
     })
     assert.equal(refreshed.status, 200)
-    const second = (await refreshed.json()) as Record<string, unknown>
+    const refreshedRaw = await refreshed.text()
+    assert.match(refreshedRaw, /^\{"token_type":"Bearer","expires_in":31536000,"access_token":"[\w.-]+","refresh_token":"[\w-]+"\}$/)
+    const second = JSON.parse(refreshedRaw) as Record<string, unknown>
     assert.notEqual(second.access_token, tokens.access_token)
 
     const old = await api.postForm('/oauth/introspect', { token: String(tokens.access_token), client_id: clientId, client_secret: clientSecret })

@@ -1,4 +1,5 @@
-import type { AppContext } from '../context.js'
+import type { Config } from '../config.js'
+import type { Db } from '../db/connection.js'
 import { deleteRowsBefore, type PrunableTable } from '../db/expired-rows.js'
 import { deleteSigningKeysRetiredBefore } from '../db/signing-keys.js'
 import { deleteEmptyGrants } from '../db/tokens.js'
@@ -10,9 +11,16 @@ export interface PruneCounts {
   refresh_tokens: number
   grants: number
   sessions: number
+  session_clients: number
   signing_keys: number
   personal_access_tokens: number
   activities: number
+}
+
+export interface PruneDeps {
+  db: Db
+  config: Pick<Config, 'accessTokenTtl' | 'idTokenTtl' | 'activityRetentionDays'>
+  clock: () => number
 }
 
 const BATCH = 500
@@ -34,7 +42,7 @@ async function inBatches(deleteBatch: () => Promise<number>): Promise<number> {
  * left, expired sessions, retired keys no live token was signed with,
  * expired personal access tokens, and activity older than its retention.
  */
-export async function pruneExpired(ctx: AppContext): Promise<PruneCounts> {
+export async function pruneExpired(ctx: PruneDeps): Promise<PruneCounts> {
   const db = ctx.db.kysely
   const now = ctx.clock()
   const expired = (table: PrunableTable, before = now) => inBatches(() => deleteRowsBefore(db, table, before, BATCH))
@@ -44,7 +52,8 @@ export async function pruneExpired(ctx: AppContext): Promise<PruneCounts> {
     refresh_tokens: await expired('refresh_tokens'),
     grants: await inBatches(() => deleteEmptyGrants(db, now, BATCH)),
     sessions: await expired('sessions'),
-    signing_keys: await deleteSigningKeysRetiredBefore(db, now - ctx.config.accessTokenTtl * 1000 - KEY_REFRESH_MS),
+    session_clients: await expired('session_clients'),
+    signing_keys: await deleteSigningKeysRetiredBefore(db, now - Math.max(ctx.config.accessTokenTtl, ctx.config.idTokenTtl) * 1000 - KEY_REFRESH_MS),
     personal_access_tokens: await expired('personal_access_tokens'),
     activities: await expired('activities', now - ctx.config.activityRetentionDays * 24 * 3600 * 1000),
   }

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { AppContext } from '../../context.js'
 import { AUTHORIZATION_TITLES, MESSAGES } from '../../messages.js'
-import { approve, errorRedirect, hasConsent, parseAuthorizationRequest, resolveRedirect, responseRedirect, UntrustedRedirectError, type AuthorizationRequest } from '../../oauth/authorize.js'
+import { approve, errorRedirect, hasConsent, parseAuthorizationRequest, resolveRedirect, responseRedirect, UntrustedRedirectError, type Approver, type AuthorizationRequest } from '../../oauth/authorize.js'
 import { AccessDenied, OAuthError } from '../../oauth/errors.js'
 import { ENDPOINTS } from '../../oauth/metadata.js'
 import type { RawParams } from '../../oauth/params.js'
@@ -10,7 +10,11 @@ import { checkSessionCsrf, currentSession, type PortalSession } from '../session
 import { requireLogin, sendPage } from '../pages/page.js'
 
 /** The parameters carried from the GET to the consent form's POST. */
-const CARRIED = ['client_id', 'redirect_uri', 'response_type', 'state', 'scope', 'code_challenge', 'code_challenge_method'] as const
+const CARRIED = ['client_id', 'redirect_uri', 'response_type', 'state', 'scope', 'code_challenge', 'code_challenge_method', 'nonce'] as const
+
+function approverOf(session: PortalSession, teamId: number): Approver {
+  return { userId: session.user.id, teamId, sid: session.sid, authenticatedAt: session.authenticatedAt, sessionExpiresAt: session.expiresAt }
+}
 
 type Outcome = { request: AuthorizationRequest } | { reply: FastifyReply }
 
@@ -55,7 +59,7 @@ export function authorizeRoutes(app: FastifyInstance, ctx: AppContext): void {
     if (!session.activeTeam) return sendPage(ctx, request, reply, 'error', { title: AUTHORIZATION_TITLES.noTeam, message: MESSAGES.no_active_team }, 403)
     const authorization = checked.request
     if (await hasConsent(ctx, authorization, session.user.id, session.activeTeam.id)) {
-      const code = await approve(ctx, authorization, session.user.id, session.activeTeam.id)
+      const code = await approve(ctx, authorization, approverOf(session, session.activeTeam.id))
       return reply.redirect(responseRedirect(ctx, authorization.redirectUri, { code, state: authorization.state }), 302)
     }
     return consentPage(ctx, request, reply, session, authorization, params)
@@ -75,7 +79,7 @@ export function authorizeRoutes(app: FastifyInstance, ctx: AppContext): void {
     if (params.decision !== 'approve') {
       return reply.redirect(errorRedirect(ctx, authorization.redirectUri, new AccessDenied(), authorization.state), 302)
     }
-    const code = await approve(ctx, authorization, session.user.id, session.activeTeam.id)
+    const code = await approve(ctx, authorization, approverOf(session, session.activeTeam.id))
     return reply.redirect(responseRedirect(ctx, authorization.redirectUri, { code, state: authorization.state }), 302)
   })
 }

@@ -1,12 +1,14 @@
 import type { Client } from '../../clients/types.js'
-import type { AppContext } from '../../context.js'
 import { hashSecret } from '../../crypto/random.js'
-import { consumeRefreshToken, findRefreshTokenForRotation, revokeAccessToken, revokeGrant } from '../../db/tokens.js'
+import { consume } from '../../db/single-use.js'
+import { findRefreshTokenForRotation, revokeAccessToken } from '../../db/tokens.js'
 import { mintTokens, type TokenResponse } from '../../tokens/issue.js'
 import { InvalidGrant, InvalidScope } from '../errors.js'
+import type { GrantDeps } from './deps.js'
 import { param, requiredParam, type RawParams } from '../params.js'
+import { answerReplay } from '../replay.js'
 import { coversScopes, parseScope, splitScopes } from '../scopes.js'
-import { assertUserMayHoldTokens } from './subject.js'
+import { assertUserMayHoldTokens, openIdSubject } from './subject.js'
 
 const INVALID_REFRESH = 'The refresh token is invalid, expired, revoked, or was already used.'
 
@@ -15,7 +17,7 @@ const INVALID_REFRESH = 'The refresh token is invalid, expired, revoked, or was 
  * and the access token issued with it (seed 000: "invalidated immediately").
  * `redirect_uri`, which the seeds send, is accepted and not needed.
  */
-export async function refreshTokenGrant(ctx: AppContext, client: Client, params: RawParams, address: string): Promise<TokenResponse> {
+export async function refreshTokenGrant(ctx: GrantDeps, client: Client, params: RawParams, address: string): Promise<TokenResponse> {
   const tokenHash = hashSecret(requiredParam(params, 'refresh_token'))
   const requestedScope = param(params, 'scope')
   const now = ctx.clock()
@@ -23,12 +25,8 @@ export async function refreshTokenGrant(ctx: AppContext, client: Client, params:
   const found = await findRefreshTokenForRotation(ctx.db.kysely, tokenHash)
   if (!found || found.refresh.clientId !== client.id || found.refresh.revokedAt !== null) throw new InvalidGrant(INVALID_REFRESH)
   const { refresh: row, grant, standing } = found
-  const replayed = async () => {
-    // RFC 9700 §4.14.2: a used refresh token presented again means it leaked; end the whole family.
-    await revokeGrant(ctx.db.kysely, row.grantId, now)
-    ctx.activity.record({ action: 'refresh_token.replayed', teamId: grant.teamId, userId: grant.userId, clientId: client.id, detail: 'every token of this grant revoked', address })
-    return new InvalidGrant(INVALID_REFRESH)
-  }
+  const replayed = () =>
+    answerReplay(ctx, { kind: 'refresh_token', grantId: grant.id, clientId: client.id, userId: grant.userId, teamId: grant.teamId, address }, INVALID_REFRESH, now)
   if (row.consumedAt !== null) throw await replayed()
   if (row.expiresAt <= now) throw new InvalidGrant(INVALID_REFRESH)
   if (grant.revokedAt !== null) throw new InvalidGrant(INVALID_REFRESH)
@@ -42,9 +40,11 @@ export async function refreshTokenGrant(ctx: AppContext, client: Client, params:
   // RFC 6749 §6: a refresh may narrow the scope, never widen it; a grant of all permissions covers any scope.
   if (granted.length > 0 && !coversScopes(granted, scopes)) throw new InvalidScope('The requested scope exceeds the scope originally granted.')
 
-  const minted = await mintTokens(ctx, { grantId: grant.id, clientId: client.id, userId: grant.userId, teamId: grant.teamId, scopes })
+  // OpenID Connect Core §12.2: a new ID token for the same login, without the nonce.
+  const openid = await openIdSubject(ctx, grant.userId, scopes, grant.login, false)
+  const minted = await mintTokens(ctx, { grantId: grant.id, clientId: client.id, userId: grant.userId, teamId: grant.teamId, scopes }, openid)
   const rotated = await ctx.db.kysely.transaction().execute(async (trx) => {
-    if (!(await consumeRefreshToken(trx, tokenHash, now))) return false
+    if (!(await consume(trx, 'refresh_token', tokenHash, now))) return false
     await revokeAccessToken(trx, row.accessTokenJti, now)
     await minted.persist(trx)
     return true

@@ -1,0 +1,56 @@
+/**
+ * One authorization of a client by a user for a team: the family every
+ * token descending from it belongs to, revoked together.
+ */
+export interface Grant {
+  id: string
+  clientId: string
+  userId: number
+  teamId: number
+  scopes: string
+  createdAt: number
+  revokedAt: number | null
+  login: OpenIdLogin
+}
+
+/** OpenID Connect: the login an ID token speaks of. Null outside OpenID requests. */
+export interface OpenIdLogin {
+  nonce: string | null
+  /** The public id of the session the user signed in with. */
+  sid: string | null
+  /** When the user entered their password, epoch ms. */
+  authTime: number | null
+}
+
+export const NO_OPENID_LOGIN: OpenIdLogin = { nonce: null, sid: null, authTime: null }
+
+export interface AccessTokenRecord {
+  jti: string
+  grantId: string
+  clientId: string
+  userId: number
+  teamId: number
+  /** The scopes the token was issued with: the authority, whatever the JWT claims. */
+  scopes: string
+  createdAt: number
+  expiresAt: number
+  revokedAt: number | null
+}
+
+export interface RefreshTokenRecord {
+  tokenHash: string
+  grantId: string
+  /** The access token issued together with this refresh token; it ends when this is used. */
+  accessTokenJti: string
+  clientId: string
+  createdAt: number
+  expiresAt: number
+  consumedAt: number | null
+  revokedAt: number | null
+}
+
+/** Whether the user behind a grant may still hold tokens: enabled, and still in the grant's team. */
+export interface HolderStanding {
+  userDisabled: boolean
+  isMember: boolean
+}
