@@ -1,17 +1,12 @@
 import type { FastifyInstance } from 'fastify'
 import type { AppContext } from '../../context.js'
-import { AppError } from '../../messages.js'
+import { AppError, BANNERS, CONFIRMATIONS } from '../../messages.js'
 import { mayRevokeTeamApp, revokeTeamApp, teamApps, type TeamAppRevoker } from '../../oauth/team-apps.js'
 import type { TeamApp } from '../../oauth/types.js'
 import { checkSessionCsrf } from '../session.js'
 import { shownTime } from './format.js'
 import { sendPage } from './page.js'
 import { csrfBodySchema, doneBanner, idParamsSchema, requireTeamSession, type TeamSession } from './portal.js'
-
-const BANNERS = {
-  revoked: 'Access was revoked. Every token the app held for this team has stopped working; it must ask for authorisation again.',
-  revoked_own: 'Your authorisation was revoked. Every token the app held for you in this team has stopped working.',
-}
 
 function revoker(session: TeamSession): TeamAppRevoker {
   const role = session.teams.find((m) => m.team.id === session.activeTeam.id)?.role ?? 'member'
@@ -52,7 +47,7 @@ export function teamAppRoutes(app: FastifyInstance, ctx: AppContext): void {
       title: 'Team apps',
       team: session.activeTeam,
       apps: appViews(apps, revoker(session)),
-      banner: doneBanner(BANNERS, request.query.done),
+      banner: doneBanner(BANNERS.teamApps, request.query.done),
     })
   })
 
@@ -62,13 +57,9 @@ export function teamAppRoutes(app: FastifyInstance, ctx: AppContext): void {
     const by = revoker(session)
     const authorised = await revocableApp(ctx, session.activeTeam.id, request.params.id, by)
     return sendPage(ctx, request, reply, 'confirm', {
-      title: `Revoke ${authorised.name}`,
-      message:
-        by.role === 'owner'
-          ? `Every token ${authorised.name} holds for the team ${session.activeTeam.name} stops working at once, for every user who authorised it. To use it again, a user must go through the authorisation flow again.`
-          : `Every token ${authorised.name} holds for you in the team ${session.activeTeam.name} stops working at once. To use it again, you must go through the authorisation flow again.`,
+      ...(by.role === 'owner' ? CONFIRMATIONS.revokeTeamApp : CONFIRMATIONS.revokeOwnTeamApp),
+      names: { name: authorised.name, team: session.activeTeam.name },
       action: `/team/apps/${authorised.clientId}/revoke`,
-      confirmLabel: 'Revoke access',
       cancelHref: '/team/apps',
       csrf: session.csrfToken,
     })
