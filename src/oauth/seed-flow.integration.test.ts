@@ -35,7 +35,7 @@ await forEachDialect('seed 000/001 OAuth flow', (dialect) => {
     assert.match(html, /Example App/)
     assert.match(html, /Acme/)
     const form: Record<string, string> = { decision: 'approve' }
-    for (const name of ['_csrf', 'team_id', 'client_id', 'redirect_uri', 'response_type', 'state']) form[name] = formField(html, name)
+    for (const name of ['_csrf', 'team_id', 'request_id', 'client_id', 'redirect_uri', 'response_type', 'state']) form[name] = formField(html, name)
     const approved = await browser.postForm('/oauth/authorize', form)
     assert.equal(approved.status, 302)
     const location = new URL(approved.headers.get('location')!)

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { AppContext } from '../../context.js'
-import { MESSAGES } from '../../messages.js'
+import { AUTHORIZATION_TITLES, MESSAGES } from '../../messages.js'
 import { approve, errorRedirect, hasConsent, parseAuthorizationRequest, resolveRedirect, responseRedirect, UntrustedRedirectError, type Approver, type AuthorizationRequest } from '../../oauth/authorize.js'
 import { ConsentFormError, holdForConsent, requestParameters, takeConsentForm, type RequestParameters } from '../../oauth/consent-forms.js'
 import { AccessDenied, OAuthError } from '../../oauth/errors.js'
@@ -23,7 +23,7 @@ async function checkRequest(ctx: AppContext, request: FastifyRequest, reply: Fas
   } catch (err) {
     if (!(err instanceof UntrustedRedirectError)) throw err
     // Never redirect to a client or URL we cannot vouch for (no open redirector).
-    return { reply: await sendPage(ctx, request, reply, 'error', { title: 'This authorization request is not valid', message: err.message }, 400) }
+    return { reply: await sendPage(ctx, request, reply, 'error', { title: AUTHORIZATION_TITLES.invalid, message: err.message }, 400) }
   }
   try {
     return { request: parseAuthorizationRequest(resolved.client, resolved.redirectUri, params) }
@@ -45,7 +45,7 @@ async function consentPage(
 ) {
   const requestId = await holdForConsent(ctx, session.id, { clientId: authorization.client.id, teamId: session.activeTeam.id, parameters })
   return sendPage(ctx, request, reply, 'consent', {
-    title: `Authorise ${authorization.client.name}`,
+    title: AUTHORIZATION_TITLES.consent(authorization.client.name),
     client: authorization.client,
     team: session.activeTeam,
     scopes: authorization.scopes.map((s) => ({ name: s, description: SCOPES[s] })),
@@ -63,7 +63,7 @@ export function authorizeRoutes(app: FastifyInstance, ctx: AppContext): void {
     if ('reply' in checked) return checked.reply
     const session = await requireLogin(ctx, request, reply)
     if (!session) return reply
-    if (!session.activeTeam) return sendPage(ctx, request, reply, 'error', { title: 'No team', message: MESSAGES.no_active_team }, 403)
+    if (!session.activeTeam) return sendPage(ctx, request, reply, 'error', { title: AUTHORIZATION_TITLES.noTeam, message: MESSAGES.no_active_team }, 403)
     const authorization = checked.request
     const team = session.activeTeam
     if (await hasConsent(ctx, authorization, session.user.id, team.id)) {
@@ -76,21 +76,21 @@ export function authorizeRoutes(app: FastifyInstance, ctx: AppContext): void {
   app.post<{ Body: RawParams }>(ENDPOINTS.authorization, async (request, reply) => {
     const posted = request.body ?? {}
     const session = await currentSession(ctx, request)
-    if (!session) return sendPage(ctx, request, reply, 'error', { title: 'Your session has ended', message: 'Log in and start again from the application.' }, 401)
+    if (!session) return sendPage(ctx, request, reply, 'error', { title: AUTHORIZATION_TITLES.sessionEnded, message: MESSAGES.authorization_session_ended }, 401)
     checkSessionCsrf(ctx, session, posted._csrf)
     let form
     try {
       form = await takeConsentForm(ctx, session.id, posted)
     } catch (err) {
       if (!(err instanceof ConsentFormError)) throw err
-      return sendPage(ctx, request, reply, 'error', { title: 'This decision cannot be used', message: err.message }, 400)
+      return sendPage(ctx, request, reply, 'error', { title: AUTHORIZATION_TITLES.decisionRefused, message: err.message }, 400)
     }
     // The kept request is checked again: the client or its redirect URLs may have changed since the page was shown.
     const checked = await checkRequest(ctx, request, reply, form.parameters)
     if ('reply' in checked) return checked.reply
     const authorization = checked.request
     const team = session.activeTeam
-    if (!team) return sendPage(ctx, request, reply, 'error', { title: 'No team', message: MESSAGES.no_active_team }, 403)
+    if (!team) return sendPage(ctx, request, reply, 'error', { title: AUTHORIZATION_TITLES.noTeam, message: MESSAGES.no_active_team }, 403)
     // The page named one team; if another became active since (another tab), ask again for that one.
     if (team.id !== form.teamId) return consentPage(ctx, request, reply, { ...session, activeTeam: team }, authorization, form.parameters)
     if (posted.decision !== 'approve') {
