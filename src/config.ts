@@ -26,6 +26,12 @@ export interface Config {
    * throttle, activity log): false, true (any), a hop count, or addresses/CIDRs.
    */
   trustProxy: boolean | number | string[]
+  /** RFC 7591 dynamic client registration: off, open to anyone, or with an initial access token. */
+  clientRegistration: 'off' | 'open' | 'token'
+  /** Days a self-registered client may go without a token before the janitor deletes it. */
+  registeredClientTtlDays: number
+  /** Hosts whose client metadata documents may be fetched although they resolve to private addresses. */
+  clientMetadataAllowedHosts: string[]
 }
 
 /** A setting that cannot be used; `setting` names the environment variable. */
@@ -130,6 +136,20 @@ function trustProxy(env: Env): boolean | number | string[] {
   return entries
 }
 
+function clientRegistration(env: Env): Config['clientRegistration'] {
+  const raw = env.GATEHOUSE_CLIENT_REGISTRATION?.trim() || 'off'
+  if (raw !== 'off' && raw !== 'open' && raw !== 'token') throw new ConfigError('GATEHOUSE_CLIENT_REGISTRATION', `"${raw}" is not one of off, open, token`)
+  return raw
+}
+
+function hostList(env: Env, name: string): string[] {
+  const raw = env[name]?.trim()
+  if (raw === undefined || raw === '') return []
+  const hosts = raw.split(',').map((h) => h.trim().toLowerCase())
+  if (hosts.some((h) => !/^[a-z0-9.-]+(:\d{1,5})?$|^\[[0-9a-f:.]+\](:\d{1,5})?$/.test(h))) throw new ConfigError(name, 'must be comma-separated host names, such as intranet.example.com,localhost:8443')
+  return hosts
+}
+
 export function loadConfig(env: Env = process.env): Config {
   const portNumber = port(env)
   const dataDir = resolve(env.GATEHOUSE_DATA_DIR ?? './data')
@@ -150,5 +170,8 @@ export function loadConfig(env: Env = process.env): Config {
     activityRetentionDays: count(env, 'GATEHOUSE_ACTIVITY_RETENTION_DAYS', 90, 36_500),
     pruneInterval: count(env, 'GATEHOUSE_PRUNE_INTERVAL', 600, 86_400),
     trustProxy: trustProxy(env),
+    clientRegistration: clientRegistration(env),
+    registeredClientTtlDays: count(env, 'GATEHOUSE_REGISTERED_CLIENT_TTL_DAYS', 90, 36_500),
+    clientMetadataAllowedHosts: hostList(env, 'GATEHOUSE_CLIENT_METADATA_ALLOWED_HOSTS'),
   }
 }

@@ -16,6 +16,8 @@ export interface AppContext {
   keyRing: KeyRing
   activity: ActivityLog
   rateLimiter: RateLimiter
+  /** Dynamic client registrations per address. */
+  registrationRateLimiter: RateLimiter
   verifiedTokens: VerifiedTokenCache
   log: FastifyBaseLogger
   /** Milliseconds since the epoch; replaced in tests that move time. */

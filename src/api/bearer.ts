@@ -2,6 +2,7 @@ import type { AppContext } from '../context.js'
 import { touchPersonalAccessToken } from '../db/personal-access-tokens.js'
 import { checkPersonalAccessToken, PAT_PREFIX } from '../tokens/personal-access-tokens.js'
 import { checkAccessToken } from '../tokens/verify.js'
+import { splitResources } from '../resources/resources.js'
 import type { Principal } from './principal.js'
 
 export type BearerCredentials = { kind: 'none' } | { kind: 'malformed' } | { kind: 'token'; token: string }
@@ -31,6 +32,7 @@ export async function authenticateBearer(ctx: AppContext, token: string): Promis
         clientId: null,
         personalAccessTokenId: verdict.token.id,
         scopes: [],
+        resources: [],
       },
     }
   }
@@ -45,6 +47,7 @@ export async function authenticateBearer(ctx: AppContext, token: string): Promis
       clientId: verdict.row.clientId,
       personalAccessTokenId: null,
       scopes: verdict.claims.scopes,
+      resources: splitResources(verdict.row.resources),
     },
   }
 }

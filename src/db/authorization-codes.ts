@@ -12,13 +12,16 @@ export interface AuthorizationCodeRow {
   redirectUri: string
   scopes: string
   codeChallenge: string | null
+  /** RFC 8707 resources the code was granted for, space-separated. */
+  resources: string
   grantId: string
   createdAt: number
   expiresAt: number
   consumedAt: number | null
 }
 
-export async function insertAuthorizationCode(db: Executor, code: Omit<AuthorizationCodeRow, 'consumedAt'>): Promise<void> {
+/** Without `resources`, the code's tokens are for the client itself. */
+export async function insertAuthorizationCode(db: Executor, code: Omit<AuthorizationCodeRow, 'consumedAt' | 'resources'> & { resources?: string }): Promise<void> {
   await db
     .insertInto('authorization_codes')
     .values({
@@ -29,6 +32,7 @@ export async function insertAuthorizationCode(db: Executor, code: Omit<Authoriza
       redirect_uri: code.redirectUri,
       scopes: code.scopes,
       code_challenge: code.codeChallenge,
+      resources: code.resources ?? '',
       grant_id: code.grantId,
       created_at: code.createdAt,
       expires_at: code.expiresAt,
@@ -79,6 +83,7 @@ export async function findAuthorizationCodeForExchange(
       redirectUri: row.redirect_uri,
       scopes: row.scopes,
       codeChallenge: row.code_challenge,
+      resources: row.resources,
       grantId: row.grant_id,
       createdAt: row.created_at,
       expiresAt: row.expires_at,

@@ -3,12 +3,16 @@ import type { Db, DialectName } from './connection.js'
 import { accounts } from './migrations/001_accounts.js'
 import { oauth } from './migrations/002_oauth.js'
 import { api } from './migrations/003_api.js'
+import { resources } from './migrations/009_resources.js'
+import { registration } from './migrations/009b_registration.js'
 
 function migrationsFor(dialect: DialectName): Record<string, Migration> {
   return {
     '001_accounts': accounts(dialect),
     '002_oauth': oauth(),
     '003_api': api(dialect),
+    '009_resources': resources(),
+    '009b_registration': registration(dialect),
   }
 }
 

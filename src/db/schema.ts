@@ -62,10 +62,25 @@ export interface ClientTable {
   secret_hash: string | null
   /** The secret itself, encrypted under GATEHOUSE_SECRET, so the owner can view it again. */
   secret_encrypted: string | null
-  owner_user_id: number
-  team_id: number
+  /** Null for clients that registered themselves or are known by a metadata document. */
+  owner_user_id: number | null
+  team_id: number | null
   created_at: number
   updated_at: number
+  /** 'registered' (portal, command line), 'dynamic' (RFC 7591), 'metadata_document' (an https client_id). */
+  kind: Generated<string>
+  /** The client metadata as registered or fetched, JSON. */
+  metadata: string | null
+  /** RFC 7592: hash of the registration access token. */
+  registration_token_hash: string | null
+  /** When a metadata-document client's document is to be fetched again. */
+  metadata_expires_at: number | null
+}
+
+export interface RegistrationTokenTable {
+  token_hash: string
+  created_at: number
+  expires_at: number
 }
 
 export interface AuthorizationCodeTable {
@@ -81,6 +96,8 @@ export interface AuthorizationCodeTable {
   created_at: number
   expires_at: number
   consumed_at: number | null
+  /** RFC 8707 resource URIs, space-separated; empty: the token's audience is its client. */
+  resources: Generated<string>
 }
 
 /** One authorization of a client by a user for a team: every token descending from it shares its id. */
@@ -92,6 +109,8 @@ export interface GrantTable {
   scopes: string
   created_at: number
   revoked_at: number | null
+  /** RFC 8707 resource URIs, space-separated; empty: the token's audience is its client. */
+  resources: Generated<string>
 }
 
 export interface AccessTokenTable {
@@ -104,6 +123,8 @@ export interface AccessTokenTable {
   created_at: number
   expires_at: number
   revoked_at: number | null
+  /** RFC 8707 resource URIs, space-separated; empty: the token's audience is its client. */
+  resources: Generated<string>
 }
 
 export interface RefreshTokenTable {
@@ -125,6 +146,8 @@ export interface ConsentTable {
   scopes: string
   created_at: number
   updated_at: number
+  /** RFC 8707 resource URIs, space-separated; empty: the token's audience is its client. */
+  resources: Generated<string>
 }
 
 export interface SigningKeyTable {
@@ -137,7 +160,18 @@ export interface SigningKeyTable {
   retired_at: number | null
 }
 
+/** RFC 8707: a service tokens may be issued for, registered by the operator. */
+export interface ResourceTable {
+  uri: string
+  name: string
+  /** Space-separated scopes the resource defines, beyond Gatehouse's own. */
+  scopes: string
+  created_at: number
+}
+
 export interface OAuthTables {
+  resources: ResourceTable
+  registration_tokens: RegistrationTokenTable
   clients: ClientTable
   authorization_codes: AuthorizationCodeTable
   grants: GrantTable

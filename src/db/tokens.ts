@@ -11,6 +11,8 @@ export interface GrantRow {
   userId: number
   teamId: number
   scopes: string
+  /** RFC 8707 resources granted, space-separated; empty: tokens are for the client itself. */
+  resources: string
   createdAt: number
   revokedAt: number | null
 }
@@ -22,6 +24,8 @@ export interface AccessTokenRow {
   userId: number
   teamId: number
   scopes: string
+  /** The token's audience (RFC 8707), space-separated; empty: its client. The stored record is the authority. */
+  resources: string
   createdAt: number
   expiresAt: number
   revokedAt: number | null
@@ -39,7 +43,7 @@ export interface RefreshTokenRow {
 }
 
 function toGrant(row: Selectable<GrantTable>): GrantRow {
-  return { id: row.id, clientId: row.client_id, userId: row.user_id, teamId: row.team_id, scopes: row.scopes, createdAt: row.created_at, revokedAt: row.revoked_at }
+  return { id: row.id, clientId: row.client_id, userId: row.user_id, teamId: row.team_id, scopes: row.scopes, resources: row.resources, createdAt: row.created_at, revokedAt: row.revoked_at }
 }
 
 function toAccessToken(row: Selectable<AccessTokenTable>): AccessTokenRow {
@@ -50,6 +54,7 @@ function toAccessToken(row: Selectable<AccessTokenTable>): AccessTokenRow {
     userId: row.user_id,
     teamId: row.team_id,
     scopes: row.scopes,
+    resources: row.resources,
     createdAt: row.created_at,
     expiresAt: row.expires_at,
     revokedAt: row.revoked_at,
@@ -69,7 +74,8 @@ function toRefreshToken(row: Selectable<RefreshTokenTable>): RefreshTokenRow {
   }
 }
 
-export async function insertGrant(db: Executor, grant: Omit<GrantRow, 'revokedAt'>): Promise<void> {
+/** Without `resources`, the grant's tokens are for the client itself. */
+export async function insertGrant(db: Executor, grant: Omit<GrantRow, 'revokedAt' | 'resources'> & { resources?: string }): Promise<void> {
   await db
     .insertInto('grants')
     .values({
@@ -78,6 +84,7 @@ export async function insertGrant(db: Executor, grant: Omit<GrantRow, 'revokedAt
       user_id: grant.userId,
       team_id: grant.teamId,
       scopes: grant.scopes,
+      resources: grant.resources ?? '',
       created_at: grant.createdAt,
       revoked_at: null,
     })
@@ -89,7 +96,7 @@ export async function findGrant(db: Executor, id: string): Promise<GrantRow | un
   return row && toGrant(row)
 }
 
-export async function insertAccessToken(db: Executor, token: Omit<AccessTokenRow, 'revokedAt'>): Promise<void> {
+export async function insertAccessToken(db: Executor, token: Omit<AccessTokenRow, 'revokedAt' | 'resources'> & { resources?: string }): Promise<void> {
   await db
     .insertInto('access_tokens')
     .values({
@@ -99,6 +106,7 @@ export async function insertAccessToken(db: Executor, token: Omit<AccessTokenRow
       user_id: token.userId,
       team_id: token.teamId,
       scopes: token.scopes,
+      resources: token.resources ?? '',
       created_at: token.createdAt,
       expires_at: token.expiresAt,
       revoked_at: null,
@@ -215,6 +223,7 @@ const refreshTokenForRotationQuery = compiledOnce((db, tokenHash) =>
       'g.user_id',
       'g.team_id',
       'g.scopes',
+      'g.resources',
       'g.created_at as grant_created_at',
       'g.revoked_at as grant_revoked_at',
       'u.is_disabled',
@@ -236,6 +245,7 @@ export async function findRefreshTokenForRotation(
     user_id: row.user_id,
     team_id: row.team_id,
     scopes: row.scopes,
+    resources: row.resources,
     created_at: row.grant_created_at,
     revoked_at: row.grant_revoked_at,
   })

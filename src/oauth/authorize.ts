@@ -1,13 +1,15 @@
 import { randomUUID } from 'node:crypto'
 import { findClient } from '../clients/clients.js'
 import { matchRedirectUri } from '../clients/redirect-uris.js'
-import type { Client } from '../clients/types.js'
+import { isSelfRegistered, type Client } from '../clients/types.js'
 import type { AppContext } from '../context.js'
 import { hashSecret, randomSecret } from '../crypto/random.js'
 import { insertAuthorizationCode } from '../db/authorization-codes.js'
-import { findConsentScopes, upsertConsent } from '../db/consents.js'
+import { findConsent, upsertConsent } from '../db/consents.js'
+import { formatResources, resolveResources, splitResources } from '../resources/resources.js'
+import type { Resource } from '../resources/types.js'
 import { InvalidRequest, OAuthError, UnsupportedResponseType } from './errors.js'
-import { param, type RawParams } from './params.js'
+import { param, repeatedParam, type RawParams } from './params.js'
 import { isValidChallenge } from './pkce.js'
 import { coversScopes, formatScopes, parseScope, splitScopes } from './scopes.js'
 
@@ -37,6 +39,8 @@ export interface AuthorizationRequest {
   redirectUri: string
   state: string | undefined
   scopes: string[]
+  /** RFC 8707: the resources the token is to be for; none means the client itself. */
+  resources: Resource[]
   codeChallenge: string | undefined
   forceConsent: boolean
 }
@@ -64,8 +68,13 @@ export async function resolveRedirect(ctx: AppContext, params: RawParams): Promi
   return { client, redirectUri }
 }
 
+/** RFC 8707 §2: the `resource` parameters, each a registered resource; a failure is reported by redirect. */
+export function requestedResources(ctx: AppContext, params: RawParams): Promise<Resource[]> {
+  return resolveResources(ctx.db, ctx.config.issuer, repeatedParam(params, 'resource'))
+}
+
 /** Step two: the rest of the parameters; a failure here is reported to the client by redirect. */
-export function parseAuthorizationRequest(client: Client, redirectUri: string, params: RawParams): AuthorizationRequest {
+export function parseAuthorizationRequest(client: Client, redirectUri: string, params: RawParams, resources: Resource[]): AuthorizationRequest {
   // state goes back on error redirects too, so read it first and leniently.
   const rawState = params.state
   const state = typeof rawState === 'string' ? rawState : undefined
@@ -73,7 +82,7 @@ export function parseAuthorizationRequest(client: Client, redirectUri: string, p
   if (responseType === undefined) throw new InvalidRequest('The response_type parameter is required.')
   if (responseType !== 'code') throw new UnsupportedResponseType('Only response_type=code is supported.')
   if (Array.isArray(rawState)) throw new InvalidRequest('The state parameter must not be repeated.')
-  const scopes = parseScope(param(params, 'scope'))
+  const scopes = parseScope(param(params, 'scope'), resources.flatMap((r) => r.scopes))
   const codeChallenge = param(params, 'code_challenge')
   const method = param(params, 'code_challenge_method')
   if (codeChallenge === undefined) {
@@ -86,14 +95,17 @@ export function parseAuthorizationRequest(client: Client, redirectUri: string, p
     if (!isValidChallenge(codeChallenge)) throw new InvalidRequest('code_challenge must be 43 base64url characters (the SHA-256 of the code_verifier).')
   }
   const prompt = param(params, 'prompt')
-  return { client, redirectUri, state, scopes, codeChallenge, forceConsent: prompt === 'consent' }
+  return { client, redirectUri, state, scopes, resources, codeChallenge, forceConsent: prompt === 'consent' }
 }
 
 /** "Unobstructive" (seed 000): a user who already approved this client in this team for these scopes is not asked again. */
 export async function hasConsent(ctx: AppContext, request: AuthorizationRequest, userId: number, teamId: number): Promise<boolean> {
-  if (request.forceConsent) return false
-  const stored = await findConsentScopes(ctx.db.kysely, userId, request.client.id, teamId)
-  return stored !== undefined && consentCovers(splitScopes(stored), request.scopes)
+  // Nobody vouched for a self-registered client: its consent page shows every time.
+  if (request.forceConsent || isSelfRegistered(request.client)) return false
+  const stored = await findConsent(ctx.db.kysely, userId, request.client.id, teamId)
+  if (stored === undefined || !consentCovers(splitScopes(stored.scopes), request.scopes)) return false
+  const approvedResources = splitResources(stored.resources)
+  return request.resources.every((r) => approvedResources.includes(r.uri))
 }
 
 /**
@@ -111,10 +123,11 @@ export async function approve(ctx: AppContext, request: AuthorizationRequest, us
   const now = ctx.clock()
   const code = randomSecret(32)
   await ctx.db.kysely.transaction().execute(async (trx) => {
-    const stored = await findConsentScopes(trx, userId, request.client.id, teamId)
-    const approvedAll = (stored !== undefined && splitScopes(stored).length === 0) || request.scopes.length === 0
-    const union = approvedAll ? [] : [...new Set([...splitScopes(stored ?? ''), ...request.scopes])].sort()
-    await upsertConsent(trx, userId, request.client.id, teamId, formatScopes(union), now)
+    const stored = await findConsent(trx, userId, request.client.id, teamId)
+    const approvedAll = (stored !== undefined && splitScopes(stored.scopes).length === 0) || request.scopes.length === 0
+    const union = approvedAll ? [] : [...new Set([...splitScopes(stored?.scopes ?? ''), ...request.scopes])].sort()
+    const resources = [...new Set([...splitResources(stored?.resources ?? ''), ...request.resources.map((r) => r.uri)])]
+    await upsertConsent(trx, userId, request.client.id, teamId, { scopes: formatScopes(union), resources: formatResources(resources) }, now)
     await insertAuthorizationCode(trx, {
       codeHash: hashSecret(code),
       clientId: request.client.id,
@@ -123,6 +136,7 @@ export async function approve(ctx: AppContext, request: AuthorizationRequest, us
       redirectUri: request.redirectUri,
       scopes: formatScopes(request.scopes),
       codeChallenge: request.codeChallenge ?? null,
+      resources: formatResources(request.resources.map((r) => r.uri)),
       grantId: randomUUID(),
       createdAt: now,
       expiresAt: now + AUTHORIZATION_CODE_TTL_MS,

@@ -70,3 +70,20 @@ export class TemporarilyUnavailable extends OAuthError {
     super('temporarily_unavailable', description, 503)
   }
 }
+
+/** RFC 8707 §2: the resource is unknown, malformed, or not one this grant covers. */
+export class InvalidTarget extends OAuthError {
+  constructor(description: string) {
+    super('invalid_target', description)
+  }
+}
+
+/** Too many requests from one address; `retryAfter` is in seconds. */
+export class TooManyRequests extends OAuthError {
+  constructor(
+    description: string,
+    readonly retryAfter: number,
+  ) {
+    super('too_many_requests', description, 429)
+  }
+}

@@ -9,6 +9,7 @@ export const ENDPOINTS = {
   revocation: '/oauth/revoke',
   introspection: '/oauth/introspect',
   jwks: '/oauth/jwks',
+  registration: '/oauth/register',
 } as const
 
 /** RFC 8414 §2: authorization server metadata. */
@@ -32,5 +33,6 @@ export function authorizationServerMetadata(ctx: AppContext): Record<string, unk
     introspection_endpoint_auth_methods_supported: secretMethods,
     authorization_response_iss_parameter_supported: true,
     access_token_signing_alg_values_supported: [SIGNING_ALGORITHM],
+    ...(ctx.config.clientRegistration !== 'off' && { registration_endpoint: issuer + ENDPOINTS.registration }),
   }
 }

@@ -9,12 +9,15 @@ export const SCOPES: Record<string, string> = {
   write: 'Make changes in your team on your behalf',
 }
 
-/** RFC 6749 §3.3: a space-delimited list; unknown scopes are refused. */
-export function parseScope(scope: string | undefined): string[] {
+/**
+ * RFC 6749 §3.3: a space-delimited list; unknown scopes are refused. `also`
+ * are the scopes the requested resources define (RFC 8707).
+ */
+export function parseScope(scope: string | undefined, also: string[] = []): string[] {
   if (scope === undefined) return []
   const requested = scope.split(' ').filter((s) => s !== '')
   for (const s of requested) {
-    if (!Object.hasOwn(SCOPES, s)) throw new InvalidScope(`Unknown scope "${s}".`)
+    if (!Object.hasOwn(SCOPES, s) && !also.includes(s)) throw new InvalidScope(`Unknown scope "${s}".`)
   }
   return [...new Set(requested)].sort()
 }

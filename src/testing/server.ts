@@ -30,6 +30,9 @@ export async function startTestServer(dialect: DialectName, overrides: Partial<C
     activityRetentionDays: 90,
     pruneInterval: 600,
     trustProxy: false,
+    clientRegistration: 'off',
+    registeredClientTtlDays: 90,
+    clientMetadataAllowedHosts: [],
     ...overrides,
   }
   const server = await startServer(config, clock ? { clock } : {})

@@ -3,6 +3,7 @@ import { hashSecret, randomSecret } from '../crypto/random.js'
 import type { Executor } from '../db/executor.js'
 import { insertAccessToken, insertRefreshToken } from '../db/tokens.js'
 import { formatScopes } from '../oauth/scopes.js'
+import { formatResources } from '../resources/resources.js'
 import { newTokenId, signAccessToken } from './access-token.js'
 
 export interface TokenSubject {
@@ -11,6 +12,8 @@ export interface TokenSubject {
   userId: number
   teamId: number
   scopes: string[]
+  /** RFC 8707: the resources the access token is for (its `aud`); none: the client itself, as the seeds show. */
+  resources?: string[]
 }
 
 /** RFC 6749 §5.1, in the field order of the seeds' examples. */
@@ -46,7 +49,7 @@ export async function mintTokens(ctx: AppContext, subject: TokenSubject): Promis
     scopes: subject.scopes,
     issuedAt,
     expiresAt,
-  })
+  }, subject.resources ?? [])
   const refreshToken = randomSecret(32)
   const response: TokenResponse = {
     token_type: 'Bearer',
@@ -65,6 +68,7 @@ export async function mintTokens(ctx: AppContext, subject: TokenSubject): Promis
         userId: subject.userId,
         teamId: subject.teamId,
         scopes: formatScopes(subject.scopes),
+        resources: formatResources(subject.resources ?? []),
         createdAt: now,
         expiresAt: expiresAt * 1000,
       })

@@ -2,6 +2,7 @@ import type { AppContext } from '../context.js'
 import { deleteRowsBefore, type PrunableTable } from '../db/expired-rows.js'
 import { deleteSigningKeysRetiredBefore } from '../db/signing-keys.js'
 import { deleteEmptyGrants } from '../db/tokens.js'
+import { deleteAbandonedClients } from '../db/clients.js'
 import { KEY_REFRESH_MS } from '../keys/signing-keys.js'
 
 export interface PruneCounts {
@@ -13,9 +14,15 @@ export interface PruneCounts {
   signing_keys: number
   personal_access_tokens: number
   activities: number
+  registration_tokens: number
+  /** Self-registered clients never authorised within a day, or without a token for GATEHOUSE_REGISTERED_CLIENT_TTL_DAYS. */
+  registered_clients: number
 }
 
 const BATCH = 500
+const DAY_MS = 24 * 3600 * 1000
+/** A client that registered itself and was not authorised within a day was most likely abandoned, or never meant. */
+const UNAUTHORISED_CLIENT_MS = DAY_MS
 
 /** Deletes in small batches, each its own statement, so no lock is held for long while requests go on. */
 async function inBatches(deleteBatch: () => Promise<number>): Promise<number> {
@@ -32,7 +39,8 @@ async function inBatches(deleteBatch: () => Promise<number>): Promise<number> {
  * ones once they are past expiry too, so a revoked token is never mistaken
  * for an unknown one while it could still verify), grants with no token
  * left, expired sessions, retired keys no live token was signed with,
- * expired personal access tokens, and activity older than its retention.
+ * expired personal access tokens, activity older than its retention, expired
+ * initial access tokens, and self-registered clients left unused.
  */
 export async function pruneExpired(ctx: AppContext): Promise<PruneCounts> {
   const db = ctx.db.kysely
@@ -47,5 +55,9 @@ export async function pruneExpired(ctx: AppContext): Promise<PruneCounts> {
     signing_keys: await deleteSigningKeysRetiredBefore(db, now - ctx.config.accessTokenTtl * 1000 - KEY_REFRESH_MS),
     personal_access_tokens: await expired('personal_access_tokens'),
     activities: await expired('activities', now - ctx.config.activityRetentionDays * 24 * 3600 * 1000),
+    registration_tokens: await expired('registration_tokens'),
+    registered_clients: await inBatches(() =>
+      deleteAbandonedClients(db, { unauthorisedBefore: now - UNAUTHORISED_CLIENT_MS, unusedSince: now - ctx.config.registeredClientTtlDays * DAY_MS }, BATCH),
+    ),
   }
 }

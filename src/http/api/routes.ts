@@ -5,6 +5,7 @@ import { activityObject, teamObject, userObject } from '../../api/representation
 import type { AppContext } from '../../context.js'
 import { findTeam } from '../../accounts/teams.js'
 import { isDatabaseUnavailable } from '../../db/errors.js'
+import { apiResourceMetadata, apiResourceMetadataUrl } from '../../resources/resources.js'
 import { apiGuard } from './guard.js'
 
 const userSchema = {
@@ -33,6 +34,11 @@ function hasBody(headers: Record<string, string | string[] | undefined>): boolea
 
 /** The protected API under /api/v2; every answer, errors included, is JSON. */
 export async function apiRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
+  // RFC 9728 §3.1: the path is the resource's own path after the well-known prefix.
+  app.get(new URL(apiResourceMetadataUrl(ctx.config.issuer)).pathname, async (_request, reply) =>
+    reply.header('Cache-Control', 'public, max-age=300').send(apiResourceMetadata(ctx.config.issuer)),
+  )
+
   await app.register(
     async (api) => {
       api.decorateRequest('principal', null)

@@ -1,7 +1,19 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { AppContext } from '../../context.js'
 import { MESSAGES } from '../../messages.js'
-import { approve, errorRedirect, hasConsent, parseAuthorizationRequest, resolveRedirect, responseRedirect, UntrustedRedirectError, type AuthorizationRequest } from '../../oauth/authorize.js'
+import { isLoopbackHost } from '../../clients/redirect-uris.js'
+import { isSelfRegistered } from '../../clients/types.js'
+import {
+  approve,
+  errorRedirect,
+  hasConsent,
+  parseAuthorizationRequest,
+  requestedResources,
+  resolveRedirect,
+  responseRedirect,
+  UntrustedRedirectError,
+  type AuthorizationRequest,
+} from '../../oauth/authorize.js'
 import { AccessDenied, OAuthError } from '../../oauth/errors.js'
 import { ENDPOINTS } from '../../oauth/metadata.js'
 import type { RawParams } from '../../oauth/params.js'
@@ -10,7 +22,12 @@ import { checkSessionCsrf, currentSession, type PortalSession } from '../session
 import { requireLogin, sendPage } from '../pages/page.js'
 
 /** The parameters carried from the GET to the consent form's POST. */
-const CARRIED = ['client_id', 'redirect_uri', 'response_type', 'state', 'scope', 'code_challenge', 'code_challenge_method'] as const
+const CARRIED = ['client_id', 'redirect_uri', 'response_type', 'state', 'scope', 'code_challenge', 'code_challenge_method', 'resource'] as const
+
+function scopeOfResource(authorization: AuthorizationRequest, scope: string): string {
+  const names = authorization.resources.filter((r) => r.scopes.includes(scope)).map((r) => r.name)
+  return `Defined by ${names.join(', ')}`
+}
 
 type Outcome = { request: AuthorizationRequest } | { reply: FastifyReply }
 
@@ -24,7 +41,8 @@ async function checkRequest(ctx: AppContext, request: FastifyRequest, reply: Fas
     return { reply: await sendPage(ctx, request, reply, 'error', { title: 'This authorization request is not valid', message: err.message }, 400) }
   }
   try {
-    return { request: parseAuthorizationRequest(resolved.client, resolved.redirectUri, params) }
+    const resources = await requestedResources(ctx, params)
+    return { request: parseAuthorizationRequest(resolved.client, resolved.redirectUri, params, resources) }
   } catch (err) {
     if (!(err instanceof OAuthError)) throw err
     const state = typeof params.state === 'string' ? params.state : undefined
@@ -33,12 +51,25 @@ async function checkRequest(ctx: AppContext, request: FastifyRequest, reply: Fas
 }
 
 function consentPage(ctx: AppContext, request: FastifyRequest, reply: FastifyReply, session: PortalSession, authorization: AuthorizationRequest, params: RawParams) {
-  const carried = CARRIED.flatMap((name) => (typeof params[name] === 'string' ? [{ name, value: params[name] }] : []))
+  // `resource` may repeat (RFC 8707 §2); every value is carried.
+  const carried = CARRIED.flatMap((name) => {
+    const value = params[name]
+    const values = Array.isArray(value) ? value : [value]
+    return values.filter((v): v is string => typeof v === 'string').map((v) => ({ name, value: v }))
+  })
   return sendPage(ctx, request, reply, 'consent', {
     title: `Authorise ${authorization.client.name}`,
     client: authorization.client,
     team: session.activeTeam,
-    scopes: authorization.scopes.map((s) => ({ name: s, description: SCOPES[s] })),
+    scopes: authorization.scopes.map((s) => ({ name: s, description: SCOPES[s] ?? scopeOfResource(authorization, s) })),
+    resources: authorization.resources.map((r) => ({ name: r.name, uri: r.uri })),
+    unverified: isSelfRegistered(authorization.client)
+      ? {
+          redirectHost: new URL(authorization.redirectUri).host,
+          runsLocally: authorization.client.redirectUris.every((uri) => isLoopbackHost(new URL(uri).hostname)),
+          clientIdHost: authorization.client.kind === 'metadata_document' ? new URL(authorization.client.id).host : undefined,
+        }
+      : undefined,
     carried,
     csrf: session.csrfToken,
     action: ENDPOINTS.authorization,

@@ -1,7 +1,9 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { AppContext } from '../../context.js'
 import { authenticateClient } from '../../oauth/client-authentication.js'
-import { InvalidClient, InvalidRequest, OAuthError, TemporarilyUnavailable } from '../../oauth/errors.js'
+import { InvalidClient, InvalidRequest, OAuthError, TemporarilyUnavailable, TooManyRequests } from '../../oauth/errors.js'
+import { InvalidToken } from '../../clients/registration.js'
+import { registrationRoutes } from './registration.js'
 import { isDatabaseUnavailable } from '../../db/errors.js'
 import { introspect } from '../../oauth/introspection.js'
 import { authorizationServerMetadata, ENDPOINTS } from '../../oauth/metadata.js'
@@ -48,8 +50,12 @@ export async function oauthEndpoints(app: FastifyInstance, ctx: AppContext): Pro
         oauthError = new OAuthError('server_error', 'The server could not complete the request.', 500)
       }
       if (oauthError instanceof InvalidClient && oauthError.usedBasic) reply.header('WWW-Authenticate', 'Basic realm="gatehouse", charset="UTF-8"')
+      if (oauthError instanceof InvalidToken) reply.header('WWW-Authenticate', 'Bearer realm="gatehouse", error="invalid_token"')
+      if (oauthError instanceof TooManyRequests) reply.header('Retry-After', String(oauthError.retryAfter))
       return reply.code(oauthError.status).send({ error: oauthError.error, error_description: oauthError.description })
     })
+
+    if (ctx.config.clientRegistration !== 'off') registrationRoutes(scope, ctx)
 
     scope.post(ENDPOINTS.token, async (request) => {
       return handleTokenRequest(ctx, { params: bodyParams(request), authorization: request.headers.authorization, address: request.ip })

@@ -8,6 +8,8 @@ import { InvalidGrant } from '../errors.js'
 import { param, requiredParam, type RawParams } from '../params.js'
 import { verifyCodeVerifier } from '../pkce.js'
 import { splitScopes } from '../scopes.js'
+import { splitResources } from '../../resources/resources.js'
+import { tokenAudience } from './audience.js'
 import { assertUserMayHoldTokens } from './subject.js'
 
 const INVALID_CODE = 'The authorization code is invalid, expired, or was already used.'
@@ -49,10 +51,11 @@ export async function authorizationCodeGrant(ctx: AppContext, client: Client, pa
 
   assertUserMayHoldTokens(standing)
   const scopes = splitScopes(row.scopes)
-  const minted = await mintTokens(ctx, { grantId: row.grantId, clientId: client.id, userId: row.userId, teamId: row.teamId, scopes })
+  const resources = await tokenAudience(ctx, splitResources(row.resources), params)
+  const minted = await mintTokens(ctx, { grantId: row.grantId, clientId: client.id, userId: row.userId, teamId: row.teamId, scopes, resources })
   const redeemed = await ctx.db.kysely.transaction().execute(async (trx) => {
     if (!(await consumeAuthorizationCode(trx, codeHash, now))) return false
-    await insertGrant(trx, { id: row.grantId, clientId: client.id, userId: row.userId, teamId: row.teamId, scopes: row.scopes, createdAt: now })
+    await insertGrant(trx, { id: row.grantId, clientId: client.id, userId: row.userId, teamId: row.teamId, scopes: row.scopes, resources: row.resources, createdAt: now })
     await minted.persist(trx)
     return true
   })
