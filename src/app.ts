@@ -1,6 +1,6 @@
 import cookie from '@fastify/cookie'
 import formbody from '@fastify/formbody'
-import Fastify, { type FastifyInstance } from 'fastify'
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
 import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import type { AppContext } from './context.js'
@@ -20,12 +20,12 @@ import { teamAppRoutes } from './http/pages/team-apps.js'
 const stylesheet = readFileSync(fileURLToPath(new URL('../public/app.css', import.meta.url)), 'utf8')
 const portalScript = readFileSync(fileURLToPath(new URL('../public/portal.js', import.meta.url)), 'utf8')
 
-/** Builds the Gatehouse HTTP app; it never listens (see server.ts). */
-export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
+/** Builds the Gatehouse HTTP app; it never listens (see server.ts). `logger` is the one the domain logs to as well. */
+export async function buildApp(ctx: AppContext, logger: FastifyBaseLogger): Promise<FastifyInstance> {
   const trust = ctx.config.trustProxy
   // A hop count means: believe that many proxies nearest to us (proxy-addr counts hops from 0).
   const trustProxy = typeof trust === 'number' ? (_address: string, hop: number) => hop < trust : trust
-  const app = Fastify({ loggerInstance: ctx.log, trustProxy })
+  const app = Fastify({ loggerInstance: logger, trustProxy })
   await app.register(cookie)
   await app.register(formbody)
   addSecurityHeaders(app)

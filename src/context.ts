@@ -1,4 +1,3 @@
-import type { FastifyBaseLogger } from 'fastify'
 import type { Config } from './config.js'
 import type { Keys } from './crypto/master-key.js'
 import type { Db } from './db/connection.js'
@@ -6,8 +5,12 @@ import type { KeyRing } from './keys/signing-keys.js'
 import type { ActivityLog } from './activity/recorder.js'
 import type { RateLimiter } from './ratelimit/limiter.js'
 import type { VerifiedTokenCache } from './tokens/verified-cache.js'
+import type { Logger } from './logger.js'
 
-/** What every part of the running server shares, built once at start. */
+/**
+ * What every part of the running server shares, built once at start. The
+ * domain never takes it whole: each function names the parts it uses.
+ */
 export interface AppContext {
   config: Config
   db: Db
@@ -19,7 +22,7 @@ export interface AppContext {
   /** Dynamic client registrations per address. */
   registrationRateLimiter: RateLimiter
   verifiedTokens: VerifiedTokenCache
-  log: FastifyBaseLogger
+  log: Logger
   /** Milliseconds since the epoch; replaced in tests that move time. */
   clock: () => number
 }

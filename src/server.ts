@@ -1,4 +1,4 @@
-import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
+import type { FastifyInstance } from 'fastify'
 import { pino, type Logger } from 'pino'
 import { ensureSandboxAccount } from './accounts/sandbox.js'
 import { BufferedActivityLog } from './activity/recorder.js'
@@ -10,6 +10,7 @@ import { SecretBoxError } from './crypto/secret-box.js'
 import { DatabaseUnavailableError, openDatabase, type Db } from './db/connection.js'
 import { migrateToLatest } from './db/migrate.js'
 import { KeyRing } from './keys/signing-keys.js'
+import type { Logger as DomainLogger } from './logger.js'
 import { createRateLimiter } from './ratelimit/limiter.js'
 import { VerifiedTokenCache } from './tokens/verified-cache.js'
 import { startJanitor } from './tokens/janitor.js'
@@ -65,7 +66,7 @@ export function createLogger(enabled: boolean): Logger {
 }
 
 /** Everything a running Gatehouse shares: the master secret, the migrated database, the signing keys. */
-export async function openContext(config: Config, log: FastifyBaseLogger, clock: () => number = Date.now): Promise<AppContext> {
+export async function openContext(config: Config, log: DomainLogger, clock: () => number = Date.now): Promise<AppContext> {
   const { secret } = loadOrCreateSecret(config.dataDir, config.secret)
   const db = await openMigratedDatabase(config)
   const keys = deriveKeys(secret)
@@ -93,8 +94,9 @@ export async function closeContext(ctx: AppContext): Promise<void> {
 }
 
 export async function startServer(config: Config, options: ServerOptions = {}): Promise<RunningServer> {
-  const ctx = await openContext(config, createLogger(options.logger ?? false), options.clock)
-  const app = await buildApp(ctx)
+  const log = createLogger(options.logger ?? false)
+  const ctx = await openContext(config, log, options.clock)
+  const app = await buildApp(ctx, log)
   try {
     await app.listen({ port: config.port, host: config.host })
   } catch (err) {

@@ -1,7 +1,6 @@
-import type { AppContext } from '../context.js'
 import { touchPersonalAccessToken } from '../db/personal-access-tokens.js'
 import { checkPersonalAccessToken, PAT_PREFIX } from '../tokens/personal-access-tokens.js'
-import { checkAccessToken } from '../tokens/verify.js'
+import { checkAccessToken, type VerificationDeps } from '../tokens/verify.js'
 import { splitResources } from '../resources/resources.js'
 import type { Principal } from './principal.js'
 
@@ -17,7 +16,7 @@ export function readBearer(authorization: string | undefined): BearerCredentials
 export type BearerVerdict = { ok: true; principal: Principal } | { ok: false; reason: string }
 
 /** One check for both kinds of token: OAuth access tokens (JWT) and personal access tokens. */
-export async function authenticateBearer(ctx: AppContext, token: string): Promise<BearerVerdict> {
+export async function authenticateBearer(ctx: VerificationDeps, token: string): Promise<BearerVerdict> {
   const now = ctx.clock()
   if (token.startsWith(PAT_PREFIX)) {
     const verdict = await checkPersonalAccessToken(ctx.db, token, now)

@@ -2,26 +2,11 @@ import type { Kysely } from 'kysely'
 import { compiledOnce } from './compiled.js'
 import type { Executor } from './executor.js'
 import type { Database } from './schema.js'
-import type { HolderStanding } from './tokens.js'
-
-export interface AuthorizationCodeRow {
-  codeHash: string
-  clientId: string
-  userId: number
-  teamId: number
-  redirectUri: string
-  scopes: string
-  codeChallenge: string | null
-  /** RFC 8707 resources the code was granted for, space-separated. */
-  resources: string
-  grantId: string
-  createdAt: number
-  expiresAt: number
-  consumedAt: number | null
-}
+import type { AuthorizationCode } from '../oauth/types.js'
+import type { HolderStanding } from '../tokens/types.js'
 
 /** Without `resources`, the code's tokens are for the client itself. */
-export async function insertAuthorizationCode(db: Executor, code: Omit<AuthorizationCodeRow, 'consumedAt' | 'resources'> & { resources?: string }): Promise<void> {
+export async function insertAuthorizationCode(db: Executor, code: Omit<AuthorizationCode, 'consumedAt' | 'resources'> & { resources?: string }): Promise<void> {
   await db
     .insertInto('authorization_codes')
     .values({
@@ -39,17 +24,6 @@ export async function insertAuthorizationCode(db: Executor, code: Omit<Authoriza
       consumed_at: null,
     })
     .execute()
-}
-
-/** Marks the code used; true for exactly one caller however many race (RFC 6749 §4.1.2: single use). */
-export async function consumeAuthorizationCode(db: Executor, codeHash: string, now: number): Promise<boolean> {
-  const result = await db
-    .updateTable('authorization_codes')
-    .set({ consumed_at: now })
-    .where('code_hash', '=', codeHash)
-    .where('consumed_at', 'is', null)
-    .executeTakeFirst()
-  return Number(result.numUpdatedRows) === 1
 }
 
 /** Removes codes not yet redeemed for the client in the team, so none can turn into tokens after a revocation. */
@@ -71,7 +45,7 @@ const codeForExchangeQuery = compiledOnce((db, codeHash) =>
 export async function findAuthorizationCodeForExchange(
   db: Kysely<Database>,
   codeHash: string,
-): Promise<{ code: AuthorizationCodeRow; standing: HolderStanding } | undefined> {
+): Promise<{ code: AuthorizationCode; standing: HolderStanding } | undefined> {
   const row = await codeForExchangeQuery(db, codeHash)
   if (!row) return undefined
   return {

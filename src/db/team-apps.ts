@@ -1,17 +1,8 @@
+import type { TeamApp } from '../oauth/types.js'
 import type { Executor } from './executor.js'
 
-export interface TeamAppRow {
-  clientId: string
-  clientName: string
-  userId: number
-  userName: string
-  userEmail: string
-  authorisedAt: number
-  lastUsedAt: number | null
-}
-
 /** Every app a member of the team has authorised, with who did it and when the app last called the API in the team. */
-export async function listTeamApps(db: Executor, teamId: number): Promise<TeamAppRow[]> {
+export async function listTeamApps(db: Executor, teamId: number): Promise<TeamApp[]> {
   const rows = await db
     .selectFrom('consents as c')
     .innerJoin('clients as cl', 'cl.id', 'c.client_id')
@@ -38,11 +29,9 @@ export async function listTeamApps(db: Executor, teamId: number): Promise<TeamAp
     .execute()
   return rows.map((r) => ({
     clientId: r.client_id,
-    clientName: r.client_name,
-    userId: r.user_id,
-    userName: r.user_name,
-    userEmail: r.user_email,
-    authorisedAt: r.created_at,
-    lastUsedAt: r.last_used_at === null || r.last_used_at === undefined ? null : Number(r.last_used_at),
+    name: r.client_name,
+    authorisedBy: { userId: r.user_id, name: r.user_name, email: r.user_email },
+    authorisedAt: new Date(r.created_at),
+    lastUsedAt: r.last_used_at === null || r.last_used_at === undefined ? null : new Date(Number(r.last_used_at)),
   }))
 }

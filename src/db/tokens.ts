@@ -1,52 +1,16 @@
-import type { Kysely, Selectable } from 'kysely'
+import type { Kysely, Selectable, Transaction } from 'kysely'
 import type { User } from '../accounts/types.js'
+import type { AccessTokenRecord, Grant, HolderStanding, RefreshTokenRecord } from '../tokens/types.js'
 import { compiledOnce } from './compiled.js'
 import type { Executor } from './executor.js'
 import type { AccessTokenTable, Database, GrantTable, RefreshTokenTable } from './schema.js'
 import { JOINED_USER_COLUMNS, joinedUser } from './users.js'
 
-export interface GrantRow {
-  id: string
-  clientId: string
-  userId: number
-  teamId: number
-  scopes: string
-  /** RFC 8707 resources granted, space-separated; empty: tokens are for the client itself. */
-  resources: string
-  createdAt: number
-  revokedAt: number | null
-}
-
-export interface AccessTokenRow {
-  jti: string
-  grantId: string
-  clientId: string
-  userId: number
-  teamId: number
-  scopes: string
-  /** The token's audience (RFC 8707), space-separated; empty: its client. The stored record is the authority. */
-  resources: string
-  createdAt: number
-  expiresAt: number
-  revokedAt: number | null
-}
-
-export interface RefreshTokenRow {
-  tokenHash: string
-  grantId: string
-  accessTokenJti: string
-  clientId: string
-  createdAt: number
-  expiresAt: number
-  consumedAt: number | null
-  revokedAt: number | null
-}
-
-function toGrant(row: Selectable<GrantTable>): GrantRow {
+function toGrant(row: Selectable<GrantTable>): Grant {
   return { id: row.id, clientId: row.client_id, userId: row.user_id, teamId: row.team_id, scopes: row.scopes, resources: row.resources, createdAt: row.created_at, revokedAt: row.revoked_at }
 }
 
-function toAccessToken(row: Selectable<AccessTokenTable>): AccessTokenRow {
+function toAccessToken(row: Selectable<AccessTokenTable>): AccessTokenRecord {
   return {
     jti: row.jti,
     grantId: row.grant_id,
@@ -61,7 +25,7 @@ function toAccessToken(row: Selectable<AccessTokenTable>): AccessTokenRow {
   }
 }
 
-function toRefreshToken(row: Selectable<RefreshTokenTable>): RefreshTokenRow {
+function toRefreshToken(row: Selectable<RefreshTokenTable>): RefreshTokenRecord {
   return {
     tokenHash: row.token_hash,
     grantId: row.grant_id,
@@ -75,7 +39,7 @@ function toRefreshToken(row: Selectable<RefreshTokenTable>): RefreshTokenRow {
 }
 
 /** Without `resources`, the grant's tokens are for the client itself. */
-export async function insertGrant(db: Executor, grant: Omit<GrantRow, 'revokedAt' | 'resources'> & { resources?: string }): Promise<void> {
+export async function insertGrant(db: Executor, grant: Omit<Grant, 'revokedAt' | 'resources'> & { resources?: string }): Promise<void> {
   await db
     .insertInto('grants')
     .values({
@@ -91,12 +55,12 @@ export async function insertGrant(db: Executor, grant: Omit<GrantRow, 'revokedAt
     .execute()
 }
 
-export async function findGrant(db: Executor, id: string): Promise<GrantRow | undefined> {
+export async function findGrant(db: Executor, id: string): Promise<Grant | undefined> {
   const row = await db.selectFrom('grants').selectAll().where('id', '=', id).executeTakeFirst()
   return row && toGrant(row)
 }
 
-export async function insertAccessToken(db: Executor, token: Omit<AccessTokenRow, 'revokedAt' | 'resources'> & { resources?: string }): Promise<void> {
+export async function insertAccessToken(db: Executor, token: Omit<AccessTokenRecord, 'revokedAt' | 'resources'> & { resources?: string }): Promise<void> {
   await db
     .insertInto('access_tokens')
     .values({
@@ -114,12 +78,12 @@ export async function insertAccessToken(db: Executor, token: Omit<AccessTokenRow
     .execute()
 }
 
-export async function findAccessToken(db: Executor, jti: string): Promise<AccessTokenRow | undefined> {
+export async function findAccessToken(db: Executor, jti: string): Promise<AccessTokenRecord | undefined> {
   const row = await db.selectFrom('access_tokens').selectAll().where('jti', '=', jti).executeTakeFirst()
   return row && toAccessToken(row)
 }
 
-export async function insertRefreshToken(db: Executor, token: Omit<RefreshTokenRow, 'consumedAt' | 'revokedAt'>): Promise<void> {
+export async function insertRefreshToken(db: Executor, token: Omit<RefreshTokenRecord, 'consumedAt' | 'revokedAt'>): Promise<void> {
   await db
     .insertInto('refresh_tokens')
     .values({
@@ -135,32 +99,23 @@ export async function insertRefreshToken(db: Executor, token: Omit<RefreshTokenR
     .execute()
 }
 
-export async function findRefreshToken(db: Executor, tokenHash: string): Promise<RefreshTokenRow | undefined> {
+export async function findRefreshToken(db: Executor, tokenHash: string): Promise<RefreshTokenRecord | undefined> {
   const row = await db.selectFrom('refresh_tokens').selectAll().where('token_hash', '=', tokenHash).executeTakeFirst()
   return row && toRefreshToken(row)
-}
-
-/** Marks the refresh token used; true for exactly one caller however many race. */
-export async function consumeRefreshToken(db: Executor, tokenHash: string, now: number): Promise<boolean> {
-  const result = await db
-    .updateTable('refresh_tokens')
-    .set({ consumed_at: now })
-    .where('token_hash', '=', tokenHash)
-    .where('consumed_at', 'is', null)
-    .where('revoked_at', 'is', null)
-    .executeTakeFirst()
-  return Number(result.numUpdatedRows) === 1
 }
 
 export async function revokeAccessToken(db: Executor, jti: string, now: number): Promise<void> {
   await db.updateTable('access_tokens').set({ revoked_at: now }).where('jti', '=', jti).where('revoked_at', 'is', null).execute()
 }
 
-/** Ends a grant and every token descending from it. */
-export async function revokeGrant(db: Executor, grantId: string, now: number): Promise<void> {
-  await db.updateTable('grants').set({ revoked_at: now }).where('id', '=', grantId).where('revoked_at', 'is', null).execute()
-  await db.updateTable('access_tokens').set({ revoked_at: now }).where('grant_id', '=', grantId).where('revoked_at', 'is', null).execute()
-  await db.updateTable('refresh_tokens').set({ revoked_at: now }).where('grant_id', '=', grantId).where('revoked_at', 'is', null).execute()
+/**
+ * Ends a grant and every token descending from it. Several statements, so it
+ * takes a transaction: a family is revoked whole or not at all.
+ */
+export async function revokeGrant(trx: Transaction<Database>, grantId: string, now: number): Promise<void> {
+  await trx.updateTable('grants').set({ revoked_at: now }).where('id', '=', grantId).where('revoked_at', 'is', null).execute()
+  await trx.updateTable('access_tokens').set({ revoked_at: now }).where('grant_id', '=', grantId).where('revoked_at', 'is', null).execute()
+  await trx.updateTable('refresh_tokens').set({ revoked_at: now }).where('grant_id', '=', grantId).where('revoked_at', 'is', null).execute()
 }
 
 /** The ids of the live grants a client holds in a team (Team apps revocation). */
@@ -200,15 +155,9 @@ const accessTokenHolderQuery = compiledOnce((db, jti) =>
  * The hot path of every API call: the token's row, its user and whether
  * the user still belongs to the token's team, in one query.
  */
-export async function findAccessTokenHolder(db: Kysely<Database>, jti: string): Promise<{ token: AccessTokenRow; user: User; isMember: boolean } | undefined> {
+export async function findAccessTokenHolder(db: Kysely<Database>, jti: string): Promise<{ token: AccessTokenRecord; user: User; isMember: boolean } | undefined> {
   const row = await accessTokenHolderQuery(db, jti)
   return row && { token: toAccessToken(row), user: joinedUser(row), isMember: row.role !== null }
-}
-
-/** Whether the user behind a grant may still hold tokens: enabled, and still in the grant's team. */
-export interface HolderStanding {
-  userDisabled: boolean
-  isMember: boolean
 }
 
 const refreshTokenForRotationQuery = compiledOnce((db, tokenHash) =>
@@ -236,7 +185,7 @@ const refreshTokenForRotationQuery = compiledOnce((db, tokenHash) =>
 export async function findRefreshTokenForRotation(
   db: Kysely<Database>,
   tokenHash: string,
-): Promise<{ refresh: RefreshTokenRow; grant: GrantRow; standing: HolderStanding } | undefined> {
+): Promise<{ refresh: RefreshTokenRecord; grant: Grant; standing: HolderStanding } | undefined> {
   const row = await refreshTokenForRotationQuery(db, tokenHash)
   if (!row) return undefined
   const grant = toGrant({

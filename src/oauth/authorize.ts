@@ -2,7 +2,9 @@ import { randomUUID } from 'node:crypto'
 import { findClient } from '../clients/clients.js'
 import { matchRedirectUri } from '../clients/redirect-uris.js'
 import { isSelfRegistered, type Client } from '../clients/types.js'
-import type { AppContext } from '../context.js'
+import type { ActivityLog } from '../activity/recorder.js'
+import type { Config } from '../config.js'
+import type { Db } from '../db/connection.js'
 import { hashSecret, randomSecret } from '../crypto/random.js'
 import { insertAuthorizationCode } from '../db/authorization-codes.js'
 import { findConsent, upsertConsent } from '../db/consents.js'
@@ -27,6 +29,13 @@ import { coversScopes, formatScopes, parseScope, splitScopes } from './scopes.js
  *                └─POST deny────▶ redirect: error=access_denied, state, iss
  */
 
+export interface AuthorizeDeps {
+  db: Db
+  activity: ActivityLog
+  config: Pick<Config, 'issuer'>
+  clock: () => number
+}
+
 export const AUTHORIZATION_CODE_TTL_MS = 10 * 60 * 1000
 
 /** A request that cannot be answered with a redirect: the client or its redirect_uri cannot be trusted. */
@@ -46,7 +55,7 @@ export interface AuthorizationRequest {
 }
 
 /** Step one: the client and the redirect_uri, which must be checked before anything may be sent back to it. */
-export async function resolveRedirect(ctx: AppContext, params: RawParams): Promise<{ client: Client; redirectUri: string }> {
+export async function resolveRedirect(ctx: AuthorizeDeps, params: RawParams): Promise<{ client: Client; redirectUri: string }> {
   let clientId: string | undefined
   let requested: string | undefined
   try {
@@ -69,7 +78,7 @@ export async function resolveRedirect(ctx: AppContext, params: RawParams): Promi
 }
 
 /** RFC 8707 §2: the `resource` parameters, each a registered resource; a failure is reported by redirect. */
-export function requestedResources(ctx: AppContext, params: RawParams): Promise<Resource[]> {
+export function requestedResources(ctx: AuthorizeDeps, params: RawParams): Promise<Resource[]> {
   return resolveResources(ctx.db, ctx.config.issuer, repeatedParam(params, 'resource'))
 }
 
@@ -99,7 +108,7 @@ export function parseAuthorizationRequest(client: Client, redirectUri: string, p
 }
 
 /** "Unobstructive" (seed 000): a user who already approved this client in this team for these scopes is not asked again. */
-export async function hasConsent(ctx: AppContext, request: AuthorizationRequest, userId: number, teamId: number): Promise<boolean> {
+export async function hasConsent(ctx: AuthorizeDeps, request: AuthorizationRequest, userId: number, teamId: number): Promise<boolean> {
   // Nobody vouched for a self-registered client: its consent page shows every time.
   if (request.forceConsent || isSelfRegistered(request.client)) return false
   const stored = await findConsent(ctx.db.kysely, userId, request.client.id, teamId)
@@ -119,7 +128,7 @@ function consentCovers(approved: string[], requested: string[]): boolean {
 }
 
 /** Records the approval and issues a single-use code bound to everything the token will carry. */
-export async function approve(ctx: AppContext, request: AuthorizationRequest, userId: number, teamId: number): Promise<string> {
+export async function approve(ctx: AuthorizeDeps, request: AuthorizationRequest, userId: number, teamId: number): Promise<string> {
   const now = ctx.clock()
   const code = randomSecret(32)
   await ctx.db.kysely.transaction().execute(async (trx) => {
@@ -151,7 +160,7 @@ export async function approve(ctx: AppContext, request: AuthorizationRequest, us
  * URL is kept as it is and the parameters appended, so an existing query
  * string survives untouched.
  */
-export function responseRedirect(ctx: AppContext, redirectUri: string, fields: Record<string, string | undefined>): string {
+export function responseRedirect(ctx: AuthorizeDeps, redirectUri: string, fields: Record<string, string | undefined>): string {
   const query = Object.entries({ ...fields, iss: ctx.config.issuer })
     .filter((entry): entry is [string, string] => entry[1] !== undefined)
     .map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`)
@@ -159,6 +168,6 @@ export function responseRedirect(ctx: AppContext, redirectUri: string, fields: R
   return `${redirectUri}${redirectUri.includes('?') ? '&' : '?'}${query}`
 }
 
-export function errorRedirect(ctx: AppContext, redirectUri: string, error: OAuthError, state: string | undefined): string {
+export function errorRedirect(ctx: AuthorizeDeps, redirectUri: string, error: OAuthError, state: string | undefined): string {
   return responseRedirect(ctx, redirectUri, { error: error.error, error_description: error.description, state })
 }

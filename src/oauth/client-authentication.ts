@@ -1,6 +1,7 @@
 import { findClient, verifyClientSecret } from '../clients/clients.js'
 import type { Client } from '../clients/types.js'
-import type { AppContext } from '../context.js'
+import type { Keys } from '../crypto/master-key.js'
+import type { Db } from '../db/connection.js'
 import { InvalidClient, InvalidRequest } from './errors.js'
 
 export interface ClientCredentials {
@@ -8,6 +9,11 @@ export interface ClientCredentials {
   authorization: string | undefined
   clientId: string | undefined
   clientSecret: string | undefined
+}
+
+export interface ClientAuthenticationDeps {
+  db: Db
+  keys: Keys
 }
 
 export type ClientAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'none'
@@ -32,7 +38,7 @@ function parseBasic(header: string): { id: string; secret: string } | undefined 
  * or a public client naming itself with `client_id` alone. Using two methods
  * at once is refused (RFC 6749 §2.3).
  */
-export async function authenticateClient(ctx: AppContext, credentials: ClientCredentials): Promise<{ client: Client; method: ClientAuthMethod }> {
+export async function authenticateClient(ctx: ClientAuthenticationDeps, credentials: ClientCredentials): Promise<{ client: Client; method: ClientAuthMethod }> {
   const basicHeader = credentials.authorization?.trim().toLowerCase().startsWith('basic ') ? credentials.authorization : undefined
   if (basicHeader !== undefined) {
     if (credentials.clientSecret !== undefined) throw new InvalidRequest('Use one client authentication method, not HTTP Basic and client_secret together.')

@@ -1,15 +1,12 @@
 import assert from 'node:assert/strict'
 import { after, before, it } from 'node:test'
 import * as oauth from 'oauth4webapi'
-import type { User } from '../accounts/types.js'
-import { createUser } from '../accounts/users.js'
-import { registerClient } from '../clients/clients.js'
 import { forEachDialect } from '../testing/dialects.js'
+import { PASSWORD, seedClient, seedUser, type SeededUser } from '../testing/fixtures.js'
 import { HttpClient, logIn } from '../testing/http-client.js'
 import { consentFields, redirectOf } from '../testing/oauth.js'
 import { startTestServer, type TestServer } from '../testing/server.js'
 
-const PASSWORD = 'correct horse battery'
 const REDIRECT = 'https://app.example.com/callback'
 // The test server's issuer is http://127.0.0.1:<port>; oauth4webapi insists on https otherwise.
 const insecure = { [oauth.allowInsecureRequests]: true } as const
@@ -21,16 +18,13 @@ const insecure = { [oauth.allowInsecureRequests]: true } as const
  */
 await forEachDialect('oauth4webapi against Gatehouse', (dialect) => {
   let server: TestServer
-  let ada: User
-  let teamId: number
+  let ada: SeededUser
   let browser: HttpClient
   let as: oauth.AuthorizationServer
 
   before(async () => {
     server = await startTestServer(dialect)
-    const created = await createUser(server.ctx.db, { email: 'ada@example.com', name: 'Ada', password: PASSWORD, teamName: 'Engines' }, Date.now())
-    ada = created.user
-    teamId = created.team!.id
+    ada = await seedUser(server.ctx.db, 'ada@example.com', { team: 'Engines' })
     browser = new HttpClient(server.url)
     const issuer = new URL(server.url)
     as = await oauth.processDiscoveryResponse(issuer, await oauth.discoveryRequest(issuer, { algorithm: 'oauth2', ...insecure }))
@@ -54,9 +48,9 @@ await forEachDialect('oauth4webapi against Gatehouse', (dialect) => {
     assert.equal(as.issuer, server.ctx.config.issuer)
     assert.equal(as.authorization_response_iss_parameter_supported, true)
 
-    const registered = await registerClient(server.ctx.db, server.ctx.keys, { name: 'Library App', redirectUris: [REDIRECT], ownerUserId: ada.id, teamId }, Date.now())
-    const client: oauth.Client = { client_id: registered.client.id }
-    const clientAuth = oauth.ClientSecretBasic(registered.secret!)
+    const registered = await seedClient(server.ctx, ada, { name: 'Library App', redirectUris: [REDIRECT] })
+    const client: oauth.Client = { client_id: registered.id }
+    const clientAuth = oauth.ClientSecretBasic(registered.secret)
 
     const codeVerifier = oauth.generateRandomCodeVerifier()
     const state = oauth.generateRandomState()
@@ -85,9 +79,9 @@ await forEachDialect('oauth4webapi against Gatehouse', (dialect) => {
 
     // What a resource server does with the token (RFC 9068 §4), keys fetched from jwks_uri.
     const claims = await oauth.validateJwtAccessToken(as, new Request('https://api.example/', { headers: { authorization: `Bearer ${tokens.access_token}` } }), client.client_id, insecure)
-    assert.equal(claims.sub, String(ada.id))
+    assert.equal(claims.sub, String(ada.user.id))
     assert.equal(claims.client_id, client.client_id)
-    assert.equal(claims.team_id, teamId)
+    assert.equal(claims.team_id, ada.team!.id)
 
     const refreshed = await oauth.processRefreshTokenResponse(as, client, await oauth.refreshTokenGrantRequest(as, client, clientAuth, tokens.refresh_token!, insecure))
     assert.notEqual(refreshed.access_token, tokens.access_token)
@@ -109,12 +103,7 @@ await forEachDialect('oauth4webapi against Gatehouse', (dialect) => {
   })
 
   it('runs the flow for a public client on a loopback port with no client authentication (None) and PKCE (RFC 8252 §8.4)', async () => {
-    const registered = await registerClient(
-      server.ctx.db,
-      server.ctx.keys,
-      { name: 'Native Tool', redirectUris: ['http://127.0.0.1/callback'], ownerUserId: ada.id, teamId, isConfidential: false },
-      Date.now(),
-    )
+    const registered = await seedClient(server.ctx, ada, { name: 'Native Tool', redirectUris: ['http://127.0.0.1/callback'], isConfidential: false })
     const client: oauth.Client = { client_id: registered.client.id, token_endpoint_auth_method: 'none' }
     const redirectUri = 'http://127.0.0.1:53682/callback'
     const codeVerifier = oauth.generateRandomCodeVerifier()

@@ -2,18 +2,16 @@ import assert from 'node:assert/strict'
 import { after, before, it } from 'node:test'
 import { createLocalJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify, type JSONWebKeySet } from 'jose'
 import type { User } from '../accounts/types.js'
-import { createUser } from '../accounts/users.js'
-import { registerClient } from '../clients/clients.js'
 import { deriveKeys } from '../crypto/master-key.js'
 import { open } from '../crypto/secret-box.js'
 import { rotateSigningKey } from '../keys/signing-keys.js'
 import { forEachDialect } from '../testing/dialects.js'
+import { PASSWORD, seedClient, seedUser } from '../testing/fixtures.js'
 import type { HttpClient } from '../testing/http-client.js'
 import { browserFor, codeFor, introspect, postOAuth } from '../testing/oauth.js'
 import { startTestServer, type TestServer } from '../testing/server.js'
 import { pruneExpired } from '../tokens/prune.js'
 
-const PASSWORD = 'correct horse battery'
 const ISSUER = 'https://id.example.test'
 const REDIRECT = 'https://app.example.com/callback'
 // Seed 004's lifetime, to show it is configurable.
@@ -42,11 +40,10 @@ await forEachDialect('discovery (RFC 8414), JWKS and access-token JWTs (RFC 9068
 
   before(async () => {
     server = await startTestServer(dialect, { issuer: ISSUER, accessTokenTtl: TTL }, () => Date.now() + offset)
-    const created = await createUser(server.ctx.db, { email: 'ada@example.com', name: 'Ada', password: PASSWORD, teamName: 'Engines' }, Date.now())
+    const created = await seedUser(server.ctx.db, 'ada@example.com', { name: 'Ada', team: 'Engines' })
     ada = created.user
     teamId = created.team!.id
-    const registered = await registerClient(server.ctx.db, server.ctx.keys, { name: 'Our App', redirectUris: [REDIRECT], ownerUserId: ada.id, teamId, isFirstParty: true }, Date.now())
-    client = { id: registered.client.id, secret: registered.secret! }
+    client = await seedClient(server.ctx, created, { name: 'Our App', redirectUris: [REDIRECT], isFirstParty: true })
     browser = await browserFor(server, ada)
   })
   after(() => server.stop())

@@ -1,9 +1,8 @@
 import type { Client } from '../clients/types.js'
-import type { AppContext } from '../context.js'
 import { hashSecret } from '../crypto/random.js'
 import { findGrant, findRefreshToken } from '../db/tokens.js'
 import { findUserById } from '../db/users.js'
-import { checkAccessToken } from '../tokens/verify.js'
+import { checkAccessToken, type VerificationDeps } from '../tokens/verify.js'
 import { checkPersonalAccessToken, PAT_PREFIX } from '../tokens/personal-access-tokens.js'
 import { requiredParam, type RawParams } from './params.js'
 import { splitScopes } from './scopes.js'
@@ -30,7 +29,7 @@ function mayInspect(caller: Client, tokenClientId: string): boolean {
 }
 
 /** RFC 7662 §2: `{"active":false}` and nothing more for any token that is not live. */
-export async function introspect(ctx: AppContext, caller: Client, params: RawParams): Promise<IntrospectionResponse> {
+export async function introspect(ctx: VerificationDeps, caller: Client, params: RawParams): Promise<IntrospectionResponse> {
   const token = requiredParam(params, 'token')
   if (token.startsWith(PAT_PREFIX)) {
     // A personal access token belongs to no client: only the product's own (first-party) services may look into it.

@@ -1,4 +1,4 @@
-import type { AppContext } from '../context.js'
+import type { Config } from '../config.js'
 import { SIGNING_ALGORITHM } from '../keys/signing-keys.js'
 import { SCOPES } from './scopes.js'
 import { GRANT_TYPES_SUPPORTED } from './token-endpoint.js'
@@ -13,7 +13,7 @@ export const ENDPOINTS = {
 } as const
 
 /** RFC 8414 §2: authorization server metadata. */
-export function authorizationServerMetadata(ctx: AppContext): Record<string, unknown> {
+export function authorizationServerMetadata(ctx: { config: Pick<Config, 'issuer' | 'clientRegistration'> }): Record<string, unknown> {
   const issuer = ctx.config.issuer
   const secretMethods = ['client_secret_basic', 'client_secret_post']
   return {

@@ -1,16 +1,27 @@
 import type { Client } from '../clients/types.js'
-import type { AppContext } from '../context.js'
+import type { ActivityLog } from '../activity/recorder.js'
+import type { Config } from '../config.js'
+import type { Db } from '../db/connection.js'
+import type { KeyRing } from '../keys/signing-keys.js'
 import { hashSecret } from '../crypto/random.js'
 import { findAccessToken, findGrant, findRefreshToken, revokeAccessToken, revokeGrant } from '../db/tokens.js'
 import { verifyAccessTokenSignature } from '../tokens/access-token.js'
 import { requiredParam, type RawParams } from './params.js'
+
+export interface RevocationDeps {
+  db: Db
+  keyRing: KeyRing
+  config: Pick<Config, 'issuer'>
+  activity: ActivityLog
+  clock: () => number
+}
 
 /**
  * RFC 7009 §2.1: revokes a token the calling client holds. Revoking a
  * refresh token ends its whole grant, access tokens included. Unknown tokens
  * and other clients' tokens are answered the same way, and left alone.
  */
-export async function revokeToken(ctx: AppContext, caller: Client, params: RawParams): Promise<void> {
+export async function revokeToken(ctx: RevocationDeps, caller: Client, params: RawParams): Promise<void> {
   const token = requiredParam(params, 'token')
   const now = ctx.clock()
   if (token.split('.').length === 3) {
@@ -26,7 +37,7 @@ export async function revokeToken(ctx: AppContext, caller: Client, params: RawPa
   }
   const refresh = await findRefreshToken(ctx.db.kysely, hashSecret(token))
   if (refresh && refresh.clientId === caller.id) {
-    await revokeGrant(ctx.db.kysely, refresh.grantId, now)
+    await ctx.db.kysely.transaction().execute((trx) => revokeGrant(trx, refresh.grantId, now))
     const grant = await findGrant(ctx.db.kysely, refresh.grantId)
     ctx.activity.record({ action: 'token.revoked', teamId: grant?.teamId, userId: grant?.userId, clientId: caller.id, detail: 'refresh token and its grant revoked by the client' })
   }

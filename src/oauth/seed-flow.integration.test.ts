@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict'
 import { after, before, it } from 'node:test'
-import { createUser } from '../accounts/users.js'
-import { registerClient } from '../clients/clients.js'
 import { forEachDialect } from '../testing/dialects.js'
-import { formField, HttpClient, logIn } from '../testing/http-client.js'
+import { PASSWORD, seedClient, seedUser } from '../testing/fixtures.js'
+import { formField } from '../testing/html.js'
+import { HttpClient, logIn } from '../testing/http-client.js'
 import { startTestServer, type TestServer } from '../testing/server.js'
 
-const PASSWORD = 'correct horse battery'
 const REDIRECT = 'https://example.com/callback'
 
 await forEachDialect('seed 000/001 OAuth flow', (dialect) => {
@@ -16,10 +15,10 @@ await forEachDialect('seed 000/001 OAuth flow', (dialect) => {
 
   before(async () => {
     server = await startTestServer(dialect)
-    const { user, team } = await createUser(server.ctx.db, { email: 'bob@example.com', name: 'Bob Gale', password: PASSWORD, teamName: 'Acme' }, Date.now())
-    const registered = await registerClient(server.ctx.db, server.ctx.keys, { name: 'Example App', redirectUris: [REDIRECT], ownerUserId: user.id, teamId: team!.id }, Date.now())
-    clientId = registered.client.id
-    clientSecret = registered.secret!
+    const bob = await seedUser(server.ctx.db, 'bob@example.com', { name: 'Bob Gale', team: 'Acme' })
+    const registered = await seedClient(server.ctx, bob, { name: 'Example App', redirectUris: [REDIRECT] })
+    clientId = registered.id
+    clientSecret = registered.secret
   })
   after(() => server.stop())
 

@@ -1,13 +1,10 @@
 import assert from 'node:assert/strict'
 import { after, before, it } from 'node:test'
-import { createUser } from '../accounts/users.js'
-import { registerClient } from '../clients/clients.js'
 import { forEachDialect } from '../testing/dialects.js'
+import { PASSWORD, seedClient, seedUser } from '../testing/fixtures.js'
 import { basicAuth, postOAuth } from '../testing/oauth.js'
 import { startTestServer, type TestServer } from '../testing/server.js'
 import { revokeTeamApp, teamApps } from './team-apps.js'
-
-const PASSWORD = 'correct horse battery'
 
 await forEachDialect('Team apps and the password grant', (dialect) => {
   let server: TestServer
@@ -18,14 +15,10 @@ await forEachDialect('Team apps and the password grant', (dialect) => {
   after(() => server.stop())
 
   it('lists a first-party app the user gave a password to, unused until it calls the API, and revokes it', async () => {
-    const { user, team } = await createUser(server.ctx.db, { email: 'pat@example.com', name: 'Pat', password: PASSWORD, teamName: 'Mobile' }, Date.now())
-    const { client, secret } = await registerClient(
-      server.ctx.db,
-      server.ctx.keys,
-      { name: 'Our mobile app', redirectUris: ['https://mobile.example/cb'], ownerUserId: user.id, teamId: team!.id, isFirstParty: true },
-      Date.now(),
-    )
-    const { response, body } = await postOAuth(server, '/oauth/token', { grant_type: 'password', username: 'pat@example.com', password: PASSWORD }, { authorization: basicAuth(client.id, secret!) })
+    const pat = await seedUser(server.ctx.db, 'pat@example.com', { team: 'Mobile' })
+    const { user, team } = pat
+    const { client, secret } = await seedClient(server.ctx, pat, { name: 'Our mobile app', redirectUris: ['https://mobile.example/cb'], isFirstParty: true })
+    const { response, body } = await postOAuth(server, '/oauth/token', { grant_type: 'password', username: 'pat@example.com', password: PASSWORD }, { authorization: basicAuth(client.id, secret) })
     assert.equal(response.status, 200)
     await server.ctx.activity.flush()
     const [listed] = await teamApps(server.ctx.db, team!.id)

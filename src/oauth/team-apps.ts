@@ -6,25 +6,11 @@ import { listLiveGrantIds, revokeGrant } from '../db/tokens.js'
 import { findClientById } from '../db/clients.js'
 import { deletePendingAuthorizationCodes } from '../db/authorization-codes.js'
 import { AppError } from '../messages.js'
-
-export interface TeamApp {
-  clientId: string
-  name: string
-  authorisedBy: { userId: number; name: string; email: string }
-  authorisedAt: Date
-  lastUsedAt: Date | null
-}
+import type { TeamApp } from './types.js'
 
 /** The apps users of the team have authorised (seed 000: "Team apps" in Workflow Integrations). */
-export async function teamApps(db: Db, teamId: number): Promise<TeamApp[]> {
-  const rows = await listTeamApps(db.kysely, teamId)
-  return rows.map((r) => ({
-    clientId: r.clientId,
-    name: r.clientName,
-    authorisedBy: { userId: r.userId, name: r.userName, email: r.userEmail },
-    authorisedAt: new Date(r.authorisedAt),
-    lastUsedAt: r.lastUsedAt === null ? null : new Date(r.lastUsedAt),
-  }))
+export function teamApps(db: Db, teamId: number): Promise<TeamApp[]> {
+  return listTeamApps(db.kysely, teamId)
 }
 
 /**

@@ -1,9 +1,9 @@
 import type { Client } from '../clients/types.js'
-import type { AppContext } from '../context.js'
 import type { TokenResponse } from '../tokens/issue.js'
-import { authenticateClient } from './client-authentication.js'
+import { authenticateClient, type ClientAuthenticationDeps } from './client-authentication.js'
 import { InvalidRequest, UnauthorizedClient, UnsupportedGrantType } from './errors.js'
 import { authorizationCodeGrant } from './grants/authorization-code.js'
+import type { GrantDeps } from './grants/deps.js'
 import { passwordGrant } from './grants/password.js'
 import { refreshTokenGrant } from './grants/refresh-token.js'
 import { param, type RawParams } from './params.js'
@@ -15,7 +15,9 @@ export interface TokenRequest {
   address: string
 }
 
-type GrantHandler = (ctx: AppContext, client: Client, params: RawParams, address: string) => Promise<TokenResponse>
+export type TokenEndpointDeps = GrantDeps & ClientAuthenticationDeps
+
+type GrantHandler = (ctx: GrantDeps, client: Client, params: RawParams, address: string) => Promise<TokenResponse>
 
 const GRANTS: Record<string, GrantHandler> = {
   authorization_code: authorizationCodeGrant,
@@ -26,7 +28,7 @@ const GRANTS: Record<string, GrantHandler> = {
 export const GRANT_TYPES_SUPPORTED = Object.keys(GRANTS)
 
 /** RFC 6749 §3.2: authenticates the client, then hands the request to the handler of its grant_type. */
-export async function handleTokenRequest(ctx: AppContext, request: TokenRequest): Promise<TokenResponse> {
+export async function handleTokenRequest(ctx: TokenEndpointDeps, request: TokenRequest): Promise<TokenResponse> {
   const grantType = param(request.params, 'grant_type')
   if (grantType === undefined || grantType === '') throw new InvalidRequest('The grant_type parameter is required.')
   const handler = Object.hasOwn(GRANTS, grantType) ? GRANTS[grantType] : undefined

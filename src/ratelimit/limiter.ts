@@ -92,6 +92,19 @@ export async function createRateLimiter(policy: RateLimitPolicy, redisUrl: strin
     healthy = true
     log.info('Redis is reachable again: rate limits are shared again')
   })
+  // A process that answered its first requests before the connection was up
+  // would count them on its own; wait for it, bounded by the connect timeout.
+  await new Promise<void>((resolve) => {
+    const settle = () => {
+      clearTimeout(timer)
+      redis.off('ready', settle)
+      redis.off('error', settle)
+      resolve()
+    }
+    const timer = setTimeout(settle, 2000)
+    redis.once('ready', settle)
+    redis.once('error', settle)
+  })
   const limiter = new RateLimiterRedis({ ...options, storeClient: redis, rejectIfRedisNotReady: true, insuranceLimiter: memory })
   return new FlexibleRateLimiter(policy, limiter, async () => {
     redis.disconnect()

@@ -2,17 +2,14 @@ import assert from 'node:assert/strict'
 import Fastify from 'fastify'
 import { after, before, describe, it } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { createUser } from '../accounts/users.js'
 import type { User } from '../accounts/types.js'
-import { registerClient } from '../clients/clients.js'
 import { rotateSigningKey } from '../keys/signing-keys.js'
 import { createPersonalAccessToken } from '../tokens/personal-access-tokens.js'
+import { REDIRECT, seedClient, seedUser } from '../testing/fixtures.js'
 import { browserFor, codeFor, postOAuth } from '../testing/oauth.js'
 import { startTestServer, type TestServer } from '../testing/server.js'
 import { createResource } from '../resources/resources.js'
 import { bearerChallenge, createTokenVerifier, protectedResourceMetadata, protectedResourceMetadataUrl, TokenRejectedError, type TokenVerifier } from './index.js'
-
-const REDIRECT = 'https://app.example/callback'
 
 describe('resource-server kit against a running Gatehouse', () => {
   let server: TestServer
@@ -34,13 +31,11 @@ describe('resource-server kit against a running Gatehouse', () => {
 
   before(async () => {
     server = await startTestServer('sqlite')
-    const created = await createUser(server.ctx.db, { email: 'rs@example.com', name: 'RS', password: 'correct horse battery', teamName: 'RS team' }, Date.now())
+    const created = await seedUser(server.ctx.db, 'rs@example.com', { team: 'RS team' })
     user = created.user
     teamId = created.team!.id
-    const a = await registerClient(server.ctx.db, server.ctx.keys, { name: 'Integrator', redirectUris: [REDIRECT], ownerUserId: user.id, teamId }, Date.now())
-    app = { id: a.client.id, secret: a.secret! }
-    const s = await registerClient(server.ctx.db, server.ctx.keys, { name: 'Billing API', redirectUris: [REDIRECT], ownerUserId: user.id, teamId, isFirstParty: true }, Date.now())
-    service = { id: s.client.id, secret: s.secret! }
+    app = await seedClient(server.ctx, created, { name: 'Integrator' })
+    service = await seedClient(server.ctx, created, { name: 'Billing API', isFirstParty: true })
   })
   after(() => server.stop())
 

@@ -1,3 +1,5 @@
+import { formField } from './html.js'
+
 /**
  * A fetch wrapper that keeps cookies like a browser does and never follows
  * redirects, so tests can look at each hop.
@@ -40,13 +42,6 @@ export class HttpClient {
   postJson(path: string, body: unknown, headers: Record<string, string> = {}): Promise<Response> {
     return this.request(path, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) })
   }
-}
-
-/** The value of a hidden form field in a page, e.g. `_csrf`. */
-export function formField(html: string, name: string): string {
-  const match = new RegExp(`name="${name}" value="([^"]*)"`).exec(html)
-  if (!match) throw new Error(`no field ${name} in page`)
-  return match[1]!.replaceAll('&amp;', '&').replaceAll('&quot;', '"').replaceAll('&#39;', "'").replaceAll('&lt;', '<').replaceAll('&gt;', '>')
 }
 
 /** Logs the client in through the login form; returns the response to the form post. */

@@ -3,6 +3,7 @@ import { createHash, randomBytes } from 'node:crypto'
 import { startSession } from '../accounts/sessions.js'
 import type { User } from '../accounts/types.js'
 import { sessionCookieName } from '../http/session.js'
+import { hiddenFields } from './html.js'
 import { HttpClient } from './http-client.js'
 import type { TestServer } from './server.js'
 
@@ -33,13 +34,7 @@ export function authorizePath(params: Record<string, string | undefined>): strin
 
 /** The hidden fields of the consent form (not those of the page's other forms), decoded. */
 export function consentFields(html: string): Record<string, string> {
-  const form = /<form method="post" action="\/oauth\/authorize"[\s\S]*?<\/form>/.exec(html)
-  if (!form) throw new Error('no consent form in the page')
-  const fields: Record<string, string> = {}
-  for (const match of form[0].matchAll(/<input type="hidden" name="([^"]*)" value="([^"]*)">/g)) {
-    fields[match[1]!] = match[2]!.replaceAll('&quot;', '"').replaceAll('&#39;', "'").replaceAll('&lt;', '<').replaceAll('&gt;', '>').replaceAll('&amp;', '&')
-  }
-  return fields
+  return hiddenFields(html, '/oauth/authorize')
 }
 
 /** The redirect of a 302 response, as a URL. */

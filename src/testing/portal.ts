@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict'
-import { formField, type HttpClient } from './http-client.js'
+import { formField } from './html.js'
+import type { HttpClient } from './http-client.js'
 import type { TestServer } from './server.js'
 
 /** A portal page that must answer 200; its HTML. */
@@ -38,23 +39,6 @@ export async function meStatus(server: TestServer, token: string): Promise<numbe
   const response = await fetch(new URL('/api/v2/me', server.url), { headers: { authorization: `Bearer ${token}` } })
   await response.arrayBuffer()
   return response.status
-}
-
-function plainText(html: string): string {
-  return html
-    .replace(/<[^>]+>/g, ' ')
-    .replace(/\s+/g, ' ')
-    .trim()
-    .replaceAll('&lt;', '<')
-    .replaceAll('&gt;', '>')
-    .replaceAll('&quot;', '"')
-    .replaceAll('&#39;', "'")
-    .replaceAll('&amp;', '&')
-}
-
-/** The texts of the leaf elements (no nested element of the same kind) marked with data-testid, in page order. */
-export function testIdTexts(html: string, testId: string): string[] {
-  return [...html.matchAll(new RegExp(`<(\\w+)[^>]*data-testid="${testId}"[^>]*>([\\s\\S]*?)</\\1>`, 'g'))].map((m) => plainText(m[2]!))
 }
 
 /** The day of a moment as the portal writes it in UTC, e.g. "24 Aug 2019", worked out independently of the portal's formatter. */

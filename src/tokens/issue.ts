@@ -1,10 +1,17 @@
-import type { AppContext } from '../context.js'
+import type { Config } from '../config.js'
 import { hashSecret, randomSecret } from '../crypto/random.js'
 import type { Executor } from '../db/executor.js'
 import { insertAccessToken, insertRefreshToken } from '../db/tokens.js'
 import { formatScopes } from '../oauth/scopes.js'
 import { formatResources } from '../resources/resources.js'
+import type { KeyRing } from '../keys/signing-keys.js'
 import { newTokenId, signAccessToken } from './access-token.js'
+
+export interface IssuanceDeps {
+  keyRing: KeyRing
+  config: Pick<Config, 'issuer' | 'accessTokenTtl' | 'refreshTokenTtl'>
+  clock: () => number
+}
 
 export interface TokenSubject {
   grantId: string
@@ -36,7 +43,7 @@ export interface MintedTokens {
  * write so the transaction that makes them valid stays short; a token whose
  * rows were never written is refused like any unknown one.
  */
-export async function mintTokens(ctx: AppContext, subject: TokenSubject): Promise<MintedTokens> {
+export async function mintTokens(ctx: IssuanceDeps, subject: TokenSubject): Promise<MintedTokens> {
   const now = ctx.clock()
   const issuedAt = Math.floor(now / 1000)
   const jti = newTokenId()

@@ -1,5 +1,5 @@
-import type { AppContext } from '../context.js'
-import { pruneExpired } from './prune.js'
+import type { Logger } from '../logger.js'
+import { pruneExpired, type PruneDeps } from './prune.js'
 
 /**
  * Prunes expired rows in the background, so the tables stop growing without
@@ -7,7 +7,7 @@ import { pruneExpired } from './prune.js'
  * small batches, so several at once only share the work. The first run waits
  * a random part of the interval, to spread processes started together.
  */
-export function startJanitor(ctx: AppContext, intervalMs: number): { stop(): Promise<void> } {
+export function startJanitor(ctx: PruneDeps & { log: Logger }, intervalMs: number): { stop(): Promise<void> } {
   let running: Promise<void> | undefined
   let timer: NodeJS.Timeout
   let stopped = false

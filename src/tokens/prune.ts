@@ -1,4 +1,5 @@
-import type { AppContext } from '../context.js'
+import type { Config } from '../config.js'
+import type { Db } from '../db/connection.js'
 import { deleteRowsBefore, type PrunableTable } from '../db/expired-rows.js'
 import { deleteSigningKeysRetiredBefore } from '../db/signing-keys.js'
 import { deleteEmptyGrants } from '../db/tokens.js'
@@ -17,6 +18,12 @@ export interface PruneCounts {
   registration_tokens: number
   /** Self-registered clients never authorised within a day, or without a token for GATEHOUSE_REGISTERED_CLIENT_TTL_DAYS. */
   registered_clients: number
+}
+
+export interface PruneDeps {
+  db: Db
+  config: Pick<Config, 'accessTokenTtl' | 'activityRetentionDays' | 'registeredClientTtlDays'>
+  clock: () => number
 }
 
 const BATCH = 500
@@ -42,7 +49,7 @@ async function inBatches(deleteBatch: () => Promise<number>): Promise<number> {
  * expired personal access tokens, activity older than its retention, expired
  * initial access tokens, and self-registered clients left unused.
  */
-export async function pruneExpired(ctx: AppContext): Promise<PruneCounts> {
+export async function pruneExpired(ctx: PruneDeps): Promise<PruneCounts> {
   const db = ctx.db.kysely
   const now = ctx.clock()
   const expired = (table: PrunableTable, before = now) => inBatches(() => deleteRowsBefore(db, table, before, BATCH))

@@ -1,9 +1,21 @@
 import type { User } from '../accounts/types.js'
-import type { AppContext } from '../context.js'
-import { findAccessTokenHolder, type AccessTokenRow } from '../db/tokens.js'
+import type { Config } from '../config.js'
+import type { Db } from '../db/connection.js'
+import type { KeyRing } from '../keys/signing-keys.js'
+import { findAccessTokenHolder } from '../db/tokens.js'
+import type { AccessTokenRecord } from './types.js'
 import { verifyAccessTokenSignature, type AccessTokenClaims } from './access-token.js'
+import type { VerifiedTokenCache } from './verified-cache.js'
 
-export type ActiveAccessToken = { active: true; claims: AccessTokenClaims; row: AccessTokenRow; user: User }
+export interface VerificationDeps {
+  db: Db
+  keyRing: KeyRing
+  config: Pick<Config, 'issuer'>
+  verifiedTokens?: VerifiedTokenCache
+  clock: () => number
+}
+
+export type ActiveAccessToken = { active: true; claims: AccessTokenClaims; row: AccessTokenRecord; user: User }
 export type AccessTokenVerdict = ActiveAccessToken | { active: false; reason: string }
 
 /**
@@ -12,7 +24,7 @@ export type AccessTokenVerdict = ActiveAccessToken | { active: false; reason: st
  * signature stays valid, a disabled user's tokens stop working, and a user
  * who left the team no longer acts in it.
  */
-export async function checkAccessToken(ctx: AppContext, token: string): Promise<AccessTokenVerdict> {
+export async function checkAccessToken(ctx: VerificationDeps, token: string): Promise<AccessTokenVerdict> {
   const now = ctx.clock()
   const signature = await verifyAccessTokenSignature(ctx.keyRing, ctx.config.issuer, token, { nowSeconds: Math.floor(now / 1000) }, ctx.verifiedTokens)
   if (!signature.ok) return { active: false, reason: signature.reason }

@@ -2,15 +2,13 @@ import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import { SignJWT, generateKeyPair } from 'jose'
 import { addMember } from '../../accounts/teams.js'
-import { createUser, setDisabled } from '../../accounts/users.js'
+import { setDisabled } from '../../accounts/users.js'
 import type { User } from '../../accounts/types.js'
-import { registerClient } from '../../clients/clients.js'
 import { createPersonalAccessToken } from '../../tokens/personal-access-tokens.js'
 import { forEachDialect } from '../../testing/dialects.js'
+import { REDIRECT, seedClient, seedUser } from '../../testing/fixtures.js'
 import { browserFor, codeFor, postOAuth } from '../../testing/oauth.js'
 import { startTestServer, type TestServer } from '../../testing/server.js'
-
-const REDIRECT = 'https://app.example/callback'
 
 interface Fixture {
   user: User
@@ -20,9 +18,9 @@ interface Fixture {
 }
 
 async function setUp(server: TestServer, email: string, teamName: string): Promise<Fixture> {
-  const { user, team } = await createUser(server.ctx.db, { email, name: 'Bob Gale', password: 'correct horse battery', teamName }, Date.now())
-  const { client, secret } = await registerClient(server.ctx.db, server.ctx.keys, { name: 'Example App', redirectUris: [REDIRECT], ownerUserId: user.id, teamId: team!.id }, Date.now())
-  return { user, teamId: team!.id, clientId: client.id, clientSecret: secret! }
+  const owner = await seedUser(server.ctx.db, email, { name: 'Bob Gale', team: teamName })
+  const { id, secret } = await seedClient(server.ctx, owner, { name: 'Example App' })
+  return { user: owner.user, teamId: owner.team!.id, clientId: id, clientSecret: secret }
 }
 
 /** Runs the authorization code flow and returns the token response. */
@@ -145,7 +143,7 @@ await forEachDialect('protected API', (dialect) => {
   })
 
   it("GET /api/v2/team answers with the token's team, not the user's other teams", async () => {
-    await createUser(server.ctx.db, { email: 'owner@example.com', name: 'Owner', password: 'correct horse battery', teamName: 'Other team' }, Date.now())
+    await seedUser(server.ctx.db, 'owner@example.com', { team: 'Other team' })
     await addMember(server.ctx.db, 'Other team', 'bob@example.com', 'member', Date.now())
     const response = await api(server, '/api/v2/team', bearer(token))
     assert.equal(response.status, 200)

@@ -1,18 +1,16 @@
 import assert from 'node:assert/strict'
 import { after, before, it } from 'node:test'
-import { addMember } from '../../accounts/teams.js'
 import type { User } from '../../accounts/types.js'
-import { createUser } from '../../accounts/users.js'
 import type { ActivityEvent } from '../../activity/types.js'
-import { deleteClient, registerClient } from '../../clients/clients.js'
+import { deleteClient } from '../../clients/clients.js'
 import { createPersonalAccessToken } from '../../tokens/personal-access-tokens.js'
 import { forEachDialect } from '../../testing/dialects.js'
+import { seedClient, seedUser, type SeededUser } from '../../testing/fixtures.js'
+import { decodeEntities, testIdTexts } from '../../testing/html.js'
 import { HttpClient } from '../../testing/http-client.js'
 import { browserFor } from '../../testing/oauth.js'
-import { pageHtml, testIdTexts } from '../../testing/portal.js'
+import { pageHtml } from '../../testing/portal.js'
 import { startTestServer, type TestServer } from '../../testing/server.js'
-
-const PASSWORD = 'correct horse battery'
 
 await forEachDialect('portal: activity', (dialect) => {
   let server: TestServer
@@ -21,16 +19,17 @@ await forEachDialect('portal: activity', (dialect) => {
   let ada: User
   let bea: User
   let mallory: User
+  /** Ada in Acme and Mallory in Other, to register clients for. */
+  let acme: SeededUser
+  let other: SeededUser
 
   before(async () => {
     server = await startTestServer(dialect)
-    const now = Date.now()
-    const acme = await createUser(server.ctx.db, { email: 'ada@example.com', name: 'Ada', password: PASSWORD, teamName: 'Acme' }, now)
+    acme = await seedUser(server.ctx.db, 'ada@example.com', { name: 'Ada', team: 'Acme' })
     ada = acme.user
     acmeId = acme.team!.id
-    bea = (await createUser(server.ctx.db, { email: 'bea@example.com', name: 'Bea', password: PASSWORD }, now)).user
-    await addMember(server.ctx.db, 'Acme', 'bea@example.com', 'member', now)
-    const other = await createUser(server.ctx.db, { email: 'mallory@example.com', name: 'Mallory', password: PASSWORD, teamName: 'Other' }, now)
+    bea = (await seedUser(server.ctx.db, 'bea@example.com', { name: 'Bea', team: 'Acme', role: 'member' })).user
+    other = await seedUser(server.ctx.db, 'mallory@example.com', { name: 'Mallory', team: 'Other' })
     mallory = other.user
     otherId = other.team!.id
   })
@@ -67,7 +66,7 @@ await forEachDialect('portal: activity', (dialect) => {
     const older = /<a href="([^"]+)" rel="next">Older entries →<\/a>/.exec(first)?.[1]
     assert.ok(older, 'a link to the older entries')
 
-    const second = await pageHtml(browser, older.replaceAll('&amp;', '&'))
+    const second = await pageHtml(browser, decodeEntities(older))
     assert.deepEqual(
       testIdTexts(second, 'activity-row').map((r) => /#(\d+)/.exec(r)?.[1]),
       ['5', '4', '3', '2', '1'],
@@ -93,7 +92,7 @@ await forEachDialect('portal: activity', (dialect) => {
   })
 
   it('filters by app and by token, and names them in each entry', async () => {
-    const { client } = await registerClient(server.ctx.db, server.ctx.keys, { name: 'Portal App', redirectUris: ['https://portal.example/cb'], ownerUserId: ada.id, teamId: acmeId }, Date.now())
+    const { client } = await seedClient(server.ctx, acme, { name: 'Portal App', redirectUris: ['https://portal.example/cb'] })
     const { record: pat } = await createPersonalAccessToken(server.ctx.db, { userId: ada.id, teamId: acmeId, name: 'Report script' }, Date.now())
     await record(
       { action: 'token.issued', teamId: acmeId, userId: bea.id, clientId: client.id, detail: 'authorization code grant' },
@@ -116,7 +115,7 @@ await forEachDialect('portal: activity', (dialect) => {
   })
 
   it('combines the user and the app filters', async () => {
-    const { client } = await registerClient(server.ctx.db, server.ctx.keys, { name: 'Combined', redirectUris: ['https://c.example/cb'], ownerUserId: ada.id, teamId: acmeId }, Date.now())
+    const { client } = await seedClient(server.ctx, acme, { name: 'Combined', redirectUris: ['https://c.example/cb'] })
     await record(
       { action: 'api.request', teamId: acmeId, userId: ada.id, clientId: client.id, detail: 'by ada' },
       { action: 'api.request', teamId: acmeId, userId: bea.id, clientId: client.id, detail: 'by bea' },
@@ -127,13 +126,13 @@ await forEachDialect('portal: activity', (dialect) => {
   })
 
   it('names a deleted app as such, and never names an app of another team typed into the address', async () => {
-    const { client: gone } = await registerClient(server.ctx.db, server.ctx.keys, { name: 'Soon Gone', redirectUris: ['https://g.example/cb'], ownerUserId: ada.id, teamId: acmeId }, Date.now())
+    const { client: gone } = await seedClient(server.ctx, acme, { name: 'Soon Gone', redirectUris: ['https://g.example/cb'] })
     await record({ action: 'api.request', teamId: acmeId, userId: ada.id, clientId: gone.id, detail: 'before deletion' })
     await deleteClient(server.ctx.db, gone.id)
     const deleted = await rows(ada, `/team/activity?source=client:${gone.id}`)
     assert.match(deleted[0] ?? '', /App: Deleted app before deletion/)
 
-    const { client: secret } = await registerClient(server.ctx.db, server.ctx.keys, { name: 'Other Team Secret Project', redirectUris: ['https://o.example/cb'], ownerUserId: mallory.id, teamId: otherId }, Date.now())
+    const { client: secret } = await seedClient(server.ctx, other, { name: 'Other Team Secret Project', redirectUris: ['https://o.example/cb'] })
     await record({ action: 'api.request', teamId: otherId, userId: mallory.id, clientId: secret.id, detail: 'other team call' })
     const html = await pageHtml(await browserFor(server, ada), `/team/activity?source=client:${secret.id}`)
     assert.ok(!html.includes('Other Team Secret Project'))

@@ -1,19 +1,16 @@
 import assert from 'node:assert/strict'
 import { after, before, it } from 'node:test'
-import { addMember } from '../../accounts/teams.js'
 import type { User } from '../../accounts/types.js'
-import { createUser } from '../../accounts/users.js'
-import { findClient, registerClient, revealClientSecret } from '../../clients/clients.js'
+import { findClient, revealClientSecret } from '../../clients/clients.js'
 import { clientsOfTeam } from '../../clients/access.js'
 import { MESSAGES } from '../../messages.js'
 import { forEachDialect } from '../../testing/dialects.js'
-import { formField, HttpClient } from '../../testing/http-client.js'
+import { REDIRECT, seedClient, seedUser, type SeededUser } from '../../testing/fixtures.js'
+import { escapeHtml, formField, testIdTexts } from '../../testing/html.js'
+import { HttpClient } from '../../testing/http-client.js'
 import { browserFor, codeFor, postOAuth } from '../../testing/oauth.js'
-import { meStatus, pageHtml, postFields, seeOther, submitForm, testIdTexts } from '../../testing/portal.js'
+import { meStatus, pageHtml, postFields, seeOther, submitForm } from '../../testing/portal.js'
 import { startTestServer, type TestServer } from '../../testing/server.js'
-
-const PASSWORD = 'correct horse battery'
-const REDIRECT = 'https://app.example/callback'
 
 await forEachDialect('portal: API clients', (dialect) => {
   let server: TestServer
@@ -27,28 +24,27 @@ await forEachDialect('portal: API clients', (dialect) => {
   let olive: User
   /** Owner of another team. */
   let mallory: User
-  let counter = 0
+  /** Ada in Acme and Mallory in Other, to register clients for. */
+  let adaInAcme: SeededUser
+  let malloryInOther: SeededUser
 
   before(async () => {
     server = await startTestServer(dialect)
-    const now = Date.now()
-    const created = await createUser(server.ctx.db, { email: 'olive@example.com', name: 'Olive Owner', password: PASSWORD, teamName: 'Acme' }, now)
+    const created = await seedUser(server.ctx.db, 'olive@example.com', { name: 'Olive Owner', team: 'Acme' })
     olive = created.user
     teamId = created.team!.id
-    ada = (await createUser(server.ctx.db, { email: 'ada@example.com', name: 'Ada', password: PASSWORD }, now)).user
-    bea = (await createUser(server.ctx.db, { email: 'bea@example.com', name: 'Bea', password: PASSWORD }, now)).user
-    await addMember(server.ctx.db, 'Acme', 'ada@example.com', 'member', now)
-    await addMember(server.ctx.db, 'Acme', 'bea@example.com', 'member', now)
-    const other = await createUser(server.ctx.db, { email: 'mallory@example.com', name: 'Mallory', password: PASSWORD, teamName: 'Other' }, now)
-    mallory = other.user
-    otherTeamId = other.team!.id
+    adaInAcme = await seedUser(server.ctx.db, 'ada@example.com', { name: 'Ada', team: 'Acme', role: 'member' })
+    ada = adaInAcme.user
+    bea = (await seedUser(server.ctx.db, 'bea@example.com', { name: 'Bea', team: 'Acme', role: 'member' })).user
+    malloryInOther = await seedUser(server.ctx.db, 'mallory@example.com', { name: 'Mallory', team: 'Other' })
+    mallory = malloryInOther.user
+    otherTeamId = malloryInOther.team!.id
   })
   after(() => server.stop())
 
   /** A client of Acme registered by Ada, straight through the domain. */
-  async function adasClient(redirectUris = [REDIRECT]) {
-    counter += 1
-    return registerClient(server.ctx.db, server.ctx.keys, { name: `App ${counter}`, redirectUris, ownerUserId: ada.id, teamId }, Date.now())
+  function adasClient(redirectUris = [REDIRECT]) {
+    return seedClient(server.ctx, adaInAcme, { redirectUris })
   }
 
   it('sends a visitor who is not logged in to the login page and back', async () => {
@@ -60,7 +56,7 @@ await forEachDialect('portal: API clients', (dialect) => {
   })
 
   it('tells a user without a team that the pages need one', async () => {
-    const { user } = await createUser(server.ctx.db, { email: 'nomad@example.com', name: 'Nomad', password: PASSWORD }, Date.now())
+    const { user } = await seedUser(server.ctx.db, 'nomad@example.com')
     const browser = await browserFor(server, user)
     for (const path of ['/settings/clients', '/settings/clients/new', '/settings/tokens', '/team/apps', '/team/activity']) {
       const response = await browser.get(path)
@@ -177,12 +173,12 @@ await forEachDialect('portal: API clients', (dialect) => {
     const { client, secret } = await adasClient()
     const html = await pageHtml(browser, `/settings/clients/${client.id}`)
     assert.deepEqual(testIdTexts(html, 'client-id'), [client.id])
-    assert.ok(!html.includes(secret!), 'the page does not carry the secret before it is revealed')
+    assert.ok(!html.includes(secret), 'the page does not carry the secret before it is revealed')
     assert.equal(testIdTexts(html, 'client-secret-hidden').length, 1)
 
     const forged = await postFields(browser, `/settings/clients/${client.id}/secret`, { _csrf: 'forged' })
     assert.equal(forged.status, 403)
-    assert.ok(!(await forged.text()).includes(secret!))
+    assert.ok(!(await forged.text()).includes(secret))
 
     const revealed = await submitForm(browser, `/settings/clients/${client.id}`, `/settings/clients/${client.id}/secret`)
     assert.equal(revealed.status, 200)
@@ -216,7 +212,7 @@ await forEachDialect('portal: API clients', (dialect) => {
       assert.equal(response.status, 403, action)
       const text = await response.text()
       assert.ok(text.includes(escapeHtml(MESSAGES.client_forbidden)), `${action} explains the refusal`)
-      assert.ok(!text.includes(secret!))
+      assert.ok(!text.includes(secret))
     }
     for (const path of [`/settings/clients/${client.id}/regenerate`, `/settings/clients/${client.id}/delete`]) {
       assert.equal((await browser.get(path)).status, 403, path)
@@ -241,14 +237,14 @@ await forEachDialect('portal: API clients', (dialect) => {
     for (const action of [`/settings/clients/${client.id}/secret`, `/settings/clients/${client.id}`, `/settings/clients/${client.id}/regenerate`, `/settings/clients/${client.id}/delete`]) {
       const response = await postFields(browser, action, { _csrf: csrf, name: 'Mine now', redirect_uri: REDIRECT })
       assert.equal(response.status, 404, action)
-      assert.ok(!(await response.text()).includes(secret!))
+      assert.ok(!(await response.text()).includes(secret))
     }
     assert.equal((await findClient(server.ctx.db, client.id))?.name, client.name)
     assert.equal((await clientsOfTeam(server.ctx.db, otherTeamId)).length, 0)
   })
 
   it('lists only the clients of the active team', async () => {
-    const { client } = await registerClient(server.ctx.db, server.ctx.keys, { name: 'Other team app', redirectUris: [REDIRECT], ownerUserId: mallory.id, teamId: otherTeamId }, Date.now())
+    const { client } = await seedClient(server.ctx, malloryInOther, { name: 'Other team app' })
     const adaList = await pageHtml(await browserFor(server, ada), '/settings/clients')
     assert.ok(!adaList.includes(client.id))
     const malloryList = await pageHtml(await browserFor(server, mallory), '/settings/clients')
@@ -326,14 +322,14 @@ await forEachDialect('portal: API clients', (dialect) => {
         ['client.deleted', ada.id, teamId, client.name],
       ],
     )
-    assert.ok(!JSON.stringify(entries).includes(secret!))
+    assert.ok(!JSON.stringify(entries).includes(secret))
   })
 
   it('deletes a client after a confirmation: its tokens stop working and the overview confirms', async () => {
     const browser = await browserFor(server, ada)
     const { client, secret } = await adasClient()
     const code = await codeFor(browser, { client_id: client.id, redirect_uri: REDIRECT, response_type: 'code' })
-    const tokens = await postOAuth(server, '/oauth/token', { grant_type: 'authorization_code', client_id: client.id, client_secret: secret!, code, redirect_uri: REDIRECT })
+    const tokens = await postOAuth(server, '/oauth/token', { grant_type: 'authorization_code', client_id: client.id, client_secret: secret, code, redirect_uri: REDIRECT })
     const accessToken = String(tokens.body.access_token)
     assert.equal(await meStatus(server, accessToken), 200)
 
@@ -352,7 +348,7 @@ await forEachDialect('portal: API clients', (dialect) => {
     assert.equal(seeOther(done), '/settings/clients?done=deleted')
     assert.equal(await findClient(server.ctx.db, client.id), undefined)
     assert.equal(await meStatus(server, accessToken), 401)
-    const refreshed = await postOAuth(server, '/oauth/token', { grant_type: 'refresh_token', client_id: client.id, client_secret: secret!, refresh_token: String(tokens.body.refresh_token) })
+    const refreshed = await postOAuth(server, '/oauth/token', { grant_type: 'refresh_token', client_id: client.id, client_secret: secret, refresh_token: String(tokens.body.refresh_token) })
     assert.equal(refreshed.response.status, 401)
     const overview = await pageHtml(browser, '/settings/clients?done=deleted')
     assert.match(testIdTexts(overview, 'success-banner')[0] ?? '', /API client was deleted/)
@@ -394,8 +390,4 @@ await forEachDialect('portal: API clients', (dialect) => {
 
 function escapeRegExp(text: string): string {
   return escapeHtml(text).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
-}
-
-function escapeHtml(text: string): string {
-  return text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;').replaceAll('"', '&quot;').replaceAll("'", '&#39;')
 }

@@ -2,17 +2,17 @@ import assert from 'node:assert/strict'
 import { after, before, it } from 'node:test'
 import { addMember } from '../../accounts/teams.js'
 import type { User } from '../../accounts/types.js'
-import { createUser } from '../../accounts/users.js'
 import { activityPage } from '../../activity/list.js'
 import { MESSAGES } from '../../messages.js'
 import { createPersonalAccessToken, looksLikePersonalAccessToken, personalAccessTokensOf } from '../../tokens/personal-access-tokens.js'
 import { forEachDialect } from '../../testing/dialects.js'
-import { formField, HttpClient } from '../../testing/http-client.js'
+import { seedUser } from '../../testing/fixtures.js'
+import { formField, testIdTexts } from '../../testing/html.js'
+import { HttpClient } from '../../testing/http-client.js'
 import { browserFor } from '../../testing/oauth.js'
-import { meStatus, pageHtml, postFields, seeOther, submitForm, testIdTexts, utcDay } from '../../testing/portal.js'
+import { meStatus, pageHtml, postFields, seeOther, submitForm, utcDay } from '../../testing/portal.js'
 import { startTestServer, type TestServer } from '../../testing/server.js'
 
-const PASSWORD = 'correct horse battery'
 const DAY_MS = 24 * 3600 * 1000
 
 /** The value shown once on the page that answers the create form. */
@@ -32,12 +32,12 @@ await forEachDialect('portal: personal access tokens', (dialect) => {
   before(async () => {
     server = await startTestServer(dialect)
     const now = Date.now()
-    const created = await createUser(server.ctx.db, { email: 'ada@example.com', name: 'Ada', password: PASSWORD, teamName: 'Acme' }, now)
+    const created = await seedUser(server.ctx.db, 'ada@example.com', { name: 'Ada', team: 'Acme', now })
     ada = created.user
     acmeId = created.team!.id
-    bea = (await createUser(server.ctx.db, { email: 'bea@example.com', name: 'Bea', password: PASSWORD, teamName: 'Acme' }, now)).user
+    bea = (await seedUser(server.ctx.db, 'bea@example.com', { name: 'Bea', team: 'Acme', now })).user
     // Ada's second team sorts after Acme, so Acme is her active team in a new session.
-    sideId = (await createUser(server.ctx.db, { email: 'sam@example.com', name: 'Sam', password: PASSWORD, teamName: 'Side project' }, now)).team!.id
+    sideId = (await seedUser(server.ctx.db, 'sam@example.com', { name: 'Sam', team: 'Side project', now })).team!.id
     await addMember(server.ctx.db, 'Side project', 'ada@example.com', 'member', now)
   })
   after(() => server.stop())

@@ -1,18 +1,16 @@
 import assert from 'node:assert/strict'
 import { after, before, it } from 'node:test'
-import { addMember } from '../../accounts/teams.js'
 import type { User } from '../../accounts/types.js'
-import { createUser } from '../../accounts/users.js'
 import { activityPage } from '../../activity/list.js'
-import { registerClient } from '../../clients/clients.js'
 import { MESSAGES } from '../../messages.js'
 import { forEachDialect } from '../../testing/dialects.js'
-import { formField, HttpClient } from '../../testing/http-client.js'
+import { seedClient, seedUser, type SeededUser } from '../../testing/fixtures.js'
+import { formField, testIdTexts } from '../../testing/html.js'
+import { HttpClient } from '../../testing/http-client.js'
 import { authorizePath, browserFor, codeFor, postOAuth } from '../../testing/oauth.js'
-import { meStatus, pageHtml, postFields, seeOther, testIdTexts, utcDay } from '../../testing/portal.js'
+import { meStatus, pageHtml, postFields, seeOther, utcDay } from '../../testing/portal.js'
 import { startTestServer, type TestServer } from '../../testing/server.js'
 
-const PASSWORD = 'correct horse battery'
 const REDIRECT = 'https://vendor.example/callback'
 
 interface App {
@@ -26,37 +24,26 @@ await forEachDialect('portal: team apps', (dialect) => {
   let ada: User
   let bea: User
   let mallory: User
-  let vendor: User
-  let vendorTeamId: number
+  let vendor: SeededUser
   let counter = 0
   /** Moved forward to tell the moment of the authorisation from the moment of the last use. */
   let clockOffset = 0
 
   before(async () => {
     server = await startTestServer(dialect, {}, () => Date.now() + clockOffset)
-    const now = Date.now()
-    const acme = await createUser(server.ctx.db, { email: 'ada@example.com', name: 'Ada', password: PASSWORD, teamName: 'Acme' }, now)
+    const acme = await seedUser(server.ctx.db, 'ada@example.com', { name: 'Ada', team: 'Acme' })
     ada = acme.user
     acmeId = acme.team!.id
-    bea = (await createUser(server.ctx.db, { email: 'bea@example.com', name: 'Bea', password: PASSWORD }, now)).user
-    await addMember(server.ctx.db, 'Acme', 'bea@example.com', 'member', now)
-    mallory = (await createUser(server.ctx.db, { email: 'mallory@example.com', name: 'Mallory', password: PASSWORD, teamName: 'Other' }, now)).user
-    const vendorAccount = await createUser(server.ctx.db, { email: 'vendor@example.com', name: 'Vendor', password: PASSWORD, teamName: 'Vendor Ltd' }, now)
-    vendor = vendorAccount.user
-    vendorTeamId = vendorAccount.team!.id
+    bea = (await seedUser(server.ctx.db, 'bea@example.com', { name: 'Bea', team: 'Acme', role: 'member' })).user
+    mallory = (await seedUser(server.ctx.db, 'mallory@example.com', { name: 'Mallory', team: 'Other' })).user
+    vendor = await seedUser(server.ctx.db, 'vendor@example.com', { name: 'Vendor', team: 'Vendor Ltd' })
   })
   after(() => server.stop())
 
   /** A third-party app, registered by another team, as integrators' apps are. */
   async function vendorApp(name?: string): Promise<App> {
     counter += 1
-    const { client, secret } = await registerClient(
-      server.ctx.db,
-      server.ctx.keys,
-      { name: name ?? `Vendor App ${counter}`, redirectUris: [REDIRECT], ownerUserId: vendor.id, teamId: vendorTeamId },
-      Date.now(),
-    )
-    return { id: client.id, secret: secret! }
+    return seedClient(server.ctx, vendor, { name: name ?? `Vendor App ${counter}`, redirectUris: [REDIRECT] })
   }
 
   /** The user approves the app in their active team; the app exchanges the code. */

@@ -1,4 +1,5 @@
-import type { AppContext } from '../../context.js'
+import type { Config } from '../../config.js'
+import type { Db } from '../../db/connection.js'
 import { resolveResources } from '../../resources/resources.js'
 import { InvalidTarget } from '../errors.js'
 import { repeatedParam, type RawParams } from '../params.js'
@@ -8,7 +9,7 @@ import { repeatedParam, type RawParams } from '../params.js'
  * never one beyond them; naming none means all of them. A resource deleted
  * since the grant gets no new token.
  */
-export async function tokenAudience(ctx: AppContext, granted: string[], params: RawParams): Promise<string[]> {
+export async function tokenAudience(ctx: { db: Db; config: Pick<Config, 'issuer'> }, granted: string[], params: RawParams): Promise<string[]> {
   const requested = [...new Set(repeatedParam(params, 'resource'))]
   for (const uri of requested) {
     if (!granted.includes(uri)) throw new InvalidTarget(`The resource "${uri}" was not granted to this application.`)

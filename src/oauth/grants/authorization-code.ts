@@ -1,12 +1,14 @@
 import type { Client } from '../../clients/types.js'
-import type { AppContext } from '../../context.js'
 import { hashSecret } from '../../crypto/random.js'
-import { consumeAuthorizationCode, findAuthorizationCodeForExchange } from '../../db/authorization-codes.js'
-import { insertGrant, revokeGrant } from '../../db/tokens.js'
+import { findAuthorizationCodeForExchange } from '../../db/authorization-codes.js'
+import { consume } from '../../db/single-use.js'
+import { insertGrant } from '../../db/tokens.js'
 import { mintTokens, type TokenResponse } from '../../tokens/issue.js'
 import { InvalidGrant } from '../errors.js'
+import type { GrantDeps } from './deps.js'
 import { param, requiredParam, type RawParams } from '../params.js'
 import { verifyCodeVerifier } from '../pkce.js'
+import { answerReplay } from '../replay.js'
 import { splitScopes } from '../scopes.js'
 import { splitResources } from '../../resources/resources.js'
 import { tokenAudience } from './audience.js'
@@ -15,7 +17,7 @@ import { assertUserMayHoldTokens } from './subject.js'
 const INVALID_CODE = 'The authorization code is invalid, expired, or was already used.'
 
 /** RFC 6749 §4.1.3: exchanges an authorization code for tokens, once. */
-export async function authorizationCodeGrant(ctx: AppContext, client: Client, params: RawParams, address: string): Promise<TokenResponse> {
+export async function authorizationCodeGrant(ctx: GrantDeps, client: Client, params: RawParams, address: string): Promise<TokenResponse> {
   const code = requiredParam(params, 'code')
   const redirectUri = param(params, 'redirect_uri')
   const verifier = param(params, 'code_verifier')
@@ -25,12 +27,8 @@ export async function authorizationCodeGrant(ctx: AppContext, client: Client, pa
   const found = await findAuthorizationCodeForExchange(ctx.db.kysely, codeHash)
   if (!found || found.code.clientId !== client.id) throw new InvalidGrant(INVALID_CODE)
   const { code: row, standing } = found
-  const replayed = async () => {
-    // RFC 6749 §4.1.2: a code used twice revokes what it was exchanged for.
-    await revokeGrant(ctx.db.kysely, row.grantId, now)
-    ctx.activity.record({ action: 'authorization_code.replayed', teamId: row.teamId, userId: row.userId, clientId: client.id, detail: 'tokens from this code revoked', address })
-    return new InvalidGrant(INVALID_CODE)
-  }
+  const replayed = () =>
+    answerReplay(ctx, { kind: 'authorization_code', grantId: row.grantId, clientId: client.id, userId: row.userId, teamId: row.teamId, address }, INVALID_CODE, now)
   if (row.consumedAt !== null) throw await replayed()
   if (row.expiresAt <= now) throw new InvalidGrant(INVALID_CODE)
 
@@ -54,7 +52,7 @@ export async function authorizationCodeGrant(ctx: AppContext, client: Client, pa
   const resources = await tokenAudience(ctx, splitResources(row.resources), params)
   const minted = await mintTokens(ctx, { grantId: row.grantId, clientId: client.id, userId: row.userId, teamId: row.teamId, scopes, resources })
   const redeemed = await ctx.db.kysely.transaction().execute(async (trx) => {
-    if (!(await consumeAuthorizationCode(trx, codeHash, now))) return false
+    if (!(await consume(trx, 'authorization_code', codeHash, now))) return false
     await insertGrant(trx, { id: row.grantId, clientId: client.id, userId: row.userId, teamId: row.teamId, scopes: row.scopes, resources: row.resources, createdAt: now })
     await minted.persist(trx)
     return true

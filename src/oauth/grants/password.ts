@@ -1,13 +1,13 @@
 import { randomUUID } from 'node:crypto'
 import { authenticate } from '../../accounts/login.js'
 import type { Client } from '../../clients/types.js'
-import type { AppContext } from '../../context.js'
 import { findMembership, listMembershipsOfUser } from '../../db/teams.js'
 import { insertGrant } from '../../db/tokens.js'
 import { insertConsentIfAbsent } from '../../db/consents.js'
 import { AppError } from '../../messages.js'
 import { mintTokens, type TokenResponse } from '../../tokens/issue.js'
 import { InvalidGrant, InvalidRequest, UnauthorizedClient } from '../errors.js'
+import type { GrantDeps } from './deps.js'
 import { param, requiredParam, type RawParams } from '../params.js'
 import { formatScopes, parseScope } from '../scopes.js'
 
@@ -16,7 +16,7 @@ import { formatScopes, parseScope } from '../scopes.js'
  * and password for tokens. Attempts count against the login throttle.
  * `team_id` picks the team; without it, the user's first team.
  */
-export async function passwordGrant(ctx: AppContext, client: Client, params: RawParams, address: string): Promise<TokenResponse> {
+export async function passwordGrant(ctx: GrantDeps, client: Client, params: RawParams, address: string): Promise<TokenResponse> {
   if (!client.isFirstParty) throw new UnauthorizedClient('The password grant is only for first-party clients.')
   const username = requiredParam(params, 'username')
   const password = requiredParam(params, 'password')

@@ -1,10 +1,12 @@
 import type { Client } from '../../clients/types.js'
-import type { AppContext } from '../../context.js'
 import { hashSecret } from '../../crypto/random.js'
-import { consumeRefreshToken, findRefreshTokenForRotation, revokeAccessToken, revokeGrant } from '../../db/tokens.js'
+import { consume } from '../../db/single-use.js'
+import { findRefreshTokenForRotation, revokeAccessToken } from '../../db/tokens.js'
 import { mintTokens, type TokenResponse } from '../../tokens/issue.js'
 import { InvalidGrant, InvalidScope } from '../errors.js'
+import type { GrantDeps } from './deps.js'
 import { param, requiredParam, type RawParams } from '../params.js'
+import { answerReplay } from '../replay.js'
 import { coversScopes, parseScope, splitScopes } from '../scopes.js'
 import { splitResources } from '../../resources/resources.js'
 import { tokenAudience } from './audience.js'
@@ -17,7 +19,7 @@ const INVALID_REFRESH = 'The refresh token is invalid, expired, revoked, or was 
  * and the access token issued with it (seed 000: "invalidated immediately").
  * `redirect_uri`, which the seeds send, is accepted and not needed.
  */
-export async function refreshTokenGrant(ctx: AppContext, client: Client, params: RawParams, address: string): Promise<TokenResponse> {
+export async function refreshTokenGrant(ctx: GrantDeps, client: Client, params: RawParams, address: string): Promise<TokenResponse> {
   const tokenHash = hashSecret(requiredParam(params, 'refresh_token'))
   const requestedScope = param(params, 'scope')
   const now = ctx.clock()
@@ -25,12 +27,8 @@ export async function refreshTokenGrant(ctx: AppContext, client: Client, params:
   const found = await findRefreshTokenForRotation(ctx.db.kysely, tokenHash)
   if (!found || found.refresh.clientId !== client.id || found.refresh.revokedAt !== null) throw new InvalidGrant(INVALID_REFRESH)
   const { refresh: row, grant, standing } = found
-  const replayed = async () => {
-    // RFC 9700 §4.14.2: a used refresh token presented again means it leaked; end the whole family.
-    await revokeGrant(ctx.db.kysely, row.grantId, now)
-    ctx.activity.record({ action: 'refresh_token.replayed', teamId: grant.teamId, userId: grant.userId, clientId: client.id, detail: 'every token of this grant revoked', address })
-    return new InvalidGrant(INVALID_REFRESH)
-  }
+  const replayed = () =>
+    answerReplay(ctx, { kind: 'refresh_token', grantId: grant.id, clientId: client.id, userId: grant.userId, teamId: grant.teamId, address }, INVALID_REFRESH, now)
   if (row.consumedAt !== null) throw await replayed()
   if (row.expiresAt <= now) throw new InvalidGrant(INVALID_REFRESH)
   if (grant.revokedAt !== null) throw new InvalidGrant(INVALID_REFRESH)
@@ -48,7 +46,7 @@ export async function refreshTokenGrant(ctx: AppContext, client: Client, params:
   const resources = await tokenAudience(ctx, splitResources(grant.resources), params)
   const minted = await mintTokens(ctx, { grantId: grant.id, clientId: client.id, userId: grant.userId, teamId: grant.teamId, scopes, resources })
   const rotated = await ctx.db.kysely.transaction().execute(async (trx) => {
-    if (!(await consumeRefreshToken(trx, tokenHash, now))) return false
+    if (!(await consume(trx, 'refresh_token', tokenHash, now))) return false
     await revokeAccessToken(trx, row.accessTokenJti, now)
     await minted.persist(trx)
     return true

@@ -1,4 +1,4 @@
-import type { HolderStanding } from '../../db/tokens.js'
+import type { HolderStanding } from '../../tokens/types.js'
 import { InvalidGrant } from '../errors.js'
 
 /** Tokens act as their user within their team: both must still hold. */

@@ -1,0 +1,48 @@
+/**
+ * One authorization of a client by a user for a team: the family every
+ * token descending from it belongs to, revoked together.
+ */
+export interface Grant {
+  id: string
+  clientId: string
+  userId: number
+  teamId: number
+  scopes: string
+  /** RFC 8707 resources granted, space-separated; empty: tokens are for the client itself. */
+  resources: string
+  createdAt: number
+  revokedAt: number | null
+}
+
+export interface AccessTokenRecord {
+  jti: string
+  grantId: string
+  clientId: string
+  userId: number
+  teamId: number
+  /** The scopes the token was issued with: the authority, whatever the JWT claims. */
+  scopes: string
+  /** The token's audience (RFC 8707), space-separated; empty: its client. The authority, like scopes. */
+  resources: string
+  createdAt: number
+  expiresAt: number
+  revokedAt: number | null
+}
+
+export interface RefreshTokenRecord {
+  tokenHash: string
+  grantId: string
+  /** The access token issued together with this refresh token; it ends when this is used. */
+  accessTokenJti: string
+  clientId: string
+  createdAt: number
+  expiresAt: number
+  consumedAt: number | null
+  revokedAt: number | null
+}
+
+/** Whether the user behind a grant may still hold tokens: enabled, and still in the grant's team. */
+export interface HolderStanding {
+  userDisabled: boolean
+  isMember: boolean
+}
