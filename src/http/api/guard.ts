@@ -1,14 +1,23 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
-import { authenticateBearer, readBearer } from '../../api/bearer.js'
-import { ApiError, insufficientScope, invalidToken, missingToken, tokenOutsideHeader } from '../../api/errors.js'
-import type { Principal } from '../../api/principal.js'
 import type { AppContext } from '../../context.js'
+import { authenticateBearer } from '../../tokens/bearer.js'
+import type { Principal } from '../../tokens/principal.js'
+import { ApiError, insufficientScope, invalidToken, missingToken, tokenOutsideHeader } from './errors.js'
 import { apiResourceMetadataUrl, apiResourceUri } from '../../resources/resources.js'
 
 declare module 'fastify' {
   interface FastifyRequest {
     principal: Principal | null
   }
+}
+
+export type BearerCredentials = { kind: 'none' } | { kind: 'malformed' } | { kind: 'token'; token: string }
+
+/** RFC 6750 §2.1: `Authorization: Bearer <token>`, the scheme name in any letter case. */
+export function readBearer(authorization: string | undefined): BearerCredentials {
+  if (authorization === undefined || authorization.trim() === '') return { kind: 'none' }
+  const match = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i.exec(authorization)
+  return match ? { kind: 'token', token: match[1]! } : { kind: 'malformed' }
 }
 
 function hasTokenParameter(value: unknown): boolean {

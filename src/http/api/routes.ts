@@ -1,12 +1,12 @@
 import type { FastifyError, FastifyInstance } from 'fastify'
 import { activityPage, PAGE_SIZE_DEFAULT, PAGE_SIZE_MAX } from '../../activity/list.js'
-import { ApiError } from '../../api/errors.js'
-import { activityObject, teamObject, userObject } from '../../api/representations.js'
 import type { AppContext } from '../../context.js'
 import { findTeam } from '../../accounts/teams.js'
 import { isDatabaseUnavailable } from '../../db/errors.js'
 import { apiResourceMetadata, apiResourceMetadataUrl } from '../../resources/resources.js'
+import { ApiError } from './errors.js'
 import { apiGuard } from './guard.js'
+import { activityObject, teamObject, userObject } from './representations.js'
 
 const userSchema = {
   type: 'object',

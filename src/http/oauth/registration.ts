@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
-import { readBearer } from '../../api/bearer.js'
+import { readBearer } from '../api/guard.js'
 import { checkInitialAccessToken, deleteRegistration, readRegistration, registerDynamicClient, updateRegistration } from '../../clients/registration.js'
 import type { AppContext } from '../../context.js'
 import { TooManyRequests } from '../../oauth/errors.js'

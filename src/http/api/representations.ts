@@ -1,5 +1,5 @@
-import type { Team, User } from '../accounts/types.js'
-import type { Activity } from '../activity/types.js'
+import type { Team, User } from '../../accounts/types.js'
+import type { Activity } from '../../activity/types.js'
 
 /** ISO 8601 in UTC to the second, as the seeds show: `2019-08-24T14:15:22Z`. */
 export function timestamp(date: Date): string {

@@ -1,4 +1,4 @@
-import { bearerChallenge } from '../resource-server/index.js'
+import { bearerChallenge } from '../../resource-server/index.js'
 
 /** An API failure: a stable `error` code for programs and a `message` for people. */
 export class ApiError extends Error {

@@ -1,17 +1,8 @@
 import { touchPersonalAccessToken } from '../db/personal-access-tokens.js'
-import { checkPersonalAccessToken, PAT_PREFIX } from '../tokens/personal-access-tokens.js'
-import { checkAccessToken, type VerificationDeps } from '../tokens/verify.js'
+import { checkPersonalAccessToken, PAT_PREFIX } from './personal-access-tokens.js'
+import { checkAccessToken, type VerificationDeps } from './verify.js'
 import { splitResources } from '../resources/resources.js'
 import type { Principal } from './principal.js'
-
-export type BearerCredentials = { kind: 'none' } | { kind: 'malformed' } | { kind: 'token'; token: string }
-
-/** RFC 6750 §2.1: `Authorization: Bearer <token>`, the scheme name in any letter case. */
-export function readBearer(authorization: string | undefined): BearerCredentials {
-  if (authorization === undefined || authorization.trim() === '') return { kind: 'none' }
-  const match = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i.exec(authorization)
-  return match ? { kind: 'token', token: match[1]! } : { kind: 'malformed' }
-}
 
 export type BearerVerdict = { ok: true; principal: Principal } | { ok: false; reason: string }
 
