@@ -8,6 +8,9 @@ import { addPageErrorHandlers } from './http/errors.js'
 import { homeRoutes } from './http/pages/home.js'
 import { loginRoutes } from './http/pages/login.js'
 import { addSecurityHeaders } from './http/security-headers.js'
+import { allowCrossOrigin } from './http/cors.js'
+import { ENDPOINTS } from './oauth/metadata.js'
+import { apiResourceMetadataUrl } from './resources/resources.js'
 import { authorizeRoutes } from './http/oauth/authorize.js'
 import { oauthEndpoints } from './http/oauth/endpoints.js'
 import { apiRoutes } from './http/api/routes.js'
@@ -29,6 +32,15 @@ export async function buildApp(ctx: AppContext, logger: FastifyBaseLogger): Prom
   await app.register(cookie)
   await app.register(formbody)
   addSecurityHeaders(app)
+  allowCrossOrigin(app, [
+    '/.well-known/oauth-authorization-server',
+    new URL(apiResourceMetadataUrl(ctx.config.issuer)).pathname,
+    ENDPOINTS.jwks,
+    '/.well-known/jwks.json',
+    ENDPOINTS.token,
+    ENDPOINTS.revocation,
+    ...(ctx.config.clientRegistration === 'off' ? [] : [ENDPOINTS.registration, `${ENDPOINTS.registration}/:id`]),
+  ])
   addPageErrorHandlers(app, ctx)
 
   app.get('/assets/app.css', async (_request, reply) =>

@@ -41,7 +41,8 @@ async function register(server: TestServer, body: unknown, headers: Record<strin
     body: JSON.stringify(body),
   })
   const text = await response.text()
-  return { response, body: text === '' ? {} : (JSON.parse(text) as Json) }
+  const isJson = (response.headers.get('content-type') ?? '').startsWith('application/json')
+  return { response, body: isJson ? (JSON.parse(text) as Json) : {} }
 }
 
 function hasNoNull(value: unknown): boolean {
@@ -104,7 +105,7 @@ await forEachDialect('RFC 7591 / 7592 dynamic client registration', (dialect) =>
       ['a newline in a redirect URI', { redirect_uris: ['https://agent.example.com/cb\n'] }, 'invalid_redirect_uri'],
       ['credentials in a redirect URI', { redirect_uris: ['https://user:pw@agent.example.com/cb'] }, 'invalid_redirect_uri'],
       ['no redirect URI', { redirect_uris: [] }, 'invalid_redirect_uri'],
-      ['redirect_uris missing', { client_name: 'x' }, 'invalid_redirect_uri'],
+      ['redirect_uris missing', { redirect_uris: undefined }, 'invalid_redirect_uri'],
       ['an unknown grant type', { grant_types: ['authorization_code', 'client_credentials'] }, 'invalid_client_metadata'],
       ['the implicit grant', { grant_types: ['implicit'] }, 'invalid_client_metadata'],
       ['an unknown response type', { response_types: ['token'] }, 'invalid_client_metadata'],

@@ -193,3 +193,31 @@ export async function deleteAbandonedClients(db: Executor, cutoffs: { unauthoris
     .executeTakeFirst()
   return Number(result.numDeletedRows)
 }
+
+/** A metadata-document client as last fetched; a row of its own so its codes and tokens have a client to belong to. */
+export async function upsertMetadataDocumentClient(
+  db: Executor,
+  client: { id: string; name: string; redirectUris: string[]; metadata: string; metadataExpiresAt: number },
+  now: number,
+): Promise<Client> {
+  const fields = { name: client.name, redirect_uris: JSON.stringify(client.redirectUris), metadata: client.metadata, metadata_expires_at: client.metadataExpiresAt, updated_at: now }
+  const row = await db
+    .insertInto('clients')
+    .values({
+      id: client.id,
+      ...fields,
+      is_confidential: 0,
+      is_first_party: 0,
+      secret_hash: null,
+      secret_encrypted: null,
+      owner_user_id: null,
+      team_id: null,
+      created_at: now,
+      kind: 'metadata_document',
+      registration_token_hash: null,
+    })
+    .onConflict((oc) => oc.column('id').doUpdateSet(fields).where('clients.kind', '=', 'metadata_document'))
+    .returningAll()
+    .executeTakeFirstOrThrow()
+  return toClient(row)
+}

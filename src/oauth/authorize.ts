@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { findClient } from '../clients/clients.js'
 import { matchRedirectUri } from '../clients/redirect-uris.js'
+import { isMetadataDocumentUrl, MetadataDocumentError, resolveMetadataDocumentClient } from '../clients/metadata-document.js'
 import { isSelfRegistered, type Client } from '../clients/types.js'
 import type { ActivityLog } from '../activity/recorder.js'
 import type { Config } from '../config.js'
@@ -32,7 +33,7 @@ import { coversScopes, formatScopes, parseScope, splitScopes } from './scopes.js
 export interface AuthorizeDeps {
   db: Db
   activity: ActivityLog
-  config: Pick<Config, 'issuer'>
+  config: Pick<Config, 'issuer' | 'clientMetadataAllowedHosts'>
   clock: () => number
 }
 
@@ -54,6 +55,17 @@ export interface AuthorizationRequest {
   forceConsent: boolean
 }
 
+/** A registered client, or one whose client_id is the URL of its metadata document, fetched if need be. */
+async function authorizingClient(ctx: AuthorizeDeps, clientId: string): Promise<Client | undefined> {
+  if (!isMetadataDocumentUrl(clientId)) return findClient(ctx.db, clientId)
+  try {
+    return await resolveMetadataDocumentClient(ctx, clientId)
+  } catch (err) {
+    if (err instanceof MetadataDocumentError) throw new UntrustedRedirectError(`The application's metadata document at ${clientId} cannot be used: ${err.message}.`)
+    throw err
+  }
+}
+
 /** Step one: the client and the redirect_uri, which must be checked before anything may be sent back to it. */
 export async function resolveRedirect(ctx: AuthorizeDeps, params: RawParams): Promise<{ client: Client; redirectUri: string }> {
   let clientId: string | undefined
@@ -65,7 +77,7 @@ export async function resolveRedirect(ctx: AuthorizeDeps, params: RawParams): Pr
     throw new UntrustedRedirectError('client_id and redirect_uri must each be given once.')
   }
   if (!clientId) throw new UntrustedRedirectError('The request has no client_id.')
-  const client = await findClient(ctx.db, clientId)
+  const client = await authorizingClient(ctx, clientId)
   if (!client) throw new UntrustedRedirectError('No application is registered with this client_id.')
   if (requested === undefined) {
     // RFC 6749 §3.1.2.3: without a redirect_uri, only a client with a single registered one can be answered.

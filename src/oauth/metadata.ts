@@ -12,8 +12,8 @@ export const ENDPOINTS = {
   registration: '/oauth/register',
 } as const
 
-/** RFC 8414 §2: authorization server metadata. */
-export function authorizationServerMetadata(ctx: { config: Pick<Config, 'issuer' | 'clientRegistration'> }): Record<string, unknown> {
+/** RFC 8414 §2: authorization server metadata. `resourceScopes`: the scopes registered resources define (RFC 8707). */
+export function authorizationServerMetadata(ctx: { config: Pick<Config, 'issuer' | 'clientRegistration'> }, resourceScopes: string[] = []): Record<string, unknown> {
   const issuer = ctx.config.issuer
   const secretMethods = ['client_secret_basic', 'client_secret_post']
   return {
@@ -23,7 +23,7 @@ export function authorizationServerMetadata(ctx: { config: Pick<Config, 'issuer'
     jwks_uri: issuer + ENDPOINTS.jwks,
     revocation_endpoint: issuer + ENDPOINTS.revocation,
     introspection_endpoint: issuer + ENDPOINTS.introspection,
-    scopes_supported: Object.keys(SCOPES),
+    scopes_supported: [...new Set([...Object.keys(SCOPES), ...resourceScopes])],
     response_types_supported: ['code'],
     response_modes_supported: ['query'],
     grant_types_supported: GRANT_TYPES_SUPPORTED,
@@ -34,5 +34,6 @@ export function authorizationServerMetadata(ctx: { config: Pick<Config, 'issuer'
     authorization_response_iss_parameter_supported: true,
     access_token_signing_alg_values_supported: [SIGNING_ALGORITHM],
     ...(ctx.config.clientRegistration !== 'off' && { registration_endpoint: issuer + ENDPOINTS.registration }),
+    client_id_metadata_document_supported: true,
   }
 }

@@ -20,6 +20,8 @@ export interface AuthorizationCode {
 export interface TeamApp {
   clientId: string
   name: string
+  /** Registered itself (RFC 7591) or known by a metadata document: nobody vouched for it. */
+  selfRegistered: boolean
   authorisedBy: { userId: number; name: string; email: string }
   authorisedAt: Date
   lastUsedAt: Date | null

@@ -65,6 +65,11 @@ export async function listResources(db: Db, issuer: string): Promise<Resource[]>
   return [apiResource(issuer), ...(await listResourceRows(db.kysely))]
 }
 
+/** Every scope the registered resources define, for the server's metadata (scopes_supported). */
+export async function resourceScopes(db: Db): Promise<string[]> {
+  return [...new Set((await listResourceRows(db.kysely)).flatMap((r) => r.scopes))]
+}
+
 /** No new token names the resource once it is gone; tokens already issued for it live out their time. */
 export async function deleteResource(db: Db, issuer: string, uri: string): Promise<void> {
   if (uri === apiResourceUri(issuer)) throw new AppError('resource_built_in')

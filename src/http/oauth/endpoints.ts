@@ -4,6 +4,7 @@ import { authenticateClient } from '../../oauth/client-authentication.js'
 import { InvalidClient, InvalidRequest, OAuthError, TemporarilyUnavailable, TooManyRequests } from '../../oauth/errors.js'
 import { InvalidToken } from '../../clients/registration.js'
 import { registrationRoutes } from './registration.js'
+import { resourceScopes } from '../../resources/resources.js'
 import { isDatabaseUnavailable } from '../../db/errors.js'
 import { introspect } from '../../oauth/introspection.js'
 import { authorizationServerMetadata, ENDPOINTS } from '../../oauth/metadata.js'
@@ -77,7 +78,7 @@ export async function oauthEndpoints(app: FastifyInstance, ctx: AppContext): Pro
   })
 
   app.get('/.well-known/oauth-authorization-server', async (_request, reply) => {
-    return reply.header('Cache-Control', 'public, max-age=300').send(authorizationServerMetadata(ctx))
+    return reply.header('Cache-Control', 'public, max-age=300').send(authorizationServerMetadata(ctx, await resourceScopes(ctx.db)))
   })
 
   const jwks = async (_request: FastifyRequest, reply: FastifyReply) =>
