@@ -13,6 +13,7 @@ import { ENDPOINTS } from './oauth/metadata.js'
 import { apiResourceMetadataUrl } from './resources/resources.js'
 import { authorizeRoutes } from './http/oauth/authorize.js'
 import { oauthEndpoints } from './http/oauth/endpoints.js'
+import { userinfoRoutes } from './http/oauth/userinfo.js'
 import { apiRoutes } from './http/api/routes.js'
 import { healthRoutes } from './http/health.js'
 import { activityRoutes } from './http/pages/activity.js'
@@ -34,6 +35,7 @@ export async function buildApp(ctx: AppContext, logger: FastifyBaseLogger): Prom
   addSecurityHeaders(app)
   allowCrossOrigin(app, [
     '/.well-known/oauth-authorization-server',
+    '/.well-known/openid-configuration',
     new URL(apiResourceMetadataUrl(ctx.config.issuer)).pathname,
     ENDPOINTS.jwks,
     '/.well-known/jwks.json',
@@ -59,6 +61,7 @@ export async function buildApp(ctx: AppContext, logger: FastifyBaseLogger): Prom
   activityRoutes(app, ctx)
   authorizeRoutes(app, ctx)
   await oauthEndpoints(app, ctx)
+  await userinfoRoutes(app, ctx)
   await apiRoutes(app, ctx)
   return app
 }

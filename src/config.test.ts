@@ -116,4 +116,10 @@ describe('loadConfig', () => {
     assertRefused({ GATEHOUSE_RATE_LIMIT: '0' }, 'GATEHOUSE_RATE_LIMIT')
     assert.equal(loadConfig({ GATEHOUSE_ACCESS_TOKEN_TTL: '7200' }).accessTokenTtl, 7200)
   })
+
+  it('gives ID tokens an hour by default (GATEHOUSE_ID_TOKEN_TTL)', () => {
+    assert.equal(loadConfig({}).idTokenTtl, 3600)
+    assert.equal(loadConfig({ GATEHOUSE_ID_TOKEN_TTL: '600' }).idTokenTtl, 600)
+    assertRefused({ GATEHOUSE_ID_TOKEN_TTL: '0' }, 'GATEHOUSE_ID_TOKEN_TTL')
+  })
 })

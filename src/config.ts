@@ -14,6 +14,8 @@ export interface Config {
   accessTokenTtl: number
   /** Seconds a refresh token may wait to be used; each use issues a new one. */
   refreshTokenTtl: number
+  /** Seconds an OpenID Connect ID token is valid (`exp - iat`). */
+  idTokenTtl: number
   /** API requests per user per window (the seeds' X-RateLimit-Limit: 200). */
   rateLimit: number
   rateLimitWindow: number
@@ -123,6 +125,7 @@ function seconds(env: Env, name: string, fallback: number): number {
 
 export const DEFAULT_ACCESS_TOKEN_TTL = 31_536_000
 export const DEFAULT_REFRESH_TOKEN_TTL = 2 * 31_536_000
+export const DEFAULT_ID_TOKEN_TTL = 3600
 
 function trustProxy(env: Env): boolean | number | string[] {
   const raw = env.GATEHOUSE_TRUST_PROXY?.trim()
@@ -165,6 +168,7 @@ export function loadConfig(env: Env = process.env): Config {
     secret: secret(env),
     accessTokenTtl: seconds(env, 'GATEHOUSE_ACCESS_TOKEN_TTL', DEFAULT_ACCESS_TOKEN_TTL),
     refreshTokenTtl: seconds(env, 'GATEHOUSE_REFRESH_TOKEN_TTL', DEFAULT_REFRESH_TOKEN_TTL),
+    idTokenTtl: seconds(env, 'GATEHOUSE_ID_TOKEN_TTL', DEFAULT_ID_TOKEN_TTL),
     rateLimit: count(env, 'GATEHOUSE_RATE_LIMIT', 200, 1_000_000),
     rateLimitWindow: count(env, 'GATEHOUSE_RATE_LIMIT_WINDOW', 60, 86_400),
     activityRetentionDays: count(env, 'GATEHOUSE_ACTIVITY_RETENTION_DAYS', 90, 36_500),

@@ -54,6 +54,11 @@ export async function openMigratedDatabase(config: Config): Promise<Db> {
   return db
 }
 
+/** How long a token signed now may be checked: a retired key stays published that long. */
+export function signedTokenLifetimeMs(config: Config): number {
+  return Math.max(config.accessTokenTtl, config.idTokenTtl) * 1000
+}
+
 export function createLogger(enabled: boolean): Logger {
   if (!enabled) return pino({ level: 'silent' })
   return pino({
@@ -70,7 +75,7 @@ export async function openContext(config: Config, log: DomainLogger, clock: () =
   const { secret } = loadOrCreateSecret(config.dataDir, config.secret)
   const db = await openMigratedDatabase(config)
   const keys = deriveKeys(secret)
-  const keyRing = new KeyRing(db, keys.encryption, config.accessTokenTtl * 1000, clock)
+  const keyRing = new KeyRing(db, keys.encryption, signedTokenLifetimeMs(config), clock)
   try {
     await keyRing.init()
   } catch (err) {

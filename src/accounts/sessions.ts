@@ -1,6 +1,6 @@
 import { hashSecret, hmac, randomSecret, safeEqual } from '../crypto/random.js'
 import type { Db } from '../db/connection.js'
-import { deleteSession, findLiveSession, insertSession, setSessionTeam } from '../db/sessions.js'
+import { deleteSession, findLiveSession, insertSession, renewSession, setSessionTeam, type EndedSession } from '../db/sessions.js'
 import { findMembership, listMembershipsOfUser } from '../db/teams.js'
 import { findUserById } from '../db/users.js'
 import { AppError } from '../messages.js'
@@ -12,6 +12,11 @@ export interface LoadedSession {
   user: User
   teams: TeamMembership[]
   activeTeam: Team | undefined
+  /** The session's public id, the `sid` of the ID tokens issued in it. */
+  sid: string
+  /** When the user last entered their password in this session (epoch ms): the ID token's `auth_time`. */
+  authenticatedAt: number
+  expiresAt: number
 }
 
 /**
@@ -22,8 +27,19 @@ export async function startSession(db: Db, user: User, now: number): Promise<{ i
   const id = randomSecret(32)
   const teams = await listMembershipsOfUser(db.kysely, user.id)
   const expiresAt = now + SESSION_TTL_MS
-  await insertSession(db.kysely, hashSecret(id), user.id, teams[0]?.team.id ?? null, now, expiresAt)
+  await insertSession(db.kysely, { idHash: hashSecret(id), sid: randomSecret(16), userId: user.id, activeTeamId: teams[0]?.team.id ?? null, now, expiresAt })
   return { id, expiresAt }
+}
+
+/**
+ * The same user logged in again (OpenID Connect `prompt=login`, `max_age`):
+ * the session gets a new secret id and login time and keeps its public id,
+ * so the apps it signed in to stay signed in. Undefined when it has ended.
+ */
+export async function renewLogin(db: Db, oldId: string, now: number): Promise<{ id: string; expiresAt: number } | undefined> {
+  const id = randomSecret(32)
+  const expiresAt = now + SESSION_TTL_MS
+  return (await renewSession(db.kysely, hashSecret(oldId), hashSecret(id), now, expiresAt)) ? { id, expiresAt } : undefined
 }
 
 /** The session's user and active team, or nothing when the session is unknown, expired or its user is disabled. */
@@ -34,7 +50,7 @@ export async function loadSession(db: Db, id: string, now: number): Promise<Load
   if (!user || user.isDisabled) return undefined
   const teams = await listMembershipsOfUser(db.kysely, user.id)
   const activeTeam = teams.find((m) => m.team.id === session.activeTeamId)?.team ?? teams[0]?.team
-  return { user, teams, activeTeam }
+  return { user, teams, activeTeam, sid: session.sid, authenticatedAt: session.authenticatedAt, expiresAt: session.expiresAt }
 }
 
 export async function switchTeam(db: Db, sessionId: string, userId: number, teamId: number): Promise<Team> {
@@ -44,8 +60,9 @@ export async function switchTeam(db: Db, sessionId: string, userId: number, team
   return membership.team
 }
 
-export async function endSession(db: Db, id: string): Promise<void> {
-  await deleteSession(db.kysely, hashSecret(id))
+/** Ends the session; what it was, for the apps that must hear of it (back-channel logout). */
+export async function endSession(db: Db, id: string): Promise<EndedSession | undefined> {
+  return deleteSession(db.kysely, hashSecret(id))
 }
 
 /** The CSRF token for forms of the session (or pre-login cookie) `bindTo`: an HMAC, so nothing is stored. */

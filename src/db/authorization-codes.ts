@@ -3,10 +3,14 @@ import { compiledOnce } from './compiled.js'
 import type { Executor } from './executor.js'
 import type { Database } from './schema.js'
 import type { AuthorizationCode } from '../oauth/types.js'
-import type { HolderStanding } from '../tokens/types.js'
+import { NO_OPENID_LOGIN, type HolderStanding, type OpenIdLogin } from '../tokens/types.js'
 
-/** Without `resources`, the code's tokens are for the client itself. */
-export async function insertAuthorizationCode(db: Executor, code: Omit<AuthorizationCode, 'consumedAt' | 'resources'> & { resources?: string }): Promise<void> {
+/** `login` only for OpenID Connect requests; without `resources`, the code's tokens are for the client itself. */
+export async function insertAuthorizationCode(
+  db: Executor,
+  code: Omit<AuthorizationCode, 'consumedAt' | 'login' | 'resources'> & { login?: OpenIdLogin; resources?: string },
+): Promise<void> {
+  const login = code.login ?? NO_OPENID_LOGIN
   await db
     .insertInto('authorization_codes')
     .values({
@@ -22,6 +26,9 @@ export async function insertAuthorizationCode(db: Executor, code: Omit<Authoriza
       created_at: code.createdAt,
       expires_at: code.expiresAt,
       consumed_at: null,
+      nonce: login.nonce,
+      sid: login.sid,
+      auth_time: login.authTime,
     })
     .execute()
 }
@@ -62,6 +69,7 @@ export async function findAuthorizationCodeForExchange(
       createdAt: row.created_at,
       expiresAt: row.expires_at,
       consumedAt: row.consumed_at,
+      login: { nonce: row.nonce, sid: row.sid, authTime: row.auth_time },
     },
     standing: { userDisabled: row.is_disabled === 1, isMember: row.role !== null },
   }

@@ -35,6 +35,10 @@ export interface SessionTable {
   active_team_id: number | null
   created_at: number
   expires_at: number
+  /** The session's public id (the ID token's `sid`); not a secret. */
+  sid: string
+  /** When the user last entered their password in this session (the ID token's `auth_time`). */
+  authenticated_at: number
 }
 
 export interface LoginFailureTable {
@@ -67,6 +71,11 @@ export interface ClientTable {
   team_id: number | null
   created_at: number
   updated_at: number
+  /** First-party clients the operator marked: the consent page is not shown. */
+  skip_consent: Generated<number>
+  /** JSON array of the URLs the browser may be sent to after RP-initiated logout. */
+  post_logout_redirect_uris: Generated<string>
+  backchannel_logout_uri: string | null
   /** 'registered' (portal, command line), 'dynamic' (RFC 7591), 'metadata_document' (an https client_id). */
   kind: Generated<string>
   /** The client metadata as registered or fetched, JSON. */
@@ -83,7 +92,23 @@ export interface RegistrationTokenTable {
   expires_at: number
 }
 
-export interface AuthorizationCodeTable {
+/** OpenID Connect: what the ID token of a code or grant says about the login. */
+interface OpenIdColumns {
+  nonce: string | null
+  sid: string | null
+  auth_time: number | null
+}
+
+/** The clients a session signed in to through OpenID Connect, told by back-channel logout when it ends. */
+export interface SessionClientTable {
+  sid: string
+  client_id: string
+  user_id: number
+  created_at: number
+  expires_at: number
+}
+
+export interface AuthorizationCodeTable extends OpenIdColumns {
   code_hash: string
   client_id: string
   user_id: number
@@ -101,7 +126,7 @@ export interface AuthorizationCodeTable {
 }
 
 /** One authorization of a client by a user for a team: every token descending from it shares its id. */
-export interface GrantTable {
+export interface GrantTable extends OpenIdColumns {
   id: string
   client_id: string
   user_id: number
@@ -179,6 +204,7 @@ export interface OAuthTables {
   refresh_tokens: RefreshTokenTable
   consents: ConsentTable
   signing_keys: SigningKeyTable
+  session_clients: SessionClientTable
 }
 
 export interface PersonalAccessTokenTable {

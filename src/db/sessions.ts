@@ -4,31 +4,100 @@ export interface SessionRow {
   userId: number
   activeTeamId: number | null
   expiresAt: number
+  sid: string
+  authenticatedAt: number
 }
 
-export async function insertSession(db: Executor, idHash: string, userId: number, activeTeamId: number | null, now: number, expiresAt: number): Promise<void> {
-  await db.insertInto('sessions').values({ id_hash: idHash, user_id: userId, active_team_id: activeTeamId, created_at: now, expires_at: expiresAt }).execute()
+/** What is left to say about a session that ended: who it was, and its public id. */
+export interface EndedSession {
+  sid: string
+  userId: number
+}
+
+export interface NewSessionRow {
+  idHash: string
+  sid: string
+  userId: number
+  activeTeamId: number | null
+  now: number
+  expiresAt: number
+}
+
+export async function insertSession(db: Executor, session: NewSessionRow): Promise<void> {
+  await db
+    .insertInto('sessions')
+    .values({
+      id_hash: session.idHash,
+      sid: session.sid,
+      user_id: session.userId,
+      active_team_id: session.activeTeamId,
+      created_at: session.now,
+      authenticated_at: session.now,
+      expires_at: session.expiresAt,
+    })
+    .execute()
 }
 
 export async function findLiveSession(db: Executor, idHash: string, now: number): Promise<SessionRow | undefined> {
   const row = await db
     .selectFrom('sessions')
-    .select(['user_id', 'active_team_id', 'expires_at'])
+    .select(['user_id', 'active_team_id', 'expires_at', 'sid', 'authenticated_at'])
     .where('id_hash', '=', idHash)
     .where('expires_at', '>', now)
     .executeTakeFirst()
-  return row && { userId: row.user_id, activeTeamId: row.active_team_id, expiresAt: row.expires_at }
+  return row && { userId: row.user_id, activeTeamId: row.active_team_id, expiresAt: row.expires_at, sid: row.sid, authenticatedAt: row.authenticated_at }
 }
 
 export async function setSessionTeam(db: Executor, idHash: string, teamId: number): Promise<void> {
   await db.updateTable('sessions').set({ active_team_id: teamId }).where('id_hash', '=', idHash).execute()
 }
 
-export async function deleteSession(db: Executor, idHash: string): Promise<void> {
-  await db.deleteFrom('sessions').where('id_hash', '=', idHash).execute()
+/** A new password login in a live session: a new secret id, a new login time, the same public id. */
+export async function renewSession(db: Executor, oldIdHash: string, newIdHash: string, now: number, expiresAt: number): Promise<boolean> {
+  const result = await db
+    .updateTable('sessions')
+    .set({ id_hash: newIdHash, authenticated_at: now, expires_at: expiresAt })
+    .where('id_hash', '=', oldIdHash)
+    .where('expires_at', '>', now)
+    .executeTakeFirst()
+  return Number(result.numUpdatedRows) === 1
 }
 
-export async function deleteSessionsOfUser(db: Executor, userId: number): Promise<void> {
-  await db.deleteFrom('sessions').where('user_id', '=', userId).execute()
+export async function deleteSession(db: Executor, idHash: string): Promise<EndedSession | undefined> {
+  const row = await db.deleteFrom('sessions').where('id_hash', '=', idHash).returning(['sid', 'user_id']).executeTakeFirst()
+  return row && { sid: row.sid, userId: row.user_id }
 }
 
+export async function deleteSessionsOfUser(db: Executor, userId: number): Promise<EndedSession[]> {
+  const rows = await db.deleteFrom('sessions').where('user_id', '=', userId).returning(['sid', 'user_id']).execute()
+  return rows.map((row) => ({ sid: row.sid, userId: row.user_id }))
+}
+
+export async function recordSessionClient(db: Executor, sid: string, clientId: string, userId: number, now: number, expiresAt: number): Promise<void> {
+  await db
+    .insertInto('session_clients')
+    .values({ sid, client_id: clientId, user_id: userId, created_at: now, expires_at: expiresAt })
+    .onConflict((oc) => oc.columns(['sid', 'client_id']).doNothing())
+    .execute()
+}
+
+export interface BackchannelTarget {
+  sid: string
+  userId: number
+  clientId: string
+  backchannelLogoutUri: string
+}
+
+/** Takes the record of which clients the sessions signed in to, returning those that asked to hear of the logout. */
+export async function takeSessionClients(db: Executor, sids: string[]): Promise<BackchannelTarget[]> {
+  if (sids.length === 0) return []
+  const rows = await db
+    .selectFrom('session_clients as s')
+    .innerJoin('clients as c', 'c.id', 's.client_id')
+    .select(['s.sid', 's.user_id', 's.client_id', 'c.backchannel_logout_uri'])
+    .where('s.sid', 'in', sids)
+    .where('c.backchannel_logout_uri', 'is not', null)
+    .execute()
+  await db.deleteFrom('session_clients').where('sid', 'in', sids).execute()
+  return rows.map((row) => ({ sid: row.sid, userId: row.user_id, clientId: row.client_id, backchannelLogoutUri: row.backchannel_logout_uri! }))
+}

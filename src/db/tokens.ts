@@ -1,13 +1,23 @@
 import type { Kysely, Selectable, Transaction } from 'kysely'
 import type { User } from '../accounts/types.js'
-import type { AccessTokenRecord, Grant, HolderStanding, RefreshTokenRecord } from '../tokens/types.js'
+import { NO_OPENID_LOGIN, type AccessTokenRecord, type Grant, type HolderStanding, type OpenIdLogin, type RefreshTokenRecord } from '../tokens/types.js'
 import { compiledOnce } from './compiled.js'
 import type { Executor } from './executor.js'
 import type { AccessTokenTable, Database, GrantTable, RefreshTokenTable } from './schema.js'
 import { JOINED_USER_COLUMNS, joinedUser } from './users.js'
 
 function toGrant(row: Selectable<GrantTable>): Grant {
-  return { id: row.id, clientId: row.client_id, userId: row.user_id, teamId: row.team_id, scopes: row.scopes, resources: row.resources, createdAt: row.created_at, revokedAt: row.revoked_at }
+  return {
+    id: row.id,
+    clientId: row.client_id,
+    userId: row.user_id,
+    teamId: row.team_id,
+    scopes: row.scopes,
+    resources: row.resources,
+    createdAt: row.created_at,
+    revokedAt: row.revoked_at,
+    login: { nonce: row.nonce, sid: row.sid, authTime: row.auth_time },
+  }
 }
 
 function toAccessToken(row: Selectable<AccessTokenTable>): AccessTokenRecord {
@@ -38,8 +48,9 @@ function toRefreshToken(row: Selectable<RefreshTokenTable>): RefreshTokenRecord 
   }
 }
 
-/** Without `resources`, the grant's tokens are for the client itself. */
-export async function insertGrant(db: Executor, grant: Omit<Grant, 'revokedAt' | 'resources'> & { resources?: string }): Promise<void> {
+/** `login` only for OpenID Connect grants; without `resources`, the grant's tokens are for the client itself. */
+export async function insertGrant(db: Executor, grant: Omit<Grant, 'revokedAt' | 'login' | 'resources'> & { login?: OpenIdLogin; resources?: string }): Promise<void> {
+  const login = grant.login ?? NO_OPENID_LOGIN
   await db
     .insertInto('grants')
     .values({
@@ -51,6 +62,9 @@ export async function insertGrant(db: Executor, grant: Omit<Grant, 'revokedAt' |
       resources: grant.resources ?? '',
       created_at: grant.createdAt,
       revoked_at: null,
+      nonce: login.nonce,
+      sid: login.sid,
+      auth_time: login.authTime,
     })
     .execute()
 }
@@ -175,6 +189,9 @@ const refreshTokenForRotationQuery = compiledOnce((db, tokenHash) =>
       'g.resources',
       'g.created_at as grant_created_at',
       'g.revoked_at as grant_revoked_at',
+      'g.nonce',
+      'g.sid',
+      'g.auth_time',
       'u.is_disabled',
       'm.role',
     ])
@@ -197,6 +214,9 @@ export async function findRefreshTokenForRotation(
     resources: row.resources,
     created_at: row.grant_created_at,
     revoked_at: row.grant_revoked_at,
+    nonce: row.nonce,
+    sid: row.sid,
+    auth_time: row.auth_time,
   })
   return { refresh: toRefreshToken(row), grant, standing: { userDisabled: row.is_disabled === 1, isMember: row.role !== null } }
 }

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { findClient } from '../clients/clients.js'
-import { matchRedirectUri } from '../clients/redirect-uris.js'
+import { chooseRedirectUri } from '../clients/redirect-uris.js'
 import { isMetadataDocumentUrl, MetadataDocumentError, resolveMetadataDocumentClient } from '../clients/metadata-document.js'
 import { isSelfRegistered, type Client } from '../clients/types.js'
 import type { ActivityLog } from '../activity/recorder.js'
@@ -9,12 +9,14 @@ import type { Db } from '../db/connection.js'
 import { hashSecret, randomSecret } from '../crypto/random.js'
 import { insertAuthorizationCode } from '../db/authorization-codes.js'
 import { findConsent, upsertConsent } from '../db/consents.js'
+import { recordSessionClient } from '../db/sessions.js'
 import { formatResources, resolveResources, splitResources } from '../resources/resources.js'
 import type { Resource } from '../resources/types.js'
+import { NO_OPENID_LOGIN } from '../tokens/types.js'
 import { InvalidRequest, OAuthError, UnsupportedResponseType } from './errors.js'
 import { param, repeatedParam, type RawParams } from './params.js'
-import { isValidChallenge } from './pkce.js'
-import { coversScopes, formatScopes, parseScope, splitScopes } from './scopes.js'
+import { challengeOfRequest } from './pkce.js'
+import { coversScopes, formatScopes, isOpenIdRequest, parseScope, splitScopes } from './scopes.js'
 
 /*
  * The authorization request, from the integrator's redirect to the answer:
@@ -53,6 +55,19 @@ export interface AuthorizationRequest {
   resources: Resource[]
   codeChallenge: string | undefined
   forceConsent: boolean
+  /** OpenID Connect Core §3.1.2.1: echoed in the ID token. */
+  nonce: string | undefined
+}
+
+/** Who approves: the user, the team the tokens act in, and the session they signed in with. */
+export interface Approver {
+  userId: number
+  teamId: number
+  sid: string
+  /** Epoch ms of the session's password login. */
+  authenticatedAt: number
+  /** When the session ends, the record of the clients it signed in to may go. */
+  sessionExpiresAt: number
 }
 
 /** A registered client, or one whose client_id is the URL of its metadata document, fetched if need be. */
@@ -79,15 +94,16 @@ export async function resolveRedirect(ctx: AuthorizeDeps, params: RawParams): Pr
   if (!clientId) throw new UntrustedRedirectError('The request has no client_id.')
   const client = await authorizingClient(ctx, clientId)
   if (!client) throw new UntrustedRedirectError('No application is registered with this client_id.')
-  if (requested === undefined) {
-    // RFC 6749 §3.1.2.3: without a redirect_uri, only a client with a single registered one can be answered.
-    if (client.redirectUris.length !== 1) throw new UntrustedRedirectError('The request has no redirect_uri, and the application has several.')
-    return { client, redirectUri: client.redirectUris[0]! }
-  }
-  const redirectUri = matchRedirectUri(client.redirectUris, requested)
-  if (!redirectUri) throw new UntrustedRedirectError('The redirect_uri is not registered for this application.')
-  return { client, redirectUri }
+  const choice = chooseRedirectUri(client.redirectUris, requested)
+  if ('refused' in choice) throw new UntrustedRedirectError(REDIRECT_REFUSALS[choice.refused])
+  return { client, redirectUri: choice.uri }
 }
+
+const REDIRECT_REFUSALS = {
+  missing: 'The request has no redirect_uri, and the application has several.',
+  unregistered: 'The redirect_uri is not registered for this application.',
+  unusable: "The application's registered redirect URL is not valid. Its developer must correct it in the developer settings.",
+} as const
 
 /** RFC 8707 §2: the `resource` parameters, each a registered resource; a failure is reported by redirect. */
 export function requestedResources(ctx: AuthorizeDeps, params: RawParams): Promise<Resource[]> {
@@ -104,19 +120,10 @@ export function parseAuthorizationRequest(client: Client, redirectUri: string, p
   if (responseType !== 'code') throw new UnsupportedResponseType('Only response_type=code is supported.')
   if (Array.isArray(rawState)) throw new InvalidRequest('The state parameter must not be repeated.')
   const scopes = parseScope(param(params, 'scope'), resources.flatMap((r) => r.scopes))
-  const codeChallenge = param(params, 'code_challenge')
-  const method = param(params, 'code_challenge_method')
-  if (codeChallenge === undefined) {
-    if (method !== undefined) throw new InvalidRequest('code_challenge_method was given without a code_challenge.')
-    // RFC 9700 §2.1.1: public clients must use PKCE.
-    if (!client.isConfidential) throw new InvalidRequest('This application must use PKCE: send a code_challenge with code_challenge_method=S256.')
-  } else {
-    // RFC 9700 §2.1.1: only S256; "plain" (the RFC 7636 default when no method is named) offers no protection.
-    if (method !== 'S256') throw new InvalidRequest('code_challenge_method must be S256.')
-    if (!isValidChallenge(codeChallenge)) throw new InvalidRequest('code_challenge must be 43 base64url characters (the SHA-256 of the code_verifier).')
-  }
+  const codeChallenge = challengeOfRequest(client, param(params, 'code_challenge'), param(params, 'code_challenge_method'))
   const prompt = param(params, 'prompt')
-  return { client, redirectUri, state, scopes, resources, codeChallenge, forceConsent: prompt === 'consent' }
+  const nonce = param(params, 'nonce')
+  return { client, redirectUri, state, scopes, resources, codeChallenge, forceConsent: prompt === 'consent', nonce: nonce === '' ? undefined : nonce }
 }
 
 /** "Unobstructive" (seed 000): a user who already approved this client in this team for these scopes is not asked again. */
@@ -140,9 +147,11 @@ function consentCovers(approved: string[], requested: string[]): boolean {
 }
 
 /** Records the approval and issues a single-use code bound to everything the token will carry. */
-export async function approve(ctx: AuthorizeDeps, request: AuthorizationRequest, userId: number, teamId: number): Promise<string> {
+export async function approve(ctx: AuthorizeDeps, request: AuthorizationRequest, approver: Approver): Promise<string> {
+  const { userId, teamId } = approver
   const now = ctx.clock()
   const code = randomSecret(32)
+  const openid = isOpenIdRequest(request.scopes)
   await ctx.db.kysely.transaction().execute(async (trx) => {
     const stored = await findConsent(trx, userId, request.client.id, teamId)
     const approvedAll = (stored !== undefined && splitScopes(stored.scopes).length === 0) || request.scopes.length === 0
@@ -161,7 +170,10 @@ export async function approve(ctx: AuthorizeDeps, request: AuthorizationRequest,
       grantId: randomUUID(),
       createdAt: now,
       expiresAt: now + AUTHORIZATION_CODE_TTL_MS,
+      login: openid ? { nonce: request.nonce ?? null, sid: approver.sid, authTime: approver.authenticatedAt } : NO_OPENID_LOGIN,
     })
+    // Back-channel logout 1.0 §2.7: the clients this session signed in to hear when it ends.
+    if (openid) await recordSessionClient(trx, approver.sid, request.client.id, userId, now, approver.sessionExpiresAt)
   })
   ctx.activity.record({ action: 'app.authorised', teamId, userId, clientId: request.client.id, detail: request.client.name })
   return code

@@ -65,7 +65,7 @@ await forEachDialect('discovery (RFC 8414), JWKS and access-token JWTs (RFC 9068
     const authMethods = metadata.token_endpoint_auth_methods_supported as string[]
     assert.ok(authMethods.includes('client_secret_basic') && authMethods.includes('client_secret_post'))
     assert.equal(metadata.authorization_response_iss_parameter_supported, true)
-    assert.deepEqual(metadata.scopes_supported, ['read', 'write'])
+    assert.deepEqual(metadata.scopes_supported, ['read', 'write', 'openid', 'profile', 'email'])
   })
 
   it('publishes only public RSA signing keys, at jwks_uri and at /.well-known/jwks.json (RFC 7517)', async () => {

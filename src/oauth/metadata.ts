@@ -1,5 +1,6 @@
 import type { Config } from '../config.js'
 import { SIGNING_ALGORITHM } from '../keys/signing-keys.js'
+import { CLAIMS_SUPPORTED } from '../oidc/claims.js'
 import { SCOPES } from './scopes.js'
 import { GRANT_TYPES_SUPPORTED } from './token-endpoint.js'
 
@@ -9,6 +10,8 @@ export const ENDPOINTS = {
   revocation: '/oauth/revoke',
   introspection: '/oauth/introspect',
   jwks: '/oauth/jwks',
+  userinfo: '/oauth/userinfo',
+  endSession: '/oauth/logout',
   registration: '/oauth/register',
 } as const
 
@@ -35,5 +38,27 @@ export function authorizationServerMetadata(ctx: { config: Pick<Config, 'issuer'
     access_token_signing_alg_values_supported: [SIGNING_ALGORITHM],
     ...(ctx.config.clientRegistration !== 'off' && { registration_endpoint: issuer + ENDPOINTS.registration }),
     client_id_metadata_document_supported: true,
+  }
+}
+
+/**
+ * OpenID Connect Discovery 1.0 §3: the RFC 8414 document, every shared field
+ * with the same value, plus what an OpenID Provider declares.
+ */
+export function openIdConfiguration(ctx: { config: Pick<Config, 'issuer' | 'clientRegistration'> }, resourceScopes: string[] = []): Record<string, unknown> {
+  const issuer = ctx.config.issuer
+  return {
+    ...authorizationServerMetadata(ctx, resourceScopes),
+    userinfo_endpoint: issuer + ENDPOINTS.userinfo,
+    end_session_endpoint: issuer + ENDPOINTS.endSession,
+    subject_types_supported: ['public'],
+    id_token_signing_alg_values_supported: [SIGNING_ALGORITHM],
+    claims_supported: CLAIMS_SUPPORTED,
+    claims_parameter_supported: false,
+    request_parameter_supported: false,
+    request_uri_parameter_supported: false,
+    prompt_values_supported: ['none', 'login', 'consent'],
+    backchannel_logout_supported: true,
+    backchannel_logout_session_supported: true,
   }
 }

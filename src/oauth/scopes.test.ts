@@ -4,8 +4,8 @@ import { InvalidScope } from './errors.js'
 import { coversScopes, formatScopes, parseScope, SCOPES, splitScopes } from './scopes.js'
 
 describe('scopes (RFC 6749 §3.3)', () => {
-  it('offers exactly the scopes read and write', () => {
-    assert.deepEqual(Object.keys(SCOPES).sort(), ['read', 'write'])
+  it('offers exactly the API scopes read and write and the OpenID Connect scopes openid, profile and email', () => {
+    assert.deepEqual(Object.keys(SCOPES).sort(), ['email', 'openid', 'profile', 'read', 'write'])
   })
 
   it('reads a space-delimited list, in any order, without duplicates', () => {

@@ -1,3 +1,5 @@
+import type { OpenIdLogin } from '../tokens/types.js'
+
 /** A code issued by the authorization endpoint, bound to everything the tokens it becomes will carry. */
 export interface AuthorizationCode {
   codeHash: string
@@ -14,6 +16,7 @@ export interface AuthorizationCode {
   createdAt: number
   expiresAt: number
   consumedAt: number | null
+  login: OpenIdLogin
 }
 
 /** An app a user of the team authorised (seed 000: "Team apps" in Workflow Integrations). */

@@ -25,6 +25,7 @@ export async function startTestServer(dialect: DialectName, overrides: Partial<C
     secret: 'test-secret-test-secret-test-secret-0123',
     accessTokenTtl: 31_536_000,
     refreshTokenTtl: 63_072_000,
+    idTokenTtl: 3600,
     rateLimit: 200,
     rateLimitWindow: 60,
     activityRetentionDays: 90,

@@ -1,15 +1,18 @@
+import type { User } from '../accounts/types.js'
 import type { Config } from '../config.js'
 import { hashSecret, randomSecret } from '../crypto/random.js'
 import type { Executor } from '../db/executor.js'
 import { insertAccessToken, insertRefreshToken } from '../db/tokens.js'
-import { formatScopes } from '../oauth/scopes.js'
+import { formatScopes, isOpenIdRequest } from '../oauth/scopes.js'
 import { formatResources } from '../resources/resources.js'
 import type { KeyRing } from '../keys/signing-keys.js'
+import { signIdToken } from '../oidc/id-token.js'
+import type { OpenIdLogin } from './types.js'
 import { newTokenId, signAccessToken } from './access-token.js'
 
 export interface IssuanceDeps {
   keyRing: KeyRing
-  config: Pick<Config, 'issuer' | 'accessTokenTtl' | 'refreshTokenTtl'>
+  config: Pick<Config, 'issuer' | 'accessTokenTtl' | 'refreshTokenTtl' | 'idTokenTtl'>
   clock: () => number
 }
 
@@ -30,6 +33,16 @@ export interface TokenResponse {
   access_token: string
   refresh_token: string
   scope?: string
+  /** OpenID Connect Core §3.1.3.3: only when the grant's scope has `openid`. */
+  id_token?: string
+}
+
+/** What an ID token needs beyond the tokens' subject. */
+export interface OpenIdSubject {
+  user: User
+  login: OpenIdLogin
+  /** False on refresh (OpenID Connect Core §12.2). */
+  withNonce: boolean
 }
 
 export interface MintedTokens {
@@ -43,7 +56,7 @@ export interface MintedTokens {
  * write so the transaction that makes them valid stays short; a token whose
  * rows were never written is refused like any unknown one.
  */
-export async function mintTokens(ctx: IssuanceDeps, subject: TokenSubject): Promise<MintedTokens> {
+export async function mintTokens(ctx: IssuanceDeps, subject: TokenSubject, openid?: OpenIdSubject): Promise<MintedTokens> {
   const now = ctx.clock()
   const issuedAt = Math.floor(now / 1000)
   const jti = newTokenId()
@@ -65,6 +78,19 @@ export async function mintTokens(ctx: IssuanceDeps, subject: TokenSubject): Prom
     refresh_token: refreshToken,
   }
   if (subject.scopes.length > 0) response.scope = formatScopes(subject.scopes)
+  if (openid && isOpenIdRequest(subject.scopes)) {
+    response.id_token = await signIdToken(ctx.keyRing, ctx.config.issuer, {
+      user: openid.user,
+      clientId: subject.clientId,
+      teamId: subject.teamId,
+      scopes: subject.scopes,
+      login: openid.login,
+      accessToken,
+      issuedAt,
+      lifetimeSeconds: ctx.config.idTokenTtl,
+      withNonce: openid.withNonce,
+    })
+  }
   return {
     response,
     async persist(trx) {

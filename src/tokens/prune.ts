@@ -12,6 +12,7 @@ export interface PruneCounts {
   refresh_tokens: number
   grants: number
   sessions: number
+  session_clients: number
   signing_keys: number
   personal_access_tokens: number
   activities: number
@@ -22,7 +23,7 @@ export interface PruneCounts {
 
 export interface PruneDeps {
   db: Db
-  config: Pick<Config, 'accessTokenTtl' | 'activityRetentionDays' | 'registeredClientTtlDays'>
+  config: Pick<Config, 'accessTokenTtl' | 'idTokenTtl' | 'activityRetentionDays' | 'registeredClientTtlDays'>
   clock: () => number
 }
 
@@ -59,7 +60,8 @@ export async function pruneExpired(ctx: PruneDeps): Promise<PruneCounts> {
     refresh_tokens: await expired('refresh_tokens'),
     grants: await inBatches(() => deleteEmptyGrants(db, now, BATCH)),
     sessions: await expired('sessions'),
-    signing_keys: await deleteSigningKeysRetiredBefore(db, now - ctx.config.accessTokenTtl * 1000 - KEY_REFRESH_MS),
+    session_clients: await expired('session_clients'),
+    signing_keys: await deleteSigningKeysRetiredBefore(db, now - Math.max(ctx.config.accessTokenTtl, ctx.config.idTokenTtl) * 1000 - KEY_REFRESH_MS),
     personal_access_tokens: await expired('personal_access_tokens'),
     activities: await expired('activities', now - ctx.config.activityRetentionDays * 24 * 3600 * 1000),
     registration_tokens: await expired('registration_tokens'),

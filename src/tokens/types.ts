@@ -12,7 +12,19 @@ export interface Grant {
   resources: string
   createdAt: number
   revokedAt: number | null
+  login: OpenIdLogin
 }
+
+/** OpenID Connect: the login an ID token speaks of. Null outside OpenID requests. */
+export interface OpenIdLogin {
+  nonce: string | null
+  /** The public id of the session the user signed in with. */
+  sid: string | null
+  /** When the user entered their password, epoch ms. */
+  authTime: number | null
+}
+
+export const NO_OPENID_LOGIN: OpenIdLogin = { nonce: null, sid: null, authTime: null }
 
 export interface AccessTokenRecord {
   jti: string

@@ -19,21 +19,16 @@ export function registration(dialect: DialectName) {
         // SQLite cannot drop a NOT NULL: the table is rebuilt (sqlite.org/lang_altertable.html, "other kinds of
         // table schema changes"). Foreign keys are off meanwhile, so the drop does not cascade to the tokens.
         await sql`PRAGMA foreign_keys = OFF`.execute(db)
-        await db.schema
-          .createTable('clients_rebuilt')
-          .addColumn('id', 'text', (c) => c.primaryKey())
-          .addColumn('name', 'text', (c) => c.notNull())
-          .addColumn('redirect_uris', 'text', (c) => c.notNull())
-          .addColumn('is_confidential', 'integer', (c) => c.notNull())
-          .addColumn('is_first_party', 'integer', (c) => c.notNull())
-          .addColumn('secret_hash', 'text')
-          .addColumn('secret_encrypted', 'text')
-          .addColumn('owner_user_id', BIG, (c) => c.references('users.id').onDelete('cascade'))
-          .addColumn('team_id', BIG, (c) => c.references('teams.id').onDelete('cascade'))
-          .addColumn('created_at', BIG, (c) => c.notNull())
-          .addColumn('updated_at', BIG, (c) => c.notNull())
-          .execute()
-        await sql`INSERT INTO clients_rebuilt SELECT id, name, redirect_uris, is_confidential, is_first_party, secret_hash, secret_encrypted, owner_user_id, team_id, created_at, updated_at FROM clients`.execute(db)
+        // The table as it stands, whatever columns earlier migrations added, with the two NOT NULLs dropped.
+        const current = await sql<{ sql: string }>`SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'clients'`.execute(db)
+        const definition = current.rows[0]!.sql
+        const rebuilt = definition
+          .replace(/^CREATE TABLE "?clients"?/i, 'CREATE TABLE "clients_rebuilt"')
+          .replace(/("owner_user_id" bigint) not null/i, '$1')
+          .replace(/("team_id" bigint) not null/i, '$1')
+        if (rebuilt === definition || /"(owner_user_id|team_id)" bigint not null/i.test(rebuilt)) throw new Error('unexpected definition of the clients table')
+        await sql.raw(rebuilt).execute(db)
+        await sql`INSERT INTO clients_rebuilt SELECT * FROM clients`.execute(db)
         await sql`DROP TABLE clients`.execute(db)
         await sql`ALTER TABLE clients_rebuilt RENAME TO clients`.execute(db)
         await db.schema.createIndex('clients_owner_idx').on('clients').column('owner_user_id').execute()

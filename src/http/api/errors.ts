@@ -17,14 +17,14 @@ export class ApiError extends Error {
 const REALM = 'gatehouse'
 
 /**
- * The challenges name the API's RFC 9728 metadata (`resource_metadata`), so
+ * The API's challenges name its RFC 9728 metadata (`resource_metadata`), so
  * a client that knows only the API's URL finds where to get a token.
  */
-export function missingToken(resourceMetadataUrl: string): ApiError {
+export function missingToken(resourceMetadataUrl?: string): ApiError {
   return new ApiError(401, 'unauthenticated', 'Send an access token: Authorization: Bearer <token>.', bearerChallenge({ realm: REALM, resourceMetadataUrl }))
 }
 
-export function invalidToken(resourceMetadataUrl: string, reason: string): ApiError {
+export function invalidToken(reason: string, resourceMetadataUrl?: string): ApiError {
   return new ApiError(
     401,
     'invalid_token',
@@ -33,7 +33,7 @@ export function invalidToken(resourceMetadataUrl: string, reason: string): ApiEr
   )
 }
 
-export function tokenOutsideHeader(resourceMetadataUrl: string): ApiError {
+export function tokenOutsideHeader(resourceMetadataUrl?: string): ApiError {
   return new ApiError(
     400,
     'invalid_request',
@@ -42,7 +42,7 @@ export function tokenOutsideHeader(resourceMetadataUrl: string): ApiError {
   )
 }
 
-export function insufficientScope(resourceMetadataUrl: string, scope: string): ApiError {
+export function insufficientScope(scope: string, resourceMetadataUrl?: string): ApiError {
   return new ApiError(
     403,
     'insufficient_scope',

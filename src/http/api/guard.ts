@@ -36,14 +36,14 @@ export function apiGuard(ctx: AppContext, requiredScope: string) {
     if (hasTokenParameter(request.query) || hasTokenParameter(request.body)) throw tokenOutsideHeader(metadata)
     const credentials = readBearer(request.headers.authorization)
     if (credentials.kind === 'none') throw missingToken(metadata)
-    if (credentials.kind === 'malformed') throw invalidToken(metadata, 'malformed Authorization header')
+    if (credentials.kind === 'malformed') throw invalidToken('malformed Authorization header', metadata)
     const verdict = await authenticateBearer(ctx, credentials.token)
-    if (!verdict.ok) throw invalidToken(metadata, verdict.reason)
+    if (!verdict.ok) throw invalidToken(verdict.reason, metadata)
     const principal = verdict.principal
     // RFC 8707: a token bound to other resources is not for this API; one bound to none predates resources and is.
-    if (principal.resources.length > 0 && !principal.resources.includes(apiResourceUri(ctx.config.issuer))) throw invalidToken(metadata, 'token issued for another resource')
+    if (principal.resources.length > 0 && !principal.resources.includes(apiResourceUri(ctx.config.issuer))) throw invalidToken('token issued for another resource', metadata)
     request.principal = principal
-    if (principal.scopes.length > 0 && !principal.scopes.includes(requiredScope)) throw insufficientScope(metadata, requiredScope)
+    if (principal.scopes.length > 0 && !principal.scopes.includes(requiredScope)) throw insufficientScope(requiredScope, metadata)
 
     const limit = await ctx.rateLimiter.consume(`user:${principal.user.id}`)
     reply.header('X-RateLimit-Limit', limit.limit)

@@ -12,6 +12,7 @@ import {
   resolveRedirect,
   responseRedirect,
   UntrustedRedirectError,
+  type Approver,
   type AuthorizationRequest,
 } from '../../oauth/authorize.js'
 import { AccessDenied, OAuthError } from '../../oauth/errors.js'
@@ -22,11 +23,15 @@ import { checkSessionCsrf, currentSession, type PortalSession } from '../session
 import { requireLogin, sendPage } from '../pages/page.js'
 
 /** The parameters carried from the GET to the consent form's POST. */
-const CARRIED = ['client_id', 'redirect_uri', 'response_type', 'state', 'scope', 'code_challenge', 'code_challenge_method', 'resource'] as const
+const CARRIED = ['client_id', 'redirect_uri', 'response_type', 'state', 'scope', 'code_challenge', 'code_challenge_method', 'nonce', 'resource'] as const
 
 function scopeOfResource(authorization: AuthorizationRequest, scope: string): string {
   const names = authorization.resources.filter((r) => r.scopes.includes(scope)).map((r) => r.name)
   return `Defined by ${names.join(', ')}`
+}
+
+function approverOf(session: PortalSession, teamId: number): Approver {
+  return { userId: session.user.id, teamId, sid: session.sid, authenticatedAt: session.authenticatedAt, sessionExpiresAt: session.expiresAt }
 }
 
 type Outcome = { request: AuthorizationRequest } | { reply: FastifyReply }
@@ -86,7 +91,7 @@ export function authorizeRoutes(app: FastifyInstance, ctx: AppContext): void {
     if (!session.activeTeam) return sendPage(ctx, request, reply, 'error', { title: 'No team', message: MESSAGES.no_active_team }, 403)
     const authorization = checked.request
     if (await hasConsent(ctx, authorization, session.user.id, session.activeTeam.id)) {
-      const code = await approve(ctx, authorization, session.user.id, session.activeTeam.id)
+      const code = await approve(ctx, authorization, approverOf(session, session.activeTeam.id))
       return reply.redirect(responseRedirect(ctx, authorization.redirectUri, { code, state: authorization.state }), 302)
     }
     return consentPage(ctx, request, reply, session, authorization, params)
@@ -106,7 +111,7 @@ export function authorizeRoutes(app: FastifyInstance, ctx: AppContext): void {
     if (params.decision !== 'approve') {
       return reply.redirect(errorRedirect(ctx, authorization.redirectUri, new AccessDenied(), authorization.state), 302)
     }
-    const code = await approve(ctx, authorization, session.user.id, session.activeTeam.id)
+    const code = await approve(ctx, authorization, approverOf(session, session.activeTeam.id))
     return reply.redirect(responseRedirect(ctx, authorization.redirectUri, { code, state: authorization.state }), 302)
   })
 }

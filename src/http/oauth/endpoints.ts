@@ -7,7 +7,7 @@ import { registrationRoutes } from './registration.js'
 import { resourceScopes } from '../../resources/resources.js'
 import { isDatabaseUnavailable } from '../../db/errors.js'
 import { introspect } from '../../oauth/introspection.js'
-import { authorizationServerMetadata, ENDPOINTS } from '../../oauth/metadata.js'
+import { authorizationServerMetadata, ENDPOINTS, openIdConfiguration } from '../../oauth/metadata.js'
 import { param, type RawParams } from '../../oauth/params.js'
 import { revokeToken } from '../../oauth/revocation.js'
 import { handleTokenRequest } from '../../oauth/token-endpoint.js'
@@ -79,6 +79,9 @@ export async function oauthEndpoints(app: FastifyInstance, ctx: AppContext): Pro
 
   app.get('/.well-known/oauth-authorization-server', async (_request, reply) => {
     return reply.header('Cache-Control', 'public, max-age=300').send(authorizationServerMetadata(ctx, await resourceScopes(ctx.db)))
+  })
+  app.get('/.well-known/openid-configuration', async (_request, reply) => {
+    return reply.header('Cache-Control', 'public, max-age=300').send(openIdConfiguration(ctx, await resourceScopes(ctx.db)))
   })
 
   const jwks = async (_request: FastifyRequest, reply: FastifyReply) =>

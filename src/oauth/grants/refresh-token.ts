@@ -10,7 +10,7 @@ import { answerReplay } from '../replay.js'
 import { coversScopes, parseScope, splitScopes } from '../scopes.js'
 import { splitResources } from '../../resources/resources.js'
 import { tokenAudience } from './audience.js'
-import { assertUserMayHoldTokens } from './subject.js'
+import { assertUserMayHoldTokens, openIdSubject } from './subject.js'
 
 const INVALID_REFRESH = 'The refresh token is invalid, expired, revoked, or was already used.'
 
@@ -44,7 +44,9 @@ export async function refreshTokenGrant(ctx: GrantDeps, client: Client, params: 
 
   // The audience survives rotation: it comes from the grant, narrowed by `resource` if the request names some.
   const resources = await tokenAudience(ctx, splitResources(grant.resources), params)
-  const minted = await mintTokens(ctx, { grantId: grant.id, clientId: client.id, userId: grant.userId, teamId: grant.teamId, scopes, resources })
+  // OpenID Connect Core §12.2: a new ID token for the same login, without the nonce.
+  const openid = await openIdSubject(ctx, grant.userId, scopes, grant.login, false)
+  const minted = await mintTokens(ctx, { grantId: grant.id, clientId: client.id, userId: grant.userId, teamId: grant.teamId, scopes, resources }, openid)
   const rotated = await ctx.db.kysely.transaction().execute(async (trx) => {
     if (!(await consume(trx, 'refresh_token', tokenHash, now))) return false
     await revokeAccessToken(trx, row.accessTokenJti, now)

@@ -1,0 +1,95 @@
+import { createHash } from 'node:crypto'
+import { decodeProtectedHeader, jwtVerify, SignJWT } from 'jose'
+import type { User } from '../accounts/types.js'
+import type { OpenIdLogin } from '../tokens/types.js'
+import { SIGNING_ALGORITHM, type KeyRing } from '../keys/signing-keys.js'
+import { userClaims } from './claims.js'
+
+/** ID tokens carry `typ: JWT`, access tokens `at+jwt` (RFC 9068): neither passes for the other. */
+export const ID_TOKEN_TYPE = 'JWT'
+
+/** The only authentication method Gatehouse has: a password (RFC 8176 §2 `pwd`). */
+const AMR = ['pwd']
+
+export interface IdTokenInput {
+  user: User
+  clientId: string
+  teamId: number
+  scopes: string[]
+  login: OpenIdLogin
+  accessToken: string
+  /** Seconds since the epoch. */
+  issuedAt: number
+  lifetimeSeconds: number
+  /** OpenID Connect Core §12.2: an ID token from a refresh carries no nonce. */
+  withNonce: boolean
+}
+
+/**
+ * OpenID Connect Core §3.1.3.6: the left half of the hash of the access
+ * token, with the hash of the signing algorithm (SHA-256 for RS256).
+ */
+export function accessTokenHash(accessToken: string, algorithm: string): string {
+  const bits = algorithm.slice(-3)
+  const digest = createHash(`sha${bits === '384' || bits === '512' ? bits : '256'}`).update(accessToken, 'ascii').digest()
+  return digest.subarray(0, digest.length / 2).toString('base64url')
+}
+
+/** OpenID Connect Core §2: signed with the same keys and rotation as the access tokens. */
+export async function signIdToken(keyRing: KeyRing, issuer: string, input: IdTokenInput): Promise<string> {
+  const { kid, privateKey } = await keyRing.signingKey()
+  const claims: Record<string, unknown> = {
+    ...userClaims(input.user, input.teamId, input.scopes),
+    at_hash: accessTokenHash(input.accessToken, SIGNING_ALGORITHM),
+    amr: AMR,
+  }
+  if (input.login.authTime !== null) claims.auth_time = Math.floor(input.login.authTime / 1000)
+  if (input.login.sid !== null) claims.sid = input.login.sid
+  if (input.withNonce && input.login.nonce !== null) claims.nonce = input.login.nonce
+  return new SignJWT(claims)
+    .setProtectedHeader({ alg: SIGNING_ALGORITHM, typ: ID_TOKEN_TYPE, kid })
+    .setIssuer(issuer)
+    .setAudience(input.clientId)
+    .setIssuedAt(input.issuedAt)
+    .setExpirationTime(input.issuedAt + input.lifetimeSeconds)
+    .sign(privateKey)
+}
+
+export interface IdTokenHint {
+  userId: number
+  clientId: string
+  sid: string | undefined
+}
+
+/**
+ * An `id_token_hint` (OpenID Connect Core §3.1.2.1, RP-Initiated Logout §2):
+ * one of our ID tokens, signed by a key we still publish. It may have
+ * expired; what it says is who the client thinks is signed in.
+ */
+export async function readIdTokenHint(keyRing: KeyRing, issuer: string, token: string): Promise<IdTokenHint | undefined> {
+  let kid: string | undefined
+  try {
+    const header = decodeProtectedHeader(token)
+    if (header.alg !== SIGNING_ALGORITHM || header.typ !== ID_TOKEN_TYPE) return undefined
+    kid = header.kid
+  } catch {
+    return undefined
+  }
+  const key = kid === undefined ? undefined : await keyRing.verificationKey(kid)
+  if (!key) return undefined
+  try {
+    const { payload } = await jwtVerify(token, key, {
+      algorithms: [SIGNING_ALGORITHM],
+      issuer,
+      typ: ID_TOKEN_TYPE,
+      clockTolerance: Number.MAX_SAFE_INTEGER / 1000,
+      requiredClaims: ['sub', 'aud'],
+    })
+    const userId = Number(payload.sub)
+    const aud = Array.isArray(payload.aud) ? payload.aud : [payload.aud]
+    if (!Number.isSafeInteger(userId) || aud.length !== 1 || typeof aud[0] !== 'string') return undefined
+    return { userId, clientId: aud[0], sid: typeof payload.sid === 'string' ? payload.sid : undefined }
+  } catch {
+    return undefined
+  }
+}
