@@ -34,7 +34,11 @@ export interface Config {
   registeredClientTtlDays: number
   /** Hosts whose client metadata documents may be fetched although they resolve to private addresses. */
   clientMetadataAllowedHosts: string[]
+  /** Which answered requests get a log line: every one, one in a hundred, or none. */
+  accessLog: AccessLogMode
 }
+
+export type AccessLogMode = 'off' | 'sampled' | 'all'
 
 /** A setting that cannot be used; `setting` names the environment variable. */
 export class ConfigError extends Error {
@@ -153,6 +157,13 @@ function hostList(env: Env, name: string): string[] {
   return hosts
 }
 
+function accessLog(env: Env): AccessLogMode {
+  const raw = env.GATEHOUSE_ACCESS_LOG?.trim()
+  if (raw === undefined || raw === '') return env.NODE_ENV === 'production' ? 'sampled' : 'all'
+  if (raw === 'off' || raw === 'sampled' || raw === 'all') return raw
+  throw new ConfigError('GATEHOUSE_ACCESS_LOG', `"${raw}" is not one of off, sampled, all`)
+}
+
 export function loadConfig(env: Env = process.env): Config {
   const portNumber = port(env)
   const dataDir = resolve(env.GATEHOUSE_DATA_DIR ?? './data')
@@ -177,5 +188,6 @@ export function loadConfig(env: Env = process.env): Config {
     clientRegistration: clientRegistration(env),
     registeredClientTtlDays: count(env, 'GATEHOUSE_REGISTERED_CLIENT_TTL_DAYS', 90, 36_500),
     clientMetadataAllowedHosts: hostList(env, 'GATEHOUSE_CLIENT_METADATA_ALLOWED_HOSTS'),
+    accessLog: accessLog(env),
   }
 }

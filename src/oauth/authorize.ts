@@ -153,11 +153,9 @@ export async function approve(ctx: AuthorizeDeps, request: AuthorizationRequest,
   const code = randomSecret(32)
   const openid = isOpenIdRequest(request.scopes)
   await ctx.db.kysely.transaction().execute(async (trx) => {
-    const stored = await findConsent(trx, userId, request.client.id, teamId)
-    const approvedAll = (stored !== undefined && splitScopes(stored.scopes).length === 0) || request.scopes.length === 0
-    const union = approvedAll ? [] : [...new Set([...splitScopes(stored?.scopes ?? ''), ...request.scopes])].sort()
-    const resources = [...new Set([...splitResources(stored?.resources ?? ''), ...request.resources.map((r) => r.uri)])]
-    await upsertConsent(trx, userId, request.client.id, teamId, { scopes: formatScopes(union), resources: formatResources(resources) }, now)
+    // Writing first takes SQLite's write lock before anything is read: a
+    // transaction that reads first cannot upgrade while another process
+    // writes and fails at once (SQLITE_BUSY) instead of waiting its turn.
     await insertAuthorizationCode(trx, {
       codeHash: hashSecret(code),
       clientId: request.client.id,
@@ -172,6 +170,11 @@ export async function approve(ctx: AuthorizeDeps, request: AuthorizationRequest,
       expiresAt: now + AUTHORIZATION_CODE_TTL_MS,
       login: openid ? { nonce: request.nonce ?? null, sid: approver.sid, authTime: approver.authenticatedAt } : NO_OPENID_LOGIN,
     })
+    const stored = await findConsent(trx, userId, request.client.id, teamId)
+    const approvedAll = (stored !== undefined && splitScopes(stored.scopes).length === 0) || request.scopes.length === 0
+    const union = approvedAll ? [] : [...new Set([...splitScopes(stored?.scopes ?? ''), ...request.scopes])].sort()
+    const resources = [...new Set([...splitResources(stored?.resources ?? ''), ...request.resources.map((r) => r.uri)])]
+    await upsertConsent(trx, userId, request.client.id, teamId, { scopes: formatScopes(union), resources: formatResources(resources) }, now)
     // Back-channel logout 1.0 §2.7: the clients this session signed in to hear when it ends.
     if (openid) await recordSessionClient(trx, approver.sid, request.client.id, userId, now, approver.sessionExpiresAt)
   })

@@ -50,3 +50,7 @@ export function insufficientScope(scope: string, resourceMetadataUrl?: string): 
     bearerChallenge({ realm: REALM, resourceMetadataUrl, error: 'insufficient_scope', scope }),
   )
 }
+
+export function isApiError(error: unknown): error is ApiError {
+  return error instanceof ApiError
+}
