@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict'
 import { after, before, it } from 'node:test'
+import { SCOPES } from '../oauth/scopes.js'
 import { createResource } from '../resources/resources.js'
 import { forEachDialect } from '../testing/dialects.js'
 import { startTestServer, type TestServer } from '../testing/server.js'
@@ -64,7 +65,7 @@ await forEachDialect('CORS on the machine endpoints, and nowhere else', (dialect
     assert.equal(metadata.issuer, server.ctx.config.issuer)
     assert.ok((metadata.token_endpoint_auth_methods_supported as string[]).includes('none'))
     assert.deepEqual(metadata.grant_types_supported, ['authorization_code', 'refresh_token', 'password'])
-    assert.deepEqual(metadata.scopes_supported, ['read', 'write', 'files:read'])
+    assert.deepEqual(metadata.scopes_supported, [...Object.keys(SCOPES), 'files:read'])
     assert.deepEqual(metadata.code_challenge_methods_supported, ['S256'])
     assert.deepEqual(metadata.response_types_supported, ['code'])
   })

@@ -2,7 +2,6 @@ import type { Db } from '../db/connection.js'
 import { deleteResourceRow, findResourcesByUri, insertResource, listResourceRows } from '../db/resources.js'
 import { AppError } from '../messages.js'
 import { InvalidTarget } from '../oauth/errors.js'
-import { SCOPES } from '../oauth/scopes.js'
 import { protectedResourceMetadata, protectedResourceMetadataUrl } from '../resource-server/index.js'
 import type { Resource } from './types.js'
 
@@ -13,8 +12,11 @@ export function apiResourceUri(issuer: string): string {
   return issuer + API_PATH
 }
 
+/** The scopes the API's routes check; the OpenID Connect scopes are about identity, not the API. */
+const API_SCOPES = ['read', 'write']
+
 export function apiResource(issuer: string): Resource {
-  return { uri: apiResourceUri(issuer), name: 'Gatehouse API', scopes: Object.keys(SCOPES), builtIn: true }
+  return { uri: apiResourceUri(issuer), name: 'Gatehouse API', scopes: API_SCOPES, builtIn: true }
 }
 
 /** RFC 9728 §3.1: where clients read the API's metadata. */
