@@ -1,4 +1,3 @@
-import { touchPersonalAccessToken } from '../db/personal-access-tokens.js'
 import { checkPersonalAccessToken, PAT_PREFIX } from './personal-access-tokens.js'
 import { checkAccessToken, type VerificationDeps } from './verify.js'
 import type { Principal } from './principal.js'
@@ -11,7 +10,6 @@ export async function authenticateBearer(ctx: VerificationDeps, token: string): 
   if (token.startsWith(PAT_PREFIX)) {
     const verdict = await checkPersonalAccessToken(ctx.db, token, now)
     if (!verdict.active) return { ok: false, reason: verdict.reason }
-    await touchPersonalAccessToken(ctx.db.kysely, verdict.token.id, now)
     return {
       ok: true,
       principal: {
@@ -20,6 +18,7 @@ export async function authenticateBearer(ctx: VerificationDeps, token: string): 
         kind: 'personal_access_token',
         clientId: null,
         personalAccessTokenId: verdict.token.id,
+        tokenId: verdict.token.id,
         scopes: [],
       },
     }
@@ -34,6 +33,7 @@ export async function authenticateBearer(ctx: VerificationDeps, token: string): 
       kind: 'oauth',
       clientId: verdict.row.clientId,
       personalAccessTokenId: null,
+      tokenId: verdict.claims.jti,
       scopes: verdict.claims.scopes,
     },
   }
