@@ -45,7 +45,15 @@ describe('API usage counts', () => {
       ],
     )
     const [summary] = await usageSince(db, { teamId: 1, since: START, limit: 10 })
-    assert.deepEqual(summary, { userId: 7, clientId: 'app-1', personalAccessTokenId: null, calls: 4, lastAt: new Date(now), lastPath: 'GET /api/v2/activities', lastStatus: 200 })
+    assert.deepEqual(summary, {
+      userId: 7,
+      clientId: 'app-1',
+      personalAccessTokenId: null,
+      calls: 4,
+      lastAt: new Date(now),
+      lastPath: 'GET /api/v2/activities',
+      lastStatus: 200,
+    })
     assert.deepEqual(await usageSince(db, { teamId: 2, since: START, limit: 10 }), [], 'per team')
   })
 

@@ -68,7 +68,13 @@ export async function listApiUsage(db: Executor, filter: UsageFilter): Promise<U
   if (filter.clientId !== undefined) query = query.where('client_id', '=', filter.clientId)
   if (filter.personalAccessTokenId !== undefined) query = query.where('personal_access_token_id', '=', filter.personalAccessTokenId)
   const groups = await query
-    .select((eb) => ['user_id', 'client_id', 'personal_access_token_id', eb.fn.sum<number | string>('calls').as('calls'), eb.fn.max<number | string>('last_at').as('last_at')])
+    .select((eb) => [
+      'user_id',
+      'client_id',
+      'personal_access_token_id',
+      eb.fn.sum<number | string>('calls').as('calls'),
+      eb.fn.max<number | string>('last_at').as('last_at'),
+    ])
     .groupBy(['user_id', 'client_id', 'personal_access_token_id'])
     .orderBy('last_at', 'desc')
     .limit(filter.limit)
@@ -82,7 +88,8 @@ export async function listApiUsage(db: Executor, filter: UsageFilter): Promise<U
       groups.map((g) => Number(g.last_at)),
     )
     .execute()
-  const key = (r: { user_id: number; client_id: string | null; personal_access_token_id: string | null }) => `${r.user_id} ${r.client_id ?? ''} ${r.personal_access_token_id ?? ''}`
+  const key = (r: { user_id: number; client_id: string | null; personal_access_token_id: string | null }) =>
+    `${r.user_id} ${r.client_id ?? ''} ${r.personal_access_token_id ?? ''}`
   const last = new Map(latest.map((r) => [`${key(r)} ${Number(r.last_at)}`, r]))
   return groups.map((g) => {
     const at = Number(g.last_at)
