@@ -4,6 +4,8 @@ import { deleteSessionsOfUser } from '../db/sessions.js'
 import { findTeamByName, insertTeam, upsertMembership } from '../db/teams.js'
 import { findUserByEmail, insertUser, setUserDisabled } from '../db/users.js'
 import { AppError } from '../messages.js'
+import { validName } from '../names.js'
+import { revokeUserHoldings } from '../tokens/holdings.js'
 import { hashPassword } from './passwords.js'
 import type { Team, User } from './types.js'
 
@@ -20,10 +22,10 @@ const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/
 
 export function validateNewUser(input: NewUser): void {
   if (!EMAIL.test(input.email.trim()) || input.email.length > 254) throw new AppError('email_invalid')
-  if (input.name.trim() === '') throw new AppError('name_required')
+  validName(input.name, { required: 'name_required', controlCharacters: 'name_control_characters' })
   if (input.password.length < 8) throw new AppError('password_too_short')
   if (input.password.length > 1024) throw new AppError('password_too_long')
-  if (input.teamName !== undefined && input.teamName.trim() === '') throw new AppError('team_name_required')
+  if (input.teamName !== undefined) validName(input.teamName, { required: 'team_name_required', controlCharacters: 'team_name_control_characters' })
 }
 
 /** Creates the user and, when a team is named, makes them its owner: all or nothing. */
@@ -51,14 +53,26 @@ export async function createUser(db: Db, input: NewUser, now: number): Promise<{
   }
 }
 
-/** A disabled user cannot log in and their sessions end at once. */
-export async function setDisabled(db: Db, email: string, disabled: boolean, now: number): Promise<User> {
+/** What disabling a user ended: grants (with their tokens) and personal access tokens. */
+export interface Revoked {
+  grants: number
+  personalAccessTokens: number
+}
+
+/**
+ * A disabled user cannot log in, their sessions end, and so does every
+ * token, code, grant and personal access token they hold, for good:
+ * enabling the user again restores none of them (one transaction).
+ */
+export async function setDisabled(db: Db, email: string, disabled: boolean, now: number): Promise<{ user: User; revoked: Revoked }> {
   return db.kysely.transaction().execute(async (trx) => {
     const user = await findUserByEmail(trx, email)
     if (!user) throw new AppError('user_not_found', 404)
     const updated = await setUserDisabled(trx, user.id, disabled, now)
-    if (disabled) await deleteSessionsOfUser(trx, user.id)
-    return updated ?? user
+    if (!disabled) return { user: updated ?? user, revoked: { grants: 0, personalAccessTokens: 0 } }
+    await deleteSessionsOfUser(trx, user.id)
+    const revoked = await revokeUserHoldings(trx, user.id, undefined, now)
+    return { user: updated ?? user, revoked }
   })
 }
 

@@ -105,7 +105,7 @@ await forEachDialect('client ID metadata documents, fetched over https', (dialec
     const page = await browser.get(path)
     assert.equal(page.status, 200)
     const html = await page.text()
-    assert.match(html, /data-testid="client-name">Doc Agent</)
+    assert.match(html, /data-testid="client-name"><bdi>Doc Agent</)
     assert.match(html, new RegExp(`data-testid="client-id-host">localhost:${documents.port}<`))
     assert.match(html, /registered itself and is not verified/)
     assert.match(html, /This app runs on your own computer/)

@@ -217,7 +217,7 @@ await forEachDialect('RFC 7591 / 7592 dynamic client registration', (dialect) =>
     const tokens = await postOAuth(server, '/oauth/token', { grant_type: 'authorization_code', client_id: String(client.client_id), code, redirect_uri: LOOPBACK, code_verifier: pkce.verifier })
     assert.equal(tokens.response.status, 200)
     const apps = await (await browser.get('/team/apps')).text()
-    assert.match(apps, /Revocable Agent<\/strong> <span class="tag[^"]*" data-testid="self-registered">self-registered<\/span>/)
+    assert.match(apps, /Revocable Agent<\/bdi><\/strong> <span class="tag[^"]*" data-testid="self-registered">self-registered<\/span>/)
     const confirm = await (await browser.get(`/team/apps/${String(client.client_id)}/revoke`)).text()
     const csrf = /name="_csrf" value="([^"]+)"/.exec(confirm)![1]!
     assert.equal((await browser.postForm(`/team/apps/${String(client.client_id)}/revoke`, { _csrf: csrf })).status, 303)

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { AppContext } from '../../context.js'
-import { MESSAGES } from '../../messages.js'
+import { AUTHORIZATION_TITLES, MESSAGES } from '../../messages.js'
 import { isLoopbackHost } from '../../clients/redirect-uris.js'
 import { isSelfRegistered } from '../../clients/types.js'
 import {
@@ -43,7 +43,7 @@ async function checkRequest(ctx: AppContext, request: FastifyRequest, reply: Fas
   } catch (err) {
     if (!(err instanceof UntrustedRedirectError)) throw err
     // Never redirect to a client or URL we cannot vouch for (no open redirector).
-    return { reply: await sendPage(ctx, request, reply, 'error', { title: 'This authorization request is not valid', message: err.message }, 400) }
+    return { reply: await sendPage(ctx, request, reply, 'error', { title: AUTHORIZATION_TITLES.invalid, message: err.message }, 400) }
   }
   try {
     const resources = await requestedResources(ctx, params)
@@ -63,7 +63,7 @@ function consentPage(ctx: AppContext, request: FastifyRequest, reply: FastifyRep
     return values.filter((v): v is string => typeof v === 'string').map((v) => ({ name, value: v }))
   })
   return sendPage(ctx, request, reply, 'consent', {
-    title: `Authorise ${authorization.client.name}`,
+    title: AUTHORIZATION_TITLES.consent(authorization.client.name),
     client: authorization.client,
     team: session.activeTeam,
     scopes: authorization.scopes.map((s) => ({ name: s, description: SCOPES[s] ?? scopeOfResource(authorization, s) })),
@@ -88,7 +88,7 @@ export function authorizeRoutes(app: FastifyInstance, ctx: AppContext): void {
     if ('reply' in checked) return checked.reply
     const session = await requireLogin(ctx, request, reply)
     if (!session) return reply
-    if (!session.activeTeam) return sendPage(ctx, request, reply, 'error', { title: 'No team', message: MESSAGES.no_active_team }, 403)
+    if (!session.activeTeam) return sendPage(ctx, request, reply, 'error', { title: AUTHORIZATION_TITLES.noTeam, message: MESSAGES.no_active_team }, 403)
     const authorization = checked.request
     if (await hasConsent(ctx, authorization, session.user.id, session.activeTeam.id)) {
       const code = await approve(ctx, authorization, approverOf(session, session.activeTeam.id))
@@ -100,12 +100,12 @@ export function authorizeRoutes(app: FastifyInstance, ctx: AppContext): void {
   app.post<{ Body: RawParams }>(ENDPOINTS.authorization, async (request, reply) => {
     const params = request.body ?? {}
     const session = await currentSession(ctx, request)
-    if (!session) return sendPage(ctx, request, reply, 'error', { title: 'Your session has ended', message: 'Log in and start again from the application.' }, 401)
+    if (!session) return sendPage(ctx, request, reply, 'error', { title: AUTHORIZATION_TITLES.sessionEnded, message: MESSAGES.authorization_session_ended }, 401)
     checkSessionCsrf(ctx, session, params._csrf)
     const checked = await checkRequest(ctx, request, reply, params)
     if ('reply' in checked) return checked.reply
     const authorization = checked.request
-    if (!session.activeTeam) return sendPage(ctx, request, reply, 'error', { title: 'No team', message: MESSAGES.no_active_team }, 403)
+    if (!session.activeTeam) return sendPage(ctx, request, reply, 'error', { title: AUTHORIZATION_TITLES.noTeam, message: MESSAGES.no_active_team }, 403)
     // The page named one team; if another became active since (another tab), ask again for that one.
     if (String(session.activeTeam.id) !== params.team_id) return consentPage(ctx, request, reply, session, authorization, params)
     if (params.decision !== 'approve') {
