@@ -6,6 +6,7 @@ import type { ActivityLog } from './activity/recorder.js'
 import type { RateLimiter } from './ratelimit/limiter.js'
 import type { VerifiedTokenCache } from './tokens/verified-cache.js'
 import type { Logger } from './logger.js'
+import type { BackchannelLogout } from './oidc/backchannel.js'
 
 /**
  * What every part of the running server shares, built once at start. The
@@ -20,6 +21,8 @@ export interface AppContext {
   activity: ActivityLog
   rateLimiter: RateLimiter
   verifiedTokens: VerifiedTokenCache
+  /** Tells the clients a session signed in to when it ends (OpenID Connect Back-Channel Logout). */
+  backchannel: BackchannelLogout
   log: Logger
   /** Milliseconds since the epoch; replaced in tests that move time. */
   clock: () => number

@@ -22,6 +22,7 @@ export const MESSAGES = {
   redirect_uri_fragment: 'Redirect URLs must not contain a fragment (#…).',
   redirect_uri_credentials: 'Redirect URLs must not contain a user name or password.',
   redirect_uri_duplicate: 'Each redirect URL may be listed only once.',
+  skip_consent_first_party: 'Only first-party clients with a secret may skip the consent page.',
   client_name_required: 'Enter a name for the application.',
   client_name_too_long: 'The name must be at most 100 characters long.',
   client_not_found: 'No API client has this Client ID.',

@@ -1,6 +1,6 @@
 import type { Db } from '../db/connection.js'
 import { isUniqueViolation } from '../db/errors.js'
-import { deleteSessionsOfUser } from '../db/sessions.js'
+import { deleteSessionsOfUser, type EndedSession } from '../db/sessions.js'
 import { findTeamByName, insertTeam, upsertMembership } from '../db/teams.js'
 import { findUserByEmail, insertUser, setUserDisabled } from '../db/users.js'
 import { AppError } from '../messages.js'
@@ -51,15 +51,20 @@ export async function createUser(db: Db, input: NewUser, now: number): Promise<{
   }
 }
 
-/** A disabled user cannot log in and their sessions end at once. */
-export async function setDisabled(db: Db, email: string, disabled: boolean, now: number): Promise<User> {
-  return db.kysely.transaction().execute(async (trx) => {
+/**
+ * A disabled user cannot log in and their sessions end at once;
+ * `sessionsEnded` hears of them once that is committed (back-channel logout).
+ */
+export async function setDisabled(db: Db, email: string, disabled: boolean, now: number, sessionsEnded?: (ended: EndedSession[]) => void): Promise<User> {
+  const { user, ended } = await db.kysely.transaction().execute(async (trx) => {
     const user = await findUserByEmail(trx, email)
     if (!user) throw new AppError('user_not_found', 404)
     const updated = await setUserDisabled(trx, user.id, disabled, now)
-    if (disabled) await deleteSessionsOfUser(trx, user.id)
-    return updated ?? user
+    const ended = disabled ? await deleteSessionsOfUser(trx, user.id) : []
+    return { user: updated ?? user, ended }
   })
+  sessionsEnded?.(ended)
+  return user
 }
 
 export async function requireUserByEmail(db: Db, email: string): Promise<User> {
