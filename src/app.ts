@@ -4,6 +4,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
 import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import type { AppContext } from './context.js'
+import { AccessLog } from './http/access-log.js'
 import { addPageErrorHandlers } from './http/errors.js'
 import { homeRoutes } from './http/pages/home.js'
 import { loginRoutes } from './http/pages/login.js'
@@ -26,7 +27,7 @@ export async function buildApp(ctx: AppContext, logger: FastifyBaseLogger): Prom
   const trust = ctx.config.trustProxy
   // A hop count means: believe that many proxies nearest to us (proxy-addr counts hops from 0).
   const trustProxy = typeof trust === 'number' ? (_address: string, hop: number) => hop < trust : trust
-  const app = Fastify({ loggerInstance: logger, trustProxy })
+  const app = Fastify({ loggerInstance: logger, trustProxy, logController: new AccessLog(ctx.config.accessLog) })
   await app.register(cookie)
   await app.register(formbody)
   addSecurityHeaders(app)

@@ -110,6 +110,14 @@ describe('loadConfig', () => {
     assertRefused({ GATEHOUSE_TRUST_PROXY: 'everyone' }, 'GATEHOUSE_TRUST_PROXY')
   })
 
+  it('reads the access-log mode: every request in development, a sample in production', () => {
+    assert.equal(loadConfig({}).accessLog, 'all')
+    assert.equal(loadConfig({ NODE_ENV: 'production' }).accessLog, 'sampled')
+    assert.equal(loadConfig({ NODE_ENV: 'production', GATEHOUSE_ACCESS_LOG: 'off' }).accessLog, 'off')
+    assert.equal(loadConfig({ GATEHOUSE_ACCESS_LOG: 'all' }).accessLog, 'all')
+    assertRefused({ GATEHOUSE_ACCESS_LOG: 'some' }, 'GATEHOUSE_ACCESS_LOG')
+  })
+
   it('refuses token lifetimes and limits out of range', () => {
     assertRefused({ GATEHOUSE_ACCESS_TOKEN_TTL: '59' }, 'GATEHOUSE_ACCESS_TOKEN_TTL')
     assertRefused({ GATEHOUSE_REFRESH_TOKEN_TTL: 'a year' }, 'GATEHOUSE_REFRESH_TOKEN_TTL')

@@ -28,7 +28,11 @@ export interface Config {
    * throttle, activity log): false, true (any), a hop count, or addresses/CIDRs.
    */
   trustProxy: boolean | number | string[]
+  /** Which answered requests get a log line: every one, one in a hundred, or none. */
+  accessLog: AccessLogMode
 }
+
+export type AccessLogMode = 'off' | 'sampled' | 'all'
 
 /** A setting that cannot be used; `setting` names the environment variable. */
 export class ConfigError extends Error {
@@ -133,6 +137,13 @@ function trustProxy(env: Env): boolean | number | string[] {
   return entries
 }
 
+function accessLog(env: Env): AccessLogMode {
+  const raw = env.GATEHOUSE_ACCESS_LOG?.trim()
+  if (raw === undefined || raw === '') return env.NODE_ENV === 'production' ? 'sampled' : 'all'
+  if (raw === 'off' || raw === 'sampled' || raw === 'all') return raw
+  throw new ConfigError('GATEHOUSE_ACCESS_LOG', `"${raw}" is not one of off, sampled, all`)
+}
+
 export function loadConfig(env: Env = process.env): Config {
   const portNumber = port(env)
   const dataDir = resolve(env.GATEHOUSE_DATA_DIR ?? './data')
@@ -154,5 +165,6 @@ export function loadConfig(env: Env = process.env): Config {
     activityRetentionDays: count(env, 'GATEHOUSE_ACTIVITY_RETENTION_DAYS', 90, 36_500),
     pruneInterval: count(env, 'GATEHOUSE_PRUNE_INTERVAL', 600, 86_400),
     trustProxy: trustProxy(env),
+    accessLog: accessLog(env),
   }
 }

@@ -23,6 +23,10 @@ export const MESSAGES = {
   redirect_uri_credentials: 'Redirect URLs must not contain a user name or password.',
   redirect_uri_duplicate: 'Each redirect URL may be listed only once.',
   skip_consent_first_party: 'Only first-party clients with a secret may skip the consent page.',
+  redirect_uri_unsafe_characters: 'Redirect URLs must not contain spaces, tabs, line breaks or other control characters.',
+  redirect_uri_no_host: 'Redirect URLs must name a host after the //, as in https://example.com/callback.',
+  redirect_uri_not_canonical:
+    'Write the redirect URL the way a browser shows it: host in lower case, no default port, a / after the host, and special characters percent-encoded (for example https://example.com/ rather than https://Example.com).',
   client_name_required: 'Enter a name for the application.',
   client_name_too_long: 'The name must be at most 100 characters long.',
   client_not_found: 'No API client has this Client ID.',

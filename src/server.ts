@@ -62,13 +62,7 @@ export function signedTokenLifetimeMs(config: Config): number {
 
 export function createLogger(enabled: boolean): Logger {
   if (!enabled) return pino({ level: 'silent' })
-  return pino({
-    level: 'info',
-    serializers: {
-      // Query strings can carry codes and state: log the path alone.
-      req: (req: { method: string; url: string; ip?: string }) => ({ method: req.method, path: req.url.split('?')[0], ip: req.ip }),
-    },
-  })
+  return pino({ level: 'info' })
 }
 
 /** Everything a running Gatehouse shares: the master secret, the migrated database, the signing keys. */

@@ -13,6 +13,7 @@ export type ActivityAction =
   | 'client.secret_revealed'
   | 'client.secret_regenerated'
   | 'client.deleted'
+  | 'client.redirect_uri_removed'
   | 'app.authorised'
   | 'app.revoked'
   | 'login.succeeded'

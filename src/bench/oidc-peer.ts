@@ -9,7 +9,7 @@ import Provider, { type Adapter, type AdapterPayload } from 'oidc-provider'
  * client_secret_basic. Its default store keeps 1,000 entries, too few for a
  * benchmark that mints tokens in advance, so it gets a plain in-memory
  * adapter. BENCH_PEER_OUT names the file the pre-minted codes and refresh
- * tokens are written to.
+ * tokens (some kept apart for revocation) are written to.
  */
 
 const stores = new Map<string, Map<string, AdapterPayload>>()
@@ -48,6 +48,7 @@ class MemoryAdapter implements Adapter {
 const CLIENT = { client_id: 'bench', client_secret: 'bench-secret-bench-secret-bench-secret', redirect_uris: ['https://bench.example/cb'] }
 const RESOURCE = 'urn:gatehouse:bench'
 const COUNT = Number(process.env.BENCH_PEER_TOKENS ?? 40_000)
+const REVOCABLE = Number(process.env.BENCH_PEER_REVOCABLE ?? COUNT)
 
 const { privateKey } = await generateKeyPair('RS256', { extractable: true })
 const privateJwk = { ...(await exportJWK(privateKey)), alg: 'RS256', use: 'sig', kid: 'bench' } as JWK
@@ -83,6 +84,18 @@ async function newGrant(): Promise<string> {
   return grant.save()
 }
 
+async function newRefreshToken(grantId: string): Promise<string> {
+  const refresh = new provider.RefreshToken({
+    accountId: 'user-1',
+    client: await provider.Client.find(CLIENT.client_id),
+    grantId,
+    scope: 'api',
+    resource: RESOURCE,
+    gty: 'authorization_code',
+  } as never)
+  return refresh.save()
+}
+
 const codes: string[] = []
 const refreshTokens: string[] = []
 for (let i = 0; i < COUNT; i++) {
@@ -96,16 +109,10 @@ for (let i = 0; i < COUNT; i++) {
     resource: RESOURCE,
   } as never)
   codes.push(await code.save())
-  const refresh = new provider.RefreshToken({
-    accountId: 'user-1',
-    client: await provider.Client.find(CLIENT.client_id),
-    grantId,
-    scope: 'api',
-    resource: RESOURCE,
-    gty: 'authorization_code',
-  } as never)
-  refreshTokens.push(await refresh.save())
+  refreshTokens.push(await newRefreshToken(grantId))
 }
+const revocable: string[] = []
+for (let i = 0; i < REVOCABLE; i++) revocable.push(await newRefreshToken(await newGrant()))
 
 // "A JWT check beside the provider": what a resource server of oidc-provider does per request.
 const jwks = createLocalJWKSet({ keys: [{ ...privateJwk, d: undefined, p: undefined, q: undefined, dp: undefined, dq: undefined, qi: undefined }] as JWK[] })
@@ -130,7 +137,7 @@ const server = createServer((req, res) => {
 server.listen(0, '127.0.0.1', () => {
   const address = server.address()
   const port = typeof address === 'object' && address ? address.port : 0
-  writeFileSync(process.env.BENCH_PEER_OUT!, JSON.stringify({ codes, refreshTokens, client: CLIENT, redirectUri: CLIENT.redirect_uris[0] }))
+  writeFileSync(process.env.BENCH_PEER_OUT!, JSON.stringify({ codes, refreshTokens, revocable, client: CLIENT, redirectUri: CLIENT.redirect_uris[0] }))
   process.stdout.write(`listening http://127.0.0.1:${port}\n`)
 })
 process.once('SIGTERM', () => server.close(() => process.exit(0)))

@@ -1,50 +1,76 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
-import { fileURLToPath } from 'node:url'
+import { closeSync, openSync, readSync } from 'node:fs'
 export { freePort } from '../testing/ports.js'
 
-export const CLI = fileURLToPath(new URL('../cli.js', import.meta.url))
-
-
-/** Starts a child process and waits for a line of its output to match. */
-export async function startProcess(args: string[], env: NodeJS.ProcessEnv, ready: RegExp): Promise<{ child: ChildProcess; match: RegExpMatchArray; stop(): Promise<void> }> {
-  const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'] })
-  let output = ''
-  const match = await new Promise<RegExpMatchArray>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`timed out waiting for ${ready}: ${output}`)), 30_000)
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString()
-      const found = output.match(ready)
-      if (found) {
-        clearTimeout(timer)
-        resolve(found)
-      }
-    }
-    child.stdout!.on('data', onData)
-    child.stderr!.on('data', onData)
-    child.once('exit', (code) => reject(new Error(`exited with ${code}: ${output}`)))
-  })
-  child.stdout!.resume()
-  child.stderr!.resume()
-  return {
-    child,
-    match,
-    async stop() {
-      if (child.exitCode !== null) return
-      child.kill('SIGTERM')
-      await once(child, 'exit')
-    },
-  }
+export interface StartedProcess {
+  child: ChildProcess
+  match: RegExpMatchArray
+  /** Where the process's output goes, for reading after a failure. */
+  logFile: string
+  stop(): Promise<void>
 }
 
-/** Runs a command of the gatehouse CLI and returns its JSON output. */
-export async function cli(args: string[], env: NodeJS.ProcessEnv): Promise<Record<string, unknown>> {
-  const child = spawn(process.execPath, [CLI, ...args, '--json'], { env, stdio: ['ignore', 'pipe', 'pipe'] })
-  let out = ''
-  let err = ''
-  child.stdout.on('data', (c: Buffer) => (out += c.toString()))
-  child.stderr.on('data', (c: Buffer) => (err += c.toString()))
-  const [code] = (await once(child, 'exit')) as [number]
-  if (code !== 0) throw new Error(`gatehouse ${args.join(' ')} failed: ${err}`)
-  return JSON.parse(out) as Record<string, unknown>
+/**
+ * Starts a child process writing its output straight to `logFile`, and
+ * waits for a line of it to match `ready`. Only the start-up output is ever
+ * read: once the process is ready the load driver never looks at what it
+ * prints, so a server that logs per request costs the driver nothing.
+ */
+export async function startProcess(args: string[], env: NodeJS.ProcessEnv, ready: RegExp, logFile: string): Promise<StartedProcess> {
+  const fd = openSync(logFile, 'w')
+  const child = spawn(process.execPath, args, { env, stdio: ['ignore', fd, fd] })
+  closeSync(fd)
+  const reader = openSync(logFile, 'r')
+  let output = ''
+  let position = 0
+  try {
+    const match = await new Promise<RegExpMatchArray>((resolve, reject) => {
+      const chunk = Buffer.alloc(64 * 1024)
+      const onExit = (code: number | null) => {
+        clearInterval(poll)
+        clearTimeout(timer)
+        reject(new Error(`exited with ${code}: ${output}${readRest()}`))
+      }
+      const readRest = () => {
+        let text = ''
+        for (let n = readSync(reader, chunk, 0, chunk.length, position); n > 0; n = readSync(reader, chunk, 0, chunk.length, position)) {
+          position += n
+          text += chunk.subarray(0, n).toString()
+        }
+        return text
+      }
+      const poll = setInterval(() => {
+        output += readRest()
+        const found = output.match(ready)
+        if (!found) return
+        clearInterval(poll)
+        clearTimeout(timer)
+        child.off('exit', onExit)
+        resolve(found)
+      }, 20)
+      const timer = setTimeout(() => {
+        clearInterval(poll)
+        child.off('exit', onExit)
+        reject(new Error(`timed out waiting for ${ready}: ${output}`))
+      }, 60_000)
+      child.once('exit', onExit)
+    })
+    return {
+      child,
+      match,
+      logFile,
+      async stop() {
+        if (child.exitCode !== null || child.signalCode !== null) return
+        const exited = once(child, 'exit')
+        child.kill('SIGTERM')
+        await exited
+      },
+    }
+  } catch (err) {
+    if (child.exitCode === null) child.kill('SIGKILL')
+    throw err
+  } finally {
+    closeSync(reader)
+  }
 }

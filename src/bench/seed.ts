@@ -3,9 +3,12 @@ import { createUser } from '../accounts/users.js'
 import { registerClient } from '../clients/clients.js'
 import type { AppContext } from '../context.js'
 import { hashSecret, randomSecret } from '../crypto/random.js'
-import { insertRows, tokenStorageBytes } from '../db/bulk.js'
+import { upsertConsent } from '../db/consents.js'
 import { insertGrant } from '../db/tokens.js'
+import { startSession } from '../accounts/sessions.js'
+import { findUserById } from '../db/users.js'
 import { mintTokens } from '../tokens/issue.js'
+import { fillIssuances, insertRows, tokenStorageBytes } from './bulk.js'
 
 export const REDIRECT_URI = 'https://bench.example/cb'
 
@@ -91,6 +94,32 @@ export async function seedIssuances(ctx: AppContext, account: BenchAccount, coun
     )
   }
   return refreshTokens
+}
+
+/**
+ * What a returning user brings to /oauth/authorize: a logged-in portal
+ * session, and an earlier approval of a third-party confidential client in
+ * the active team, so the answer is a redirect with a new code.
+ */
+export async function seedAuthorizeSession(ctx: AppContext, account: BenchAccount): Promise<{ cookie: string; query: string }> {
+  const now = Date.now()
+  const { client } = await registerClient(
+    ctx.db,
+    ctx.keys,
+    { name: 'Bench partner', redirectUris: [REDIRECT_URI], ownerUserId: account.userId, teamId: account.teamId, isConfidential: true, isFirstParty: false },
+    now,
+  )
+  // No scopes approved means all of the user's permissions: it covers every request.
+  await upsertConsent(ctx.db.kysely, account.userId, client.id, account.teamId, '', now)
+  const user = await findUserById(ctx.db.kysely, account.userId)
+  const session = await startSession(ctx.db, user!, now)
+  const query = new URLSearchParams({ response_type: 'code', client_id: client.id, redirect_uri: REDIRECT_URI, state: 'bench-state' }).toString()
+  return { cookie: `gatehouse_session=${session.id}`, query }
+}
+
+/** Tokens that only fill the tables, for growth measurements. */
+export function fillStoredTokens(ctx: AppContext, account: BenchAccount, count: number): Promise<void> {
+  return fillIssuances(ctx.db.kysely, ctx.db.dialect, account, count, Date.now())
 }
 
 export function storageBytes(ctx: AppContext): Promise<number> {

@@ -117,6 +117,11 @@ await forEachDialect('gatehouse clients / keys / tokens commands', (dialect) => 
     const cases = [
       ['http://example.com/callback', MESSAGES.redirect_uri_not_https],
       ['https://example.com/callback#x', MESSAGES.redirect_uri_fragment],
+      // RFC 9700 §4.1.3: a URL that can be read two ways is refused at registration.
+      ['https://app.example/c\r\nSet-Cookie: x=1', MESSAGES.redirect_uri_unsafe_characters],
+      ['https://ap\tp.example/cb', MESSAGES.redirect_uri_unsafe_characters],
+      ['https:///cb', MESSAGES.redirect_uri_no_host],
+      ['https://App.example/cb', MESSAGES.redirect_uri_not_canonical],
     ] as const
     const [missing, ...runs] = await Promise.all([
       gatehouse('clients', 'create', '--owner', OWNER, '--name', 'Bad'),

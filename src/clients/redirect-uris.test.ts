@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { AppError } from '../messages.js'
-import { isLoopbackHost, isRequestInspectionHost, matchRedirectUri, validateRedirectUri, validateRedirectUris } from './redirect-uris.js'
+import { chooseRedirectUri, isLoopbackHost, isRegistrableRedirectUri, isRequestInspectionHost, matchRedirectUri, redirectUriMatchesCode, validateRedirectUri, validateRedirectUris } from './redirect-uris.js'
 
 function refusal(value: string): string | undefined {
   try {
@@ -18,8 +18,8 @@ describe('redirect URL registration (RFC 6749 §3.1.2, RFC 8252 §7.3, RFC 9700 
     for (const uri of [
       'https://example.com/callback',
       'https://example.com/callback?tenant=1&x=%20y',
-      'https://Example.COM:8443/Call/Back',
-      'https://example.com',
+      'https://example.com:8443/Call/Back',
+      'https://example.com/',
       'https://xn--bcher-kva.example/cb',
     ]) {
       assert.equal(validateRedirectUri(uri), uri)
@@ -66,10 +66,52 @@ describe('redirect URL registration (RFC 6749 §3.1.2, RFC 8252 §7.3, RFC 9700 
   it('refuses what is not an absolute URL', () => {
     assert.equal(refusal(''), 'redirect_uri_required')
     assert.equal(refusal('   '), 'redirect_uri_required')
-    for (const uri of ['/callback', 'example.com/callback', 'https://', 'https://exa mple.com/cb']) {
+    for (const uri of ['/callback', 'example.com/callback', 'https://']) {
       assert.equal(refusal(uri), 'redirect_uri_invalid', uri)
     }
     assert.equal(refusal(`https://example.com/${'a'.repeat(2000)}`), 'redirect_uri_invalid')
+  })
+
+  it('refuses control characters, spaces and DEL anywhere, which parsers drop or rewrite and which break a Location header (RFC 9700 §4.1.3: exact matching needs one reading)', () => {
+    const controls = ['\r\n', '\n', '\r', '\t', '\u0000', '\u0001', '\u001f', '\u007f', '\u0080', '\u0085', '\u009f', ' ']
+    for (const c of controls) {
+      for (const uri of [`https://app.example/c${c}b`, `https://ap${c}p.example/cb`, `https://app.example/cb${c}`, `${c}https://app.example/cb`, `https://app.example/cb?x=${c}`]) {
+        assert.equal(refusal(uri), 'redirect_uri_unsafe_characters', JSON.stringify(uri))
+      }
+    }
+    assert.equal(refusal('https://app.example/c\r\nSet-Cookie: x=1'), 'redirect_uri_unsafe_characters')
+    assert.equal(refusal('   '), 'redirect_uri_required')
+  })
+
+  it('refuses a URL with an empty host, which the parser would fill from the path (https:///cb reads as https://cb/)', () => {
+    for (const uri of ['https:///cb', 'https:cb', 'https:/cb', 'http:///127.0.0.1/cb', 'https://\\evil.example/cb']) {
+      assert.equal(refusal(uri), 'redirect_uri_no_host', uri)
+    }
+  })
+
+  it('refuses any URL the WHATWG URL parser would re-serialise differently, so what is compared is where the browser goes (RFC 9700 §4.1.3)', () => {
+    for (const uri of [
+      'https://example.com',
+      'https://Example.COM/cb',
+      'HTTPS://example.com/cb',
+      'https://example.com:443/cb',
+      'http://127.0.0.1:80/cb',
+      'https://evil.example\\.app.example.com/cb',
+      'https://app.example/a\\b',
+      'https://app.example/a/../b',
+      'https://app.example/./cb',
+      'https://bücher.example/cb',
+      'https://app.example/café',
+      'https://app.example/cb?q=\'x\'',
+      'https://app.example/cb?q="x"',
+      'https://app.example/cb?q=<x>',
+      'https://app.example/\u202ecb',
+      'https://0x7f.0.0.1/cb',
+    ]) {
+      assert.equal(refusal(uri), 'redirect_uri_not_canonical', uri)
+    }
+    assert.equal(isRegistrableRedirectUri('https://app.example/cb'), true)
+    assert.equal(isRegistrableRedirectUri('https://app.example/c\tb'), false)
   })
 
   it('needs at least one URL and refuses duplicates', () => {
@@ -163,6 +205,33 @@ describe('redirect_uri matching (RFC 9700 §4.1.3: exact string comparison)', ()
   it('does not extend the port rule to https loopback URLs or to other hosts', () => {
     assert.equal(matchRedirectUri(['https://localhost:3000/cb'], 'https://localhost:4000/cb'), undefined)
     assert.equal(matchRedirectUri(['https://app.example.com:3000/cb'], 'https://app.example.com:4000/cb'), undefined)
+  })
+})
+
+describe('redirect_uri choice at the authorization endpoint and the token endpoint (RFC 6749 §3.1.2.3, §4.1.3)', () => {
+  it('uses the only registered URL when the request names none, and refuses when there are several or none', () => {
+    assert.deepEqual(chooseRedirectUri(['https://a.example/cb'], undefined), { uri: 'https://a.example/cb' })
+    assert.deepEqual(chooseRedirectUri(['https://a.example/cb', 'https://b.example/cb'], undefined), { refused: 'missing' })
+    assert.deepEqual(chooseRedirectUri([], undefined), { refused: 'missing' })
+    assert.deepEqual(chooseRedirectUri(['https://a.example/cb', 'https://b.example/cb'], 'https://b.example/cb'), { uri: 'https://b.example/cb' })
+    assert.deepEqual(chooseRedirectUri(['https://a.example/cb'], 'https://evil.example/cb'), { refused: 'unregistered' })
+    assert.deepEqual(chooseRedirectUri(['http://127.0.0.1/cb'], 'http://127.0.0.1:5000/cb'), { uri: 'http://127.0.0.1:5000/cb' })
+  })
+
+  it('never chooses a stored URL that registration would refuse today: no redirect can be formed safely to it', () => {
+    for (const stored of ['https://app.example/c\r\nSet-Cookie: x=1', 'https://ap\tp.example/cb', 'https:///cb']) {
+      assert.deepEqual(chooseRedirectUri([stored], stored), { refused: 'unusable' }, JSON.stringify(stored))
+      assert.deepEqual(chooseRedirectUri([stored], undefined), { refused: 'unusable' }, JSON.stringify(stored))
+    }
+    assert.deepEqual(chooseRedirectUri(['http://127.0.0.1/c\tb'], 'http://127.0.0.1:5000/c\tb'), { refused: 'unusable' })
+  })
+
+  it('lets a token request leave out redirect_uri only when the authorization request could (one registered URL, the code issued to it)', () => {
+    assert.equal(redirectUriMatchesCode(['https://a.example/cb'], undefined, 'https://a.example/cb'), true)
+    assert.equal(redirectUriMatchesCode(['https://a.example/cb'], 'https://a.example/cb', 'https://a.example/cb'), true)
+    assert.equal(redirectUriMatchesCode(['https://a.example/cb', 'https://b.example/cb'], undefined, 'https://a.example/cb'), false)
+    assert.equal(redirectUriMatchesCode(['http://127.0.0.1/cb'], undefined, 'http://127.0.0.1:5000/cb'), false)
+    assert.equal(redirectUriMatchesCode(['https://a.example/cb', 'https://b.example/cb'], 'https://b.example/cb', 'https://a.example/cb'), false)
   })
 })
 

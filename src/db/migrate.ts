@@ -3,6 +3,7 @@ import type { Db, DialectName } from './connection.js'
 import { accounts } from './migrations/001_accounts.js'
 import { oauth } from './migrations/002_oauth.js'
 import { api } from './migrations/003_api.js'
+import { redirectUris } from './migrations/004_redirect_uris.js'
 import { openid } from './migrations/008_openid.js'
 
 function migrationsFor(dialect: DialectName): Record<string, Migration> {
@@ -10,13 +11,22 @@ function migrationsFor(dialect: DialectName): Record<string, Migration> {
     '001_accounts': accounts(dialect),
     '002_oauth': oauth(),
     '003_api': api(dialect),
+    '004_redirect_uris': redirectUris(),
     '008_openid': openid(),
   }
 }
 
 function migrator(db: Db): Migrator {
   const provider: MigrationProvider = { getMigrations: async () => migrationsFor(db.dialect) }
-  return new Migrator({ db: db.kysely, provider, migrationTableName: 'gatehouse_migrations', migrationLockTableName: 'gatehouse_migrations_lock' })
+  return new Migrator({
+    db: db.kysely,
+    provider,
+    migrationTableName: 'gatehouse_migrations',
+    migrationLockTableName: 'gatehouse_migrations_lock',
+    // Each feature's migrations are independent of the others' and may be released in any order:
+    // a database that already has a later-numbered one still takes an earlier-numbered newcomer.
+    allowUnorderedMigrations: true,
+  })
 }
 
 export class MigrationError extends Error {

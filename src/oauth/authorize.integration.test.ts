@@ -5,6 +5,7 @@ import type { Team, User } from '../accounts/types.js'
 import { createUser } from '../accounts/users.js'
 import { registerClient } from '../clients/clients.js'
 import type { Client } from '../clients/types.js'
+import { upsertConsent } from '../db/consents.js'
 import { insertTeam, upsertMembership } from '../db/teams.js'
 import { forEachDialect } from '../testing/dialects.js'
 import { formField } from '../testing/html.js'
@@ -370,5 +371,21 @@ await forEachDialect('GET/POST /oauth/authorize', (dialect) => {
     const noPkce = await browser.postForm('/oauth/authorize', { ...fields, client_id: publicClient.client.id, decision: 'approve' })
     const back = redirectOf(noPkce)
     assert.equal(back.searchParams.get('error'), 'invalid_request', 'a public client cannot skip PKCE through the form either')
+  })
+
+  it('answers a stored redirect URL that cannot be sent back safely with an error page and mints no code, even with consent on file (no 500 for stored data)', async () => {
+    const browser = await browserFor(server, ada)
+    for (const stored of ['https://app.example.com/c\r\nSet-Cookie: x=1', 'https://app.exa\tmple.com/cb', 'https:///cb']) {
+      const { client } = await newClient()
+      // Stored before registration refused such URLs: written straight to the table.
+      await server.ctx.db.kysely.updateTable('clients').set({ redirect_uris: JSON.stringify([stored]) }).where('id', '=', client.id).execute()
+      await upsertConsent(server.ctx.db.kysely, ada.id, client.id, primary.id, '', Date.now())
+      const before = await countCodes(server)
+      for (const params of [{ redirect_uri: stored }, { redirect_uri: undefined }, { redirect_uri: stored, response_type: 'token' }]) {
+        const response = await browser.get(authorizePath({ client_id: client.id, response_type: 'code', state: 's', ...params }))
+        assertErrorPage(response, JSON.stringify(stored))
+      }
+      assert.equal(await countCodes(server), before, 'no code was minted')
+    }
   })
 })

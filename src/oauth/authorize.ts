@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { findClient } from '../clients/clients.js'
-import { matchRedirectUri } from '../clients/redirect-uris.js'
+import { chooseRedirectUri } from '../clients/redirect-uris.js'
 import type { Client } from '../clients/types.js'
 import type { ActivityLog } from '../activity/recorder.js'
 import type { Config } from '../config.js'
@@ -12,7 +12,7 @@ import { recordSessionClient } from '../db/sessions.js'
 import { NO_OPENID_LOGIN } from '../tokens/types.js'
 import { InvalidRequest, OAuthError, RequestNotSupported, RequestUriNotSupported, UnsupportedResponseType } from './errors.js'
 import { param, type RawParams } from './params.js'
-import { isValidChallenge } from './pkce.js'
+import { challengeOfRequest } from './pkce.js'
 import { coversScopes, formatScopes, isOpenIdRequest, parseScope, splitScopes } from './scopes.js'
 
 /*
@@ -108,15 +108,16 @@ export async function resolveRedirect(ctx: AuthorizeDeps, params: RawParams): Pr
   if (!clientId) throw new UntrustedRedirectError('The request has no client_id.')
   const client = await findClient(ctx.db, clientId)
   if (!client) throw new UntrustedRedirectError('No application is registered with this client_id.')
-  if (requested === undefined) {
-    // RFC 6749 §3.1.2.3: without a redirect_uri, only a client with a single registered one can be answered.
-    if (client.redirectUris.length !== 1) throw new UntrustedRedirectError('The request has no redirect_uri, and the application has several.')
-    return { client, redirectUri: client.redirectUris[0]! }
-  }
-  const redirectUri = matchRedirectUri(client.redirectUris, requested)
-  if (!redirectUri) throw new UntrustedRedirectError('The redirect_uri is not registered for this application.')
-  return { client, redirectUri }
+  const choice = chooseRedirectUri(client.redirectUris, requested)
+  if ('refused' in choice) throw new UntrustedRedirectError(REDIRECT_REFUSALS[choice.refused])
+  return { client, redirectUri: choice.uri }
 }
+
+const REDIRECT_REFUSALS = {
+  missing: 'The request has no redirect_uri, and the application has several.',
+  unregistered: 'The redirect_uri is not registered for this application.',
+  unusable: "The application's registered redirect URL is not valid. Its developer must correct it in the developer settings.",
+} as const
 
 /** Step two: the rest of the parameters; a failure here is reported to the client by redirect. */
 export function parseAuthorizationRequest(client: Client, redirectUri: string, params: RawParams): AuthorizationRequest {
@@ -128,17 +129,7 @@ export function parseAuthorizationRequest(client: Client, redirectUri: string, p
   if (responseType !== 'code') throw new UnsupportedResponseType('Only response_type=code is supported.')
   if (Array.isArray(rawState)) throw new InvalidRequest('The state parameter must not be repeated.')
   const scopes = parseScope(param(params, 'scope'))
-  const codeChallenge = param(params, 'code_challenge')
-  const method = param(params, 'code_challenge_method')
-  if (codeChallenge === undefined) {
-    if (method !== undefined) throw new InvalidRequest('code_challenge_method was given without a code_challenge.')
-    // RFC 9700 §2.1.1: public clients must use PKCE.
-    if (!client.isConfidential) throw new InvalidRequest('This application must use PKCE: send a code_challenge with code_challenge_method=S256.')
-  } else {
-    // RFC 9700 §2.1.1: only S256; "plain" (the RFC 7636 default when no method is named) offers no protection.
-    if (method !== 'S256') throw new InvalidRequest('code_challenge_method must be S256.')
-    if (!isValidChallenge(codeChallenge)) throw new InvalidRequest('code_challenge must be 43 base64url characters (the SHA-256 of the code_verifier).')
-  }
+  const codeChallenge = challengeOfRequest(client, param(params, 'code_challenge'), param(params, 'code_challenge_method'))
   // OpenID Connect Core §6.1, §6.2: request objects are not supported, and say so.
   if (params.request !== undefined) throw new RequestNotSupported()
   if (params.request_uri !== undefined) throw new RequestUriNotSupported()
@@ -213,10 +204,9 @@ export async function approve(ctx: AuthorizeDeps, request: AuthorizationRequest,
   const code = randomSecret(32)
   const openid = isOpenIdRequest(request.scopes)
   await ctx.db.kysely.transaction().execute(async (trx) => {
-    const stored = await findConsentScopes(trx, userId, request.client.id, teamId)
-    const approvedAll = (stored !== undefined && splitScopes(stored).length === 0) || request.scopes.length === 0
-    const union = approvedAll ? [] : [...new Set([...splitScopes(stored ?? ''), ...request.scopes])].sort()
-    await upsertConsent(trx, userId, request.client.id, teamId, formatScopes(union), now)
+    // Writing first takes SQLite's write lock before anything is read: a
+    // transaction that reads first cannot upgrade while another process
+    // writes and fails at once (SQLITE_BUSY) instead of waiting its turn.
     await insertAuthorizationCode(trx, {
       codeHash: hashSecret(code),
       clientId: request.client.id,
@@ -230,6 +220,10 @@ export async function approve(ctx: AuthorizeDeps, request: AuthorizationRequest,
       expiresAt: now + AUTHORIZATION_CODE_TTL_MS,
       login: openid ? { nonce: request.nonce ?? null, sid: approver.sid, authTime: approver.authenticatedAt } : NO_OPENID_LOGIN,
     })
+    const stored = await findConsentScopes(trx, userId, request.client.id, teamId)
+    const approvedAll = (stored !== undefined && splitScopes(stored).length === 0) || request.scopes.length === 0
+    const union = approvedAll ? [] : [...new Set([...splitScopes(stored ?? ''), ...request.scopes])].sort()
+    await upsertConsent(trx, userId, request.client.id, teamId, formatScopes(union), now)
     // Back-channel logout 1.0 §2.7: the clients this session signed in to hear when it ends.
     if (openid) await recordSessionClient(trx, approver.sid, request.client.id, userId, now, approver.sessionExpiresAt)
   })

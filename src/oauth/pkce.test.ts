@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict'
 import { createHash } from 'node:crypto'
 import { describe, it } from 'node:test'
-import { isValidChallenge, verifyCodeVerifier } from './pkce.js'
+import { InvalidGrant, InvalidRequest } from './errors.js'
+import { challengeOfRequest, checkCodeVerifier, isValidChallenge, verifyCodeVerifier } from './pkce.js'
 
 // RFC 7636 Appendix B.
 const VERIFIER = 'dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk'
@@ -37,5 +38,34 @@ describe('PKCE (RFC 7636)', () => {
     for (const challenge of [CHALLENGE.slice(1), `${CHALLENGE}A`, `${CHALLENGE}=`, ...['+', '/', '.', '~', '=', ' '].map((c) => CHALLENGE.slice(0, 42) + c), '']) {
       assert.equal(isValidChallenge(challenge), false, challenge)
     }
+  })
+
+  const PUBLIC = { isConfidential: false }
+  const CONFIDENTIAL = { isConfidential: true }
+  const refusedWith = (kind: typeof InvalidRequest | typeof InvalidGrant) => (err: unknown) => err instanceof kind
+
+  it('requires a challenge from public clients and lets confidential ones go without (RFC 9700 §2.1.1)', () => {
+    assert.throws(() => challengeOfRequest(PUBLIC, undefined, undefined), refusedWith(InvalidRequest))
+    assert.equal(challengeOfRequest(CONFIDENTIAL, undefined, undefined), undefined)
+    assert.equal(challengeOfRequest(PUBLIC, CHALLENGE, 'S256'), CHALLENGE)
+  })
+
+  it('takes only S256: plain, no method (RFC 7636 §4.3 reads it as plain), or a method without a challenge are refused (RFC 9700 §2.1.1)', () => {
+    for (const client of [PUBLIC, CONFIDENTIAL]) {
+      for (const [challenge, method] of [[CHALLENGE, 'plain'], [CHALLENGE, undefined], [CHALLENGE, 's256'], [undefined, 'S256'], ['short', 'S256']] as const) {
+        assert.throws(() => challengeOfRequest(client, challenge, method), refusedWith(InvalidRequest), `${challenge} ${method}`)
+      }
+    }
+  })
+
+  it('refuses a code_verifier for a code issued without a challenge: a PKCE downgrade (RFC 9700 §4.8.2)', () => {
+    assert.throws(() => checkCodeVerifier(null, VERIFIER), refusedWith(InvalidGrant))
+    assert.doesNotThrow(() => checkCodeVerifier(null, undefined))
+  })
+
+  it('requires the matching verifier for a code issued with a challenge (RFC 7636 §4.6)', () => {
+    assert.throws(() => checkCodeVerifier(CHALLENGE, undefined), refusedWith(InvalidGrant))
+    assert.throws(() => checkCodeVerifier(CHALLENGE, VERIFIER.replace(/.$/, 'j')), refusedWith(InvalidGrant))
+    assert.doesNotThrow(() => checkCodeVerifier(CHALLENGE, VERIFIER))
   })
 })

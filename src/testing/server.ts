@@ -31,6 +31,7 @@ export async function startTestServer(dialect: DialectName, overrides: Partial<C
     activityRetentionDays: 90,
     pruneInterval: 600,
     trustProxy: false,
+    accessLog: 'off',
     ...overrides,
   }
   const server = await startServer(config, clock ? { clock } : {})

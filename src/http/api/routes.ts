@@ -121,8 +121,6 @@ export async function apiRoutes(app: FastifyInstance, ctx: AppContext): Promise<
         },
       )
     },
-    // Each API call is in the activity log already; a log line for each as
-    // well would cost more than the call itself. Warnings still show.
-    { prefix: '/api', logLevel: 'warn' },
+    { prefix: '/api' },
   )
 }

@@ -26,6 +26,7 @@ const ACTIONS: Record<ActivityAction, string> = {
   'client.secret_revealed': 'Client secret viewed',
   'client.secret_regenerated': 'Client secret regenerated',
   'client.deleted': 'API client deleted',
+  'client.redirect_uri_removed': 'Unsafe redirect URL removed',
   'app.authorised': 'App authorised',
   'app.revoked': 'App access revoked',
   'login.succeeded': 'Logged in',

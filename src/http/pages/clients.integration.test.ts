@@ -110,7 +110,7 @@ await forEachDialect('portal: API clients', (dialect) => {
     const before = (await clientsOfTeam(server.ctx.db, teamId)).length
     const response = await submitForm(browser, '/settings/clients/new', '/settings/clients', {
       name: '   ',
-      redirect_uri: ['http://app.example/cb', 'https://app.example/cb#top', 'not a url', 'https://app.example/ok', 'https://app.example/ok'],
+      redirect_uri: ['http://app.example/cb', 'https://app.example/cb#top', 'not-a-url', 'https://app.example/ok', 'https://app.example/ok'],
     })
     assert.equal(response.status, 400)
     const html = await response.text()
@@ -131,6 +131,27 @@ await forEachDialect('portal: API clients', (dialect) => {
     assert.equal((await clientsOfTeam(server.ctx.db, teamId)).length, before)
   })
 
+  it('refuses redirect URLs that could be misread (control characters, no host, not as the URL parser writes them) and registers nothing (RFC 9700 §4.1.3)', async () => {
+    const browser = await browserFor(server, ada)
+    const before = (await clientsOfTeam(server.ctx.db, teamId)).length
+    const response = await submitForm(browser, '/settings/clients/new', '/settings/clients', {
+      name: 'Misread',
+      redirect_uri: ['https://ap\tp.example/cb', 'https://app.example/c\r\nSet-Cookie: x=1', 'https:///cb', 'https://APP.example/cb'],
+    })
+    assert.equal(response.status, 400)
+    const html = await response.text()
+    const expected: [number, string][] = [
+      [1, MESSAGES.redirect_uri_unsafe_characters],
+      [2, MESSAGES.redirect_uri_unsafe_characters],
+      [3, MESSAGES.redirect_uri_no_host],
+      [4, MESSAGES.redirect_uri_not_canonical],
+    ]
+    for (const [n, message] of expected) {
+      assert.match(html, new RegExp(`id="redirect-uri-${n}-error"[^>]*>${escapeRegExp(message)}<`), `message for row ${n}`)
+    }
+    assert.equal((await clientsOfTeam(server.ctx.db, teamId)).length, before)
+  })
+
   it('asks for at least one redirect URL', async () => {
     const browser = await browserFor(server, ada)
     const response = await submitForm(browser, '/settings/clients/new', '/settings/clients', { name: 'No URLs', redirect_uri: ['', ' '] })
@@ -144,7 +165,7 @@ await forEachDialect('portal: API clients', (dialect) => {
     assert.equal(refused.status, 400)
     assert.match(await refused.text(), /id="redirect-uri-1-warning"[^>]*>⚠️ This URL is on a third-party request-inspection service/)
 
-    for (const uri of ['https://webhook.site/3f1c', 'https://httpbin.org/get', 'https://postman-echo.com/get', 'https://eo1.m.pipedream.net', 'https://abc.requestbin.com/x']) {
+    for (const uri of ['https://webhook.site/3f1c', 'https://httpbin.org/get', 'https://postman-echo.com/get', 'https://eo1.m.pipedream.net/', 'https://abc.requestbin.com/x']) {
       const { client } = await adasClient([uri, REDIRECT])
       const html = await pageHtml(browser, `/settings/clients/${client.id}`)
       assert.equal(testIdTexts(html, 'inspection-warning').length, 1, uri)

@@ -1,3 +1,4 @@
+import { redirectUriMatchesCode } from '../../clients/redirect-uris.js'
 import type { Client } from '../../clients/types.js'
 import { hashSecret } from '../../crypto/random.js'
 import { findAuthorizationCodeForExchange } from '../../db/authorization-codes.js'
@@ -7,7 +8,7 @@ import { mintTokens, type TokenResponse } from '../../tokens/issue.js'
 import { InvalidGrant } from '../errors.js'
 import type { GrantDeps } from './deps.js'
 import { param, requiredParam, type RawParams } from '../params.js'
-import { verifyCodeVerifier } from '../pkce.js'
+import { checkCodeVerifier } from '../pkce.js'
 import { answerReplay } from '../replay.js'
 import { splitScopes } from '../scopes.js'
 import { assertUserMayHoldTokens, openIdSubject } from './subject.js'
@@ -30,20 +31,10 @@ export async function authorizationCodeGrant(ctx: GrantDeps, client: Client, par
   if (row.consumedAt !== null) throw await replayed()
   if (row.expiresAt <= now) throw new InvalidGrant(INVALID_CODE)
 
-  // RFC 6749 §4.1.3: the redirect_uri must be the one the code was issued to;
-  // it may be left out only where the client has no other.
-  const impliedRedirect = client.redirectUris.length === 1 && client.redirectUris[0] === row.redirectUri
-  if (redirectUri === undefined ? !impliedRedirect : redirectUri !== row.redirectUri) {
+  if (!redirectUriMatchesCode(client.redirectUris, redirectUri, row.redirectUri)) {
     throw new InvalidGrant('The redirect_uri does not match the one used in the authorization request.')
   }
-
-  if (row.codeChallenge !== null) {
-    if (verifier === undefined) throw new InvalidGrant('The code_verifier is required (PKCE, RFC 7636).')
-    if (!verifyCodeVerifier(verifier, row.codeChallenge)) throw new InvalidGrant('The code_verifier does not match the code_challenge.')
-  } else if (verifier !== undefined) {
-    // RFC 9700 §4.8.2: a verifier without a challenge is a PKCE downgrade attempt.
-    throw new InvalidGrant('A code_verifier was sent, but the authorization request had no code_challenge.')
-  }
+  checkCodeVerifier(row.codeChallenge, verifier)
 
   assertUserMayHoldTokens(standing)
   const scopes = splitScopes(row.scopes)

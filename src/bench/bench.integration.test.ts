@@ -1,0 +1,64 @@
+import assert from 'node:assert/strict'
+import { spawn } from 'node:child_process'
+import { once } from 'node:events'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { after, describe, it } from 'node:test'
+import { postgresSkipReason } from '../testing/databases.js'
+
+interface Results {
+  rows: { group: string; scenario: string; failed: number; exhausted: boolean }[]
+  goals: { goal: string }[]
+  profile?: { parts: { name: string }[] }
+}
+
+const GATEHOUSE_SCENARIOS = [
+  'GET /api/v2/me',
+  'introspection (client_secret_basic)',
+  'token: refresh_token grant (rotation)',
+  'token: authorization_code grant',
+  'revocation (refresh token)',
+  'GET /oauth/authorize (logged in, consent remembered)',
+]
+
+const PEER_SCENARIOS = [
+  'JWT check beside the provider (no revocation)',
+  'introspection (client_secret_basic)',
+  'token: refresh_token grant (rotation)',
+  'token: authorization_code grant',
+  'revocation (refresh token)',
+]
+
+// The full benchmark is too long for a test run; its quick mode runs every row so a change that breaks one is seen here.
+describe('npm run bench -- --quick', { timeout: 600_000 }, () => {
+  const dir = mkdtempSync(join(tmpdir(), 'gatehouse-bench-test-'))
+  after(() => rmSync(dir, { recursive: true, force: true }))
+
+  it('measures every row of the report without a failed request', async () => {
+    const resultsFile = join(dir, 'results.json')
+    const child = spawn(process.execPath, [fileURLToPath(new URL('./run.js', import.meta.url)), '--quick'], {
+      env: { ...process.env, BENCH_RESULTS: resultsFile, BENCH_OUT: join(dir, 'report.md') },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    })
+    let progress = ''
+    child.stderr.on('data', (chunk: Buffer) => (progress += chunk.toString()))
+    const [code] = (await once(child, 'exit')) as [number | null]
+    assert.equal(code, 0, progress)
+
+    const results = JSON.parse(readFileSync(resultsFile, 'utf8')) as Results
+    const has = (group: string, scenario: string) => results.rows.some((r) => r.group === group && r.scenario === scenario)
+    const groups = ['Gatehouse, SQLite, one process', 'Gatehouse, SQLite, --workers 2']
+    if ((await postgresSkipReason()) === undefined) groups.push('Gatehouse, PostgreSQL, one process')
+    for (const group of groups) for (const scenario of GATEHOUSE_SCENARIOS) assert.ok(has(group, scenario), `${group} | ${scenario}`)
+    for (const scenario of PEER_SCENARIOS) assert.ok(has('oidc-provider 8.8.1 (in-memory store)', scenario), `peer | ${scenario}`)
+    assert.ok(has('Growth, SQLite, 1,000 tokens stored', 'token: refresh_token grant (rotation)'))
+    for (const row of results.rows) {
+      assert.equal(row.failed, 0, `${row.group} | ${row.scenario}: failed requests`)
+      assert.equal(row.exhausted, false, `${row.group} | ${row.scenario}: the pool ran out`)
+    }
+    assert.ok(results.profile?.parts.some((p) => p.name.startsWith('gatehouse')), 'the token endpoint profile names Gatehouse code')
+    assert.ok(readFileSync(join(dir, 'report.md'), 'utf8').includes('## Goals'))
+  })
+})
