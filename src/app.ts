@@ -1,11 +1,11 @@
 import cookie from '@fastify/cookie'
 import formbody from '@fastify/formbody'
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from 'fastify'
 import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import type { AppContext } from './context.js'
 import { AccessLog } from './http/access-log.js'
-import { addPageErrorHandlers } from './http/errors.js'
+import { addPageErrorHandlers } from './http/pages/error-page.js'
 import { homeRoutes } from './http/pages/home.js'
 import { loginRoutes } from './http/pages/login.js'
 import { addSecurityHeaders } from './http/security-headers.js'
@@ -22,12 +22,15 @@ import { teamAppRoutes } from './http/pages/team-apps.js'
 const stylesheet = readFileSync(fileURLToPath(new URL('../public/app.css', import.meta.url)), 'utf8')
 const portalScript = readFileSync(fileURLToPath(new URL('../public/portal.js', import.meta.url)), 'utf8')
 
+/** The limits of the HTTP server, chosen by server.ts. */
+export type HttpLimits = Pick<FastifyServerOptions, 'requestTimeout' | 'keepAliveTimeout' | 'bodyLimit'>
+
 /** Builds the Gatehouse HTTP app; it never listens (see server.ts). `logger` is the one the domain logs to as well. */
-export async function buildApp(ctx: AppContext, logger: FastifyBaseLogger): Promise<FastifyInstance> {
+export async function buildApp(ctx: AppContext, logger: FastifyBaseLogger, limits: HttpLimits): Promise<FastifyInstance> {
   const trust = ctx.config.trustProxy
   // A hop count means: believe that many proxies nearest to us (proxy-addr counts hops from 0).
   const trustProxy = typeof trust === 'number' ? (_address: string, hop: number) => hop < trust : trust
-  const app = Fastify({ loggerInstance: logger, trustProxy, logController: new AccessLog(ctx.config.accessLog) })
+  const app = Fastify({ loggerInstance: logger, trustProxy, logController: new AccessLog(ctx.config.accessLog), ...limits })
   await app.register(cookie)
   await app.register(formbody)
   addSecurityHeaders(app)

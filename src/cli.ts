@@ -12,7 +12,7 @@ import { createUser, requireUserByEmail, setDisabled } from './accounts/users.js
 import { ConfigError, loadConfig } from './config.js'
 import { migrateToLatest } from './db/migrate.js'
 import { AppError } from './messages.js'
-import { closeContext, connectDatabase, createLogger, openContext, openMigratedDatabase, startServer } from './server.js'
+import { closeContext, connectDatabase, createLogger, openContext, openMigratedDatabase, SHUTDOWN_GRACE_MS, startServer } from './server.js'
 import type { Db } from './db/connection.js'
 
 /** A mistake in how the command was called: message, usage hint, exit 2. */
@@ -283,6 +283,12 @@ const commands: Record<string, Command> = {
 /** SIGTERM or SIGINT: stop taking requests, finish those in flight, close pools, exit 0. */
 function onStop(stop: () => Promise<void>): void {
   const handler = () => {
+    // The server cuts lingering connections after its grace period; should
+    // closing the pools hang as well, the process still ends.
+    setTimeout(() => {
+      process.stderr.write('gatehouse: shutdown did not finish in time; exiting\n')
+      process.exit(1)
+    }, SHUTDOWN_GRACE_MS + 5_000).unref()
     stop().then(
       () => process.exit(0),
       () => process.exit(1),

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify'
 import { pino, type Logger } from 'pino'
 import { ensureSandboxAccount } from './accounts/sandbox.js'
 import { BufferedActivityLog } from './activity/recorder.js'
-import { buildApp } from './app.js'
+import { buildApp, type HttpLimits } from './app.js'
 import { ConfigError, type Config } from './config.js'
 import type { AppContext } from './context.js'
 import { deriveKeys, loadOrCreateSecret } from './crypto/master-key.js'
@@ -31,7 +31,22 @@ export interface ServerOptions {
   clock?: () => number
   /** Create the sandbox account on an empty database (the primary of `--workers` does it instead). */
   sandbox?: boolean
+  /** How long `close()` lets open connections finish before it cuts them; SHUTDOWN_GRACE_MS unless told. */
+  shutdownGraceMs?: number
 }
+
+/** The HTTP server's limits, set rather than inherited; the README's "HTTP limits" says why each. */
+export const HTTP_LIMITS = {
+  // A whole request, headers and body, must arrive within 30 s, so slow senders cannot hold connections open (Fastify's default is no limit).
+  requestTimeout: 30_000,
+  // Longer than the 60 s idle timeout of common load balancers: the balancer closes idle connections, so it never sends a request on one Gatehouse is closing.
+  keepAliveTimeout: 72_000,
+  // Far above any form or JSON body Gatehouse takes; a larger body is refused before it is read.
+  bodyLimit: 1_048_576,
+} as const satisfies HttpLimits
+
+/** Past this, shutdown cuts the connections still open (a stalled upload, say): orchestrators often send SIGKILL after 30 s. */
+export const SHUTDOWN_GRACE_MS = 10_000
 
 /** Opens the database named by DATABASE_URL; a failure names the setting. */
 export async function connectDatabase(config: Config): Promise<Db> {
@@ -92,10 +107,27 @@ export async function closeContext(ctx: AppContext): Promise<void> {
   await ctx.db.close()
 }
 
+/**
+ * Closing, the server drops the keep-alive connections idle at that moment,
+ * and Fastify answers requests that arrive afterwards with Connection: close.
+ * A request already in flight would keep its connection open for the whole
+ * keep-alive timeout after its answer: its answer says Connection: close too.
+ */
+function closeConnectionsWhenStopping(app: FastifyInstance): void {
+  let stopping = false
+  app.addHook('preClose', async () => {
+    stopping = true
+  })
+  app.addHook('onSend', async (_request, reply) => {
+    if (stopping) reply.header('Connection', 'close')
+  })
+}
+
 export async function startServer(config: Config, options: ServerOptions = {}): Promise<RunningServer> {
   const log = createLogger(options.logger ?? false)
   const ctx = await openContext(config, log, options.clock)
-  const app = await buildApp(ctx, log)
+  const app = await buildApp(ctx, log, HTTP_LIMITS)
+  closeConnectionsWhenStopping(app)
   try {
     await app.listen({ port: config.port, host: config.host })
   } catch (err) {
@@ -120,15 +152,14 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     sandbox,
     async close() {
       await janitor.stop()
-      // Closing, the server drops the keep-alive connections idle at that
-      // moment; one whose request is still in flight goes idle only after its
-      // answer and would then hold up the exit for the whole keep-alive
-      // timeout (72 s), past any orchestrator's grace period.
-      const reaper = setInterval(() => app.server.closeIdleConnections(), 100)
+      const cut = setTimeout(() => {
+        ctx.log.warn('connections still open after the shutdown grace period; closing them')
+        app.server.closeAllConnections()
+      }, options.shutdownGraceMs ?? SHUTDOWN_GRACE_MS)
       try {
         await app.close()
       } finally {
-        clearInterval(reaper)
+        clearTimeout(cut)
       }
       await closeContext(ctx)
     },

@@ -21,3 +21,15 @@ export function requiredParam(params: RawParams, name: string): string {
   if (value === undefined || value === '') throw new InvalidRequest(`The ${name} parameter is required.`)
   return value
 }
+
+/**
+ * Parameters that are secrets, or prove a grant, and so must never be part
+ * of a URI, where access logs, proxies and Referer headers keep them.
+ */
+const CREDENTIALS = ['client_secret', 'code', 'code_verifier', 'refresh_token', 'password', 'token', 'client_assertion']
+
+/** RFC 6749 §2.3.1 and §3.2: credentials sent in the query string are refused, never silently ignored. */
+export function refuseCredentialsInQuery(query: RawParams): void {
+  const found = CREDENTIALS.filter((name) => query[name] !== undefined)
+  if (found.length > 0) throw new InvalidRequest(`Send ${found.join(', ')} in the request body, never in the query string (RFC 6749 §3.2).`)
+}

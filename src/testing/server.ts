@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Config } from '../config.js'
 import type { DialectName } from '../db/connection.js'
-import { startServer, type RunningServer } from '../server.js'
+import { startServer, type RunningServer, type ServerOptions } from '../server.js'
 import { createTestDatabase } from './databases.js'
 
 export interface TestServer extends RunningServer {
@@ -12,7 +12,12 @@ export interface TestServer extends RunningServer {
 }
 
 /** Starts the real server on a random port against a fresh database of the dialect. */
-export async function startTestServer(dialect: DialectName, overrides: Partial<Config> = {}, clock?: () => number): Promise<TestServer> {
+export async function startTestServer(
+  dialect: DialectName,
+  overrides: Partial<Config> = {},
+  clock?: () => number,
+  options: Pick<ServerOptions, 'shutdownGraceMs'> = {},
+): Promise<TestServer> {
   const database = await createTestDatabase(dialect)
   const dataDir = mkdtempSync(join(tmpdir(), 'gatehouse-data-'))
   const config: Config = {
@@ -34,7 +39,7 @@ export async function startTestServer(dialect: DialectName, overrides: Partial<C
     accessLog: 'off',
     ...overrides,
   }
-  const server = await startServer(config, clock ? { clock } : {})
+  const server = await startServer(config, { ...options, ...(clock ? { clock } : {}) })
   // The issuer is the public URL; in tests that is the random port just bound.
   if (overrides.issuer === undefined) server.ctx.config.issuer = server.url
   return {

@@ -33,3 +33,7 @@ export function tokenOutsideHeader(): ApiError {
 export function insufficientScope(scope: string): ApiError {
   return new ApiError(403, 'insufficient_scope', `The access token lacks the "${scope}" scope.`, `Bearer ${REALM}, error="insufficient_scope", scope=${quoted(scope)}`)
 }
+
+export function isApiError(error: unknown): error is ApiError {
+  return error instanceof ApiError
+}

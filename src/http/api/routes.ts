@@ -1,9 +1,9 @@
-import type { FastifyError, FastifyInstance } from 'fastify'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { activityPage, PAGE_SIZE_DEFAULT, PAGE_SIZE_MAX } from '../../activity/list.js'
 import type { AppContext } from '../../context.js'
 import { findTeam } from '../../accounts/teams.js'
-import { isDatabaseUnavailable } from '../../db/errors.js'
-import { ApiError } from './errors.js'
+import { errorHandler, finishReadingBody, type Failure } from '../errors.js'
+import { ApiError, isApiError } from './errors.js'
 import { apiGuard } from './guard.js'
 import { activityObject, teamObject, userObject } from './representations.js'
 
@@ -31,6 +31,24 @@ function hasBody(headers: Record<string, string | string[] | undefined>): boolea
   return (length !== undefined && length !== '0') || headers['transfer-encoding'] !== undefined
 }
 
+const UNSUPPORTED_MEDIA_TYPE = 'Send request bodies as Content-Type: application/json, with no media type parameters.'
+
+/** The API's renderer: `{ error, message }` JSON, whatever went wrong. */
+function renderApiError(failure: Failure<ApiError>, _request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  switch (failure.kind) {
+    case 'own':
+      if (failure.error.challenge) reply.header('WWW-Authenticate', failure.error.challenge)
+      return reply.code(failure.error.status).send({ error: failure.error.error, message: failure.error.message })
+    case 'unavailable':
+      return reply.code(503).send({ error: 'service_unavailable', message: 'The service cannot reach its database right now. Try again shortly.' })
+    case 'rejected':
+      if (failure.status === 415) return reply.code(415).send({ error: 'unsupported_media_type', message: UNSUPPORTED_MEDIA_TYPE })
+      return reply.code(failure.status).send({ error: failure.validation ? 'invalid_request' : 'bad_request', message: failure.message })
+    case 'failed':
+      return reply.code(500).send({ error: 'server_error', message: 'Something went wrong on our side. Try again in a moment.' })
+  }
+}
+
 /** The protected API under /api/v2; every answer, errors included, is JSON. */
 export async function apiRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
   await app.register(
@@ -40,7 +58,7 @@ export async function apiRoutes(app: FastifyInstance, ctx: AppContext): Promise<
       api.addHook('onRequest', async (request, reply) => {
         reply.header('Cache-Control', 'no-store')
         if (hasBody(request.headers) && !isExactJson(request.headers['content-type'])) {
-          throw new ApiError(415, 'unsupported_media_type', 'Send request bodies as Content-Type: application/json, with no media type parameters.')
+          throw new ApiError(415, 'unsupported_media_type', UNSUPPORTED_MEDIA_TYPE)
         }
       })
 
@@ -59,26 +77,10 @@ export async function apiRoutes(app: FastifyInstance, ctx: AppContext): Promise<
         })
       })
 
-      api.setErrorHandler(async (error: FastifyError | ApiError, request, reply) => {
-        if (error instanceof ApiError) {
-          if (error.challenge) reply.header('WWW-Authenticate', error.challenge)
-          return reply.code(error.status).send({ error: error.error, message: error.message })
-        }
-        if (isDatabaseUnavailable(error)) {
-          request.log.warn({ err: error }, 'database unavailable')
-          return reply.code(503).header('Retry-After', '5').send({ error: 'service_unavailable', message: 'The service cannot reach its database right now. Try again shortly.' })
-        }
-        if (error.statusCode === 415) {
-          return reply.code(415).send({ error: 'unsupported_media_type', message: 'Send request bodies as Content-Type: application/json, with no media type parameters.' })
-        }
-        if (error.statusCode !== undefined && error.statusCode < 500) {
-          return reply.code(error.statusCode).send({ error: error.validation ? 'invalid_request' : 'bad_request', message: error.message })
-        }
-        request.log.error({ err: error }, 'API request failed')
-        return reply.code(500).send({ error: 'server_error', message: 'Something went wrong on our side. Try again in a moment.' })
-      })
+      api.setErrorHandler(errorHandler(isApiError, renderApiError))
 
       api.setNotFoundHandler(async (request, reply) => {
+        await finishReadingBody(request, reply)
         return reply.code(404).send({ error: 'not_found', message: `No API endpoint ${request.method} ${request.url.split('?')[0]}.` })
       })
 

@@ -1,13 +1,13 @@
-import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { AppContext } from '../../context.js'
 import { authenticateClient } from '../../oauth/client-authentication.js'
-import { InvalidClient, InvalidRequest, OAuthError, TemporarilyUnavailable } from '../../oauth/errors.js'
-import { isDatabaseUnavailable } from '../../db/errors.js'
+import { InvalidClient, InvalidRequest } from '../../oauth/errors.js'
 import { introspect } from '../../oauth/introspection.js'
 import { authorizationServerMetadata, ENDPOINTS, openIdConfiguration } from '../../oauth/metadata.js'
 import { param, type RawParams } from '../../oauth/params.js'
 import { revokeToken } from '../../oauth/revocation.js'
 import { handleTokenRequest } from '../../oauth/token-endpoint.js'
+import { endpoint, machineEndpoints } from './machine.js'
 
 function bodyParams(request: FastifyRequest): RawParams {
   const body = request.body
@@ -22,51 +22,27 @@ function clientCredentials(request: FastifyRequest, params: RawParams) {
 
 /** The machine-facing OAuth endpoints: JSON in RFC 6749 §5.2 shape, whatever goes wrong. */
 export async function oauthEndpoints(app: FastifyInstance, ctx: AppContext): Promise<void> {
-  await app.register(async (scope) => {
-    scope.addHook('onSend', async (_request, reply) => {
-      // RFC 6749 §5.1: token responses, errors included, must not be cached.
-      reply.header('Cache-Control', 'no-store')
-      reply.header('Pragma', 'no-cache')
+  await machineEndpoints(app, (scope) => {
+    endpoint(scope, ENDPOINTS.token, {
+      POST: async (request) => handleTokenRequest(ctx, { params: bodyParams(request), authorization: request.headers.authorization, address: request.ip }),
     })
 
-    scope.setErrorHandler(async (error: FastifyError | OAuthError, request, reply) => {
-      let oauthError: OAuthError
-      if (error instanceof OAuthError) {
-        oauthError = error
-      } else if (isDatabaseUnavailable(error)) {
-        request.log.warn({ err: error }, 'database unavailable')
-        reply.header('Retry-After', '5')
-        oauthError = new TemporarilyUnavailable('The server cannot reach its database; try again shortly.')
-      } else if (error.statusCode !== undefined && error.statusCode < 500) {
-        oauthError = new InvalidRequest(
-          error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE'
-            ? 'Send the parameters as application/x-www-form-urlencoded or application/json.'
-            : 'The request body could not be read.',
-        )
-      } else {
-        request.log.error({ err: error }, 'OAuth endpoint failed')
-        oauthError = new OAuthError('server_error', 'The server could not complete the request.', 500)
-      }
-      if (oauthError instanceof InvalidClient && oauthError.usedBasic) reply.header('WWW-Authenticate', 'Basic realm="gatehouse", charset="UTF-8"')
-      return reply.code(oauthError.status).send({ error: oauthError.error, error_description: oauthError.description })
+    endpoint(scope, ENDPOINTS.revocation, {
+      POST: async (request, reply) => {
+        const params = bodyParams(request)
+        const { client } = await authenticateClient(ctx, clientCredentials(request, params))
+        await revokeToken(ctx, client, params)
+        return reply.code(200).send()
+      },
     })
 
-    scope.post(ENDPOINTS.token, async (request) => {
-      return handleTokenRequest(ctx, { params: bodyParams(request), authorization: request.headers.authorization, address: request.ip })
-    })
-
-    scope.post(ENDPOINTS.revocation, async (request, reply) => {
-      const params = bodyParams(request)
-      const { client } = await authenticateClient(ctx, clientCredentials(request, params))
-      await revokeToken(ctx, client, params)
-      return reply.code(200).send()
-    })
-
-    scope.post(ENDPOINTS.introspection, async (request) => {
-      const params = bodyParams(request)
-      const { client, method } = await authenticateClient(ctx, clientCredentials(request, params))
-      if (method === 'none') throw new InvalidClient('Introspection needs client authentication.')
-      return introspect(ctx, client, params)
+    endpoint(scope, ENDPOINTS.introspection, {
+      POST: async (request) => {
+        const params = bodyParams(request)
+        const { client, method } = await authenticateClient(ctx, clientCredentials(request, params))
+        if (method === 'none') throw new InvalidClient('Introspection needs client authentication.')
+        return introspect(ctx, client, params)
+      },
     })
   })
 

@@ -1,10 +1,11 @@
-import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify'
+import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { readBearer } from '../api/guard.js'
-import { ApiError, insufficientScope, invalidToken, missingToken } from '../api/errors.js'
+import { ApiError, insufficientScope, invalidToken, isApiError, missingToken } from '../api/errors.js'
 import type { AppContext } from '../../context.js'
-import { isDatabaseUnavailable } from '../../db/errors.js'
 import { ENDPOINTS } from '../../oauth/metadata.js'
 import { userinfo } from '../../oidc/userinfo.js'
+import { errorHandler } from '../errors.js'
+import { renderOAuthError } from './machine.js'
 
 function invalidRequest(description: string): ApiError {
   return new ApiError(400, 'invalid_request', description, `Bearer realm="gatehouse", error="invalid_request"`)
@@ -40,21 +41,14 @@ export async function userinfoRoutes(app: FastifyInstance, ctx: AppContext): Pro
     scope.addHook('onSend', async (_request, reply) => {
       reply.header('Cache-Control', 'no-store')
     })
-    scope.setErrorHandler(async (error: FastifyError | ApiError, request, reply) => {
-      if (error instanceof ApiError) {
-        if (error.challenge) reply.header('WWW-Authenticate', error.challenge)
-        return reply.code(error.status).send({ error: error.error, error_description: error.message })
-      }
-      if (isDatabaseUnavailable(error)) {
-        request.log.warn({ err: error }, 'database unavailable')
-        return reply.code(503).header('Retry-After', '5').send({ error: 'temporarily_unavailable', error_description: 'The server cannot reach its database; try again shortly.' })
-      }
-      if (error.statusCode !== undefined && error.statusCode < 500) {
-        return reply.code(400).send({ error: 'invalid_request', error_description: 'The request could not be read.' })
-      }
-      request.log.error({ err: error }, 'userinfo failed')
-      return reply.code(500).send({ error: 'server_error', error_description: 'The server could not complete the request.' })
-    })
+    // RFC 6750 errors carry their challenge; everything else is answered as at the other OAuth endpoints.
+    scope.setErrorHandler(
+      errorHandler(isApiError, (failure, request, reply) => {
+        if (failure.kind !== 'own') return renderOAuthError(failure, request, reply)
+        if (failure.error.challenge) reply.header('WWW-Authenticate', failure.error.challenge)
+        return reply.code(failure.error.status).send({ error: failure.error.error, error_description: failure.error.message })
+      }),
+    )
     const handler = async (request: FastifyRequest) => {
       const answer = await userinfo(ctx, presentedToken(request))
       if (answer.ok) return answer.claims
