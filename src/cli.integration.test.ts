@@ -142,6 +142,22 @@ await forEachDialect('gatehouse command line', (dialect) => {
     assert.equal(run.stdout, '')
   })
 
+  it('users create refuses a user or team name with a text-direction override, and creates nothing', async () => {
+    const [badName, badTeam] = await Promise.all([
+      gatehouse(['users', 'create', '--email', 'rlo@example.com', '--name', 'Mallory\u202Eyrollam', '--password', PASSWORD], settings),
+      gatehouse(['users', 'create', '--email', 'rlo2@example.com', '--name', 'Mallory', '--password', PASSWORD, '--team', 'Team\u2066x'], settings),
+    ])
+    assert.deepEqual(assertCleanFailure(badName), [`gatehouse: ${MESSAGES.name_control_characters}`])
+    assert.deepEqual(assertCleanFailure(badTeam), [`gatehouse: ${MESSAGES.team_name_control_characters}`])
+    const db = await openDatabase(database.url)
+    try {
+      assert.equal(await findUserByEmail(db.kysely, 'rlo@example.com'), undefined)
+      assert.equal(await findUserByEmail(db.kysely, 'rlo2@example.com'), undefined)
+    } finally {
+      await db.close()
+    }
+  })
+
   it('names a missing flag', async () => {
     const run = await gatehouse(['users', 'create', '--email', 'nopass@example.com', '--name', 'No Pass'], settings)
     const lines = assertCleanFailure(run)

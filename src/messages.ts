@@ -1,3 +1,6 @@
+const CONTROL_CHARACTERS =
+  'Names may not contain control characters or invisible text-direction marks (such as U+202E, which shows text backwards): remove them and type the name again.'
+
 /**
  * Everything Gatehouse can tell a person went wrong, by code: the portal,
  * the command line and the API errors take their wording from here.
@@ -9,11 +12,13 @@ export const MESSAGES = {
   email_taken: 'A user with this e-mail address already exists.',
   email_invalid: 'Enter a valid e-mail address.',
   name_required: 'Enter a name.',
+  name_control_characters: CONTROL_CHARACTERS,
   password_too_short: 'The password must be at least 8 characters long.',
   password_too_long: 'The password must be at most 1024 characters long.',
   user_not_found: 'No user has this e-mail address.',
   team_not_found: 'No team has this name.',
   team_name_required: 'Enter a team name.',
+  team_name_control_characters: CONTROL_CHARACTERS,
   team_not_member: 'You are not a member of that team.',
   role_invalid: 'The role must be owner or member.',
   redirect_uri_required: 'Enter at least one redirect URL.',
@@ -29,15 +34,18 @@ export const MESSAGES = {
     'Write the redirect URL the way a browser shows it: host in lower case, no default port, a / after the host, and special characters percent-encoded (for example https://example.com/ rather than https://Example.com).',
   client_name_required: 'Enter a name for the application.',
   client_name_too_long: 'The name must be at most 100 characters long.',
+  client_name_control_characters: CONTROL_CHARACTERS,
   client_not_found: 'No API client has this Client ID.',
   client_forbidden: 'Only the person who registered this API client or an owner of its team can see its secret or change it.',
   client_no_secret: 'This API client is public: it has no Client secret and uses PKCE instead.',
   no_active_team: 'You need to be a member of a team to do this. Ask a team owner to add you.',
   token_name_required: 'Enter a descriptive name for the token.',
   token_name_too_long: 'The name must be at most 100 characters long.',
+  token_name_control_characters: CONTROL_CHARACTERS,
   token_lifetime_invalid: 'Tokens last between 1 day and 1 year.',
   token_not_found: 'No such token.',
   team_app_not_found: 'No user of your team has authorised this app.',
+  authorization_session_ended: 'Log in and start again from the application.',
   csrf_failed: 'The form has expired. Go back, reload the page and try again.',
   not_found: 'There is nothing at this address.',
   internal: 'Something went wrong on our side. Try again in a moment.',
@@ -56,3 +64,63 @@ export class AppError extends Error {
     super(MESSAGES[code])
   }
 }
+
+/** The green banners shown after a redirect, by page and by the `?done=` code that names them. */
+export const BANNERS = {
+  clients: {
+    created: 'The API client was created. Its Client ID is below; open it to see the Client secret.',
+    updated: 'The changes were saved.',
+    regenerated: 'A new Client secret was generated. The old one no longer works: reveal the new one below and update your application.',
+    deleted: 'The API client was deleted. Every token it held has stopped working.',
+  },
+  tokens: {
+    deleted: 'The token was deleted. It no longer works.',
+  },
+  teamApps: {
+    revoked: 'Access was revoked. Every token the app held for this team has stopped working; it must ask for authorisation again.',
+  },
+} as const
+
+/**
+ * What a confirmation page says before a destructive action. `{name}` and
+ * `{team}` stand for names people typed, which the page shows bidi-isolated.
+ */
+export interface Confirmation {
+  title: string
+  message: string
+  confirmLabel: string
+}
+
+export const CONFIRMATIONS = {
+  regenerateClientSecret: {
+    title: 'Regenerate the Client secret of {name}',
+    message:
+      'A new Client secret replaces the current one. The current secret stops working at once: your application cannot get or refresh tokens until it uses the new one. Tokens already issued keep working.',
+    confirmLabel: 'Regenerate secret',
+  },
+  deleteClient: {
+    title: 'Delete {name}',
+    message:
+      'The API client is deleted for good. Every access and refresh token it holds stops working at once, in every team, and its Client ID and secret are refused from now on.',
+    confirmLabel: 'Delete API client',
+  },
+  deleteToken: {
+    title: 'Delete token {name}',
+    message: 'The token stops working at once: every program that uses it is refused from now on. This cannot be undone.',
+    confirmLabel: 'Delete token',
+  },
+  revokeTeamApp: {
+    title: 'Revoke {name}',
+    message:
+      'Every token {name} holds for the team {team} stops working at once, for every user who authorised it. To use it again, a user must go through the authorisation flow again.',
+    confirmLabel: 'Revoke access',
+  },
+} satisfies Record<string, Confirmation>
+
+/** Titles of the authorisation pages that stand in for the consent page when something is wrong. */
+export const AUTHORIZATION_TITLES = {
+  invalid: 'This authorization request is not valid',
+  sessionEnded: 'Your session has ended',
+  noTeam: 'No team',
+  consent: (clientName: string) => `Authorise ${clientName}`,
+} as const

@@ -4,6 +4,7 @@ import { deleteSessionsOfUser, type EndedSession } from '../db/sessions.js'
 import { findTeamByName, insertTeam, upsertMembership } from '../db/teams.js'
 import { findUserByEmail, insertUser, setUserDisabled } from '../db/users.js'
 import { AppError } from '../messages.js'
+import { validName } from '../names.js'
 import { hashPassword } from './passwords.js'
 import type { Team, User } from './types.js'
 
@@ -20,10 +21,10 @@ const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/
 
 export function validateNewUser(input: NewUser): void {
   if (!EMAIL.test(input.email.trim()) || input.email.length > 254) throw new AppError('email_invalid')
-  if (input.name.trim() === '') throw new AppError('name_required')
+  validName(input.name, { required: 'name_required', controlCharacters: 'name_control_characters' })
   if (input.password.length < 8) throw new AppError('password_too_short')
   if (input.password.length > 1024) throw new AppError('password_too_long')
-  if (input.teamName !== undefined && input.teamName.trim() === '') throw new AppError('team_name_required')
+  if (input.teamName !== undefined) validName(input.teamName, { required: 'team_name_required', controlCharacters: 'team_name_control_characters' })
 }
 
 /** Creates the user and, when a team is named, makes them its owner: all or nothing. */

@@ -169,6 +169,15 @@ await forEachDialect('gatehouse clients / keys / tokens commands', (dialect) => 
     assert.equal(await clientCount(), before)
   })
 
+  it('clients create refuses a name with a bidirectional control character, and creates nothing', async () => {
+    const before = await clientCount()
+    const run = await gatehouse('clients', 'create', '--owner', OWNER, '--name', 'Pay\u202Elaypal', '--redirect-uri', 'https://example.com/cb', '--json')
+    assert.equal(run.code, 1)
+    assert.equal(run.stdout, '')
+    assert.equal(run.stderr.trim(), `gatehouse: ${MESSAGES.client_name_control_characters}`)
+    assert.equal(await clientCount(), before)
+  })
+
   it("clients list --json lists the owner's clients without their secrets", async () => {
     const listed = await gatehouse('clients', 'list', '--owner', OWNER, '--json')
     assert.equal(listed.code, 0, listed.stderr)

@@ -14,6 +14,7 @@ import {
   updateClientSecret,
 } from '../db/clients.js'
 import { AppError } from '../messages.js'
+import { validName } from '../names.js'
 import { validateRedirectUri, validateRedirectUris } from './redirect-uris.js'
 import type { Client, StoredClientSecret } from './types.js'
 
@@ -50,10 +51,7 @@ export function validateOpenIdSettings(client: { isConfidential: boolean; isFirs
 }
 
 function validateName(name: string): string {
-  const trimmed = name.trim()
-  if (trimmed === '') throw new AppError('client_name_required')
-  if (trimmed.length > 100) throw new AppError('client_name_too_long')
-  return trimmed
+  return validName(name, { required: 'client_name_required', controlCharacters: 'client_name_control_characters', tooLong: 'client_name_too_long' })
 }
 
 /** Client secrets are high-entropy random values: a keyed SHA-256 is the right check, not a slow password hash. */

@@ -97,3 +97,21 @@ export async function withPage<T>(browser: Browser, test: { name: string }, work
     await context.close()
   }
 }
+
+/** Logs in through the form and waits for the page it leads to. */
+export async function logIn(page: Page, baseUrl: string, email: string, password: string): Promise<void> {
+  await page.goto(`${baseUrl}/login`)
+  await page.getByLabel('E-mail address').fill(email)
+  await page.getByLabel('Password').fill(password)
+  await Promise.all([page.waitForURL((url) => url.pathname !== '/login'), page.getByRole('button', { name: 'Log in' }).click()])
+}
+
+/** True when the page is wider than the window, so a person has to scroll sideways to read it. */
+export function scrollsSideways(page: Page): Promise<boolean> {
+  return page.evaluate<boolean>('document.documentElement.scrollWidth > window.innerWidth')
+}
+
+/** The data-testid of the element that has the keyboard focus, if it has one. */
+export function focusedTestId(page: Page): Promise<string | null> {
+  return page.evaluate<string | null>("document.activeElement?.getAttribute('data-testid') ?? null")
+}

@@ -21,10 +21,15 @@ export function escapeHtml(text: string): string {
   return text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;').replaceAll('"', '&quot;').replaceAll("'", '&#39;')
 }
 
-/** What a reader sees of an HTML fragment: tags dropped, white space collapsed, references decoded. */
+/**
+ * What a reader sees of an HTML fragment: tags dropped, white space
+ * collapsed, references decoded. `<bdi>` only isolates a name's direction
+ * within its sentence, so it leaves no space behind.
+ */
 export function plainText(html: string): string {
   return decodeEntities(
     html
+      .replace(/<\/?bdi>/g, '')
       .replace(/<[^>]+>/g, ' ')
       .replace(/\s+/g, ' ')
       .trim(),

@@ -9,6 +9,7 @@ import {
   listPersonalAccessTokens,
 } from '../db/personal-access-tokens.js'
 import { AppError } from '../messages.js'
+import { validName } from '../names.js'
 import type { User } from '../accounts/types.js'
 
 export interface PersonalAccessToken {
@@ -55,10 +56,7 @@ export function looksLikePersonalAccessToken(token: string): boolean {
 }
 
 export function validateTokenName(name: string): string {
-  const trimmed = name.trim()
-  if (trimmed === '') throw new AppError('token_name_required')
-  if (trimmed.length > 100) throw new AppError('token_name_too_long')
-  return trimmed
+  return validName(name, { required: 'token_name_required', controlCharacters: 'token_name_control_characters', tooLong: 'token_name_too_long' })
 }
 
 /** Creates a token bound to the user's active team; the value is returned this once and stored only as a hash. */

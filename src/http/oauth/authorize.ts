@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { AppContext } from '../../context.js'
 import { hmac, safeEqual } from '../../crypto/random.js'
-import { MESSAGES } from '../../messages.js'
+import { AUTHORIZATION_TITLES, MESSAGES } from '../../messages.js'
 import {
   approve,
   errorFields,
@@ -91,7 +91,7 @@ async function checkRequest(ctx: AppContext, request: FastifyRequest, reply: Fas
   } catch (err) {
     if (!(err instanceof UntrustedRedirectError)) throw err
     // Never redirect to a client or URL we cannot vouch for (no open redirector).
-    return { reply: await sendPage(ctx, request, reply, 'error', { title: 'This authorization request is not valid', message: err.message }, 400) }
+    return { reply: await sendPage(ctx, request, reply, 'error', { title: AUTHORIZATION_TITLES.invalid, message: err.message }, 400) }
   }
   try {
     return { request: parseAuthorizationRequest(resolved.client, resolved.redirectUri, params) }
@@ -132,7 +132,7 @@ function sendToLogin(ctx: AppContext, request: FastifyRequest, reply: FastifyRep
 function consentPage(ctx: AppContext, request: FastifyRequest, reply: FastifyReply, session: PortalSession, authorization: AuthorizationRequest, params: RawParams) {
   const carried = CARRIED.flatMap((name) => (typeof params[name] === 'string' ? [{ name, value: params[name] }] : []))
   return sendPage(ctx, request, reply, 'consent', {
-    title: `Authorise ${authorization.client.name}`,
+    title: AUTHORIZATION_TITLES.consent(authorization.client.name),
     client: authorization.client,
     team: session.activeTeam,
     scopes: authorization.scopes.map((s) => ({ name: s, description: SCOPES[s] })),
@@ -173,7 +173,7 @@ export function authorizeRoutes(app: FastifyInstance, ctx: AppContext): void {
       return sendToLogin(ctx, request, reply, authorization, params, true)
     }
     const session = current
-    if (!session.activeTeam) return sendPage(ctx, request, reply, 'error', { title: 'No team', message: MESSAGES.no_active_team }, 403)
+    if (!session.activeTeam) return sendPage(ctx, request, reply, 'error', { title: AUTHORIZATION_TITLES.noTeam, message: MESSAGES.no_active_team }, 403)
     if (await hasConsent(ctx, authorization, session.user.id, session.activeTeam.id)) {
       const code = await approve(ctx, authorization, approverOf(session, session.activeTeam.id))
       return respond(ctx, request, reply, authorization, { code, state: authorization.state })
@@ -184,12 +184,12 @@ export function authorizeRoutes(app: FastifyInstance, ctx: AppContext): void {
   app.post<{ Body: RawParams }>(ENDPOINTS.authorization, async (request, reply) => {
     const params = request.body ?? {}
     const session = await currentSession(ctx, request)
-    if (!session) return sendPage(ctx, request, reply, 'error', { title: 'Your session has ended', message: 'Log in and start again from the application.' }, 401)
+    if (!session) return sendPage(ctx, request, reply, 'error', { title: AUTHORIZATION_TITLES.sessionEnded, message: MESSAGES.authorization_session_ended }, 401)
     checkSessionCsrf(ctx, session, params._csrf)
     const checked = await checkRequest(ctx, request, reply, params)
     if ('reply' in checked) return checked.reply
     const authorization = checked.request
-    if (!session.activeTeam) return sendPage(ctx, request, reply, 'error', { title: 'No team', message: MESSAGES.no_active_team }, 403)
+    if (!session.activeTeam) return sendPage(ctx, request, reply, 'error', { title: AUTHORIZATION_TITLES.noTeam, message: MESSAGES.no_active_team }, 403)
     // The page was shown after a fresh enough login; a form posted without one does not stand in for it.
     if (!isLoginFresh(authorization, session.authenticatedAt, ctx.clock(), loginRequestedAt(ctx, authorization, params))) {
       return sendToLogin(ctx, request, reply, authorization, params, true)

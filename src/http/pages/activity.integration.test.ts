@@ -107,7 +107,7 @@ await forEachDialect('portal: activity', (dialect) => {
     const html = await pageHtml(await browserFor(server, ada), `/team/activity?source=client:${client.id}`)
     assert.match(html, new RegExp(`<option value="client:${client.id}" selected>Portal App</option>`))
     assert.match(html, new RegExp(`<option value="token:${pat.id}">Report script</option>`))
-    assert.match(html, new RegExp(`<a href="/team/activity\\?user=${bea.id}">Bea</a>`), 'each user in the log links to their filter')
+    assert.match(html, new RegExp(`<a href="/team/activity\\?user=${bea.id}"><bdi>Bea</bdi></a>`), 'each user in the log links to their filter')
 
     // Bea sees the entry of Ada's token, but not the name Ada gave it.
     const asBea = await rows(bea, `/team/activity?source=token:${pat.id}`)

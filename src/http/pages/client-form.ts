@@ -11,8 +11,9 @@ export interface ClientFormBody {
 export const clientFormBodySchema = {
   type: 'object',
   properties: {
-    // Longer than the domain allows, so that the domain's message is the one a person sees.
-    name: { type: 'string', maxLength: 1000 },
+    // No length limit here: the domain's limit is the one a person sees, next to the field
+    // with what they typed (the body limit bounds the request).
+    name: { type: 'string' },
     // A single field arrives as a string; Fastify's Ajv coerces it to an array of one.
     redirect_uri: { type: 'array', items: { type: 'string', maxLength: 4000 }, maxItems: 50 },
     _csrf: { type: 'string', maxLength: 200 },

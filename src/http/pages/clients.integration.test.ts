@@ -68,7 +68,7 @@ await forEachDialect('portal: API clients', (dialect) => {
   it('links Developer settings, Team apps and Activity from the menu under the user name', async () => {
     const html = await pageHtml(await browserFor(server, ada), '/')
     const menu = /<details class="menu">[\s\S]*?<\/details>/.exec(html)?.[0] ?? ''
-    assert.match(menu, /<summary>Ada<\/summary>/)
+    assert.match(menu, /<summary><bdi>Ada<\/bdi><\/summary>/)
     assert.match(menu, /Developer settings/)
     for (const [href, text] of [
       ['/settings/clients', 'API clients'],
@@ -114,7 +114,7 @@ await forEachDialect('portal: API clients', (dialect) => {
     })
     assert.equal(response.status, 400)
     const html = await response.text()
-    assert.match(html, /role="alert">The API client was not saved/)
+    assert.match(html, /role="alert"[^>]*>\s*<p><strong>The API client was not saved/)
     assert.match(html, new RegExp(`id="client-name-error"[^>]*>${escapeRegExp(MESSAGES.client_name_required)}<`))
     const expected: [number, string][] = [
       [1, MESSAGES.redirect_uri_not_https],

@@ -5,19 +5,12 @@ import { isRequestInspectionHost } from '../../clients/redirect-uris.js'
 import type { Client } from '../../clients/types.js'
 import type { ActivityAction } from '../../activity/types.js'
 import type { AppContext } from '../../context.js'
-import { AppError } from '../../messages.js'
+import { AppError, BANNERS, CONFIRMATIONS, type Confirmation } from '../../messages.js'
 import { checkSessionCsrf } from '../session.js'
 import { clientFormBodySchema, clientFormView, isClientFormError, readClientForm, refusedClientFormView, type ClientFormBody, type ClientFormView } from './client-form.js'
 import { shownTime } from './format.js'
 import { sendPage } from './page.js'
 import { csrfBodySchema, doneBanner, idParamsSchema, requireTeamSession, type TeamSession } from './portal.js'
-
-const BANNERS = {
-  created: 'The API client was created. Its Client ID is below; open it to see the Client secret.',
-  updated: 'The changes were saved.',
-  regenerated: 'A new Client secret was generated. The old one no longer works: reveal the new one below and update your application.',
-  deleted: 'The API client was deleted. Every token it held has stopped working.',
-}
 
 interface IdParams {
   id: string
@@ -82,7 +75,7 @@ export function clientRoutes(app: FastifyInstance, ctx: AppContext): void {
       title: 'API clients',
       team: session.activeTeam,
       clients: clients.map(clientView),
-      banner: doneBanner(BANNERS, request.query.done),
+      banner: doneBanner(BANNERS.clients, request.query.done),
     })
   })
 
@@ -123,7 +116,7 @@ export function clientRoutes(app: FastifyInstance, ctx: AppContext): void {
     const session = await requireTeamSession(ctx, request, reply)
     if (!session) return reply
     const client = await clientOfTeam(ctx.db, request.params.id, session.activeTeam.id)
-    return clientPage(ctx, request, reply, session, client, { banner: doneBanner(BANNERS, request.query.done) })
+    return clientPage(ctx, request, reply, session, client, { banner: doneBanner(BANNERS.clients, request.query.done) })
   })
 
   app.post<{ Params: IdParams; Body: ClientFormBody }>(
@@ -171,7 +164,7 @@ export function clientRoutes(app: FastifyInstance, ctx: AppContext): void {
     action: string,
     options: {
       applies?: (client: Client) => void
-      confirm: (client: Client) => { title: string; message: string; confirmLabel: string }
+      confirm: Confirmation
       run: (client: Client) => Promise<void>
       event: ActivityAction
       doneAt: (client: Client) => string
@@ -184,7 +177,8 @@ export function clientRoutes(app: FastifyInstance, ctx: AppContext): void {
       const client = await managedClient(ctx, session, request.params.id)
       options.applies?.(client)
       return sendPage(ctx, request, reply, 'confirm', {
-        ...options.confirm(client),
+        ...options.confirm,
+        names: { name: client.name },
         action: `/settings/clients/${client.id}/${action}`,
         cancelHref: `/settings/clients/${client.id}`,
         csrf: session.csrfToken,
@@ -207,12 +201,7 @@ export function clientRoutes(app: FastifyInstance, ctx: AppContext): void {
     applies: (client) => {
       if (!client.isConfidential) throw new AppError('client_no_secret', 404)
     },
-    confirm: (client) => ({
-      title: `Regenerate the Client secret of ${client.name}`,
-      message:
-        'A new Client secret replaces the current one. The current secret stops working at once: your application cannot get or refresh tokens until it uses the new one. Tokens already issued keep working.',
-      confirmLabel: 'Regenerate secret',
-    }),
+    confirm: CONFIRMATIONS.regenerateClientSecret,
     run: async (client) => {
       await regenerateClientSecret(ctx.db, ctx.keys, client.id, ctx.clock())
     },
@@ -221,12 +210,7 @@ export function clientRoutes(app: FastifyInstance, ctx: AppContext): void {
   })
 
   confirmedAction('delete', {
-    confirm: (client) => ({
-      title: `Delete ${client.name}`,
-      message:
-        'The API client is deleted for good. Every access and refresh token it holds stops working at once, in every team, and its Client ID and secret are refused from now on.',
-      confirmLabel: 'Delete API client',
-    }),
+    confirm: CONFIRMATIONS.deleteClient,
     run: (client) => deleteClient(ctx.db, client.id),
     event: 'client.deleted',
     doneAt: () => '/settings/clients?done=deleted',

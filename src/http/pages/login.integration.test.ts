@@ -31,8 +31,8 @@ await forEachDialect('portal login', (dialect) => {
     const page = await client.get('/')
     assert.equal(page.status, 200)
     const html = await page.text()
-    assert.match(html, /Welcome, Ada/)
-    assert.match(html, /data-testid="active-team">Engines</)
+    assert.match(html, /Welcome, <bdi>Ada<\/bdi>/)
+    assert.match(html, /data-testid="active-team"><bdi>Engines<\/bdi></)
   })
 
   it('logs in with the e-mail in any letter case', async () => {
@@ -105,18 +105,18 @@ await forEachDialect('portal login', (dialect) => {
     const client = new HttpClient(server.url)
     await logIn(client, 'grace@example.com', PASSWORD)
     const html = await (await client.get('/')).text()
-    assert.match(html, /data-testid="active-team">Compilers</)
+    assert.match(html, /data-testid="active-team"><bdi>Compilers<\/bdi></)
     const engines = /<option value="(\d+)"[^>]*>Engines</.exec(html)?.[1]
     assert.ok(engines)
     const csrf = formField(html, '_csrf')
     const switched = await client.postForm('/team', { team_id: engines, _csrf: csrf, return_to: '/' })
     assert.equal(switched.status, 303)
-    assert.match(await (await client.get('/')).text(), /data-testid="active-team">Engines</)
+    assert.match(await (await client.get('/')).text(), /data-testid="active-team"><bdi>Engines<\/bdi></)
 
     const malloryTeam = (await server.ctx.db.kysely.selectFrom('teams').select('id').where('name', '=', 'Mallory team').executeTakeFirstOrThrow()).id
     const refused = await client.postForm('/team', { team_id: String(malloryTeam), _csrf: csrf })
     assert.equal(refused.status, 403)
-    assert.match(await (await client.get('/')).text(), /data-testid="active-team">Engines</)
+    assert.match(await (await client.get('/')).text(), /data-testid="active-team"><bdi>Engines<\/bdi></)
   })
 
   it('refuses a team switch without the CSRF token', async () => {

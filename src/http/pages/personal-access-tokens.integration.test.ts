@@ -125,7 +125,7 @@ await forEachDialect('portal: personal access tokens', (dialect) => {
     const record = (await personalAccessTokensOf(server.ctx.db, ada.id, acmeId)).find((t) => t.name === 'To delete')!
 
     const saved = await pageHtml(browser, '/settings/tokens')
-    assert.match(saved, new RegExp(`<a href="/settings/tokens/${record.id}/delete">Delete<span class="visually-hidden"> To delete</span></a>`))
+    assert.match(saved, new RegExp(`<a href="/settings/tokens/${record.id}/delete">Delete<span class="visually-hidden"> <bdi>To delete</bdi></span></a>`))
     const confirm = await pageHtml(browser, `/settings/tokens/${record.id}/delete`)
     assert.match(confirm, /<button type="submit" class="danger">Delete token<\/button>/)
     assert.equal(await meStatus(server, token), 200, 'the confirmation page deletes nothing')

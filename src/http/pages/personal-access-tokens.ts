@@ -1,15 +1,11 @@
 import type { FastifyInstance } from 'fastify'
 import type { AppContext } from '../../context.js'
-import { AppError } from '../../messages.js'
+import { AppError, BANNERS, CONFIRMATIONS } from '../../messages.js'
 import { createPersonalAccessToken, deletePersonalAccessToken, PAT_MAX_LIFETIME_DAYS, personalAccessTokensOf, type PersonalAccessToken } from '../../tokens/personal-access-tokens.js'
 import { checkSessionCsrf } from '../session.js'
 import { shownTime } from './format.js'
 import { sendPage } from './page.js'
 import { csrfBodySchema, doneBanner, idParamsSchema, requireTeamSession } from './portal.js'
-
-const BANNERS = {
-  deleted: 'The token was deleted. It no longer works.',
-}
 
 /** The expiries offered; a year is the default and the most a token may last (seed 002). */
 const LIFETIMES = [
@@ -29,7 +25,8 @@ interface CreateBody {
 const createBodySchema = {
   type: 'object',
   properties: {
-    name: { type: 'string', maxLength: 1000 },
+    // As on the client form: the domain says when a name is too long.
+    name: { type: 'string' },
     lifetime_days: { type: 'string', maxLength: 10 },
     _csrf: { type: 'string', maxLength: 200 },
   },
@@ -61,7 +58,7 @@ export function personalAccessTokenRoutes(app: FastifyInstance, ctx: AppContext)
       title: 'Personal access tokens',
       team: session.activeTeam,
       tokens: tokens.map(tokenView),
-      banner: doneBanner(BANNERS, request.query.done),
+      banner: doneBanner(BANNERS.tokens, request.query.done),
     })
   })
 
@@ -120,10 +117,9 @@ export function personalAccessTokenRoutes(app: FastifyInstance, ctx: AppContext)
     const token = tokens.find((t) => t.id === request.params.id)
     if (!token) throw new AppError('token_not_found', 404)
     return sendPage(ctx, request, reply, 'confirm', {
-      title: `Delete token ${token.name}`,
-      message: 'The token stops working at once: every program that uses it is refused from now on. This cannot be undone.',
+      ...CONFIRMATIONS.deleteToken,
+      names: { name: token.name },
       action: `/settings/tokens/${token.id}/delete`,
-      confirmLabel: 'Delete token',
       cancelHref: '/settings/tokens',
       csrf: session.csrfToken,
     })

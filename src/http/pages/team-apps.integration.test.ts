@@ -98,7 +98,7 @@ await forEachDialect('portal: team apps', (dialect) => {
     const browser = await browserFor(server, ada)
 
     const list = await pageHtml(browser, '/team/apps')
-    assert.match(list, new RegExp(`<a href="/team/apps/${app.id}/revoke">Revoke<span class="visually-hidden"> Revocable</span></a>`))
+    assert.match(list, new RegExp(`<a href="/team/apps/${app.id}/revoke">Revoke<span class="visually-hidden"> <bdi>Revocable</bdi></span></a>`))
     const confirm = await pageHtml(browser, `/team/apps/${app.id}/revoke`)
     assert.match(confirm, /<button type="submit" class="danger">Revoke access<\/button>/)
     assert.match(confirm, /for every user who authorised it/)

@@ -1,16 +1,12 @@
 import type { FastifyInstance } from 'fastify'
 import type { AppContext } from '../../context.js'
-import { AppError } from '../../messages.js'
+import { AppError, BANNERS, CONFIRMATIONS } from '../../messages.js'
 import { revokeTeamApp, teamApps } from '../../oauth/team-apps.js'
 import type { TeamApp } from '../../oauth/types.js'
 import { checkSessionCsrf } from '../session.js'
 import { shownTime } from './format.js'
 import { sendPage } from './page.js'
 import { csrfBodySchema, doneBanner, idParamsSchema, requireTeamSession } from './portal.js'
-
-const BANNERS = {
-  revoked: 'Access was revoked. Every token the app held for this team has stopped working; it must ask for authorisation again.',
-}
 
 /** One row per app: the domain lists one authorisation per user, and revoking ends the app's access for them all. */
 function appViews(apps: TeamApp[]) {
@@ -42,7 +38,7 @@ export function teamAppRoutes(app: FastifyInstance, ctx: AppContext): void {
       title: 'Team apps',
       team: session.activeTeam,
       apps: appViews(apps),
-      banner: doneBanner(BANNERS, request.query.done),
+      banner: doneBanner(BANNERS.teamApps, request.query.done),
     })
   })
 
@@ -51,10 +47,9 @@ export function teamAppRoutes(app: FastifyInstance, ctx: AppContext): void {
     if (!session) return reply
     const authorised = await authorisedApp(ctx, session.activeTeam.id, request.params.id)
     return sendPage(ctx, request, reply, 'confirm', {
-      title: `Revoke ${authorised.name}`,
-      message: `Every token ${authorised.name} holds for the team ${session.activeTeam.name} stops working at once, for every user who authorised it. To use it again, a user must go through the authorisation flow again.`,
+      ...CONFIRMATIONS.revokeTeamApp,
+      names: { name: authorised.name, team: session.activeTeam.name },
       action: `/team/apps/${authorised.clientId}/revoke`,
-      confirmLabel: 'Revoke access',
       cancelHref: '/team/apps',
       csrf: session.csrfToken,
     })

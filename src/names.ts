@@ -1,0 +1,30 @@
+import { AppError, type MessageCode } from './messages.js'
+
+/**
+ * Names people give to clients, tokens, teams and users are shown to other
+ * people, on the consent page first. Control characters have no business in
+ * them, and the bidirectional ones (U+202A–U+202E embeddings and overrides,
+ * U+2066–U+2069 isolates, and the invisible direction marks) can turn the
+ * sentence around a name back to front, the way "Trojan Source" hides code
+ * (CVE-2021-42574; Unicode TR #9).
+ */
+const CONTROL_CHARACTERS = /[\p{Cc}\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]/u
+
+/** The longest name of a client or token, in UTF-16 units as the database and the form count them. */
+export const NAME_MAX_LENGTH = 100
+
+export interface NameRules {
+  required: MessageCode
+  controlCharacters: MessageCode
+  /** Set for names with a length limit. */
+  tooLong?: MessageCode
+}
+
+/** The name without surrounding blanks, or the error that says what is wrong with it. */
+export function validName(name: string, rules: NameRules): string {
+  const trimmed = name.trim()
+  if (trimmed === '') throw new AppError(rules.required)
+  if (CONTROL_CHARACTERS.test(trimmed)) throw new AppError(rules.controlCharacters)
+  if (rules.tooLong && trimmed.length > NAME_MAX_LENGTH) throw new AppError(rules.tooLong)
+  return trimmed
+}
