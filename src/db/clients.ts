@@ -29,9 +29,9 @@ export interface NewClientRow {
   redirectUris: string[]
   isConfidential: boolean
   isFirstParty: boolean
-  skipConsent: boolean
-  postLogoutRedirectUris: string[]
-  backchannelLogoutUri: string | null
+  skipConsent?: boolean
+  postLogoutRedirectUris?: string[]
+  backchannelLogoutUri?: string | null
   ownerUserId: number
   teamId: number
   secret: StoredClientSecret | undefined
@@ -48,8 +48,8 @@ export async function insertClient(db: Executor, client: NewClientRow): Promise<
       is_confidential: client.isConfidential ? 1 : 0,
       is_first_party: client.isFirstParty ? 1 : 0,
       skip_consent: client.skipConsent ? 1 : 0,
-      post_logout_redirect_uris: JSON.stringify(client.postLogoutRedirectUris),
-      backchannel_logout_uri: client.backchannelLogoutUri,
+      post_logout_redirect_uris: JSON.stringify(client.postLogoutRedirectUris ?? []),
+      backchannel_logout_uri: client.backchannelLogoutUri ?? null,
       secret_hash: client.secret?.hash ?? null,
       secret_encrypted: client.secret?.encrypted ?? null,
       owner_user_id: client.ownerUserId,
