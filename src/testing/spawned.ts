@@ -131,7 +131,7 @@ export async function startGatehouse(settings: Record<string, string>, options: 
     }
   } catch (err) {
     await server.kill()
-    throw new Error(`${(err as Error).message}\n--- output ---\n${server.log()}`)
+    throw new Error(`${(err as Error).message}\n--- output ---\n${server.log()}`, { cause: err })
   }
   return server
 }

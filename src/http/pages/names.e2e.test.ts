@@ -24,6 +24,7 @@ async function readInOrder(page: Page, selector: string, words: string[]): Promi
   // The function runs in the page, where the DOM is; this project compiles without the DOM's types.
   const boxes = await page.evaluate(
     ({ selector, words }) => {
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the page's DOM, which has no types here
       const document = (globalThis as any).document
       const root = document.querySelector(selector)
       return words.map((word) => {
