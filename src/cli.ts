@@ -2,7 +2,7 @@
 import cluster from 'node:cluster'
 import { parseArgs, type ParseArgsConfig } from 'node:util'
 import { parseWorkerCount, startPrimary } from './workers.js'
-import { parseRole, addMember, userInTeam } from './accounts/teams.js'
+import { parseRole, addMember, removeMember, userInTeam } from './accounts/teams.js'
 import { clientsOwnedBy, deleteClient, registerClient } from './clients/clients.js'
 import type { Client } from './clients/types.js'
 import type { AppContext } from './context.js'
@@ -138,13 +138,18 @@ const commands: Record<string, Command> = {
     usage: 'gatehouse users disable --email E [--json]',
     options: { email: { type: 'string' }, ...json },
     async run(values) {
-      const user = await withContext(async (ctx) => {
-        const disabled = await setDisabled(ctx.db, required(values, 'email'), true, Date.now(), (ended) => ctx.backchannel.sessionsEnded(ended))
+      const { user, revoked } = await withContext(async (ctx) => {
+        const result = await setDisabled(ctx.db, required(values, 'email'), true, Date.now(), (ended) => ctx.backchannel.sessionsEnded(ended))
         // The apps its sessions signed in to are told before the command exits.
         await ctx.backchannel.settled()
-        return disabled
+        return result
       })
-      print(values, { id: user.id, email: user.email, is_disabled: true }, `Disabled ${user.email}`)
+      print(
+        values,
+        { id: user.id, email: user.email, is_disabled: true, revoked: { grants: revoked.grants, personal_access_tokens: revoked.personalAccessTokens } },
+        `Disabled ${user.email}: ${revoked.grants} app authorisation(s) with their tokens and ${revoked.personalAccessTokens} personal access token(s) revoked. ` +
+          'Enabling the user again restores none of them.',
+      )
     },
   },
 
@@ -152,8 +157,12 @@ const commands: Record<string, Command> = {
     usage: 'gatehouse users enable --email E [--json]',
     options: { email: { type: 'string' }, ...json },
     async run(values) {
-      const user = await withDatabase((db) => setDisabled(db, required(values, 'email'), false, Date.now()))
-      print(values, { id: user.id, email: user.email, is_disabled: false }, `Enabled ${user.email}`)
+      const { user } = await withDatabase((db) => setDisabled(db, required(values, 'email'), false, Date.now()))
+      print(
+        values,
+        { id: user.id, email: user.email, is_disabled: false },
+        `Enabled ${user.email}. Tokens revoked when the user was disabled stay revoked: the user authorises apps and creates personal access tokens again.`,
+      )
     },
   },
 
@@ -167,6 +176,20 @@ const commands: Record<string, Command> = {
         values,
         { team: { id: result.team.id, name: result.team.name }, user: { id: result.user.id, email: result.user.email }, role: result.role },
         `${result.user.email} is now ${result.role} of team "${result.team.name}"`,
+      )
+    },
+  },
+
+  'teams remove-member': {
+    usage: 'gatehouse teams remove-member --team T --email E [--json]',
+    options: { team: { type: 'string' }, email: { type: 'string' }, ...json },
+    async run(values) {
+      const { team, user, revoked } = await withDatabase((db) => removeMember(db, required(values, 'team'), required(values, 'email'), Date.now()))
+      print(
+        values,
+        { team: { id: team.id, name: team.name }, user: { id: user.id, email: user.email }, revoked: { grants: revoked.grants, personal_access_tokens: revoked.personalAccessTokens } },
+        `${user.email} is no longer a member of team "${team.name}": ${revoked.grants} app authorisation(s) with their tokens and ` +
+          `${revoked.personalAccessTokens} personal access token(s) in the team revoked. Adding the user again restores none of them.`,
       )
     },
   },

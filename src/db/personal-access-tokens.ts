@@ -55,6 +55,14 @@ export async function deletePersonalAccessToken(db: Executor, id: string, userId
   return row && toToken(row)
 }
 
+/** Deletes every personal access token of the user, or those for one team; returns how many. */
+export async function deletePersonalAccessTokensOf(db: Executor, userId: number, teamId: number | undefined): Promise<number> {
+  let query = db.deleteFrom('personal_access_tokens').where('user_id', '=', userId)
+  if (teamId !== undefined) query = query.where('team_id', '=', teamId)
+  const result = await query.executeTakeFirst()
+  return Number(result.numDeletedRows)
+}
+
 /** Records use, at most once a minute per token, to keep writes off most requests. */
 export async function touchPersonalAccessToken(db: Executor, id: string, now: number): Promise<void> {
   await db

@@ -31,7 +31,7 @@ await forEachDialect('Team apps and the password grant', (dialect) => {
     await server.ctx.activity.flush()
     assert.ok((await teamApps(server.ctx.db, team!.id))[0]?.lastUsedAt instanceof Date)
 
-    await revokeTeamApp(server.ctx.db, server.ctx.activity, { clientId: client.id, teamId: team!.id, byUserId: user.id }, Date.now())
+    await revokeTeamApp(server.ctx.db, server.ctx.activity, { clientId: client.id, teamId: team!.id, by: { userId: user.id, role: 'owner' } }, Date.now())
     const refused = await fetch(new URL('/api/v2/me', server.url), { headers: { authorization: `Bearer ${body.access_token}` } })
     assert.equal(refused.status, 401)
     assert.deepEqual(await teamApps(server.ctx.db, team!.id), [])

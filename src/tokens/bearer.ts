@@ -1,6 +1,7 @@
 import { touchPersonalAccessToken } from '../db/personal-access-tokens.js'
 import { checkPersonalAccessToken, PAT_PREFIX } from './personal-access-tokens.js'
 import { checkAccessToken, type VerificationDeps } from './verify.js'
+import { splitScopes } from '../oauth/scopes.js'
 import type { Principal } from './principal.js'
 
 export type BearerVerdict = { ok: true; principal: Principal } | { ok: false; reason: string }
@@ -34,7 +35,8 @@ export async function authenticateBearer(ctx: VerificationDeps, token: string): 
       kind: 'oauth',
       clientId: verdict.row.clientId,
       personalAccessTokenId: null,
-      scopes: verdict.claims.scopes,
+      // The signature proves where the token came from; what it may do is the stored record's word.
+      scopes: splitScopes(verdict.row.scopes),
     },
   }
 }

@@ -75,7 +75,7 @@ await forEachDialect('portal: team apps', (dialect) => {
 
     const row = appRow(await pageHtml(await browserFor(server, bea), '/team/apps'), 'Ledger Sync')
     assert.ok(row, 'a member who did not authorise the app sees it too')
-    const [, by, when, lastUsed] = /^Ledger Sync (.+?) , (.+? UTC) (.+? UTC) Revoke/.exec(row) ?? []
+    const [, by, when, lastUsed] = /^Ledger Sync (.+?) , (.+? UTC) (.+? UTC) Only Ada or a team owner can revoke it/.exec(row) ?? []
     assert.equal(by, 'Ada (ada@example.com)', row)
     assert.ok(when?.startsWith(utcDay(authorisedAt)), `authorised ${when}, expected ${utcDay(authorisedAt)}`)
     assert.ok(lastUsed?.startsWith(utcDay(usedAt)), `last used ${lastUsed}, expected ${utcDay(usedAt)}`)
@@ -163,6 +163,40 @@ await forEachDialect('portal: team apps', (dialect) => {
       assert.ok(!html.includes('<script>alert'), path)
       assert.ok(html.includes('&lt;script&gt;alert(1)&lt;/script&gt;'), path)
     }
+  })
+
+  it('a member revokes only what they authorised themselves; the page says who may revoke the others (OWASP ASVS V4.2.1)', async () => {
+    const adasOnly = await vendorApp('Ada Only')
+    const shared = await vendorApp('Both Of Us')
+    const adas = await authorise(ada, adasOnly)
+    const adasShared = await authorise(ada, shared)
+    const beasShared = await authorise(bea, shared)
+    const browser = await browserFor(server, bea)
+
+    const list = await pageHtml(browser, '/team/apps')
+    assert.ok(!list.includes(`/team/apps/${adasOnly.id}/revoke`), 'no revoke link for an app another member authorised')
+    assert.match(appRow(list, 'Ada Only') ?? '', /Only Ada or a team owner can revoke it/)
+    assert.ok(list.includes(`/team/apps/${shared.id}/revoke`))
+    assert.equal((await browser.get(`/team/apps/${adasOnly.id}/revoke`)).status, 403)
+    const csrf = formField(list, '_csrf')
+    const refused = await postFields(browser, `/team/apps/${adasOnly.id}/revoke`, { _csrf: csrf })
+    assert.equal(refused.status, 403)
+    assert.ok((await refused.text()).includes(MESSAGES.team_app_forbidden))
+    assert.equal(await meStatus(server, adas.access_token), 200, 'the app Ada authorised keeps working')
+
+    const own = await postFields(browser, `/team/apps/${shared.id}/revoke`, { _csrf: csrf })
+    assert.equal(seeOther(own), '/team/apps?done=revoked_own')
+    assert.equal(await meStatus(server, beasShared.access_token), 401, 'Bea’s own authorisation ends')
+    assert.equal(await meStatus(server, adasShared.access_token), 200, 'Ada’s authorisation of the same app stays')
+  })
+
+  it('a team owner revokes an app another member authorised', async () => {
+    const app = await vendorApp('Bea Only')
+    const beas = await authorise(bea, app)
+    const browser = await browserFor(server, ada)
+    const confirm = await pageHtml(browser, `/team/apps/${app.id}/revoke`)
+    assert.equal(seeOther(await postFields(browser, `/team/apps/${app.id}/revoke`, { _csrf: formField(confirm, '_csrf') })), '/team/apps?done=revoked')
+    assert.equal(await meStatus(server, beas.access_token), 401)
   })
 
   it('says so when no app is authorised in the team', async () => {
