@@ -6,6 +6,12 @@ export interface Client {
   isConfidential: boolean
   /** Only first-party clients may use the password grant (seed 004). */
   isFirstParty: boolean
+  /** A first-party client the operator trusts to sign users in without the consent page. */
+  skipConsent: boolean
+  /** OpenID Connect RP-Initiated Logout §3.1: where the browser may be sent after logging out, exactly as registered. */
+  postLogoutRedirectUris: string[]
+  /** OpenID Connect Back-Channel Logout §2.2: where the logout token is POSTed when a session ends. */
+  backchannelLogoutUri: string | null
   ownerUserId: number
   teamId: number
   createdAt: Date

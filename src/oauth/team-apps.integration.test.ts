@@ -28,7 +28,7 @@ await forEachDialect('Team apps and the password grant', (dialect) => {
 
     const me = await fetch(new URL('/api/v2/me', server.url), { headers: { authorization: `Bearer ${body.access_token}` } })
     assert.equal(me.status, 200)
-    await server.ctx.activity.flush()
+    await server.ctx.usage.flush()
     assert.ok((await teamApps(server.ctx.db, team!.id))[0]?.lastUsedAt instanceof Date)
 
     await revokeTeamApp(server.ctx.db, server.ctx.activity, { clientId: client.id, teamId: team!.id, by: { userId: user.id, role: 'owner' } }, Date.now())

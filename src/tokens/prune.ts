@@ -1,5 +1,6 @@
 import type { Config } from '../config.js'
 import type { Db } from '../db/connection.js'
+import { deleteApiUsageBefore } from '../db/api-usage.js'
 import { deleteRowsBefore, type PrunableTable } from '../db/expired-rows.js'
 import { deleteSigningKeysRetiredBefore } from '../db/signing-keys.js'
 import { deleteEmptyGrants } from '../db/tokens.js'
@@ -15,6 +16,7 @@ export interface PruneCounts {
   signing_keys: number
   personal_access_tokens: number
   activities: number
+  api_usage: number
 }
 
 export interface PruneDeps {
@@ -40,11 +42,13 @@ async function inBatches(deleteBatch: () => Promise<number>): Promise<number> {
  * ones once they are past expiry too, so a revoked token is never mistaken
  * for an unknown one while it could still verify), grants with no token
  * left, expired sessions, retired keys no live token was signed with,
- * expired personal access tokens, and activity older than its retention.
+ * expired personal access tokens, and activity and API usage older than
+ * the activity log's retention.
  */
 export async function pruneExpired(ctx: PruneDeps): Promise<PruneCounts> {
   const db = ctx.db.kysely
   const now = ctx.clock()
+  const retainedFrom = now - ctx.config.activityRetentionDays * 24 * 3600 * 1000
   const expired = (table: PrunableTable, before = now) => inBatches(() => deleteRowsBefore(db, table, before, BATCH))
   return {
     authorization_codes: await expired('authorization_codes'),
@@ -55,6 +59,7 @@ export async function pruneExpired(ctx: PruneDeps): Promise<PruneCounts> {
     session_clients: await expired('session_clients'),
     signing_keys: await deleteSigningKeysRetiredBefore(db, now - Math.max(ctx.config.accessTokenTtl, ctx.config.idTokenTtl) * 1000 - KEY_REFRESH_MS),
     personal_access_tokens: await expired('personal_access_tokens'),
-    activities: await expired('activities', now - ctx.config.activityRetentionDays * 24 * 3600 * 1000),
+    activities: await expired('activities', retainedFrom),
+    api_usage: await inBatches(() => deleteApiUsageBefore(db, retainedFrom, BATCH)),
   }
 }

@@ -151,4 +151,21 @@ await forEachDialect('portal: activity', (dialect) => {
     const html = await pageHtml(await browserFor(server, ada), '/team/activity?user=abc&source=nonsense&cursor=x')
     assert.ok(testIdTexts(html, 'activity-row').length > 0)
   })
+
+  it('shows API calls as usage per app or token and user: calls, last call and when, within the team only', async () => {
+    const { token, record: pat } = await createPersonalAccessToken(server.ctx.db, { userId: ada.id, teamId: acmeId, name: 'Usage script' }, Date.now())
+    const call = (path: string) => fetch(new URL(path, server.url), { headers: { authorization: `Bearer ${token}` } })
+    for (let i = 0; i < 3; i++) assert.equal((await call('/api/v2/me')).status, 200)
+    assert.equal((await call('/api/v2/team')).status, 200)
+    await server.ctx.usage.flush()
+
+    const html = await pageHtml(await browserFor(server, ada), `/team/activity?source=token:${pat.id}`)
+    assert.deepEqual(
+      testIdTexts(html, 'usage-row').map((r) => r.replace(/ [^ ]+ [^ ]+ [^ ]+, [0-9:]+ UTC$/, '')),
+      ['Token: Usage script Ada 4 GET /api/v2/team 200'],
+    )
+    assert.deepEqual(testIdTexts(html, 'activity-row'), [], 'the calls are not activity entries')
+    const elsewhere = await pageHtml(await browserFor(server, mallory), '/team/activity')
+    assert.ok(!testIdTexts(elsewhere, 'usage-row').some((r) => r.includes('Usage script') || r.includes('Personal access token')), "another team's usage is not shown")
+  })
 })

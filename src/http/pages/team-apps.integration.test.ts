@@ -71,7 +71,7 @@ await forEachDialect('portal: team apps', (dialect) => {
     clockOffset += 3 * 24 * 3600 * 1000
     const usedAt = new Date(server.ctx.clock())
     assert.equal(await meStatus(server, tokens.access_token), 200)
-    await server.ctx.activity.flush()
+    await server.ctx.usage.flush()
 
     const row = appRow(await pageHtml(await browserFor(server, bea), '/team/apps'), 'Ledger Sync')
     assert.ok(row, 'a member who did not authorise the app sees it too')
