@@ -27,6 +27,8 @@ type Values = Record<string, string | boolean | string[] | undefined>
 interface Command {
   usage: string
   options: Options
+  /** What each option does, for `--help`. */
+  describe?: Record<string, string>
   run(values: Values): Promise<void>
 }
 
@@ -74,6 +76,9 @@ function clientJson(client: Client, secret?: string) {
     confidential: client.isConfidential,
     first_party: client.isFirstParty,
     team_id: client.teamId,
+    skip_consent: client.skipConsent,
+    post_logout_redirect_uris: client.postLogoutRedirectUris,
+    backchannel_logout_uri: client.backchannelLogoutUri,
     created_at: client.createdAt.toISOString(),
   }
 }
@@ -140,7 +145,12 @@ const commands: Record<string, Command> = {
     usage: 'gatehouse users disable --email E [--json]',
     options: { email: { type: 'string' }, ...json },
     async run(values) {
-      const { user, revoked } = await withDatabase((db) => setDisabled(db, required(values, 'email'), true, Date.now()))
+      const { user, revoked } = await withContext(async (ctx) => {
+        const result = await setDisabled(ctx.db, required(values, 'email'), true, Date.now(), (ended) => ctx.backchannel.sessionsEnded(ended))
+        // The apps its sessions signed in to are told before the command exits.
+        await ctx.backchannel.settled()
+        return result
+      })
       print(
         values,
         { id: user.id, email: user.email, is_disabled: true, revoked: { grants: revoked.grants, personal_access_tokens: revoked.personalAccessTokens } },
@@ -192,15 +202,32 @@ const commands: Record<string, Command> = {
   },
 
   'clients create': {
-    usage: 'gatehouse clients create --owner E --name N --redirect-uri U [--redirect-uri U2 …] [--team T] [--first-party] [--public] [--json]',
+    usage:
+      'gatehouse clients create --owner E --name N --redirect-uri U [--redirect-uri U2 …] [--team T] [--first-party] [--skip-consent] [--public]' +
+      ' [--post-logout-redirect-uri U …] [--backchannel-logout-uri U] [--json]',
     options: {
       owner: { type: 'string' },
       name: { type: 'string' },
       'redirect-uri': { type: 'string', multiple: true },
       team: { type: 'string' },
       'first-party': { type: 'boolean' },
+      'skip-consent': { type: 'boolean' },
       public: { type: 'boolean' },
+      'post-logout-redirect-uri': { type: 'string', multiple: true },
+      'backchannel-logout-uri': { type: 'string' },
       ...json,
+    },
+    describe: {
+      owner: 'e-mail address of the user who owns the client',
+      name: 'the name users see on the consent page',
+      'redirect-uri': 'a URL the authorization response may be sent to (repeat for several)',
+      team: "the owner's team the client belongs to (default: the owner's first team)",
+      'first-party': 'one of the product\'s own apps: may use the password grant',
+      'skip-consent': 'with --first-party: sign users in without the consent page',
+      public: 'no client secret (native and single-page apps; PKCE required)',
+      'post-logout-redirect-uri': 'a URL the browser may be sent to after logging out (repeat for several)',
+      'backchannel-logout-uri': 'a URL that is sent a logout token when a session that signed in to the client ends',
+      json: 'print the result as JSON',
     },
     async run(values) {
       const owner = required(values, 'owner')
@@ -212,7 +239,17 @@ const commands: Record<string, Command> = {
         return registerClient(
           ctx.db,
           ctx.keys,
-          { name, redirectUris, ownerUserId: user.id, teamId: team.id, isConfidential: !values.public, isFirstParty: Boolean(values['first-party']) },
+          {
+            name,
+            redirectUris,
+            ownerUserId: user.id,
+            teamId: team.id,
+            isConfidential: !values.public,
+            isFirstParty: Boolean(values['first-party']),
+            skipConsent: Boolean(values['skip-consent']),
+            postLogoutRedirectUris: (values['post-logout-redirect-uri'] as string[] | undefined) ?? [],
+            backchannelLogoutUri: optional(values, 'backchannel-logout-uri'),
+          },
           Date.now(),
         )
       })
@@ -343,6 +380,15 @@ function help(): string {
   return ['Usage:', ...Object.values(commands).map((c) => `  ${c.usage}`)].join('\n')
 }
 
+/** `gatehouse <command> --help`: the usage line and every option. */
+function commandHelp(command: Command): string {
+  const lines = Object.entries(command.options).map(([name, option]) => {
+    const flag = `--${name}${option.type === 'string' ? ' VALUE' : ''}`
+    return `  ${flag.padEnd(34)} ${command.describe?.[name] ?? ''}`.trimEnd()
+  })
+  return [`Usage: ${command.usage}`, '', 'Options:', ...lines, `  ${'--help'.padEnd(34)} print this help`].join('\n')
+}
+
 function findCommand(argv: string[]): { command: Command; rest: string[] } | undefined {
   const two = `${argv[0]} ${argv[1]}`
   if (commands[two]) return { command: commands[two], rest: argv.slice(2) }
@@ -359,6 +405,10 @@ async function main(argv: string[]): Promise<number> {
   const found = findCommand(argv)
   try {
     if (!found) throw new UsageError(`unknown command "${argv.slice(0, 2).join(' ')}"`)
+    if (found.rest.includes('--help')) {
+      process.stdout.write(commandHelp(found.command) + '\n')
+      return 0
+    }
     let values: Values
     try {
       values = parseArgs({ args: found.rest, options: found.command.options, strict: true, allowPositionals: false }).values as Values

@@ -14,6 +14,12 @@ export interface Client {
   isConfidential: boolean
   /** Only first-party clients may use the password grant (seed 004). */
   isFirstParty: boolean
+  /** A first-party client the operator trusts to sign users in without the consent page. */
+  skipConsent: boolean
+  /** OpenID Connect RP-Initiated Logout §3.1: where the browser may be sent after logging out, exactly as registered. */
+  postLogoutRedirectUris: string[]
+  /** OpenID Connect Back-Channel Logout §2.2: where the logout token is POSTed when a session ends. */
+  backchannelLogoutUri: string | null
   /** Null for clients that registered themselves or are known by a metadata document. */
   ownerUserId: number | null
   teamId: number | null

@@ -13,6 +13,9 @@ function toClient(row: Selectable<ClientTable>): Client {
     redirectUris: JSON.parse(row.redirect_uris) as string[],
     isConfidential: row.is_confidential === 1,
     isFirstParty: row.is_first_party === 1,
+    skipConsent: row.skip_consent === 1,
+    postLogoutRedirectUris: JSON.parse(row.post_logout_redirect_uris) as string[],
+    backchannelLogoutUri: row.backchannel_logout_uri,
     ownerUserId: row.owner_user_id,
     teamId: row.team_id,
     kind: row.kind as ClientKind,
@@ -27,6 +30,9 @@ export interface NewClientRow {
   redirectUris: string[]
   isConfidential: boolean
   isFirstParty: boolean
+  skipConsent?: boolean
+  postLogoutRedirectUris?: string[]
+  backchannelLogoutUri?: string | null
   ownerUserId: number | null
   teamId: number | null
   secret: StoredClientSecret | undefined
@@ -44,6 +50,9 @@ export async function insertClient(db: Executor, client: NewClientRow): Promise<
       redirect_uris: JSON.stringify(client.redirectUris),
       is_confidential: client.isConfidential ? 1 : 0,
       is_first_party: client.isFirstParty ? 1 : 0,
+      skip_consent: client.skipConsent ? 1 : 0,
+      post_logout_redirect_uris: JSON.stringify(client.postLogoutRedirectUris ?? []),
+      backchannel_logout_uri: client.backchannelLogoutUri ?? null,
       secret_hash: client.secret?.hash ?? null,
       secret_encrypted: client.secret?.encrypted ?? null,
       owner_user_id: client.ownerUserId,
@@ -91,6 +100,27 @@ export async function updateClientDetails(db: Executor, id: string, name: string
   const row = await db
     .updateTable('clients')
     .set({ name, redirect_uris: JSON.stringify(redirectUris), updated_at: now })
+    .where('id', '=', id)
+    .returningAll()
+    .executeTakeFirst()
+  return row && toClient(row)
+}
+
+/** The OpenID Connect settings of a client: logout URLs and, for first-party clients, the consent page. */
+export async function updateClientOpenIdSettings(
+  db: Executor,
+  id: string,
+  settings: { skipConsent: boolean; postLogoutRedirectUris: string[]; backchannelLogoutUri: string | null },
+  now: number,
+): Promise<Client | undefined> {
+  const row = await db
+    .updateTable('clients')
+    .set({
+      skip_consent: settings.skipConsent ? 1 : 0,
+      post_logout_redirect_uris: JSON.stringify(settings.postLogoutRedirectUris),
+      backchannel_logout_uri: settings.backchannelLogoutUri,
+      updated_at: now,
+    })
     .where('id', '=', id)
     .returningAll()
     .executeTakeFirst()

@@ -13,7 +13,7 @@ import { recordSessionClient } from '../db/sessions.js'
 import { formatResources, resolveResources, splitResources } from '../resources/resources.js'
 import type { Resource } from '../resources/types.js'
 import { NO_OPENID_LOGIN } from '../tokens/types.js'
-import { InvalidRequest, OAuthError, UnsupportedResponseType } from './errors.js'
+import { InvalidRequest, OAuthError, RequestNotSupported, RequestUriNotSupported, UnsupportedResponseType } from './errors.js'
 import { param, repeatedParam, type RawParams } from './params.js'
 import { challengeOfRequest } from './pkce.js'
 import { coversScopes, formatScopes, isOpenIdRequest, parseScope, splitScopes } from './scopes.js'
@@ -22,14 +22,22 @@ import { coversScopes, formatScopes, isOpenIdRequest, parseScope, splitScopes } 
  * The authorization request, from the integrator's redirect to the answer:
  *
  *   GET /oauth/authorize ──(client_id / redirect_uri bad)──▶ error page, never a redirect
- *        │ ──(other parameter bad)──▶ redirect: error, state, iss
+ *        │ ──(request / request_uri / other parameter bad)──▶ response: error, state, iss
  *        ▼
- *   logged in? ──no──▶ /login ──▶ back to the same GET
+ *   prompt=none? ──▶ no page may be shown: a code, or login_required /
+ *        │           consent_required / interaction_required
  *        ▼
- *   consent on file for user + client + team covering the scopes? ──yes──▶ redirect: code, state, iss
+ *   logged in, recently enough (max_age), not asked to log in again (prompt=login)?
+ *        │ ──no──▶ /login (login_hint fills the e-mail) ──▶ back to the same GET
+ *        ▼
+ *   consent on file for user + client + team covering the scopes, or a
+ *   first-party client that skips it? ──yes──▶ response: code, state, iss
  *        ▼ no (or prompt=consent)
- *   consent page ──POST approve──▶ consent recorded ──▶ redirect: code, state, iss
- *                └─POST deny────▶ redirect: error=access_denied, state, iss
+ *   consent page ──POST approve──▶ consent recorded ──▶ response: code, state, iss
+ *                └─POST deny────▶ response: error=access_denied, state, iss
+ *
+ * The response goes by redirect (response_mode=query) or by an
+ * auto-submitted form (response_mode=form_post).
  */
 
 export interface AuthorizeDeps {
@@ -57,7 +65,29 @@ export interface AuthorizationRequest {
   forceConsent: boolean
   /** OpenID Connect Core §3.1.2.1: echoed in the ID token. */
   nonce: string | undefined
+  /** `prompt=none`: answer without showing any page. */
+  noPrompt: boolean
+  /** `prompt=login`: the user must enter their password again. */
+  forceLogin: boolean
+  /** Seconds: a login older than this must be repeated. */
+  maxAge: number | undefined
+  loginHint: string | undefined
+  idTokenHint: string | undefined
+  responseMode: ResponseMode
 }
+
+export type ResponseMode = 'query' | 'form_post'
+
+/**
+ * How the response goes back (OAuth 2.0 Multiple Response Types §2.1, Form
+ * Post Response Mode): read first and leniently, so that errors in the
+ * other parameters travel the way the client asked.
+ */
+export function responseModeOf(params: RawParams): ResponseMode {
+  return params.response_mode === 'form_post' ? 'form_post' : 'query'
+}
+
+const PROMPTS = new Set(['none', 'login', 'consent', 'select_account'])
 
 /** Who approves: the user, the team the tokens act in, and the session they signed in with. */
 export interface Approver {
@@ -121,19 +151,65 @@ export function parseAuthorizationRequest(client: Client, redirectUri: string, p
   if (Array.isArray(rawState)) throw new InvalidRequest('The state parameter must not be repeated.')
   const scopes = parseScope(param(params, 'scope'), resources.flatMap((r) => r.scopes))
   const codeChallenge = challengeOfRequest(client, param(params, 'code_challenge'), param(params, 'code_challenge_method'))
-  const prompt = param(params, 'prompt')
-  const nonce = param(params, 'nonce')
-  return { client, redirectUri, state, scopes, resources, codeChallenge, forceConsent: prompt === 'consent', nonce: nonce === '' ? undefined : nonce }
+  // OpenID Connect Core §6.1, §6.2: request objects are not supported, and say so.
+  if (params.request !== undefined) throw new RequestNotSupported()
+  if (params.request_uri !== undefined) throw new RequestUriNotSupported()
+  const responseMode = param(params, 'response_mode')
+  if (responseMode !== undefined && responseMode !== 'query' && responseMode !== 'form_post') throw new InvalidRequest('response_mode must be query or form_post.')
+  const prompts = (param(params, 'prompt') ?? '').split(' ').filter((p) => p !== '')
+  if (prompts.some((p) => !PROMPTS.has(p))) throw new InvalidRequest('prompt must be none, login, consent or select_account.')
+  // OpenID Connect Core §3.1.2.1: none with any other value is an error.
+  if (prompts.includes('none') && prompts.length > 1) throw new InvalidRequest('prompt=none cannot be combined with other values.')
+  const rawMaxAge = param(params, 'max_age')
+  if (rawMaxAge !== undefined && !/^\d{1,10}$/.test(rawMaxAge)) throw new InvalidRequest('max_age must be a number of seconds.')
+  const text = (name: string) => {
+    const value = param(params, name)
+    return value === '' ? undefined : value
+  }
+  return {
+    client,
+    redirectUri,
+    state,
+    scopes,
+    resources,
+    codeChallenge,
+    forceConsent: prompts.includes('consent'),
+    nonce: text('nonce'),
+    noPrompt: prompts.includes('none'),
+    forceLogin: prompts.includes('login'),
+    maxAge: rawMaxAge === undefined ? undefined : Number(rawMaxAge),
+    loginHint: text('login_hint'),
+    idTokenHint: text('id_token_hint'),
+    responseMode: responseModeOf(params),
+  }
 }
 
 /** "Unobstructive" (seed 000): a user who already approved this client in this team for these scopes is not asked again. */
 export async function hasConsent(ctx: AuthorizeDeps, request: AuthorizationRequest, userId: number, teamId: number): Promise<boolean> {
   // Nobody vouched for a self-registered client: its consent page shows every time.
   if (request.forceConsent || isSelfRegistered(request.client)) return false
+  if (skipsConsent(request.client)) return true
   const stored = await findConsent(ctx.db.kysely, userId, request.client.id, teamId)
   if (stored === undefined || !consentCovers(splitScopes(stored.scopes), request.scopes)) return false
   const approvedResources = splitResources(stored.resources)
   return request.resources.every((r) => approvedResources.includes(r.uri))
+}
+
+/** The product's own apps, marked by the operator; never a public client, whose identity no secret proves. */
+export function skipsConsent(client: Client): boolean {
+  return client.skipConsent && client.isFirstParty && client.isConfidential
+}
+
+/**
+ * Is the session's login recent enough for the request? `prompt=login` and
+ * `max_age=0` need a login made after the request sent the user to log in
+ * (`loginRequestedAt`, which the login page brings back); `max_age=N` one
+ * made in the last N seconds (OpenID Connect Core §3.1.2.1).
+ */
+export function isLoginFresh(request: AuthorizationRequest, authenticatedAt: number, now: number, loginRequestedAt: number | undefined): boolean {
+  if (loginRequestedAt !== undefined && authenticatedAt >= loginRequestedAt) return true
+  if (request.forceLogin) return false
+  return request.maxAge === undefined || now - authenticatedAt <= request.maxAge * 1000
 }
 
 /**
@@ -182,19 +258,27 @@ export async function approve(ctx: AuthorizeDeps, request: AuthorizationRequest,
   return code
 }
 
+/** The parameters of a response, with `iss` (RFC 9207), leaving out those not given. */
+export function responseFields(ctx: { config: Pick<Config, 'issuer'> }, fields: Record<string, string | undefined>): [string, string][] {
+  return Object.entries({ ...fields, iss: ctx.config.issuer }).filter((entry): entry is [string, string] => entry[1] !== undefined)
+}
+
 /**
- * The redirect back to the client, with `iss` (RFC 9207). The registered
+ * The redirect back to the client (response_mode=query). The registered
  * URL is kept as it is and the parameters appended, so an existing query
  * string survives untouched.
  */
-export function responseRedirect(ctx: AuthorizeDeps, redirectUri: string, fields: Record<string, string | undefined>): string {
-  const query = Object.entries({ ...fields, iss: ctx.config.issuer })
-    .filter((entry): entry is [string, string] => entry[1] !== undefined)
+export function responseRedirect(ctx: { config: Pick<Config, 'issuer'> }, redirectUri: string, fields: Record<string, string | undefined>): string {
+  const query = responseFields(ctx, fields)
     .map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`)
     .join('&')
   return `${redirectUri}${redirectUri.includes('?') ? '&' : '?'}${query}`
 }
 
-export function errorRedirect(ctx: AuthorizeDeps, redirectUri: string, error: OAuthError, state: string | undefined): string {
-  return responseRedirect(ctx, redirectUri, { error: error.error, error_description: error.description, state })
+export function errorFields(error: OAuthError, state: string | undefined): Record<string, string | undefined> {
+  return { error: error.error, error_description: error.description, state }
+}
+
+export function errorRedirect(ctx: { config: Pick<Config, 'issuer'> }, redirectUri: string, error: OAuthError, state: string | undefined): string {
+  return responseRedirect(ctx, redirectUri, errorFields(error, state))
 }

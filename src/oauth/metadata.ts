@@ -28,7 +28,7 @@ export function authorizationServerMetadata(ctx: { config: Pick<Config, 'issuer'
     introspection_endpoint: issuer + ENDPOINTS.introspection,
     scopes_supported: [...new Set([...Object.keys(SCOPES), ...resourceScopes])],
     response_types_supported: ['code'],
-    response_modes_supported: ['query'],
+    response_modes_supported: ['query', 'form_post'],
     grant_types_supported: GRANT_TYPES_SUPPORTED,
     code_challenge_methods_supported: ['S256'],
     token_endpoint_auth_methods_supported: [...secretMethods, 'none'],
