@@ -3,9 +3,11 @@ import type { Keys } from './crypto/master-key.js'
 import type { Db } from './db/connection.js'
 import type { KeyRing } from './keys/signing-keys.js'
 import type { ActivityLog } from './activity/recorder.js'
+import type { ApiUsage } from './activity/usage.js'
 import type { RateLimiter } from './ratelimit/limiter.js'
 import type { VerifiedTokenCache } from './tokens/verified-cache.js'
 import type { Logger } from './logger.js'
+import type { BackchannelLogout } from './oidc/backchannel.js'
 
 /**
  * What every part of the running server shares, built once at start. The
@@ -18,8 +20,14 @@ export interface AppContext {
   /** The signing keys for access tokens, shared through the database by every process. */
   keyRing: KeyRing
   activity: ActivityLog
+  /** API calls, counted per token and minute. */
+  usage: ApiUsage
   rateLimiter: RateLimiter
+  /** Dynamic client registrations per address. */
+  registrationRateLimiter: RateLimiter
   verifiedTokens: VerifiedTokenCache
+  /** Tells the clients a session signed in to when it ends (OpenID Connect Back-Channel Logout). */
+  backchannel: BackchannelLogout
   log: Logger
   /** Milliseconds since the epoch; replaced in tests that move time. */
   clock: () => number

@@ -40,7 +40,11 @@ function limits(throttle: LoginThrottle, email: string, address: string): { addr
       policy: { limit: throttle.perAccountAndAddress, windowSeconds },
       lockout: 'too many failed attempts on this account from this address',
     },
-    account: { key: `login:account:${account}`, policy: { limit: throttle.perAccount, windowSeconds }, lockout: 'too many failed attempts on this account from all addresses' },
+    account: {
+      key: `login:account:${account}`,
+      policy: { limit: throttle.perAccount, windowSeconds },
+      lockout: 'too many failed attempts on this account from all addresses',
+    },
   }
 }
 

@@ -81,16 +81,37 @@ export async function seedIssuances(ctx: AppContext, account: BenchAccount, coun
     const tokens = Array.from({ length: size }, () => randomSecret(32))
     refreshTokens.push(...tokens)
     const base = { client_id: account.clientId, created_at: now }
-    await insertRows(ctx.db.kysely, 'grants', grants.map((id) => ({ ...base, id, user_id: account.userId, team_id: account.teamId, scopes: '', revoked_at: null })))
+    await insertRows(
+      ctx.db.kysely,
+      'grants',
+      grants.map((id) => ({ ...base, id, user_id: account.userId, team_id: account.teamId, scopes: '', revoked_at: null })),
+    )
     await insertRows(
       ctx.db.kysely,
       'access_tokens',
-      jtis.map((jti, i) => ({ ...base, jti, grant_id: grants[i]!, user_id: account.userId, team_id: account.teamId, scopes: '', expires_at: now + 31_536_000_000, revoked_at: null })),
+      jtis.map((jti, i) => ({
+        ...base,
+        jti,
+        grant_id: grants[i]!,
+        user_id: account.userId,
+        team_id: account.teamId,
+        scopes: '',
+        expires_at: now + 31_536_000_000,
+        revoked_at: null,
+      })),
     )
     await insertRows(
       ctx.db.kysely,
       'refresh_tokens',
-      tokens.map((token, i) => ({ ...base, token_hash: hashSecret(token), grant_id: grants[i]!, access_token_jti: jtis[i]!, expires_at: now + 63_072_000_000, consumed_at: null, revoked_at: null })),
+      tokens.map((token, i) => ({
+        ...base,
+        token_hash: hashSecret(token),
+        grant_id: grants[i]!,
+        access_token_jti: jtis[i]!,
+        expires_at: now + 63_072_000_000,
+        consumed_at: null,
+        revoked_at: null,
+      })),
     )
   }
   return refreshTokens
@@ -110,7 +131,7 @@ export async function seedAuthorizeSession(ctx: AppContext, account: BenchAccoun
     now,
   )
   // No scopes approved means all of the user's permissions: it covers every request.
-  await upsertConsent(ctx.db.kysely, account.userId, client.id, account.teamId, '', now)
+  await upsertConsent(ctx.db.kysely, account.userId, client.id, account.teamId, { scopes: '', resources: '' }, now)
   const user = await findUserById(ctx.db.kysely, account.userId)
   const session = await startSession(ctx.db, user!, now)
   const query = new URLSearchParams({ response_type: 'code', client_id: client.id, redirect_uri: REDIRECT_URI, state: 'bench-state' }).toString()

@@ -3,12 +3,20 @@ import type { Executor } from './executor.js'
 export interface PendingAuthorizationRow {
   clientId: string
   teamId: number
-  parameters: Record<string, string>
+  parameters: Record<string, string | string[]>
 }
 
 export async function insertAuthorizationRequest(
   db: Executor,
-  row: { idHash: string; sessionIdHash: string; clientId: string; teamId: number; parameters: Record<string, string>; createdAt: number; expiresAt: number },
+  row: {
+    idHash: string
+    sessionIdHash: string
+    clientId: string
+    teamId: number
+    parameters: Record<string, string | string[]>
+    createdAt: number
+    expiresAt: number
+  },
 ): Promise<void> {
   await db
     .insertInto('authorization_requests')
@@ -26,7 +34,12 @@ export async function insertAuthorizationRequest(
 }
 
 /** A request still waiting for the decision of the session that was shown it. */
-export async function findPendingAuthorizationRequest(db: Executor, idHash: string, sessionIdHash: string, now: number): Promise<PendingAuthorizationRow | undefined> {
+export async function findPendingAuthorizationRequest(
+  db: Executor,
+  idHash: string,
+  sessionIdHash: string,
+  now: number,
+): Promise<PendingAuthorizationRow | undefined> {
   const row = await db
     .selectFrom('authorization_requests')
     .select(['client_id', 'team_id', 'parameters'])
@@ -35,5 +48,5 @@ export async function findPendingAuthorizationRequest(db: Executor, idHash: stri
     .where('consumed_at', 'is', null)
     .where('expires_at', '>', now)
     .executeTakeFirst()
-  return row && { clientId: row.client_id, teamId: Number(row.team_id), parameters: JSON.parse(row.parameters) as Record<string, string> }
+  return row && { clientId: row.client_id, teamId: Number(row.team_id), parameters: JSON.parse(row.parameters) as Record<string, string | string[]> }
 }

@@ -4,7 +4,10 @@ import { accounts } from './migrations/001_accounts.js'
 import { oauth } from './migrations/002_oauth.js'
 import { api } from './migrations/003_api.js'
 import { redirectUris } from './migrations/004_redirect_uris.js'
+import { apiUsage } from './migrations/007_api_usage.js'
 import { openid } from './migrations/008_openid.js'
+import { resources } from './migrations/009_resources.js'
+import { registration } from './migrations/009b_registration.js'
 import { authorizationRequests } from './migrations/004b_authorization_requests.js'
 import { throttleCounters } from './migrations/004c_throttle_counters.js'
 
@@ -14,7 +17,10 @@ function migrationsFor(dialect: DialectName): Record<string, Migration> {
     '002_oauth': oauth(),
     '003_api': api(dialect),
     '004_redirect_uris': redirectUris(),
+    '007_api_usage': apiUsage(),
     '008_openid': openid(),
+    '009_resources': resources(),
+    '009b_registration': registration(dialect),
     '004b_authorization_requests': authorizationRequests(),
     '004c_throttle_counters': throttleCounters(),
   }

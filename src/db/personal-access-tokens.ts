@@ -63,18 +63,11 @@ export async function deletePersonalAccessTokensOf(db: Executor, userId: number,
   return Number(result.numDeletedRows)
 }
 
-/** Records use, at most once a minute per token, to keep writes off most requests. */
-export async function touchPersonalAccessToken(db: Executor, id: string, now: number): Promise<void> {
-  await db
-    .updateTable('personal_access_tokens')
-    .set({ last_used_at: now })
-    .where('id', '=', id)
-    .where((eb) => eb.or([eb('last_used_at', 'is', null), eb('last_used_at', '<', now - 60_000)]))
-    .execute()
-}
-
 /** A personal access token with its user and whether the user is still in the token's team, in one query. */
-export async function findPersonalAccessTokenHolder(db: Executor, tokenHash: string): Promise<{ token: PersonalAccessToken; user: User; isMember: boolean } | undefined> {
+export async function findPersonalAccessTokenHolder(
+  db: Executor,
+  tokenHash: string,
+): Promise<{ token: PersonalAccessToken; user: User; isMember: boolean } | undefined> {
   const row = await db
     .selectFrom('personal_access_tokens as p')
     .innerJoin('users as u', 'u.id', 'p.user_id')

@@ -69,8 +69,9 @@ export interface ClientTable {
   secret_hash: string | null
   /** The secret itself, encrypted under GATEHOUSE_SECRET, so the owner can view it again. */
   secret_encrypted: string | null
-  owner_user_id: number
-  team_id: number
+  /** Null for clients that registered themselves or are known by a metadata document. */
+  owner_user_id: number | null
+  team_id: number | null
   created_at: number
   updated_at: number
   /** First-party clients the operator marked: the consent page is not shown. */
@@ -78,6 +79,20 @@ export interface ClientTable {
   /** JSON array of the URLs the browser may be sent to after RP-initiated logout. */
   post_logout_redirect_uris: Generated<string>
   backchannel_logout_uri: string | null
+  /** 'registered' (portal, command line), 'dynamic' (RFC 7591), 'metadata_document' (an https client_id). */
+  kind: Generated<string>
+  /** The client metadata as registered or fetched, JSON. */
+  metadata: string | null
+  /** RFC 7592: hash of the registration access token. */
+  registration_token_hash: string | null
+  /** When a metadata-document client's document is to be fetched again. */
+  metadata_expires_at: number | null
+}
+
+export interface RegistrationTokenTable {
+  token_hash: string
+  created_at: number
+  expires_at: number
 }
 
 /** OpenID Connect: what the ID token of a code or grant says about the login. */
@@ -109,6 +124,8 @@ export interface AuthorizationCodeTable extends OpenIdColumns {
   created_at: number
   expires_at: number
   consumed_at: number | null
+  /** RFC 8707 resource URIs, space-separated; empty: the token's audience is its client. */
+  resources: Generated<string>
 }
 
 /** One authorization of a client by a user for a team: every token descending from it shares its id. */
@@ -120,6 +137,8 @@ export interface GrantTable extends OpenIdColumns {
   scopes: string
   created_at: number
   revoked_at: number | null
+  /** RFC 8707 resource URIs, space-separated; empty: the token's audience is its client. */
+  resources: Generated<string>
 }
 
 export interface AccessTokenTable {
@@ -132,6 +151,8 @@ export interface AccessTokenTable {
   created_at: number
   expires_at: number
   revoked_at: number | null
+  /** RFC 8707 resource URIs, space-separated; empty: the token's audience is its client. */
+  resources: Generated<string>
 }
 
 export interface RefreshTokenTable {
@@ -153,6 +174,8 @@ export interface ConsentTable {
   scopes: string
   created_at: number
   updated_at: number
+  /** RFC 8707 resource URIs, space-separated; empty: the token's audience is its client. */
+  resources: Generated<string>
 }
 
 export interface SigningKeyTable {
@@ -179,7 +202,18 @@ export interface AuthorizationRequestTable {
   consumed_at: number | null
 }
 
+/** RFC 8707: a service tokens may be issued for, registered by the operator. */
+export interface ResourceTable {
+  uri: string
+  name: string
+  /** Space-separated scopes the resource defines, beyond Gatehouse's own. */
+  scopes: string
+  created_at: number
+}
+
 export interface OAuthTables {
+  resources: ResourceTable
+  registration_tokens: RegistrationTokenTable
   clients: ClientTable
   authorization_codes: AuthorizationCodeTable
   authorization_requests: AuthorizationRequestTable
@@ -215,7 +249,24 @@ export interface ActivityTable {
   created_at: number
 }
 
+/** API calls of one token in one minute: how many, and the last one's path and status. */
+export interface ApiUsageTable {
+  /** The access token's jti, or the personal access token's id. */
+  token_id: string
+  /** The minute's start, epoch milliseconds. */
+  minute: number
+  team_id: number
+  user_id: number
+  client_id: string | null
+  personal_access_token_id: string | null
+  calls: number
+  last_path: string
+  last_status: number
+  last_at: number
+}
+
 export interface ApiTables {
   personal_access_tokens: PersonalAccessTokenTable
   activities: ActivityTable
+  api_usage: ApiUsageTable
 }

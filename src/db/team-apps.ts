@@ -10,17 +10,17 @@ export async function listTeamApps(db: Executor, teamId: number): Promise<TeamAp
     .select((eb) => [
       'c.client_id',
       'cl.name as client_name',
+      'cl.kind as client_kind',
       'c.user_id',
       'u.name as user_name',
       'u.email as user_email',
       'c.created_at',
       eb
-        .selectFrom('activities as a')
-        .select((inner) => inner.fn.max('a.created_at').as('last'))
+        .selectFrom('api_usage as a')
+        .select((inner) => inner.fn.max('a.last_at').as('last'))
         .whereRef('a.team_id', '=', 'c.team_id')
         .whereRef('a.client_id', '=', 'c.client_id')
         .whereRef('a.user_id', '=', 'c.user_id')
-        .where('a.action', '=', 'api.request')
         .as('last_used_at'),
     ])
     .where('c.team_id', '=', teamId)
@@ -30,6 +30,7 @@ export async function listTeamApps(db: Executor, teamId: number): Promise<TeamAp
   return rows.map((r) => ({
     clientId: r.client_id,
     name: r.client_name,
+    selfRegistered: r.client_kind !== 'registered',
     authorisedBy: { userId: r.user_id, name: r.user_name, email: r.user_email },
     authorisedAt: new Date(r.created_at),
     lastUsedAt: r.last_used_at === null || r.last_used_at === undefined ? null : new Date(Number(r.last_used_at)),

@@ -20,9 +20,19 @@ export async function countAttempt(db: Executor, key: string, now: number, windo
       oc.column('key').doUpdateSet((eb) => {
         const over = eb('throttle_counters.window_started_at', '<=', ended)
         return {
-          attempts: eb.case().when(over).then(1).else(eb('throttle_counters.attempts', '+', 1)).end(),
+          attempts: eb
+            .case()
+            .when(over)
+            .then(1)
+            .else(eb('throttle_counters.attempts', '+', 1))
+            .end(),
           window_started_at: eb.case().when(over).then(now).else(eb.ref('throttle_counters.window_started_at')).end(),
-          expires_at: eb.case().when(over).then(now + windowMs).else(eb.ref('throttle_counters.expires_at')).end(),
+          expires_at: eb
+            .case()
+            .when(over)
+            .then(now + windowMs)
+            .else(eb.ref('throttle_counters.expires_at'))
+            .end(),
         }
       }),
     )
@@ -33,7 +43,12 @@ export async function countAttempt(db: Executor, key: string, now: number, windo
 
 /** The count of the key's current window, without counting (0 when none). */
 export async function readCounter(db: Executor, key: string, now: number): Promise<Counter> {
-  const row = await db.selectFrom('throttle_counters').select(['attempts', 'window_started_at']).where('key', '=', key).where('expires_at', '>', now).executeTakeFirst()
+  const row = await db
+    .selectFrom('throttle_counters')
+    .select(['attempts', 'window_started_at'])
+    .where('key', '=', key)
+    .where('expires_at', '>', now)
+    .executeTakeFirst()
   return row ? { attempts: row.attempts, windowStartedAt: Number(row.window_started_at) } : { attempts: 0, windowStartedAt: now }
 }
 

@@ -1,6 +1,14 @@
 import type { Kysely, Selectable, Transaction } from 'kysely'
 import type { User } from '../accounts/types.js'
-import { NO_OPENID_LOGIN, type AccessTokenRecord, type Grant, type GrantSelection, type HolderStanding, type OpenIdLogin, type RefreshTokenRecord } from '../tokens/types.js'
+import {
+  NO_OPENID_LOGIN,
+  type AccessTokenRecord,
+  type Grant,
+  type GrantSelection,
+  type HolderStanding,
+  type OpenIdLogin,
+  type RefreshTokenRecord,
+} from '../tokens/types.js'
 import { compiledOnce } from './compiled.js'
 import type { Executor } from './executor.js'
 import type { AccessTokenTable, Database, GrantTable, RefreshTokenTable } from './schema.js'
@@ -13,6 +21,7 @@ function toGrant(row: Selectable<GrantTable>): Grant {
     userId: row.user_id,
     teamId: row.team_id,
     scopes: row.scopes,
+    resources: row.resources,
     createdAt: row.created_at,
     revokedAt: row.revoked_at,
     login: { nonce: row.nonce, sid: row.sid, authTime: row.auth_time },
@@ -27,6 +36,7 @@ function toAccessToken(row: Selectable<AccessTokenTable>): AccessTokenRecord {
     userId: row.user_id,
     teamId: row.team_id,
     scopes: row.scopes,
+    resources: row.resources,
     createdAt: row.created_at,
     expiresAt: row.expires_at,
     revokedAt: row.revoked_at,
@@ -46,8 +56,11 @@ function toRefreshToken(row: Selectable<RefreshTokenTable>): RefreshTokenRecord 
   }
 }
 
-/** `login` only for OpenID Connect grants. */
-export async function insertGrant(db: Executor, grant: Omit<Grant, 'revokedAt' | 'login'> & { login?: OpenIdLogin }): Promise<void> {
+/** `login` only for OpenID Connect grants; without `resources`, the grant's tokens are for the client itself. */
+export async function insertGrant(
+  db: Executor,
+  grant: Omit<Grant, 'revokedAt' | 'login' | 'resources'> & { login?: OpenIdLogin; resources?: string },
+): Promise<void> {
   const login = grant.login ?? NO_OPENID_LOGIN
   await db
     .insertInto('grants')
@@ -57,6 +70,7 @@ export async function insertGrant(db: Executor, grant: Omit<Grant, 'revokedAt' |
       user_id: grant.userId,
       team_id: grant.teamId,
       scopes: grant.scopes,
+      resources: grant.resources ?? '',
       created_at: grant.createdAt,
       revoked_at: null,
       nonce: login.nonce,
@@ -71,7 +85,7 @@ export async function findGrant(db: Executor, id: string): Promise<Grant | undef
   return row && toGrant(row)
 }
 
-export async function insertAccessToken(db: Executor, token: Omit<AccessTokenRecord, 'revokedAt'>): Promise<void> {
+export async function insertAccessToken(db: Executor, token: Omit<AccessTokenRecord, 'revokedAt' | 'resources'> & { resources?: string }): Promise<void> {
   await db
     .insertInto('access_tokens')
     .values({
@@ -81,6 +95,7 @@ export async function insertAccessToken(db: Executor, token: Omit<AccessTokenRec
       user_id: token.userId,
       team_id: token.teamId,
       scopes: token.scopes,
+      resources: token.resources ?? '',
       created_at: token.createdAt,
       expires_at: token.expiresAt,
       revoked_at: null,
@@ -134,7 +149,12 @@ function grantIdsOf(db: Executor, which: GrantSelection) {
  * revoked whole or not at all.
  */
 export async function revokeGrants(trx: Transaction<Database>, which: GrantSelection, now: number): Promise<number> {
-  const grants = await trx.updateTable('grants').set({ revoked_at: now }).where('id', 'in', grantIdsOf(trx, which)).where('revoked_at', 'is', null).executeTakeFirst()
+  const grants = await trx
+    .updateTable('grants')
+    .set({ revoked_at: now })
+    .where('id', 'in', grantIdsOf(trx, which))
+    .where('revoked_at', 'is', null)
+    .executeTakeFirst()
   await trx.updateTable('access_tokens').set({ revoked_at: now }).where('grant_id', 'in', grantIdsOf(trx, which)).where('revoked_at', 'is', null).execute()
   await trx.updateTable('refresh_tokens').set({ revoked_at: now }).where('grant_id', 'in', grantIdsOf(trx, which)).where('revoked_at', 'is', null).execute()
   return Number(grants.numUpdatedRows)
@@ -150,7 +170,9 @@ export async function deleteEmptyGrants(db: Executor, createdBefore: number, lim
         .select('id')
         .where('created_at', '<=', createdBefore)
         .where(({ not, exists, selectFrom }) => not(exists(selectFrom('access_tokens').select('jti').whereRef('access_tokens.grant_id', '=', 'grants.id'))))
-        .where(({ not, exists, selectFrom }) => not(exists(selectFrom('refresh_tokens').select('token_hash').whereRef('refresh_tokens.grant_id', '=', 'grants.id'))))
+        .where(({ not, exists, selectFrom }) =>
+          not(exists(selectFrom('refresh_tokens').select('token_hash').whereRef('refresh_tokens.grant_id', '=', 'grants.id'))),
+        )
         .limit(limit),
     )
     .executeTakeFirst()
@@ -171,7 +193,10 @@ const accessTokenHolderQuery = compiledOnce((db, jti) =>
  * The hot path of every API call: the token's row, its user and whether
  * the user still belongs to the token's team, in one query.
  */
-export async function findAccessTokenHolder(db: Kysely<Database>, jti: string): Promise<{ token: AccessTokenRecord; user: User; isMember: boolean } | undefined> {
+export async function findAccessTokenHolder(
+  db: Kysely<Database>,
+  jti: string,
+): Promise<{ token: AccessTokenRecord; user: User; isMember: boolean } | undefined> {
   const row = await accessTokenHolderQuery(db, jti)
   return row && { token: toAccessToken(row), user: joinedUser(row), isMember: row.role !== null }
 }
@@ -188,6 +213,7 @@ const refreshTokenForRotationQuery = compiledOnce((db, tokenHash) =>
       'g.user_id',
       'g.team_id',
       'g.scopes',
+      'g.resources',
       'g.created_at as grant_created_at',
       'g.revoked_at as grant_revoked_at',
       'g.nonce',
@@ -212,6 +238,7 @@ export async function findRefreshTokenForRotation(
     user_id: row.user_id,
     team_id: row.team_id,
     scopes: row.scopes,
+    resources: row.resources,
     created_at: row.grant_created_at,
     revoked_at: row.grant_revoked_at,
     nonce: row.nonce,

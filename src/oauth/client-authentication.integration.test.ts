@@ -32,7 +32,14 @@ await forEachDialect('client authentication throttle', (dialect) => {
   })
   after(() => server.stop())
 
-  function call(target: { url: string }, endpoint: Endpoint, id: string, secret: string, address: string, basic = false): Promise<{ response: Response; body: Json }> {
+  function call(
+    target: { url: string },
+    endpoint: Endpoint,
+    id: string,
+    secret: string,
+    address: string,
+    basic = false,
+  ): Promise<{ response: Response; body: Json }> {
     const credentials: Record<string, string> = basic ? {} : { client_id: id, client_secret: secret }
     const headers: Record<string, string> = { 'x-forwarded-for': address, ...(basic ? { authorization: basicAuth(id, secret) } : {}) }
     return postOAuth(target as TestServer, endpoint, { ...BODIES[endpoint], ...credentials }, headers)
@@ -54,10 +61,19 @@ await forEachDialect('client authentication throttle', (dialect) => {
         for (let i = 0; i < LIMIT; i++) assert.equal((await call(server, endpoint, id, `wrong-${i}`, ATTACKER, basic)).response.status, 401, `failure ${i + 1}`)
         assertThrottled(await call(server, endpoint, id, 'wrong-again', ATTACKER, basic), 'one failure too many')
         assertThrottled(await call(server, endpoint, id, secret, ATTACKER, basic), 'the right secret from the throttled address')
-        for (const other of Object.keys(BODIES) as Endpoint[]) assertThrottled(await call(server, other, id, secret, ATTACKER, basic), `${other} from the throttled address`)
-        assert.equal((await call(server, endpoint, id, secret, OWNER, basic)).response.status, AUTHENTICATED[endpoint], 'the owner, at another address, is not locked out')
+        for (const other of Object.keys(BODIES) as Endpoint[])
+          assertThrottled(await call(server, other, id, secret, ATTACKER, basic), `${other} from the throttled address`)
+        assert.equal(
+          (await call(server, endpoint, id, secret, OWNER, basic)).response.status,
+          AUTHENTICATED[endpoint],
+          'the owner, at another address, is not locked out',
+        )
         const another = await seedClient(server.ctx, owner)
-        assert.equal((await call(server, endpoint, another.id, another.secret, ATTACKER, basic)).response.status, AUTHENTICATED[endpoint], 'another client from that address is not locked out')
+        assert.equal(
+          (await call(server, endpoint, another.id, another.secret, ATTACKER, basic)).response.status,
+          AUTHENTICATED[endpoint],
+          'another client from that address is not locked out',
+        )
       })
     }
   }

@@ -10,7 +10,8 @@ import type { RawParams } from './params.js'
  * server, bound to the browser session that was shown it, under a random id
  * the form carries. The form also carries the request's parameters, and a
  * decision whose parameters differ from those kept is refused, so a changed
- * scope, client, redirect URI, PKCE challenge or state never becomes a code.
+ * scope, client, redirect URI, PKCE challenge, state, nonce, resource,
+ * response mode or login requirement never becomes a code.
  *
  *   GET shows page ──▶ pending (session, team, parameters) ──POST, same session,
  *   same parameters──▶ consumed once ──▶ approve / deny
@@ -19,12 +20,30 @@ import type { RawParams } from './params.js'
 
 /**
  * The authorization request's parameters the consent page carries. A new
- * parameter of the request (OpenID Connect's nonce, RFC 8707's resource)
- * is added here, and is then bound to the decision like the others.
+ * parameter of the request is added here, and is then bound to the decision
+ * like the others. `login_requested` is the signed mark of a login the
+ * request asked for (prompt=login, max_age), which the decision must not
+ * be able to move.
  */
-export const REQUEST_PARAMETERS = ['client_id', 'redirect_uri', 'response_type', 'state', 'scope', 'code_challenge', 'code_challenge_method', 'prompt', 'nonce'] as const
+export const REQUEST_PARAMETERS = [
+  'client_id',
+  'redirect_uri',
+  'response_type',
+  'response_mode',
+  'state',
+  'scope',
+  'code_challenge',
+  'code_challenge_method',
+  'nonce',
+  'resource',
+  'prompt',
+  'max_age',
+  'login_hint',
+  'login_requested',
+] as const
 
-export type RequestParameters = Record<string, string>
+/** Single values, or every value of a repeatable parameter (`resource`, RFC 8707 §2). */
+export type RequestParameters = Record<string, string | string[]>
 
 /** How long a consent page may stay open before its decision is refused. */
 export const CONSENT_FORM_TTL_MS = 30 * 60 * 1000
@@ -33,18 +52,28 @@ export class ConsentFormError extends Error {
   override readonly name = 'ConsentFormError'
 }
 
-/** The request's parameters as given, those of REQUEST_PARAMETERS that are single strings. */
+/** The request's parameters of REQUEST_PARAMETERS, as given. */
 export function requestParameters(params: RawParams): RequestParameters {
   const picked: RequestParameters = {}
   for (const name of REQUEST_PARAMETERS) {
     const value = params[name]
     if (typeof value === 'string') picked[name] = value
+    else if (Array.isArray(value)) picked[name] = value.filter((v): v is string => typeof v === 'string')
   }
   return picked
 }
 
+function sameValue(kept: string | string[] | undefined, posted: unknown): boolean {
+  if (typeof kept === 'string' || kept === undefined) return posted === kept
+  return Array.isArray(posted) && posted.length === kept.length && posted.every((v, i) => v === kept[i])
+}
+
 /** Keeps the request the page is about to show; returns the id the form carries. */
-export async function holdForConsent(ctx: AppContext, sessionId: string, request: { clientId: string; teamId: number; parameters: RequestParameters }): Promise<string> {
+export async function holdForConsent(
+  ctx: AppContext,
+  sessionId: string,
+  request: { clientId: string; teamId: number; parameters: RequestParameters },
+): Promise<string> {
   const id = randomSecret(32)
   const now = ctx.clock()
   await insertAuthorizationRequest(ctx.db.kysely, {
@@ -60,12 +89,7 @@ export async function holdForConsent(ctx: AppContext, sessionId: string, request
 }
 
 function sameParameters(kept: RequestParameters, posted: RawParams): boolean {
-  for (const name of REQUEST_PARAMETERS) {
-    const value = posted[name]
-    if (value !== undefined && typeof value !== 'string') return false
-    if (value !== kept[name]) return false
-  }
-  return true
+  return REQUEST_PARAMETERS.every((name) => sameValue(kept[name], posted[name]))
 }
 
 /**

@@ -38,6 +38,9 @@ export async function startTestServer(
     trustProxy: false,
     clientAuthThrottle: DEFAULT_CLIENT_AUTH_THROTTLE,
     loginThrottle: DEFAULT_LOGIN_THROTTLE,
+    clientRegistration: 'off',
+    registeredClientTtlDays: 90,
+    clientMetadataAllowedHosts: [],
     accessLog: 'off',
     ...overrides,
   }

@@ -1,6 +1,6 @@
-import { touchPersonalAccessToken } from '../db/personal-access-tokens.js'
 import { checkPersonalAccessToken, PAT_PREFIX } from './personal-access-tokens.js'
 import { checkAccessToken, type VerificationDeps } from './verify.js'
+import { splitResources } from '../resources/resources.js'
 import { splitScopes } from '../oauth/scopes.js'
 import type { Principal } from './principal.js'
 
@@ -12,7 +12,6 @@ export async function authenticateBearer(ctx: VerificationDeps, token: string): 
   if (token.startsWith(PAT_PREFIX)) {
     const verdict = await checkPersonalAccessToken(ctx.db, token, now)
     if (!verdict.active) return { ok: false, reason: verdict.reason }
-    await touchPersonalAccessToken(ctx.db.kysely, verdict.token.id, now)
     return {
       ok: true,
       principal: {
@@ -21,7 +20,9 @@ export async function authenticateBearer(ctx: VerificationDeps, token: string): 
         kind: 'personal_access_token',
         clientId: null,
         personalAccessTokenId: verdict.token.id,
+        tokenId: verdict.token.id,
         scopes: [],
+        resources: [],
       },
     }
   }
@@ -35,8 +36,10 @@ export async function authenticateBearer(ctx: VerificationDeps, token: string): 
       kind: 'oauth',
       clientId: verdict.row.clientId,
       personalAccessTokenId: null,
+      tokenId: verdict.claims.jti,
       // The signature proves where the token came from; what it may do is the stored record's word.
       scopes: splitScopes(verdict.row.scopes),
+      resources: splitResources(verdict.row.resources),
     },
   }
 }

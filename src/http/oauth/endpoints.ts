@@ -2,6 +2,8 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { AppContext } from '../../context.js'
 import { authenticateClient } from '../../oauth/client-authentication.js'
 import { InvalidClient, InvalidRequest } from '../../oauth/errors.js'
+import { resourceScopes } from '../../resources/resources.js'
+import { registrationRoutes } from './registration.js'
 import { introspect } from '../../oauth/introspection.js'
 import { authorizationServerMetadata, ENDPOINTS, openIdConfiguration } from '../../oauth/metadata.js'
 import { param, type RawParams } from '../../oauth/params.js'
@@ -17,7 +19,12 @@ function bodyParams(request: FastifyRequest): RawParams {
 }
 
 function clientCredentials(request: FastifyRequest, params: RawParams) {
-  return { authorization: request.headers.authorization, clientId: param(params, 'client_id'), clientSecret: param(params, 'client_secret'), address: request.ip }
+  return {
+    authorization: request.headers.authorization,
+    clientId: param(params, 'client_id'),
+    clientSecret: param(params, 'client_secret'),
+    address: request.ip,
+  }
 }
 
 /** The machine-facing OAuth endpoints: JSON in RFC 6749 §5.2 shape, whatever goes wrong. */
@@ -26,6 +33,8 @@ export async function oauthEndpoints(app: FastifyInstance, ctx: AppContext): Pro
     endpoint(scope, ENDPOINTS.token, {
       POST: async (request) => handleTokenRequest(ctx, { params: bodyParams(request), authorization: request.headers.authorization, address: request.ip }),
     })
+
+    if (ctx.config.clientRegistration !== 'off') registrationRoutes(scope, ctx)
 
     endpoint(scope, ENDPOINTS.revocation, {
       POST: async (request, reply) => {
@@ -47,14 +56,13 @@ export async function oauthEndpoints(app: FastifyInstance, ctx: AppContext): Pro
   })
 
   app.get('/.well-known/oauth-authorization-server', async (_request, reply) => {
-    return reply.header('Cache-Control', 'public, max-age=300').send(authorizationServerMetadata(ctx))
+    return reply.header('Cache-Control', 'public, max-age=300').send(authorizationServerMetadata(ctx, await resourceScopes(ctx.db)))
   })
   app.get('/.well-known/openid-configuration', async (_request, reply) => {
-    return reply.header('Cache-Control', 'public, max-age=300').send(openIdConfiguration(ctx))
+    return reply.header('Cache-Control', 'public, max-age=300').send(openIdConfiguration(ctx, await resourceScopes(ctx.db)))
   })
 
-  const jwks = async (_request: FastifyRequest, reply: FastifyReply) =>
-    reply.header('Cache-Control', 'public, max-age=300').send(await ctx.keyRing.jwks())
+  const jwks = async (_request: FastifyRequest, reply: FastifyReply) => reply.header('Cache-Control', 'public, max-age=300').send(await ctx.keyRing.jwks())
   app.get(ENDPOINTS.jwks, jwks)
   app.get('/.well-known/jwks.json', jwks)
 }

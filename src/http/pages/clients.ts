@@ -7,7 +7,15 @@ import type { ActivityAction } from '../../activity/types.js'
 import type { AppContext } from '../../context.js'
 import { AppError, BANNERS, CONFIRMATIONS, type Confirmation } from '../../messages.js'
 import { checkSessionCsrf } from '../session.js'
-import { clientFormBodySchema, clientFormView, isClientFormError, readClientForm, refusedClientFormView, type ClientFormBody, type ClientFormView } from './client-form.js'
+import {
+  clientFormBodySchema,
+  clientFormView,
+  isClientFormError,
+  readClientForm,
+  refusedClientFormView,
+  type ClientFormBody,
+  type ClientFormView,
+} from './client-form.js'
 import { shownTime } from './format.js'
 import { sendPage } from './page.js'
 import { csrfBodySchema, doneBanner, idParamsSchema, requireTeamSession, type TeamSession } from './portal.js'
@@ -32,7 +40,15 @@ interface ClientPageOptions {
   banner?: string
 }
 
-function clientPage(ctx: AppContext, request: FastifyRequest, reply: FastifyReply, session: TeamSession, client: Client, options: ClientPageOptions, status = 200) {
+function clientPage(
+  ctx: AppContext,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  session: TeamSession,
+  client: Client,
+  options: ClientPageOptions,
+  status = 200,
+) {
   const view = clientView(client)
   return sendPage(
     ctx,

@@ -69,7 +69,10 @@ describe('portal login in a browser', { skip: skip ?? false, timeout: 180_000 },
       const header = page.getByRole('banner')
       await header.getByLabel('Team').selectOption({ label: 'Difference Engines' })
       await header.getByRole('button', { name: 'Switch' }).click()
-      await page.getByTestId('active-team').filter({ hasText: /^Difference Engines$/ }).waitFor()
+      await page
+        .getByTestId('active-team')
+        .filter({ hasText: /^Difference Engines$/ })
+        .waitFor()
       assert.equal(await header.getByLabel('Team').locator('option:checked').textContent(), 'Difference Engines')
 
       // The choice belongs to the session, not to the page just rendered.
@@ -111,7 +114,6 @@ describe('portal login in a browser', { skip: skip ?? false, timeout: 180_000 },
     }),
   )
 })
-
 
 interface SandboxLogin {
   loginUrl: string

@@ -70,6 +70,7 @@ await forEachDialect('portal: personal access tokens', (dialect) => {
     assert.match(html, /data-copy="new-token"/, 'with a copy button')
 
     assert.equal(await meStatus(server, token), 200)
+    await server.ctx.usage.flush()
 
     const [record] = await personalAccessTokensOf(server.ctx.db, ada.id, acmeId)
     assert.equal(record?.name, 'Nightly export')
