@@ -12,6 +12,7 @@ import { addSecurityHeaders } from './http/security-headers.js'
 import { authorizeRoutes } from './http/oauth/authorize.js'
 import { oauthEndpoints } from './http/oauth/endpoints.js'
 import { userinfoRoutes } from './http/oauth/userinfo.js'
+import { endSessionRoutes } from './http/oauth/end-session.js'
 import { apiRoutes } from './http/api/routes.js'
 import { healthRoutes } from './http/health.js'
 import { activityRoutes } from './http/pages/activity.js'
@@ -51,6 +52,7 @@ export async function buildApp(ctx: AppContext, logger: FastifyBaseLogger, limit
   teamAppRoutes(app, ctx)
   activityRoutes(app, ctx)
   authorizeRoutes(app, ctx)
+  endSessionRoutes(app, ctx)
   await oauthEndpoints(app, ctx)
   await userinfoRoutes(app, ctx)
   await apiRoutes(app, ctx)
