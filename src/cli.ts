@@ -14,6 +14,9 @@ import { migrateToLatest } from './db/migrate.js'
 import { AppError } from './messages.js'
 import { closeContext, connectDatabase, createLogger, openContext, openMigratedDatabase, SHUTDOWN_GRACE_MS, startServer } from './server.js'
 import type { Db } from './db/connection.js'
+import { createResource, deleteResource, listResources } from './resources/resources.js'
+import type { Resource } from './resources/types.js'
+import { createRegistrationToken } from './clients/registration.js'
 
 /** A mistake in how the command was called: message, usage hint, exit 2. */
 class UsageError extends Error {}
@@ -78,6 +81,10 @@ function clientJson(client: Client, secret?: string) {
     backchannel_logout_uri: client.backchannelLogoutUri,
     created_at: client.createdAt.toISOString(),
   }
+}
+
+function resourceJson(resource: Resource) {
+  return { uri: resource.uri, name: resource.name, scopes: resource.scopes }
 }
 
 const commands: Record<string, Command> = {
@@ -275,6 +282,54 @@ const commands: Record<string, Command> = {
       const clientId = required(values, 'client-id')
       await withDatabase((db) => deleteClient(db, clientId))
       print(values, { client_id: clientId, deleted: true }, `Deleted API client ${clientId}; its tokens no longer work`)
+    },
+  },
+
+  'resources create': {
+    usage: 'gatehouse resources create --uri U --name N [--scope S …] [--json]',
+    options: { uri: { type: 'string' }, name: { type: 'string' }, scope: { type: 'string', multiple: true }, ...json },
+    async run(values) {
+      const input = { uri: required(values, 'uri'), name: required(values, 'name'), scopes: (values.scope as string[] | undefined) ?? [] }
+      const resource = await withDatabase((db) => createResource(db, loadConfig().issuer, input, Date.now()))
+      print(values, resourceJson(resource), `Registered resource "${resource.name}" at ${resource.uri}`)
+    },
+  },
+
+  'resources list': {
+    usage: 'gatehouse resources list [--json]',
+    options: json,
+    async run(values) {
+      const resources = await withDatabase((db) => listResources(db, loadConfig().issuer))
+      print(
+        values,
+        resources.map(resourceJson),
+        resources.map((r) => `${r.uri}  ${r.name}${r.scopes.length > 0 ? `  scopes: ${r.scopes.join(' ')}` : ''}`).join('\n'),
+      )
+    },
+  },
+
+  'resources delete': {
+    usage: 'gatehouse resources delete --uri U [--json]',
+    options: { uri: { type: 'string' }, ...json },
+    async run(values) {
+      const uri = required(values, 'uri')
+      await withDatabase((db) => deleteResource(db, loadConfig().issuer, uri))
+      print(values, { uri, deleted: true }, `Deleted resource ${uri}; no new token is issued for it`)
+    },
+  },
+
+  'registration-tokens create': {
+    usage: 'gatehouse registration-tokens create [--expires-in S] [--json]',
+    options: { 'expires-in': { type: 'string' }, ...json },
+    async run(values) {
+      const raw = optional(values, 'expires-in') ?? '86400'
+      if (!/^\d+$/.test(raw)) throw new UsageError('--expires-in is a number of seconds')
+      const { token, expiresAt } = await withDatabase((db) => createRegistrationToken(db, Number(raw), Date.now()))
+      print(
+        values,
+        { registration_token: token, expires_at: expiresAt.toISOString() },
+        `Initial access token for client registration (until ${expiresAt.toISOString()}):\n  ${token}\nIt is shown only once.`,
+      )
     },
   },
 

@@ -23,6 +23,8 @@ export interface AppContext {
   /** API calls, counted per token and minute. */
   usage: ApiUsage
   rateLimiter: RateLimiter
+  /** Dynamic client registrations per address. */
+  registrationRateLimiter: RateLimiter
   verifiedTokens: VerifiedTokenCache
   /** Tells the clients a session signed in to when it ends (OpenID Connect Back-Channel Logout). */
   backchannel: BackchannelLogout

@@ -59,7 +59,7 @@ function hashClientSecret(keys: Keys, secret: string): string {
   return hmac(keys.clientSecret, secret)
 }
 
-function storeSecret(keys: Keys, secret: string): StoredClientSecret {
+export function storeSecret(keys: Keys, secret: string): StoredClientSecret {
   return { hash: hashClientSecret(keys, secret), encrypted: seal(keys.encryption, secret) }
 }
 

@@ -1,3 +1,11 @@
+/**
+ * 'registered': by a person, in the portal or on the command line, owned by
+ * them in a team. 'dynamic': registered itself (RFC 7591). 'metadata_document':
+ * its client_id is the https URL of its metadata document. The last two
+ * belong to no one and are not verified.
+ */
+export type ClientKind = 'registered' | 'dynamic' | 'metadata_document'
+
 export interface Client {
   id: string
   name: string
@@ -12,8 +20,10 @@ export interface Client {
   postLogoutRedirectUris: string[]
   /** OpenID Connect Back-Channel Logout §2.2: where the logout token is POSTed when a session ends. */
   backchannelLogoutUri: string | null
-  ownerUserId: number
-  teamId: number
+  /** Null for clients that registered themselves or are known by a metadata document. */
+  ownerUserId: number | null
+  teamId: number | null
+  kind: ClientKind
   createdAt: Date
   updatedAt: Date
 }
@@ -22,4 +32,9 @@ export interface Client {
 export interface StoredClientSecret {
   hash: string
   encrypted: string
+}
+
+/** Clients no person vouched for: their consent page always shows, and says so. */
+export function isSelfRegistered(client: Client): boolean {
+  return client.kind !== 'registered'
 }

@@ -1,17 +1,20 @@
 import { randomUUID } from 'node:crypto'
 import { findClient } from '../clients/clients.js'
 import { chooseRedirectUri } from '../clients/redirect-uris.js'
-import type { Client } from '../clients/types.js'
+import { isMetadataDocumentUrl, MetadataDocumentError, resolveMetadataDocumentClient } from '../clients/metadata-document.js'
+import { isSelfRegistered, type Client } from '../clients/types.js'
 import type { ActivityLog } from '../activity/recorder.js'
 import type { Config } from '../config.js'
 import type { Db } from '../db/connection.js'
 import { hashSecret, randomSecret } from '../crypto/random.js'
 import { insertAuthorizationCode } from '../db/authorization-codes.js'
-import { findConsentScopes, upsertConsent } from '../db/consents.js'
+import { findConsent, upsertConsent } from '../db/consents.js'
 import { recordSessionClient } from '../db/sessions.js'
+import { formatResources, resolveResources, splitResources } from '../resources/resources.js'
+import type { Resource } from '../resources/types.js'
 import { NO_OPENID_LOGIN } from '../tokens/types.js'
 import { InvalidRequest, OAuthError, RequestNotSupported, RequestUriNotSupported, UnsupportedResponseType } from './errors.js'
-import { param, type RawParams } from './params.js'
+import { param, repeatedParam, type RawParams } from './params.js'
 import { challengeOfRequest } from './pkce.js'
 import { coversScopes, formatScopes, isOpenIdRequest, parseScope, splitScopes } from './scopes.js'
 
@@ -40,7 +43,7 @@ import { coversScopes, formatScopes, isOpenIdRequest, parseScope, splitScopes } 
 export interface AuthorizeDeps {
   db: Db
   activity: ActivityLog
-  config: Pick<Config, 'issuer'>
+  config: Pick<Config, 'issuer' | 'clientMetadataAllowedHosts'>
   clock: () => number
 }
 
@@ -56,6 +59,8 @@ export interface AuthorizationRequest {
   redirectUri: string
   state: string | undefined
   scopes: string[]
+  /** RFC 8707: the resources the token is to be for; none means the client itself. */
+  resources: Resource[]
   codeChallenge: string | undefined
   forceConsent: boolean
   /** OpenID Connect Core §3.1.2.1: echoed in the ID token. */
@@ -95,6 +100,17 @@ export interface Approver {
   sessionExpiresAt: number
 }
 
+/** A registered client, or one whose client_id is the URL of its metadata document, fetched if need be. */
+async function authorizingClient(ctx: AuthorizeDeps, clientId: string): Promise<Client | undefined> {
+  if (!isMetadataDocumentUrl(clientId)) return findClient(ctx.db, clientId)
+  try {
+    return await resolveMetadataDocumentClient(ctx, clientId)
+  } catch (err) {
+    if (err instanceof MetadataDocumentError) throw new UntrustedRedirectError(`The application's metadata document at ${clientId} cannot be used: ${err.message}.`)
+    throw err
+  }
+}
+
 /** Step one: the client and the redirect_uri, which must be checked before anything may be sent back to it. */
 export async function resolveRedirect(ctx: AuthorizeDeps, params: RawParams): Promise<{ client: Client; redirectUri: string }> {
   let clientId: string | undefined
@@ -106,7 +122,7 @@ export async function resolveRedirect(ctx: AuthorizeDeps, params: RawParams): Pr
     throw new UntrustedRedirectError('client_id and redirect_uri must each be given once.')
   }
   if (!clientId) throw new UntrustedRedirectError('The request has no client_id.')
-  const client = await findClient(ctx.db, clientId)
+  const client = await authorizingClient(ctx, clientId)
   if (!client) throw new UntrustedRedirectError('No application is registered with this client_id.')
   const choice = chooseRedirectUri(client.redirectUris, requested)
   if ('refused' in choice) throw new UntrustedRedirectError(REDIRECT_REFUSALS[choice.refused])
@@ -119,8 +135,13 @@ const REDIRECT_REFUSALS = {
   unusable: "The application's registered redirect URL is not valid. Its developer must correct it in the developer settings.",
 } as const
 
+/** RFC 8707 §2: the `resource` parameters, each a registered resource; a failure is reported by redirect. */
+export function requestedResources(ctx: AuthorizeDeps, params: RawParams): Promise<Resource[]> {
+  return resolveResources(ctx.db, ctx.config.issuer, repeatedParam(params, 'resource'))
+}
+
 /** Step two: the rest of the parameters; a failure here is reported to the client by redirect. */
-export function parseAuthorizationRequest(client: Client, redirectUri: string, params: RawParams): AuthorizationRequest {
+export function parseAuthorizationRequest(client: Client, redirectUri: string, params: RawParams, resources: Resource[]): AuthorizationRequest {
   // state goes back on error redirects too, so read it first and leniently.
   const rawState = params.state
   const state = typeof rawState === 'string' ? rawState : undefined
@@ -128,7 +149,7 @@ export function parseAuthorizationRequest(client: Client, redirectUri: string, p
   if (responseType === undefined) throw new InvalidRequest('The response_type parameter is required.')
   if (responseType !== 'code') throw new UnsupportedResponseType('Only response_type=code is supported.')
   if (Array.isArray(rawState)) throw new InvalidRequest('The state parameter must not be repeated.')
-  const scopes = parseScope(param(params, 'scope'))
+  const scopes = parseScope(param(params, 'scope'), resources.flatMap((r) => r.scopes))
   const codeChallenge = challengeOfRequest(client, param(params, 'code_challenge'), param(params, 'code_challenge_method'))
   // OpenID Connect Core §6.1, §6.2: request objects are not supported, and say so.
   if (params.request !== undefined) throw new RequestNotSupported()
@@ -150,6 +171,7 @@ export function parseAuthorizationRequest(client: Client, redirectUri: string, p
     redirectUri,
     state,
     scopes,
+    resources,
     codeChallenge,
     forceConsent: prompts.includes('consent'),
     nonce: text('nonce'),
@@ -164,10 +186,13 @@ export function parseAuthorizationRequest(client: Client, redirectUri: string, p
 
 /** "Unobstructive" (seed 000): a user who already approved this client in this team for these scopes is not asked again. */
 export async function hasConsent(ctx: AuthorizeDeps, request: AuthorizationRequest, userId: number, teamId: number): Promise<boolean> {
-  if (request.forceConsent) return false
+  // Nobody vouched for a self-registered client: its consent page shows every time.
+  if (request.forceConsent || isSelfRegistered(request.client)) return false
   if (skipsConsent(request.client)) return true
-  const stored = await findConsentScopes(ctx.db.kysely, userId, request.client.id, teamId)
-  return stored !== undefined && consentCovers(splitScopes(stored), request.scopes)
+  const stored = await findConsent(ctx.db.kysely, userId, request.client.id, teamId)
+  if (stored === undefined || !consentCovers(splitScopes(stored.scopes), request.scopes)) return false
+  const approvedResources = splitResources(stored.resources)
+  return request.resources.every((r) => approvedResources.includes(r.uri))
 }
 
 /** The product's own apps, marked by the operator; never a public client, whose identity no secret proves. */
@@ -215,15 +240,17 @@ export async function approve(ctx: AuthorizeDeps, request: AuthorizationRequest,
       redirectUri: request.redirectUri,
       scopes: formatScopes(request.scopes),
       codeChallenge: request.codeChallenge ?? null,
+      resources: formatResources(request.resources.map((r) => r.uri)),
       grantId: randomUUID(),
       createdAt: now,
       expiresAt: now + AUTHORIZATION_CODE_TTL_MS,
       login: openid ? { nonce: request.nonce ?? null, sid: approver.sid, authTime: approver.authenticatedAt } : NO_OPENID_LOGIN,
     })
-    const stored = await findConsentScopes(trx, userId, request.client.id, teamId)
-    const approvedAll = (stored !== undefined && splitScopes(stored).length === 0) || request.scopes.length === 0
-    const union = approvedAll ? [] : [...new Set([...splitScopes(stored ?? ''), ...request.scopes])].sort()
-    await upsertConsent(trx, userId, request.client.id, teamId, formatScopes(union), now)
+    const stored = await findConsent(trx, userId, request.client.id, teamId)
+    const approvedAll = (stored !== undefined && splitScopes(stored.scopes).length === 0) || request.scopes.length === 0
+    const union = approvedAll ? [] : [...new Set([...splitScopes(stored?.scopes ?? ''), ...request.scopes])].sort()
+    const resources = [...new Set([...splitResources(stored?.resources ?? ''), ...request.resources.map((r) => r.uri)])]
+    await upsertConsent(trx, userId, request.client.id, teamId, { scopes: formatScopes(union), resources: formatResources(resources) }, now)
     // Back-channel logout 1.0 §2.7: the clients this session signed in to hear when it ends.
     if (openid) await recordSessionClient(trx, approver.sid, request.client.id, userId, now, approver.sessionExpiresAt)
   })

@@ -71,6 +71,23 @@ export class TemporarilyUnavailable extends OAuthError {
   }
 }
 
+/** RFC 8707 §2: the resource is unknown, malformed, or not one this grant covers. */
+export class InvalidTarget extends OAuthError {
+  constructor(description: string) {
+    super('invalid_target', description)
+  }
+}
+
+/** Too many requests from one address; `retryAfter` is in seconds. */
+export class TooManyRequests extends OAuthError {
+  constructor(
+    description: string,
+    readonly retryAfter: number,
+  ) {
+    super('too_many_requests', description, 429)
+  }
+}
+
 /** OpenID Connect Core §3.1.2.6: `prompt=none`, and the user would have to log in. */
 export class LoginRequired extends OAuthError {
   constructor(description = 'The user must log in.') {

@@ -2,12 +2,15 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { AppContext } from '../../context.js'
 import { hmac, safeEqual } from '../../crypto/random.js'
 import { AUTHORIZATION_TITLES, MESSAGES } from '../../messages.js'
+import { isLoopbackHost } from '../../clients/redirect-uris.js'
+import { isSelfRegistered } from '../../clients/types.js'
 import {
   approve,
   errorFields,
   hasConsent,
   isLoginFresh,
   parseAuthorizationRequest,
+  requestedResources,
   resolveRedirect,
   responseFields,
   responseModeOf,
@@ -44,6 +47,7 @@ const CARRIED = [
   'code_challenge',
   'code_challenge_method',
   'nonce',
+  'resource',
   'prompt',
   'max_age',
   LOGIN_REQUESTED,
@@ -60,6 +64,11 @@ function loginRequestedAt(ctx: AppContext, authorization: AuthorizationRequest, 
   const time = Number(at)
   if (!Number.isSafeInteger(time) || mac === undefined || !safeEqual(mac, loginRequestMac(ctx, authorization.client.id, time))) return undefined
   return ctx.clock() - time <= LOGIN_REQUEST_TTL_MS ? time : undefined
+}
+
+function scopeOfResource(authorization: AuthorizationRequest, scope: string): string {
+  const names = authorization.resources.filter((r) => r.scopes.includes(scope)).map((r) => r.name)
+  return `Defined by ${names.join(', ')}`
 }
 
 function approverOf(session: PortalSession, teamId: number): Approver {
@@ -94,7 +103,8 @@ async function checkRequest(ctx: AppContext, request: FastifyRequest, reply: Fas
     return { reply: await sendPage(ctx, request, reply, 'error', { title: AUTHORIZATION_TITLES.invalid, message: err.message }, 400) }
   }
   try {
-    return { request: parseAuthorizationRequest(resolved.client, resolved.redirectUri, params) }
+    const resources = await requestedResources(ctx, params)
+    return { request: parseAuthorizationRequest(resolved.client, resolved.redirectUri, params, resources) }
   } catch (err) {
     if (!(err instanceof OAuthError)) throw err
     const state = typeof params.state === 'string' ? params.state : undefined
@@ -130,12 +140,25 @@ function sendToLogin(ctx: AppContext, request: FastifyRequest, reply: FastifyRep
 }
 
 function consentPage(ctx: AppContext, request: FastifyRequest, reply: FastifyReply, session: PortalSession, authorization: AuthorizationRequest, params: RawParams) {
-  const carried = CARRIED.flatMap((name) => (typeof params[name] === 'string' ? [{ name, value: params[name] }] : []))
+  // `resource` may repeat (RFC 8707 §2); every value is carried.
+  const carried = CARRIED.flatMap((name) => {
+    const value = params[name]
+    const values = Array.isArray(value) ? value : [value]
+    return values.filter((v): v is string => typeof v === 'string').map((v) => ({ name, value: v }))
+  })
   return sendPage(ctx, request, reply, 'consent', {
     title: AUTHORIZATION_TITLES.consent(authorization.client.name),
     client: authorization.client,
     team: session.activeTeam,
-    scopes: authorization.scopes.map((s) => ({ name: s, description: SCOPES[s] })),
+    scopes: authorization.scopes.map((s) => ({ name: s, description: SCOPES[s] ?? scopeOfResource(authorization, s) })),
+    resources: authorization.resources.map((r) => ({ name: r.name, uri: r.uri })),
+    unverified: isSelfRegistered(authorization.client)
+      ? {
+          redirectHost: new URL(authorization.redirectUri).host,
+          runsLocally: authorization.client.redirectUris.every((uri) => isLoopbackHost(new URL(uri).hostname)),
+          clientIdHost: authorization.client.kind === 'metadata_document' ? new URL(authorization.client.id).host : undefined,
+        }
+      : undefined,
     carried,
     csrf: session.csrfToken,
     action: ENDPOINTS.authorization,
