@@ -6,6 +6,8 @@ import { api } from './migrations/003_api.js'
 import { redirectUris } from './migrations/004_redirect_uris.js'
 import { apiUsage } from './migrations/007_api_usage.js'
 import { openid } from './migrations/008_openid.js'
+import { resources } from './migrations/009_resources.js'
+import { registration } from './migrations/009b_registration.js'
 
 function migrationsFor(dialect: DialectName): Record<string, Migration> {
   return {
@@ -15,6 +17,8 @@ function migrationsFor(dialect: DialectName): Record<string, Migration> {
     '004_redirect_uris': redirectUris(),
     '007_api_usage': apiUsage(),
     '008_openid': openid(),
+    '009_resources': resources(),
+    '009b_registration': registration(dialect),
   }
 }
 

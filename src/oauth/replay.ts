@@ -32,6 +32,13 @@ const RECORDED = {
 export async function answerReplay(deps: ReplayDeps, replay: Replay, description: string, now: number): Promise<InvalidGrant> {
   await deps.db.kysely.transaction().execute((trx) => revokeGrants(trx, { grantId: replay.grantId }, now))
   const recorded = RECORDED[replay.kind]
-  deps.activity.record({ action: recorded.action, teamId: replay.teamId, userId: replay.userId, clientId: replay.clientId, detail: recorded.detail, address: replay.address })
+  deps.activity.record({
+    action: recorded.action,
+    teamId: replay.teamId,
+    userId: replay.userId,
+    clientId: replay.clientId,
+    detail: recorded.detail,
+    address: replay.address,
+  })
   return new InvalidGrant(description)
 }

@@ -45,9 +45,15 @@ export async function revokeTeamApp(
   if (authorisations.length === 0) throw new AppError('team_app_not_found', 404)
   if (!authorisations.some((a) => mayRevokeTeamApp(a, input.by))) throw new AppError('team_app_forbidden', 403)
   const everyone = input.by.role === 'owner'
-  await db.kysely.transaction().execute((trx) =>
-    revokeHoldings(trx, everyone ? { clientId: input.clientId, teamId: input.teamId } : { clientId: input.clientId, teamId: input.teamId, userId: input.by.userId }, now),
-  )
+  await db.kysely
+    .transaction()
+    .execute((trx) =>
+      revokeHoldings(
+        trx,
+        everyone ? { clientId: input.clientId, teamId: input.teamId } : { clientId: input.clientId, teamId: input.teamId, userId: input.by.userId },
+        now,
+      ),
+    )
   activity.record({
     action: 'app.revoked',
     teamId: input.teamId,

@@ -15,14 +15,16 @@ import type { GrantDeps } from '../oauth/grants/deps.js'
 import type { TokenEndpointDeps } from '../oauth/token-endpoint.js'
 import type { VerificationDeps } from '../tokens/verify.js'
 
-export type TestDomain = TokenEndpointDeps & GrantDeps & VerificationDeps & {
-  db: Db
-  keys: Keys
-  activity: BufferedActivityLog
-  /** Moves the domain's clock. */
-  advance(ms: number): void
-  close(): Promise<void>
-}
+export type TestDomain = TokenEndpointDeps &
+  GrantDeps &
+  VerificationDeps & {
+    db: Db
+    keys: Keys
+    activity: BufferedActivityLog
+    /** Moves the domain's clock. */
+    advance(ms: number): void
+    close(): Promise<void>
+  }
 
 export async function openTestDomain(url = 'sqlite::memory:'): Promise<TestDomain> {
   const db = await openDatabase(url)

@@ -109,7 +109,9 @@ await forEachDialect('every family revocation is one transaction', (dialect) => 
       .insertInto('consents')
       .values({ user_id: user.user.id, client_id: app.id, team_id: user.team!.id, scopes: '', created_at: domain.clock(), updated_at: domain.clock() })
       .execute()
-    await failsWhole(user.user.id, () => revokeTeamApp(domain.db, domain.activity, { clientId: app.id, teamId: user.team!.id, by: { userId: owner.user.id, role: 'owner' } }, domain.clock()))
+    await failsWhole(user.user.id, () =>
+      revokeTeamApp(domain.db, domain.activity, { clientId: app.id, teamId: user.team!.id, by: { userId: owner.user.id, role: 'owner' } }, domain.clock()),
+    )
     const consents = await domain.db.kysely.selectFrom('consents').select('user_id').where('client_id', '=', app.id).execute()
     assert.equal(consents.length, 1, 'the consent is still on file')
   })

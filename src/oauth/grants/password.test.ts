@@ -50,7 +50,12 @@ describe('password grant (seed 004, RFC 6749 §4.3)', () => {
 
   it('records the authorisation, so the app shows on Team apps and can be revoked there', async () => {
     await grant(firstParty, {})
-    const consent = await domain.db.kysely.selectFrom('consents').select('client_id').where('user_id', '=', ada.user.id).where('client_id', '=', firstParty.id).executeTakeFirst()
+    const consent = await domain.db.kysely
+      .selectFrom('consents')
+      .select('client_id')
+      .where('user_id', '=', ada.user.id)
+      .where('client_id', '=', firstParty.id)
+      .executeTakeFirst()
     assert.equal(consent?.client_id, firstParty.id)
   })
 })
