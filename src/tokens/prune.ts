@@ -15,6 +15,8 @@ export interface PruneCounts {
   signing_keys: number
   personal_access_tokens: number
   activities: number
+  form_submissions: number
+  shown_once: number
 }
 
 export interface PruneDeps {
@@ -40,7 +42,8 @@ async function inBatches(deleteBatch: () => Promise<number>): Promise<number> {
  * ones once they are past expiry too, so a revoked token is never mistaken
  * for an unknown one while it could still verify), grants with no token
  * left, expired sessions, retired keys no live token was signed with,
- * expired personal access tokens, and activity older than its retention.
+ * expired personal access tokens, activity older than its retention, and the
+ * portal's records of form submissions and secrets waiting to be shown.
  */
 export async function pruneExpired(ctx: PruneDeps): Promise<PruneCounts> {
   const db = ctx.db.kysely
@@ -56,5 +59,7 @@ export async function pruneExpired(ctx: PruneDeps): Promise<PruneCounts> {
     signing_keys: await deleteSigningKeysRetiredBefore(db, now - Math.max(ctx.config.accessTokenTtl, ctx.config.idTokenTtl) * 1000 - KEY_REFRESH_MS),
     personal_access_tokens: await expired('personal_access_tokens'),
     activities: await expired('activities', now - ctx.config.activityRetentionDays * 24 * 3600 * 1000),
+    form_submissions: await expired('form_submissions'),
+    shown_once: await expired('shown_once'),
   }
 }

@@ -25,10 +25,11 @@ const loginBodySchema = {
 } as const
 
 export function loginRoutes(app: FastifyInstance, ctx: AppContext): void {
-  app.get<{ Querystring: { return_to?: string } }>('/login', async (request, reply) => {
+  app.get<{ Querystring: { return_to?: string; expired?: string } }>('/login', async (request, reply) => {
     const returnTo = safeLocalPath(request.query.return_to)
     if (await currentSession(ctx, request)) return reply.redirect(returnTo, 303)
-    return sendPage(ctx, request, reply, 'login', { returnTo, csrf: loginCsrfToken(ctx, request, reply), email: '' })
+    const expired = request.query.expired === '1'
+    return sendPage(ctx, request, reply, 'login', { returnTo, csrf: loginCsrfToken(ctx, request, reply), email: '', expired })
   })
 
   app.post<{ Body: LoginBody }>('/login', { schema: { body: loginBodySchema } }, async (request, reply) => {

@@ -6,7 +6,7 @@ import type { TeamApp } from '../../oauth/types.js'
 import { checkSessionCsrf } from '../session.js'
 import { shownTime } from './format.js'
 import { sendPage } from './page.js'
-import { csrfBodySchema, doneBanner, idParamsSchema, requireTeamSession } from './portal.js'
+import { actOnce, csrfBodySchema, doneBanner, idParamsSchema, requireTeamSession, type FormBody } from './portal.js'
 
 /** One row per app: the domain lists one authorisation per user, and revoking ends the app's access for them all. */
 function appViews(apps: TeamApp[]) {
@@ -55,16 +55,18 @@ export function teamAppRoutes(app: FastifyInstance, ctx: AppContext): void {
     })
   })
 
-  app.post<{ Params: { id: string }; Body: { _csrf?: string } }>(
+  app.post<{ Params: { id: string }; Body: FormBody }>(
     '/team/apps/:id/revoke',
     { schema: { params: idParamsSchema, body: csrfBodySchema } },
     async (request, reply) => {
       const session = await requireTeamSession(ctx, request, reply)
       if (!session) return reply
       checkSessionCsrf(ctx, session, request.body?._csrf)
-      const authorised = await authorisedApp(ctx, session.activeTeam.id, request.params.id)
-      await revokeTeamApp(ctx.db, ctx.activity, { clientId: authorised.clientId, teamId: session.activeTeam.id, byUserId: session.user.id, address: request.ip }, ctx.clock())
-      return reply.redirect('/team/apps?done=revoked', 303)
+      return actOnce(ctx, reply, session, request.body, '/team/apps', async () => {
+        const authorised = await authorisedApp(ctx, session.activeTeam.id, request.params.id)
+        await revokeTeamApp(ctx.db, ctx.activity, { clientId: authorised.clientId, teamId: session.activeTeam.id, byUserId: session.user.id, address: request.ip }, ctx.clock())
+        return '/team/apps?done=revoked'
+      })
     },
   )
 }
