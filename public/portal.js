@@ -82,7 +82,7 @@ function guardSubmissions() {
       }
       form.dataset.submitting = ''
       // Disabled after the browser has read the form, so the clicked button's name and value are still sent.
-      setTimeout(() => {
+      window.setTimeout(() => {
         for (const button of form.querySelectorAll('button[type="submit"], button:not([type])')) {
           button.disabled = true
           button.setAttribute('aria-busy', 'true')

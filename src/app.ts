@@ -38,9 +38,7 @@ export async function buildApp(ctx: AppContext, logger: FastifyBaseLogger, limit
   addSecurityHeaders(app)
   addPageErrorHandlers(app, ctx)
 
-  app.get('/assets/app.css', async (_request, reply) =>
-    reply.type('text/css; charset=utf-8').header('Cache-Control', 'public, max-age=3600').send(stylesheet),
-  )
+  app.get('/assets/app.css', async (_request, reply) => reply.type('text/css; charset=utf-8').header('Cache-Control', 'public, max-age=3600').send(stylesheet))
   app.get('/assets/portal.js', async (_request, reply) =>
     reply.type('text/javascript; charset=utf-8').header('Cache-Control', 'public, max-age=3600').send(portalScript),
   )

@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url'
 import { openDatabase } from './db/connection.js'
 import { findUserByEmail } from './db/users.js'
 import { MESSAGES } from './messages.js'
+import { createPersonalAccessToken, personalAccessTokensOf } from './tokens/personal-access-tokens.js'
 import { createTestDatabase, type TestDatabase } from './testing/databases.js'
 import { forEachDialect } from './testing/dialects.js'
 import { freePort } from './testing/ports.js'
@@ -80,7 +81,6 @@ async function serveOnce(settings: Record<string, string>): Promise<Run> {
   return run
 }
 
-
 function parseJson(run: Run): Record<string, unknown> {
   assert.equal(run.code, 0, `exit code 0 expected; stderr: ${run.stderr}`)
   assert.equal(run.stderr, '')
@@ -113,7 +113,10 @@ await forEachDialect('gatehouse command line', (dialect) => {
   })
 
   it('users create --json prints the user and their team as one JSON object', async () => {
-    const run = await gatehouse(['users', 'create', '--email', 'Ada@Example.com', '--name', 'Ada', '--password', PASSWORD, '--team', 'Engines', '--json'], settings)
+    const run = await gatehouse(
+      ['users', 'create', '--email', 'Ada@Example.com', '--name', 'Ada', '--password', PASSWORD, '--team', 'Engines', '--json'],
+      settings,
+    )
     const user = parseJson(run)
     assert.deepEqual(Object.keys(user), ['id', 'email', 'name', 'team'])
     assert.ok(Number.isSafeInteger(user.id))
@@ -212,6 +215,43 @@ await forEachDialect('gatehouse command line', (dialect) => {
     }
     const unknown = await gatehouse(['users', 'disable', '--email', 'nobody@example.com'], settings)
     assert.deepEqual(assertCleanFailure(unknown), [`gatehouse: ${MESSAGES.user_not_found}`])
+  })
+
+  it('users disable revokes every personal access token of the user and says that enabling restores none', async () => {
+    const created = parseJson(
+      await gatehouse(['users', 'create', '--email', 'kim@example.com', '--name', 'Kim', '--password', PASSWORD, '--team', 'Kilns', '--json'], settings),
+    )
+    const db = await openDatabase(database.url)
+    try {
+      const team = created.team as { id: number }
+      await createPersonalAccessToken(db, { userId: Number(created.id), teamId: team.id, name: 'ci' }, Date.now())
+      const disabled = await gatehouse(['users', 'disable', '--email', 'kim@example.com'], settings)
+      assert.equal(disabled.code, 0, disabled.stderr)
+      assert.match(disabled.stdout, /1 personal access token\(s\) revoked\. Enabling the user again restores none of them\./)
+      const enabled = await gatehouse(['users', 'enable', '--email', 'kim@example.com'], settings)
+      assert.match(enabled.stdout, /stay revoked/)
+      assert.deepEqual(await personalAccessTokensOf(db, Number(created.id), team.id), [])
+    } finally {
+      await db.close()
+    }
+  })
+
+  it('teams remove-member --json takes the user out of the team and revokes what they held there', async () => {
+    parseJson(await gatehouse(['users', 'create', '--email', 'rey@example.com', '--name', 'Rey', '--password', PASSWORD, '--json'], settings))
+    const added = parseJson(await gatehouse(['teams', 'add-member', '--team', 'Engines', '--email', 'rey@example.com', '--json'], settings))
+    const db = await openDatabase(database.url)
+    try {
+      const userId = (added.user as { id: number }).id
+      const teamId = (added.team as { id: number }).id
+      await createPersonalAccessToken(db, { userId, teamId, name: 'ci' }, Date.now())
+      const removed = parseJson(await gatehouse(['teams', 'remove-member', '--team', 'Engines', '--email', 'rey@example.com', '--json'], settings))
+      assert.deepEqual(removed.revoked, { grants: 0, personal_access_tokens: 1 })
+      assert.deepEqual(await personalAccessTokensOf(db, userId, teamId), [])
+      const plain = await gatehouse(['teams', 'remove-member', '--team', 'Engines', '--email', 'rey@example.com'], settings)
+      assert.deepEqual(assertCleanFailure(plain), [`gatehouse: ${MESSAGES.user_not_member}`])
+    } finally {
+      await db.close()
+    }
   })
 
   it('migrate --json applies the migrations once, then nothing', async () => {

@@ -2,7 +2,7 @@
 import cluster from 'node:cluster'
 import { parseArgs, type ParseArgsConfig } from 'node:util'
 import { parseWorkerCount, startPrimary } from './workers.js'
-import { parseRole, addMember, userInTeam } from './accounts/teams.js'
+import { parseRole, addMember, removeMember, userInTeam } from './accounts/teams.js'
 import { clientsOwnedBy, deleteClient, registerClient } from './clients/clients.js'
 import type { Client } from './clients/types.js'
 import type { AppContext } from './context.js'
@@ -119,7 +119,12 @@ const commands: Record<string, Command> = {
     usage: 'gatehouse users create --email E --name N --password P [--team T] [--json]',
     options: { email: { type: 'string' }, name: { type: 'string' }, password: { type: 'string' }, team: { type: 'string' }, ...json },
     async run(values) {
-      const input = { email: required(values, 'email'), name: required(values, 'name'), password: required(values, 'password'), teamName: optional(values, 'team') }
+      const input = {
+        email: required(values, 'email'),
+        name: required(values, 'name'),
+        password: required(values, 'password'),
+        teamName: optional(values, 'team'),
+      }
       const { user, team } = await withDatabase((db) => createUser(db, input, Date.now()))
       print(
         values,
@@ -133,8 +138,13 @@ const commands: Record<string, Command> = {
     usage: 'gatehouse users disable --email E [--json]',
     options: { email: { type: 'string' }, ...json },
     async run(values) {
-      const user = await withDatabase((db) => setDisabled(db, required(values, 'email'), true, Date.now()))
-      print(values, { id: user.id, email: user.email, is_disabled: true }, `Disabled ${user.email}`)
+      const { user, revoked } = await withDatabase((db) => setDisabled(db, required(values, 'email'), true, Date.now()))
+      print(
+        values,
+        { id: user.id, email: user.email, is_disabled: true, revoked: { grants: revoked.grants, personal_access_tokens: revoked.personalAccessTokens } },
+        `Disabled ${user.email}: ${revoked.grants} app authorisation(s) with their tokens and ${revoked.personalAccessTokens} personal access token(s) revoked. ` +
+          'Enabling the user again restores none of them.',
+      )
     },
   },
 
@@ -142,8 +152,12 @@ const commands: Record<string, Command> = {
     usage: 'gatehouse users enable --email E [--json]',
     options: { email: { type: 'string' }, ...json },
     async run(values) {
-      const user = await withDatabase((db) => setDisabled(db, required(values, 'email'), false, Date.now()))
-      print(values, { id: user.id, email: user.email, is_disabled: false }, `Enabled ${user.email}`)
+      const { user } = await withDatabase((db) => setDisabled(db, required(values, 'email'), false, Date.now()))
+      print(
+        values,
+        { id: user.id, email: user.email, is_disabled: false },
+        `Enabled ${user.email}. Tokens revoked when the user was disabled stay revoked: the user authorises apps and creates personal access tokens again.`,
+      )
     },
   },
 
@@ -157,6 +171,24 @@ const commands: Record<string, Command> = {
         values,
         { team: { id: result.team.id, name: result.team.name }, user: { id: result.user.id, email: result.user.email }, role: result.role },
         `${result.user.email} is now ${result.role} of team "${result.team.name}"`,
+      )
+    },
+  },
+
+  'teams remove-member': {
+    usage: 'gatehouse teams remove-member --team T --email E [--json]',
+    options: { team: { type: 'string' }, email: { type: 'string' }, ...json },
+    async run(values) {
+      const { team, user, revoked } = await withDatabase((db) => removeMember(db, required(values, 'team'), required(values, 'email'), Date.now()))
+      print(
+        values,
+        {
+          team: { id: team.id, name: team.name },
+          user: { id: user.id, email: user.email },
+          revoked: { grants: revoked.grants, personal_access_tokens: revoked.personalAccessTokens },
+        },
+        `${user.email} is no longer a member of team "${team.name}": ${revoked.grants} app authorisation(s) with their tokens and ` +
+          `${revoked.personalAccessTokens} personal access token(s) in the team revoked. Adding the user again restores none of them.`,
       )
     },
   },
@@ -189,7 +221,8 @@ const commands: Record<string, Command> = {
       print(
         values,
         clientJson(client, secret),
-        `Created API client "${client.name}"\n  Client ID:     ${client.id}\n` + (secret === undefined ? '  (public client: no secret, PKCE required)' : `  Client secret: ${secret}`),
+        `Created API client "${client.name}"\n  Client ID:     ${client.id}\n` +
+          (secret === undefined ? '  (public client: no secret, PKCE required)' : `  Client secret: ${secret}`),
       )
     },
   },

@@ -3,6 +3,7 @@ import type { Keys } from './crypto/master-key.js'
 import type { Db } from './db/connection.js'
 import type { KeyRing } from './keys/signing-keys.js'
 import type { ActivityLog } from './activity/recorder.js'
+import type { ApiUsage } from './activity/usage.js'
 import type { RateLimiter } from './ratelimit/limiter.js'
 import type { VerifiedTokenCache } from './tokens/verified-cache.js'
 import type { Logger } from './logger.js'
@@ -18,6 +19,8 @@ export interface AppContext {
   /** The signing keys for access tokens, shared through the database by every process. */
   keyRing: KeyRing
   activity: ActivityLog
+  /** API calls, counted per token and minute. */
+  usage: ApiUsage
   rateLimiter: RateLimiter
   verifiedTokens: VerifiedTokenCache
   log: Logger

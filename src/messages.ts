@@ -20,6 +20,7 @@ export const MESSAGES = {
   team_name_required: 'Enter a team name.',
   team_name_control_characters: CONTROL_CHARACTERS,
   team_not_member: 'You are not a member of that team.',
+  user_not_member: 'This user is not a member of that team.',
   role_invalid: 'The role must be owner or member.',
   redirect_uri_required: 'Enter at least one redirect URL.',
   redirect_uri_invalid: 'Enter a full URL, such as https://example.com/callback.',
@@ -44,6 +45,7 @@ export const MESSAGES = {
   token_lifetime_invalid: 'Tokens last between 1 day and 1 year.',
   token_not_found: 'No such token.',
   team_app_not_found: 'No user of your team has authorised this app.',
+  team_app_forbidden: 'Only the person who authorised this app or an owner of the team can revoke it.',
   authorization_session_ended: 'Log in and start again from the application.',
   csrf_failed: 'The form has expired. Go back, reload the page and try again.',
   not_found: 'There is nothing at this address.',
@@ -77,6 +79,7 @@ export const BANNERS = {
   },
   teamApps: {
     revoked: 'Access was revoked. Every token the app held for this team has stopped working; it must ask for authorisation again.',
+    revoked_own: 'Your authorisation was revoked. Every token the app held for you in this team has stopped working.',
   },
 } as const
 
@@ -112,6 +115,11 @@ export const CONFIRMATIONS = {
     title: 'Revoke {name}',
     message:
       'Every token {name} holds for the team {team} stops working at once, for every user who authorised it. To use it again, a user must go through the authorisation flow again.',
+    confirmLabel: 'Revoke access',
+  },
+  revokeOwnTeamApp: {
+    title: 'Revoke {name}',
+    message: 'Every token {name} holds for you in the team {team} stops working at once. To use it again, you must go through the authorisation flow again.',
     confirmLabel: 'Revoke access',
   },
 } satisfies Record<string, Confirmation>

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify'
 import { pino, type Logger } from 'pino'
 import { ensureSandboxAccount } from './accounts/sandbox.js'
 import { BufferedActivityLog } from './activity/recorder.js'
+import { BufferedApiUsage } from './activity/usage.js'
 import { buildApp, type HttpLimits } from './app.js'
 import { ConfigError, type Config } from './config.js'
 import type { AppContext } from './context.js'
@@ -93,13 +94,19 @@ export async function openContext(config: Config, log: DomainLogger, clock: () =
     throw err
   }
   const activity = new BufferedActivityLog(db, clock, (err) => log.error({ err }, 'could not write the activity log'))
-  const rateLimiter = await createRateLimiter({ limit: config.rateLimit, windowSeconds: config.rateLimitWindow, namespace: config.issuer }, config.redisUrl, log)
-  return { config, db, keys, keyRing, activity, rateLimiter, verifiedTokens: new VerifiedTokenCache(), log, clock }
+  const rateLimiter = await createRateLimiter(
+    { limit: config.rateLimit, windowSeconds: config.rateLimitWindow, namespace: config.issuer },
+    config.redisUrl,
+    log,
+  )
+  const usage = new BufferedApiUsage(db, clock, log)
+  return { config, db, keys, keyRing, activity, usage, rateLimiter, verifiedTokens: new VerifiedTokenCache(), log, clock }
 }
 
 /** Writes what is buffered and lets go of every connection. */
 export async function closeContext(ctx: AppContext): Promise<void> {
   await ctx.activity.close()
+  await ctx.usage.close()
   await ctx.rateLimiter.close()
   await ctx.db.close()
 }

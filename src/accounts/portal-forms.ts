@@ -3,7 +3,14 @@ import type { Keys } from '../crypto/master-key.js'
 import { hashSecret, randomSecret } from '../crypto/random.js'
 import { open, seal } from '../crypto/secret-box.js'
 import type { Db } from '../db/connection.js'
-import { deleteFormSubmission, findFormSubmission, insertFormSubmission, insertShownOnce, setFormSubmissionLocation, takeShownOnce } from '../db/portal-forms.js'
+import {
+  deleteFormSubmission,
+  findFormSubmission,
+  insertFormSubmission,
+  insertShownOnce,
+  setFormSubmissionLocation,
+  takeShownOnce,
+} from '../db/portal-forms.js'
 import { SESSION_TTL_MS } from './sessions.js'
 
 /** A secret waits this long for the page that shows it: long enough for a slow redirect, short enough that it is not kept. */
@@ -69,7 +76,13 @@ export async function keepForOneView(db: Db, keys: Keys, sessionId: string, subj
 }
 
 /** The secret of the view, once: a second look, another session or a late one gets nothing. */
-export async function takeOneView(db: Db, keys: Keys, sessionId: string, viewId: string, now: number): Promise<{ subjectId: string; secret: string } | undefined> {
+export async function takeOneView(
+  db: Db,
+  keys: Keys,
+  sessionId: string,
+  viewId: string,
+  now: number,
+): Promise<{ subjectId: string; secret: string } | undefined> {
   const row = await takeShownOnce(db.kysely, hashSecret(viewId), hashSecret(sessionId), now)
   return row && { subjectId: row.subjectId, secret: open(keys.encryption, row.secretEncrypted) }
 }

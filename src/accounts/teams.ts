@@ -1,9 +1,10 @@
 import type { Db } from '../db/connection.js'
-import { findTeamById, findTeamByName, listMembershipsOfUser, listTeamMembers, upsertMembership } from '../db/teams.js'
+import { deleteMembership, findTeamById, findTeamByName, listMembershipsOfUser, listTeamMembers, upsertMembership } from '../db/teams.js'
 import { findUserByEmail } from '../db/users.js'
 import { AppError } from '../messages.js'
+import { revokeUserHoldings } from '../tokens/holdings.js'
 import type { Role, Team, User } from './types.js'
-import { requireUserByEmail } from './users.js'
+import { requireUserByEmail, type Revoked } from './users.js'
 
 export function parseRole(value: string | undefined): Role {
   if (value === undefined || value === 'member') return 'member'
@@ -19,6 +20,23 @@ export async function addMember(db: Db, teamName: string, email: string, role: R
     if (!user) throw new AppError('user_not_found', 404)
     await upsertMembership(trx, team.id, user.id, role, now)
     return { team, user, role }
+  })
+}
+
+/**
+ * Takes the user out of the team and ends what they hold there: grants and
+ * their tokens, pending codes, consents, personal access tokens (one
+ * transaction). Adding them again restores none of it.
+ */
+export async function removeMember(db: Db, teamName: string, email: string, now: number): Promise<{ team: Team; user: User; revoked: Revoked }> {
+  return db.kysely.transaction().execute(async (trx) => {
+    const team = await findTeamByName(trx, teamName.trim())
+    if (!team) throw new AppError('team_not_found', 404)
+    const user = await findUserByEmail(trx, email)
+    if (!user) throw new AppError('user_not_found', 404)
+    if (!(await deleteMembership(trx, team.id, user.id))) throw new AppError('user_not_member', 404)
+    const revoked = await revokeUserHoldings(trx, user.id, team.id, now)
+    return { team, user, revoked }
   })
 }
 

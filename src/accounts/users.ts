@@ -5,6 +5,7 @@ import { findTeamByName, insertTeam, upsertMembership } from '../db/teams.js'
 import { findUserByEmail, insertUser, setUserDisabled } from '../db/users.js'
 import { AppError } from '../messages.js'
 import { validName } from '../names.js'
+import { revokeUserHoldings } from '../tokens/holdings.js'
 import { hashPassword } from './passwords.js'
 import type { Team, User } from './types.js'
 
@@ -52,14 +53,26 @@ export async function createUser(db: Db, input: NewUser, now: number): Promise<{
   }
 }
 
-/** A disabled user cannot log in and their sessions end at once. */
-export async function setDisabled(db: Db, email: string, disabled: boolean, now: number): Promise<User> {
+/** What disabling a user ended: grants (with their tokens) and personal access tokens. */
+export interface Revoked {
+  grants: number
+  personalAccessTokens: number
+}
+
+/**
+ * A disabled user cannot log in, their sessions end, and so does every
+ * token, code, grant and personal access token they hold, for good:
+ * enabling the user again restores none of them (one transaction).
+ */
+export async function setDisabled(db: Db, email: string, disabled: boolean, now: number): Promise<{ user: User; revoked: Revoked }> {
   return db.kysely.transaction().execute(async (trx) => {
     const user = await findUserByEmail(trx, email)
     if (!user) throw new AppError('user_not_found', 404)
     const updated = await setUserDisabled(trx, user.id, disabled, now)
-    if (disabled) await deleteSessionsOfUser(trx, user.id)
-    return updated ?? user
+    if (!disabled) return { user: updated ?? user, revoked: { grants: 0, personalAccessTokens: 0 } }
+    await deleteSessionsOfUser(trx, user.id)
+    const revoked = await revokeUserHoldings(trx, user.id, undefined, now)
+    return { user: updated ?? user, revoked }
   })
 }
 

@@ -1,5 +1,6 @@
 /** What the log records; names are stable, as the API returns them. */
 export type ActivityAction =
+  /** Written for every API call by earlier versions; such entries stay until retention prunes them. API calls are now counted as usage (usage.ts). */
   | 'api.request'
   | 'token.issued'
   | 'token.refreshed'

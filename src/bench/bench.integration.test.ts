@@ -58,7 +58,10 @@ describe('npm run bench -- --quick', { timeout: 600_000 }, () => {
       assert.equal(row.failed, 0, `${row.group} | ${row.scenario}: failed requests`)
       assert.equal(row.exhausted, false, `${row.group} | ${row.scenario}: the pool ran out`)
     }
-    assert.ok(results.profile?.parts.some((p) => p.name.startsWith('gatehouse')), 'the token endpoint profile names Gatehouse code')
+    assert.ok(
+      results.profile?.parts.some((p) => p.name.startsWith('gatehouse')),
+      'the token endpoint profile names Gatehouse code',
+    )
     assert.ok(readFileSync(join(dir, 'report.md'), 'utf8').includes('## Goals'))
   })
 })

@@ -27,7 +27,13 @@ export async function insertRows<T extends keyof Database & string>(db: Executor
  * where building the rows in JavaScript would take minutes. Only the table
  * sizes matter for a growth measurement, so the hashes are random bytes.
  */
-export async function fillIssuances(db: Executor, dialect: DialectName, owner: { clientId: string; userId: number; teamId: number }, count: number, now: number): Promise<void> {
+export async function fillIssuances(
+  db: Executor,
+  dialect: DialectName,
+  owner: { clientId: string; userId: number; teamId: number },
+  count: number,
+  now: number,
+): Promise<void> {
   const tag = randomBytes(6).toString('hex')
   const year = 31_536_000_000
   const series =

@@ -77,7 +77,6 @@ const provider = new Provider(issuer, {
   ttl: { AccessToken: 31_536_000, AuthorizationCode: 600, RefreshToken: 63_072_000, Grant: 63_072_000 },
 })
 
-
 async function newGrant(): Promise<string> {
   const grant = new provider.Grant({ accountId: 'user-1', clientId: CLIENT.client_id })
   grant.addResourceScope(RESOURCE, 'api')

@@ -9,7 +9,17 @@ import { closeContext, createLogger, openContext } from '../server.js'
 import { createTestDatabase, postgresSkipReason, type TestDatabase } from '../testing/databases.js'
 import { summariseProfile, type ProfileSummary } from './profile.js'
 import { freePort, startProcess } from './processes.js'
-import { REDIRECT_URI, fillStoredTokens, seedAccount, seedAuthorizeSession, seedCodes, seedIssuances, seedTokens, storageBytes, type BenchAccount } from './seed.js'
+import {
+  REDIRECT_URI,
+  fillStoredTokens,
+  seedAccount,
+  seedAuthorizeSession,
+  seedCodes,
+  seedIssuances,
+  seedTokens,
+  storageBytes,
+  type BenchAccount,
+} from './seed.js'
 
 /*
  * `npm run bench`: every figure of one run, on this machine, each server in
@@ -36,7 +46,10 @@ const QUICK_REQUESTS = 200
 const POOL = Number(process.env.BENCH_POOL ?? (QUICK ? 2 * QUICK_REQUESTS : 60_000))
 // Revocation runs several times faster than issuance: a pool twice as deep lasts the measured time.
 const REVOKE_POOL = QUICK ? POOL : 2 * POOL
-const GROWTH = (process.env.BENCH_GROWTH ?? (QUICK ? '1000' : '10000,1000000')).split(',').map(Number).filter((n) => n > 0)
+const GROWTH = (process.env.BENCH_GROWTH ?? (QUICK ? '1000' : '10000,1000000'))
+  .split(',')
+  .map(Number)
+  .filter((n) => n > 0)
 const OUT = process.env.BENCH_OUT ?? (QUICK ? undefined : 'docs/benchmarks.md')
 const RESULTS = process.env.BENCH_RESULTS
 const SECRET = 'bench-secret-bench-secret-bench-secret-0123'
@@ -109,7 +122,15 @@ async function measure(group: string, scenario: string, url: string, load: Load 
   if (WARMUP > 0) await drive(url, load, WARMUP)
   const result = await drive(url, load, DURATION)
   const exhausted = load.pool !== undefined && load.pool.next > load.pool.values.length
-  const row = { group, scenario, rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, failed: failures(result, load.status), exhausted }
+  const row = {
+    group,
+    scenario,
+    rps: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    failed: failures(result, load.status),
+    exhausted,
+  }
   rows.push(row)
   log(`${group} | ${scenario}: ${Math.round(row.rps)} req/s, p99 ${row.p99} ms, failed ${row.failed}${exhausted ? ' (pool ran out)' : ''}`)
   return row
@@ -225,7 +246,12 @@ async function seedDeployment(d: Deployment): Promise<Seeded> {
 }
 
 function refreshLoad(account: BenchAccount, refresh: Pool): Load {
-  return { method: 'POST', headers: { ...form, authorization: basic(account) }, body: bodies(refresh, (t) => `grant_type=refresh_token&refresh_token=${t}`), pool: refresh }
+  return {
+    method: 'POST',
+    headers: { ...form, authorization: basic(account) },
+    body: bodies(refresh, (t) => `grant_type=refresh_token&refresh_token=${t}`),
+    pool: refresh,
+  }
 }
 
 function meLoad(accessToken: string): Load {
@@ -274,7 +300,9 @@ async function gatehouseRows(dialect: 'sqlite' | 'postgres', workers: number, si
           `${group}: start-up ${startupMs} ms (process start to listening, migrated database); resident memory ${idle} MB idle, ${rssMb(server.child.pid)} MB after the load.`,
         )
       }
-      notes.push(`${group}: refresh grant at ${pct(refresh.rps / signingRate)} and code exchange at ${pct(code.rps / signingRate)} of raw ${signingAlg} signing.`)
+      notes.push(
+        `${group}: refresh grant at ${pct(refresh.rps / signingRate)} and code exchange at ${pct(code.rps / signingRate)} of raw ${signingAlg} signing.`,
+      )
     } finally {
       await server.stop()
     }
@@ -303,7 +331,9 @@ async function growthRows(dialect: 'sqlite' | 'postgres'): Promise<void> {
         const group = `Growth, ${dialectName(dialect)}, ${target.toLocaleString('en')} tokens stored`
         await measure(group, 'GET /api/v2/me', `${d.base}/api/v2/me`, meLoad(tokens.accessToken))
         await measure(group, 'token: refresh_token grant (rotation)', `${d.base}/oauth/token`, refreshLoad(account, refresh))
-        notes.push(`${group}: ${Math.round(bytes)} bytes of database per stored token (a grant, an access-token row and a refresh-token row, with their indexes).`)
+        notes.push(
+          `${group}: ${Math.round(bytes)} bytes of database per stored token (a grant, an access-token row and a refresh-token row, with their indexes).`,
+        )
       } finally {
         await server.stop()
       }
@@ -348,7 +378,13 @@ async function peerRows(): Promise<void> {
   )
   try {
     const base = peer.match[1]!
-    const seeded = JSON.parse(readFileSync(out, 'utf8')) as { codes: string[]; refreshTokens: string[]; revocable: string[]; client: { client_id: string; client_secret: string }; redirectUri: string }
+    const seeded = JSON.parse(readFileSync(out, 'utf8')) as {
+      codes: string[]
+      refreshTokens: string[]
+      revocable: string[]
+      client: { client_id: string; client_secret: string }
+      redirectUri: string
+    }
     const auth = 'Basic ' + Buffer.from(`${seeded.client.client_id}:${seeded.client.client_secret}`).toString('base64')
     const first = await fetch(`${base}/token`, {
       method: 'POST',
@@ -408,7 +444,11 @@ function goals(bare: Row): Goal[] {
   const ratioGoal = (goal: string, ours: Row | undefined, theirs: Row | undefined, at: number) => {
     if (!ours || !theirs) return
     const ratio = ours.rps / theirs.rps
-    list.push({ goal, met: ratio >= at, figures: `${Math.round(ours.rps)} vs ${Math.round(theirs.rps)} req/s, ${ratio.toFixed(2)}×${ratio >= at ? '' : `, short by ${pct(1 - ratio / at)}`}` })
+    list.push({
+      goal,
+      met: ratio >= at,
+      figures: `${Math.round(ours.rps)} vs ${Math.round(theirs.rps)} req/s, ${ratio.toFixed(2)}×${ratio >= at ? '' : `, short by ${pct(1 - ratio / at)}`}`,
+    })
   }
   const sqlite = (s: string) => find('Gatehouse, SQLite, one process', s)
   const postgres = (s: string) => find('Gatehouse, PostgreSQL, one process', s)
@@ -450,10 +490,15 @@ function report(bare: Row, signing: Record<string, number>, postgresSkipped: str
       `Every figure comes from this one run; they move by about ±20% from run to run, so read them as ratios to rows of the same run. Load average when the report was written: ${load1!.toFixed(1)}.`,
     '',
   )
-  lines.push(`Raw signing (jose, WebCrypto on the thread pool): RS256 (2048-bit) **${Math.round(signing.RS256!)}/s**, ES256 **${Math.round(signing.ES256!)}/s**.`, '')
+  lines.push(
+    `Raw signing (jose, WebCrypto on the thread pool): RS256 (2048-bit) **${Math.round(signing.RS256!)}/s**, ES256 **${Math.round(signing.ES256!)}/s**.`,
+    '',
+  )
   lines.push('| group | scenario | req/s | p50 ms | p99 ms | failed | vs bare route |', '|---|---|--:|--:|--:|--:|--:|')
   for (const r of rows) {
-    lines.push(`| ${r.group} | ${r.scenario} | ${Math.round(r.rps)} | ${r.p50} | ${r.p99} | ${r.failed}${r.exhausted ? ' (pool ran out)' : ''} | ${pct(r.rps / bare.rps)} |`)
+    lines.push(
+      `| ${r.group} | ${r.scenario} | ${Math.round(r.rps)} | ${r.p50} | ${r.p99} | ${r.failed}${r.exhausted ? ' (pool ran out)' : ''} | ${pct(r.rps / bare.rps)} |`,
+    )
   }
   lines.push('', '## Goals (RS256, one process unless stated)', '')
   for (const g of goals(bare)) lines.push(`- ${g.goal}: ${g.met ? 'met' : '**missed**'} (${g.figures}).`)

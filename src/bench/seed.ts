@@ -81,16 +81,37 @@ export async function seedIssuances(ctx: AppContext, account: BenchAccount, coun
     const tokens = Array.from({ length: size }, () => randomSecret(32))
     refreshTokens.push(...tokens)
     const base = { client_id: account.clientId, created_at: now }
-    await insertRows(ctx.db.kysely, 'grants', grants.map((id) => ({ ...base, id, user_id: account.userId, team_id: account.teamId, scopes: '', revoked_at: null })))
+    await insertRows(
+      ctx.db.kysely,
+      'grants',
+      grants.map((id) => ({ ...base, id, user_id: account.userId, team_id: account.teamId, scopes: '', revoked_at: null })),
+    )
     await insertRows(
       ctx.db.kysely,
       'access_tokens',
-      jtis.map((jti, i) => ({ ...base, jti, grant_id: grants[i]!, user_id: account.userId, team_id: account.teamId, scopes: '', expires_at: now + 31_536_000_000, revoked_at: null })),
+      jtis.map((jti, i) => ({
+        ...base,
+        jti,
+        grant_id: grants[i]!,
+        user_id: account.userId,
+        team_id: account.teamId,
+        scopes: '',
+        expires_at: now + 31_536_000_000,
+        revoked_at: null,
+      })),
     )
     await insertRows(
       ctx.db.kysely,
       'refresh_tokens',
-      tokens.map((token, i) => ({ ...base, token_hash: hashSecret(token), grant_id: grants[i]!, access_token_jti: jtis[i]!, expires_at: now + 63_072_000_000, consumed_at: null, revoked_at: null })),
+      tokens.map((token, i) => ({
+        ...base,
+        token_hash: hashSecret(token),
+        grant_id: grants[i]!,
+        access_token_jti: jtis[i]!,
+        expires_at: now + 63_072_000_000,
+        consumed_at: null,
+        revoked_at: null,
+      })),
     )
   }
   return refreshTokens

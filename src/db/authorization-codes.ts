@@ -3,7 +3,7 @@ import { compiledOnce } from './compiled.js'
 import type { Executor } from './executor.js'
 import type { Database } from './schema.js'
 import type { AuthorizationCode } from '../oauth/types.js'
-import { NO_OPENID_LOGIN, type HolderStanding, type OpenIdLogin } from '../tokens/types.js'
+import { NO_OPENID_LOGIN, type HolderStanding, type HoldingsOf, type OpenIdLogin } from '../tokens/types.js'
 
 /** `login` only for OpenID Connect requests. */
 export async function insertAuthorizationCode(db: Executor, code: Omit<AuthorizationCode, 'consumedAt' | 'login'> & { login?: OpenIdLogin }): Promise<void> {
@@ -29,9 +29,14 @@ export async function insertAuthorizationCode(db: Executor, code: Omit<Authoriza
     .execute()
 }
 
-/** Removes codes not yet redeemed for the client in the team, so none can turn into tokens after a revocation. */
-export async function deletePendingAuthorizationCodes(db: Executor, clientId: string, teamId: number): Promise<void> {
-  await db.deleteFrom('authorization_codes').where('client_id', '=', clientId).where('team_id', '=', teamId).where('consumed_at', 'is', null).execute()
+/** Removes codes not yet redeemed, so none can turn into tokens after a revocation. */
+export async function deletePendingAuthorizationCodes(db: Executor, of: HoldingsOf): Promise<void> {
+  const f: { clientId?: string; userId?: number; teamId?: number } = of
+  let query = db.deleteFrom('authorization_codes').where('consumed_at', 'is', null)
+  if (f.clientId !== undefined) query = query.where('client_id', '=', f.clientId)
+  if (f.userId !== undefined) query = query.where('user_id', '=', f.userId)
+  if (f.teamId !== undefined) query = query.where('team_id', '=', f.teamId)
+  await query.execute()
 }
 
 const codeForExchangeQuery = compiledOnce((db, codeHash) =>

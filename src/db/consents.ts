@@ -1,3 +1,4 @@
+import type { HoldingsOf } from '../tokens/types.js'
 import type { Executor } from './executor.js'
 
 export async function findConsentScopes(db: Executor, userId: number, clientId: string, teamId: number): Promise<string | undefined> {
@@ -19,9 +20,14 @@ export async function upsertConsent(db: Executor, userId: number, clientId: stri
     .execute()
 }
 
-/** Forgets every consent given to the client in the team, so the next authorization asks again. */
-export async function deleteConsentsForClientInTeam(db: Executor, clientId: string, teamId: number): Promise<void> {
-  await db.deleteFrom('consents').where('client_id', '=', clientId).where('team_id', '=', teamId).execute()
+/** Forgets consents, so the next authorization asks again. */
+export async function deleteConsents(db: Executor, of: HoldingsOf): Promise<void> {
+  const f: { clientId?: string; userId?: number; teamId?: number } = of
+  let query = db.deleteFrom('consents')
+  if (f.clientId !== undefined) query = query.where('client_id', '=', f.clientId)
+  if (f.userId !== undefined) query = query.where('user_id', '=', f.userId)
+  if (f.teamId !== undefined) query = query.where('team_id', '=', f.teamId)
+  await query.execute()
 }
 
 /** Records a consent unless one is on file already (which may be wider). */

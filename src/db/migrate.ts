@@ -5,6 +5,7 @@ import { oauth } from './migrations/002_oauth.js'
 import { api } from './migrations/003_api.js'
 import { redirectUris } from './migrations/004_redirect_uris.js'
 import { portal } from './migrations/006_portal.js'
+import { apiUsage } from './migrations/007_api_usage.js'
 import { openid } from './migrations/008_openid.js'
 
 function migrationsFor(dialect: DialectName): Record<string, Migration> {
@@ -14,6 +15,7 @@ function migrationsFor(dialect: DialectName): Record<string, Migration> {
     '003_api': api(dialect),
     '004_redirect_uris': redirectUris(),
     '006_portal': portal(),
+    '007_api_usage': apiUsage(),
     '008_openid': openid(),
   }
 }

@@ -55,18 +55,19 @@ export async function deletePersonalAccessToken(db: Executor, id: string, userId
   return row && toToken(row)
 }
 
-/** Records use, at most once a minute per token, to keep writes off most requests. */
-export async function touchPersonalAccessToken(db: Executor, id: string, now: number): Promise<void> {
-  await db
-    .updateTable('personal_access_tokens')
-    .set({ last_used_at: now })
-    .where('id', '=', id)
-    .where((eb) => eb.or([eb('last_used_at', 'is', null), eb('last_used_at', '<', now - 60_000)]))
-    .execute()
+/** Deletes every personal access token of the user, or those for one team; returns how many. */
+export async function deletePersonalAccessTokensOf(db: Executor, userId: number, teamId: number | undefined): Promise<number> {
+  let query = db.deleteFrom('personal_access_tokens').where('user_id', '=', userId)
+  if (teamId !== undefined) query = query.where('team_id', '=', teamId)
+  const result = await query.executeTakeFirst()
+  return Number(result.numDeletedRows)
 }
 
 /** A personal access token with its user and whether the user is still in the token's team, in one query. */
-export async function findPersonalAccessTokenHolder(db: Executor, tokenHash: string): Promise<{ token: PersonalAccessToken; user: User; isMember: boolean } | undefined> {
+export async function findPersonalAccessTokenHolder(
+  db: Executor,
+  tokenHash: string,
+): Promise<{ token: PersonalAccessToken; user: User; isMember: boolean } | undefined> {
   const row = await db
     .selectFrom('personal_access_tokens as p')
     .innerJoin('users as u', 'u.id', 'p.user_id')

@@ -49,7 +49,12 @@ export async function insertShownOnce(db: Executor, row: ShownOnceRow): Promise<
 }
 
 /** Deletes the row and returns what it held, for exactly one caller, and only for its session before it expires. */
-export async function takeShownOnce(db: Executor, idHash: string, sessionHash: string, now: number): Promise<{ subjectId: string; secretEncrypted: string } | undefined> {
+export async function takeShownOnce(
+  db: Executor,
+  idHash: string,
+  sessionHash: string,
+  now: number,
+): Promise<{ subjectId: string; secretEncrypted: string } | undefined> {
   const row = await db
     .deleteFrom('shown_once')
     .where('id_hash', '=', idHash)

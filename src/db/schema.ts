@@ -220,7 +220,24 @@ export interface PortalTables {
   shown_once: ShownOnceTable
 }
 
+/** API calls of one token in one minute: how many, and the last one's path and status. */
+export interface ApiUsageTable {
+  /** The access token's jti, or the personal access token's id. */
+  token_id: string
+  /** The minute's start, epoch milliseconds. */
+  minute: number
+  team_id: number
+  user_id: number
+  client_id: string | null
+  personal_access_token_id: string | null
+  calls: number
+  last_path: string
+  last_status: number
+  last_at: number
+}
+
 export interface ApiTables {
   personal_access_tokens: PersonalAccessTokenTable
   activities: ActivityTable
+  api_usage: ApiUsageTable
 }

@@ -15,12 +15,11 @@ export async function listTeamApps(db: Executor, teamId: number): Promise<TeamAp
       'u.email as user_email',
       'c.created_at',
       eb
-        .selectFrom('activities as a')
-        .select((inner) => inner.fn.max('a.created_at').as('last'))
+        .selectFrom('api_usage as a')
+        .select((inner) => inner.fn.max('a.last_at').as('last'))
         .whereRef('a.team_id', '=', 'c.team_id')
         .whereRef('a.client_id', '=', 'c.client_id')
         .whereRef('a.user_id', '=', 'c.user_id')
-        .where('a.action', '=', 'api.request')
         .as('last_used_at'),
     ])
     .where('c.team_id', '=', teamId)

@@ -32,6 +32,11 @@ export async function upsertMembership(db: Executor, teamId: number, userId: num
     .execute()
 }
 
+export async function deleteMembership(db: Executor, teamId: number, userId: number): Promise<boolean> {
+  const result = await db.deleteFrom('memberships').where('team_id', '=', teamId).where('user_id', '=', userId).executeTakeFirst()
+  return Number(result.numDeletedRows) === 1
+}
+
 export async function listMembershipsOfUser(db: Executor, userId: number): Promise<TeamMembership[]> {
   const rows = await db
     .selectFrom('memberships')

@@ -1,6 +1,14 @@
 import type { Kysely, Selectable, Transaction } from 'kysely'
 import type { User } from '../accounts/types.js'
-import { NO_OPENID_LOGIN, type AccessTokenRecord, type Grant, type HolderStanding, type OpenIdLogin, type RefreshTokenRecord } from '../tokens/types.js'
+import {
+  NO_OPENID_LOGIN,
+  type AccessTokenRecord,
+  type Grant,
+  type GrantSelection,
+  type HolderStanding,
+  type OpenIdLogin,
+  type RefreshTokenRecord,
+} from '../tokens/types.js'
 import { compiledOnce } from './compiled.js'
 import type { Executor } from './executor.js'
 import type { AccessTokenTable, Database, GrantTable, RefreshTokenTable } from './schema.js'
@@ -118,20 +126,31 @@ export async function revokeAccessToken(db: Executor, jti: string, now: number):
   await db.updateTable('access_tokens').set({ revoked_at: now }).where('jti', '=', jti).where('revoked_at', 'is', null).execute()
 }
 
-/**
- * Ends a grant and every token descending from it. Several statements, so it
- * takes a transaction: a family is revoked whole or not at all.
- */
-export async function revokeGrant(trx: Transaction<Database>, grantId: string, now: number): Promise<void> {
-  await trx.updateTable('grants').set({ revoked_at: now }).where('id', '=', grantId).where('revoked_at', 'is', null).execute()
-  await trx.updateTable('access_tokens').set({ revoked_at: now }).where('grant_id', '=', grantId).where('revoked_at', 'is', null).execute()
-  await trx.updateTable('refresh_tokens').set({ revoked_at: now }).where('grant_id', '=', grantId).where('revoked_at', 'is', null).execute()
+function grantIdsOf(db: Executor, which: GrantSelection) {
+  const f: { grantId?: string; clientId?: string; userId?: number; teamId?: number } = which
+  let query = db.selectFrom('grants').select('id')
+  if (f.grantId !== undefined) query = query.where('id', '=', f.grantId)
+  if (f.clientId !== undefined) query = query.where('client_id', '=', f.clientId)
+  if (f.userId !== undefined) query = query.where('user_id', '=', f.userId)
+  if (f.teamId !== undefined) query = query.where('team_id', '=', f.teamId)
+  return query
 }
 
-/** The ids of the live grants a client holds in a team (Team apps revocation). */
-export async function listLiveGrantIds(db: Executor, clientId: string, teamId: number): Promise<string[]> {
-  const rows = await db.selectFrom('grants').select('id').where('client_id', '=', clientId).where('team_id', '=', teamId).where('revoked_at', 'is', null).execute()
-  return rows.map((r) => r.id)
+/**
+ * Ends grants and every token descending from them; returns how many grants
+ * it ended. Several statements, so it takes a transaction: a family is
+ * revoked whole or not at all.
+ */
+export async function revokeGrants(trx: Transaction<Database>, which: GrantSelection, now: number): Promise<number> {
+  const grants = await trx
+    .updateTable('grants')
+    .set({ revoked_at: now })
+    .where('id', 'in', grantIdsOf(trx, which))
+    .where('revoked_at', 'is', null)
+    .executeTakeFirst()
+  await trx.updateTable('access_tokens').set({ revoked_at: now }).where('grant_id', 'in', grantIdsOf(trx, which)).where('revoked_at', 'is', null).execute()
+  await trx.updateTable('refresh_tokens').set({ revoked_at: now }).where('grant_id', 'in', grantIdsOf(trx, which)).where('revoked_at', 'is', null).execute()
+  return Number(grants.numUpdatedRows)
 }
 
 /** Deletes up to `limit` grants that no longer have a token left. */
@@ -144,7 +163,9 @@ export async function deleteEmptyGrants(db: Executor, createdBefore: number, lim
         .select('id')
         .where('created_at', '<=', createdBefore)
         .where(({ not, exists, selectFrom }) => not(exists(selectFrom('access_tokens').select('jti').whereRef('access_tokens.grant_id', '=', 'grants.id'))))
-        .where(({ not, exists, selectFrom }) => not(exists(selectFrom('refresh_tokens').select('token_hash').whereRef('refresh_tokens.grant_id', '=', 'grants.id'))))
+        .where(({ not, exists, selectFrom }) =>
+          not(exists(selectFrom('refresh_tokens').select('token_hash').whereRef('refresh_tokens.grant_id', '=', 'grants.id'))),
+        )
         .limit(limit),
     )
     .executeTakeFirst()
@@ -165,7 +186,10 @@ const accessTokenHolderQuery = compiledOnce((db, jti) =>
  * The hot path of every API call: the token's row, its user and whether
  * the user still belongs to the token's team, in one query.
  */
-export async function findAccessTokenHolder(db: Kysely<Database>, jti: string): Promise<{ token: AccessTokenRecord; user: User; isMember: boolean } | undefined> {
+export async function findAccessTokenHolder(
+  db: Kysely<Database>,
+  jti: string,
+): Promise<{ token: AccessTokenRecord; user: User; isMember: boolean } | undefined> {
   const row = await accessTokenHolderQuery(db, jti)
   return row && { token: toAccessToken(row), user: joinedUser(row), isMember: row.role !== null }
 }

@@ -10,7 +10,12 @@ async function logLines(mode: AccessLogMode, requests: number): Promise<{ msg: s
   const lines: string[] = []
   const sink = new Writable({
     write(chunk: Buffer, _encoding, done) {
-      lines.push(...chunk.toString().split('\n').filter((l) => l !== ''))
+      lines.push(
+        ...chunk
+          .toString()
+          .split('\n')
+          .filter((l) => l !== ''),
+      )
       done()
     },
   })

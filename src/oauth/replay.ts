@@ -1,6 +1,6 @@
 import type { ActivityLog } from '../activity/recorder.js'
 import type { Db } from '../db/connection.js'
-import { revokeGrant } from '../db/tokens.js'
+import { revokeGrants } from '../db/tokens.js'
 import type { SingleUseKind } from '../db/single-use.js'
 import { InvalidGrant } from './errors.js'
 
@@ -30,8 +30,15 @@ const RECORDED = {
  * refresh tokens). Returns the error for the caller to throw.
  */
 export async function answerReplay(deps: ReplayDeps, replay: Replay, description: string, now: number): Promise<InvalidGrant> {
-  await deps.db.kysely.transaction().execute((trx) => revokeGrant(trx, replay.grantId, now))
+  await deps.db.kysely.transaction().execute((trx) => revokeGrants(trx, { grantId: replay.grantId }, now))
   const recorded = RECORDED[replay.kind]
-  deps.activity.record({ action: recorded.action, teamId: replay.teamId, userId: replay.userId, clientId: replay.clientId, detail: recorded.detail, address: replay.address })
+  deps.activity.record({
+    action: recorded.action,
+    teamId: replay.teamId,
+    userId: replay.userId,
+    clientId: replay.clientId,
+    detail: recorded.detail,
+    address: replay.address,
+  })
   return new InvalidGrant(description)
 }

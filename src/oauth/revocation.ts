@@ -4,7 +4,7 @@ import type { Config } from '../config.js'
 import type { Db } from '../db/connection.js'
 import type { KeyRing } from '../keys/signing-keys.js'
 import { hashSecret } from '../crypto/random.js'
-import { findAccessToken, findGrant, findRefreshToken, revokeAccessToken, revokeGrant } from '../db/tokens.js'
+import { findAccessToken, findGrant, findRefreshToken, revokeAccessToken, revokeGrants } from '../db/tokens.js'
 import { verifyAccessTokenSignature } from '../tokens/access-token.js'
 import { requiredParam, type RawParams } from './params.js'
 
@@ -31,14 +31,26 @@ export async function revokeToken(ctx: RevocationDeps, caller: Client, params: R
     const row = await findAccessToken(ctx.db.kysely, signature.claims.jti)
     if (row && row.clientId === caller.id) {
       await revokeAccessToken(ctx.db.kysely, row.jti, now)
-      ctx.activity.record({ action: 'token.revoked', teamId: row.teamId, userId: row.userId, clientId: caller.id, detail: 'access token revoked by the client' })
+      ctx.activity.record({
+        action: 'token.revoked',
+        teamId: row.teamId,
+        userId: row.userId,
+        clientId: caller.id,
+        detail: 'access token revoked by the client',
+      })
     }
     return
   }
   const refresh = await findRefreshToken(ctx.db.kysely, hashSecret(token))
   if (refresh && refresh.clientId === caller.id) {
-    await ctx.db.kysely.transaction().execute((trx) => revokeGrant(trx, refresh.grantId, now))
+    await ctx.db.kysely.transaction().execute((trx) => revokeGrants(trx, { grantId: refresh.grantId }, now))
     const grant = await findGrant(ctx.db.kysely, refresh.grantId)
-    ctx.activity.record({ action: 'token.revoked', teamId: grant?.teamId, userId: grant?.userId, clientId: caller.id, detail: 'refresh token and its grant revoked by the client' })
+    ctx.activity.record({
+      action: 'token.revoked',
+      teamId: grant?.teamId,
+      userId: grant?.userId,
+      clientId: caller.id,
+      detail: 'refresh token and its grant revoked by the client',
+    })
   }
 }

@@ -18,7 +18,12 @@ await forEachDialect('Team apps and the password grant', (dialect) => {
     const pat = await seedUser(server.ctx.db, 'pat@example.com', { team: 'Mobile' })
     const { user, team } = pat
     const { client, secret } = await seedClient(server.ctx, pat, { name: 'Our mobile app', redirectUris: ['https://mobile.example/cb'], isFirstParty: true })
-    const { response, body } = await postOAuth(server, '/oauth/token', { grant_type: 'password', username: 'pat@example.com', password: PASSWORD }, { authorization: basicAuth(client.id, secret) })
+    const { response, body } = await postOAuth(
+      server,
+      '/oauth/token',
+      { grant_type: 'password', username: 'pat@example.com', password: PASSWORD },
+      { authorization: basicAuth(client.id, secret) },
+    )
     assert.equal(response.status, 200)
     await server.ctx.activity.flush()
     const [listed] = await teamApps(server.ctx.db, team!.id)
@@ -28,10 +33,10 @@ await forEachDialect('Team apps and the password grant', (dialect) => {
 
     const me = await fetch(new URL('/api/v2/me', server.url), { headers: { authorization: `Bearer ${body.access_token}` } })
     assert.equal(me.status, 200)
-    await server.ctx.activity.flush()
+    await server.ctx.usage.flush()
     assert.ok((await teamApps(server.ctx.db, team!.id))[0]?.lastUsedAt instanceof Date)
 
-    await revokeTeamApp(server.ctx.db, server.ctx.activity, { clientId: client.id, teamId: team!.id, byUserId: user.id }, Date.now())
+    await revokeTeamApp(server.ctx.db, server.ctx.activity, { clientId: client.id, teamId: team!.id, by: { userId: user.id, role: 'owner' } }, Date.now())
     const refused = await fetch(new URL('/api/v2/me', server.url), { headers: { authorization: `Bearer ${body.access_token}` } })
     assert.equal(refused.status, 401)
     assert.deepEqual(await teamApps(server.ctx.db, team!.id), [])

@@ -1,30 +1,65 @@
+import type { Role } from '../accounts/types.js'
 import type { ActivityLog } from '../activity/recorder.js'
 import type { Db } from '../db/connection.js'
-import { deleteConsentsForClientInTeam } from '../db/consents.js'
-import { listTeamApps } from '../db/team-apps.js'
-import { listLiveGrantIds, revokeGrant } from '../db/tokens.js'
 import { findClientById } from '../db/clients.js'
-import { deletePendingAuthorizationCodes } from '../db/authorization-codes.js'
+import { listTeamApps } from '../db/team-apps.js'
 import { AppError } from '../messages.js'
+import { revokeHoldings } from '../tokens/holdings.js'
 import type { TeamApp } from './types.js'
 
-/** The apps users of the team have authorised (seed 000: "Team apps" in Workflow Integrations). */
+/** The apps users of the team have authorised (seed 000: "Team apps" in Workflow Integrations), one row per user. */
 export function teamApps(db: Db, teamId: number): Promise<TeamApp[]> {
   return listTeamApps(db.kysely, teamId)
 }
 
+/** Who is revoking, and their role in the team the app is revoked from. */
+export interface TeamAppRevoker {
+  userId: number
+  role: Role
+}
+
+/**
+ * Members revoke what they authorised themselves; the team's owners revoke
+ * any app in the team (OWASP ASVS V4.2.1: no acting on another user's records).
+ */
+export function mayRevokeTeamApp(authorisation: TeamApp, by: TeamAppRevoker): boolean {
+  return by.role === 'owner' || authorisation.authorisedBy.userId === by.userId
+}
+
 /**
  * Ends the app's access to the team: every grant and token it holds there,
- * and the recorded consents, so the next authorisation asks again (seed 000:
- * "the user must go through the authorisation flow again").
+ * its pending codes and the recorded consents, so the next authorisation
+ * asks again (seed 000: "the user must go through the authorisation flow
+ * again"). An owner ends it for every user of the team; a member, for
+ * themselves. All in one transaction.
  */
-export async function revokeTeamApp(db: Db, activity: ActivityLog, input: { clientId: string; teamId: number; byUserId: number; address?: string }, now: number): Promise<void> {
+export async function revokeTeamApp(
+  db: Db,
+  activity: ActivityLog,
+  input: { clientId: string; teamId: number; by: TeamAppRevoker; address?: string },
+  now: number,
+): Promise<void> {
   const client = await findClientById(db.kysely, input.clientId)
   if (!client) throw new AppError('client_not_found', 404)
-  await db.kysely.transaction().execute(async (trx) => {
-    for (const grantId of await listLiveGrantIds(trx, input.clientId, input.teamId)) await revokeGrant(trx, grantId, now)
-    await deleteConsentsForClientInTeam(trx, input.clientId, input.teamId)
-    await deletePendingAuthorizationCodes(trx, input.clientId, input.teamId)
+  const authorisations = (await listTeamApps(db.kysely, input.teamId)).filter((a) => a.clientId === input.clientId)
+  if (authorisations.length === 0) throw new AppError('team_app_not_found', 404)
+  if (!authorisations.some((a) => mayRevokeTeamApp(a, input.by))) throw new AppError('team_app_forbidden', 403)
+  const everyone = input.by.role === 'owner'
+  await db.kysely
+    .transaction()
+    .execute((trx) =>
+      revokeHoldings(
+        trx,
+        everyone ? { clientId: input.clientId, teamId: input.teamId } : { clientId: input.clientId, teamId: input.teamId, userId: input.by.userId },
+        now,
+      ),
+    )
+  activity.record({
+    action: 'app.revoked',
+    teamId: input.teamId,
+    userId: input.by.userId,
+    clientId: input.clientId,
+    detail: everyone ? client.name : `${client.name} (own authorisation)`,
+    address: input.address ?? null,
   })
-  activity.record({ action: 'app.revoked', teamId: input.teamId, userId: input.byUserId, clientId: input.clientId, detail: client.name, address: input.address ?? null })
 }

@@ -131,7 +131,8 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
           ...(options.audience === undefined ? {} : { audience: options.audience }),
         })
       } catch (err) {
-        if (err instanceof joseErrors.JOSEError) throw new TokenRejectedError('invalid_token', err instanceof joseErrors.JWTExpired ? 'token expired' : 'invalid token')
+        if (err instanceof joseErrors.JOSEError)
+          throw new TokenRejectedError('invalid_token', err instanceof joseErrors.JWTExpired ? 'token expired' : 'invalid token')
         throw err
       }
     }

@@ -29,7 +29,7 @@ export function postgresSkipReason(): Promise<string | undefined> {
       return undefined
     } catch (err) {
       const message = `PostgreSQL at ${postgresBaseUrl()} is unreachable: ${(err as Error).message}`
-      if (process.env.CI === 'true' || process.env.TEST_DATABASE_URL) throw new Error(message)
+      if (process.env.CI === 'true' || process.env.TEST_DATABASE_URL) throw new Error(message, { cause: err })
       return `${message} (set TEST_DATABASE_URL to run the PostgreSQL suite)`
     }
   })()

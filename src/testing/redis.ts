@@ -17,7 +17,7 @@ export function redisSkipReason(): Promise<string | undefined> {
       return undefined
     } catch (err) {
       const message = `Redis at ${redisUrl()} is unreachable: ${(err as Error).message}`
-      if (process.env.CI === 'true' || process.env.TEST_REDIS_URL) throw new Error(message)
+      if (process.env.CI === 'true' || process.env.TEST_REDIS_URL) throw new Error(message, { cause: err })
       return `${message} (set TEST_REDIS_URL to run the Redis suite)`
     } finally {
       client.disconnect()

@@ -1,6 +1,6 @@
-import { touchPersonalAccessToken } from '../db/personal-access-tokens.js'
 import { checkPersonalAccessToken, PAT_PREFIX } from './personal-access-tokens.js'
 import { checkAccessToken, type VerificationDeps } from './verify.js'
+import { splitScopes } from '../oauth/scopes.js'
 import type { Principal } from './principal.js'
 
 export type BearerVerdict = { ok: true; principal: Principal } | { ok: false; reason: string }
@@ -11,7 +11,6 @@ export async function authenticateBearer(ctx: VerificationDeps, token: string): 
   if (token.startsWith(PAT_PREFIX)) {
     const verdict = await checkPersonalAccessToken(ctx.db, token, now)
     if (!verdict.active) return { ok: false, reason: verdict.reason }
-    await touchPersonalAccessToken(ctx.db.kysely, verdict.token.id, now)
     return {
       ok: true,
       principal: {
@@ -20,6 +19,7 @@ export async function authenticateBearer(ctx: VerificationDeps, token: string): 
         kind: 'personal_access_token',
         clientId: null,
         personalAccessTokenId: verdict.token.id,
+        tokenId: verdict.token.id,
         scopes: [],
       },
     }
@@ -34,7 +34,9 @@ export async function authenticateBearer(ctx: VerificationDeps, token: string): 
       kind: 'oauth',
       clientId: verdict.row.clientId,
       personalAccessTokenId: null,
-      scopes: verdict.claims.scopes,
+      tokenId: verdict.claims.jti,
+      // The signature proves where the token came from; what it may do is the stored record's word.
+      scopes: splitScopes(verdict.row.scopes),
     },
   }
 }

@@ -8,6 +8,8 @@ export interface Principal {
   /** The OAuth client the token was issued to. */
   clientId: string | null
   personalAccessTokenId: string | null
+  /** The access token's jti or the personal access token's id: what API usage is counted under. */
+  tokenId: string
   /** Empty means all of the user's permissions in the team, as the seeds' tokens have. */
   scopes: string[]
 }

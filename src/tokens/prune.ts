@@ -1,5 +1,6 @@
 import type { Config } from '../config.js'
 import type { Db } from '../db/connection.js'
+import { deleteApiUsageBefore } from '../db/api-usage.js'
 import { deleteRowsBefore, type PrunableTable } from '../db/expired-rows.js'
 import { deleteSigningKeysRetiredBefore } from '../db/signing-keys.js'
 import { deleteEmptyGrants } from '../db/tokens.js'
@@ -17,6 +18,7 @@ export interface PruneCounts {
   activities: number
   form_submissions: number
   shown_once: number
+  api_usage: number
 }
 
 export interface PruneDeps {
@@ -42,12 +44,14 @@ async function inBatches(deleteBatch: () => Promise<number>): Promise<number> {
  * ones once they are past expiry too, so a revoked token is never mistaken
  * for an unknown one while it could still verify), grants with no token
  * left, expired sessions, retired keys no live token was signed with,
- * expired personal access tokens, activity older than its retention, and the
- * portal's records of form submissions and secrets waiting to be shown.
+ * expired personal access tokens, activity and API usage older than the
+ * activity log's retention, and the portal's records of form submissions
+ * and secrets waiting to be shown.
  */
 export async function pruneExpired(ctx: PruneDeps): Promise<PruneCounts> {
   const db = ctx.db.kysely
   const now = ctx.clock()
+  const retainedFrom = now - ctx.config.activityRetentionDays * 24 * 3600 * 1000
   const expired = (table: PrunableTable, before = now) => inBatches(() => deleteRowsBefore(db, table, before, BATCH))
   return {
     authorization_codes: await expired('authorization_codes'),
@@ -58,7 +62,8 @@ export async function pruneExpired(ctx: PruneDeps): Promise<PruneCounts> {
     session_clients: await expired('session_clients'),
     signing_keys: await deleteSigningKeysRetiredBefore(db, now - Math.max(ctx.config.accessTokenTtl, ctx.config.idTokenTtl) * 1000 - KEY_REFRESH_MS),
     personal_access_tokens: await expired('personal_access_tokens'),
-    activities: await expired('activities', now - ctx.config.activityRetentionDays * 24 * 3600 * 1000),
+    activities: await expired('activities', retainedFrom),
+    api_usage: await inBatches(() => deleteApiUsageBefore(db, retainedFrom, BATCH)),
     form_submissions: await expired('form_submissions'),
     shown_once: await expired('shown_once'),
   }

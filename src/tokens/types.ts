@@ -54,3 +54,13 @@ export interface HolderStanding {
   userDisabled: boolean
   isMember: boolean
 }
+
+/**
+ * What a revocation ends: an app's access in a team (or one user's
+ * authorisation of it), or what a user holds (in one team, or anywhere).
+ * Never empty, so no revocation can reach every grant by mistake.
+ */
+export type HoldingsOf = { clientId: string; teamId: number; userId?: number } | { userId: number; teamId?: number }
+
+/** One grant and its tokens (a replay or a client's revocation), or every grant of some holdings. */
+export type GrantSelection = { grantId: string } | HoldingsOf

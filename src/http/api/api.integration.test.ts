@@ -128,7 +128,12 @@ await forEachDialect('protected API', (dialect) => {
 
   it('refuses the old access token once its refresh token was used (seed 000)', async () => {
     const tokens = await tokensFor(server, f)
-    const refreshed = await postOAuth(server, '/oauth/token', { grant_type: 'refresh_token', client_id: f.clientId, client_secret: f.clientSecret, refresh_token: tokens.refresh_token })
+    const refreshed = await postOAuth(server, '/oauth/token', {
+      grant_type: 'refresh_token',
+      client_id: f.clientId,
+      client_secret: f.clientSecret,
+      refresh_token: tokens.refresh_token,
+    })
     assert.equal(refreshed.response.status, 200)
     assert.equal((await api(server, '/api/v2/me', bearer(tokens.access_token))).status, 401)
     assert.equal((await api(server, '/api/v2/me', bearer(String(refreshed.body.access_token)))).status, 200)
@@ -184,11 +189,41 @@ await forEachDialect('protected API', (dialect) => {
     assert.equal((await api(server, '/api/v2/me', bearer(readable.access_token))).status, 200)
   })
 
-  it("records API calls and token events in the team's activity log, newest first, with cursor pages", async () => {
+  it('counts API calls per token and minute (calls, last path and status) instead of an activity row per call', async () => {
+    await server.ctx.activity.flush()
+    const before = await server.ctx.db.kysely
+      .selectFrom('activities')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirstOrThrow()
+    for (let i = 0; i < 3; i++) assert.equal((await api(server, '/api/v2/me', bearer(token))).status, 200)
+    assert.equal((await api(server, '/api/v2/team', bearer(token))).status, 200)
+    await server.ctx.usage.flush()
+    await server.ctx.activity.flush()
+    const after = await server.ctx.db.kysely
+      .selectFrom('activities')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirstOrThrow()
+    assert.equal(Number(after.n), Number(before.n), 'API calls wrote activity rows')
+    const rows = await server.ctx.db.kysely.selectFrom('api_usage').selectAll().where('client_id', '=', f.clientId).execute()
+    const jti = (JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()) as { jti: string }).jti
+    const mine = rows.filter((r) => r.token_id === jti)
+    assert.ok(mine.length >= 1)
+    assert.ok(mine.every((r) => Number(r.user_id) === f.user.id && Number(r.team_id) === f.teamId))
+    assert.ok(mine.reduce((sum, r) => sum + Number(r.calls), 0) >= 4)
+    const latest = mine.sort((a, b) => Number(b.last_at) - Number(a.last_at))[0]!
+    assert.deepEqual([latest.last_path, latest.last_status], ['GET /api/v2/team', 200])
+  })
+
+  it("records token events in the team's activity log, newest first, with cursor pages", async () => {
     await server.ctx.activity.flush()
     const first = await api(server, '/api/v2/activities?limit=2', bearer(token))
     assert.equal(first.status, 200)
-    const page = (await first.json()) as { object: string; data: { id: number; action: string; detail: string | null }[]; has_more: boolean; next_cursor: string }
+    const page = (await first.json()) as {
+      object: string
+      data: { id: number; action: string; detail: string | null }[]
+      has_more: boolean
+      next_cursor: string
+    }
     assert.equal(page.object, 'list')
     assert.equal(page.data.length, 2)
     assert.ok(page.data[0]!.id > page.data[1]!.id)
@@ -197,8 +232,8 @@ await forEachDialect('protected API', (dialect) => {
     assert.ok(next.data.every((a) => a.id < page.data[1]!.id))
     const all = [...page.data, ...next.data]
     const actions = new Set(all.map((a) => a.action))
-    for (const action of ['api.request', 'token.issued', 'token.refreshed', 'token.revoked', 'app.authorised']) assert.ok(actions.has(action), action)
-    assert.ok(all.some((a) => a.detail === 'GET /api/v2/me 200'))
+    for (const action of ['token.issued', 'token.refreshed', 'token.revoked', 'app.authorised']) assert.ok(actions.has(action), action)
+    assert.ok(!actions.has('api.request'))
     const serialized = JSON.stringify(all)
     assert.ok(!serialized.includes(token.split('.')[2]!), 'no token in the log')
     assert.equal((await api(server, '/api/v2/activities?cursor=abc', bearer(token))).status, 400)
@@ -214,10 +249,15 @@ describe('client address behind a proxy', () => {
       const server = await startTestServer('sqlite', { trustProxy: trustProxy === false ? false : [...trustProxy] })
       try {
         const f = await setUp(server, 'proxied@example.com', 'Proxied')
-        const { access_token } = await tokensFor(server, f)
-        await api(server, '/api/v2/me', { headers: { authorization: `Bearer ${access_token}`, 'x-forwarded-for': '203.0.113.7' } })
+        const { refresh_token } = await tokensFor(server, f)
+        const refreshed = await api(server, '/oauth/token', {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-forwarded-for': '203.0.113.7' },
+          body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token, client_id: f.clientId, client_secret: f.clientSecret }),
+        })
+        assert.equal(refreshed.status, 200)
         await server.ctx.activity.flush()
-        const entry = await server.ctx.db.kysely.selectFrom('activities').select('address').where('action', '=', 'api.request').executeTakeFirstOrThrow()
+        const entry = await server.ctx.db.kysely.selectFrom('activities').select('address').where('action', '=', 'token.refreshed').executeTakeFirstOrThrow()
         assert.equal(entry.address, expected)
       } finally {
         await server.stop()

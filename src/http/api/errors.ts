@@ -23,15 +23,30 @@ export function missingToken(): ApiError {
 }
 
 export function invalidToken(reason: string): ApiError {
-  return new ApiError(401, 'invalid_token', `The access token is not valid (${reason}).`, `Bearer ${REALM}, error="invalid_token", error_description=${quoted(reason)}`)
+  return new ApiError(
+    401,
+    'invalid_token',
+    `The access token is not valid (${reason}).`,
+    `Bearer ${REALM}, error="invalid_token", error_description=${quoted(reason)}`,
+  )
 }
 
 export function tokenOutsideHeader(): ApiError {
-  return new ApiError(400, 'invalid_request', 'Send the access token in the Authorization header, never in the query string or the body.', `Bearer ${REALM}, error="invalid_request"`)
+  return new ApiError(
+    400,
+    'invalid_request',
+    'Send the access token in the Authorization header, never in the query string or the body.',
+    `Bearer ${REALM}, error="invalid_request"`,
+  )
 }
 
 export function insufficientScope(scope: string): ApiError {
-  return new ApiError(403, 'insufficient_scope', `The access token lacks the "${scope}" scope.`, `Bearer ${REALM}, error="insufficient_scope", scope=${quoted(scope)}`)
+  return new ApiError(
+    403,
+    'insufficient_scope',
+    `The access token lacks the "${scope}" scope.`,
+    `Bearer ${REALM}, error="insufficient_scope", scope=${quoted(scope)}`,
+  )
 }
 
 export function isApiError(error: unknown): error is ApiError {

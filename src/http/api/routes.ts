@@ -65,16 +65,19 @@ export async function apiRoutes(app: FastifyInstance, ctx: AppContext): Promise<
       api.addHook('onResponse', async (request, reply) => {
         const principal = request.principal
         if (!principal) return
-        // "All activities are attributed to the token's user" (seeds 002–003).
-        ctx.activity.record({
-          action: 'api.request',
-          teamId: principal.teamId,
-          userId: principal.user.id,
-          clientId: principal.clientId,
-          personalAccessTokenId: principal.personalAccessTokenId,
-          detail: `${request.method} ${request.routeOptions.url ?? request.url.split('?')[0]} ${reply.statusCode}`,
-          address: request.ip,
-        })
+        // "All activities are attributed to the token's user" (seeds 002–003). Calls are
+        // counted per token and minute; a row each would be a write per call.
+        ctx.usage.count(
+          {
+            tokenId: principal.tokenId,
+            teamId: principal.teamId,
+            userId: principal.user.id,
+            clientId: principal.clientId,
+            personalAccessTokenId: principal.personalAccessTokenId,
+          },
+          `${request.method} ${request.routeOptions.url ?? request.url.split('?')[0]}`,
+          reply.statusCode,
+        )
       })
 
       api.setErrorHandler(errorHandler(isApiError, renderApiError))

@@ -1,7 +1,17 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { AppContext } from '../../context.js'
 import { AUTHORIZATION_TITLES, MESSAGES } from '../../messages.js'
-import { approve, errorRedirect, hasConsent, parseAuthorizationRequest, resolveRedirect, responseRedirect, UntrustedRedirectError, type Approver, type AuthorizationRequest } from '../../oauth/authorize.js'
+import {
+  approve,
+  errorRedirect,
+  hasConsent,
+  parseAuthorizationRequest,
+  resolveRedirect,
+  responseRedirect,
+  UntrustedRedirectError,
+  type Approver,
+  type AuthorizationRequest,
+} from '../../oauth/authorize.js'
 import { AccessDenied, OAuthError } from '../../oauth/errors.js'
 import { ENDPOINTS } from '../../oauth/metadata.js'
 import type { RawParams } from '../../oauth/params.js'
@@ -36,7 +46,14 @@ async function checkRequest(ctx: AppContext, request: FastifyRequest, reply: Fas
   }
 }
 
-function consentPage(ctx: AppContext, request: FastifyRequest, reply: FastifyReply, session: PortalSession, authorization: AuthorizationRequest, params: RawParams) {
+function consentPage(
+  ctx: AppContext,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  session: PortalSession,
+  authorization: AuthorizationRequest,
+  params: RawParams,
+) {
   const carried = CARRIED.flatMap((name) => (typeof params[name] === 'string' ? [{ name, value: params[name] }] : []))
   return sendPage(ctx, request, reply, 'consent', {
     title: AUTHORIZATION_TITLES.consent(authorization.client.name),
@@ -68,7 +85,8 @@ export function authorizeRoutes(app: FastifyInstance, ctx: AppContext): void {
   app.post<{ Body: RawParams }>(ENDPOINTS.authorization, async (request, reply) => {
     const params = request.body ?? {}
     const session = await currentSession(ctx, request)
-    if (!session) return sendPage(ctx, request, reply, 'error', { title: AUTHORIZATION_TITLES.sessionEnded, message: MESSAGES.authorization_session_ended }, 401)
+    if (!session)
+      return sendPage(ctx, request, reply, 'error', { title: AUTHORIZATION_TITLES.sessionEnded, message: MESSAGES.authorization_session_ended }, 401)
     checkSessionCsrf(ctx, session, params._csrf)
     const checked = await checkRequest(ctx, request, reply, params)
     if ('reply' in checked) return checked.reply

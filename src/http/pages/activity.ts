@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify'
 import { membersOf } from '../../accounts/teams.js'
 import { activityPage, PAGE_SIZE_DEFAULT, type ActivityPage } from '../../activity/list.js'
 import type { Activity, ActivityAction } from '../../activity/types.js'
+import { usageSince, type UsageSummary } from '../../activity/usage.js'
 import { clientsOfTeam } from '../../clients/access.js'
 import { findClient } from '../../clients/clients.js'
 import type { AppContext } from '../../context.js'
@@ -92,7 +93,11 @@ function activityView(filter: Filter, cursor: string | undefined, page: Activity
       item.clientId !== null
         ? { kind: 'App', name: names.clients.get(item.clientId) ?? 'Deleted app', href: filterHref({ clientId: item.clientId }) }
         : item.personalAccessTokenId !== null
-          ? { kind: 'Token', name: names.tokens.get(item.personalAccessTokenId) ?? 'Personal access token', href: filterHref({ personalAccessTokenId: item.personalAccessTokenId }) }
+          ? {
+              kind: 'Token',
+              name: names.tokens.get(item.personalAccessTokenId) ?? 'Personal access token',
+              href: filterHref({ personalAccessTokenId: item.personalAccessTokenId }),
+            }
           : null,
     detail: item.detail,
     address: item.address,
@@ -102,7 +107,8 @@ function activityView(filter: Filter, cursor: string | undefined, page: Activity
   const appOptions = names.teamClientIds.map((id) => ({ value: `client:${id}`, name: names.clients.get(id) ?? id }))
   const tokenOptions = [...names.tokens].map(([id, name]) => ({ value: `token:${id}`, name }))
   // A filter picked from a row of the log (a former member, another team's app, another member's token) stays selected.
-  if (filter.userId !== undefined && !names.users.has(filter.userId)) userOptions.push({ value: String(filter.userId), name: `Former member #${filter.userId}` })
+  if (filter.userId !== undefined && !names.users.has(filter.userId))
+    userOptions.push({ value: String(filter.userId), name: `Former member #${filter.userId}` })
   if (filter.clientId !== undefined && !names.teamClientIds.includes(filter.clientId)) {
     appOptions.push({ value: `client:${filter.clientId}`, name: names.clients.get(filter.clientId) ?? 'Unknown app' })
   }
@@ -116,25 +122,30 @@ function activityView(filter: Filter, cursor: string | undefined, page: Activity
     appOptions,
     tokenOptions,
     selectedUser: filter.userId === undefined ? '' : String(filter.userId),
-    selectedSource: filter.clientId !== undefined ? `client:${filter.clientId}` : filter.personalAccessTokenId !== undefined ? `token:${filter.personalAccessTokenId}` : '',
+    selectedSource:
+      filter.clientId !== undefined ? `client:${filter.clientId}` : filter.personalAccessTokenId !== undefined ? `token:${filter.personalAccessTokenId}` : '',
     filtered: Object.keys(filter).length > 0,
     olderHref: page.nextCursor === null ? null : filterHref(filter, page.nextCursor),
     newestHref: cursor === undefined ? null : filterHref(filter),
   }
 }
 
-async function namesFor(ctx: AppContext, teamId: number, viewerId: number, page: ActivityPage): Promise<Names> {
+async function namesFor(ctx: AppContext, teamId: number, viewerId: number, page: ActivityPage, usage: UsageSummary[]): Promise<Names> {
   const [members, clients, apps, tokens] = await Promise.all([
     membersOf(ctx.db, teamId),
     clientsOfTeam(ctx.db, teamId),
     teamApps(ctx.db, teamId),
     personalAccessTokensOf(ctx.db, viewerId, teamId),
   ])
-  const clientNames = new Map<string, string>([...clients.map((c): [string, string] => [c.id, c.name]), ...apps.map((a): [string, string] => [a.clientId, a.name])])
+  const clientNames = new Map<string, string>([
+    ...clients.map((c): [string, string] => [c.id, c.name]),
+    ...apps.map((a): [string, string] => [a.clientId, a.name]),
+  ])
   const teamClientIds = [...clientNames.keys()]
   // The log outlives what it mentions; an app that is gone is named so by the page. Only
   // apps this team's log mentions are looked up, so a Client ID typed into the address reveals nothing.
-  for (const id of new Set(page.items.flatMap((item) => (item.clientId !== null && !clientNames.has(item.clientId) ? [item.clientId] : [])))) {
+  const mentioned = [...page.items, ...usage].flatMap((item) => (item.clientId !== null && !clientNames.has(item.clientId) ? [item.clientId] : []))
+  for (const id of new Set(mentioned)) {
     const client = await findClient(ctx.db, id)
     if (client) clientNames.set(id, client.name)
   }
@@ -146,13 +157,40 @@ async function namesFor(ctx: AppContext, teamId: number, viewerId: number, page:
   }
 }
 
+/** The usage section covers this much time, newest first. */
+const USAGE_WINDOW_MS = 24 * 60 * 60 * 1000
+const USAGE_ROWS = 20
+
+function usageView(usage: UsageSummary[], names: Names) {
+  return usage.map((u) => ({
+    user: { name: names.users.get(u.userId) ?? `Former member #${u.userId}`, href: filterHref({ userId: u.userId }) },
+    source:
+      u.clientId !== null
+        ? { kind: 'App', name: names.clients.get(u.clientId) ?? 'Deleted app', href: filterHref({ clientId: u.clientId }) }
+        : {
+            kind: 'Token',
+            name: names.tokens.get(u.personalAccessTokenId ?? '') ?? 'Personal access token',
+            href: filterHref({ personalAccessTokenId: u.personalAccessTokenId ?? '' }),
+          },
+    calls: u.calls,
+    lastAt: shownTime(u.lastAt),
+    lastCall: `${u.lastPath} ${u.lastStatus}`,
+  }))
+}
+
 export function activityRoutes(app: FastifyInstance, ctx: AppContext): void {
   app.get<{ Querystring: ActivityQuery }>('/team/activity', { schema: { querystring: querySchema } }, async (request, reply) => {
     const session = await requireTeamSession(ctx, request, reply)
     if (!session) return reply
     const filter = parseFilter(request.query)
     const page = await activityPage(ctx.db, { teamId: session.activeTeam.id, ...filter }, request.query.cursor, PAGE_SIZE_DEFAULT)
-    const names = await namesFor(ctx, session.activeTeam.id, session.user.id, page)
-    return sendPage(ctx, request, reply, 'activity', { title: 'Activity', team: session.activeTeam, ...activityView(filter, request.query.cursor, page, names) })
+    const usage = await usageSince(ctx.db, { teamId: session.activeTeam.id, ...filter, since: ctx.clock() - USAGE_WINDOW_MS, limit: USAGE_ROWS })
+    const names = await namesFor(ctx, session.activeTeam.id, session.user.id, page, usage)
+    return sendPage(ctx, request, reply, 'activity', {
+      title: 'Activity',
+      team: session.activeTeam,
+      ...activityView(filter, request.query.cursor, page, names),
+      usage: usageView(usage, names),
+    })
   })
 }

@@ -8,7 +8,15 @@ import type { ActivityAction } from '../../activity/types.js'
 import type { AppContext } from '../../context.js'
 import { AppError, BANNERS, CONFIRMATIONS, type Confirmation } from '../../messages.js'
 import { checkSessionCsrf } from '../session.js'
-import { clientFormBodySchema, clientFormView, isClientFormError, readClientForm, refusedClientFormView, type ClientFormBody, type ClientFormView } from './client-form.js'
+import {
+  clientFormBodySchema,
+  clientFormView,
+  isClientFormError,
+  readClientForm,
+  refusedClientFormView,
+  type ClientFormBody,
+  type ClientFormView,
+} from './client-form.js'
 import { shownTime } from './format.js'
 import { sendPage } from './page.js'
 import { actOnce, csrfBodySchema, doneBanner, idParamsSchema, requireTeamSession, type FormBody, type TeamSession } from './portal.js'
@@ -33,7 +41,15 @@ interface ClientPageOptions {
   banner?: string
 }
 
-function clientPage(ctx: AppContext, request: FastifyRequest, reply: FastifyReply, session: TeamSession, client: Client, options: ClientPageOptions, status = 200) {
+function clientPage(
+  ctx: AppContext,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  session: TeamSession,
+  client: Client,
+  options: ClientPageOptions,
+  status = 200,
+) {
   const view = clientView(client)
   return sendPage(
     ctx,
@@ -124,7 +140,12 @@ export function clientRoutes(app: FastifyInstance, ctx: AppContext): void {
   // `?shown=` names a secret kept for one view by the POST that redirected here (reveal, regenerate).
   app.get<{ Params: IdParams; Querystring: { done?: string; shown?: string } }>(
     '/settings/clients/:id',
-    { schema: { params: idParamsSchema, querystring: { type: 'object', properties: { done: { type: 'string', maxLength: 40 }, shown: { type: 'string', maxLength: 100 } } } } },
+    {
+      schema: {
+        params: idParamsSchema,
+        querystring: { type: 'object', properties: { done: { type: 'string', maxLength: 40 }, shown: { type: 'string', maxLength: 100 } } },
+      },
+    },
     async (request, reply) => {
       const session = await requireTeamSession(ctx, request, reply)
       if (!session) return reply

@@ -19,7 +19,10 @@ export function homeRoutes(app: FastifyInstance, ctx: AppContext): void {
     if (!session) return reply
     const team = session.activeTeam
     if (!team) return sendPage(ctx, request, reply, 'home')
-    const [counts, recent] = await Promise.all([overviewCounts(ctx, session.user.id, team.id), activityPage(ctx.db, { teamId: team.id }, undefined, RECENT_ENTRIES)])
+    const [counts, recent] = await Promise.all([
+      overviewCounts(ctx, session.user.id, team.id),
+      activityPage(ctx.db, { teamId: team.id }, undefined, RECENT_ENTRIES),
+    ])
     return sendPage(ctx, request, reply, 'home', {
       counts,
       recent: recent.items.map((item) => ({ at: shownTime(item.createdAt), action: ACTIONS[item.action as ActivityAction] ?? item.action })),

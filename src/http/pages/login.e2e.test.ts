@@ -70,7 +70,10 @@ describe('portal login in a browser', { skip: skip ?? false, timeout: 180_000 },
       // Picking a team switches to it; the Switch button is there only for a browser without JavaScript.
       assert.equal(await header.getByRole('button', { name: 'Switch' }).isVisible(), false)
       await header.getByLabel('Team').selectOption({ label: 'Difference Engines' })
-      await page.getByTestId('active-team').filter({ hasText: /^Difference Engines$/ }).waitFor()
+      await page
+        .getByTestId('active-team')
+        .filter({ hasText: /^Difference Engines$/ })
+        .waitFor()
       assert.equal(await header.getByLabel('Team').locator('option:checked').textContent(), 'Difference Engines')
 
       // The choice belongs to the session, not to the page just rendered.
@@ -112,7 +115,6 @@ describe('portal login in a browser', { skip: skip ?? false, timeout: 180_000 },
     }),
   )
 })
-
 
 interface SandboxLogin {
   loginUrl: string

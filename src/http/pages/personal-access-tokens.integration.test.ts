@@ -60,7 +60,10 @@ await forEachDialect('portal: personal access tokens', (dialect) => {
     assert.doesNotMatch(form, /<option value="(?:3[7-9]\d|[4-9]\d\d|\d{4,})"/, 'never more than a year')
 
     const before = Date.now()
-    const created = await followed(browser, await submitForm(browser, '/settings/tokens/new', '/settings/tokens', { name: 'Nightly export', lifetime_days: '365' }))
+    const created = await followed(
+      browser,
+      await submitForm(browser, '/settings/tokens/new', '/settings/tokens', { name: 'Nightly export', lifetime_days: '365' }),
+    )
     assert.equal(created.status, 200)
     assert.equal(created.headers.get('cache-control'), 'no-store')
     const html = await created.text()
@@ -70,6 +73,7 @@ await forEachDialect('portal: personal access tokens', (dialect) => {
     assert.match(html, /data-copy="new-token"/, 'with a copy button')
 
     assert.equal(await meStatus(server, token), 200)
+    await server.ctx.usage.flush()
 
     const [record] = await personalAccessTokensOf(server.ctx.db, ada.id, acmeId)
     assert.equal(record?.name, 'Nightly export')

@@ -2,7 +2,13 @@ import type { FastifyInstance } from 'fastify'
 import { keepForOneView, takeOneView } from '../../accounts/portal-forms.js'
 import type { AppContext } from '../../context.js'
 import { AppError, BANNERS, CONFIRMATIONS } from '../../messages.js'
-import { createPersonalAccessToken, deletePersonalAccessToken, PAT_MAX_LIFETIME_DAYS, personalAccessTokensOf, type PersonalAccessToken } from '../../tokens/personal-access-tokens.js'
+import {
+  createPersonalAccessToken,
+  deletePersonalAccessToken,
+  PAT_MAX_LIFETIME_DAYS,
+  personalAccessTokensOf,
+  type PersonalAccessToken,
+} from '../../tokens/personal-access-tokens.js'
 import { checkSessionCsrf } from '../session.js'
 import { shownTime } from './format.js'
 import { sendPage } from './page.js'
@@ -93,7 +99,14 @@ export function personalAccessTokenRoutes(app: FastifyInstance, ctx: AppContext)
           nameError: err.code.startsWith('token_name') ? err.message : undefined,
           lifetimeError: err.code === 'token_lifetime_invalid' ? err.message : undefined,
         }
-        return sendPage(ctx, request, reply, 'token-new', { title: 'Create token', team: session.activeTeam, form, lifetimes: LIFETIMES, csrf: session.csrfToken }, 400)
+        return sendPage(
+          ctx,
+          request,
+          reply,
+          'token-new',
+          { title: 'Create token', team: session.activeTeam, form, lifetimes: LIFETIMES, csrf: session.csrfToken },
+          400,
+        )
       }
       ctx.activity.record({
         action: 'personal_access_token.created',

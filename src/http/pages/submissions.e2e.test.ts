@@ -88,30 +88,33 @@ describe('forms act once, in a browser', { skip: skip ?? false, timeout: 300_000
     }),
   )
 
-  it('shows a new token once on the page the create form redirects to; a reload says it can no longer be shown and makes no second token', { timeout: 60_000 }, (t) =>
-    withPage(browser, t, async (page, context) => {
-      const owner = owners[2]!
-      await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: server.url })
-      await logIn(page, server.url, owner.user.email, PASSWORD)
-      await page.goto(`${server.url}/settings/tokens/new`)
-      await page.getByLabel('Name', { exact: true }).fill('CI script')
-      await page.getByRole('button', { name: 'Create token' }).click()
-      await page.getByTestId('shown-once').waitFor()
-      assert.match(new URL(page.url()).pathname, /^\/settings\/tokens\/created\//, 'Post/Redirect/Get')
-      const token = await page.getByTestId('new-token').inputValue()
-      assert.match(token, /^gatehouse_pat_/)
-      assert.ok(!page.url().includes(token), 'the token is not in the address')
-      await page.getByRole('button', { name: 'Copy' }).click()
-      assert.equal(await page.evaluate<string>('navigator.clipboard.readText()'), token)
+  it(
+    'shows a new token once on the page the create form redirects to; a reload says it can no longer be shown and makes no second token',
+    { timeout: 60_000 },
+    (t) =>
+      withPage(browser, t, async (page, context) => {
+        const owner = owners[2]!
+        await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: server.url })
+        await logIn(page, server.url, owner.user.email, PASSWORD)
+        await page.goto(`${server.url}/settings/tokens/new`)
+        await page.getByLabel('Name', { exact: true }).fill('CI script')
+        await page.getByRole('button', { name: 'Create token' }).click()
+        await page.getByTestId('shown-once').waitFor()
+        assert.match(new URL(page.url()).pathname, /^\/settings\/tokens\/created\//, 'Post/Redirect/Get')
+        const token = await page.getByTestId('new-token').inputValue()
+        assert.match(token, /^gatehouse_pat_/)
+        assert.ok(!page.url().includes(token), 'the token is not in the address')
+        await page.getByRole('button', { name: 'Copy' }).click()
+        assert.equal(await page.evaluate<string>('navigator.clipboard.readText()'), token)
 
-      await page.reload()
-      await page.getByTestId('token-gone').waitFor()
-      assert.equal(await page.getByTestId('new-token').count(), 0)
-      assert.ok(!(await page.content()).includes(token))
-      await page.getByRole('link', { name: 'Go to your saved tokens' }).click()
-      assert.equal(await page.getByTestId('token-row').count(), 1)
-      assert.equal((await personalAccessTokensOf(server.ctx.db, owner.user.id, owner.team!.id)).length, 1)
-    }),
+        await page.reload()
+        await page.getByTestId('token-gone').waitFor()
+        assert.equal(await page.getByTestId('new-token').count(), 0)
+        assert.ok(!(await page.content()).includes(token))
+        await page.getByRole('link', { name: 'Go to your saved tokens' }).click()
+        assert.equal(await page.getByTestId('token-row').count(), 1)
+        assert.equal((await personalAccessTokensOf(server.ctx.db, owner.user.id, owner.team!.id)).length, 1)
+      }),
   )
 
   it('after "Regenerate secret" the new secret is shown at once with its Copy button, once; a reload hides it again', { timeout: 60_000 }, (t) =>

@@ -49,7 +49,13 @@ await forEachDialect('portal: team apps', (dialect) => {
   /** The user approves the app in their active team; the app exchanges the code. */
   async function authorise(user: User, app: App): Promise<{ access_token: string; refresh_token: string }> {
     const code = await codeFor(await browserFor(server, user), { client_id: app.id, redirect_uri: REDIRECT, response_type: 'code' })
-    const { response, body } = await postOAuth(server, '/oauth/token', { grant_type: 'authorization_code', client_id: app.id, client_secret: app.secret, code, redirect_uri: REDIRECT })
+    const { response, body } = await postOAuth(server, '/oauth/token', {
+      grant_type: 'authorization_code',
+      client_id: app.id,
+      client_secret: app.secret,
+      code,
+      redirect_uri: REDIRECT,
+    })
     assert.equal(response.status, 200, JSON.stringify(body))
     return body as { access_token: string; refresh_token: string }
   }
@@ -71,11 +77,11 @@ await forEachDialect('portal: team apps', (dialect) => {
     clockOffset += 3 * 24 * 3600 * 1000
     const usedAt = new Date(server.ctx.clock())
     assert.equal(await meStatus(server, tokens.access_token), 200)
-    await server.ctx.activity.flush()
+    await server.ctx.usage.flush()
 
     const row = appRow(await pageHtml(await browserFor(server, bea), '/team/apps'), 'Ledger Sync')
     assert.ok(row, 'a member who did not authorise the app sees it too')
-    const [, by, when, lastUsed] = /^Ledger Sync (.+?) , (.+? UTC) (.+? UTC) Revoke/.exec(row) ?? []
+    const [, by, when, lastUsed] = /^Ledger Sync (.+?) , (.+? UTC) (.+? UTC) Only Ada or a team owner can revoke it/.exec(row) ?? []
     assert.equal(by, 'Ada (ada@example.com)', row)
     assert.ok(when?.startsWith(utcDay(authorisedAt)), `authorised ${when}, expected ${utcDay(authorisedAt)}`)
     assert.ok(lastUsed?.startsWith(utcDay(usedAt)), `last used ${lastUsed}, expected ${utcDay(usedAt)}`)
@@ -108,7 +114,12 @@ await forEachDialect('portal: team apps', (dialect) => {
     assert.equal(seeOther(revoked), '/team/apps?done=revoked')
     assert.equal(await meStatus(server, adas.access_token), 401)
     assert.equal(await meStatus(server, beas.access_token), 401)
-    const refresh = await postOAuth(server, '/oauth/token', { grant_type: 'refresh_token', client_id: app.id, client_secret: app.secret, refresh_token: adas.refresh_token })
+    const refresh = await postOAuth(server, '/oauth/token', {
+      grant_type: 'refresh_token',
+      client_id: app.id,
+      client_secret: app.secret,
+      refresh_token: adas.refresh_token,
+    })
     assert.equal(refresh.response.status, 400)
     assert.equal(refresh.body.error, 'invalid_grant')
 
@@ -122,7 +133,10 @@ await forEachDialect('portal: team apps', (dialect) => {
 
     await server.ctx.activity.flush()
     const { items } = await activityPage(server.ctx.db, { teamId: acmeId, clientId: app.id }, undefined, 1)
-    assert.deepEqual(items.map((i) => [i.action, i.userId]), [['app.revoked', ada.id]])
+    assert.deepEqual(
+      items.map((i) => [i.action, i.userId]),
+      [['app.revoked', ada.id]],
+    )
   })
 
   it('refuses a revoke without the CSRF token of the session, and the app keeps working', async () => {
@@ -165,9 +179,42 @@ await forEachDialect('portal: team apps', (dialect) => {
     }
   })
 
+  it('a member revokes only what they authorised themselves; the page says who may revoke the others (OWASP ASVS V4.2.1)', async () => {
+    const adasOnly = await vendorApp('Ada Only')
+    const shared = await vendorApp('Both Of Us')
+    const adas = await authorise(ada, adasOnly)
+    const adasShared = await authorise(ada, shared)
+    const beasShared = await authorise(bea, shared)
+    const browser = await browserFor(server, bea)
+
+    const list = await pageHtml(browser, '/team/apps')
+    assert.ok(!list.includes(`/team/apps/${adasOnly.id}/revoke`), 'no revoke link for an app another member authorised')
+    assert.match(appRow(list, 'Ada Only') ?? '', /Only Ada or a team owner can revoke it/)
+    assert.ok(list.includes(`/team/apps/${shared.id}/revoke`))
+    assert.equal((await browser.get(`/team/apps/${adasOnly.id}/revoke`)).status, 403)
+    const csrf = formField(list, '_csrf')
+    const refused = await postFields(browser, `/team/apps/${adasOnly.id}/revoke`, { _csrf: csrf })
+    assert.equal(refused.status, 403)
+    assert.ok((await refused.text()).includes(MESSAGES.team_app_forbidden))
+    assert.equal(await meStatus(server, adas.access_token), 200, 'the app Ada authorised keeps working')
+
+    const own = await postFields(browser, `/team/apps/${shared.id}/revoke`, { _csrf: csrf })
+    assert.equal(seeOther(own), '/team/apps?done=revoked_own')
+    assert.equal(await meStatus(server, beasShared.access_token), 401, 'Bea’s own authorisation ends')
+    assert.equal(await meStatus(server, adasShared.access_token), 200, 'Ada’s authorisation of the same app stays')
+  })
+
+  it('a team owner revokes an app another member authorised', async () => {
+    const app = await vendorApp('Bea Only')
+    const beas = await authorise(bea, app)
+    const browser = await browserFor(server, ada)
+    const confirm = await pageHtml(browser, `/team/apps/${app.id}/revoke`)
+    assert.equal(seeOther(await postFields(browser, `/team/apps/${app.id}/revoke`, { _csrf: formField(confirm, '_csrf') })), '/team/apps?done=revoked')
+    assert.equal(await meStatus(server, beas.access_token), 401)
+  })
+
   it('says so when no app is authorised in the team', async () => {
     const html = await pageHtml(await browserFor(server, mallory), '/team/apps')
     assert.match(html, /No app is authorised in this team\./)
   })
 })
-

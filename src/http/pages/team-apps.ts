@@ -1,15 +1,20 @@
 import type { FastifyInstance } from 'fastify'
 import type { AppContext } from '../../context.js'
 import { AppError, BANNERS, CONFIRMATIONS } from '../../messages.js'
-import { revokeTeamApp, teamApps } from '../../oauth/team-apps.js'
+import { mayRevokeTeamApp, revokeTeamApp, teamApps, type TeamAppRevoker } from '../../oauth/team-apps.js'
 import type { TeamApp } from '../../oauth/types.js'
 import { checkSessionCsrf } from '../session.js'
 import { shownTime } from './format.js'
 import { sendPage } from './page.js'
-import { actOnce, csrfBodySchema, doneBanner, idParamsSchema, requireTeamSession, type FormBody } from './portal.js'
+import { actOnce, csrfBodySchema, doneBanner, idParamsSchema, requireTeamSession, type FormBody, type TeamSession } from './portal.js'
 
-/** One row per app: the domain lists one authorisation per user, and revoking ends the app's access for them all. */
-function appViews(apps: TeamApp[]) {
+function revoker(session: TeamSession): TeamAppRevoker {
+  const role = session.teams.find((m) => m.team.id === session.activeTeam.id)?.role ?? 'member'
+  return { userId: session.user.id, role }
+}
+
+/** One row per app: the domain lists one authorisation per user; the viewer may revoke the app when the domain says so. */
+function appViews(apps: TeamApp[], by: TeamAppRevoker) {
   const byClient = new Map<string, TeamApp[]>()
   for (const app of apps) byClient.set(app.clientId, [...(byClient.get(app.clientId) ?? []), app])
   return [...byClient.values()].map((authorisations) => {
@@ -19,14 +24,18 @@ function appViews(apps: TeamApp[]) {
       name: authorisations[0]!.name,
       authorisations: authorisations.map((a) => ({ by: a.authorisedBy, at: shownTime(a.authorisedAt) })),
       lastUsedAt: shownTime(lastUsed === 0 ? null : new Date(lastUsed)),
+      mayRevoke: authorisations.some((a) => mayRevokeTeamApp(a, by)),
     }
   })
 }
 
-async function authorisedApp(ctx: AppContext, teamId: number, clientId: string): Promise<TeamApp> {
-  const app = (await teamApps(ctx.db, teamId)).find((a) => a.clientId === clientId)
-  if (!app) throw new AppError('team_app_not_found', 404)
-  return app
+/** The app as the viewer may revoke it: a 404 when no one in the team authorised it, a 403 when only others did and the viewer is no owner. */
+async function revocableApp(ctx: AppContext, teamId: number, clientId: string, by: TeamAppRevoker): Promise<TeamApp> {
+  const authorisations = (await teamApps(ctx.db, teamId)).filter((a) => a.clientId === clientId)
+  if (authorisations.length === 0) throw new AppError('team_app_not_found', 404)
+  const revocable = authorisations.find((a) => mayRevokeTeamApp(a, by))
+  if (!revocable) throw new AppError('team_app_forbidden', 403)
+  return revocable
 }
 
 export function teamAppRoutes(app: FastifyInstance, ctx: AppContext): void {
@@ -37,7 +46,7 @@ export function teamAppRoutes(app: FastifyInstance, ctx: AppContext): void {
     return sendPage(ctx, request, reply, 'team-apps', {
       title: 'Team apps',
       team: session.activeTeam,
-      apps: appViews(apps),
+      apps: appViews(apps, revoker(session)),
       banner: doneBanner(BANNERS.teamApps, request.query.done),
     })
   })
@@ -45,9 +54,10 @@ export function teamAppRoutes(app: FastifyInstance, ctx: AppContext): void {
   app.get<{ Params: { id: string } }>('/team/apps/:id/revoke', { schema: { params: idParamsSchema } }, async (request, reply) => {
     const session = await requireTeamSession(ctx, request, reply)
     if (!session) return reply
-    const authorised = await authorisedApp(ctx, session.activeTeam.id, request.params.id)
+    const by = revoker(session)
+    const authorised = await revocableApp(ctx, session.activeTeam.id, request.params.id, by)
     return sendPage(ctx, request, reply, 'confirm', {
-      ...CONFIRMATIONS.revokeTeamApp,
+      ...(by.role === 'owner' ? CONFIRMATIONS.revokeTeamApp : CONFIRMATIONS.revokeOwnTeamApp),
       names: { name: authorised.name, team: session.activeTeam.name },
       action: `/team/apps/${authorised.clientId}/revoke`,
       cancelHref: '/team/apps',
@@ -63,9 +73,9 @@ export function teamAppRoutes(app: FastifyInstance, ctx: AppContext): void {
       if (!session) return reply
       checkSessionCsrf(ctx, session, request.body?._csrf)
       return actOnce(ctx, reply, session, request.body, '/team/apps', async () => {
-        const authorised = await authorisedApp(ctx, session.activeTeam.id, request.params.id)
-        await revokeTeamApp(ctx.db, ctx.activity, { clientId: authorised.clientId, teamId: session.activeTeam.id, byUserId: session.user.id, address: request.ip }, ctx.clock())
-        return '/team/apps?done=revoked'
+        const by = revoker(session)
+        await revokeTeamApp(ctx.db, ctx.activity, { clientId: request.params.id, teamId: session.activeTeam.id, by, address: request.ip }, ctx.clock())
+        return `/team/apps?done=${by.role === 'owner' ? 'revoked' : 'revoked_own'}`
       })
     },
   )
