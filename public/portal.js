@@ -120,6 +120,14 @@ function enableTeamSwitch() {
 
 enableCopyButtons()
 enableRedirectRows()
+
+// OAuth 2.0 Form Post Response Mode: the response form posts itself; the
+// button stays for browsers that run no scripts.
+function submitResponseForms() {
+  for (const form of document.querySelectorAll('form[data-auto-submit]')) form.submit()
+}
+
 enableTeamSwitch()
 guardSubmissions()
 focusErrorSummary()
+submitResponseForms()

@@ -9,6 +9,9 @@ import { addPageErrorHandlers } from './http/pages/error-page.js'
 import { homeRoutes } from './http/pages/home.js'
 import { loginRoutes } from './http/pages/login.js'
 import { addSecurityHeaders } from './http/security-headers.js'
+import { allowCrossOrigin } from './http/cors.js'
+import { ENDPOINTS } from './oauth/metadata.js'
+import { apiResourceMetadataUrl } from './resources/resources.js'
 import { authorizeRoutes } from './http/oauth/authorize.js'
 import { oauthEndpoints } from './http/oauth/endpoints.js'
 import { userinfoRoutes } from './http/oauth/userinfo.js'
@@ -36,6 +39,16 @@ export async function buildApp(ctx: AppContext, logger: FastifyBaseLogger, limit
   await app.register(cookie)
   await app.register(formbody)
   addSecurityHeaders(app)
+  const cors = allowCrossOrigin(app, [
+    '/.well-known/oauth-authorization-server',
+    '/.well-known/openid-configuration',
+    new URL(apiResourceMetadataUrl(ctx.config.issuer)).pathname,
+    ENDPOINTS.jwks,
+    '/.well-known/jwks.json',
+    ENDPOINTS.token,
+    ENDPOINTS.revocation,
+    ...(ctx.config.clientRegistration === 'off' ? [] : [ENDPOINTS.registration, `${ENDPOINTS.registration}/:id`]),
+  ])
   addPageErrorHandlers(app, ctx)
 
   app.get('/assets/app.css', async (_request, reply) => reply.type('text/css; charset=utf-8').header('Cache-Control', 'public, max-age=3600').send(stylesheet))
@@ -59,5 +72,6 @@ export async function buildApp(ctx: AppContext, logger: FastifyBaseLogger, limit
   await oauthEndpoints(app, ctx)
   await userinfoRoutes(app, ctx)
   await apiRoutes(app, ctx)
+  cors.addPreflightRoutes()
   return app
 }

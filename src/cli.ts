@@ -14,6 +14,9 @@ import { migrateToLatest } from './db/migrate.js'
 import { AppError } from './messages.js'
 import { closeContext, connectDatabase, createLogger, openContext, openMigratedDatabase, SHUTDOWN_GRACE_MS, startServer } from './server.js'
 import type { Db } from './db/connection.js'
+import { createResource, deleteResource, listResources } from './resources/resources.js'
+import type { Resource } from './resources/types.js'
+import { createRegistrationToken } from './clients/registration.js'
 
 /** A mistake in how the command was called: message, usage hint, exit 2. */
 class UsageError extends Error {}
@@ -24,6 +27,8 @@ type Values = Record<string, string | boolean | string[] | undefined>
 interface Command {
   usage: string
   options: Options
+  /** What each option does, for `--help`. */
+  describe?: Record<string, string>
   run(values: Values): Promise<void>
 }
 
@@ -71,8 +76,15 @@ function clientJson(client: Client, secret?: string) {
     confidential: client.isConfidential,
     first_party: client.isFirstParty,
     team_id: client.teamId,
+    skip_consent: client.skipConsent,
+    post_logout_redirect_uris: client.postLogoutRedirectUris,
+    backchannel_logout_uri: client.backchannelLogoutUri,
     created_at: client.createdAt.toISOString(),
   }
+}
+
+function resourceJson(resource: Resource) {
+  return { uri: resource.uri, name: resource.name, scopes: resource.scopes }
 }
 
 const commands: Record<string, Command> = {
@@ -138,7 +150,12 @@ const commands: Record<string, Command> = {
     usage: 'gatehouse users disable --email E [--json]',
     options: { email: { type: 'string' }, ...json },
     async run(values) {
-      const { user, revoked } = await withDatabase((db) => setDisabled(db, required(values, 'email'), true, Date.now()))
+      const { user, revoked } = await withContext(async (ctx) => {
+        const result = await setDisabled(ctx.db, required(values, 'email'), true, Date.now(), (ended) => ctx.backchannel.sessionsEnded(ended))
+        // The apps its sessions signed in to are told before the command exits.
+        await ctx.backchannel.settled()
+        return result
+      })
       print(
         values,
         { id: user.id, email: user.email, is_disabled: true, revoked: { grants: revoked.grants, personal_access_tokens: revoked.personalAccessTokens } },
@@ -194,15 +211,32 @@ const commands: Record<string, Command> = {
   },
 
   'clients create': {
-    usage: 'gatehouse clients create --owner E --name N --redirect-uri U [--redirect-uri U2 …] [--team T] [--first-party] [--public] [--json]',
+    usage:
+      'gatehouse clients create --owner E --name N --redirect-uri U [--redirect-uri U2 …] [--team T] [--first-party] [--skip-consent] [--public]' +
+      ' [--post-logout-redirect-uri U …] [--backchannel-logout-uri U] [--json]',
     options: {
       owner: { type: 'string' },
       name: { type: 'string' },
       'redirect-uri': { type: 'string', multiple: true },
       team: { type: 'string' },
       'first-party': { type: 'boolean' },
+      'skip-consent': { type: 'boolean' },
       public: { type: 'boolean' },
+      'post-logout-redirect-uri': { type: 'string', multiple: true },
+      'backchannel-logout-uri': { type: 'string' },
       ...json,
+    },
+    describe: {
+      owner: 'e-mail address of the user who owns the client',
+      name: 'the name users see on the consent page',
+      'redirect-uri': 'a URL the authorization response may be sent to (repeat for several)',
+      team: "the owner's team the client belongs to (default: the owner's first team)",
+      'first-party': 'one of the product\'s own apps: may use the password grant',
+      'skip-consent': 'with --first-party: sign users in without the consent page',
+      public: 'no client secret (native and single-page apps; PKCE required)',
+      'post-logout-redirect-uri': 'a URL the browser may be sent to after logging out (repeat for several)',
+      'backchannel-logout-uri': 'a URL that is sent a logout token when a session that signed in to the client ends',
+      json: 'print the result as JSON',
     },
     async run(values) {
       const owner = required(values, 'owner')
@@ -214,7 +248,17 @@ const commands: Record<string, Command> = {
         return registerClient(
           ctx.db,
           ctx.keys,
-          { name, redirectUris, ownerUserId: user.id, teamId: team.id, isConfidential: !values.public, isFirstParty: Boolean(values['first-party']) },
+          {
+            name,
+            redirectUris,
+            ownerUserId: user.id,
+            teamId: team.id,
+            isConfidential: !values.public,
+            isFirstParty: Boolean(values['first-party']),
+            skipConsent: Boolean(values['skip-consent']),
+            postLogoutRedirectUris: (values['post-logout-redirect-uri'] as string[] | undefined) ?? [],
+            backchannelLogoutUri: optional(values, 'backchannel-logout-uri'),
+          },
           Date.now(),
         )
       })
@@ -248,6 +292,54 @@ const commands: Record<string, Command> = {
       const clientId = required(values, 'client-id')
       await withDatabase((db) => deleteClient(db, clientId))
       print(values, { client_id: clientId, deleted: true }, `Deleted API client ${clientId}; its tokens no longer work`)
+    },
+  },
+
+  'resources create': {
+    usage: 'gatehouse resources create --uri U --name N [--scope S …] [--json]',
+    options: { uri: { type: 'string' }, name: { type: 'string' }, scope: { type: 'string', multiple: true }, ...json },
+    async run(values) {
+      const input = { uri: required(values, 'uri'), name: required(values, 'name'), scopes: (values.scope as string[] | undefined) ?? [] }
+      const resource = await withDatabase((db) => createResource(db, loadConfig().issuer, input, Date.now()))
+      print(values, resourceJson(resource), `Registered resource "${resource.name}" at ${resource.uri}`)
+    },
+  },
+
+  'resources list': {
+    usage: 'gatehouse resources list [--json]',
+    options: json,
+    async run(values) {
+      const resources = await withDatabase((db) => listResources(db, loadConfig().issuer))
+      print(
+        values,
+        resources.map(resourceJson),
+        resources.map((r) => `${r.uri}  ${r.name}${r.scopes.length > 0 ? `  scopes: ${r.scopes.join(' ')}` : ''}`).join('\n'),
+      )
+    },
+  },
+
+  'resources delete': {
+    usage: 'gatehouse resources delete --uri U [--json]',
+    options: { uri: { type: 'string' }, ...json },
+    async run(values) {
+      const uri = required(values, 'uri')
+      await withDatabase((db) => deleteResource(db, loadConfig().issuer, uri))
+      print(values, { uri, deleted: true }, `Deleted resource ${uri}; no new token is issued for it`)
+    },
+  },
+
+  'registration-tokens create': {
+    usage: 'gatehouse registration-tokens create [--expires-in S] [--json]',
+    options: { 'expires-in': { type: 'string' }, ...json },
+    async run(values) {
+      const raw = optional(values, 'expires-in') ?? '86400'
+      if (!/^\d+$/.test(raw)) throw new UsageError('--expires-in is a number of seconds')
+      const { token, expiresAt } = await withDatabase((db) => createRegistrationToken(db, Number(raw), Date.now()))
+      print(
+        values,
+        { registration_token: token, expires_at: expiresAt.toISOString() },
+        `Initial access token for client registration (until ${expiresAt.toISOString()}):\n  ${token}\nIt is shown only once.`,
+      )
     },
   },
 
@@ -298,6 +390,15 @@ function help(): string {
   return ['Usage:', ...Object.values(commands).map((c) => `  ${c.usage}`)].join('\n')
 }
 
+/** `gatehouse <command> --help`: the usage line and every option. */
+function commandHelp(command: Command): string {
+  const lines = Object.entries(command.options).map(([name, option]) => {
+    const flag = `--${name}${option.type === 'string' ? ' VALUE' : ''}`
+    return `  ${flag.padEnd(34)} ${command.describe?.[name] ?? ''}`.trimEnd()
+  })
+  return [`Usage: ${command.usage}`, '', 'Options:', ...lines, `  ${'--help'.padEnd(34)} print this help`].join('\n')
+}
+
 function findCommand(argv: string[]): { command: Command; rest: string[] } | undefined {
   const two = `${argv[0]} ${argv[1]}`
   if (commands[two]) return { command: commands[two], rest: argv.slice(2) }
@@ -314,6 +415,10 @@ async function main(argv: string[]): Promise<number> {
   const found = findCommand(argv)
   try {
     if (!found) throw new UsageError(`unknown command "${argv.slice(0, 2).join(' ')}"`)
+    if (found.rest.includes('--help')) {
+      process.stdout.write(commandHelp(found.command) + '\n')
+      return 0
+    }
     let values: Values
     try {
       values = parseArgs({ args: found.rest, options: found.command.options, strict: true, allowPositionals: false }).values as Values

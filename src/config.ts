@@ -28,6 +28,12 @@ export interface Config {
    * throttle, activity log): false, true (any), a hop count, or addresses/CIDRs.
    */
   trustProxy: boolean | number | string[]
+  /** RFC 7591 dynamic client registration: off, open to anyone, or with an initial access token. */
+  clientRegistration: 'off' | 'open' | 'token'
+  /** Days a self-registered client may go without a token before the janitor deletes it. */
+  registeredClientTtlDays: number
+  /** Hosts whose client metadata documents may be fetched although they resolve to private addresses. */
+  clientMetadataAllowedHosts: string[]
   /** Which answered requests get a log line: every one, one in a hundred, or none. */
   accessLog: AccessLogMode
 }
@@ -137,6 +143,20 @@ function trustProxy(env: Env): boolean | number | string[] {
   return entries
 }
 
+function clientRegistration(env: Env): Config['clientRegistration'] {
+  const raw = env.GATEHOUSE_CLIENT_REGISTRATION?.trim() || 'off'
+  if (raw !== 'off' && raw !== 'open' && raw !== 'token') throw new ConfigError('GATEHOUSE_CLIENT_REGISTRATION', `"${raw}" is not one of off, open, token`)
+  return raw
+}
+
+function hostList(env: Env, name: string): string[] {
+  const raw = env[name]?.trim()
+  if (raw === undefined || raw === '') return []
+  const hosts = raw.split(',').map((h) => h.trim().toLowerCase())
+  if (hosts.some((h) => !/^[a-z0-9.-]+(:\d{1,5})?$|^\[[0-9a-f:.]+\](:\d{1,5})?$/.test(h))) throw new ConfigError(name, 'must be comma-separated host names, such as intranet.example.com,localhost:8443')
+  return hosts
+}
+
 function accessLog(env: Env): AccessLogMode {
   const raw = env.GATEHOUSE_ACCESS_LOG?.trim()
   if (raw === undefined || raw === '') return env.NODE_ENV === 'production' ? 'sampled' : 'all'
@@ -165,6 +185,9 @@ export function loadConfig(env: Env = process.env): Config {
     activityRetentionDays: count(env, 'GATEHOUSE_ACTIVITY_RETENTION_DAYS', 90, 36_500),
     pruneInterval: count(env, 'GATEHOUSE_PRUNE_INTERVAL', 600, 86_400),
     trustProxy: trustProxy(env),
+    clientRegistration: clientRegistration(env),
+    registeredClientTtlDays: count(env, 'GATEHOUSE_REGISTERED_CLIENT_TTL_DAYS', 90, 36_500),
+    clientMetadataAllowedHosts: hostList(env, 'GATEHOUSE_CLIENT_METADATA_ALLOWED_HOSTS'),
     accessLog: accessLog(env),
   }
 }

@@ -7,6 +7,7 @@ import type { ApiUsage } from './activity/usage.js'
 import type { RateLimiter } from './ratelimit/limiter.js'
 import type { VerifiedTokenCache } from './tokens/verified-cache.js'
 import type { Logger } from './logger.js'
+import type { BackchannelLogout } from './oidc/backchannel.js'
 
 /**
  * What every part of the running server shares, built once at start. The
@@ -22,7 +23,11 @@ export interface AppContext {
   /** API calls, counted per token and minute. */
   usage: ApiUsage
   rateLimiter: RateLimiter
+  /** Dynamic client registrations per address. */
+  registrationRateLimiter: RateLimiter
   verifiedTokens: VerifiedTokenCache
+  /** Tells the clients a session signed in to when it ends (OpenID Connect Back-Channel Logout). */
+  backchannel: BackchannelLogout
   log: Logger
   /** Milliseconds since the epoch; replaced in tests that move time. */
   clock: () => number

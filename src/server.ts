@@ -11,6 +11,7 @@ import { SecretBoxError } from './crypto/secret-box.js'
 import { DatabaseUnavailableError, openDatabase, type Db } from './db/connection.js'
 import { migrateToLatest } from './db/migrate.js'
 import { KeyRing } from './keys/signing-keys.js'
+import { BackchannelLogout } from './oidc/backchannel.js'
 import type { Logger as DomainLogger } from './logger.js'
 import { createRateLimiter } from './ratelimit/limiter.js'
 import { VerifiedTokenCache } from './tokens/verified-cache.js'
@@ -94,20 +95,21 @@ export async function openContext(config: Config, log: DomainLogger, clock: () =
     throw err
   }
   const activity = new BufferedActivityLog(db, clock, (err) => log.error({ err }, 'could not write the activity log'))
-  const rateLimiter = await createRateLimiter(
-    { limit: config.rateLimit, windowSeconds: config.rateLimitWindow, namespace: config.issuer },
-    config.redisUrl,
-    log,
-  )
+  const rateLimiter = await createRateLimiter({ limit: config.rateLimit, windowSeconds: config.rateLimitWindow, namespace: config.issuer }, config.redisUrl, log)
+  const backchannel = new BackchannelLogout({ db, keyRing, config, clock, log })
   const usage = new BufferedApiUsage(db, clock, log)
-  return { config, db, keys, keyRing, activity, usage, rateLimiter, verifiedTokens: new VerifiedTokenCache(), log, clock }
+  // RFC 7591 §3 leaves abuse to the server: 20 registrations a minute per address is many for a client retrying, few for a flood.
+  const registrationRateLimiter = await createRateLimiter({ limit: 20, windowSeconds: 60, namespace: `${config.issuer} registration` }, config.redisUrl, log)
+  return { config, db, keys, keyRing, activity, usage, rateLimiter, registrationRateLimiter, verifiedTokens: new VerifiedTokenCache(), backchannel, log, clock }
 }
 
 /** Writes what is buffered and lets go of every connection. */
 export async function closeContext(ctx: AppContext): Promise<void> {
+  await ctx.backchannel.close()
   await ctx.activity.close()
   await ctx.usage.close()
   await ctx.rateLimiter.close()
+  await ctx.registrationRateLimiter.close()
   await ctx.db.close()
 }
 

@@ -1,6 +1,6 @@
 import type { Db } from '../db/connection.js'
 import { isUniqueViolation } from '../db/errors.js'
-import { deleteSessionsOfUser } from '../db/sessions.js'
+import { deleteSessionsOfUser, type EndedSession } from '../db/sessions.js'
 import { findTeamByName, insertTeam, upsertMembership } from '../db/teams.js'
 import { findUserByEmail, insertUser, setUserDisabled } from '../db/users.js'
 import { AppError } from '../messages.js'
@@ -63,17 +63,26 @@ export interface Revoked {
  * A disabled user cannot log in, their sessions end, and so does every
  * token, code, grant and personal access token they hold, for good:
  * enabling the user again restores none of them (one transaction).
+ * `sessionsEnded` hears of the sessions once that is committed (back-channel logout).
  */
-export async function setDisabled(db: Db, email: string, disabled: boolean, now: number): Promise<{ user: User; revoked: Revoked }> {
-  return db.kysely.transaction().execute(async (trx) => {
+export async function setDisabled(
+  db: Db,
+  email: string,
+  disabled: boolean,
+  now: number,
+  sessionsEnded?: (ended: EndedSession[]) => void,
+): Promise<{ user: User; revoked: Revoked }> {
+  const { ended, ...result } = await db.kysely.transaction().execute(async (trx) => {
     const user = await findUserByEmail(trx, email)
     if (!user) throw new AppError('user_not_found', 404)
     const updated = await setUserDisabled(trx, user.id, disabled, now)
-    if (!disabled) return { user: updated ?? user, revoked: { grants: 0, personalAccessTokens: 0 } }
-    await deleteSessionsOfUser(trx, user.id)
+    if (!disabled) return { user: updated ?? user, revoked: { grants: 0, personalAccessTokens: 0 }, ended: [] }
+    const ended = await deleteSessionsOfUser(trx, user.id)
     const revoked = await revokeUserHoldings(trx, user.id, undefined, now)
-    return { user: updated ?? user, revoked }
+    return { user: updated ?? user, revoked, ended }
   })
+  sessionsEnded?.(ended)
+  return result
 }
 
 export async function requireUserByEmail(db: Db, email: string): Promise<User> {

@@ -10,11 +10,12 @@ import {
   insertClient,
   listClientsByOwner,
   updateClientDetails,
+  updateClientOpenIdSettings,
   updateClientSecret,
 } from '../db/clients.js'
 import { AppError } from '../messages.js'
 import { validName } from '../names.js'
-import { validateRedirectUris } from './redirect-uris.js'
+import { validateRedirectUri, validateRedirectUris } from './redirect-uris.js'
 import type { Client, StoredClientSecret } from './types.js'
 
 export interface NewClient {
@@ -24,6 +25,29 @@ export interface NewClient {
   teamId: number
   isConfidential?: boolean
   isFirstParty?: boolean
+  skipConsent?: boolean
+  postLogoutRedirectUris?: string[]
+  backchannelLogoutUri?: string
+}
+
+export interface OpenIdSettings {
+  skipConsent: boolean
+  postLogoutRedirectUris: string[]
+  backchannelLogoutUri: string | null
+}
+
+/**
+ * The OpenID Connect settings, checked: logout URLs follow the rules of
+ * redirect URLs; only a first-party client with a secret may skip consent
+ * (public and self-registered clients always show it).
+ */
+export function validateOpenIdSettings(client: { isConfidential: boolean; isFirstParty: boolean }, input: Partial<OpenIdSettings>): OpenIdSettings {
+  const postLogoutRedirectUris = (input.postLogoutRedirectUris ?? []).map(validateRedirectUri)
+  if (new Set(postLogoutRedirectUris).size !== postLogoutRedirectUris.length) throw new AppError('redirect_uri_duplicate')
+  const backchannel = input.backchannelLogoutUri?.trim()
+  const skipConsent = input.skipConsent ?? false
+  if (skipConsent && !(client.isFirstParty && client.isConfidential)) throw new AppError('skip_consent_first_party')
+  return { skipConsent, postLogoutRedirectUris, backchannelLogoutUri: backchannel ? validateRedirectUri(backchannel) : null }
 }
 
 function validateName(name: string): string {
@@ -35,7 +59,7 @@ function hashClientSecret(keys: Keys, secret: string): string {
   return hmac(keys.clientSecret, secret)
 }
 
-function storeSecret(keys: Keys, secret: string): StoredClientSecret {
+export function storeSecret(keys: Keys, secret: string): StoredClientSecret {
   return { hash: hashClientSecret(keys, secret), encrypted: seal(keys.encryption, secret) }
 }
 
@@ -44,13 +68,16 @@ export async function registerClient(db: Db, keys: Keys, input: NewClient, now: 
   const name = validateName(input.name)
   const redirectUris = validateRedirectUris(input.redirectUris)
   const isConfidential = input.isConfidential ?? true
+  const isFirstParty = input.isFirstParty ?? false
+  const openid = validateOpenIdSettings({ isConfidential, isFirstParty }, { ...input, backchannelLogoutUri: input.backchannelLogoutUri ?? null })
   const secret = isConfidential ? randomSecret(32) : undefined
   const client = await insertClient(db.kysely, {
     id: randomUUID(),
     name,
     redirectUris,
     isConfidential,
-    isFirstParty: input.isFirstParty ?? false,
+    isFirstParty,
+    ...openid,
     ownerUserId: input.ownerUserId,
     teamId: input.teamId,
     secret: secret === undefined ? undefined : storeSecret(keys, secret),
@@ -86,6 +113,12 @@ export async function revealClientSecret(db: Db, keys: Keys, clientId: string): 
 
 export async function updateClient(db: Db, clientId: string, name: string, redirectUris: string[], now: number): Promise<Client> {
   const updated = await updateClientDetails(db.kysely, clientId, validateName(name), validateRedirectUris(redirectUris), now)
+  if (!updated) throw new AppError('client_not_found', 404)
+  return updated
+}
+
+export async function updateOpenIdSettings(db: Db, client: Client, input: OpenIdSettings, now: number): Promise<Client> {
+  const updated = await updateClientOpenIdSettings(db.kysely, client.id, validateOpenIdSettings(client, input), now)
   if (!updated) throw new AppError('client_not_found', 404)
   return updated
 }

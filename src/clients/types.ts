@@ -1,3 +1,11 @@
+/**
+ * 'registered': by a person, in the portal or on the command line, owned by
+ * them in a team. 'dynamic': registered itself (RFC 7591). 'metadata_document':
+ * its client_id is the https URL of its metadata document. The last two
+ * belong to no one and are not verified.
+ */
+export type ClientKind = 'registered' | 'dynamic' | 'metadata_document'
+
 export interface Client {
   id: string
   name: string
@@ -6,8 +14,16 @@ export interface Client {
   isConfidential: boolean
   /** Only first-party clients may use the password grant (seed 004). */
   isFirstParty: boolean
-  ownerUserId: number
-  teamId: number
+  /** A first-party client the operator trusts to sign users in without the consent page. */
+  skipConsent: boolean
+  /** OpenID Connect RP-Initiated Logout §3.1: where the browser may be sent after logging out, exactly as registered. */
+  postLogoutRedirectUris: string[]
+  /** OpenID Connect Back-Channel Logout §2.2: where the logout token is POSTed when a session ends. */
+  backchannelLogoutUri: string | null
+  /** Null for clients that registered themselves or are known by a metadata document. */
+  ownerUserId: number | null
+  teamId: number | null
+  kind: ClientKind
   createdAt: Date
   updatedAt: Date
 }
@@ -16,4 +32,9 @@ export interface Client {
 export interface StoredClientSecret {
   hash: string
   encrypted: string
+}
+
+/** Clients no person vouched for: their consent page always shows, and says so. */
+export function isSelfRegistered(client: Client): boolean {
+  return client.kind !== 'registered'
 }

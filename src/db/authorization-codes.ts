@@ -5,8 +5,11 @@ import type { Database } from './schema.js'
 import type { AuthorizationCode } from '../oauth/types.js'
 import { NO_OPENID_LOGIN, type HolderStanding, type HoldingsOf, type OpenIdLogin } from '../tokens/types.js'
 
-/** `login` only for OpenID Connect requests. */
-export async function insertAuthorizationCode(db: Executor, code: Omit<AuthorizationCode, 'consumedAt' | 'login'> & { login?: OpenIdLogin }): Promise<void> {
+/** `login` only for OpenID Connect requests; without `resources`, the code's tokens are for the client itself. */
+export async function insertAuthorizationCode(
+  db: Executor,
+  code: Omit<AuthorizationCode, 'consumedAt' | 'login' | 'resources'> & { login?: OpenIdLogin; resources?: string },
+): Promise<void> {
   const login = code.login ?? NO_OPENID_LOGIN
   await db
     .insertInto('authorization_codes')
@@ -18,6 +21,7 @@ export async function insertAuthorizationCode(db: Executor, code: Omit<Authoriza
       redirect_uri: code.redirectUri,
       scopes: code.scopes,
       code_challenge: code.codeChallenge,
+      resources: code.resources ?? '',
       grant_id: code.grantId,
       created_at: code.createdAt,
       expires_at: code.expiresAt,
@@ -65,6 +69,7 @@ export async function findAuthorizationCodeForExchange(
       redirectUri: row.redirect_uri,
       scopes: row.scopes,
       codeChallenge: row.code_challenge,
+      resources: row.resources,
       grantId: row.grant_id,
       createdAt: row.created_at,
       expiresAt: row.expires_at,

@@ -1,5 +1,5 @@
 import type { Selectable } from 'kysely'
-import type { Client, StoredClientSecret } from '../clients/types.js'
+import type { Client, ClientKind, StoredClientSecret } from '../clients/types.js'
 import type { Kysely } from 'kysely'
 import { compiledOnce } from './compiled.js'
 import type { Executor } from './executor.js'
@@ -13,8 +13,12 @@ function toClient(row: Selectable<ClientTable>): Client {
     redirectUris: JSON.parse(row.redirect_uris) as string[],
     isConfidential: row.is_confidential === 1,
     isFirstParty: row.is_first_party === 1,
+    skipConsent: row.skip_consent === 1,
+    postLogoutRedirectUris: JSON.parse(row.post_logout_redirect_uris) as string[],
+    backchannelLogoutUri: row.backchannel_logout_uri,
     ownerUserId: row.owner_user_id,
     teamId: row.team_id,
+    kind: row.kind as ClientKind,
     createdAt: new Date(row.created_at),
     updatedAt: new Date(row.updated_at),
   }
@@ -26,10 +30,15 @@ export interface NewClientRow {
   redirectUris: string[]
   isConfidential: boolean
   isFirstParty: boolean
-  ownerUserId: number
-  teamId: number
+  skipConsent?: boolean
+  postLogoutRedirectUris?: string[]
+  backchannelLogoutUri?: string | null
+  ownerUserId: number | null
+  teamId: number | null
   secret: StoredClientSecret | undefined
   now: number
+  /** Left out for clients a person registers. */
+  selfRegistered?: { kind: Exclude<ClientKind, 'registered'>; metadata: string; registrationTokenHash: string | null; metadataExpiresAt: number | null }
 }
 
 export async function insertClient(db: Executor, client: NewClientRow): Promise<Client> {
@@ -41,12 +50,21 @@ export async function insertClient(db: Executor, client: NewClientRow): Promise<
       redirect_uris: JSON.stringify(client.redirectUris),
       is_confidential: client.isConfidential ? 1 : 0,
       is_first_party: client.isFirstParty ? 1 : 0,
+      skip_consent: client.skipConsent ? 1 : 0,
+      post_logout_redirect_uris: JSON.stringify(client.postLogoutRedirectUris ?? []),
+      backchannel_logout_uri: client.backchannelLogoutUri ?? null,
       secret_hash: client.secret?.hash ?? null,
       secret_encrypted: client.secret?.encrypted ?? null,
       owner_user_id: client.ownerUserId,
       team_id: client.teamId,
       created_at: client.now,
       updated_at: client.now,
+      ...(client.selfRegistered && {
+        kind: client.selfRegistered.kind,
+        metadata: client.selfRegistered.metadata,
+        registration_token_hash: client.selfRegistered.registrationTokenHash,
+        metadata_expires_at: client.selfRegistered.metadataExpiresAt,
+      }),
     })
     .returningAll()
     .executeTakeFirstOrThrow()
@@ -88,6 +106,27 @@ export async function updateClientDetails(db: Executor, id: string, name: string
   return row && toClient(row)
 }
 
+/** The OpenID Connect settings of a client: logout URLs and, for first-party clients, the consent page. */
+export async function updateClientOpenIdSettings(
+  db: Executor,
+  id: string,
+  settings: { skipConsent: boolean; postLogoutRedirectUris: string[]; backchannelLogoutUri: string | null },
+  now: number,
+): Promise<Client | undefined> {
+  const row = await db
+    .updateTable('clients')
+    .set({
+      skip_consent: settings.skipConsent ? 1 : 0,
+      post_logout_redirect_uris: JSON.stringify(settings.postLogoutRedirectUris),
+      backchannel_logout_uri: settings.backchannelLogoutUri,
+      updated_at: now,
+    })
+    .where('id', '=', id)
+    .returningAll()
+    .executeTakeFirst()
+  return row && toClient(row)
+}
+
 export async function updateClientSecret(db: Executor, id: string, secret: StoredClientSecret, now: number): Promise<boolean> {
   const result = await db
     .updateTable('clients')
@@ -102,4 +141,113 @@ export async function updateClientSecret(db: Executor, id: string, secret: Store
 export async function deleteClientById(db: Executor, id: string): Promise<boolean> {
   const result = await db.deleteFrom('clients').where('id', '=', id).executeTakeFirst()
   return Number(result.numDeletedRows) === 1
+}
+
+/** A self-registered client with what RFC 7591/7592 keep about it. */
+export interface SelfRegisteredClientRow {
+  client: Client
+  metadata: string
+  registrationTokenHash: string | null
+  metadataExpiresAt: number | null
+  secret: StoredClientSecret | undefined
+}
+
+export async function findSelfRegisteredClient(db: Executor, id: string): Promise<SelfRegisteredClientRow | undefined> {
+  const row = await db.selectFrom('clients').selectAll().where('id', '=', id).where('kind', '!=', 'registered').executeTakeFirst()
+  if (!row || row.metadata === null) return undefined
+  return {
+    client: toClient(row),
+    metadata: row.metadata,
+    registrationTokenHash: row.registration_token_hash,
+    metadataExpiresAt: row.metadata_expires_at,
+    secret: row.secret_hash !== null && row.secret_encrypted !== null ? { hash: row.secret_hash, encrypted: row.secret_encrypted } : undefined,
+  }
+}
+
+/** RFC 7592 §2.2 update, or a metadata document fetched again: name, redirect URLs and metadata together. */
+export async function updateSelfRegisteredClient(
+  db: Executor,
+  id: string,
+  fields: { name: string; redirectUris: string[]; metadata: string; registrationTokenHash?: string; metadataExpiresAt?: number | null },
+  now: number,
+): Promise<Client | undefined> {
+  const row = await db
+    .updateTable('clients')
+    .set({
+      name: fields.name,
+      redirect_uris: JSON.stringify(fields.redirectUris),
+      metadata: fields.metadata,
+      updated_at: now,
+      ...(fields.registrationTokenHash !== undefined && { registration_token_hash: fields.registrationTokenHash }),
+      ...(fields.metadataExpiresAt !== undefined && { metadata_expires_at: fields.metadataExpiresAt }),
+    })
+    .where('id', '=', id)
+    .where('kind', '!=', 'registered')
+    .returningAll()
+    .executeTakeFirst()
+  return row && toClient(row)
+}
+
+/**
+ * The janitor's part for self-registered clients: those nobody authorised
+ * within `unauthorisedBefore`, and those that got no token since `unusedSince`.
+ * Up to `limit` at a time; their codes, grants and tokens go with them.
+ */
+export async function deleteAbandonedClients(db: Executor, cutoffs: { unauthorisedBefore: number; unusedSince: number }, limit: number): Promise<number> {
+  const result = await db
+    .deleteFrom('clients')
+    .where('id', 'in', (eb) =>
+      eb
+        .selectFrom('clients as c')
+        .select('c.id')
+        .where('c.kind', '!=', 'registered')
+        .where((w) =>
+          w.or([
+            w.and([
+              w('c.created_at', '<=', cutoffs.unauthorisedBefore),
+              w.not(w.exists(w.selectFrom('consents').select('consents.client_id').whereRef('consents.client_id', '=', 'c.id'))),
+              w.not(w.exists(w.selectFrom('grants').select('grants.id').whereRef('grants.client_id', '=', 'c.id'))),
+            ]),
+            w.and([
+              w('c.created_at', '<=', cutoffs.unusedSince),
+              w.not(
+                w.exists(
+                  w.selectFrom('access_tokens').select('access_tokens.jti').whereRef('access_tokens.client_id', '=', 'c.id').where('access_tokens.created_at', '>', cutoffs.unusedSince),
+                ),
+              ),
+            ]),
+          ]),
+        )
+        .limit(limit),
+    )
+    .executeTakeFirst()
+  return Number(result.numDeletedRows)
+}
+
+/** A metadata-document client as last fetched; a row of its own so its codes and tokens have a client to belong to. */
+export async function upsertMetadataDocumentClient(
+  db: Executor,
+  client: { id: string; name: string; redirectUris: string[]; metadata: string; metadataExpiresAt: number },
+  now: number,
+): Promise<Client> {
+  const fields = { name: client.name, redirect_uris: JSON.stringify(client.redirectUris), metadata: client.metadata, metadata_expires_at: client.metadataExpiresAt, updated_at: now }
+  const row = await db
+    .insertInto('clients')
+    .values({
+      id: client.id,
+      ...fields,
+      is_confidential: 0,
+      is_first_party: 0,
+      secret_hash: null,
+      secret_encrypted: null,
+      owner_user_id: null,
+      team_id: null,
+      created_at: now,
+      kind: 'metadata_document',
+      registration_token_hash: null,
+    })
+    .onConflict((oc) => oc.column('id').doUpdateSet(fields).where('clients.kind', '=', 'metadata_document'))
+    .returningAll()
+    .executeTakeFirstOrThrow()
+  return toClient(row)
 }

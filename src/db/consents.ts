@@ -1,22 +1,23 @@
 import type { HoldingsOf } from '../tokens/types.js'
 import type { Executor } from './executor.js'
 
-export async function findConsentScopes(db: Executor, userId: number, clientId: string, teamId: number): Promise<string | undefined> {
-  const row = await db
+/** The scopes and resources (space-separated) the user approved for the client in the team. */
+export async function findConsent(db: Executor, userId: number, clientId: string, teamId: number): Promise<{ scopes: string; resources: string } | undefined> {
+  return db
     .selectFrom('consents')
-    .select('scopes')
+    .select(['scopes', 'resources'])
     .where('user_id', '=', userId)
     .where('client_id', '=', clientId)
     .where('team_id', '=', teamId)
     .executeTakeFirst()
-  return row?.scopes
 }
 
-export async function upsertConsent(db: Executor, userId: number, clientId: string, teamId: number, scopes: string, now: number): Promise<void> {
+export async function upsertConsent(db: Executor, userId: number, clientId: string, teamId: number, approved: { scopes: string; resources: string }, now: number): Promise<void> {
+  const { scopes, resources } = approved
   await db
     .insertInto('consents')
-    .values({ user_id: userId, client_id: clientId, team_id: teamId, scopes, created_at: now, updated_at: now })
-    .onConflict((oc) => oc.columns(['user_id', 'client_id', 'team_id']).doUpdateSet({ scopes, updated_at: now }))
+    .values({ user_id: userId, client_id: clientId, team_id: teamId, scopes, resources, created_at: now, updated_at: now })
+    .onConflict((oc) => oc.columns(['user_id', 'client_id', 'team_id']).doUpdateSet({ scopes, resources, updated_at: now }))
     .execute()
 }
 

@@ -8,6 +8,7 @@ const PRUNABLE = {
   refresh_tokens: { key: 'token_hash', time: 'expires_at' },
   personal_access_tokens: { key: 'id', time: 'expires_at' },
   sessions: { key: 'id_hash', time: 'expires_at' },
+  registration_tokens: { key: 'token_hash', time: 'expires_at' },
   // Every row of one session expires with it, so deleting by session is deleting by expiry.
   session_clients: { key: 'sid', time: 'expires_at' },
   activities: { key: 'id', time: 'created_at' },

@@ -7,6 +7,8 @@ import { redirectUris } from './migrations/004_redirect_uris.js'
 import { portal } from './migrations/006_portal.js'
 import { apiUsage } from './migrations/007_api_usage.js'
 import { openid } from './migrations/008_openid.js'
+import { resources } from './migrations/009_resources.js'
+import { registration } from './migrations/009b_registration.js'
 
 function migrationsFor(dialect: DialectName): Record<string, Migration> {
   return {
@@ -17,6 +19,8 @@ function migrationsFor(dialect: DialectName): Record<string, Migration> {
     '006_portal': portal(),
     '007_api_usage': apiUsage(),
     '008_openid': openid(),
+    '009_resources': resources(),
+    '009b_registration': registration(dialect),
   }
 }
 

@@ -66,8 +66,9 @@ export interface ClientTable {
   secret_hash: string | null
   /** The secret itself, encrypted under GATEHOUSE_SECRET, so the owner can view it again. */
   secret_encrypted: string | null
-  owner_user_id: number
-  team_id: number
+  /** Null for clients that registered themselves or are known by a metadata document. */
+  owner_user_id: number | null
+  team_id: number | null
   created_at: number
   updated_at: number
   /** First-party clients the operator marked: the consent page is not shown. */
@@ -75,6 +76,20 @@ export interface ClientTable {
   /** JSON array of the URLs the browser may be sent to after RP-initiated logout. */
   post_logout_redirect_uris: Generated<string>
   backchannel_logout_uri: string | null
+  /** 'registered' (portal, command line), 'dynamic' (RFC 7591), 'metadata_document' (an https client_id). */
+  kind: Generated<string>
+  /** The client metadata as registered or fetched, JSON. */
+  metadata: string | null
+  /** RFC 7592: hash of the registration access token. */
+  registration_token_hash: string | null
+  /** When a metadata-document client's document is to be fetched again. */
+  metadata_expires_at: number | null
+}
+
+export interface RegistrationTokenTable {
+  token_hash: string
+  created_at: number
+  expires_at: number
 }
 
 /** OpenID Connect: what the ID token of a code or grant says about the login. */
@@ -106,6 +121,8 @@ export interface AuthorizationCodeTable extends OpenIdColumns {
   created_at: number
   expires_at: number
   consumed_at: number | null
+  /** RFC 8707 resource URIs, space-separated; empty: the token's audience is its client. */
+  resources: Generated<string>
 }
 
 /** One authorization of a client by a user for a team: every token descending from it shares its id. */
@@ -117,6 +134,8 @@ export interface GrantTable extends OpenIdColumns {
   scopes: string
   created_at: number
   revoked_at: number | null
+  /** RFC 8707 resource URIs, space-separated; empty: the token's audience is its client. */
+  resources: Generated<string>
 }
 
 export interface AccessTokenTable {
@@ -129,6 +148,8 @@ export interface AccessTokenTable {
   created_at: number
   expires_at: number
   revoked_at: number | null
+  /** RFC 8707 resource URIs, space-separated; empty: the token's audience is its client. */
+  resources: Generated<string>
 }
 
 export interface RefreshTokenTable {
@@ -150,6 +171,8 @@ export interface ConsentTable {
   scopes: string
   created_at: number
   updated_at: number
+  /** RFC 8707 resource URIs, space-separated; empty: the token's audience is its client. */
+  resources: Generated<string>
 }
 
 export interface SigningKeyTable {
@@ -162,7 +185,18 @@ export interface SigningKeyTable {
   retired_at: number | null
 }
 
+/** RFC 8707: a service tokens may be issued for, registered by the operator. */
+export interface ResourceTable {
+  uri: string
+  name: string
+  /** Space-separated scopes the resource defines, beyond Gatehouse's own. */
+  scopes: string
+  created_at: number
+}
+
 export interface OAuthTables {
+  resources: ResourceTable
+  registration_tokens: RegistrationTokenTable
   clients: ClientTable
   authorization_codes: AuthorizationCodeTable
   grants: GrantTable

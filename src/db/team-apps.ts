@@ -10,6 +10,7 @@ export async function listTeamApps(db: Executor, teamId: number): Promise<TeamAp
     .select((eb) => [
       'c.client_id',
       'cl.name as client_name',
+      'cl.kind as client_kind',
       'c.user_id',
       'u.name as user_name',
       'u.email as user_email',
@@ -29,6 +30,7 @@ export async function listTeamApps(db: Executor, teamId: number): Promise<TeamAp
   return rows.map((r) => ({
     clientId: r.client_id,
     name: r.client_name,
+    selfRegistered: r.client_kind !== 'registered',
     authorisedBy: { userId: r.user_id, name: r.user_name, email: r.user_email },
     authorisedAt: new Date(r.created_at),
     lastUsedAt: r.last_used_at === null || r.last_used_at === undefined ? null : new Date(Number(r.last_used_at)),

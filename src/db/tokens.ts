@@ -21,6 +21,7 @@ function toGrant(row: Selectable<GrantTable>): Grant {
     userId: row.user_id,
     teamId: row.team_id,
     scopes: row.scopes,
+    resources: row.resources,
     createdAt: row.created_at,
     revokedAt: row.revoked_at,
     login: { nonce: row.nonce, sid: row.sid, authTime: row.auth_time },
@@ -35,6 +36,7 @@ function toAccessToken(row: Selectable<AccessTokenTable>): AccessTokenRecord {
     userId: row.user_id,
     teamId: row.team_id,
     scopes: row.scopes,
+    resources: row.resources,
     createdAt: row.created_at,
     expiresAt: row.expires_at,
     revokedAt: row.revoked_at,
@@ -54,8 +56,8 @@ function toRefreshToken(row: Selectable<RefreshTokenTable>): RefreshTokenRecord 
   }
 }
 
-/** `login` only for OpenID Connect grants. */
-export async function insertGrant(db: Executor, grant: Omit<Grant, 'revokedAt' | 'login'> & { login?: OpenIdLogin }): Promise<void> {
+/** `login` only for OpenID Connect grants; without `resources`, the grant's tokens are for the client itself. */
+export async function insertGrant(db: Executor, grant: Omit<Grant, 'revokedAt' | 'login' | 'resources'> & { login?: OpenIdLogin; resources?: string }): Promise<void> {
   const login = grant.login ?? NO_OPENID_LOGIN
   await db
     .insertInto('grants')
@@ -65,6 +67,7 @@ export async function insertGrant(db: Executor, grant: Omit<Grant, 'revokedAt' |
       user_id: grant.userId,
       team_id: grant.teamId,
       scopes: grant.scopes,
+      resources: grant.resources ?? '',
       created_at: grant.createdAt,
       revoked_at: null,
       nonce: login.nonce,
@@ -79,7 +82,7 @@ export async function findGrant(db: Executor, id: string): Promise<Grant | undef
   return row && toGrant(row)
 }
 
-export async function insertAccessToken(db: Executor, token: Omit<AccessTokenRecord, 'revokedAt'>): Promise<void> {
+export async function insertAccessToken(db: Executor, token: Omit<AccessTokenRecord, 'revokedAt' | 'resources'> & { resources?: string }): Promise<void> {
   await db
     .insertInto('access_tokens')
     .values({
@@ -89,6 +92,7 @@ export async function insertAccessToken(db: Executor, token: Omit<AccessTokenRec
       user_id: token.userId,
       team_id: token.teamId,
       scopes: token.scopes,
+      resources: token.resources ?? '',
       created_at: token.createdAt,
       expires_at: token.expiresAt,
       revoked_at: null,
@@ -206,6 +210,7 @@ const refreshTokenForRotationQuery = compiledOnce((db, tokenHash) =>
       'g.user_id',
       'g.team_id',
       'g.scopes',
+      'g.resources',
       'g.created_at as grant_created_at',
       'g.revoked_at as grant_revoked_at',
       'g.nonce',
@@ -230,6 +235,7 @@ export async function findRefreshTokenForRotation(
     user_id: row.user_id,
     team_id: row.team_id,
     scopes: row.scopes,
+    resources: row.resources,
     created_at: row.grant_created_at,
     revoked_at: row.grant_revoked_at,
     nonce: row.nonce,

@@ -1,17 +1,20 @@
 import { randomUUID } from 'node:crypto'
 import { findClient } from '../clients/clients.js'
 import { chooseRedirectUri } from '../clients/redirect-uris.js'
-import type { Client } from '../clients/types.js'
+import { isMetadataDocumentUrl, MetadataDocumentError, resolveMetadataDocumentClient } from '../clients/metadata-document.js'
+import { isSelfRegistered, type Client } from '../clients/types.js'
 import type { ActivityLog } from '../activity/recorder.js'
 import type { Config } from '../config.js'
 import type { Db } from '../db/connection.js'
 import { hashSecret, randomSecret } from '../crypto/random.js'
 import { insertAuthorizationCode } from '../db/authorization-codes.js'
-import { findConsentScopes, upsertConsent } from '../db/consents.js'
+import { findConsent, upsertConsent } from '../db/consents.js'
 import { recordSessionClient } from '../db/sessions.js'
+import { formatResources, resolveResources, splitResources } from '../resources/resources.js'
+import type { Resource } from '../resources/types.js'
 import { NO_OPENID_LOGIN } from '../tokens/types.js'
-import { InvalidRequest, OAuthError, UnsupportedResponseType } from './errors.js'
-import { param, type RawParams } from './params.js'
+import { InvalidRequest, OAuthError, RequestNotSupported, RequestUriNotSupported, UnsupportedResponseType } from './errors.js'
+import { param, repeatedParam, type RawParams } from './params.js'
 import { challengeOfRequest } from './pkce.js'
 import { coversScopes, formatScopes, isOpenIdRequest, parseScope, splitScopes } from './scopes.js'
 
@@ -19,20 +22,28 @@ import { coversScopes, formatScopes, isOpenIdRequest, parseScope, splitScopes } 
  * The authorization request, from the integrator's redirect to the answer:
  *
  *   GET /oauth/authorize ──(client_id / redirect_uri bad)──▶ error page, never a redirect
- *        │ ──(other parameter bad)──▶ redirect: error, state, iss
+ *        │ ──(request / request_uri / other parameter bad)──▶ response: error, state, iss
  *        ▼
- *   logged in? ──no──▶ /login ──▶ back to the same GET
+ *   prompt=none? ──▶ no page may be shown: a code, or login_required /
+ *        │           consent_required / interaction_required
  *        ▼
- *   consent on file for user + client + team covering the scopes? ──yes──▶ redirect: code, state, iss
+ *   logged in, recently enough (max_age), not asked to log in again (prompt=login)?
+ *        │ ──no──▶ /login (login_hint fills the e-mail) ──▶ back to the same GET
+ *        ▼
+ *   consent on file for user + client + team covering the scopes, or a
+ *   first-party client that skips it? ──yes──▶ response: code, state, iss
  *        ▼ no (or prompt=consent)
- *   consent page ──POST approve──▶ consent recorded ──▶ redirect: code, state, iss
- *                └─POST deny────▶ redirect: error=access_denied, state, iss
+ *   consent page ──POST approve──▶ consent recorded ──▶ response: code, state, iss
+ *                └─POST deny────▶ response: error=access_denied, state, iss
+ *
+ * The response goes by redirect (response_mode=query) or by an
+ * auto-submitted form (response_mode=form_post).
  */
 
 export interface AuthorizeDeps {
   db: Db
   activity: ActivityLog
-  config: Pick<Config, 'issuer'>
+  config: Pick<Config, 'issuer' | 'clientMetadataAllowedHosts'>
   clock: () => number
 }
 
@@ -48,11 +59,35 @@ export interface AuthorizationRequest {
   redirectUri: string
   state: string | undefined
   scopes: string[]
+  /** RFC 8707: the resources the token is to be for; none means the client itself. */
+  resources: Resource[]
   codeChallenge: string | undefined
   forceConsent: boolean
   /** OpenID Connect Core §3.1.2.1: echoed in the ID token. */
   nonce: string | undefined
+  /** `prompt=none`: answer without showing any page. */
+  noPrompt: boolean
+  /** `prompt=login`: the user must enter their password again. */
+  forceLogin: boolean
+  /** Seconds: a login older than this must be repeated. */
+  maxAge: number | undefined
+  loginHint: string | undefined
+  idTokenHint: string | undefined
+  responseMode: ResponseMode
 }
+
+export type ResponseMode = 'query' | 'form_post'
+
+/**
+ * How the response goes back (OAuth 2.0 Multiple Response Types §2.1, Form
+ * Post Response Mode): read first and leniently, so that errors in the
+ * other parameters travel the way the client asked.
+ */
+export function responseModeOf(params: RawParams): ResponseMode {
+  return params.response_mode === 'form_post' ? 'form_post' : 'query'
+}
+
+const PROMPTS = new Set(['none', 'login', 'consent', 'select_account'])
 
 /** Who approves: the user, the team the tokens act in, and the session they signed in with. */
 export interface Approver {
@@ -63,6 +98,17 @@ export interface Approver {
   authenticatedAt: number
   /** When the session ends, the record of the clients it signed in to may go. */
   sessionExpiresAt: number
+}
+
+/** A registered client, or one whose client_id is the URL of its metadata document, fetched if need be. */
+async function authorizingClient(ctx: AuthorizeDeps, clientId: string): Promise<Client | undefined> {
+  if (!isMetadataDocumentUrl(clientId)) return findClient(ctx.db, clientId)
+  try {
+    return await resolveMetadataDocumentClient(ctx, clientId)
+  } catch (err) {
+    if (err instanceof MetadataDocumentError) throw new UntrustedRedirectError(`The application's metadata document at ${clientId} cannot be used: ${err.message}.`)
+    throw err
+  }
 }
 
 /** Step one: the client and the redirect_uri, which must be checked before anything may be sent back to it. */
@@ -76,7 +122,7 @@ export async function resolveRedirect(ctx: AuthorizeDeps, params: RawParams): Pr
     throw new UntrustedRedirectError('client_id and redirect_uri must each be given once.')
   }
   if (!clientId) throw new UntrustedRedirectError('The request has no client_id.')
-  const client = await findClient(ctx.db, clientId)
+  const client = await authorizingClient(ctx, clientId)
   if (!client) throw new UntrustedRedirectError('No application is registered with this client_id.')
   const choice = chooseRedirectUri(client.redirectUris, requested)
   if ('refused' in choice) throw new UntrustedRedirectError(REDIRECT_REFUSALS[choice.refused])
@@ -89,8 +135,13 @@ const REDIRECT_REFUSALS = {
   unusable: "The application's registered redirect URL is not valid. Its developer must correct it in the developer settings.",
 } as const
 
+/** RFC 8707 §2: the `resource` parameters, each a registered resource; a failure is reported by redirect. */
+export function requestedResources(ctx: AuthorizeDeps, params: RawParams): Promise<Resource[]> {
+  return resolveResources(ctx.db, ctx.config.issuer, repeatedParam(params, 'resource'))
+}
+
 /** Step two: the rest of the parameters; a failure here is reported to the client by redirect. */
-export function parseAuthorizationRequest(client: Client, redirectUri: string, params: RawParams): AuthorizationRequest {
+export function parseAuthorizationRequest(client: Client, redirectUri: string, params: RawParams, resources: Resource[]): AuthorizationRequest {
   // state goes back on error redirects too, so read it first and leniently.
   const rawState = params.state
   const state = typeof rawState === 'string' ? rawState : undefined
@@ -98,18 +149,67 @@ export function parseAuthorizationRequest(client: Client, redirectUri: string, p
   if (responseType === undefined) throw new InvalidRequest('The response_type parameter is required.')
   if (responseType !== 'code') throw new UnsupportedResponseType('Only response_type=code is supported.')
   if (Array.isArray(rawState)) throw new InvalidRequest('The state parameter must not be repeated.')
-  const scopes = parseScope(param(params, 'scope'))
+  const scopes = parseScope(param(params, 'scope'), resources.flatMap((r) => r.scopes))
   const codeChallenge = challengeOfRequest(client, param(params, 'code_challenge'), param(params, 'code_challenge_method'))
-  const prompt = param(params, 'prompt')
-  const nonce = param(params, 'nonce')
-  return { client, redirectUri, state, scopes, codeChallenge, forceConsent: prompt === 'consent', nonce: nonce === '' ? undefined : nonce }
+  // OpenID Connect Core §6.1, §6.2: request objects are not supported, and say so.
+  if (params.request !== undefined) throw new RequestNotSupported()
+  if (params.request_uri !== undefined) throw new RequestUriNotSupported()
+  const responseMode = param(params, 'response_mode')
+  if (responseMode !== undefined && responseMode !== 'query' && responseMode !== 'form_post') throw new InvalidRequest('response_mode must be query or form_post.')
+  const prompts = (param(params, 'prompt') ?? '').split(' ').filter((p) => p !== '')
+  if (prompts.some((p) => !PROMPTS.has(p))) throw new InvalidRequest('prompt must be none, login, consent or select_account.')
+  // OpenID Connect Core §3.1.2.1: none with any other value is an error.
+  if (prompts.includes('none') && prompts.length > 1) throw new InvalidRequest('prompt=none cannot be combined with other values.')
+  const rawMaxAge = param(params, 'max_age')
+  if (rawMaxAge !== undefined && !/^\d{1,10}$/.test(rawMaxAge)) throw new InvalidRequest('max_age must be a number of seconds.')
+  const text = (name: string) => {
+    const value = param(params, name)
+    return value === '' ? undefined : value
+  }
+  return {
+    client,
+    redirectUri,
+    state,
+    scopes,
+    resources,
+    codeChallenge,
+    forceConsent: prompts.includes('consent'),
+    nonce: text('nonce'),
+    noPrompt: prompts.includes('none'),
+    forceLogin: prompts.includes('login'),
+    maxAge: rawMaxAge === undefined ? undefined : Number(rawMaxAge),
+    loginHint: text('login_hint'),
+    idTokenHint: text('id_token_hint'),
+    responseMode: responseModeOf(params),
+  }
 }
 
 /** "Unobstructive" (seed 000): a user who already approved this client in this team for these scopes is not asked again. */
 export async function hasConsent(ctx: AuthorizeDeps, request: AuthorizationRequest, userId: number, teamId: number): Promise<boolean> {
-  if (request.forceConsent) return false
-  const stored = await findConsentScopes(ctx.db.kysely, userId, request.client.id, teamId)
-  return stored !== undefined && consentCovers(splitScopes(stored), request.scopes)
+  // Nobody vouched for a self-registered client: its consent page shows every time.
+  if (request.forceConsent || isSelfRegistered(request.client)) return false
+  if (skipsConsent(request.client)) return true
+  const stored = await findConsent(ctx.db.kysely, userId, request.client.id, teamId)
+  if (stored === undefined || !consentCovers(splitScopes(stored.scopes), request.scopes)) return false
+  const approvedResources = splitResources(stored.resources)
+  return request.resources.every((r) => approvedResources.includes(r.uri))
+}
+
+/** The product's own apps, marked by the operator; never a public client, whose identity no secret proves. */
+export function skipsConsent(client: Client): boolean {
+  return client.skipConsent && client.isFirstParty && client.isConfidential
+}
+
+/**
+ * Is the session's login recent enough for the request? `prompt=login` and
+ * `max_age=0` need a login made after the request sent the user to log in
+ * (`loginRequestedAt`, which the login page brings back); `max_age=N` one
+ * made in the last N seconds (OpenID Connect Core §3.1.2.1).
+ */
+export function isLoginFresh(request: AuthorizationRequest, authenticatedAt: number, now: number, loginRequestedAt: number | undefined): boolean {
+  if (loginRequestedAt !== undefined && authenticatedAt >= loginRequestedAt) return true
+  if (request.forceLogin) return false
+  return request.maxAge === undefined || now - authenticatedAt <= request.maxAge * 1000
 }
 
 /**
@@ -140,15 +240,17 @@ export async function approve(ctx: AuthorizeDeps, request: AuthorizationRequest,
       redirectUri: request.redirectUri,
       scopes: formatScopes(request.scopes),
       codeChallenge: request.codeChallenge ?? null,
+      resources: formatResources(request.resources.map((r) => r.uri)),
       grantId: randomUUID(),
       createdAt: now,
       expiresAt: now + AUTHORIZATION_CODE_TTL_MS,
       login: openid ? { nonce: request.nonce ?? null, sid: approver.sid, authTime: approver.authenticatedAt } : NO_OPENID_LOGIN,
     })
-    const stored = await findConsentScopes(trx, userId, request.client.id, teamId)
-    const approvedAll = (stored !== undefined && splitScopes(stored).length === 0) || request.scopes.length === 0
-    const union = approvedAll ? [] : [...new Set([...splitScopes(stored ?? ''), ...request.scopes])].sort()
-    await upsertConsent(trx, userId, request.client.id, teamId, formatScopes(union), now)
+    const stored = await findConsent(trx, userId, request.client.id, teamId)
+    const approvedAll = (stored !== undefined && splitScopes(stored.scopes).length === 0) || request.scopes.length === 0
+    const union = approvedAll ? [] : [...new Set([...splitScopes(stored?.scopes ?? ''), ...request.scopes])].sort()
+    const resources = [...new Set([...splitResources(stored?.resources ?? ''), ...request.resources.map((r) => r.uri)])]
+    await upsertConsent(trx, userId, request.client.id, teamId, { scopes: formatScopes(union), resources: formatResources(resources) }, now)
     // Back-channel logout 1.0 §2.7: the clients this session signed in to hear when it ends.
     if (openid) await recordSessionClient(trx, approver.sid, request.client.id, userId, now, approver.sessionExpiresAt)
   })
@@ -156,19 +258,27 @@ export async function approve(ctx: AuthorizeDeps, request: AuthorizationRequest,
   return code
 }
 
+/** The parameters of a response, with `iss` (RFC 9207), leaving out those not given. */
+export function responseFields(ctx: { config: Pick<Config, 'issuer'> }, fields: Record<string, string | undefined>): [string, string][] {
+  return Object.entries({ ...fields, iss: ctx.config.issuer }).filter((entry): entry is [string, string] => entry[1] !== undefined)
+}
+
 /**
- * The redirect back to the client, with `iss` (RFC 9207). The registered
+ * The redirect back to the client (response_mode=query). The registered
  * URL is kept as it is and the parameters appended, so an existing query
  * string survives untouched.
  */
-export function responseRedirect(ctx: AuthorizeDeps, redirectUri: string, fields: Record<string, string | undefined>): string {
-  const query = Object.entries({ ...fields, iss: ctx.config.issuer })
-    .filter((entry): entry is [string, string] => entry[1] !== undefined)
+export function responseRedirect(ctx: { config: Pick<Config, 'issuer'> }, redirectUri: string, fields: Record<string, string | undefined>): string {
+  const query = responseFields(ctx, fields)
     .map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`)
     .join('&')
   return `${redirectUri}${redirectUri.includes('?') ? '&' : '?'}${query}`
 }
 
-export function errorRedirect(ctx: AuthorizeDeps, redirectUri: string, error: OAuthError, state: string | undefined): string {
-  return responseRedirect(ctx, redirectUri, { error: error.error, error_description: error.description, state })
+export function errorFields(error: OAuthError, state: string | undefined): Record<string, string | undefined> {
+  return { error: error.error, error_description: error.description, state }
+}
+
+export function errorRedirect(ctx: { config: Pick<Config, 'issuer'> }, redirectUri: string, error: OAuthError, state: string | undefined): string {
+  return responseRedirect(ctx, redirectUri, errorFields(error, state))
 }

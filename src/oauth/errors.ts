@@ -70,3 +70,54 @@ export class TemporarilyUnavailable extends OAuthError {
     super('temporarily_unavailable', description, 503)
   }
 }
+
+/** RFC 8707 §2: the resource is unknown, malformed, or not one this grant covers. */
+export class InvalidTarget extends OAuthError {
+  constructor(description: string) {
+    super('invalid_target', description)
+  }
+}
+
+/** Too many requests from one address; `retryAfter` is in seconds. */
+export class TooManyRequests extends OAuthError {
+  constructor(
+    description: string,
+    readonly retryAfter: number,
+  ) {
+    super('too_many_requests', description, 429)
+  }
+}
+
+/** OpenID Connect Core §3.1.2.6: `prompt=none`, and the user would have to log in. */
+export class LoginRequired extends OAuthError {
+  constructor(description = 'The user must log in.') {
+    super('login_required', description)
+  }
+}
+
+/** OpenID Connect Core §3.1.2.6: `prompt=none`, and the user would have to approve the app. */
+export class ConsentRequired extends OAuthError {
+  constructor(description = 'The user must approve this application first.') {
+    super('consent_required', description)
+  }
+}
+
+/** OpenID Connect Core §3.1.2.6: `prompt=none`, and some other page would have to be shown. */
+export class InteractionRequired extends OAuthError {
+  constructor(description: string) {
+    super('interaction_required', description)
+  }
+}
+
+/** OpenID Connect Core §6: request objects are not supported. */
+export class RequestNotSupported extends OAuthError {
+  constructor() {
+    super('request_not_supported', 'The request parameter (a request object) is not supported.')
+  }
+}
+
+export class RequestUriNotSupported extends OAuthError {
+  constructor() {
+    super('request_uri_not_supported', 'The request_uri parameter is not supported.')
+  }
+}

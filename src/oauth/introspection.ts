@@ -6,6 +6,14 @@ import { checkAccessToken, type VerificationDeps } from '../tokens/verify.js'
 import { checkPersonalAccessToken, PAT_PREFIX } from '../tokens/personal-access-tokens.js'
 import { requiredParam, type RawParams } from './params.js'
 import { splitScopes } from './scopes.js'
+import { splitResources } from '../resources/resources.js'
+
+/** RFC 7662 §2.2 / RFC 9068: one audience as a string, several as an array; the stored record decides. */
+function audienceOf(clientId: string, stored: string): string | string[] {
+  const resources = splitResources(stored)
+  if (resources.length === 0) return clientId
+  return resources.length === 1 ? resources[0]! : resources
+}
 
 export type IntrospectionResponse = { active: false } | ({ active: true } & Record<string, unknown>)
 
@@ -55,7 +63,7 @@ export async function introspect(ctx: VerificationDeps, caller: Client, params: 
       iat: claims.issuedAt,
       nbf: claims.issuedAt,
       sub: String(row.userId),
-      aud: row.clientId,
+      aud: audienceOf(row.clientId, row.resources),
       iss: ctx.config.issuer,
       jti: row.jti,
       team_id: row.teamId,

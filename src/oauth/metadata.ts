@@ -12,10 +12,11 @@ export const ENDPOINTS = {
   jwks: '/oauth/jwks',
   userinfo: '/oauth/userinfo',
   endSession: '/oauth/logout',
+  registration: '/oauth/register',
 } as const
 
-/** RFC 8414 §2: authorization server metadata. */
-export function authorizationServerMetadata(ctx: { config: Pick<Config, 'issuer'> }): Record<string, unknown> {
+/** RFC 8414 §2: authorization server metadata. `resourceScopes`: the scopes registered resources define (RFC 8707). */
+export function authorizationServerMetadata(ctx: { config: Pick<Config, 'issuer' | 'clientRegistration'> }, resourceScopes: string[] = []): Record<string, unknown> {
   const issuer = ctx.config.issuer
   const secretMethods = ['client_secret_basic', 'client_secret_post']
   return {
@@ -25,9 +26,9 @@ export function authorizationServerMetadata(ctx: { config: Pick<Config, 'issuer'
     jwks_uri: issuer + ENDPOINTS.jwks,
     revocation_endpoint: issuer + ENDPOINTS.revocation,
     introspection_endpoint: issuer + ENDPOINTS.introspection,
-    scopes_supported: Object.keys(SCOPES),
+    scopes_supported: [...new Set([...Object.keys(SCOPES), ...resourceScopes])],
     response_types_supported: ['code'],
-    response_modes_supported: ['query'],
+    response_modes_supported: ['query', 'form_post'],
     grant_types_supported: GRANT_TYPES_SUPPORTED,
     code_challenge_methods_supported: ['S256'],
     token_endpoint_auth_methods_supported: [...secretMethods, 'none'],
@@ -35,6 +36,8 @@ export function authorizationServerMetadata(ctx: { config: Pick<Config, 'issuer'
     introspection_endpoint_auth_methods_supported: secretMethods,
     authorization_response_iss_parameter_supported: true,
     access_token_signing_alg_values_supported: [SIGNING_ALGORITHM],
+    ...(ctx.config.clientRegistration !== 'off' && { registration_endpoint: issuer + ENDPOINTS.registration }),
+    client_id_metadata_document_supported: true,
   }
 }
 
@@ -42,10 +45,10 @@ export function authorizationServerMetadata(ctx: { config: Pick<Config, 'issuer'
  * OpenID Connect Discovery 1.0 §3: the RFC 8414 document, every shared field
  * with the same value, plus what an OpenID Provider declares.
  */
-export function openIdConfiguration(ctx: { config: Pick<Config, 'issuer'> }): Record<string, unknown> {
+export function openIdConfiguration(ctx: { config: Pick<Config, 'issuer' | 'clientRegistration'> }, resourceScopes: string[] = []): Record<string, unknown> {
   const issuer = ctx.config.issuer
   return {
-    ...authorizationServerMetadata(ctx),
+    ...authorizationServerMetadata(ctx, resourceScopes),
     userinfo_endpoint: issuer + ENDPOINTS.userinfo,
     end_session_endpoint: issuer + ENDPOINTS.endSession,
     subject_types_supported: ['public'],

@@ -22,6 +22,15 @@ export function requiredParam(params: RawParams, name: string): string {
   return value
 }
 
+/** A parameter that may be given several times (RFC 8707 §2: `resource`); every value a string. */
+export function repeatedParam(params: RawParams, name: string): string[] {
+  const value = params[name]
+  if (value === undefined || value === null) return []
+  const values = Array.isArray(value) ? value : [value]
+  if (!values.every((v): v is string => typeof v === 'string')) throw new InvalidRequest(`Each ${name} parameter must be a string.`)
+  return values
+}
+
 /**
  * Parameters that are secrets, or prove a grant, and so must never be part
  * of a URI, where access logs, proxies and Referer headers keep them.

@@ -18,13 +18,17 @@ export function isOpenIdRequest(scopes: string[]): boolean {
   return scopes.includes('openid')
 }
 
-/** RFC 6749 §3.3: a space-delimited list; unknown scopes are refused, except in OpenID requests. */
-export function parseScope(scope: string | undefined): string[] {
+/**
+ * RFC 6749 §3.3: a space-delimited list; unknown scopes are refused, except
+ * in OpenID requests. `also` are the scopes the requested resources define (RFC 8707).
+ */
+export function parseScope(scope: string | undefined, also: string[] = []): string[] {
   if (scope === undefined) return []
   const requested = scope.split(' ').filter((s) => s !== '')
-  const known = requested.filter((s) => Object.hasOwn(SCOPES, s))
+  const isKnown = (s: string) => Object.hasOwn(SCOPES, s) || also.includes(s)
+  const known = requested.filter(isKnown)
   // OpenID Connect Core §3.1.2.1: in an OpenID request, scope values not understood are ignored.
-  const unknown = isOpenIdRequest(known) ? undefined : requested.find((s) => !Object.hasOwn(SCOPES, s))
+  const unknown = isOpenIdRequest(known) ? undefined : requested.find((s) => !isKnown(s))
   if (unknown !== undefined) throw new InvalidScope(`Unknown scope "${unknown}".`)
   return [...new Set(known)].sort()
 }

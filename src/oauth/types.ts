@@ -9,6 +9,8 @@ export interface AuthorizationCode {
   redirectUri: string
   scopes: string
   codeChallenge: string | null
+  /** RFC 8707 resources the code was granted for, space-separated. */
+  resources: string
   /** The grant the code becomes when redeemed; known in advance so a replay can revoke it. */
   grantId: string
   createdAt: number
@@ -21,6 +23,8 @@ export interface AuthorizationCode {
 export interface TeamApp {
   clientId: string
   name: string
+  /** Registered itself (RFC 7591) or known by a metadata document: nobody vouched for it. */
+  selfRegistered: boolean
   authorisedBy: { userId: number; name: string; email: string }
   authorisedAt: Date
   lastUsedAt: Date | null

@@ -13,8 +13,16 @@ export interface TokenVerifierOptions {
   /** A first-party client of Gatehouse: introspection answers first-party clients about any token. */
   clientId: string
   clientSecret: string
-  /** Client ids whose tokens this service accepts (`aud`); any when left out. */
+  /**
+   * What the token's `aud` must contain, one of: the service's own resource
+   * URI (RFC 8707, for tokens asked for with `resource`), or client ids (a
+   * token asked for without `resource` has its client as audience). Any
+   * audience when left out. With an audience, personal access tokens (which
+   * are for Gatehouse's own API) are refused.
+   */
   audience?: string | string[]
+  /** The service's RFC 9728 metadata URL, named in every challenge (see protectedResourceMetadataUrl). */
+  resourceMetadataUrl?: string
   /** How long an introspection answer is reused, in ms (default 5000; 0 asks every time). */
   introspectionCacheMs?: number
   /** Allowed clock difference for `exp`/`nbf`, in seconds (default 5). */
@@ -31,8 +39,69 @@ export interface VerifiedToken {
   clientId: string | null
   /** Empty: all of the user's permissions in the team. */
   scopes: string[]
+  /** The token's `aud`: resource URIs, or its client id; empty for personal access tokens. */
+  audience: string[]
   /** Epoch seconds. */
   expiresAt: number
+}
+
+function quoted(value: string): string {
+  return `"${value.replace(/["\\]/g, '')}"`
+}
+
+export interface ChallengeOptions {
+  /** RFC 9728 §5.1: where clients find the service's metadata, and through it the authorization server. */
+  resourceMetadataUrl?: string
+  realm?: string
+  /** RFC 6750 §3.1; left out when the request had no token at all. */
+  error?: 'invalid_request' | 'invalid_token' | 'insufficient_scope'
+  errorDescription?: string
+  /** The scope the request needed (with insufficient_scope, RFC 6750 §3). */
+  scope?: string
+}
+
+/** The `WWW-Authenticate` value for a 401 or 403 (RFC 6750 §3, RFC 9728 §5.1). */
+export function bearerChallenge(options: ChallengeOptions = {}): string {
+  const params: string[] = []
+  if (options.realm !== undefined) params.push(`realm=${quoted(options.realm)}`)
+  if (options.resourceMetadataUrl !== undefined) params.push(`resource_metadata=${quoted(options.resourceMetadataUrl)}`)
+  if (options.error !== undefined) params.push(`error=${quoted(options.error)}`)
+  if (options.errorDescription !== undefined) params.push(`error_description=${quoted(options.errorDescription)}`)
+  if (options.scope !== undefined) params.push(`scope=${quoted(options.scope)}`)
+  return params.length === 0 ? 'Bearer' : `Bearer ${params.join(', ')}`
+}
+
+/**
+ * RFC 9728 §3.1: the metadata of a resource lives at its origin, with
+ * `/.well-known/oauth-protected-resource` put before the resource's path.
+ */
+export function protectedResourceMetadataUrl(resource: string): string {
+  const url = new URL(resource)
+  const path = url.pathname === '/' ? '' : url.pathname.replace(/\/+$/, '')
+  return `${url.origin}/.well-known/oauth-protected-resource${path}`
+}
+
+export interface ProtectedResourceMetadataOptions {
+  /** The service's resource URI, exactly as registered with `gatehouse resources create --uri`. */
+  resource: string
+  /** Gatehouse's public base URL (its GATEHOUSE_ISSUER). */
+  issuer: string
+  scopesSupported?: string[]
+  /** Shown to people by clients that show it. */
+  resourceName?: string
+  resourceDocumentation?: string
+}
+
+/** The service's RFC 9728 §2 metadata document, to answer at protectedResourceMetadataUrl(resource). */
+export function protectedResourceMetadata(options: ProtectedResourceMetadataOptions): Record<string, unknown> {
+  return {
+    resource: options.resource,
+    authorization_servers: [options.issuer.replace(/\/+$/, '')],
+    bearer_methods_supported: ['header'],
+    ...(options.scopesSupported === undefined ? {} : { scopes_supported: options.scopesSupported }),
+    ...(options.resourceName === undefined ? {} : { resource_name: options.resourceName }),
+    ...(options.resourceDocumentation === undefined ? {} : { resource_documentation: options.resourceDocumentation }),
+  }
 }
 
 /** A token that must be refused; `status` and `challenge` are what to answer (RFC 6750 §3). */
@@ -42,12 +111,13 @@ export class TokenRejectedError extends Error {
   constructor(
     readonly error: 'invalid_request' | 'invalid_token',
     message: string,
+    readonly resourceMetadataUrl?: string,
   ) {
     super(message)
   }
 
   get challenge(): string {
-    return `Bearer realm="gatehouse", error="${this.error}", error_description="${this.message.replace(/["\\]/g, '')}"`
+    return bearerChallenge({ realm: 'gatehouse', resourceMetadataUrl: this.resourceMetadataUrl, error: this.error, errorDescription: this.message })
   }
 }
 
@@ -61,6 +131,7 @@ interface Introspection {
   sub?: string
   team_id?: number
   client_id?: string
+  aud?: string | string[]
   scope?: string
   exp?: number
   token_kind?: string
@@ -80,6 +151,8 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
   const cacheMs = options.introspectionCacheMs ?? 5000
   const basic = 'Basic ' + Buffer.from(`${encodeURIComponent(options.clientId)}:${encodeURIComponent(options.clientSecret)}`).toString('base64')
   const cache = new Map<string, { until: number; answer: Introspection }>()
+  const accepted = options.audience === undefined ? undefined : Array.isArray(options.audience) ? options.audience : [options.audience]
+  const reject = (error: 'invalid_request' | 'invalid_token', message: string) => new TokenRejectedError(error, message, options.resourceMetadataUrl)
   let metadata: Promise<{ jwks: JWTVerifyGetKey; introspection: string }> | undefined
 
   function discover() {
@@ -131,18 +204,19 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
           ...(options.audience === undefined ? {} : { audience: options.audience }),
         })
       } catch (err) {
-        if (err instanceof joseErrors.JOSEError)
-          throw new TokenRejectedError('invalid_token', err instanceof joseErrors.JWTExpired ? 'token expired' : 'invalid token')
+        if (err instanceof joseErrors.JWTClaimValidationFailed && err.claim === 'aud') throw reject('invalid_token', 'token issued for another audience')
+        if (err instanceof joseErrors.JOSEError) throw reject('invalid_token', err instanceof joseErrors.JWTExpired ? 'token expired' : 'invalid token')
         throw err
       }
     }
     const answer = await introspect(token)
     if (!answer.active || answer.sub === undefined || answer.team_id === undefined || answer.exp === undefined) {
-      throw new TokenRejectedError('invalid_token', 'token revoked or unknown')
+      throw reject('invalid_token', 'token revoked or unknown')
     }
-    if (options.audience !== undefined && answer.client_id !== undefined) {
-      const accepted = Array.isArray(options.audience) ? options.audience : [options.audience]
-      if (!accepted.includes(answer.client_id)) throw new TokenRejectedError('invalid_token', 'token issued to another client')
+    // Gatehouse's stored record is the authority on the audience, not only the signed claim.
+    if (accepted !== undefined) {
+      const audience = answer.aud === undefined ? [] : Array.isArray(answer.aud) ? answer.aud : [answer.aud]
+      if (!audience.some((a) => accepted.includes(a))) throw reject('invalid_token', 'token issued for another audience')
     }
     return {
       kind: answer.token_kind === 'personal_access_token' ? 'personal_access_token' : 'oauth_access_token',
@@ -150,6 +224,7 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
       teamId: answer.team_id,
       clientId: answer.client_id ?? null,
       scopes: answer.scope ? answer.scope.split(' ') : [],
+      audience: answer.aud === undefined ? [] : Array.isArray(answer.aud) ? answer.aud : [answer.aud],
       expiresAt: answer.exp,
     }
   }
@@ -158,7 +233,7 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
     verify,
     async verifyAuthorizationHeader(header) {
       const match = header === undefined ? null : BEARER.exec(header)
-      if (!match) throw new TokenRejectedError('invalid_request', 'send Authorization: Bearer <token>')
+      if (!match) throw reject('invalid_request', 'send Authorization: Bearer <token>')
       return verify(match[1]!)
     },
   }

@@ -36,6 +36,9 @@ export async function startTestServer(
     activityRetentionDays: 90,
     pruneInterval: 600,
     trustProxy: false,
+    clientRegistration: 'off',
+    registeredClientTtlDays: 90,
+    clientMetadataAllowedHosts: [],
     accessLog: 'off',
     ...overrides,
   }

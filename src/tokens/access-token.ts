@@ -23,9 +23,10 @@ export function newTokenId(): string {
 /**
  * Signs an access token shaped like the seed's: `aud`, `jti`, `iat`, `nbf`,
  * `exp`, `sub`, `scopes`, plus `iss`, `client_id`, `scope` (RFC 9068) and
- * the team the token is bound to.
+ * the team the token is bound to. `aud` is the client, or the resources the
+ * token was asked for (RFC 8707 §2, RFC 9068 §3).
  */
-export async function signAccessToken(keyRing: KeyRing, issuer: string, claims: AccessTokenClaims): Promise<string> {
+export async function signAccessToken(keyRing: KeyRing, issuer: string, claims: AccessTokenClaims, resources: string[] = []): Promise<string> {
   const { kid, privateKey } = await keyRing.signingKey()
   return new SignJWT({
     client_id: claims.clientId,
@@ -35,7 +36,7 @@ export async function signAccessToken(keyRing: KeyRing, issuer: string, claims: 
   })
     .setProtectedHeader({ alg: SIGNING_ALGORITHM, typ: ACCESS_TOKEN_TYPE, kid })
     .setIssuer(issuer)
-    .setAudience(claims.clientId)
+    .setAudience(resources.length === 0 ? claims.clientId : resources.length === 1 ? resources[0]! : resources)
     .setSubject(String(claims.userId))
     .setJti(claims.jti)
     .setIssuedAt(claims.issuedAt)

@@ -1,5 +1,6 @@
 import { checkPersonalAccessToken, PAT_PREFIX } from './personal-access-tokens.js'
 import { checkAccessToken, type VerificationDeps } from './verify.js'
+import { splitResources } from '../resources/resources.js'
 import { splitScopes } from '../oauth/scopes.js'
 import type { Principal } from './principal.js'
 
@@ -21,6 +22,7 @@ export async function authenticateBearer(ctx: VerificationDeps, token: string): 
         personalAccessTokenId: verdict.token.id,
         tokenId: verdict.token.id,
         scopes: [],
+        resources: [],
       },
     }
   }
@@ -37,6 +39,7 @@ export async function authenticateBearer(ctx: VerificationDeps, token: string): 
       tokenId: verdict.claims.jti,
       // The signature proves where the token came from; what it may do is the stored record's word.
       scopes: splitScopes(verdict.row.scopes),
+      resources: splitResources(verdict.row.resources),
     },
   }
 }

@@ -4,6 +4,7 @@ import { hashSecret, randomSecret } from '../crypto/random.js'
 import type { Executor } from '../db/executor.js'
 import { insertAccessToken, insertRefreshToken } from '../db/tokens.js'
 import { formatScopes, isOpenIdRequest } from '../oauth/scopes.js'
+import { formatResources } from '../resources/resources.js'
 import type { KeyRing } from '../keys/signing-keys.js'
 import { signIdToken } from '../oidc/id-token.js'
 import type { OpenIdLogin } from './types.js'
@@ -21,6 +22,8 @@ export interface TokenSubject {
   userId: number
   teamId: number
   scopes: string[]
+  /** RFC 8707: the resources the access token is for (its `aud`); none: the client itself, as the seeds show. */
+  resources?: string[]
 }
 
 /** RFC 6749 §5.1, in the field order of the seeds' examples. */
@@ -66,7 +69,7 @@ export async function mintTokens(ctx: IssuanceDeps, subject: TokenSubject, openi
     scopes: subject.scopes,
     issuedAt,
     expiresAt,
-  })
+  }, subject.resources ?? [])
   const refreshToken = randomSecret(32)
   const response: TokenResponse = {
     token_type: 'Bearer',
@@ -98,6 +101,7 @@ export async function mintTokens(ctx: IssuanceDeps, subject: TokenSubject, openi
         userId: subject.userId,
         teamId: subject.teamId,
         scopes: formatScopes(subject.scopes),
+        resources: formatResources(subject.resources ?? []),
         createdAt: now,
         expiresAt: expiresAt * 1000,
       })

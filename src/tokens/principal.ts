@@ -12,4 +12,6 @@ export interface Principal {
   tokenId: string
   /** Empty means all of the user's permissions in the team, as the seeds' tokens have. */
   scopes: string[]
+  /** RFC 8707: the resources an OAuth token is for; empty when it is for its client, as every token used to be. */
+  resources: string[]
 }

@@ -4,6 +4,7 @@ import { deleteApiUsageBefore } from '../db/api-usage.js'
 import { deleteRowsBefore, type PrunableTable } from '../db/expired-rows.js'
 import { deleteSigningKeysRetiredBefore } from '../db/signing-keys.js'
 import { deleteEmptyGrants } from '../db/tokens.js'
+import { deleteAbandonedClients } from '../db/clients.js'
 import { KEY_REFRESH_MS } from '../keys/signing-keys.js'
 
 export interface PruneCounts {
@@ -19,15 +20,21 @@ export interface PruneCounts {
   form_submissions: number
   shown_once: number
   api_usage: number
+  registration_tokens: number
+  /** Self-registered clients never authorised within a day, or without a token for GATEHOUSE_REGISTERED_CLIENT_TTL_DAYS. */
+  registered_clients: number
 }
 
 export interface PruneDeps {
   db: Db
-  config: Pick<Config, 'accessTokenTtl' | 'idTokenTtl' | 'activityRetentionDays'>
+  config: Pick<Config, 'accessTokenTtl' | 'idTokenTtl' | 'activityRetentionDays' | 'registeredClientTtlDays'>
   clock: () => number
 }
 
 const BATCH = 500
+const DAY_MS = 24 * 3600 * 1000
+/** A client that registered itself and was not authorised within a day was most likely abandoned, or never meant. */
+const UNAUTHORISED_CLIENT_MS = DAY_MS
 
 /** Deletes in small batches, each its own statement, so no lock is held for long while requests go on. */
 async function inBatches(deleteBatch: () => Promise<number>): Promise<number> {
@@ -45,8 +52,9 @@ async function inBatches(deleteBatch: () => Promise<number>): Promise<number> {
  * for an unknown one while it could still verify), grants with no token
  * left, expired sessions, retired keys no live token was signed with,
  * expired personal access tokens, activity and API usage older than the
- * activity log's retention, and the portal's records of form submissions
- * and secrets waiting to be shown.
+ * activity log's retention, expired initial access tokens, self-registered
+ * clients left unused, and the portal's records of form submissions and
+ * secrets waiting to be shown.
  */
 export async function pruneExpired(ctx: PruneDeps): Promise<PruneCounts> {
   const db = ctx.db.kysely
@@ -64,6 +72,10 @@ export async function pruneExpired(ctx: PruneDeps): Promise<PruneCounts> {
     personal_access_tokens: await expired('personal_access_tokens'),
     activities: await expired('activities', retainedFrom),
     api_usage: await inBatches(() => deleteApiUsageBefore(db, retainedFrom, BATCH)),
+    registration_tokens: await expired('registration_tokens'),
+    registered_clients: await inBatches(() =>
+      deleteAbandonedClients(db, { unauthorisedBefore: now - UNAUTHORISED_CLIENT_MS, unusedSince: now - ctx.config.registeredClientTtlDays * DAY_MS }, BATCH),
+    ),
     form_submissions: await expired('form_submissions'),
     shown_once: await expired('shown_once'),
   }

@@ -8,6 +8,8 @@ export interface Grant {
   userId: number
   teamId: number
   scopes: string
+  /** RFC 8707 resources granted, space-separated; empty: tokens are for the client itself. */
+  resources: string
   createdAt: number
   revokedAt: number | null
   login: OpenIdLogin
@@ -32,6 +34,8 @@ export interface AccessTokenRecord {
   teamId: number
   /** The scopes the token was issued with: the authority, whatever the JWT claims. */
   scopes: string
+  /** The token's audience (RFC 8707), space-separated; empty: its client. The authority, like scopes. */
+  resources: string
   createdAt: number
   expiresAt: number
   revokedAt: number | null

@@ -1,3 +1,5 @@
+import { bearerChallenge } from '../../resource-server/index.js'
+
 /** An API failure: a stable `error` code for programs and a `message` for people. */
 export class ApiError extends Error {
   override readonly name = 'ApiError'
@@ -12,40 +14,40 @@ export class ApiError extends Error {
   }
 }
 
-const REALM = 'realm="gatehouse"'
+const REALM = 'gatehouse'
 
-function quoted(value: string): string {
-  return `"${value.replace(/["\\]/g, '')}"`
+/**
+ * The API's challenges name its RFC 9728 metadata (`resource_metadata`), so
+ * a client that knows only the API's URL finds where to get a token.
+ */
+export function missingToken(resourceMetadataUrl?: string): ApiError {
+  return new ApiError(401, 'unauthenticated', 'Send an access token: Authorization: Bearer <token>.', bearerChallenge({ realm: REALM, resourceMetadataUrl }))
 }
 
-export function missingToken(): ApiError {
-  return new ApiError(401, 'unauthenticated', 'Send an access token: Authorization: Bearer <token>.', `Bearer ${REALM}`)
-}
-
-export function invalidToken(reason: string): ApiError {
+export function invalidToken(reason: string, resourceMetadataUrl?: string): ApiError {
   return new ApiError(
     401,
     'invalid_token',
     `The access token is not valid (${reason}).`,
-    `Bearer ${REALM}, error="invalid_token", error_description=${quoted(reason)}`,
+    bearerChallenge({ realm: REALM, resourceMetadataUrl, error: 'invalid_token', errorDescription: reason }),
   )
 }
 
-export function tokenOutsideHeader(): ApiError {
+export function tokenOutsideHeader(resourceMetadataUrl?: string): ApiError {
   return new ApiError(
     400,
     'invalid_request',
     'Send the access token in the Authorization header, never in the query string or the body.',
-    `Bearer ${REALM}, error="invalid_request"`,
+    bearerChallenge({ realm: REALM, resourceMetadataUrl, error: 'invalid_request' }),
   )
 }
 
-export function insufficientScope(scope: string): ApiError {
+export function insufficientScope(scope: string, resourceMetadataUrl?: string): ApiError {
   return new ApiError(
     403,
     'insufficient_scope',
     `The access token lacks the "${scope}" scope.`,
-    `Bearer ${REALM}, error="insufficient_scope", scope=${quoted(scope)}`,
+    bearerChallenge({ realm: REALM, resourceMetadataUrl, error: 'insufficient_scope', scope }),
   )
 }
 

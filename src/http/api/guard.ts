@@ -3,6 +3,7 @@ import type { AppContext } from '../../context.js'
 import { authenticateBearer } from '../../tokens/bearer.js'
 import type { Principal } from '../../tokens/principal.js'
 import { ApiError, insufficientScope, invalidToken, missingToken, tokenOutsideHeader } from './errors.js'
+import { apiResourceMetadataUrl, apiResourceUri } from '../../resources/resources.js'
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -30,16 +31,19 @@ function hasTokenParameter(value: unknown): boolean {
  */
 export function apiGuard(ctx: AppContext, requiredScope: string) {
   return async function guard(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+    const metadata = apiResourceMetadataUrl(ctx.config.issuer)
     // RFC 6750 §2.2/§2.3 allow these; seed 002 says never, and a token in a URL ends up in logs.
-    if (hasTokenParameter(request.query) || hasTokenParameter(request.body)) throw tokenOutsideHeader()
+    if (hasTokenParameter(request.query) || hasTokenParameter(request.body)) throw tokenOutsideHeader(metadata)
     const credentials = readBearer(request.headers.authorization)
-    if (credentials.kind === 'none') throw missingToken()
-    if (credentials.kind === 'malformed') throw invalidToken('malformed Authorization header')
+    if (credentials.kind === 'none') throw missingToken(metadata)
+    if (credentials.kind === 'malformed') throw invalidToken('malformed Authorization header', metadata)
     const verdict = await authenticateBearer(ctx, credentials.token)
-    if (!verdict.ok) throw invalidToken(verdict.reason)
+    if (!verdict.ok) throw invalidToken(verdict.reason, metadata)
     const principal = verdict.principal
+    // RFC 8707: a token bound to other resources is not for this API; one bound to none predates resources and is.
+    if (principal.resources.length > 0 && !principal.resources.includes(apiResourceUri(ctx.config.issuer))) throw invalidToken('token issued for another resource', metadata)
     request.principal = principal
-    if (principal.scopes.length > 0 && !principal.scopes.includes(requiredScope)) throw insufficientScope(requiredScope)
+    if (principal.scopes.length > 0 && !principal.scopes.includes(requiredScope)) throw insufficientScope(requiredScope, metadata)
 
     const limit = await ctx.rateLimiter.consume(`user:${principal.user.id}`)
     reply.header('X-RateLimit-Limit', limit.limit)

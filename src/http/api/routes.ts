@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { activityPage, PAGE_SIZE_DEFAULT, PAGE_SIZE_MAX } from '../../activity/list.js'
 import type { AppContext } from '../../context.js'
 import { findTeam } from '../../accounts/teams.js'
+import { apiResourceMetadata, apiResourceMetadataUrl } from '../../resources/resources.js'
 import { errorHandler, finishReadingBody, type Failure } from '../errors.js'
 import { ApiError, isApiError } from './errors.js'
 import { apiGuard } from './guard.js'
@@ -51,6 +52,11 @@ function renderApiError(failure: Failure<ApiError>, _request: FastifyRequest, re
 
 /** The protected API under /api/v2; every answer, errors included, is JSON. */
 export async function apiRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
+  // RFC 9728 §3.1: the path is the resource's own path after the well-known prefix.
+  app.get(new URL(apiResourceMetadataUrl(ctx.config.issuer)).pathname, async (_request, reply) =>
+    reply.header('Cache-Control', 'public, max-age=300').send(apiResourceMetadata(ctx.config.issuer)),
+  )
+
   await app.register(
     async (api) => {
       api.decorateRequest('principal', null)

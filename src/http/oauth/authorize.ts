@@ -1,29 +1,94 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { AppContext } from '../../context.js'
+import { hmac, safeEqual } from '../../crypto/random.js'
 import { AUTHORIZATION_TITLES, MESSAGES } from '../../messages.js'
+import { isLoopbackHost } from '../../clients/redirect-uris.js'
+import { isSelfRegistered } from '../../clients/types.js'
 import {
   approve,
-  errorRedirect,
+  errorFields,
   hasConsent,
+  isLoginFresh,
   parseAuthorizationRequest,
+  requestedResources,
   resolveRedirect,
+  responseFields,
+  responseModeOf,
   responseRedirect,
   UntrustedRedirectError,
   type Approver,
   type AuthorizationRequest,
+  type ResponseMode,
 } from '../../oauth/authorize.js'
-import { AccessDenied, OAuthError } from '../../oauth/errors.js'
+import { AccessDenied, ConsentRequired, InteractionRequired, LoginRequired, OAuthError } from '../../oauth/errors.js'
 import { ENDPOINTS } from '../../oauth/metadata.js'
 import type { RawParams } from '../../oauth/params.js'
 import { SCOPES } from '../../oauth/scopes.js'
+import { readIdTokenHint } from '../../oidc/id-token.js'
 import { checkSessionCsrf, currentSession, type PortalSession } from '../session.js'
-import { requireLogin, sendPage } from '../pages/page.js'
+import { sendPage } from '../pages/page.js'
+
+/**
+ * Added to the request when it sends the user to log in again (prompt=login,
+ * max_age): when the login was asked for, signed so that nobody can claim a
+ * login was asked for earlier than it was; valid for ten minutes.
+ */
+const LOGIN_REQUESTED = 'login_requested'
+const LOGIN_REQUEST_TTL_MS = 10 * 60 * 1000
 
 /** The parameters carried from the GET to the consent form's POST. */
-const CARRIED = ['client_id', 'redirect_uri', 'response_type', 'state', 'scope', 'code_challenge', 'code_challenge_method', 'nonce'] as const
+const CARRIED = [
+  'client_id',
+  'redirect_uri',
+  'response_type',
+  'response_mode',
+  'state',
+  'scope',
+  'code_challenge',
+  'code_challenge_method',
+  'nonce',
+  'resource',
+  'prompt',
+  'max_age',
+  LOGIN_REQUESTED,
+] as const
+
+function loginRequestMac(ctx: AppContext, clientId: string, at: number): string {
+  return hmac(ctx.keys.csrf, `login-requested:${clientId}:${at}`)
+}
+
+function loginRequestedAt(ctx: AppContext, authorization: AuthorizationRequest, params: RawParams): number | undefined {
+  const value = params[LOGIN_REQUESTED]
+  if (typeof value !== 'string') return undefined
+  const [at, mac] = value.split('.')
+  const time = Number(at)
+  if (!Number.isSafeInteger(time) || mac === undefined || !safeEqual(mac, loginRequestMac(ctx, authorization.client.id, time))) return undefined
+  return ctx.clock() - time <= LOGIN_REQUEST_TTL_MS ? time : undefined
+}
+
+function scopeOfResource(authorization: AuthorizationRequest, scope: string): string {
+  const names = authorization.resources.filter((r) => r.scopes.includes(scope)).map((r) => r.name)
+  return `Defined by ${names.join(', ')}`
+}
 
 function approverOf(session: PortalSession, teamId: number): Approver {
   return { userId: session.user.id, teamId, sid: session.sid, authenticatedAt: session.authenticatedAt, sessionExpiresAt: session.expiresAt }
+}
+
+/**
+ * The answer to the client: a redirect (response_mode=query) or a form the
+ * browser posts at once (OAuth 2.0 Form Post Response Mode), so the code
+ * stays out of the URL.
+ */
+function respond(ctx: AppContext, request: FastifyRequest, reply: FastifyReply, to: { redirectUri: string; responseMode: ResponseMode }, fields: Record<string, string | undefined>) {
+  if (to.responseMode === 'form_post') {
+    return sendPage(ctx, request, reply, 'form-post', { title: 'Signing you in', action: to.redirectUri, fields: responseFields(ctx, fields).map(([name, value]) => ({ name, value })) })
+  }
+  return reply.redirect(responseRedirect(ctx, to.redirectUri, fields), 302)
+}
+
+function respondWithError(ctx: AppContext, request: FastifyRequest, reply: FastifyReply, authorization: AuthorizationRequest, error: OAuthError) {
+  return respond(ctx, request, reply, authorization, errorFields(error, authorization.state))
 }
 
 type Outcome = { request: AuthorizationRequest } | { reply: FastifyReply }
@@ -38,32 +103,79 @@ async function checkRequest(ctx: AppContext, request: FastifyRequest, reply: Fas
     return { reply: await sendPage(ctx, request, reply, 'error', { title: AUTHORIZATION_TITLES.invalid, message: err.message }, 400) }
   }
   try {
-    return { request: parseAuthorizationRequest(resolved.client, resolved.redirectUri, params) }
+    const resources = await requestedResources(ctx, params)
+    return { request: parseAuthorizationRequest(resolved.client, resolved.redirectUri, params, resources) }
   } catch (err) {
     if (!(err instanceof OAuthError)) throw err
     const state = typeof params.state === 'string' ? params.state : undefined
-    return { reply: await reply.redirect(errorRedirect(ctx, resolved.redirectUri, err, state), 302) }
+    return { reply: await respond(ctx, request, reply, { redirectUri: resolved.redirectUri, responseMode: responseModeOf(params) }, errorFields(err, state)) }
   }
 }
 
-function consentPage(
-  ctx: AppContext,
-  request: FastifyRequest,
-  reply: FastifyReply,
-  session: PortalSession,
-  authorization: AuthorizationRequest,
-  params: RawParams,
-) {
-  const carried = CARRIED.flatMap((name) => (typeof params[name] === 'string' ? [{ name, value: params[name] }] : []))
+/** The consent form's own fields, which are no part of the authorization request. */
+const FORM_ONLY = new Set(['_csrf', 'decision', 'team_id', LOGIN_REQUESTED])
+
+/** The authorization request as a GET path, from the query it came with or the form it was posted in. */
+function requestPath(request: FastifyRequest, params: RawParams): string {
+  if (request.method === 'GET' && !Object.hasOwn(params, LOGIN_REQUESTED)) return request.url
+  const query = new URLSearchParams()
+  for (const [name, value] of Object.entries(params)) {
+    if (FORM_ONLY.has(name)) continue
+    for (const v of Array.isArray(value) ? value : [value]) if (typeof v === 'string') query.append(name, v)
+  }
+  return `${ENDPOINTS.authorization}?${query.toString()}`
+}
+
+/** To the login page, and back to this request afterwards; a forced login is marked so it is not asked for again on return. */
+function sendToLogin(ctx: AppContext, request: FastifyRequest, reply: FastifyReply, authorization: AuthorizationRequest, params: RawParams, again: boolean) {
+  let back = requestPath(request, params)
+  if (again) {
+    const now = ctx.clock()
+    back += `&${LOGIN_REQUESTED}=${now}.${loginRequestMac(ctx, authorization.client.id, now)}`
+  }
+  let login = `/login?return_to=${encodeURIComponent(back)}`
+  if (again) login += '&reauthenticate=1'
+  if (authorization.loginHint !== undefined) login += `&login_hint=${encodeURIComponent(authorization.loginHint)}`
+  return reply.redirect(login, 303)
+}
+
+function consentPage(ctx: AppContext, request: FastifyRequest, reply: FastifyReply, session: PortalSession, authorization: AuthorizationRequest, params: RawParams) {
+  // `resource` may repeat (RFC 8707 §2); every value is carried.
+  const carried = CARRIED.flatMap((name) => {
+    const value = params[name]
+    const values = Array.isArray(value) ? value : [value]
+    return values.filter((v): v is string => typeof v === 'string').map((v) => ({ name, value: v }))
+  })
   return sendPage(ctx, request, reply, 'consent', {
     title: AUTHORIZATION_TITLES.consent(authorization.client.name),
     client: authorization.client,
     team: session.activeTeam,
-    scopes: authorization.scopes.map((s) => ({ name: s, description: SCOPES[s] })),
+    scopes: authorization.scopes.map((s) => ({ name: s, description: SCOPES[s] ?? scopeOfResource(authorization, s) })),
+    resources: authorization.resources.map((r) => ({ name: r.name, uri: r.uri })),
+    unverified: isSelfRegistered(authorization.client)
+      ? {
+          redirectHost: new URL(authorization.redirectUri).host,
+          runsLocally: authorization.client.redirectUris.every((uri) => isLoopbackHost(new URL(uri).hostname)),
+          clientIdHost: authorization.client.kind === 'metadata_document' ? new URL(authorization.client.id).host : undefined,
+        }
+      : undefined,
     carried,
     csrf: session.csrfToken,
     action: ENDPOINTS.authorization,
   })
+}
+
+/** OpenID Connect Core §3.1.2.6: with prompt=none, every reason a page would be shown is an error instead. */
+async function withoutPrompt(ctx: AppContext, authorization: AuthorizationRequest, session: PortalSession | undefined): Promise<OAuthError | PortalSession> {
+  if (!session) return new LoginRequired()
+  if (authorization.idTokenHint !== undefined) {
+    const hint = await readIdTokenHint(ctx.keyRing, ctx.config.issuer, authorization.idTokenHint)
+    if (!hint || hint.userId !== session.user.id) return new LoginRequired('The user signed in is not the one the id_token_hint names.')
+  }
+  if (!isLoginFresh(authorization, session.authenticatedAt, ctx.clock(), undefined)) return new LoginRequired('The login is older than max_age allows.')
+  if (!session.activeTeam) return new InteractionRequired(MESSAGES.no_active_team)
+  if (!(await hasConsent(ctx, authorization, session.user.id, session.activeTeam.id))) return new ConsentRequired()
+  return session
 }
 
 export function authorizeRoutes(app: FastifyInstance, ctx: AppContext): void {
@@ -71,13 +183,23 @@ export function authorizeRoutes(app: FastifyInstance, ctx: AppContext): void {
     const params = request.query as RawParams
     const checked = await checkRequest(ctx, request, reply, params)
     if ('reply' in checked) return checked.reply
-    const session = await requireLogin(ctx, request, reply)
-    if (!session) return reply
-    if (!session.activeTeam) return sendPage(ctx, request, reply, 'error', { title: AUTHORIZATION_TITLES.noTeam, message: MESSAGES.no_active_team }, 403)
     const authorization = checked.request
+    const current = await currentSession(ctx, request)
+    if (authorization.noPrompt) {
+      const verdict = await withoutPrompt(ctx, authorization, current)
+      if (verdict instanceof OAuthError) return respondWithError(ctx, request, reply, authorization, verdict)
+      const code = await approve(ctx, authorization, approverOf(verdict, verdict.activeTeam!.id))
+      return respond(ctx, request, reply, authorization, { code, state: authorization.state })
+    }
+    if (!current) return sendToLogin(ctx, request, reply, authorization, params, false)
+    if (!isLoginFresh(authorization, current.authenticatedAt, ctx.clock(), loginRequestedAt(ctx, authorization, params))) {
+      return sendToLogin(ctx, request, reply, authorization, params, true)
+    }
+    const session = current
+    if (!session.activeTeam) return sendPage(ctx, request, reply, 'error', { title: AUTHORIZATION_TITLES.noTeam, message: MESSAGES.no_active_team }, 403)
     if (await hasConsent(ctx, authorization, session.user.id, session.activeTeam.id)) {
       const code = await approve(ctx, authorization, approverOf(session, session.activeTeam.id))
-      return reply.redirect(responseRedirect(ctx, authorization.redirectUri, { code, state: authorization.state }), 302)
+      return respond(ctx, request, reply, authorization, { code, state: authorization.state })
     }
     return consentPage(ctx, request, reply, session, authorization, params)
   })
@@ -85,19 +207,20 @@ export function authorizeRoutes(app: FastifyInstance, ctx: AppContext): void {
   app.post<{ Body: RawParams }>(ENDPOINTS.authorization, async (request, reply) => {
     const params = request.body ?? {}
     const session = await currentSession(ctx, request)
-    if (!session)
-      return sendPage(ctx, request, reply, 'error', { title: AUTHORIZATION_TITLES.sessionEnded, message: MESSAGES.authorization_session_ended }, 401)
+    if (!session) return sendPage(ctx, request, reply, 'error', { title: AUTHORIZATION_TITLES.sessionEnded, message: MESSAGES.authorization_session_ended }, 401)
     checkSessionCsrf(ctx, session, params._csrf)
     const checked = await checkRequest(ctx, request, reply, params)
     if ('reply' in checked) return checked.reply
     const authorization = checked.request
     if (!session.activeTeam) return sendPage(ctx, request, reply, 'error', { title: AUTHORIZATION_TITLES.noTeam, message: MESSAGES.no_active_team }, 403)
+    // The page was shown after a fresh enough login; a form posted without one does not stand in for it.
+    if (!isLoginFresh(authorization, session.authenticatedAt, ctx.clock(), loginRequestedAt(ctx, authorization, params))) {
+      return sendToLogin(ctx, request, reply, authorization, params, true)
+    }
     // The page named one team; if another became active since (another tab), ask again for that one.
     if (String(session.activeTeam.id) !== params.team_id) return consentPage(ctx, request, reply, session, authorization, params)
-    if (params.decision !== 'approve') {
-      return reply.redirect(errorRedirect(ctx, authorization.redirectUri, new AccessDenied(), authorization.state), 302)
-    }
+    if (params.decision !== 'approve') return respondWithError(ctx, request, reply, authorization, new AccessDenied())
     const code = await approve(ctx, authorization, approverOf(session, session.activeTeam.id))
-    return reply.redirect(responseRedirect(ctx, authorization.redirectUri, { code, state: authorization.state }), 302)
+    return respond(ctx, request, reply, authorization, { code, state: authorization.state })
   })
 }

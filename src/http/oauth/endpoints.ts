@@ -2,6 +2,8 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { AppContext } from '../../context.js'
 import { authenticateClient } from '../../oauth/client-authentication.js'
 import { InvalidClient, InvalidRequest } from '../../oauth/errors.js'
+import { resourceScopes } from '../../resources/resources.js'
+import { registrationRoutes } from './registration.js'
 import { introspect } from '../../oauth/introspection.js'
 import { authorizationServerMetadata, ENDPOINTS, openIdConfiguration } from '../../oauth/metadata.js'
 import { param, type RawParams } from '../../oauth/params.js'
@@ -27,6 +29,8 @@ export async function oauthEndpoints(app: FastifyInstance, ctx: AppContext): Pro
       POST: async (request) => handleTokenRequest(ctx, { params: bodyParams(request), authorization: request.headers.authorization, address: request.ip }),
     })
 
+    if (ctx.config.clientRegistration !== 'off') registrationRoutes(scope, ctx)
+
     endpoint(scope, ENDPOINTS.revocation, {
       POST: async (request, reply) => {
         const params = bodyParams(request)
@@ -47,10 +51,10 @@ export async function oauthEndpoints(app: FastifyInstance, ctx: AppContext): Pro
   })
 
   app.get('/.well-known/oauth-authorization-server', async (_request, reply) => {
-    return reply.header('Cache-Control', 'public, max-age=300').send(authorizationServerMetadata(ctx))
+    return reply.header('Cache-Control', 'public, max-age=300').send(authorizationServerMetadata(ctx, await resourceScopes(ctx.db)))
   })
   app.get('/.well-known/openid-configuration', async (_request, reply) => {
-    return reply.header('Cache-Control', 'public, max-age=300').send(openIdConfiguration(ctx))
+    return reply.header('Cache-Control', 'public, max-age=300').send(openIdConfiguration(ctx, await resourceScopes(ctx.db)))
   })
 
   const jwks = async (_request: FastifyRequest, reply: FastifyReply) => reply.header('Cache-Control', 'public, max-age=300').send(await ctx.keyRing.jwks())

@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest, HTTPMethods, RouteHandlerMethod } from 'fastify'
-import { InvalidClient, OAuthError, TemporarilyUnavailable } from '../../oauth/errors.js'
+import { InvalidClient, OAuthError, TemporarilyUnavailable, TooManyRequests } from '../../oauth/errors.js'
+import { InvalidToken } from '../../clients/registration.js'
 import { refuseCredentialsInQuery, type RawParams } from '../../oauth/params.js'
 import { errorHandler, type Failure } from '../errors.js'
 
@@ -29,6 +30,9 @@ function oauthErrorOf(failure: Failure<OAuthError>): OAuthError {
 export function renderOAuthError(failure: Failure<OAuthError>, _request: FastifyRequest, reply: FastifyReply): FastifyReply {
   const error = oauthErrorOf(failure)
   if (error instanceof InvalidClient && error.usedBasic) reply.header('WWW-Authenticate', 'Basic realm="gatehouse", charset="UTF-8"')
+  // RFC 6750 §3: a missing or wrong initial or registration access token (RFC 7591 §3, RFC 7592 §2).
+  if (error instanceof InvalidToken) reply.header('WWW-Authenticate', 'Bearer realm="gatehouse", error="invalid_token"')
+  if (error instanceof TooManyRequests) reply.header('Retry-After', String(error.retryAfter))
   return reply.code(error.status).send({ error: error.error, error_description: error.description })
 }
 
@@ -56,7 +60,7 @@ export async function machineEndpoints(app: FastifyInstance, routes: (scope: Fas
 const METHODS: HTTPMethods[] = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS']
 
 /** One endpoint with a handler per method it supports; every other method answers 405 with `Allow` (RFC 9110 §15.5.6). */
-export function endpoint(scope: FastifyInstance, url: string, handlers: Partial<Record<'GET' | 'POST', RouteHandlerMethod>>): void {
+export function endpoint(scope: FastifyInstance, url: string, handlers: Partial<Record<'GET' | 'POST' | 'PUT' | 'DELETE', RouteHandlerMethod>>): void {
   for (const [method, handler] of Object.entries(handlers)) scope.route({ method, url, handler })
   const allowed = Object.keys(handlers).flatMap((method) => (method === 'GET' ? ['GET', 'HEAD'] : [method]))
   const refused = METHODS.filter((method) => !allowed.includes(method))

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify'
 import { authenticate } from '../../accounts/login.js'
-import { endSession, startSession } from '../../accounts/sessions.js'
+import { endSession, renewLogin, startSession } from '../../accounts/sessions.js'
 import type { AppContext } from '../../context.js'
 import { AppError } from '../../messages.js'
 import { safeLocalPath } from '../local-path.js'
@@ -25,11 +25,16 @@ const loginBodySchema = {
 } as const
 
 export function loginRoutes(app: FastifyInstance, ctx: AppContext): void {
-  app.get<{ Querystring: { return_to?: string; expired?: string } }>('/login', async (request, reply) => {
+  // OpenID Connect: reauthenticate=1 (prompt=login, max_age) shows the form to a logged-in user; login_hint fills in the e-mail.
+  // expired=1: the session ended while a page was open (see requireLogin).
+  app.get<{ Querystring: { return_to?: string; reauthenticate?: string; login_hint?: string; expired?: string } }>('/login', async (request, reply) => {
     const returnTo = safeLocalPath(request.query.return_to)
-    if (await currentSession(ctx, request)) return reply.redirect(returnTo, 303)
+    const session = await currentSession(ctx, request)
+    if (session && request.query.reauthenticate !== '1') return reply.redirect(returnTo, 303)
+    const hint = typeof request.query.login_hint === 'string' ? request.query.login_hint.slice(0, 320) : undefined
+    const email = hint ?? session?.user.email ?? ''
     const expired = request.query.expired === '1'
-    return sendPage(ctx, request, reply, 'login', { returnTo, csrf: loginCsrfToken(ctx, request, reply), email: '', expired })
+    return sendPage(ctx, request, reply, 'login', { returnTo, csrf: loginCsrfToken(ctx, request, reply), email, expired })
   })
 
   app.post<{ Body: LoginBody }>('/login', { schema: { body: loginBodySchema } }, async (request, reply) => {
@@ -39,7 +44,14 @@ export function loginRoutes(app: FastifyInstance, ctx: AppContext): void {
     try {
       checkLoginCsrf(ctx, request, body._csrf)
       const user = await authenticate(ctx.db, ctx.activity, email, body.password ?? '', request.ip, ctx.clock())
-      const session = await startSession(ctx.db, user, ctx.clock())
+      const previous = await currentSession(ctx, request)
+      // The same user logging in again keeps the session (and the apps signed in with it); anyone else ends it.
+      const renewed = previous?.user.id === user.id ? await renewLogin(ctx.db, previous.id, ctx.clock()) : undefined
+      if (previous && !renewed) {
+        const ended = await endSession(ctx.db, previous.id)
+        if (ended) ctx.backchannel.sessionsEnded([ended])
+      }
+      const session = renewed ?? (await startSession(ctx.db, user, ctx.clock()))
       setSessionCookie(ctx, reply, session.id)
       return reply.redirect(returnTo, 303)
     } catch (err) {
@@ -58,7 +70,8 @@ export function loginRoutes(app: FastifyInstance, ctx: AppContext): void {
     const session = await currentSession(ctx, request)
     if (session) {
       checkSessionCsrf(ctx, session, request.body?._csrf)
-      await endSession(ctx.db, session.id)
+      const ended = await endSession(ctx.db, session.id)
+      if (ended) ctx.backchannel.sessionsEnded([ended])
     }
     clearSessionCookie(ctx, reply)
     return reply.redirect('/login', 303)

@@ -11,6 +11,8 @@ import { param, requiredParam, type RawParams } from '../params.js'
 import { checkCodeVerifier } from '../pkce.js'
 import { answerReplay } from '../replay.js'
 import { splitScopes } from '../scopes.js'
+import { splitResources } from '../../resources/resources.js'
+import { tokenAudience } from './audience.js'
 import { assertUserMayHoldTokens, openIdSubject } from './subject.js'
 
 const INVALID_CODE = 'The authorization code is invalid, expired, or was already used.'
@@ -27,12 +29,7 @@ export async function authorizationCodeGrant(ctx: GrantDeps, client: Client, par
   if (!found || found.code.clientId !== client.id) throw new InvalidGrant(INVALID_CODE)
   const { code: row, standing } = found
   const replayed = () =>
-    answerReplay(
-      ctx,
-      { kind: 'authorization_code', grantId: row.grantId, clientId: client.id, userId: row.userId, teamId: row.teamId, address },
-      INVALID_CODE,
-      now,
-    )
+    answerReplay(ctx, { kind: 'authorization_code', grantId: row.grantId, clientId: client.id, userId: row.userId, teamId: row.teamId, address }, INVALID_CODE, now)
   if (row.consumedAt !== null) throw await replayed()
   if (row.expiresAt <= now) throw new InvalidGrant(INVALID_CODE)
 
@@ -43,19 +40,12 @@ export async function authorizationCodeGrant(ctx: GrantDeps, client: Client, par
 
   assertUserMayHoldTokens(standing)
   const scopes = splitScopes(row.scopes)
+  const resources = await tokenAudience(ctx, splitResources(row.resources), params)
   const openid = await openIdSubject(ctx, row.userId, scopes, row.login)
-  const minted = await mintTokens(ctx, { grantId: row.grantId, clientId: client.id, userId: row.userId, teamId: row.teamId, scopes }, openid)
+  const minted = await mintTokens(ctx, { grantId: row.grantId, clientId: client.id, userId: row.userId, teamId: row.teamId, scopes, resources }, openid)
   const redeemed = await ctx.db.kysely.transaction().execute(async (trx) => {
     if (!(await consume(trx, 'authorization_code', codeHash, now))) return false
-    await insertGrant(trx, {
-      id: row.grantId,
-      clientId: client.id,
-      userId: row.userId,
-      teamId: row.teamId,
-      scopes: row.scopes,
-      createdAt: now,
-      login: row.login,
-    })
+    await insertGrant(trx, { id: row.grantId, clientId: client.id, userId: row.userId, teamId: row.teamId, scopes: row.scopes, resources: row.resources, createdAt: now, login: row.login })
     await minted.persist(trx)
     return true
   })

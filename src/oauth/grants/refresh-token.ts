@@ -8,6 +8,8 @@ import type { GrantDeps } from './deps.js'
 import { param, requiredParam, type RawParams } from '../params.js'
 import { answerReplay } from '../replay.js'
 import { coversScopes, parseScope, splitScopes } from '../scopes.js'
+import { splitResources } from '../../resources/resources.js'
+import { tokenAudience } from './audience.js'
 import { assertUserMayHoldTokens, openIdSubject } from './subject.js'
 
 const INVALID_REFRESH = 'The refresh token is invalid, expired, revoked, or was already used.'
@@ -38,16 +40,18 @@ export async function refreshTokenGrant(ctx: GrantDeps, client: Client, params: 
   assertUserMayHoldTokens(standing)
 
   const granted = splitScopes(grant.scopes)
-  const requested = parseScope(requestedScope)
+  const requested = parseScope(requestedScope, granted)
   // RFC 6749 §6: no scope means the scope originally granted. An empty scope= is
   // read the same way: a token without scopes has all of the user's permissions.
   const scopes = requested.length === 0 ? granted : requested
   // RFC 6749 §6: a refresh may narrow the scope, never widen it; a grant of all permissions covers any scope.
   if (granted.length > 0 && !coversScopes(granted, scopes)) throw new InvalidScope('The requested scope exceeds the scope originally granted.')
 
+  // The audience survives rotation: it comes from the grant, narrowed by `resource` if the request names some.
+  const resources = await tokenAudience(ctx, splitResources(grant.resources), params)
   // OpenID Connect Core §12.2: a new ID token for the same login, without the nonce.
   const openid = await openIdSubject(ctx, grant.userId, scopes, grant.login, false)
-  const minted = await mintTokens(ctx, { grantId: grant.id, clientId: client.id, userId: grant.userId, teamId: grant.teamId, scopes }, openid)
+  const minted = await mintTokens(ctx, { grantId: grant.id, clientId: client.id, userId: grant.userId, teamId: grant.teamId, scopes, resources }, openid)
   const rotated = await ctx.db.kysely.transaction().execute(async (trx) => {
     if (!(await consume(trx, 'refresh_token', tokenHash, now))) return false
     await revokeAccessToken(trx, row.accessTokenJti, now)

@@ -1,0 +1,189 @@
+import { lookup } from 'node:dns'
+import { request } from 'node:https'
+import { BlockList, isIP, type LookupFunction } from 'node:net'
+import type { Config } from '../config.js'
+import type { Db } from '../db/connection.js'
+import { findSelfRegisteredClient, upsertMetadataDocumentClient } from '../db/clients.js'
+import { displayName, parseClientMetadata } from './registration.js'
+import type { Client } from './types.js'
+
+/*
+ * OAuth Client ID Metadata Documents (draft-ietf-oauth-client-id-metadata-document):
+ * a client_id that is an https URL names a JSON document of client metadata,
+ * which Gatehouse fetches, checks and keeps until its cache lifetime ends.
+ */
+
+/** A few KB is plenty for a client's metadata; more is refused rather than read. */
+export const MAX_DOCUMENT_BYTES = 5 * 1024
+/** The whole fetch, connection included. */
+export const FETCH_TIMEOUT_MS = 3000
+/** Cache lifetimes are honoured within these bounds; without any, a document is kept this long. */
+const MAX_CACHE_MS = 24 * 3600 * 1000
+const DEFAULT_CACHE_MS = 3600 * 1000
+
+export class MetadataDocumentError extends Error {
+  override readonly name = 'MetadataDocumentError'
+}
+
+/** The draft §3: an https URL with a path, no fragment, no credentials. */
+export function isMetadataDocumentUrl(clientId: string): boolean {
+  if (!clientId.startsWith('https://')) return false
+  let url: URL
+  try {
+    url = new URL(clientId)
+  } catch {
+    return false
+  }
+  return url.pathname !== '/' && url.hash === '' && !clientId.includes('#') && url.username === '' && url.password === ''
+}
+
+/** Addresses a document must not be fetched from, so a client_id cannot make Gatehouse reach into its own network (SSRF). */
+const PRIVATE = new BlockList()
+for (const [net, prefix] of [
+  ['0.0.0.0', 8],
+  ['10.0.0.0', 8],
+  ['100.64.0.0', 10],
+  ['127.0.0.0', 8],
+  ['169.254.0.0', 16],
+  ['172.16.0.0', 12],
+  ['192.0.0.0', 24],
+  ['192.168.0.0', 16],
+  ['198.18.0.0', 15],
+  ['224.0.0.0', 3],
+] as const) {
+  PRIVATE.addSubnet(net, prefix, 'ipv4')
+}
+for (const [net, prefix] of [
+  ['::', 128],
+  ['::1', 128],
+  ['fc00::', 7],
+  ['fe80::', 10],
+  ['ff00::', 8],
+] as const) {
+  PRIVATE.addSubnet(net, prefix, 'ipv6')
+}
+
+/** Private, loopback, link-local, shared, multicast or unspecified: not an address on the public Internet. */
+export function isPrivateAddress(address: string): boolean {
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address)
+  if (mapped) return PRIVATE.check(mapped[1]!, 'ipv4')
+  const family = isIP(address)
+  if (family === 0) return true
+  return PRIVATE.check(address, family === 4 ? 'ipv4' : 'ipv6')
+}
+
+/**
+ * A DNS lookup that refuses private addresses. It runs as the connection's
+ * own lookup, so the address checked is the address connected to: a name
+ * cannot resolve to a public address for the check and a private one for the
+ * connection (DNS rebinding).
+ */
+function guardedLookup(allowPrivate: boolean): LookupFunction {
+  return (hostname, options, callback) => {
+    lookup(hostname, { ...options, all: true }, (err, addresses) => {
+      if (err) return callback(err, '', 0)
+      const usable = allowPrivate ? addresses : addresses.filter((a) => !isPrivateAddress(a.address))
+      if (usable.length === 0) return callback(new MetadataDocumentError(`${hostname} resolves only to private or loopback addresses`), '', 0)
+      if (options.all) return (callback as unknown as (e: null, a: typeof usable) => void)(null, usable)
+      callback(null, usable[0]!.address, usable[0]!.family)
+    })
+  }
+}
+
+function isAllowedHost(url: URL, allowed: string[]): boolean {
+  return allowed.includes(url.host.toLowerCase()) || allowed.includes(url.hostname.toLowerCase())
+}
+
+/** RFC 9111 §5.2.2: max-age, bounded; no-store and no-cache mean fetch again next time. */
+export function cacheLifetimeMs(cacheControl: string | undefined): number {
+  if (cacheControl === undefined) return DEFAULT_CACHE_MS
+  const directives = cacheControl.toLowerCase().split(',').map((d) => d.trim())
+  if (directives.includes('no-store') || directives.includes('no-cache')) return 0
+  const maxAge = directives.map((d) => /^max-age=(\d+)$/.exec(d)).find((m) => m !== null)
+  if (!maxAge) return DEFAULT_CACHE_MS
+  return Math.min(Number(maxAge[1]) * 1000, MAX_CACHE_MS)
+}
+
+/** Fetches the document: https only, no redirects, within the size and time limits. */
+export function fetchMetadataDocument(url: URL, allowedHosts: string[]): Promise<{ body: unknown; cacheControl: string | undefined }> {
+  const allowPrivate = isAllowedHost(url, allowedHosts)
+  if (!allowPrivate && isIP(url.hostname.replace(/^\[|\]$/g, '')) !== 0 && isPrivateAddress(url.hostname.replace(/^\[|\]$/g, ''))) {
+    return Promise.reject(new MetadataDocumentError(`${url.hostname} is a private or loopback address`))
+  }
+  return new Promise((resolve, reject) => {
+    // Settled once; after that the request is torn down without an error, so nothing is left unhandled.
+    let settled = false
+    const finish = (outcome: () => void) => {
+      if (settled) return
+      settled = true
+      clearTimeout(deadline)
+      outcome()
+      req.destroy()
+    }
+    const fail = (message: string) => finish(() => reject(new MetadataDocumentError(message)))
+    const req = request(url, { method: 'GET', headers: { accept: 'application/json' }, lookup: guardedLookup(allowPrivate) }, (res) => {
+      if (res.statusCode !== 200) {
+        const redirect = res.statusCode !== undefined && res.statusCode >= 300 && res.statusCode < 400
+        return fail(`the document answered HTTP ${res.statusCode}${redirect ? ' (redirects are not followed)' : ''}`)
+      }
+      const chunks: Buffer[] = []
+      let size = 0
+      res.on('data', (chunk: Buffer) => {
+        size += chunk.length
+        if (size > MAX_DOCUMENT_BYTES) return fail(`the document is larger than ${MAX_DOCUMENT_BYTES} bytes`)
+        chunks.push(chunk)
+      })
+      res.on('error', () => fail('the document could not be read'))
+      res.on('end', () => {
+        let body: unknown
+        try {
+          body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown
+        } catch {
+          return fail('the document is not JSON')
+        }
+        finish(() => resolve({ body, cacheControl: res.headers['cache-control'] }))
+      })
+    })
+    const deadline = setTimeout(() => fail(`the document did not arrive within ${FETCH_TIMEOUT_MS / 1000} s`), FETCH_TIMEOUT_MS)
+    req.on('error', (err) => fail(err instanceof MetadataDocumentError ? err.message : `the document could not be fetched (${err.message})`))
+    req.end()
+  })
+}
+
+export interface MetadataDocumentDeps {
+  db: Db
+  config: Pick<Config, 'clientMetadataAllowedHosts'>
+  clock: () => number
+}
+
+/**
+ * The client a metadata-document client_id names, fetched again once its
+ * cache lifetime is over. Such clients are public and unverified; their
+ * redirect URIs bind like registered ones.
+ */
+export async function resolveMetadataDocumentClient(deps: MetadataDocumentDeps, clientId: string): Promise<Client> {
+  const now = deps.clock()
+  const known = await findSelfRegisteredClient(deps.db.kysely, clientId)
+  if (known && known.client.kind !== 'metadata_document') throw new MetadataDocumentError('the client_id belongs to another client')
+  if (known && known.metadataExpiresAt !== null && known.metadataExpiresAt > now) return known.client
+
+  const { body, cacheControl } = await fetchMetadataDocument(new URL(clientId), deps.config.clientMetadataAllowedHosts)
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new MetadataDocumentError('the document is not a JSON object')
+  const document = body as Record<string, unknown>
+  // The draft §4.1: the document names itself; anything else could be a copy of someone else's.
+  if (document.client_id !== clientId) throw new MetadataDocumentError('its client_id is not the URL it was fetched from')
+  if (document.client_secret !== undefined || document.client_secret_expires_at !== undefined) throw new MetadataDocumentError('it must not contain a client secret')
+  const method = document.token_endpoint_auth_method ?? 'none'
+  if (method !== 'none') throw new MetadataDocumentError('its token_endpoint_auth_method must be none: such clients have no secret')
+  let metadata
+  try {
+    metadata = await parseClientMetadata(deps.db, { ...document, token_endpoint_auth_method: 'none' })
+  } catch (err) {
+    throw new MetadataDocumentError((err as Error).message)
+  }
+  return upsertMetadataDocumentClient(
+    deps.db.kysely,
+    { id: clientId, name: displayName(metadata), redirectUris: metadata.redirect_uris, metadata: JSON.stringify(metadata), metadataExpiresAt: now + cacheLifetimeMs(cacheControl) },
+    now,
+  )
+}

@@ -1,0 +1,285 @@
+import assert from 'node:assert/strict'
+import { after, before, describe, it } from 'node:test'
+import type { User } from '../accounts/types.js'
+import { createUser } from '../accounts/users.js'
+import { forEachDialect } from '../testing/dialects.js'
+import type { HttpClient } from '../testing/http-client.js'
+import { authorizePath, browserFor, consentFields, pkcePair, postOAuth, redirectOf, type Json } from '../testing/oauth.js'
+import { startTestServer, type TestServer } from '../testing/server.js'
+import { pruneExpired } from '../tokens/prune.js'
+import { createRegistrationToken, registerDynamicClient } from './registration.js'
+
+const LOOPBACK = 'http://127.0.0.1:33418/callback'
+
+/** What an MCP client built on the official SDK sends. */
+const MCP_CLIENT = {
+  redirect_uris: [LOOPBACK],
+  client_name: 'Agent Desktop',
+  grant_types: ['authorization_code', 'refresh_token'],
+  response_types: ['code'],
+  token_endpoint_auth_method: 'none',
+  scope: 'read',
+  client_uri: 'https://agent.example.com',
+  logo_uri: 'https://agent.example.com/logo.png',
+  contacts: ['support@agent.example.com'],
+  software_id: 'agent-desktop',
+  software_version: '1.2.3',
+}
+
+let addressCount = 0
+
+/** Each call comes from an address of its own, so the per-address limit only counts where a test means it to. */
+function freshAddress(): string {
+  addressCount += 1
+  return `203.0.113.${addressCount % 250}`
+}
+
+async function register(server: TestServer, body: unknown, headers: Record<string, string> = {}): Promise<{ response: Response; body: Json }> {
+  const response = await fetch(new URL('/oauth/register', server.url), {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-forwarded-for': freshAddress(), ...headers },
+    body: JSON.stringify(body),
+  })
+  const text = await response.text()
+  const isJson = (response.headers.get('content-type') ?? '').startsWith('application/json')
+  return { response, body: isJson ? (JSON.parse(text) as Json) : {} }
+}
+
+function hasNoNull(value: unknown): boolean {
+  if (value === null) return false
+  if (typeof value === 'object') return Object.values(value as object).every(hasNoNull)
+  return true
+}
+
+await forEachDialect('RFC 7591 / 7592 dynamic client registration', (dialect) => {
+  let server: TestServer
+  let user: User
+  let browser: HttpClient
+
+  before(async () => {
+    server = await startTestServer(dialect, { clientRegistration: 'open', trustProxy: true })
+    user = (await createUser(server.ctx.db, { email: 'ada@example.com', name: 'Ada', password: 'correct horse battery', teamName: 'Engines' }, Date.now())).user
+    browser = await browserFor(server, user)
+  })
+  after(() => server.stop())
+
+  it('lists registration_endpoint in the metadata when registration is on (RFC 8414 §2)', async () => {
+    const metadata = (await (await fetch(`${server.url}/.well-known/oauth-authorization-server`)).json()) as Json
+    assert.equal(metadata.registration_endpoint, `${server.ctx.config.issuer}/oauth/register`)
+  })
+
+  it('registers the metadata an MCP client sends: 201, client_id, issued_at, the metadata as stored, no secret for a public client, no null (RFC 7591 §3.2.1)', async () => {
+    const { response, body } = await register(server, { ...MCP_CLIENT, unknown_field: 'ignored', jwks_uri: null })
+    assert.equal(response.status, 201, JSON.stringify(body))
+    assert.equal(response.headers.get('cache-control'), 'no-store')
+    assert.equal(typeof body.client_id, 'string')
+    assert.ok(Math.abs(Number(body.client_id_issued_at) - Date.now() / 1000) < 600)
+    for (const [key, value] of Object.entries(MCP_CLIENT)) assert.deepEqual(body[key], value, key)
+    assert.equal(body.client_secret, undefined)
+    assert.equal(body.unknown_field, undefined)
+    assert.equal(typeof body.registration_access_token, 'string')
+    assert.equal(body.registration_client_uri, `${server.ctx.config.issuer}/oauth/register/${String(body.client_id)}`)
+    assert.ok(hasNoNull(body), JSON.stringify(body))
+  })
+
+  it('gives a confidential client a secret that authenticates it at the token endpoint', async () => {
+    const { body } = await register(server, { redirect_uris: ['https://agent.example.com/cb'], token_endpoint_auth_method: 'client_secret_post' })
+    assert.equal(typeof body.client_secret, 'string')
+    assert.equal(body.client_secret_expires_at, 0)
+    assert.deepEqual(body.grant_types, ['authorization_code'])
+    assert.equal(body.client_name, undefined)
+    const wrong = await postOAuth(server, '/oauth/token', { grant_type: 'refresh_token', client_id: String(body.client_id), client_secret: 'wrong', refresh_token: 'x' })
+    assert.equal(wrong.response.status, 401)
+    const right = await postOAuth(server, '/oauth/token', { grant_type: 'refresh_token', client_id: String(body.client_id), client_secret: String(body.client_secret), refresh_token: 'x' })
+    assert.equal(right.body.error, 'invalid_grant')
+  })
+
+  describe('refuses bad metadata with 400 and a description (RFC 7591 §3.2.2)', () => {
+    const cases: [string, Record<string, unknown>, string][] = [
+      ['a javascript: redirect URI', { redirect_uris: ['javascript:alert(1)'] }, 'invalid_redirect_uri'],
+      ['a custom-scheme redirect URI', { redirect_uris: ['com.example.app:/callback'] }, 'invalid_redirect_uri'],
+      ['a data: redirect URI', { redirect_uris: ['data:text/html,hi'] }, 'invalid_redirect_uri'],
+      ['a redirect URI with a fragment', { redirect_uris: ['https://agent.example.com/cb#x'] }, 'invalid_redirect_uri'],
+      ['plain http on a non-loopback host', { redirect_uris: ['http://agent.example.com/cb'] }, 'invalid_redirect_uri'],
+      ['a control character in a redirect URI', { redirect_uris: ['https://agent.example.com/c\u0000b'] }, 'invalid_redirect_uri'],
+      ['a newline in a redirect URI', { redirect_uris: ['https://agent.example.com/cb\n'] }, 'invalid_redirect_uri'],
+      ['credentials in a redirect URI', { redirect_uris: ['https://user:pw@agent.example.com/cb'] }, 'invalid_redirect_uri'],
+      ['no redirect URI', { redirect_uris: [] }, 'invalid_redirect_uri'],
+      ['redirect_uris missing', { redirect_uris: undefined }, 'invalid_redirect_uri'],
+      ['an unknown grant type', { grant_types: ['authorization_code', 'client_credentials'] }, 'invalid_client_metadata'],
+      ['the implicit grant', { grant_types: ['implicit'] }, 'invalid_client_metadata'],
+      ['an unknown response type', { response_types: ['token'] }, 'invalid_client_metadata'],
+      ['a client_name over 100 characters', { client_name: 'x'.repeat(101) }, 'invalid_client_metadata'],
+      ['a control character in client_name', { client_name: 'Agent\u001b[31m' }, 'invalid_client_metadata'],
+      ['an unsupported token_endpoint_auth_method', { token_endpoint_auth_method: 'private_key_jwt' }, 'invalid_client_metadata'],
+      ['a javascript: logo_uri', { logo_uri: 'javascript:alert(1)' }, 'invalid_client_metadata'],
+      ['a client_uri that is not a URL', { client_uri: 'agent' }, 'invalid_client_metadata'],
+      ['an unknown scope', { scope: 'read admin' }, 'invalid_client_metadata'],
+      ['contacts that are not strings', { contacts: [1] }, 'invalid_client_metadata'],
+    ]
+    for (const [what, override, error] of cases) {
+      it(what, async () => {
+        const { response, body } = await register(server, { ...MCP_CLIENT, ...override })
+        assert.equal(response.status, 400, JSON.stringify(body))
+        assert.equal(body.error, error)
+        assert.equal(typeof body.error_description, 'string')
+        assert.ok(String(body.error_description).length > 10)
+      })
+    }
+    it('a body that is not a JSON object', async () => {
+      const { response, body } = await register(server, ['x'])
+      assert.equal(response.status, 400)
+      assert.equal(body.error, 'invalid_client_metadata')
+    })
+  })
+
+  it('reads, updates and deletes the registration with the registration access token, rotating it each time (RFC 7592 §2)', async () => {
+    const { body: created } = await register(server, MCP_CLIENT)
+    const uri = String(created.registration_client_uri)
+    const call = (method: string, token: unknown, body?: object) =>
+      fetch(uri, {
+        method,
+        headers: { authorization: `Bearer ${String(token)}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      })
+    const read = await call('GET', created.registration_access_token)
+    assert.equal(read.status, 200)
+    const readBody = (await read.json()) as Json
+    assert.equal(readBody.client_name, 'Agent Desktop')
+    assert.notEqual(readBody.registration_access_token, created.registration_access_token)
+    const stale = await call('GET', created.registration_access_token)
+    assert.equal(stale.status, 401)
+    assert.match(stale.headers.get('www-authenticate') ?? '', /error="invalid_token"/)
+    const updated = await call('PUT', readBody.registration_access_token, { ...MCP_CLIENT, client_id: created.client_id, client_name: 'Agent Desktop 2' })
+    assert.equal(updated.status, 200)
+    const updatedBody = (await updated.json()) as Json
+    assert.equal(updatedBody.client_name, 'Agent Desktop 2')
+    const badUpdate = await call('PUT', updatedBody.registration_access_token, { ...MCP_CLIENT, redirect_uris: ['javascript:x'] })
+    assert.equal(badUpdate.status, 400)
+    const toSecret = await call('PUT', updatedBody.registration_access_token, { ...MCP_CLIENT, token_endpoint_auth_method: 'client_secret_basic' })
+    assert.equal(((await toSecret.json()) as Json).error, 'invalid_client_metadata')
+    const deleted = await call('DELETE', updatedBody.registration_access_token)
+    assert.equal(deleted.status, 204)
+    const gone = await browser.get(authorizePath({ client_id: String(created.client_id), redirect_uri: LOOPBACK, response_type: 'code' }))
+    assert.equal(gone.status, 400)
+  })
+
+  it('refuses management without the right registration access token with 401 invalid_token (RFC 7592 §2)', async () => {
+    const { body: created } = await register(server, MCP_CLIENT)
+    const { body: other } = await register(server, MCP_CLIENT)
+    for (const authorization of [undefined, 'Bearer wrong', `Bearer ${String(other.registration_access_token)}`]) {
+      const response = await fetch(String(created.registration_client_uri), { method: 'DELETE', headers: authorization ? { authorization } : {} })
+      assert.equal(response.status, 401)
+      assert.equal(((await response.json()) as Json).error, 'invalid_token')
+    }
+  })
+
+  it('allows a client’s retries, then limits registrations per address with 429 and Retry-After', async () => {
+    const address = '198.51.100.7'
+    for (let i = 0; i < 10; i++) assert.equal((await register(server, MCP_CLIENT, { 'x-forwarded-for': address })).response.status, 201, `registration ${i + 1}`)
+    let limited: Response | undefined
+    for (let i = 0; i < 30 && !limited; i++) {
+      const { response } = await register(server, MCP_CLIENT, { 'x-forwarded-for': address })
+      if (response.status === 429) limited = response
+    }
+    assert.ok(limited, 'never limited')
+    assert.ok(Number(limited.headers.get('retry-after')) >= 1)
+    assert.equal((await register(server, MCP_CLIENT)).response.status, 201)
+  })
+
+  it('shows a self-registered app’s consent page every time: not verified, the redirect host, runs on your own computer', async () => {
+    const { body: client } = await register(server, MCP_CLIENT)
+    const pkce = pkcePair()
+    const params = { client_id: String(client.client_id), redirect_uri: LOOPBACK, response_type: 'code', code_challenge: pkce.challenge, code_challenge_method: 'S256', state: 'st' }
+    for (let round = 0; round < 2; round++) {
+      const page = await browser.get(authorizePath(params))
+      assert.equal(page.status, 200, 'the consent page shows again after an approval')
+      const html = await page.text()
+      assert.match(html, /data-testid="unverified-client"/)
+      assert.match(html, /registered itself and is not verified/)
+      assert.match(html, /data-testid="redirect-host">127\.0\.0\.1:33418</)
+      assert.match(html, /data-testid="runs-locally">This app runs on your own computer/)
+      const back = redirectOf(await browser.postForm('/oauth/authorize', { ...consentFields(html), decision: 'approve' }))
+      assert.ok(back.searchParams.get('code'))
+    }
+    const { body: remote } = await register(server, { ...MCP_CLIENT, redirect_uris: ['https://agent.example.com/cb'] })
+    const html = await (await browser.get(authorizePath({ ...params, client_id: String(remote.client_id), redirect_uri: 'https://agent.example.com/cb' }))).text()
+    assert.match(html, /data-testid="redirect-host">agent\.example\.com</)
+    assert.doesNotMatch(html, /runs-locally/)
+  })
+
+  it('lists an authorised self-registered app on Team apps, marked self-registered, and revokes it there', async () => {
+    const { body: client } = await register(server, { ...MCP_CLIENT, client_name: 'Revocable Agent' })
+    const pkce = pkcePair()
+    const params = { client_id: String(client.client_id), redirect_uri: LOOPBACK, response_type: 'code', code_challenge: pkce.challenge, code_challenge_method: 'S256' }
+    const html = await (await browser.get(authorizePath(params))).text()
+    const code = redirectOf(await browser.postForm('/oauth/authorize', { ...consentFields(html), decision: 'approve' })).searchParams.get('code')!
+    const tokens = await postOAuth(server, '/oauth/token', { grant_type: 'authorization_code', client_id: String(client.client_id), code, redirect_uri: LOOPBACK, code_verifier: pkce.verifier })
+    assert.equal(tokens.response.status, 200)
+    const apps = await (await browser.get('/team/apps')).text()
+    assert.match(apps, /Revocable Agent<\/bdi><\/strong> <span class="tag[^"]*" data-testid="self-registered">self-registered<\/span>/)
+    const confirm = await (await browser.get(`/team/apps/${String(client.client_id)}/revoke`)).text()
+    const csrf = /name="_csrf" value="([^"]+)"/.exec(confirm)![1]!
+    assert.equal((await browser.postForm(`/team/apps/${String(client.client_id)}/revoke`, { _csrf: csrf })).status, 303)
+    const me = await fetch(`${server.url}/api/v2/me`, { headers: { authorization: `Bearer ${String(tokens.body.access_token)}` } })
+    assert.equal(me.status, 401)
+  })
+
+  it('the janitor deletes self-registered clients never authorised within 24 h, and those unused for the TTL, and keeps the rest', async () => {
+    const deps = { db: server.ctx.db, keys: server.ctx.keys, issuer: server.ctx.config.issuer }
+    const hour = 3600 * 1000
+    const now = Date.now()
+    const abandoned = await registerDynamicClient(deps, MCP_CLIENT, now - 25 * hour)
+    const fresh = await registerDynamicClient(deps, MCP_CLIENT, now - 23 * hour)
+    const authorisedLongAgo = await registerDynamicClient(deps, MCP_CLIENT, now - 91 * 24 * hour)
+    const authorisedRecently = await registerDynamicClient(deps, MCP_CLIENT, now - 91 * 24 * hour)
+    const teamId = (await server.ctx.db.kysely.selectFrom('memberships').select('team_id').where('user_id', '=', user.id).executeTakeFirstOrThrow()).team_id
+    for (const c of [authorisedLongAgo, authorisedRecently]) {
+      await server.ctx.db.kysely.insertInto('consents').values({ user_id: user.id, client_id: c.client_id, team_id: teamId, scopes: '', created_at: now - 90 * 24 * hour, updated_at: now }).execute()
+      await server.ctx.db.kysely.insertInto('grants').values({ id: `g-${c.client_id}`, client_id: c.client_id, user_id: user.id, team_id: teamId, scopes: '', created_at: now - 90 * 24 * hour, revoked_at: null }).execute()
+    }
+    await server.ctx.db.kysely
+      .insertInto('access_tokens')
+      .values({ jti: `t-${authorisedRecently.client_id}`, grant_id: `g-${authorisedRecently.client_id}`, client_id: authorisedRecently.client_id, user_id: user.id, team_id: teamId, scopes: '', created_at: now - 24 * hour, expires_at: now + hour, revoked_at: null })
+      .execute()
+    const counts = await pruneExpired(server.ctx)
+    assert.ok(counts.registered_clients >= 2)
+    const left = new Set((await server.ctx.db.kysely.selectFrom('clients').select('id').execute()).map((r) => r.id))
+    assert.equal(left.has(abandoned.client_id), false)
+    assert.equal(left.has(authorisedLongAgo.client_id), false)
+    assert.equal(left.has(fresh.client_id), true)
+    assert.equal(left.has(authorisedRecently.client_id), true)
+  })
+})
+
+await forEachDialect('client registration with GATEHOUSE_CLIENT_REGISTRATION=token and =off', (dialect) => {
+  let server: TestServer
+  let off: TestServer
+
+  before(async () => {
+    server = await startTestServer(dialect, { clientRegistration: 'token' })
+    off = await startTestServer(dialect)
+  })
+  after(async () => {
+    await server.stop()
+    await off.stop()
+  })
+
+  it('needs a live initial access token: none, a wrong one and an expired one get 401 invalid_token (RFC 7591 §3)', async () => {
+    for (const headers of [{}, { authorization: 'Bearer gatehouse_reg_wrong' }] as Record<string, string>[]) {
+      const { response, body } = await register(server, MCP_CLIENT, headers)
+      assert.equal(response.status, 401)
+      assert.equal(body.error, 'invalid_token')
+    }
+    const expired = await createRegistrationToken(server.ctx.db, 60, Date.now() - 61_000)
+    assert.equal((await register(server, MCP_CLIENT, { authorization: `Bearer ${expired.token}` })).response.status, 401)
+    const live = await createRegistrationToken(server.ctx.db, 3600, Date.now())
+    assert.equal((await register(server, MCP_CLIENT, { authorization: `Bearer ${live.token}` })).response.status, 201)
+  })
+
+  it('is off by default: no registration_endpoint in the metadata, and no endpoint', async () => {
+    const metadata = (await (await fetch(`${off.url}/.well-known/oauth-authorization-server`)).json()) as Json
+    assert.equal(metadata.registration_endpoint, undefined)
+    assert.equal((await register(off, MCP_CLIENT)).response.status, 404)
+  })
+})

@@ -1,0 +1,275 @@
+import { randomUUID } from 'node:crypto'
+import type { Keys } from '../crypto/master-key.js'
+import { hashSecret, randomSecret, safeEqual } from '../crypto/random.js'
+import { open } from '../crypto/secret-box.js'
+import type { Db } from '../db/connection.js'
+import { deleteClientById, findSelfRegisteredClient, insertClient, updateSelfRegisteredClient, type SelfRegisteredClientRow } from '../db/clients.js'
+import { findRegistrationToken, insertRegistrationToken } from '../db/registration-tokens.js'
+import { listResourceRows } from '../db/resources.js'
+import { AppError } from '../messages.js'
+import { OAuthError } from '../oauth/errors.js'
+import { SCOPES } from '../oauth/scopes.js'
+import { storeSecret } from './clients.js'
+import { isLoopbackHost, validateRedirectUri } from './redirect-uris.js'
+import type { Client } from './types.js'
+
+/** RFC 7591 §3.2.2. */
+export class InvalidRedirectUri extends OAuthError {
+  constructor(description: string) {
+    super('invalid_redirect_uri', description)
+  }
+}
+
+/** RFC 7591 §3.2.2. */
+export class InvalidClientMetadata extends OAuthError {
+  constructor(description: string) {
+    super('invalid_client_metadata', description)
+  }
+}
+
+/** RFC 6750 §3.1: a missing or wrong initial or registration access token. */
+export class InvalidToken extends OAuthError {
+  constructor(description: string) {
+    super('invalid_token', description, 401)
+  }
+}
+
+const GRANT_TYPES = ['authorization_code', 'refresh_token']
+const AUTH_METHODS = ['none', 'client_secret_basic', 'client_secret_post']
+const MAX_REDIRECT_URIS = 10
+const MAX_NAME = 100
+const MAX_TEXT = 200
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/
+
+/** RFC 7591 §2: the client metadata Gatehouse keeps, as stored and answered (no field is ever null). */
+export interface ClientMetadata {
+  redirect_uris: string[]
+  client_name?: string
+  grant_types: string[]
+  response_types: string[]
+  token_endpoint_auth_method: string
+  scope?: string
+  client_uri?: string
+  logo_uri?: string
+  contacts?: string[]
+  software_id?: string
+  software_version?: string
+}
+
+export interface RegistrationDeps {
+  db: Db
+  keys: Keys
+  issuer: string
+}
+
+function optionalString(body: Record<string, unknown>, field: string, max: number): string | undefined {
+  const value = body[field]
+  if (value === undefined || value === null) return undefined
+  if (typeof value !== 'string') throw new InvalidClientMetadata(`${field} must be a string.`)
+  if (CONTROL.test(value)) throw new InvalidClientMetadata(`${field} must not contain control characters.`)
+  if (value.length > max) throw new InvalidClientMetadata(`${field} must be at most ${max} characters long.`)
+  return value
+}
+
+function stringList(body: Record<string, unknown>, field: string): string[] | undefined {
+  const value = body[field]
+  if (value === undefined || value === null) return undefined
+  if (!Array.isArray(value) || !value.every((v): v is string => typeof v === 'string')) throw new InvalidClientMetadata(`${field} must be an array of strings.`)
+  return value
+}
+
+/** A web page or image of the client: https, or http on a loopback address; never javascript: or data:. */
+function webUrl(body: Record<string, unknown>, field: string): string | undefined {
+  const value = optionalString(body, field, 2000)
+  if (value === undefined) return undefined
+  let url: URL
+  try {
+    url = new URL(value)
+  } catch {
+    throw new InvalidClientMetadata(`${field} must be a full https URL.`)
+  }
+  const allowed = url.protocol === 'https:' || (url.protocol === 'http:' && isLoopbackHost(url.hostname))
+  if (!allowed || url.username !== '' || url.password !== '') throw new InvalidClientMetadata(`${field} must be an https URL.`)
+  return value
+}
+
+/**
+ * Redirect URIs a client registers for itself: the same rules as the portal's
+ * (https, or http on loopback; no fragment, no credentials), and, since no
+ * person typed them, nothing is trimmed or forgiven: control characters and
+ * surrounding spaces are refused.
+ */
+export function validateRegisteredRedirectUris(value: unknown): string[] {
+  if (!Array.isArray(value) || value.length === 0) throw new InvalidRedirectUri('redirect_uris must list at least one redirect URL.')
+  if (value.length > MAX_REDIRECT_URIS) throw new InvalidRedirectUri(`At most ${MAX_REDIRECT_URIS} redirect URLs may be registered.`)
+  const uris = value.map((uri) => {
+    if (typeof uri !== 'string') throw new InvalidRedirectUri('Each redirect URL must be a string.')
+    if (CONTROL.test(uri) || uri.trim() !== uri || uri.includes(' ')) throw new InvalidRedirectUri(`The redirect URL "${uri.replace(CONTROL, '?')}" contains spaces or control characters.`)
+    try {
+      return validateRedirectUri(uri)
+    } catch (err) {
+      if (err instanceof AppError) throw new InvalidRedirectUri(`${err.message} (${uri})`)
+      throw err
+    }
+  })
+  if (new Set(uris).size !== uris.length) throw new InvalidRedirectUri('Each redirect URL may be listed only once.')
+  return uris
+}
+
+/**
+ * RFC 7591 §2: reads the metadata a client sent. Unknown fields are ignored
+ * (§2: the server must ignore what it does not understand); known ones are
+ * checked and refused with invalid_client_metadata or invalid_redirect_uri.
+ */
+export async function parseClientMetadata(db: Db, body: unknown): Promise<ClientMetadata> {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new InvalidClientMetadata('The request body must be a JSON object of client metadata.')
+  const fields = body as Record<string, unknown>
+  const redirectUris = validateRegisteredRedirectUris(fields.redirect_uris)
+
+  const grantTypes = stringList(fields, 'grant_types') ?? ['authorization_code']
+  for (const g of grantTypes) if (!GRANT_TYPES.includes(g)) throw new InvalidClientMetadata(`The grant type "${g}" is not supported; use authorization_code and refresh_token.`)
+  if (!grantTypes.includes('authorization_code')) throw new InvalidClientMetadata('grant_types must include authorization_code.')
+  const responseTypes = stringList(fields, 'response_types') ?? ['code']
+  for (const r of responseTypes) if (r !== 'code') throw new InvalidClientMetadata(`The response type "${r}" is not supported; use code.`)
+
+  const authMethod = optionalString(fields, 'token_endpoint_auth_method', MAX_TEXT) ?? 'client_secret_basic'
+  if (!AUTH_METHODS.includes(authMethod)) throw new InvalidClientMetadata(`The token_endpoint_auth_method "${authMethod}" is not supported; use none, client_secret_basic or client_secret_post.`)
+
+  const name = optionalString(fields, 'client_name', MAX_NAME)
+  if (name !== undefined && name.trim() === '') throw new InvalidClientMetadata('client_name must not be empty.')
+
+  const scope = optionalString(fields, 'scope', 2000)
+  if (scope !== undefined) {
+    const known = new Set([...Object.keys(SCOPES), ...(await listResourceRows(db.kysely)).flatMap((r) => r.scopes)])
+    for (const s of scope.split(' ').filter((x) => x !== '')) if (!known.has(s)) throw new InvalidClientMetadata(`Unknown scope "${s}".`)
+  }
+
+  const contacts = stringList(fields, 'contacts')
+  if (contacts !== undefined) {
+    if (contacts.length > 10) throw new InvalidClientMetadata('At most 10 contacts may be given.')
+    for (const c of contacts) if (c.length > MAX_TEXT || CONTROL.test(c)) throw new InvalidClientMetadata('Each contact must be at most 200 characters, without control characters.')
+  }
+
+  const metadata: ClientMetadata = {
+    redirect_uris: redirectUris,
+    grant_types: [...new Set(grantTypes)],
+    response_types: [...new Set(responseTypes)],
+    token_endpoint_auth_method: authMethod,
+  }
+  const optional = {
+    client_name: name?.trim(),
+    scope,
+    client_uri: webUrl(fields, 'client_uri'),
+    logo_uri: webUrl(fields, 'logo_uri'),
+    contacts,
+    software_id: optionalString(fields, 'software_id', MAX_TEXT),
+    software_version: optionalString(fields, 'software_version', MAX_TEXT),
+  }
+  for (const [key, value] of Object.entries(optional)) if (value !== undefined) Object.assign(metadata, { [key]: value })
+  return metadata
+}
+
+/** The name people see: the one the client chose, or else the host it sends users back to. */
+export function displayName(metadata: { client_name?: string; redirect_uris: string[] }): string {
+  return metadata.client_name ?? new URL(metadata.redirect_uris[0]!).host
+}
+
+export function registrationClientUri(issuer: string, clientId: string): string {
+  return `${issuer}/oauth/register/${encodeURIComponent(clientId)}`
+}
+
+/** RFC 7591 §3.2.1 / RFC 7592 §3: the client's information; a secret only for confidential clients. */
+function clientInformation(deps: RegistrationDeps, client: Client, metadata: ClientMetadata, secret: string | undefined, registrationToken: string) {
+  return {
+    client_id: client.id,
+    client_id_issued_at: Math.floor(client.createdAt.getTime() / 1000),
+    ...(secret !== undefined && { client_secret: secret, client_secret_expires_at: 0 }),
+    registration_access_token: registrationToken,
+    registration_client_uri: registrationClientUri(deps.issuer, client.id),
+    ...metadata,
+  }
+}
+
+export type ClientInformation = ReturnType<typeof clientInformation>
+
+/** RFC 7591 §3: registers the client. It belongs to no owner and no team. */
+export async function registerDynamicClient(deps: RegistrationDeps, body: unknown, now: number): Promise<ClientInformation> {
+  const metadata = await parseClientMetadata(deps.db, body)
+  const isConfidential = metadata.token_endpoint_auth_method !== 'none'
+  const secret = isConfidential ? randomSecret(32) : undefined
+  const registrationToken = randomSecret(32)
+  const client = await insertClient(deps.db.kysely, {
+    id: randomUUID(),
+    name: displayName(metadata),
+    redirectUris: metadata.redirect_uris,
+    isConfidential,
+    isFirstParty: false,
+    ownerUserId: null,
+    teamId: null,
+    secret: secret === undefined ? undefined : storeSecret(deps.keys, secret),
+    now,
+    selfRegistered: { kind: 'dynamic', metadata: JSON.stringify(metadata), registrationTokenHash: hashSecret(registrationToken), metadataExpiresAt: null },
+  })
+  return clientInformation(deps, client, metadata, secret, registrationToken)
+}
+
+/** RFC 7592 §3: the registration access token, checked in constant time; any failure reads the same. */
+async function authorisedRegistration(deps: RegistrationDeps, clientId: string, token: string | undefined): Promise<SelfRegisteredClientRow> {
+  const found = await findSelfRegisteredClient(deps.db.kysely, clientId)
+  const expected = found?.registrationTokenHash ?? hashSecret(`no client ${randomSecret(8)}`)
+  if (token === undefined || !safeEqual(hashSecret(token), expected) || !found || found.client.kind !== 'dynamic') {
+    throw new InvalidToken('The registration access token is missing or not valid for this client.')
+  }
+  return found
+}
+
+/** RFC 7592 §2.1. A new registration access token comes back each time (§3), and the old one stops working. */
+export async function readRegistration(deps: RegistrationDeps, clientId: string, token: string | undefined, now: number): Promise<ClientInformation> {
+  const found = await authorisedRegistration(deps, clientId, token)
+  const metadata = JSON.parse(found.metadata) as ClientMetadata
+  const fresh = randomSecret(32)
+  await updateSelfRegisteredClient(deps.db.kysely, clientId, { name: found.client.name, redirectUris: found.client.redirectUris, metadata: found.metadata, registrationTokenHash: hashSecret(fresh) }, now)
+  return clientInformation(deps, found.client, metadata, found.secret && open(deps.keys.encryption, found.secret.encrypted), fresh)
+}
+
+/** RFC 7592 §2.2: the new metadata replaces the old; whether the client has a secret cannot change. */
+export async function updateRegistration(deps: RegistrationDeps, clientId: string, token: string | undefined, body: unknown, now: number): Promise<ClientInformation> {
+  const found = await authorisedRegistration(deps, clientId, token)
+  if (typeof body === 'object' && body !== null && 'client_id' in body && (body as { client_id: unknown }).client_id !== clientId) {
+    throw new InvalidClientMetadata('client_id in the body must be the client being updated.')
+  }
+  const metadata = await parseClientMetadata(deps.db, body)
+  if ((metadata.token_endpoint_auth_method === 'none') === found.client.isConfidential) {
+    throw new InvalidClientMetadata('token_endpoint_auth_method cannot change between none and a client secret; register a new client instead.')
+  }
+  const fresh = randomSecret(32)
+  const client = await updateSelfRegisteredClient(
+    deps.db.kysely,
+    clientId,
+    { name: displayName(metadata), redirectUris: metadata.redirect_uris, metadata: JSON.stringify(metadata), registrationTokenHash: hashSecret(fresh) },
+    now,
+  )
+  if (!client) throw new InvalidToken('The registration access token is missing or not valid for this client.')
+  return clientInformation(deps, client, metadata, found.secret && open(deps.keys.encryption, found.secret.encrypted), fresh)
+}
+
+/** RFC 7592 §2.3: the client and every code and token it holds are deleted. */
+export async function deleteRegistration(deps: RegistrationDeps, clientId: string, token: string | undefined): Promise<void> {
+  await authorisedRegistration(deps, clientId, token)
+  await deleteClientById(deps.db.kysely, clientId)
+}
+
+/** `gatehouse registration-tokens create`: an initial access token (RFC 7591 §3), usable until it expires. */
+export async function createRegistrationToken(db: Db, expiresInSeconds: number, now: number): Promise<{ token: string; expiresAt: Date }> {
+  if (!Number.isSafeInteger(expiresInSeconds) || expiresInSeconds < 60 || expiresInSeconds > 366 * 24 * 3600) throw new AppError('registration_token_lifetime_invalid')
+  const token = `gatehouse_reg_${randomSecret(32)}`
+  const expiresAt = now + expiresInSeconds * 1000
+  await insertRegistrationToken(db.kysely, { tokenHash: hashSecret(token), createdAt: now, expiresAt })
+  return { token, expiresAt: new Date(expiresAt) }
+}
+
+/** GATEHOUSE_CLIENT_REGISTRATION=token: the bearer must be a live initial access token. */
+export async function checkInitialAccessToken(db: Db, token: string | undefined, now: number): Promise<void> {
+  const found = token === undefined ? undefined : await findRegistrationToken(db.kysely, hashSecret(token))
+  if (!found || found.expiresAt <= now) throw new InvalidToken('Registration needs a valid initial access token: Authorization: Bearer <token>.')
+}
