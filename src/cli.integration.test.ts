@@ -81,7 +81,6 @@ async function serveOnce(settings: Record<string, string>): Promise<Run> {
   return run
 }
 
-
 function parseJson(run: Run): Record<string, unknown> {
   assert.equal(run.code, 0, `exit code 0 expected; stderr: ${run.stderr}`)
   assert.equal(run.stderr, '')
@@ -114,7 +113,10 @@ await forEachDialect('gatehouse command line', (dialect) => {
   })
 
   it('users create --json prints the user and their team as one JSON object', async () => {
-    const run = await gatehouse(['users', 'create', '--email', 'Ada@Example.com', '--name', 'Ada', '--password', PASSWORD, '--team', 'Engines', '--json'], settings)
+    const run = await gatehouse(
+      ['users', 'create', '--email', 'Ada@Example.com', '--name', 'Ada', '--password', PASSWORD, '--team', 'Engines', '--json'],
+      settings,
+    )
     const user = parseJson(run)
     assert.deepEqual(Object.keys(user), ['id', 'email', 'name', 'team'])
     assert.ok(Number.isSafeInteger(user.id))
@@ -216,7 +218,9 @@ await forEachDialect('gatehouse command line', (dialect) => {
   })
 
   it('users disable revokes every personal access token of the user and says that enabling restores none', async () => {
-    const created = parseJson(await gatehouse(['users', 'create', '--email', 'kim@example.com', '--name', 'Kim', '--password', PASSWORD, '--team', 'Kilns', '--json'], settings))
+    const created = parseJson(
+      await gatehouse(['users', 'create', '--email', 'kim@example.com', '--name', 'Kim', '--password', PASSWORD, '--team', 'Kilns', '--json'], settings),
+    )
     const db = await openDatabase(database.url)
     try {
       const team = created.team as { id: number }

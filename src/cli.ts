@@ -131,7 +131,12 @@ const commands: Record<string, Command> = {
     usage: 'gatehouse users create --email E --name N --password P [--team T] [--json]',
     options: { email: { type: 'string' }, name: { type: 'string' }, password: { type: 'string' }, team: { type: 'string' }, ...json },
     async run(values) {
-      const input = { email: required(values, 'email'), name: required(values, 'name'), password: required(values, 'password'), teamName: optional(values, 'team') }
+      const input = {
+        email: required(values, 'email'),
+        name: required(values, 'name'),
+        password: required(values, 'password'),
+        teamName: optional(values, 'team'),
+      }
       const { user, team } = await withDatabase((db) => createUser(db, input, Date.now()))
       print(
         values,
@@ -194,7 +199,11 @@ const commands: Record<string, Command> = {
       const { team, user, revoked } = await withDatabase((db) => removeMember(db, required(values, 'team'), required(values, 'email'), Date.now()))
       print(
         values,
-        { team: { id: team.id, name: team.name }, user: { id: user.id, email: user.email }, revoked: { grants: revoked.grants, personal_access_tokens: revoked.personalAccessTokens } },
+        {
+          team: { id: team.id, name: team.name },
+          user: { id: user.id, email: user.email },
+          revoked: { grants: revoked.grants, personal_access_tokens: revoked.personalAccessTokens },
+        },
         `${user.email} is no longer a member of team "${team.name}": ${revoked.grants} app authorisation(s) with their tokens and ` +
           `${revoked.personalAccessTokens} personal access token(s) in the team revoked. Adding the user again restores none of them.`,
       )
@@ -256,7 +265,8 @@ const commands: Record<string, Command> = {
       print(
         values,
         clientJson(client, secret),
-        `Created API client "${client.name}"\n  Client ID:     ${client.id}\n` + (secret === undefined ? '  (public client: no secret, PKCE required)' : `  Client secret: ${secret}`),
+        `Created API client "${client.name}"\n  Client ID:     ${client.id}\n` +
+          (secret === undefined ? '  (public client: no secret, PKCE required)' : `  Client secret: ${secret}`),
       )
     },
   },

@@ -22,7 +22,8 @@ describe('names people type', () => {
   })
 
   it('refuses other control characters: NUL, tab, newline, escape, DEL and the C1 range', () => {
-    for (const code of [0x00, 0x09, 0x0a, 0x1b, 0x7f, 0x85, 0x9f]) assert.equal(refusal(`a${String.fromCodePoint(code)}b`), 'client_name_control_characters', code.toString(16))
+    for (const code of [0x00, 0x09, 0x0a, 0x1b, 0x7f, 0x85, 0x9f])
+      assert.equal(refusal(`a${String.fromCodePoint(code)}b`), 'client_name_control_characters', code.toString(16))
   })
 
   it('accepts names in right-to-left scripts, accents and emoji, trimmed', () => {

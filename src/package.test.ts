@@ -23,7 +23,10 @@ it('publishes no tests, test helpers or benchmark code, and everything bin and e
     bin: Record<string, string>
     exports: Record<string, Record<string, string> | string>
   }
-  const targets = [...Object.values(manifest.bin), ...Object.values(manifest.exports).flatMap((target) => (typeof target === 'string' ? [target] : Object.values(target)))]
+  const targets = [
+    ...Object.values(manifest.bin),
+    ...Object.values(manifest.exports).flatMap((target) => (typeof target === 'string' ? [target] : Object.values(target))),
+  ]
   for (const target of targets) assert.ok(files.includes(target.replace(/^\.\//, '')), `${target} is published`)
   assert.ok(files.includes('views/layout.eta') && files.includes('public/app.css'), 'the templates and assets the server reads are published')
 })

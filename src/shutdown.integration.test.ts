@@ -33,7 +33,13 @@ it('answers a request in flight at shutdown with Connection: close, so its keep-
   await sleep(200)
   socket.write(body.slice(10))
   try {
-    assert.equal(await within(closed.then(() => 'closed'), 'the server closing the connection'), 'closed')
+    assert.equal(
+      await within(
+        closed.then(() => 'closed'),
+        'the server closing the connection',
+      ),
+      'closed',
+    )
     assert.match(answer(), /^HTTP\/1\.1 401 /)
     assert.match(answer(), /\r\nconnection: close\r\n/i)
     assert.equal(await within(stopped, 'the shutdown'), 'stopped')
@@ -49,8 +55,20 @@ it('cuts the connections still open once the shutdown grace period is over, so a
   socket.write(`POST /oauth/token HTTP/1.1\r\nHost: gatehouse\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 1000\r\n\r\ngrant_type=`)
   await sleep(200)
   try {
-    assert.equal(await within(server.stop().then(() => 'stopped'), 'the shutdown'), 'stopped')
-    assert.equal(await within(closed.then(() => 'closed'), 'the stalled connection closing'), 'closed')
+    assert.equal(
+      await within(
+        server.stop().then(() => 'stopped'),
+        'the shutdown',
+      ),
+      'stopped',
+    )
+    assert.equal(
+      await within(
+        closed.then(() => 'closed'),
+        'the stalled connection closing',
+      ),
+      'closed',
+    )
   } finally {
     socket.destroy()
   }

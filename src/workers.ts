@@ -9,7 +9,8 @@ import { closeContext, createLogger, openContext } from './server.js'
 export function parseWorkerCount(value: string | undefined): number {
   if (value === undefined) return 1
   if (value === 'auto') return availableParallelism()
-  if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > 256) throw new ConfigError('--workers', `"${value}" is not a number of workers (1-256) or auto`)
+  if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > 256)
+    throw new ConfigError('--workers', `"${value}" is not a number of workers (1-256) or auto`)
   return Number(value)
 }
 

@@ -25,7 +25,17 @@ export async function verifyPassword(password: string, stored: string): Promise<
   if (parts.length !== 6 || parts[0] !== 'scrypt') return false
   const [N, r, p] = parts.slice(1, 4).map(Number) as [number, number, number]
   // A stored value must not be able to ask for absurd work or memory.
-  const sane = Number.isInteger(N) && N >= 2 ** 14 && N <= 2 ** 20 && (N & (N - 1)) === 0 && Number.isInteger(r) && r >= 1 && r <= 32 && Number.isInteger(p) && p >= 1 && p <= 16
+  const sane =
+    Number.isInteger(N) &&
+    N >= 2 ** 14 &&
+    N <= 2 ** 20 &&
+    (N & (N - 1)) === 0 &&
+    Number.isInteger(r) &&
+    r >= 1 &&
+    r <= 32 &&
+    Number.isInteger(p) &&
+    p >= 1 &&
+    p <= 16
   if (!sane) return false
   const salt = Buffer.from(parts[4]!, 'base64url')
   const expected = Buffer.from(parts[5]!, 'base64url')

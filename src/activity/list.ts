@@ -12,7 +12,12 @@ export interface ActivityPage {
 }
 
 /** Cursor pagination by id: stable while new entries arrive at the top. */
-export async function activityPage(db: Db, filter: Omit<ActivityFilter, 'beforeId' | 'limit'>, cursor: string | undefined, limit: number): Promise<ActivityPage> {
+export async function activityPage(
+  db: Db,
+  filter: Omit<ActivityFilter, 'beforeId' | 'limit'>,
+  cursor: string | undefined,
+  limit: number,
+): Promise<ActivityPage> {
   const beforeId = cursor === undefined ? undefined : Number(cursor)
   const rows = await listActivities(db.kysely, { ...filter, beforeId: Number.isSafeInteger(beforeId) ? beforeId : undefined, limit: limit + 1 })
   const items = rows.slice(0, limit)

@@ -51,7 +51,14 @@ await forEachDialect('gatehouse clients / keys / tokens commands', (dialect) => 
   }
 
   async function clientCount(): Promise<number> {
-    return Number((await db.kysely.selectFrom('clients').select((eb) => eb.fn.countAll<number | string>().as('n')).executeTakeFirstOrThrow()).n)
+    return Number(
+      (
+        await db.kysely
+          .selectFrom('clients')
+          .select((eb) => eb.fn.countAll<number | string>().as('n'))
+          .executeTakeFirstOrThrow()
+      ).n,
+    )
   }
 
   before(async () => {
@@ -84,7 +91,11 @@ await forEachDialect('gatehouse clients / keys / tokens commands', (dialect) => 
     const keys = deriveKeys(SECRET)
     assert.equal((await verifyClientSecret(db, keys, id, secret))?.id, id)
     assert.equal(await verifyClientSecret(db, keys, id, `${secret}x`), undefined)
-    assert.equal(await verifyClientSecret(db, deriveKeys('another-secret-another-secret-012345'), id, secret), undefined, 'the hash is keyed by GATEHOUSE_SECRET')
+    assert.equal(
+      await verifyClientSecret(db, deriveKeys('another-secret-another-secret-012345'), id, secret),
+      undefined,
+      'the hash is keyed by GATEHOUSE_SECRET',
+    )
     assert.equal(await revealClientSecret(db, keys, id), secret)
     const row = await db.kysely.selectFrom('clients').selectAll().where('id', '=', id).executeTakeFirstOrThrow()
     assert.ok(!JSON.stringify(row).includes(secret), 'the secret in clear in the database')
@@ -95,8 +106,19 @@ await forEachDialect('gatehouse clients / keys / tokens commands', (dialect) => 
     const [publicClient, firstParty] = await Promise.all([
       json('clients', 'create', '--owner', OWNER, '--name', 'Native Tool', '--redirect-uri', 'http://127.0.0.1/callback', '--public'),
       json(
-        'clients', 'create', '--owner', OWNER, '--name', 'Our App', '--first-party', '--team', 'Compilers',
-        '--redirect-uri', 'https://a.example.com/cb', '--redirect-uri', 'http://[::1]:8080/cb',
+        'clients',
+        'create',
+        '--owner',
+        OWNER,
+        '--name',
+        'Our App',
+        '--first-party',
+        '--team',
+        'Compilers',
+        '--redirect-uri',
+        'https://a.example.com/cb',
+        '--redirect-uri',
+        'http://[::1]:8080/cb',
       ),
     ])
     assert.equal('client_secret' in publicClient, false)
@@ -125,7 +147,9 @@ await forEachDialect('gatehouse clients / keys / tokens commands', (dialect) => 
     ] as const
     const [missing, ...runs] = await Promise.all([
       gatehouse('clients', 'create', '--owner', OWNER, '--name', 'Bad'),
-      ...cases.map(([uri]) => gatehouse('clients', 'create', '--owner', OWNER, '--name', 'Bad', '--redirect-uri', 'https://example.com/ok', '--redirect-uri', uri, '--json')),
+      ...cases.map(([uri]) =>
+        gatehouse('clients', 'create', '--owner', OWNER, '--name', 'Bad', '--redirect-uri', 'https://example.com/ok', '--redirect-uri', uri, '--json'),
+      ),
     ])
     for (const [i, [uri, message]] of cases.entries()) {
       const run = runs[i]!
@@ -193,7 +217,18 @@ await forEachDialect('gatehouse clients / keys / tokens commands', (dialect) => 
     const created = await json('clients', 'create', '--owner', OWNER, '--name', 'Short Lived', '--redirect-uri', 'https://example.com/cb')
     const id = String(created.client_id)
     const now = Date.now()
-    await insertAuthorizationCode(db.kysely, { codeHash: 'h', clientId: id, userId, teamId: compilersId, redirectUri: 'https://example.com/cb', scopes: '', codeChallenge: null, grantId: 'g', createdAt: now, expiresAt: now + 600_000 })
+    await insertAuthorizationCode(db.kysely, {
+      codeHash: 'h',
+      clientId: id,
+      userId,
+      teamId: compilersId,
+      redirectUri: 'https://example.com/cb',
+      scopes: '',
+      codeChallenge: null,
+      grantId: 'g',
+      createdAt: now,
+      expiresAt: now + 600_000,
+    })
     assert.deepEqual(await json('clients', 'delete', '--client-id', id), { client_id: id, deleted: true })
     assert.equal(await findClient(db, id), undefined)
     assert.equal((await db.kysely.selectFrom('authorization_codes').selectAll().where('client_id', '=', id).execute()).length, 0)
@@ -209,8 +244,14 @@ await forEachDialect('gatehouse clients / keys / tokens commands', (dialect) => 
     assert.equal(typeof kid, 'string')
     assert.notEqual(kid, before[0]!.kid)
     const keys = await db.kysely.selectFrom('signing_keys').select(['kid', 'retired_at', 'private_key_encrypted']).execute()
-    assert.deepEqual(keys.filter((k) => k.retired_at === null).map((k) => k.kid), [kid])
-    assert.ok(keys.some((k) => k.kid === before[0]!.kid && k.retired_at !== null), 'the previous key is retired, not deleted')
+    assert.deepEqual(
+      keys.filter((k) => k.retired_at === null).map((k) => k.kid),
+      [kid],
+    )
+    assert.ok(
+      keys.some((k) => k.kid === before[0]!.kid && k.retired_at !== null),
+      'the previous key is retired, not deleted',
+    )
     for (const key of keys) assert.doesNotMatch(key.private_key_encrypted, /PRIVATE KEY/)
   })
 
@@ -218,7 +259,18 @@ await forEachDialect('gatehouse clients / keys / tokens commands', (dialect) => 
     const clientId = (await db.kysely.selectFrom('clients').select('id').where('name', '=', 'Example App').executeTakeFirstOrThrow()).id
     const now = Date.now()
     const code = (hash: string, expiresAt: number) =>
-      insertAuthorizationCode(db.kysely, { codeHash: hash, clientId, userId, teamId: compilersId, redirectUri: 'https://example.com/cb', scopes: '', codeChallenge: null, grantId: hash, createdAt: now - 700_000, expiresAt })
+      insertAuthorizationCode(db.kysely, {
+        codeHash: hash,
+        clientId,
+        userId,
+        teamId: compilersId,
+        redirectUri: 'https://example.com/cb',
+        scopes: '',
+        codeChallenge: null,
+        grantId: hash,
+        createdAt: now - 700_000,
+        expiresAt,
+      })
     await code('expired-1', now - 100_000)
     await code('expired-2', now - 1)
     await code('live', now + 500_000)
@@ -227,6 +279,9 @@ await forEachDialect('gatehouse clients / keys / tokens commands', (dialect) => 
     assert.equal(deleted.authorization_codes, 2)
     assert.equal(deleted.access_tokens, 0)
     const left = await db.kysely.selectFrom('authorization_codes').select('code_hash').where('client_id', '=', clientId).execute()
-    assert.deepEqual(left.map((r) => r.code_hash), ['live'])
+    assert.deepEqual(
+      left.map((r) => r.code_hash),
+      ['live'],
+    )
   })
 })

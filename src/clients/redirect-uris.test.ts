@@ -1,7 +1,16 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { AppError } from '../messages.js'
-import { chooseRedirectUri, isLoopbackHost, isRegistrableRedirectUri, isRequestInspectionHost, matchRedirectUri, redirectUriMatchesCode, validateRedirectUri, validateRedirectUris } from './redirect-uris.js'
+import {
+  chooseRedirectUri,
+  isLoopbackHost,
+  isRegistrableRedirectUri,
+  isRequestInspectionHost,
+  matchRedirectUri,
+  redirectUriMatchesCode,
+  validateRedirectUri,
+  validateRedirectUris,
+} from './redirect-uris.js'
 
 function refusal(value: string): string | undefined {
   try {
@@ -46,7 +55,13 @@ describe('redirect URL registration (RFC 6749 §3.1.2, RFC 8252 §7.3, RFC 9700 
   })
 
   it('refuses schemes other than https and http (no javascript:, data:, custom schemes)', () => {
-    for (const uri of ['javascript:alert(1)', 'data:text/html,<script>alert(1)</script>', 'ftp://example.com/cb', 'com.example.app:/callback', 'file:///etc/passwd']) {
+    for (const uri of [
+      'javascript:alert(1)',
+      'data:text/html,<script>alert(1)</script>',
+      'ftp://example.com/cb',
+      'com.example.app:/callback',
+      'file:///etc/passwd',
+    ]) {
       assert.equal(refusal(uri), 'redirect_uri_not_https', uri)
     }
   })
@@ -75,7 +90,13 @@ describe('redirect URL registration (RFC 6749 §3.1.2, RFC 8252 §7.3, RFC 9700 
   it('refuses control characters, spaces and DEL anywhere, which parsers drop or rewrite and which break a Location header (RFC 9700 §4.1.3: exact matching needs one reading)', () => {
     const controls = ['\r\n', '\n', '\r', '\t', '\u0000', '\u0001', '\u001f', '\u007f', '\u0080', '\u0085', '\u009f', ' ']
     for (const c of controls) {
-      for (const uri of [`https://app.example/c${c}b`, `https://ap${c}p.example/cb`, `https://app.example/cb${c}`, `${c}https://app.example/cb`, `https://app.example/cb?x=${c}`]) {
+      for (const uri of [
+        `https://app.example/c${c}b`,
+        `https://ap${c}p.example/cb`,
+        `https://app.example/cb${c}`,
+        `${c}https://app.example/cb`,
+        `https://app.example/cb?x=${c}`,
+      ]) {
         assert.equal(refusal(uri), 'redirect_uri_unsafe_characters', JSON.stringify(uri))
       }
     }
@@ -102,7 +123,7 @@ describe('redirect URL registration (RFC 6749 §3.1.2, RFC 8252 §7.3, RFC 9700 
       'https://app.example/./cb',
       'https://bücher.example/cb',
       'https://app.example/café',
-      'https://app.example/cb?q=\'x\'',
+      "https://app.example/cb?q='x'",
       'https://app.example/cb?q="x"',
       'https://app.example/cb?q=<x>',
       'https://app.example/\u202ecb',
@@ -115,7 +136,10 @@ describe('redirect URL registration (RFC 6749 §3.1.2, RFC 8252 §7.3, RFC 9700 
   })
 
   it('needs at least one URL and refuses duplicates', () => {
-    assert.throws(() => validateRedirectUris([]), (err: unknown) => err instanceof AppError && err.code === 'redirect_uri_required')
+    assert.throws(
+      () => validateRedirectUris([]),
+      (err: unknown) => err instanceof AppError && err.code === 'redirect_uri_required',
+    )
     assert.throws(
       () => validateRedirectUris(['https://example.com/cb', 'https://example.com/cb']),
       (err: unknown) => err instanceof AppError && err.code === 'redirect_uri_duplicate',
@@ -237,7 +261,13 @@ describe('redirect_uri choice at the authorization endpoint and the token endpoi
 
 describe('request-inspection hosts (seed 001: third-party URLs warning)', () => {
   it('flags request bins and echo services, their subdomains too, in any letter case', () => {
-    for (const uri of ['https://webhook.site/abc', 'https://eo1234.m.pipedream.net/', 'https://httpbin.org/anything', 'https://postman-echo.com/get', 'https://WEBHOOK.SITE/x']) {
+    for (const uri of [
+      'https://webhook.site/abc',
+      'https://eo1234.m.pipedream.net/',
+      'https://httpbin.org/anything',
+      'https://postman-echo.com/get',
+      'https://WEBHOOK.SITE/x',
+    ]) {
       assert.equal(isRequestInspectionHost(uri), true, uri)
     }
   })

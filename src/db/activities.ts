@@ -50,4 +50,3 @@ export async function listActivities(db: Executor, filter: ActivityFilter): Prom
     createdAt: new Date(r.created_at),
   }))
 }
-

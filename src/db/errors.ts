@@ -38,5 +38,7 @@ export function isDatabaseUnavailable(err: unknown): boolean {
   const { code, message } = err as { code?: unknown; message?: unknown }
   if (typeof code === 'string' && (CONNECTION_CODES.has(code) || code.startsWith('SQLITE_IOERR'))) return true
   if (typeof message !== 'string') return false
-  return /Connection terminated|timeout exceeded when trying to connect|Query read timeout|connection timeout|Client has encountered a connection error|Cannot use a pool after calling end/i.test(message)
+  return /Connection terminated|timeout exceeded when trying to connect|Query read timeout|connection timeout|Client has encountered a connection error|Cannot use a pool after calling end/i.test(
+    message,
+  )
 }

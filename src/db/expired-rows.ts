@@ -12,6 +12,8 @@ const PRUNABLE = {
   // Every row of one session expires with it, so deleting by session is deleting by expiry.
   session_clients: { key: 'sid', time: 'expires_at' },
   activities: { key: 'id', time: 'created_at' },
+  form_submissions: { key: 'key_hash', time: 'expires_at' },
+  shown_once: { key: 'id_hash', time: 'expires_at' },
 } as const
 
 export type PrunableTable = keyof typeof PRUNABLE

@@ -64,7 +64,10 @@ export async function deletePersonalAccessTokensOf(db: Executor, userId: number,
 }
 
 /** A personal access token with its user and whether the user is still in the token's team, in one query. */
-export async function findPersonalAccessTokenHolder(db: Executor, tokenHash: string): Promise<{ token: PersonalAccessToken; user: User; isMember: boolean } | undefined> {
+export async function findPersonalAccessTokenHolder(
+  db: Executor,
+  tokenHash: string,
+): Promise<{ token: PersonalAccessToken; user: User; isMember: boolean } | undefined> {
   const row = await db
     .selectFrom('personal_access_tokens as p')
     .innerJoin('users as u', 'u.id', 'p.user_id')

@@ -1,6 +1,14 @@
 import type { Kysely, Selectable, Transaction } from 'kysely'
 import type { User } from '../accounts/types.js'
-import { NO_OPENID_LOGIN, type AccessTokenRecord, type Grant, type GrantSelection, type HolderStanding, type OpenIdLogin, type RefreshTokenRecord } from '../tokens/types.js'
+import {
+  NO_OPENID_LOGIN,
+  type AccessTokenRecord,
+  type Grant,
+  type GrantSelection,
+  type HolderStanding,
+  type OpenIdLogin,
+  type RefreshTokenRecord,
+} from '../tokens/types.js'
 import { compiledOnce } from './compiled.js'
 import type { Executor } from './executor.js'
 import type { AccessTokenTable, Database, GrantTable, RefreshTokenTable } from './schema.js'
@@ -138,7 +146,12 @@ function grantIdsOf(db: Executor, which: GrantSelection) {
  * revoked whole or not at all.
  */
 export async function revokeGrants(trx: Transaction<Database>, which: GrantSelection, now: number): Promise<number> {
-  const grants = await trx.updateTable('grants').set({ revoked_at: now }).where('id', 'in', grantIdsOf(trx, which)).where('revoked_at', 'is', null).executeTakeFirst()
+  const grants = await trx
+    .updateTable('grants')
+    .set({ revoked_at: now })
+    .where('id', 'in', grantIdsOf(trx, which))
+    .where('revoked_at', 'is', null)
+    .executeTakeFirst()
   await trx.updateTable('access_tokens').set({ revoked_at: now }).where('grant_id', 'in', grantIdsOf(trx, which)).where('revoked_at', 'is', null).execute()
   await trx.updateTable('refresh_tokens').set({ revoked_at: now }).where('grant_id', 'in', grantIdsOf(trx, which)).where('revoked_at', 'is', null).execute()
   return Number(grants.numUpdatedRows)
@@ -154,7 +167,9 @@ export async function deleteEmptyGrants(db: Executor, createdBefore: number, lim
         .select('id')
         .where('created_at', '<=', createdBefore)
         .where(({ not, exists, selectFrom }) => not(exists(selectFrom('access_tokens').select('jti').whereRef('access_tokens.grant_id', '=', 'grants.id'))))
-        .where(({ not, exists, selectFrom }) => not(exists(selectFrom('refresh_tokens').select('token_hash').whereRef('refresh_tokens.grant_id', '=', 'grants.id'))))
+        .where(({ not, exists, selectFrom }) =>
+          not(exists(selectFrom('refresh_tokens').select('token_hash').whereRef('refresh_tokens.grant_id', '=', 'grants.id'))),
+        )
         .limit(limit),
     )
     .executeTakeFirst()
@@ -175,7 +190,10 @@ const accessTokenHolderQuery = compiledOnce((db, jti) =>
  * The hot path of every API call: the token's row, its user and whether
  * the user still belongs to the token's team, in one query.
  */
-export async function findAccessTokenHolder(db: Kysely<Database>, jti: string): Promise<{ token: AccessTokenRecord; user: User; isMember: boolean } | undefined> {
+export async function findAccessTokenHolder(
+  db: Kysely<Database>,
+  jti: string,
+): Promise<{ token: AccessTokenRecord; user: User; isMember: boolean } | undefined> {
   const row = await accessTokenHolderQuery(db, jti)
   return row && { token: toAccessToken(row), user: joinedUser(row), isMember: row.role !== null }
 }

@@ -11,10 +11,20 @@ it('sorts every failure once: own error, database down, refused by Fastify, or a
   assert.deepEqual(triage(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' }), isAppError), { kind: 'unavailable' })
   assert.deepEqual(triage(Object.assign(new Error('Connection terminated unexpectedly')), isAppError), { kind: 'unavailable' })
   const invalidBody = Object.assign(new Error('Body is not valid JSON'), { statusCode: 400, code: 'FST_ERR_CTP_INVALID_JSON_BODY' })
-  assert.deepEqual(triage(invalidBody, isAppError), { kind: 'rejected', status: 400, code: 'FST_ERR_CTP_INVALID_JSON_BODY', message: 'Body is not valid JSON', validation: false })
+  assert.deepEqual(triage(invalidBody, isAppError), {
+    kind: 'rejected',
+    status: 400,
+    code: 'FST_ERR_CTP_INVALID_JSON_BODY',
+    message: 'Body is not valid JSON',
+    validation: false,
+  })
   const schema = Object.assign(new Error('querystring/limit must be integer'), { statusCode: 400, code: 'FST_ERR_VALIDATION', validation: [] })
   assert.equal((triage(schema, isAppError) as { validation: boolean }).validation, true)
   assert.deepEqual(triage(new TypeError('x is undefined'), isAppError), { kind: 'failed' })
-  assert.deepEqual(triage(Object.assign(new Error('upstream'), { statusCode: 502 }), isAppError), { kind: 'failed' }, 'a 5xx from a library is ours to log, not the caller\'s to read')
+  assert.deepEqual(
+    triage(Object.assign(new Error('upstream'), { statusCode: 502 }), isAppError),
+    { kind: 'failed' },
+    "a 5xx from a library is ours to log, not the caller's to read",
+  )
   assert.deepEqual(triage('thrown string', isAppError), { kind: 'failed' })
 })

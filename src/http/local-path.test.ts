@@ -6,7 +6,10 @@ describe('safeLocalPath', () => {
   it('keeps a local path and its query', () => {
     assert.equal(safeLocalPath('/'), '/')
     assert.equal(safeLocalPath('/settings/clients?page=2&sort=name'), '/settings/clients?page=2&sort=name')
-    assert.equal(safeLocalPath('/oauth/authorize?client_id=1&redirect_uri=https%3A%2F%2Fapp.example%2Fcb'), '/oauth/authorize?client_id=1&redirect_uri=https%3A%2F%2Fapp.example%2Fcb')
+    assert.equal(
+      safeLocalPath('/oauth/authorize?client_id=1&redirect_uri=https%3A%2F%2Fapp.example%2Fcb'),
+      '/oauth/authorize?client_id=1&redirect_uri=https%3A%2F%2Fapp.example%2Fcb',
+    )
   })
 
   it('drops the fragment and resolves dot segments', () => {

@@ -51,7 +51,8 @@ export async function authenticateClient(ctx: ClientAuthenticationDeps, credenti
     if (!client) throw new InvalidClient('Client authentication failed.', true)
     return { client, method: 'client_secret_basic' }
   }
-  if (credentials.clientId === undefined || credentials.clientId === '') throw new InvalidClient('Client authentication is required (client_id and client_secret).')
+  if (credentials.clientId === undefined || credentials.clientId === '')
+    throw new InvalidClient('Client authentication is required (client_id and client_secret).')
   if (credentials.clientSecret !== undefined) {
     const client = await verifyClientSecret(ctx.db, ctx.keys, credentials.clientId, credentials.clientSecret)
     if (!client) throw new InvalidClient()

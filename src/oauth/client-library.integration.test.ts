@@ -78,12 +78,21 @@ await forEachDialect('oauth4webapi against Gatehouse', (dialect) => {
     assert.ok(tokens.refresh_token)
 
     // What a resource server does with the token (RFC 9068 §4), keys fetched from jwks_uri.
-    const claims = await oauth.validateJwtAccessToken(as, new Request('https://api.example/', { headers: { authorization: `Bearer ${tokens.access_token}` } }), client.client_id, insecure)
+    const claims = await oauth.validateJwtAccessToken(
+      as,
+      new Request('https://api.example/', { headers: { authorization: `Bearer ${tokens.access_token}` } }),
+      client.client_id,
+      insecure,
+    )
     assert.equal(claims.sub, String(ada.user.id))
     assert.equal(claims.client_id, client.client_id)
     assert.equal(claims.team_id, ada.team!.id)
 
-    const refreshed = await oauth.processRefreshTokenResponse(as, client, await oauth.refreshTokenGrantRequest(as, client, clientAuth, tokens.refresh_token!, insecure))
+    const refreshed = await oauth.processRefreshTokenResponse(
+      as,
+      client,
+      await oauth.refreshTokenGrantRequest(as, client, clientAuth, tokens.refresh_token!, insecure),
+    )
     assert.notEqual(refreshed.access_token, tokens.access_token)
 
     const introspect = async (token: string) =>
@@ -97,7 +106,8 @@ await forEachDialect('oauth4webapi against Gatehouse', (dialect) => {
     await oauth.processRevocationResponse(await oauth.revocationRequest(as, client, clientAuth, refreshed.refresh_token!, insecure))
     assert.equal((await introspect(refreshed.access_token)).active, false, 'revoking the refresh token ends its access token')
     await assert.rejects(
-      async () => oauth.processRefreshTokenResponse(as, client, await oauth.refreshTokenGrantRequest(as, client, clientAuth, refreshed.refresh_token!, insecure)),
+      async () =>
+        oauth.processRefreshTokenResponse(as, client, await oauth.refreshTokenGrantRequest(as, client, clientAuth, refreshed.refresh_token!, insecure)),
       (err: unknown) => err instanceof oauth.ResponseBodyError && err.error === 'invalid_grant',
     )
   })
@@ -121,7 +131,11 @@ await forEachDialect('oauth4webapi against Gatehouse', (dialect) => {
       await oauth.authorizationCodeGrantRequest(as, client, oauth.None(), params, redirectUri, codeVerifier, insecure),
     )
     assert.ok(tokens.access_token && tokens.refresh_token)
-    const refreshed = await oauth.processRefreshTokenResponse(as, client, await oauth.refreshTokenGrantRequest(as, client, oauth.None(), tokens.refresh_token!, insecure))
+    const refreshed = await oauth.processRefreshTokenResponse(
+      as,
+      client,
+      await oauth.refreshTokenGrantRequest(as, client, oauth.None(), tokens.refresh_token!, insecure),
+    )
     assert.ok(refreshed.access_token)
   })
 })

@@ -33,7 +33,13 @@ await forEachDialect('discovery (RFC 8414), JWKS and access-token JWTs (RFC 9068
 
   async function accessToken(): Promise<string> {
     const code = await codeFor(browser, { client_id: client.id, redirect_uri: REDIRECT, response_type: 'code', scope: 'read' })
-    const { response, body } = await postOAuth(server, '/oauth/token', { grant_type: 'authorization_code', code, redirect_uri: REDIRECT, client_id: client.id, client_secret: client.secret })
+    const { response, body } = await postOAuth(server, '/oauth/token', {
+      grant_type: 'authorization_code',
+      code,
+      redirect_uri: REDIRECT,
+      client_id: client.id,
+      client_secret: client.secret,
+    })
     assert.equal(response.status, 200, JSON.stringify(body))
     return String(body.access_token)
   }
@@ -110,7 +116,9 @@ await forEachDialect('discovery (RFC 8414), JWKS and access-token JWTs (RFC 9068
   })
 
   it('answers the password grant of seed 004 with the configured lifetime (GATEHOUSE_ACCESS_TOKEN_TTL)', async () => {
-    const { response, body } = await postOAuth(server, '/oauth/token', { json: { grant_type: 'password', client_id: client.id, client_secret: client.secret, username: 'ada@example.com', password: PASSWORD } })
+    const { response, body } = await postOAuth(server, '/oauth/token', {
+      json: { grant_type: 'password', client_id: client.id, client_secret: client.secret, username: 'ada@example.com', password: PASSWORD },
+    })
     assert.equal(response.status, 200, JSON.stringify(body))
     assert.equal(body.expires_in, TTL)
   })
@@ -145,11 +153,18 @@ await forEachDialect('discovery (RFC 8414), JWKS and access-token JWTs (RFC 9068
     assert.equal((await introspect(server, oldToken, client.id, client.secret)).active, true, 'a token of the retired key still works')
 
     offset = rotatedAt + TTL * 1000 - 60_000 - Date.now()
-    assert.ok((await jwks()).keys.some((k) => k.kid === oldKid), 'still published while its tokens may live')
+    assert.ok(
+      (await jwks()).keys.some((k) => k.kid === oldKid),
+      'still published while its tokens may live',
+    )
     assert.equal((await pruneExpired(server.ctx)).signing_keys, 0)
 
     offset = rotatedAt + TTL * 1000 + 2 * 60_000 - Date.now()
-    assert.deepEqual((await jwks()).keys.map((k) => k.kid), [newKid], 'gone once every token it signed has expired')
+    assert.deepEqual(
+      (await jwks()).keys.map((k) => k.kid),
+      [newKid],
+      'gone once every token it signed has expired',
+    )
     assert.equal((await pruneExpired(server.ctx)).signing_keys, 1)
   })
 
@@ -163,10 +178,16 @@ await forEachDialect('discovery (RFC 8414), JWKS and access-token JWTs (RFC 9068
     const { kid } = decodeProtectedHeader(token)
     offset = decodeJwt(token).exp! * 1000 - 5_000 - Date.now()
     const set = await jwks()
-    assert.ok(set.keys.some((k) => k.kid === kid), 'the key of a token that has not expired yet is no longer published')
+    assert.ok(
+      set.keys.some((k) => k.kid === kid),
+      'the key of a token that has not expired yet is no longer published',
+    )
     await jwtVerify(token, createLocalJWKSet(set), { issuer: ISSUER, audience: client.id, typ: 'at+jwt', currentDate: new Date(server.ctx.clock()) })
     assert.equal((await introspect(server, token, client.id, client.secret)).active, true)
     await pruneExpired(server.ctx)
-    assert.ok((await jwks()).keys.some((k) => k.kid === kid), 'pruned while its tokens live')
+    assert.ok(
+      (await jwks()).keys.some((k) => k.kid === kid),
+      'pruned while its tokens live',
+    )
   })
 })

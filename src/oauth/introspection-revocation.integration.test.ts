@@ -35,7 +35,13 @@ await forEachDialect('introspection (RFC 7662), revocation (RFC 7009) and prunin
     const { client, secret } = await registerClient(
       server.ctx.db,
       server.ctx.keys,
-      { name, redirectUris: [redirectUri], ownerUserId: ada.id, teamId: (await server.ctx.db.kysely.selectFrom('teams').select('id').where('name', '=', 'Engines').executeTakeFirstOrThrow()).id, ...options },
+      {
+        name,
+        redirectUris: [redirectUri],
+        ownerUserId: ada.id,
+        teamId: (await server.ctx.db.kysely.selectFrom('teams').select('id').where('name', '=', 'Engines').executeTakeFirstOrThrow()).id,
+        ...options,
+      },
       Date.now(),
     )
     return { id: client.id, secret: secret ?? '', redirectUri }
@@ -100,12 +106,14 @@ await forEachDialect('introspection (RFC 7662), revocation (RFC 7009) and prunin
       assert.equal(body.iat, claims.iat)
       assert.equal(body.iss, server.ctx.config.issuer)
       assert.equal(body.token_type, 'Bearer')
-      assert.equal(body.exp as number - (body.iat as number), TTL)
+      assert.equal((body.exp as number) - (body.iat as number), TTL)
     })
 
     it('describes an active refresh token, and accepts a JSON body', async () => {
       const { refresh } = await tokensFor(app)
-      const { response, body } = await postOAuth(server, '/oauth/introspect', { json: { token: refresh, token_type_hint: 'refresh_token', client_id: app.id, client_secret: app.secret } })
+      const { response, body } = await postOAuth(server, '/oauth/introspect', {
+        json: { token: refresh, token_type_hint: 'refresh_token', client_id: app.id, client_secret: app.secret },
+      })
       assert.equal(response.status, 200)
       assert.equal(body.active, true)
       assert.equal(body.client_id, app.id)
@@ -142,7 +150,7 @@ await forEachDialect('introspection (RFC 7662), revocation (RFC 7009) and prunin
       assert.equal((await introspect(server, access, app.id, app.secret)).active, true, 'the same token before it expired')
     })
 
-    it("answers another client's token with {\"active\":false}; a first-party client may introspect any token (design decision)", async () => {
+    it('answers another client\'s token with {"active":false}; a first-party client may introspect any token (design decision)', async () => {
       const { access, refresh } = await tokensFor(app)
       assert.deepEqual(await introspect(server, access, other.id, other.secret), { active: false })
       assert.deepEqual(await introspect(server, refresh, other.id, other.secret), { active: false })
@@ -187,7 +195,12 @@ await forEachDialect('introspection (RFC 7662), revocation (RFC 7009) and prunin
       assert.equal(response.status, 200)
       assert.deepEqual(await introspect(server, access, app.id, app.secret), { active: false })
       assert.deepEqual(await introspect(server, refresh, app.id, app.secret), { active: false })
-      const again = await postOAuth(server, '/oauth/token', { grant_type: 'refresh_token', refresh_token: refresh, client_id: app.id, client_secret: app.secret })
+      const again = await postOAuth(server, '/oauth/token', {
+        grant_type: 'refresh_token',
+        refresh_token: refresh,
+        client_id: app.id,
+        client_secret: app.secret,
+      })
       assert.equal(again.response.status, 400)
       assert.equal(again.body.error, 'invalid_grant')
     })
@@ -219,8 +232,20 @@ await forEachDialect('introspection (RFC 7662), revocation (RFC 7009) and prunin
 
     it('lets a public client revoke its own tokens by client_id (RFC 7009 §2.1, §5)', async () => {
       const { verifier, challenge } = pkcePair()
-      const code = await codeFor(browser, { client_id: native.id, redirect_uri: native.redirectUri, response_type: 'code', code_challenge: challenge, code_challenge_method: 'S256' })
-      const issued = await postOAuth(server, '/oauth/token', { grant_type: 'authorization_code', code, redirect_uri: native.redirectUri, client_id: native.id, code_verifier: verifier })
+      const code = await codeFor(browser, {
+        client_id: native.id,
+        redirect_uri: native.redirectUri,
+        response_type: 'code',
+        code_challenge: challenge,
+        code_challenge_method: 'S256',
+      })
+      const issued = await postOAuth(server, '/oauth/token', {
+        grant_type: 'authorization_code',
+        code,
+        redirect_uri: native.redirectUri,
+        client_id: native.id,
+        code_verifier: verifier,
+      })
       assert.equal(issued.response.status, 200, JSON.stringify(issued.body))
       assert.equal((await revoke(String(issued.body.refresh_token), native)).response.status, 200)
       assert.deepEqual(await introspect(server, String(issued.body.access_token), firstParty.id, firstParty.secret), { active: false })
@@ -231,15 +256,34 @@ await forEachDialect('introspection (RFC 7662), revocation (RFC 7009) and prunin
     async function expiredRows(now: number): Promise<Json> {
       const db = server.ctx.db.kysely
       const count = async (table: 'authorization_codes' | 'access_tokens' | 'refresh_tokens') =>
-        Number((await db.selectFrom(table).select((eb) => eb.fn.countAll<number | string>().as('n')).where('expires_at', '<=', now).executeTakeFirstOrThrow()).n)
-      return { authorization_codes: await count('authorization_codes'), access_tokens: await count('access_tokens'), refresh_tokens: await count('refresh_tokens') }
+        Number(
+          (
+            await db
+              .selectFrom(table)
+              .select((eb) => eb.fn.countAll<number | string>().as('n'))
+              .where('expires_at', '<=', now)
+              .executeTakeFirstOrThrow()
+          ).n,
+        )
+      return {
+        authorization_codes: await count('authorization_codes'),
+        access_tokens: await count('access_tokens'),
+        refresh_tokens: await count('refresh_tokens'),
+      }
     }
 
     async function liveRows(): Promise<number> {
       const db = server.ctx.db.kysely
       let n = 0
       for (const table of ['authorization_codes', 'access_tokens', 'refresh_tokens'] as const) {
-        n += Number((await db.selectFrom(table).select((eb) => eb.fn.countAll<number | string>().as('n')).executeTakeFirstOrThrow()).n)
+        n += Number(
+          (
+            await db
+              .selectFrom(table)
+              .select((eb) => eb.fn.countAll<number | string>().as('n'))
+              .executeTakeFirstOrThrow()
+          ).n,
+        )
       }
       return n
     }
@@ -269,9 +313,17 @@ await forEachDialect('introspection (RFC 7662), revocation (RFC 7009) and prunin
         assert.equal(second.access_tokens, expired.access_tokens)
         assert.equal(second.refresh_tokens, expired.refresh_tokens)
         assert.deepEqual(await expiredRows(server.ctx.clock()), { authorization_codes: 0, access_tokens: 0, refresh_tokens: 0 })
-        assert.equal(await liveRows(), before - (expired.access_tokens as number) - (expired.refresh_tokens as number) - (expired.authorization_codes as number))
+        assert.equal(
+          await liveRows(),
+          before - (expired.access_tokens as number) - (expired.refresh_tokens as number) - (expired.authorization_codes as number),
+        )
         // Refresh tokens live longer than access tokens: the live one still refreshes.
-        const refreshed = await postOAuth(server, '/oauth/token', { grant_type: 'refresh_token', refresh_token: live.refresh, client_id: app.id, client_secret: app.secret })
+        const refreshed = await postOAuth(server, '/oauth/token', {
+          grant_type: 'refresh_token',
+          refresh_token: live.refresh,
+          client_id: app.id,
+          client_secret: app.secret,
+        })
         assert.equal(refreshed.response.status, 200, JSON.stringify(refreshed.body))
         assert.deepEqual(await introspect(server, revoked.refresh, app.id, app.secret), { active: false })
       } finally {

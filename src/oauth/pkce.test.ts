@@ -25,7 +25,15 @@ describe('PKCE (RFC 7636)', () => {
   })
 
   it('refuses verifiers outside 43–128 unreserved characters even when their hash matches (§4.1)', () => {
-    for (const verifier of ['a'.repeat(42), 'a'.repeat(129), `${'a'.repeat(42)}+`, `${'a'.repeat(42)}/`, `${'a'.repeat(42)}=`, `${'a'.repeat(42)} `, `${'a'.repeat(42)}é`]) {
+    for (const verifier of [
+      'a'.repeat(42),
+      'a'.repeat(129),
+      `${'a'.repeat(42)}+`,
+      `${'a'.repeat(42)}/`,
+      `${'a'.repeat(42)}=`,
+      `${'a'.repeat(42)} `,
+      `${'a'.repeat(42)}é`,
+    ]) {
       assert.equal(verifyCodeVerifier(verifier, s256(verifier)), false, verifier)
     }
     for (const verifier of ['a'.repeat(43), 'a'.repeat(128), `${'a'.repeat(39)}-._~`]) {
@@ -35,7 +43,13 @@ describe('PKCE (RFC 7636)', () => {
 
   it('takes only 43 base64url characters as an S256 challenge (§4.2)', () => {
     assert.equal(isValidChallenge(CHALLENGE), true)
-    for (const challenge of [CHALLENGE.slice(1), `${CHALLENGE}A`, `${CHALLENGE}=`, ...['+', '/', '.', '~', '=', ' '].map((c) => CHALLENGE.slice(0, 42) + c), '']) {
+    for (const challenge of [
+      CHALLENGE.slice(1),
+      `${CHALLENGE}A`,
+      `${CHALLENGE}=`,
+      ...['+', '/', '.', '~', '=', ' '].map((c) => CHALLENGE.slice(0, 42) + c),
+      '',
+    ]) {
       assert.equal(isValidChallenge(challenge), false, challenge)
     }
   })
@@ -52,7 +66,13 @@ describe('PKCE (RFC 7636)', () => {
 
   it('takes only S256: plain, no method (RFC 7636 §4.3 reads it as plain), or a method without a challenge are refused (RFC 9700 §2.1.1)', () => {
     for (const client of [PUBLIC, CONFIDENTIAL]) {
-      for (const [challenge, method] of [[CHALLENGE, 'plain'], [CHALLENGE, undefined], [CHALLENGE, 's256'], [undefined, 'S256'], ['short', 'S256']] as const) {
+      for (const [challenge, method] of [
+        [CHALLENGE, 'plain'],
+        [CHALLENGE, undefined],
+        [CHALLENGE, 's256'],
+        [undefined, 'S256'],
+        ['short', 'S256'],
+      ] as const) {
         assert.throws(() => challengeOfRequest(client, challenge, method), refusedWith(InvalidRequest), `${challenge} ${method}`)
       }
     }

@@ -31,7 +31,13 @@ export async function revokeToken(ctx: RevocationDeps, caller: Client, params: R
     const row = await findAccessToken(ctx.db.kysely, signature.claims.jti)
     if (row && row.clientId === caller.id) {
       await revokeAccessToken(ctx.db.kysely, row.jti, now)
-      ctx.activity.record({ action: 'token.revoked', teamId: row.teamId, userId: row.userId, clientId: caller.id, detail: 'access token revoked by the client' })
+      ctx.activity.record({
+        action: 'token.revoked',
+        teamId: row.teamId,
+        userId: row.userId,
+        clientId: caller.id,
+        detail: 'access token revoked by the client',
+      })
     }
     return
   }
@@ -39,6 +45,12 @@ export async function revokeToken(ctx: RevocationDeps, caller: Client, params: R
   if (refresh && refresh.clientId === caller.id) {
     await ctx.db.kysely.transaction().execute((trx) => revokeGrants(trx, { grantId: refresh.grantId }, now))
     const grant = await findGrant(ctx.db.kysely, refresh.grantId)
-    ctx.activity.record({ action: 'token.revoked', teamId: grant?.teamId, userId: grant?.userId, clientId: caller.id, detail: 'refresh token and its grant revoked by the client' })
+    ctx.activity.record({
+      action: 'token.revoked',
+      teamId: grant?.teamId,
+      userId: grant?.userId,
+      clientId: caller.id,
+      detail: 'refresh token and its grant revoked by the client',
+    })
   }
 }

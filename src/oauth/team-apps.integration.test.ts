@@ -18,7 +18,12 @@ await forEachDialect('Team apps and the password grant', (dialect) => {
     const pat = await seedUser(server.ctx.db, 'pat@example.com', { team: 'Mobile' })
     const { user, team } = pat
     const { client, secret } = await seedClient(server.ctx, pat, { name: 'Our mobile app', redirectUris: ['https://mobile.example/cb'], isFirstParty: true })
-    const { response, body } = await postOAuth(server, '/oauth/token', { grant_type: 'password', username: 'pat@example.com', password: PASSWORD }, { authorization: basicAuth(client.id, secret) })
+    const { response, body } = await postOAuth(
+      server,
+      '/oauth/token',
+      { grant_type: 'password', username: 'pat@example.com', password: PASSWORD },
+      { authorization: basicAuth(client.id, secret) },
+    )
     assert.equal(response.status, 200)
     await server.ctx.activity.flush()
     const [listed] = await teamApps(server.ctx.db, team!.id)

@@ -56,7 +56,12 @@ await forEachDialect('POST /oauth/token', (dialect) => {
   }
 
   async function register(name: string, redirectUris: string[], options: { isConfidential?: boolean; isFirstParty?: boolean } = {}): Promise<Registered> {
-    const { client, secret } = await registerClient(server.ctx.db, server.ctx.keys, { name, redirectUris, ownerUserId: ada.id, teamId: team.id, ...options }, Date.now())
+    const { client, secret } = await registerClient(
+      server.ctx.db,
+      server.ctx.keys,
+      { name, redirectUris, ownerUserId: ada.id, teamId: team.id, ...options },
+      Date.now(),
+    )
     return { client, id: client.id, secret: secret ?? '' }
   }
 
@@ -69,7 +74,14 @@ await forEachDialect('POST /oauth/token', (dialect) => {
   }
 
   async function exchange(codeValue: string, client: Registered = app, extra: Record<string, string> = {}): Promise<{ response: Response; body: Json }> {
-    return token({ grant_type: 'authorization_code', code: codeValue, redirect_uri: client.client.redirectUris[0]!, client_id: client.id, client_secret: client.secret, ...extra })
+    return token({
+      grant_type: 'authorization_code',
+      code: codeValue,
+      redirect_uri: client.client.redirectUris[0]!,
+      client_id: client.id,
+      client_secret: client.secret,
+      ...extra,
+    })
   }
 
   async function tokens(client: Registered = app, extra: Record<string, string> = {}): Promise<{ access: string; refresh: string; body: Json }> {
@@ -144,20 +156,30 @@ await forEachDialect('POST /oauth/token', (dialect) => {
     it('seed 001: the refresh example that sends code= instead of refresh_token gets a clear invalid_request', async () => {
       const { body: first } = await tokens()
       assert.ok(first.refresh_token)
-      const { response, body } = await token({ grant_type: 'refresh_token', client_id: app.id, client_secret: app.secret, code: 'def5020…', redirect_uri: REDIRECT })
+      const { response, body } = await token({
+        grant_type: 'refresh_token',
+        client_id: app.id,
+        client_secret: app.secret,
+        code: 'def5020…',
+        redirect_uri: REDIRECT,
+      })
       assertOAuthError(response, body, 400, 'invalid_request')
       assert.match(String(body.error_description), /refresh_token/)
     })
 
     it('seed 004: exchanges a code sent as a JSON body with Content-Type: application/json', async () => {
-      const { response, body } = await token({ json: { client_id: app.id, client_secret: app.secret, code: await code(), grant_type: 'authorization_code', redirect_uri: REDIRECT } })
+      const { response, body } = await token({
+        json: { client_id: app.id, client_secret: app.secret, code: await code(), grant_type: 'authorization_code', redirect_uri: REDIRECT },
+      })
       assert.equal(response.status, 200, JSON.stringify(body))
       assert.equal(body.token_type, 'Bearer')
       assert.ok(body.access_token && body.refresh_token)
     })
 
     it('seed 004: a first-party client exchanges the user’s e-mail and password, as JSON or form, for tokens of the user’s team (RFC 6749 §4.3)', async () => {
-      const asJson = await token({ json: { grant_type: 'password', client_id: firstParty.id, client_secret: firstParty.secret, username: 'ada@example.com', password: PASSWORD } })
+      const asJson = await token({
+        json: { grant_type: 'password', client_id: firstParty.id, client_secret: firstParty.secret, username: 'ada@example.com', password: PASSWORD },
+      })
       assert.equal(asJson.response.status, 200, JSON.stringify(asJson.body))
       assert.deepEqual(Object.keys(asJson.body), ['token_type', 'expires_in', 'access_token', 'refresh_token'])
       const claims = decodeJwt(String(asJson.body.access_token))
@@ -165,7 +187,10 @@ await forEachDialect('POST /oauth/token', (dialect) => {
       assert.equal(claims.team_id, team.id)
       assert.equal(claims.aud, firstParty.id)
 
-      const asForm = await token({ grant_type: 'password', username: 'ADA@example.com', password: PASSWORD, scope: 'read' }, { authorization: basicAuth(firstParty.id, firstParty.secret) })
+      const asForm = await token(
+        { grant_type: 'password', username: 'ADA@example.com', password: PASSWORD, scope: 'read' },
+        { authorization: basicAuth(firstParty.id, firstParty.secret) },
+      )
       assert.equal(asForm.response.status, 200, JSON.stringify(asForm.body))
       assert.equal(asForm.body.scope, 'read')
     })
@@ -178,7 +203,10 @@ await forEachDialect('POST /oauth/token', (dialect) => {
       const { response, body } = await token({ grant_type: 'authorization_code', code: await code(), redirect_uri: REDIRECT }, { authorization: header })
       assert.equal(response.status, 200, JSON.stringify(body))
 
-      const plain = await token({ grant_type: 'authorization_code', code: await code(), redirect_uri: REDIRECT, client_id: app.id }, { authorization: basicAuth(app.id, app.secret) })
+      const plain = await token(
+        { grant_type: 'authorization_code', code: await code(), redirect_uri: REDIRECT, client_id: app.id },
+        { authorization: basicAuth(app.id, app.secret) },
+      )
       assert.equal(plain.response.status, 200, 'Basic, with the same client_id in the body as well')
     })
 
@@ -188,7 +216,10 @@ await forEachDialect('POST /oauth/token', (dialect) => {
         { authorization: basicAuth(app.id, app.secret) },
       )
       assertOAuthError(response, body, 400, 'invalid_request')
-      const mismatch = await token({ grant_type: 'authorization_code', code: 'x', redirect_uri: REDIRECT, client_id: other.id }, { authorization: basicAuth(app.id, app.secret) })
+      const mismatch = await token(
+        { grant_type: 'authorization_code', code: 'x', redirect_uri: REDIRECT, client_id: other.id },
+        { authorization: basicAuth(app.id, app.secret) },
+      )
       assertOAuthError(mismatch.response, mismatch.body, 400, 'invalid_request', 'client_id in the body differs from the Basic one')
     })
 
@@ -244,7 +275,10 @@ await forEachDialect('POST /oauth/token', (dialect) => {
         ['a JSON array', await raw('application/json', '["grant_type"]')],
         ['a JSON object as a parameter', await raw('application/json', JSON.stringify({ grant_type: { x: 1 }, client_id: app.id, client_secret: app.secret }))],
         ['text/plain', await raw('text/plain', 'grant_type=authorization_code')],
-        ['repeated parameter (RFC 6749 §3.2)', await raw('application/x-www-form-urlencoded', `grant_type=authorization_code&grant_type=password&client_id=${app.id}&client_secret=${app.secret}`)],
+        [
+          'repeated parameter (RFC 6749 §3.2)',
+          await raw('application/x-www-form-urlencoded', `grant_type=authorization_code&grant_type=password&client_id=${app.id}&client_secret=${app.secret}`),
+        ],
         ['missing code', await raw('application/x-www-form-urlencoded', `grant_type=authorization_code&client_id=${app.id}&client_secret=${app.secret}`)],
       ] as const) {
         assertOAuthError(result.response, result.body, 400, 'invalid_request', what)
@@ -268,12 +302,19 @@ await forEachDialect('POST /oauth/token', (dialect) => {
         await db.selectFrom('clients').selectAll().execute(),
       ])
       assert.ok(rows.includes(hashSecret(codeValue)), 'the code is found by its hash')
-      for (const secret of [codeValue, String(body.refresh_token), app.secret, other.secret]) assert.ok(!rows.includes(secret), 'a secret in clear in the database')
+      for (const secret of [codeValue, String(body.refresh_token), app.secret, other.secret])
+        assert.ok(!rows.includes(secret), 'a secret in clear in the database')
     })
 
     it('binds the code to its client: another client cannot redeem it, and the right one still can', async () => {
       const codeValue = await code()
-      const stolen = await token({ grant_type: 'authorization_code', code: codeValue, redirect_uri: REDIRECT, client_id: other.id, client_secret: other.secret })
+      const stolen = await token({
+        grant_type: 'authorization_code',
+        code: codeValue,
+        redirect_uri: REDIRECT,
+        client_id: other.id,
+        client_secret: other.secret,
+      })
       assertOAuthError(stolen.response, stolen.body, 400, 'invalid_grant')
       const { response } = await exchange(codeValue)
       assert.equal(response.status, 200)
@@ -368,12 +409,24 @@ await forEachDialect('POST /oauth/token', (dialect) => {
     it('lets a public client redeem with client_id and code_verifier, without a secret (RFC 7636, RFC 8252 §8.4)', async () => {
       const { verifier, challenge } = pkcePair()
       const redirectUri = 'http://127.0.0.1:50123/callback'
-      const codeValue = await codeFor(browser, { client_id: native.id, redirect_uri: redirectUri, response_type: 'code', code_challenge: challenge, code_challenge_method: 'S256' })
+      const codeValue = await codeFor(browser, {
+        client_id: native.id,
+        redirect_uri: redirectUri,
+        response_type: 'code',
+        code_challenge: challenge,
+        code_challenge_method: 'S256',
+      })
       const without = await token({ grant_type: 'authorization_code', code: codeValue, redirect_uri: redirectUri, client_id: native.id })
       assertOAuthError(without.response, without.body, 400, 'invalid_grant', 'no verifier')
       const portless = await token({ grant_type: 'authorization_code', code: codeValue, redirect_uri: LOOPBACK, client_id: native.id, code_verifier: verifier })
       assertOAuthError(portless.response, portless.body, 400, 'invalid_grant', 'the registered URL instead of the one with the port')
-      const { response, body } = await token({ grant_type: 'authorization_code', code: codeValue, redirect_uri: redirectUri, client_id: native.id, code_verifier: verifier })
+      const { response, body } = await token({
+        grant_type: 'authorization_code',
+        code: codeValue,
+        redirect_uri: redirectUri,
+        client_id: native.id,
+        code_verifier: verifier,
+      })
       assert.equal(response.status, 200, JSON.stringify(body))
       assert.equal(decodeJwt(String(body.access_token)).client_id, native.id)
 
@@ -481,7 +534,8 @@ await forEachDialect('POST /oauth/token', (dialect) => {
     })
 
     it('shares the login throttle with the login page, both ways (src/accounts/login.ts THROTTLE)', async () => {
-      const grant = (password: string) => token({ grant_type: 'password', client_id: firstParty.id, client_secret: firstParty.secret, username: 'pat@example.com', password })
+      const grant = (password: string) =>
+        token({ grant_type: 'password', client_id: firstParty.id, client_secret: firstParty.secret, username: 'pat@example.com', password })
       // Failures on the login page and through the grant add up to the per-account limit (5).
       // Sent together only to save time: each failure costs a scrypt hash.
       const failures = await Promise.all([

@@ -31,7 +31,9 @@ export interface IdTokenInput {
  */
 export function accessTokenHash(accessToken: string, algorithm: string): string {
   const bits = algorithm.slice(-3)
-  const digest = createHash(`sha${bits === '384' || bits === '512' ? bits : '256'}`).update(accessToken, 'ascii').digest()
+  const digest = createHash(`sha${bits === '384' || bits === '512' ? bits : '256'}`)
+    .update(accessToken, 'ascii')
+    .digest()
   return digest.subarray(0, digest.length / 2).toString('base64url')
 }
 

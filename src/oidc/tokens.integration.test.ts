@@ -26,10 +26,19 @@ await forEachDialect('OpenID Connect: discovery, ID tokens and userinfo (OpenID 
 
   before(async () => {
     server = await startTestServer(dialect, { issuer: ISSUER, idTokenTtl: ID_TOKEN_TTL }, () => Date.now() + offset)
-    const created = await createUser(server.ctx.db, { email: 'ada@example.com', name: 'Ada Lovelace', password: 'correct horse battery', teamName: 'Engines' }, Date.now())
+    const created = await createUser(
+      server.ctx.db,
+      { email: 'ada@example.com', name: 'Ada Lovelace', password: 'correct horse battery', teamName: 'Engines' },
+      Date.now(),
+    )
     ada = created.user
     teamId = created.team!.id
-    const registered = await registerClient(server.ctx.db, server.ctx.keys, { name: 'Sign-in App', redirectUris: [REDIRECT], ownerUserId: ada.id, teamId }, Date.now())
+    const registered = await registerClient(
+      server.ctx.db,
+      server.ctx.keys,
+      { name: 'Sign-in App', redirectUris: [REDIRECT], ownerUserId: ada.id, teamId },
+      Date.now(),
+    )
     client = { id: registered.client.id, secret: registered.secret!, redirectUri: REDIRECT }
     browser = await browserFor(server, ada)
   })
@@ -69,7 +78,10 @@ await forEachDialect('OpenID Connect: discovery, ID tokens and userinfo (OpenID 
     assert.equal(header.alg, 'RS256')
     assert.ok(header.kid)
     const jwks = (await (await fetch(new URL('/oauth/jwks', server.url))).json()) as { keys: { kid: string }[] }
-    assert.ok(jwks.keys.some((k) => k.kid === header.kid), 'the kid is published')
+    assert.ok(
+      jwks.keys.some((k) => k.kid === header.kid),
+      'the kid is published',
+    )
     const claims = await verifyIdToken(server, tokens.id_token, client.id)
     assert.equal(claims.iss, ISSUER)
     assert.equal(claims.sub, String(ada.id))
@@ -80,7 +92,11 @@ await forEachDialect('OpenID Connect: discovery, ID tokens and userinfo (OpenID 
     assert.deepEqual(claims.amr, ['pwd'])
     assert.equal(claims.team_id, teamId)
     assert.equal(typeof claims.sid, 'string')
-    const session = await server.ctx.db.kysely.selectFrom('sessions').select(['sid', 'authenticated_at']).where('user_id', '=', ada.id).executeTakeFirstOrThrow()
+    const session = await server.ctx.db.kysely
+      .selectFrom('sessions')
+      .select(['sid', 'authenticated_at'])
+      .where('user_id', '=', ada.id)
+      .executeTakeFirstOrThrow()
     assert.equal(claims.sid, session.sid)
     assert.equal(claims.auth_time, Math.floor(session.authenticated_at / 1000), 'auth_time is when the session logged in')
     assert.equal('email' in claims || 'name' in claims, false, 'no profile or email claims without those scopes')
@@ -134,7 +150,11 @@ await forEachDialect('OpenID Connect: discovery, ID tokens and userinfo (OpenID 
     assert.deepEqual(get.body, expected)
     const postHeader = await userinfoOf(server, { method: 'POST', headers: { authorization: `Bearer ${token}` } })
     assert.deepEqual(postHeader.body, expected)
-    const postBody = await userinfoOf(server, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ access_token: token }).toString() })
+    const postBody = await userinfoOf(server, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ access_token: token }).toString(),
+    })
     assert.equal(postBody.response.status, 200, JSON.stringify(postBody.body))
     assert.deepEqual(postBody.body, expected)
   })
@@ -186,11 +206,22 @@ await forEachDialect('OpenID Connect: discovery, ID tokens and userinfo (OpenID 
   it('oidcc-codereuse: a code redeemed twice is refused, and everything it produced is revoked, refresh token included (RFC 6749 §4.1.2)', async () => {
     const code = await codeFor(browser, { client_id: client.id, redirect_uri: REDIRECT, response_type: 'code', scope: 'openid' })
     const tokens = await exchangeCode(server, client, code)
-    const again = await postOAuth(server, '/oauth/token', { grant_type: 'authorization_code', code, redirect_uri: REDIRECT, client_id: client.id, client_secret: client.secret })
+    const again = await postOAuth(server, '/oauth/token', {
+      grant_type: 'authorization_code',
+      code,
+      redirect_uri: REDIRECT,
+      client_id: client.id,
+      client_secret: client.secret,
+    })
     assert.equal(again.response.status, 400)
     assert.equal(again.body.error, 'invalid_grant')
     assert.equal((await userinfoOf(server, { headers: { authorization: `Bearer ${String(tokens.access_token)}` } })).response.status, 401)
-    const refresh = await postOAuth(server, '/oauth/token', { grant_type: 'refresh_token', refresh_token: String(tokens.refresh_token), client_id: client.id, client_secret: client.secret })
+    const refresh = await postOAuth(server, '/oauth/token', {
+      grant_type: 'refresh_token',
+      refresh_token: String(tokens.refresh_token),
+      client_id: client.id,
+      client_secret: client.secret,
+    })
     assert.equal(refresh.body.error, 'invalid_grant')
   })
 
@@ -198,7 +229,13 @@ await forEachDialect('OpenID Connect: discovery, ID tokens and userinfo (OpenID 
     const code = await codeFor(browser, { client_id: client.id, redirect_uri: REDIRECT, response_type: 'code', scope: 'openid' })
     const tokens = await exchangeCode(server, client, code)
     offset += 30_000
-    const again = await postOAuth(server, '/oauth/token', { grant_type: 'authorization_code', code, redirect_uri: REDIRECT, client_id: client.id, client_secret: client.secret })
+    const again = await postOAuth(server, '/oauth/token', {
+      grant_type: 'authorization_code',
+      code,
+      redirect_uri: REDIRECT,
+      client_id: client.id,
+      client_secret: client.secret,
+    })
     assert.equal(again.body.error, 'invalid_grant')
     assert.equal((await userinfoOf(server, { headers: { authorization: `Bearer ${String(tokens.access_token)}` } })).response.status, 401)
   })
@@ -207,7 +244,12 @@ await forEachDialect('OpenID Connect: discovery, ID tokens and userinfo (OpenID 
     const tokens = await openIdTokens(server, browser, client, { scope: 'openid profile', nonce: 'first-nonce' })
     const first = await verifyIdToken(server, tokens.id_token, client.id)
     offset += 5_000
-    const { response, body } = await postOAuth(server, '/oauth/token', { grant_type: 'refresh_token', refresh_token: String(tokens.refresh_token), client_id: client.id, client_secret: client.secret })
+    const { response, body } = await postOAuth(server, '/oauth/token', {
+      grant_type: 'refresh_token',
+      refresh_token: String(tokens.refresh_token),
+      client_id: client.id,
+      client_secret: client.secret,
+    })
     assert.equal(response.status, 200, JSON.stringify(body))
     const second = await verifyIdToken(server, body.id_token, client.id)
     assert.equal(second.sub, first.sub)
@@ -225,7 +267,13 @@ await forEachDialect('OpenID Connect: discovery, ID tokens and userinfo (OpenID 
     const response = await fetch(new URL('/oauth/token', server.url), {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ grant_type: 'authorization_code', code, redirect_uri: REDIRECT, client_id: client.id, client_secret: client.secret }).toString(),
+      body: new URLSearchParams({
+        grant_type: 'authorization_code',
+        code,
+        redirect_uri: REDIRECT,
+        client_id: client.id,
+        client_secret: client.secret,
+      }).toString(),
     })
     assert.match(await response.text(), /^\{"token_type":"Bearer","expires_in":31536000,"access_token":"[\w.-]+","refresh_token":"[\w-]+"\}$/)
   })

@@ -22,21 +22,27 @@ await forEachDialect('the background janitor of gatehouse serve', (dialect) => {
   let account: Account
   let teamId: number
 
-  before(async () => {
-    database = await createTestDatabase(dialect)
-    dataDir = mkdtempSync(join(tmpdir(), 'gatehouse-janitor-'))
-    settings = { DATABASE_URL: database.url, GATEHOUSE_DATA_DIR: dataDir }
-    account = await createAccount(settings, 'ada@example.com')
-    db = await openDatabase(database.url)
-    teamId = (await db.kysely.selectFrom('memberships').select('team_id').where('user_id', '=', account.userId).executeTakeFirstOrThrow()).team_id
-  }, { timeout: 60_000 })
+  before(
+    async () => {
+      database = await createTestDatabase(dialect)
+      dataDir = mkdtempSync(join(tmpdir(), 'gatehouse-janitor-'))
+      settings = { DATABASE_URL: database.url, GATEHOUSE_DATA_DIR: dataDir }
+      account = await createAccount(settings, 'ada@example.com')
+      db = await openDatabase(database.url)
+      teamId = (await db.kysely.selectFrom('memberships').select('team_id').where('user_id', '=', account.userId).executeTakeFirstOrThrow()).team_id
+    },
+    { timeout: 60_000 },
+  )
 
-  after(async () => {
-    await server?.kill()
-    await db?.close()
-    await database?.drop()
-    if (dataDir) rmSync(dataDir, { recursive: true, force: true })
-  }, { timeout: 30_000 })
+  after(
+    async () => {
+      await server?.kill()
+      await db?.close()
+      await database?.drop()
+      if (dataDir) rmSync(dataDir, { recursive: true, force: true })
+    },
+    { timeout: 30_000 },
+  )
 
   async function seed(prefix: string, now: number, expiredCodes: number): Promise<void> {
     const { clientId, userId } = account

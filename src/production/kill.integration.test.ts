@@ -63,27 +63,33 @@ await forEachDialect('a server killed with SIGKILL in the middle of token reques
   let account: Account
   const items: Item[] = []
 
-  before(async () => {
-    database = await createTestDatabase(dialect)
-    dataDir = mkdtempSync(join(tmpdir(), 'gatehouse-kill-'))
-    // The restarted server listens on another port; the issuer, which tokens carry, stays the same.
-    settings = { DATABASE_URL: database.url, GATEHOUSE_DATA_DIR: dataDir, GATEHOUSE_ISSUER: 'http://gatehouse.test', GATEHOUSE_RATE_LIMIT: '100000' }
-    server = await startGatehouse(settings)
-    account = await createAccount(settings, 'ada@example.com')
-    const browser = await logInAt(server.url, account.email)
-    const codes = await inParallel(2 * ITEMS, 8, () => newCode(browser, account))
-    const pairs = await inParallel(ITEMS, 8, (i) => exchangeCode(server!.url, account, codes[ITEMS + i]!).then(tokensOf))
-    for (let i = 0; i < ITEMS; i++) {
-      items.push({ kind: 'code', secret: codes[i]! })
-      items.push({ kind: 'refresh', secret: pairs[i]!.refresh_token, pairedAccessToken: pairs[i]!.access_token })
-    }
-  }, { timeout: 90_000 })
+  before(
+    async () => {
+      database = await createTestDatabase(dialect)
+      dataDir = mkdtempSync(join(tmpdir(), 'gatehouse-kill-'))
+      // The restarted server listens on another port; the issuer, which tokens carry, stays the same.
+      settings = { DATABASE_URL: database.url, GATEHOUSE_DATA_DIR: dataDir, GATEHOUSE_ISSUER: 'http://gatehouse.test', GATEHOUSE_RATE_LIMIT: '100000' }
+      server = await startGatehouse(settings)
+      account = await createAccount(settings, 'ada@example.com')
+      const browser = await logInAt(server.url, account.email)
+      const codes = await inParallel(2 * ITEMS, 8, () => newCode(browser, account))
+      const pairs = await inParallel(ITEMS, 8, (i) => exchangeCode(server!.url, account, codes[ITEMS + i]!).then(tokensOf))
+      for (let i = 0; i < ITEMS; i++) {
+        items.push({ kind: 'code', secret: codes[i]! })
+        items.push({ kind: 'refresh', secret: pairs[i]!.refresh_token, pairedAccessToken: pairs[i]!.access_token })
+      }
+    },
+    { timeout: 90_000 },
+  )
 
-  after(async () => {
-    await server?.kill()
-    await database?.drop()
-    if (dataDir) rmSync(dataDir, { recursive: true, force: true })
-  }, { timeout: 30_000 })
+  after(
+    async () => {
+      await server?.kill()
+      await database?.drop()
+      if (dataDir) rmSync(dataDir, { recursive: true, force: true })
+    },
+    { timeout: 30_000 },
+  )
 
   function redeem(url: string, item: Item): Promise<OAuthAnswer> {
     return item.kind === 'code' ? exchangeCode(url, account, item.secret) : refresh(url, account, item.secret)
@@ -123,7 +129,8 @@ await forEachDialect('a server killed with SIGKILL in the middle of token reques
     // Every access token it acknowledged works after the restart.
     for (const { tokens } of issued) assert.equal((await me(url, tokens.access_token)).status, 200, 'an acknowledged access token works after the restart')
     // An acknowledged refresh ended the access token that came with the refresh token it used.
-    for (const { item } of issued) if (item.kind === 'refresh') assert.equal((await me(url, item.pairedAccessToken!)).status, 401, 'the access token replaced by an acknowledged refresh')
+    for (const { item } of issued)
+      if (item.kind === 'refresh') assert.equal((await me(url, item.pairedAccessToken!)).status, 401, 'the access token replaced by an acknowledged refresh')
     // A refresh token never presented still works with its access token.
     for (const item of unsent) if (item.kind === 'refresh') assert.equal((await me(url, item.pairedAccessToken!)).status, 200)
 
@@ -177,10 +184,16 @@ await forEachDialect('a server killed with SIGKILL in the middle of token reques
       for (const item of lost.filter((i) => i.retried)) {
         const grantId =
           item.kind === 'code'
-            ? (await db.kysely.selectFrom('authorization_codes').select('grant_id').where('code_hash', '=', hashSecret(item.secret)).executeTakeFirstOrThrow()).grant_id
-            : (await db.kysely.selectFrom('refresh_tokens').select('grant_id').where('token_hash', '=', hashSecret(item.secret)).executeTakeFirstOrThrow()).grant_id
+            ? (await db.kysely.selectFrom('authorization_codes').select('grant_id').where('code_hash', '=', hashSecret(item.secret)).executeTakeFirstOrThrow())
+                .grant_id
+            : (await db.kysely.selectFrom('refresh_tokens').select('grant_id').where('token_hash', '=', hashSecret(item.secret)).executeTakeFirstOrThrow())
+                .grant_id
         const tokens = await db.kysely.selectFrom('access_tokens').select('jti').where('grant_id', '=', grantId).execute()
-        assert.equal(tokens.length, item.kind === 'code' ? 1 : 2, `access tokens of the grant of a ${item.kind} cut off by the kill and redeemed after the restart`)
+        assert.equal(
+          tokens.length,
+          item.kind === 'code' ? 1 : 2,
+          `access tokens of the grant of a ${item.kind} cut off by the kill and redeemed after the restart`,
+        )
       }
     } finally {
       await db.close()

@@ -40,39 +40,47 @@ describe('two gatehouse processes on one PostgreSQL and one Redis', { skip: skip
   let b: SpawnedServer | undefined
   const accounts: Record<'flow' | 'limits' | 'keys', Account> = {} as never
 
-  before(async () => {
-    database = await createTestDatabase('postgres')
-    dataDir = mkdtempSync(join(tmpdir(), 'gatehouse-multi-'))
-    const [portA, portB] = [await freePort(), await freePort()]
-    // One deployment: one public issuer in front of both processes.
-    settings = {
-      DATABASE_URL: database.url,
-      REDIS_URL: redisUrl(),
-      GATEHOUSE_DATA_DIR: dataDir,
-      GATEHOUSE_ISSUER: `http://127.0.0.1:${portA}`,
-      GATEHOUSE_RATE_LIMIT: String(RATE_LIMIT),
-    }
-    // Started together on an empty database, as a deployment does: both migrate, both look for a signing key.
-    ;[a, b] = await Promise.all([startGatehouse(settings, { port: portA }), startGatehouse(settings, { port: portB })])
+  before(
+    async () => {
+      database = await createTestDatabase('postgres')
+      dataDir = mkdtempSync(join(tmpdir(), 'gatehouse-multi-'))
+      const [portA, portB] = [await freePort(), await freePort()]
+      // One deployment: one public issuer in front of both processes.
+      settings = {
+        DATABASE_URL: database.url,
+        REDIS_URL: redisUrl(),
+        GATEHOUSE_DATA_DIR: dataDir,
+        GATEHOUSE_ISSUER: `http://127.0.0.1:${portA}`,
+        GATEHOUSE_RATE_LIMIT: String(RATE_LIMIT),
+      }
+      // Started together on an empty database, as a deployment does: both migrate, both look for a signing key.
+      ;[a, b] = await Promise.all([startGatehouse(settings, { port: portA }), startGatehouse(settings, { port: portB })])
 
-    // Redis outlives this database and other runs count in it by user id:
-    // ids no other run uses keep this run's budgets its own.
-    const admin = new pg.Client({ connectionString: database.url })
-    await admin.connect()
-    try {
-      await admin.query(`alter table users alter column id restart with ${1_000_000 + Math.floor(Math.random() * 1_000_000_000)}`)
-    } finally {
-      await admin.end()
-    }
-    const [flow, limits, keys] = await Promise.all(['flow@example.com', 'limits@example.com', 'keys@example.com'].map((email) => createAccount(settings, email)))
-    Object.assign(accounts, { flow, limits, keys })
-  }, { timeout: 90_000 })
+      // Redis outlives this database and other runs count in it by user id:
+      // ids no other run uses keep this run's budgets its own.
+      const admin = new pg.Client({ connectionString: database.url })
+      await admin.connect()
+      try {
+        await admin.query(`alter table users alter column id restart with ${1_000_000 + Math.floor(Math.random() * 1_000_000_000)}`)
+      } finally {
+        await admin.end()
+      }
+      const [flow, limits, keys] = await Promise.all(
+        ['flow@example.com', 'limits@example.com', 'keys@example.com'].map((email) => createAccount(settings, email)),
+      )
+      Object.assign(accounts, { flow, limits, keys })
+    },
+    { timeout: 90_000 },
+  )
 
-  after(async () => {
-    await Promise.all([a?.kill(), b?.kill()])
-    await database?.drop()
-    if (dataDir) rmSync(dataDir, { recursive: true, force: true })
-  }, { timeout: 30_000 })
+  after(
+    async () => {
+      await Promise.all([a?.kill(), b?.kill()])
+      await database?.drop()
+      if (dataDir) rmSync(dataDir, { recursive: true, force: true })
+    },
+    { timeout: 30_000 },
+  )
 
   /** A fresh token pair: approved at `authorizeAt`, exchanged at `exchangeAt`. */
   async function tokensFor(account: Account, authorizeAt: SpawnedServer, exchangeAt: SpawnedServer): Promise<TokenPair> {
@@ -116,7 +124,10 @@ describe('two gatehouse processes on one PostgreSQL and one Redis', { skip: skip
 
     // A refresh token revoked at A ends the grant at B as well.
     const other = await tokensFor(account, a!, b!)
-    assert.equal((await postOAuth(a!.url, '/oauth/revoke', { token: other.refresh_token, client_id: account.clientId, client_secret: account.clientSecret })).status, 200)
+    assert.equal(
+      (await postOAuth(a!.url, '/oauth/revoke', { token: other.refresh_token, client_id: account.clientId, client_secret: account.clientSecret })).status,
+      200,
+    )
     const refused = await refresh(b!.url, account, other.refresh_token)
     assert.equal(refused.status, 400)
     assert.equal(refused.body.error, 'invalid_grant')
@@ -173,7 +184,13 @@ describe('two gatehouse processes on one PostgreSQL and one Redis', { skip: skip
     for (const server of [a!, b!]) {
       assert.equal((await me(server.url, old.access_token)).status, 200, `the token signed with the old key still works at ${server.url}`)
       const jwks = (await (await fetch(`${server.url}/.well-known/jwks.json`)).json()) as { keys: { kid: string }[] }
-      assert.deepEqual(jwks.keys.map((k) => k.kid).filter((kid) => kid === oldKid || kid === newKid).sort(), [oldKid, newKid].sort())
+      assert.deepEqual(
+        jwks.keys
+          .map((k) => k.kid)
+          .filter((kid) => kid === oldKid || kid === newKid)
+          .sort(),
+        [oldKid, newKid].sort(),
+      )
     }
   })
 })

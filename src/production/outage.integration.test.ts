@@ -124,26 +124,32 @@ describe('gatehouse serve while PostgreSQL is unreachable', { skip: skip ?? fals
   let account: Account
   let browser: HttpClient
 
-  before(async () => {
-    database = await createTestDatabase('postgres')
-    dataDir = mkdtempSync(join(tmpdir(), 'gatehouse-outage-'))
-    relay = new Relay()
-    await relay.open()
-    const throughRelay = new URL(database.url)
-    throughRelay.hostname = '127.0.0.1'
-    throughRelay.port = String(relay.port)
-    // Set up straight at the database; the server alone goes through the relay.
-    account = await createAccount({ DATABASE_URL: database.url, GATEHOUSE_DATA_DIR: dataDir }, 'ada@example.com')
-    server = await startGatehouse({ DATABASE_URL: throughRelay.toString(), GATEHOUSE_DATA_DIR: dataDir, GATEHOUSE_PRUNE_INTERVAL: '86400' })
-    browser = await logInAt(server.url, account.email)
-  }, { timeout: 60_000 })
+  before(
+    async () => {
+      database = await createTestDatabase('postgres')
+      dataDir = mkdtempSync(join(tmpdir(), 'gatehouse-outage-'))
+      relay = new Relay()
+      await relay.open()
+      const throughRelay = new URL(database.url)
+      throughRelay.hostname = '127.0.0.1'
+      throughRelay.port = String(relay.port)
+      // Set up straight at the database; the server alone goes through the relay.
+      account = await createAccount({ DATABASE_URL: database.url, GATEHOUSE_DATA_DIR: dataDir }, 'ada@example.com')
+      server = await startGatehouse({ DATABASE_URL: throughRelay.toString(), GATEHOUSE_DATA_DIR: dataDir, GATEHOUSE_PRUNE_INTERVAL: '86400' })
+      browser = await logInAt(server.url, account.email)
+    },
+    { timeout: 60_000 },
+  )
 
-  after(async () => {
-    await server?.kill()
-    await relay?.close()
-    await database?.drop()
-    if (dataDir) rmSync(dataDir, { recursive: true, force: true })
-  }, { timeout: 30_000 })
+  after(
+    async () => {
+      await server?.kill()
+      await relay?.close()
+      await database?.drop()
+      if (dataDir) rmSync(dataDir, { recursive: true, force: true })
+    },
+    { timeout: 30_000 },
+  )
 
   async function freshTokens(): Promise<TokenPair> {
     return tokensOf(await exchangeCode(server!.url, account, await newCode(browser, account)))
@@ -158,7 +164,12 @@ describe('gatehouse serve while PostgreSQL is unreachable', { skip: skip ?? fals
   /** What every kind of client gets while the database is away; each within `boundMs`. */
   async function assertUnavailable(tokens: TokenPair, boundMs: number): Promise<void> {
     const [ready, api, token, page, alive] = await Promise.all([
-      timed(() => fetch(`${server!.url}/readyz`, { signal: AbortSignal.timeout(BOUND_MS + 10_000) }).then(async (r) => ({ status: r.status, body: (await r.json()) as Record<string, unknown> }))),
+      timed(() =>
+        fetch(`${server!.url}/readyz`, { signal: AbortSignal.timeout(BOUND_MS + 10_000) }).then(async (r) => ({
+          status: r.status,
+          body: (await r.json()) as Record<string, unknown>,
+        })),
+      ),
       timed(() => me(server!.url, tokens.access_token, BOUND_MS + 10_000)),
       timed(() => refresh(server!.url, account, tokens.refresh_token)),
       timed(() => browser.get('/').then(async (r) => ({ status: r.status, type: r.headers.get('content-type'), body: await r.text() }))),

@@ -29,21 +29,27 @@ describe('gatehouse serve --workers 2 on SQLite', { timeout: 120_000 }, () => {
   let server: SpawnedServer | undefined
   let workers: number[] = []
 
-  before(async () => {
-    database = await createTestDatabase('sqlite')
-    dataDir = mkdtempSync(join(tmpdir(), 'gatehouse-workers-'))
-    settings = { DATABASE_URL: database.url, GATEHOUSE_DATA_DIR: dataDir, GATEHOUSE_RATE_LIMIT: String(RATE_LIMIT) }
-    server = await startGatehouse(settings, { args: ['--workers', '2'] })
-    workers = childPids(server.pid)
-  }, { timeout: 60_000 })
+  before(
+    async () => {
+      database = await createTestDatabase('sqlite')
+      dataDir = mkdtempSync(join(tmpdir(), 'gatehouse-workers-'))
+      settings = { DATABASE_URL: database.url, GATEHOUSE_DATA_DIR: dataDir, GATEHOUSE_RATE_LIMIT: String(RATE_LIMIT) }
+      server = await startGatehouse(settings, { args: ['--workers', '2'] })
+      workers = childPids(server.pid)
+    },
+    { timeout: 60_000 },
+  )
 
-  after(async () => {
-    // The primary stops its workers; any it left behind are ended by id.
-    await server?.kill()
-    for (const pid of workers) if (isAlive(pid)) process.kill(pid, 'SIGKILL')
-    await database?.drop()
-    if (dataDir) rmSync(dataDir, { recursive: true, force: true })
-  }, { timeout: 30_000 })
+  after(
+    async () => {
+      // The primary stops its workers; any it left behind are ended by id.
+      await server?.kill()
+      for (const pid of workers) if (isAlive(pid)) process.kill(pid, 'SIGKILL')
+      await database?.drop()
+      if (dataDir) rmSync(dataDir, { recursive: true, force: true })
+    },
+    { timeout: 30_000 },
+  )
 
   it('says how many workers it started, and runs that many processes', () => {
     assert.match(server!.log(), /^Gatehouse is running at .*, 2 workers\)$/m)
@@ -67,7 +73,8 @@ describe('gatehouse serve --workers 2 on SQLite', { timeout: 120_000 }, () => {
     const { access_token } = tokensOf(await exchangeCode(server!.url, account, await newCode(browser, account)))
 
     const answers = []
-    for (let i = 0; i <= RATE_LIMIT; i++) answers.push(await getOnNewConnection(`${server!.url}/api/v2/me`, { authorization: `Bearer ${access_token}` }, workers))
+    for (let i = 0; i <= RATE_LIMIT; i++)
+      answers.push(await getOnNewConnection(`${server!.url}/api/v2/me`, { authorization: `Bearer ${access_token}` }, workers))
     const seen = answers.map((a) => `${a.status} remaining=${String(a.headers['x-ratelimit-remaining'])} worker=${a.servedBy}`)
     // Without a shared count each worker would allow RATE_LIMIT requests of its own.
     assert.equal(new Set(answers.map((a) => a.servedBy)).size, 2, `the requests reached both workers: ${seen.join('; ')}`)

@@ -90,7 +90,10 @@ describe('rate limits shared through Redis', { skip: skip ?? false }, () => {
       shared = after === before - 1
     }
     assert.ok(shared, 'counts in Redis again after it returns')
-    assert.ok(log.lines.some((l) => l.startsWith('info')), log.lines.join('\n'))
+    assert.ok(
+      log.lines.some((l) => l.startsWith('info')),
+      log.lines.join('\n'),
+    )
     await relay.cut()
   })
 })

@@ -1,5 +1,12 @@
 import cluster from 'node:cluster'
-import { RateLimiterCluster, RateLimiterClusterMaster, RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible'
+import {
+  RateLimiterCluster,
+  RateLimiterClusterMaster,
+  RateLimiterMemory,
+  RateLimiterRedis,
+  RateLimiterRes,
+  type RateLimiterAbstract,
+} from 'rate-limiter-flexible'
 
 export interface RateLimitPolicy {
   /** Requests allowed per window (200 in the seeds' headers). */
@@ -72,7 +79,8 @@ export async function createRateLimiter(policy: RateLimitPolicy, redisUrl: strin
   const memory = new RateLimiterMemory(options)
   if (redisUrl === undefined) {
     // Workers of one `serve --workers N` count in their primary process, so they share one budget without Redis.
-    if (cluster.isWorker) return new FlexibleRateLimiter(policy, new RateLimiterCluster({ ...options, timeoutMs: 1000, insuranceLimiter: memory }), async () => {})
+    if (cluster.isWorker)
+      return new FlexibleRateLimiter(policy, new RateLimiterCluster({ ...options, timeoutMs: 1000, insuranceLimiter: memory }), async () => {})
     return new FlexibleRateLimiter(policy, memory, async () => {})
   }
 

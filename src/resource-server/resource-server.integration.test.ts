@@ -20,7 +20,13 @@ describe('resource-server kit against a running Gatehouse', () => {
 
   async function accessToken(): Promise<{ access_token: string; refresh_token: string }> {
     const code = await codeFor(await browserFor(server, user), { client_id: app.id, redirect_uri: REDIRECT, response_type: 'code' })
-    const { response, body } = await postOAuth(server, '/oauth/token', { grant_type: 'authorization_code', client_id: app.id, client_secret: app.secret, code, redirect_uri: REDIRECT })
+    const { response, body } = await postOAuth(server, '/oauth/token', {
+      grant_type: 'authorization_code',
+      client_id: app.id,
+      client_secret: app.secret,
+      code,
+      redirect_uri: REDIRECT,
+    })
     assert.equal(response.status, 200)
     return body as { access_token: string; refresh_token: string }
   }
@@ -39,7 +45,7 @@ describe('resource-server kit against a running Gatehouse', () => {
   })
   after(() => server.stop())
 
-  it("accepts a live access token and tells its user, team and client", async () => {
+  it('accepts a live access token and tells its user, team and client', async () => {
     const { access_token } = await accessToken()
     const verified = await verifier().verifyAuthorizationHeader(`Bearer ${access_token}`)
     assert.deepEqual({ ...verified, expiresAt: 0 }, { kind: 'oauth_access_token', userId: user.id, teamId, clientId: app.id, scopes: [], audience: [app.id], expiresAt: 0 })
@@ -130,7 +136,10 @@ describe('resource-server kit against a running Gatehouse', () => {
 
   it('refuses garbage and a missing header with the RFC 6750 error codes', async () => {
     await assert.rejects(verifier().verify('a.b.c'), (err: unknown) => err instanceof TokenRejectedError && err.error === 'invalid_token')
-    await assert.rejects(verifier().verifyAuthorizationHeader(undefined), (err: unknown) => err instanceof TokenRejectedError && err.error === 'invalid_request')
+    await assert.rejects(
+      verifier().verifyAuthorizationHeader(undefined),
+      (err: unknown) => err instanceof TokenRejectedError && err.error === 'invalid_request',
+    )
   })
 
   it('protects a Fastify route in a few lines, as the README shows', async () => {

@@ -82,7 +82,11 @@ export async function postOAuth(
   const init: RequestInit =
     'json' in body && Object.keys(body).length === 1
       ? { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body.json) }
-      : { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers }, body: new URLSearchParams(body as Record<string, string>).toString() }
+      : {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
+          body: new URLSearchParams(body as Record<string, string>).toString(),
+        }
   const response = await fetch(new URL(path, server.url), init)
   const text = await response.text()
   return { response, body: text === '' ? {} : (JSON.parse(text) as Json) }

@@ -17,7 +17,13 @@ export async function openIdTokens(server: TestServer, browser: HttpClient, clie
 }
 
 export async function exchangeCode(server: TestServer, client: TestClient, code: string): Promise<Json> {
-  const { response, body } = await postOAuth(server, '/oauth/token', { grant_type: 'authorization_code', code, redirect_uri: client.redirectUri, client_id: client.id, client_secret: client.secret })
+  const { response, body } = await postOAuth(server, '/oauth/token', {
+    grant_type: 'authorization_code',
+    code,
+    redirect_uri: client.redirectUri,
+    client_id: client.id,
+    client_secret: client.secret,
+  })
   assert.equal(response.status, 200, JSON.stringify(body))
   return body
 }

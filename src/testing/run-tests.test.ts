@@ -7,7 +7,9 @@ const ROOT = fileURLToPath(new URL('../../', import.meta.url))
 
 /** The compiled test files `scripts/run-tests.mjs` would run with these arguments. */
 function listed(...args: string[]): string[] {
-  return execFileSync(process.execPath, ['scripts/run-tests.mjs', '--list', ...args], { cwd: ROOT, encoding: 'utf8' }).trim().split('\n')
+  return execFileSync(process.execPath, ['scripts/run-tests.mjs', '--list', ...args], { cwd: ROOT, encoding: 'utf8' })
+    .trim()
+    .split('\n')
 }
 
 it('runs each test tier alone: unit, integration and e2e by file name, and every tier without --tier', () => {
@@ -16,7 +18,10 @@ it('runs each test tier alone: unit, integration and e2e by file name, and every
   const integration = listed('--tier', 'integration')
   const e2e = listed('--tier', 'e2e')
   assert.ok(unit.includes('dist/testing/run-tests.test.js'))
-  assert.ok(unit.every((f) => !f.endsWith('.integration.test.js') && !f.endsWith('.e2e.test.js')), 'unit leaves out the integration and browser files')
+  assert.ok(
+    unit.every((f) => !f.endsWith('.integration.test.js') && !f.endsWith('.e2e.test.js')),
+    'unit leaves out the integration and browser files',
+  )
   assert.ok(integration.length > 0 && integration.every((f) => f.endsWith('.integration.test.js')))
   assert.ok(e2e.length > 0 && e2e.every((f) => f.endsWith('.e2e.test.js')))
   assert.deepEqual([...unit, ...integration, ...e2e].sort(), all, 'the tiers together are the whole suite')

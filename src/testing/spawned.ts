@@ -32,7 +32,6 @@ export function gatehouseEnv(settings: Record<string, string>): NodeJS.ProcessEn
   return { ...env, HOST: '127.0.0.1', GATEHOUSE_SECRET: TEST_SECRET, ...settings }
 }
 
-
 export interface Exit {
   code: number | null
   signal: NodeJS.Signals | null
@@ -175,7 +174,10 @@ export interface Account {
 
 /** A user with a team and a confidential client of their own, made with the operator's command line. */
 export async function createAccount(settings: Record<string, string>, email: string): Promise<Account> {
-  const user = await gatehouseJson(['users', 'create', '--email', email, '--name', email.split('@')[0]!, '--password', PASSWORD, '--team', `Team of ${email}`], settings)
+  const user = await gatehouseJson(
+    ['users', 'create', '--email', email, '--name', email.split('@')[0]!, '--password', PASSWORD, '--team', `Team of ${email}`],
+    settings,
+  )
   const redirectUri = 'https://app.example.com/callback'
   const client = await gatehouseJson(['clients', 'create', '--owner', email, '--name', `App of ${email}`, '--redirect-uri', redirectUri], settings)
   return { email, userId: user.id as number, clientId: client.client_id as string, clientSecret: client.client_secret as string, redirectUri }
@@ -202,7 +204,12 @@ export interface OAuthAnswer {
 }
 
 /** POST to an OAuth endpoint with form parameters; never waits past `timeoutMs`. */
-export async function postOAuth(baseUrl: string, path: '/oauth/token' | '/oauth/revoke', params: Record<string, string>, timeoutMs = 30_000): Promise<OAuthAnswer> {
+export async function postOAuth(
+  baseUrl: string,
+  path: '/oauth/token' | '/oauth/revoke',
+  params: Record<string, string>,
+  timeoutMs = 30_000,
+): Promise<OAuthAnswer> {
   const response = await fetch(`${baseUrl}${path}`, {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
@@ -230,7 +237,12 @@ export function exchangeCode(baseUrl: string, account: Account, code: string): P
 }
 
 export function refresh(baseUrl: string, account: Account, refreshToken: string): Promise<OAuthAnswer> {
-  return postOAuth(baseUrl, '/oauth/token', { grant_type: 'refresh_token', client_id: account.clientId, client_secret: account.clientSecret, refresh_token: refreshToken })
+  return postOAuth(baseUrl, '/oauth/token', {
+    grant_type: 'refresh_token',
+    client_id: account.clientId,
+    client_secret: account.clientSecret,
+    refresh_token: refreshToken,
+  })
 }
 
 export interface TokenPair {
@@ -342,7 +354,11 @@ export function processServing(serverPort: number, clientPort: number, pids: num
  * next worker; reports which of `workerPids` answered, found while the
  * connection is still open.
  */
-export function getOnNewConnection(url: string, headers: Record<string, string>, workerPids: number[]): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string; servedBy: number | undefined }> {
+export function getOnNewConnection(
+  url: string,
+  headers: Record<string, string>,
+  workerPids: number[],
+): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string; servedBy: number | undefined }> {
   const agent = new Agent({ keepAlive: true, maxSockets: 1 })
   return new Promise((resolve, reject) => {
     const request = httpRequest(url, { agent, headers, timeout: 15_000 }, (response) => {

@@ -27,12 +27,18 @@ await forEachDialect('migration 004_redirect_uris', (dialect) => {
     const now = Date.now()
     const { user, team } = await createUser(db, { email: 'ada@example.com', name: 'Ada', password: 'correct horse battery', teamName: 'Engines' }, now)
     const keys = deriveKeys('test-secret-test-secret-test-secret-0123')
-    const register = (name: string) => registerClient(db, keys, { name, redirectUris: ['https://placeholder.example/cb'], ownerUserId: user.id, teamId: team!.id }, now)
+    const register = (name: string) =>
+      registerClient(db, keys, { name, redirectUris: ['https://placeholder.example/cb'], ownerUserId: user.id, teamId: team!.id }, now)
     const mixed = (await register('Mixed')).client
     const onlyBad = (await register('Only bad')).client
     const clean = (await register('Clean')).client
     const bad = ['https://app.example/c\r\nSet-Cookie: x=1', 'https://ap\tp.example/cb', 'https:///cb', 'https://App.example/cb']
-    const store = (id: string, uris: string[]) => db.kysely.updateTable('clients').set({ redirect_uris: JSON.stringify(uris) }).where('id', '=', id).execute()
+    const store = (id: string, uris: string[]) =>
+      db.kysely
+        .updateTable('clients')
+        .set({ redirect_uris: JSON.stringify(uris) })
+        .where('id', '=', id)
+        .execute()
     await store(mixed.id, ['https://good.example/cb', ...bad, 'http://127.0.0.1/cb'])
     await store(onlyBad.id, [bad[0]!])
 
@@ -46,7 +52,12 @@ await forEachDialect('migration 004_redirect_uris', (dialect) => {
     assert.deepEqual(await stored(onlyBad.id), [], 'the client is kept, without the URL')
     assert.deepEqual(await stored(clean.id), ['https://placeholder.example/cb'])
 
-    const logged = await db.kysely.selectFrom('activities').select(['client_id', 'team_id', 'detail']).where('action', '=', 'client.redirect_uri_removed').orderBy('id').execute()
+    const logged = await db.kysely
+      .selectFrom('activities')
+      .select(['client_id', 'team_id', 'detail'])
+      .where('action', '=', 'client.redirect_uri_removed')
+      .orderBy('id')
+      .execute()
     assert.deepEqual(
       logged.map((r) => [r.client_id, Number(r.team_id), r.detail]),
       [...bad.map((uri) => [mixed.id, team!.id, JSON.stringify(uri)]), [onlyBad.id, team!.id, JSON.stringify(bad[0])]],

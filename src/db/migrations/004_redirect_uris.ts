@@ -23,7 +23,11 @@ export function redirectUris() {
         const uris = JSON.parse(client.redirect_uris) as string[]
         const kept = uris.filter(isRegistrableRedirectUri)
         if (kept.length === uris.length) continue
-        await db.updateTable('clients').set({ redirect_uris: JSON.stringify(kept), updated_at: now }).where('id', '=', client.id).execute()
+        await db
+          .updateTable('clients')
+          .set({ redirect_uris: JSON.stringify(kept), updated_at: now })
+          .where('id', '=', client.id)
+          .execute()
         for (const removed of uris.filter((uri) => !kept.includes(uri))) {
           await db
             .insertInto('activities')

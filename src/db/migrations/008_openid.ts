@@ -23,8 +23,14 @@ export function openid() {
         await db.schema.alterTable(table).addColumn('auth_time', BIG).execute()
       }
 
-      await db.schema.alterTable('clients').addColumn('skip_consent', 'integer', (c) => c.notNull().defaultTo(0)).execute()
-      await db.schema.alterTable('clients').addColumn('post_logout_redirect_uris', 'text', (c) => c.notNull().defaultTo('[]')).execute()
+      await db.schema
+        .alterTable('clients')
+        .addColumn('skip_consent', 'integer', (c) => c.notNull().defaultTo(0))
+        .execute()
+      await db.schema
+        .alterTable('clients')
+        .addColumn('post_logout_redirect_uris', 'text', (c) => c.notNull().defaultTo('[]'))
+        .execute()
       await db.schema.alterTable('clients').addColumn('backchannel_logout_uri', 'text').execute()
 
       // No foreign key to sessions: the row must outlive its session until the logout is announced.

@@ -128,7 +128,12 @@ await forEachDialect('protected API', (dialect) => {
 
   it('refuses the old access token once its refresh token was used (seed 000)', async () => {
     const tokens = await tokensFor(server, f)
-    const refreshed = await postOAuth(server, '/oauth/token', { grant_type: 'refresh_token', client_id: f.clientId, client_secret: f.clientSecret, refresh_token: tokens.refresh_token })
+    const refreshed = await postOAuth(server, '/oauth/token', {
+      grant_type: 'refresh_token',
+      client_id: f.clientId,
+      client_secret: f.clientSecret,
+      refresh_token: tokens.refresh_token,
+    })
     assert.equal(refreshed.response.status, 200)
     assert.equal((await api(server, '/api/v2/me', bearer(tokens.access_token))).status, 401)
     assert.equal((await api(server, '/api/v2/me', bearer(String(refreshed.body.access_token)))).status, 200)
@@ -186,12 +191,18 @@ await forEachDialect('protected API', (dialect) => {
 
   it('counts API calls per token and minute (calls, last path and status) instead of an activity row per call', async () => {
     await server.ctx.activity.flush()
-    const before = await server.ctx.db.kysely.selectFrom('activities').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()
+    const before = await server.ctx.db.kysely
+      .selectFrom('activities')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirstOrThrow()
     for (let i = 0; i < 3; i++) assert.equal((await api(server, '/api/v2/me', bearer(token))).status, 200)
     assert.equal((await api(server, '/api/v2/team', bearer(token))).status, 200)
     await server.ctx.usage.flush()
     await server.ctx.activity.flush()
-    const after = await server.ctx.db.kysely.selectFrom('activities').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()
+    const after = await server.ctx.db.kysely
+      .selectFrom('activities')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirstOrThrow()
     assert.equal(Number(after.n), Number(before.n), 'API calls wrote activity rows')
     const rows = await server.ctx.db.kysely.selectFrom('api_usage').selectAll().where('client_id', '=', f.clientId).execute()
     const jti = (JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()) as { jti: string }).jti
@@ -207,7 +218,12 @@ await forEachDialect('protected API', (dialect) => {
     await server.ctx.activity.flush()
     const first = await api(server, '/api/v2/activities?limit=2', bearer(token))
     assert.equal(first.status, 200)
-    const page = (await first.json()) as { object: string; data: { id: number; action: string; detail: string | null }[]; has_more: boolean; next_cursor: string }
+    const page = (await first.json()) as {
+      object: string
+      data: { id: number; action: string; detail: string | null }[]
+      has_more: boolean
+      next_cursor: string
+    }
     assert.equal(page.object, 'list')
     assert.equal(page.data.length, 2)
     assert.ok(page.data[0]!.id > page.data[1]!.id)

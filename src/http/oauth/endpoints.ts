@@ -57,8 +57,7 @@ export async function oauthEndpoints(app: FastifyInstance, ctx: AppContext): Pro
     return reply.header('Cache-Control', 'public, max-age=300').send(openIdConfiguration(ctx, await resourceScopes(ctx.db)))
   })
 
-  const jwks = async (_request: FastifyRequest, reply: FastifyReply) =>
-    reply.header('Cache-Control', 'public, max-age=300').send(await ctx.keyRing.jwks())
+  const jwks = async (_request: FastifyRequest, reply: FastifyReply) => reply.header('Cache-Control', 'public, max-age=300').send(await ctx.keyRing.jwks())
   app.get(ENDPOINTS.jwks, jwks)
   app.get('/.well-known/jwks.json', jwks)
 }

@@ -28,7 +28,10 @@ describe('OAuth endpoints over HTTP', () => {
   it('answers other methods than POST on the token, revocation and introspection endpoints with 405, Allow: POST and RFC 6749 JSON (RFC 9110 §15.5.6)', async () => {
     for (const path of MACHINE_ENDPOINTS) {
       for (const method of ['GET', 'PUT', 'DELETE', 'PATCH']) {
-        const response = await fetch(new URL(path, server.url), { method, ...(method === 'PUT' || method === 'PATCH' ? { headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'token=x' } : {}) })
+        const response = await fetch(new URL(path, server.url), {
+          method,
+          ...(method === 'PUT' || method === 'PATCH' ? { headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'token=x' } : {}),
+        })
         const what = `${method} ${path}`
         assert.equal(response.status, 405, what)
         assert.equal(response.headers.get('allow'), 'POST', what)
@@ -127,6 +130,9 @@ describe('OAuth endpoints over HTTP', () => {
     agent.destroy()
     const unanswered = outcomes.filter((outcome) => typeof outcome !== 'number')
     assert.deepEqual(unanswered, [], `${unanswered.length} of 400 requests got no HTTP answer`)
-    assert.ok(outcomes.every((status) => status === 400 || status === 401), `only 400 and 401 answers: ${[...new Set(outcomes)].join(', ')}`)
+    assert.ok(
+      outcomes.every((status) => status === 400 || status === 401),
+      `only 400 and 401 answers: ${[...new Set(outcomes)].join(', ')}`,
+    )
   })
 })

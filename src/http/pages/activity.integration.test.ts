@@ -52,7 +52,8 @@ await forEachDialect('portal: activity', (dialect) => {
 
   it('shows the team log newest first, 50 entries a page, with links to older and newest entries', async () => {
     const events: ActivityEvent[] = []
-    for (let i = 1; i <= 55; i++) events.push({ action: 'api.request', teamId: acmeId, userId: ada.id, detail: `GET /api/v2/me 200 #${i}`, address: '192.0.2.1' })
+    for (let i = 1; i <= 55; i++)
+      events.push({ action: 'api.request', teamId: acmeId, userId: ada.id, detail: `GET /api/v2/me 200 #${i}`, address: '192.0.2.1' })
     await record(...events, { action: 'api.request', teamId: otherId, userId: mallory.id, detail: 'other team' })
 
     const browser = await browserFor(server, ada)
@@ -87,7 +88,10 @@ await forEachDialect('portal: activity', (dialect) => {
         [String(bea.id), true, 'Bea'],
       ],
     )
-    assert.deepEqual(testIdTexts(html, 'activity-row').map((r) => r.replace(/^.*? UTC /, '')), ['Logged in Bea — 198.51.100.7'])
+    assert.deepEqual(
+      testIdTexts(html, 'activity-row').map((r) => r.replace(/^.*? UTC /, '')),
+      ['Logged in Bea — 198.51.100.7'],
+    )
     assert.match(html, /<a href="\/team\/activity">Clear filters<\/a>/)
   })
 
@@ -100,9 +104,15 @@ await forEachDialect('portal: activity', (dialect) => {
     )
 
     const byApp = await rows(ada, `/team/activity?source=${encodeURIComponent(`client:${client.id}`)}`)
-    assert.deepEqual(byApp.map((r) => r.replace(/^.*? UTC /, '')), ['Access token issued Bea App: Portal App authorization code grant'])
+    assert.deepEqual(
+      byApp.map((r) => r.replace(/^.*? UTC /, '')),
+      ['Access token issued Bea App: Portal App authorization code grant'],
+    )
     const byToken = await rows(ada, `/team/activity?source=${encodeURIComponent(`token:${pat.id}`)}`)
-    assert.deepEqual(byToken.map((r) => r.replace(/^.*? UTC /, '')), ['API request Ada Token: Report script GET /api/v2/team 200'])
+    assert.deepEqual(
+      byToken.map((r) => r.replace(/^.*? UTC /, '')),
+      ['API request Ada Token: Report script GET /api/v2/team 200'],
+    )
 
     const html = await pageHtml(await browserFor(server, ada), `/team/activity?source=client:${client.id}`)
     assert.match(html, new RegExp(`<option value="client:${client.id}" selected>Portal App</option>`))
@@ -111,7 +121,10 @@ await forEachDialect('portal: activity', (dialect) => {
 
     // Bea sees the entry of Ada's token, but not the name Ada gave it.
     const asBea = await rows(bea, `/team/activity?source=token:${pat.id}`)
-    assert.deepEqual(asBea.map((r) => r.replace(/^.*? UTC /, '')), ['API request Ada Token: Personal access token GET /api/v2/team 200'])
+    assert.deepEqual(
+      asBea.map((r) => r.replace(/^.*? UTC /, '')),
+      ['API request Ada Token: Personal access token GET /api/v2/team 200'],
+    )
   })
 
   it('combines the user and the app filters', async () => {
@@ -166,6 +179,9 @@ await forEachDialect('portal: activity', (dialect) => {
     )
     assert.deepEqual(testIdTexts(html, 'activity-row'), [], 'the calls are not activity entries')
     const elsewhere = await pageHtml(await browserFor(server, mallory), '/team/activity')
-    assert.ok(!testIdTexts(elsewhere, 'usage-row').some((r) => r.includes('Usage script') || r.includes('Personal access token')), "another team's usage is not shown")
+    assert.ok(
+      !testIdTexts(elsewhere, 'usage-row').some((r) => r.includes('Usage script') || r.includes('Personal access token')),
+      "another team's usage is not shown",
+    )
   })
 })

@@ -13,7 +13,7 @@ import { sendPage } from './page.js'
 import { requireTeamSession } from './portal.js'
 
 /** Every action gets words; a new action without them does not compile. */
-const ACTIONS: Record<ActivityAction, string> = {
+export const ACTIONS: Record<ActivityAction, string> = {
   'api.request': 'API request',
   'token.issued': 'Access token issued',
   'token.refreshed': 'Access token refreshed',
@@ -93,7 +93,11 @@ function activityView(filter: Filter, cursor: string | undefined, page: Activity
       item.clientId !== null
         ? { kind: 'App', name: names.clients.get(item.clientId) ?? 'Deleted app', href: filterHref({ clientId: item.clientId }) }
         : item.personalAccessTokenId !== null
-          ? { kind: 'Token', name: names.tokens.get(item.personalAccessTokenId) ?? 'Personal access token', href: filterHref({ personalAccessTokenId: item.personalAccessTokenId }) }
+          ? {
+              kind: 'Token',
+              name: names.tokens.get(item.personalAccessTokenId) ?? 'Personal access token',
+              href: filterHref({ personalAccessTokenId: item.personalAccessTokenId }),
+            }
           : null,
     detail: item.detail,
     address: item.address,
@@ -103,7 +107,8 @@ function activityView(filter: Filter, cursor: string | undefined, page: Activity
   const appOptions = names.teamClientIds.map((id) => ({ value: `client:${id}`, name: names.clients.get(id) ?? id }))
   const tokenOptions = [...names.tokens].map(([id, name]) => ({ value: `token:${id}`, name }))
   // A filter picked from a row of the log (a former member, another team's app, another member's token) stays selected.
-  if (filter.userId !== undefined && !names.users.has(filter.userId)) userOptions.push({ value: String(filter.userId), name: `Former member #${filter.userId}` })
+  if (filter.userId !== undefined && !names.users.has(filter.userId))
+    userOptions.push({ value: String(filter.userId), name: `Former member #${filter.userId}` })
   if (filter.clientId !== undefined && !names.teamClientIds.includes(filter.clientId)) {
     appOptions.push({ value: `client:${filter.clientId}`, name: names.clients.get(filter.clientId) ?? 'Unknown app' })
   }
@@ -117,7 +122,8 @@ function activityView(filter: Filter, cursor: string | undefined, page: Activity
     appOptions,
     tokenOptions,
     selectedUser: filter.userId === undefined ? '' : String(filter.userId),
-    selectedSource: filter.clientId !== undefined ? `client:${filter.clientId}` : filter.personalAccessTokenId !== undefined ? `token:${filter.personalAccessTokenId}` : '',
+    selectedSource:
+      filter.clientId !== undefined ? `client:${filter.clientId}` : filter.personalAccessTokenId !== undefined ? `token:${filter.personalAccessTokenId}` : '',
     filtered: Object.keys(filter).length > 0,
     olderHref: page.nextCursor === null ? null : filterHref(filter, page.nextCursor),
     newestHref: cursor === undefined ? null : filterHref(filter),
@@ -131,7 +137,10 @@ async function namesFor(ctx: AppContext, teamId: number, viewerId: number, page:
     teamApps(ctx.db, teamId),
     personalAccessTokensOf(ctx.db, viewerId, teamId),
   ])
-  const clientNames = new Map<string, string>([...clients.map((c): [string, string] => [c.id, c.name]), ...apps.map((a): [string, string] => [a.clientId, a.name])])
+  const clientNames = new Map<string, string>([
+    ...clients.map((c): [string, string] => [c.id, c.name]),
+    ...apps.map((a): [string, string] => [a.clientId, a.name]),
+  ])
   const teamClientIds = [...clientNames.keys()]
   // The log outlives what it mentions; an app that is gone is named so by the page. Only
   // apps this team's log mentions are looked up, so a Client ID typed into the address reveals nothing.
@@ -158,7 +167,11 @@ function usageView(usage: UsageSummary[], names: Names) {
     source:
       u.clientId !== null
         ? { kind: 'App', name: names.clients.get(u.clientId) ?? 'Deleted app', href: filterHref({ clientId: u.clientId }) }
-        : { kind: 'Token', name: names.tokens.get(u.personalAccessTokenId ?? '') ?? 'Personal access token', href: filterHref({ personalAccessTokenId: u.personalAccessTokenId ?? '' }) },
+        : {
+            kind: 'Token',
+            name: names.tokens.get(u.personalAccessTokenId ?? '') ?? 'Personal access token',
+            href: filterHref({ personalAccessTokenId: u.personalAccessTokenId ?? '' }),
+          },
     calls: u.calls,
     lastAt: shownTime(u.lastAt),
     lastCall: `${u.lastPath} ${u.lastStatus}`,

@@ -9,7 +9,7 @@ import { REDIRECT, seedClient, seedUser, type SeededUser } from '../../testing/f
 import { escapeHtml, formField, testIdTexts } from '../../testing/html.js'
 import { HttpClient } from '../../testing/http-client.js'
 import { browserFor, codeFor, postOAuth } from '../../testing/oauth.js'
-import { meStatus, pageHtml, postFields, seeOther, submitForm } from '../../testing/portal.js'
+import { followed, meStatus, pageHtml, postFields, seeOther, submitForm } from '../../testing/portal.js'
 import { startTestServer, type TestServer } from '../../testing/server.js'
 
 await forEachDialect('portal: API clients', (dialect) => {
@@ -85,7 +85,7 @@ await forEachDialect('portal: API clients', (dialect) => {
     const form = await pageHtml(browser, '/settings/clients/new')
     assert.match(form, /<label for="client-name">Name<\/label>/)
     assert.match(form, /<label for="redirect-uri-1">Redirect URL 1<\/label>/)
-    assert.match(form, /RequestBin, Postman Echo/, 'the form repeats seed 001\'s advice about third-party URLs')
+    assert.match(form, /RequestBin, Postman Echo/, "the form repeats seed 001's advice about third-party URLs")
 
     const response = await submitForm(browser, '/settings/clients/new', '/settings/clients', {
       name: '  Invoice Sync  ',
@@ -165,12 +165,18 @@ await forEachDialect('portal: API clients', (dialect) => {
     assert.equal(refused.status, 400)
     assert.match(await refused.text(), /id="redirect-uri-1-warning"[^>]*>⚠️ This URL is on a third-party request-inspection service/)
 
-    for (const uri of ['https://webhook.site/3f1c', 'https://httpbin.org/get', 'https://postman-echo.com/get', 'https://eo1.m.pipedream.net/', 'https://abc.requestbin.com/x']) {
+    for (const uri of [
+      'https://webhook.site/3f1c',
+      'https://httpbin.org/get',
+      'https://postman-echo.com/get',
+      'https://eo1.m.pipedream.net/',
+      'https://abc.requestbin.com/x',
+    ]) {
       const { client } = await adasClient([uri, REDIRECT])
       const html = await pageHtml(browser, `/settings/clients/${client.id}`)
       assert.equal(testIdTexts(html, 'inspection-warning').length, 1, uri)
       assert.match(html, /id="redirect-uri-1-warning"/, `the edit form marks ${uri}`)
-      assert.doesNotMatch(html, /id="redirect-uri-2-warning"/, 'and not the application\'s own URL')
+      assert.doesNotMatch(html, /id="redirect-uri-2-warning"/, "and not the application's own URL")
     }
     const { client } = await adasClient()
     assert.equal(testIdTexts(await pageHtml(browser, `/settings/clients/${client.id}`), 'inspection-warning').length, 0)
@@ -201,7 +207,7 @@ await forEachDialect('portal: API clients', (dialect) => {
     assert.equal(forged.status, 403)
     assert.ok(!(await forged.text()).includes(secret))
 
-    const revealed = await submitForm(browser, `/settings/clients/${client.id}`, `/settings/clients/${client.id}/secret`)
+    const revealed = await followed(browser, await submitForm(browser, `/settings/clients/${client.id}`, `/settings/clients/${client.id}/secret`))
     assert.equal(revealed.status, 200)
     assert.equal(revealed.headers.get('cache-control'), 'no-store')
     assert.deepEqual(testIdTexts(await revealed.text(), 'client-secret'), [secret])
@@ -209,7 +215,8 @@ await forEachDialect('portal: API clients', (dialect) => {
 
   it('lets an owner of the team reveal the secret of a client a member registered', async () => {
     const { client, secret } = await adasClient()
-    const revealed = await submitForm(await browserFor(server, olive), `/settings/clients/${client.id}`, `/settings/clients/${client.id}/secret`)
+    const owner = await browserFor(server, olive)
+    const revealed = await followed(owner, await submitForm(owner, `/settings/clients/${client.id}`, `/settings/clients/${client.id}/secret`))
     assert.equal(revealed.status, 200)
     assert.deepEqual(testIdTexts(await revealed.text(), 'client-secret'), [secret])
   })
@@ -255,7 +262,12 @@ await forEachDialect('portal: API clients', (dialect) => {
       assert.ok(!text.includes(client.name), `${path} names the client`)
     }
     const csrf = formField(overview, '_csrf')
-    for (const action of [`/settings/clients/${client.id}/secret`, `/settings/clients/${client.id}`, `/settings/clients/${client.id}/regenerate`, `/settings/clients/${client.id}/delete`]) {
+    for (const action of [
+      `/settings/clients/${client.id}/secret`,
+      `/settings/clients/${client.id}`,
+      `/settings/clients/${client.id}/regenerate`,
+      `/settings/clients/${client.id}/delete`,
+    ]) {
       const response = await postFields(browser, action, { _csrf: csrf, name: 'Mine now', redirect_uri: REDIRECT })
       assert.equal(response.status, 404, action)
       assert.ok(!(await response.text()).includes(secret))
@@ -275,7 +287,10 @@ await forEachDialect('portal: API clients', (dialect) => {
   it('changes the name and redirect URLs, and keeps the client as it was when the change is refused', async () => {
     const browser = await browserFor(server, ada)
     const { client } = await adasClient()
-    const refused = await submitForm(browser, `/settings/clients/${client.id}`, `/settings/clients/${client.id}`, { name: 'Renamed', redirect_uri: ['ftp://app.example/cb'] })
+    const refused = await submitForm(browser, `/settings/clients/${client.id}`, `/settings/clients/${client.id}`, {
+      name: 'Renamed',
+      redirect_uri: ['ftp://app.example/cb'],
+    })
     assert.equal(refused.status, 400)
     assert.match(await refused.text(), new RegExp(`id="redirect-uri-1-error"[^>]*>${escapeRegExp(MESSAGES.redirect_uri_not_https)}<`))
     assert.equal((await findClient(server.ctx.db, client.id))?.name, client.name)
@@ -312,16 +327,32 @@ await forEachDialect('portal: API clients', (dialect) => {
     assert.equal(await revealClientSecret(server.ctx.db, server.ctx.keys, client.id), oldSecret)
 
     const done = await postFields(browser, `/settings/clients/${client.id}/regenerate`, { _csrf: formField(confirm, '_csrf') })
-    assert.equal(seeOther(done), `/settings/clients/${client.id}?done=regenerated`)
+    const shownAt = seeOther(done)
+    assert.match(shownAt, new RegExp(`^/settings/clients/${client.id}\\?shown=[\\w-]+&done=regenerated$`))
     const newSecret = await revealClientSecret(server.ctx.db, server.ctx.keys, client.id)
     assert.notEqual(newSecret, oldSecret)
-    assert.match(testIdTexts(await pageHtml(browser, `/settings/clients/${client.id}?done=regenerated`), 'success-banner')[0] ?? '', /old one no longer works/)
+    const shown = await pageHtml(browser, shownAt)
+    assert.match(testIdTexts(shown, 'success-banner')[0] ?? '', /old one no longer works/)
+    assert.deepEqual(testIdTexts(shown, 'client-secret'), [newSecret], 'the new secret is shown at once')
+    assert.deepEqual(testIdTexts(await pageHtml(browser, shownAt), 'client-secret'), [], 'and only once')
 
     const code = await codeFor(browser, { client_id: client.id, redirect_uri: REDIRECT, response_type: 'code' })
-    const withOld = await postOAuth(server, '/oauth/token', { grant_type: 'authorization_code', client_id: client.id, client_secret: oldSecret!, code, redirect_uri: REDIRECT })
+    const withOld = await postOAuth(server, '/oauth/token', {
+      grant_type: 'authorization_code',
+      client_id: client.id,
+      client_secret: oldSecret!,
+      code,
+      redirect_uri: REDIRECT,
+    })
     assert.equal(withOld.response.status, 401)
     assert.equal(withOld.body.error, 'invalid_client')
-    const withNew = await postOAuth(server, '/oauth/token', { grant_type: 'authorization_code', client_id: client.id, client_secret: newSecret!, code, redirect_uri: REDIRECT })
+    const withNew = await postOAuth(server, '/oauth/token', {
+      grant_type: 'authorization_code',
+      client_id: client.id,
+      client_secret: newSecret!,
+      code,
+      redirect_uri: REDIRECT,
+    })
     assert.equal(withNew.response.status, 200, JSON.stringify(withNew.body))
   })
 
@@ -330,8 +361,8 @@ await forEachDialect('portal: API clients', (dialect) => {
     const { client, secret } = await adasClient()
     const page = await pageHtml(browser, `/settings/clients/${client.id}`)
     const csrf = formField(page, '_csrf')
-    assert.equal((await postFields(browser, `/settings/clients/${client.id}/secret`, { _csrf: csrf })).status, 200)
-    assert.equal(seeOther(await postFields(browser, `/settings/clients/${client.id}/regenerate`, { _csrf: csrf })), `/settings/clients/${client.id}?done=regenerated`)
+    assert.match(seeOther(await postFields(browser, `/settings/clients/${client.id}/secret`, { _csrf: csrf })), /\?shown=/)
+    assert.match(seeOther(await postFields(browser, `/settings/clients/${client.id}/regenerate`, { _csrf: csrf })), /&done=regenerated$/)
     assert.equal(seeOther(await postFields(browser, `/settings/clients/${client.id}/delete`, { _csrf: csrf })), '/settings/clients?done=deleted')
     await server.ctx.activity.flush()
     const entries = await server.ctx.db.kysely.selectFrom('activities').selectAll().where('client_id', '=', client.id).orderBy('id').execute()
@@ -350,7 +381,13 @@ await forEachDialect('portal: API clients', (dialect) => {
     const browser = await browserFor(server, ada)
     const { client, secret } = await adasClient()
     const code = await codeFor(browser, { client_id: client.id, redirect_uri: REDIRECT, response_type: 'code' })
-    const tokens = await postOAuth(server, '/oauth/token', { grant_type: 'authorization_code', client_id: client.id, client_secret: secret, code, redirect_uri: REDIRECT })
+    const tokens = await postOAuth(server, '/oauth/token', {
+      grant_type: 'authorization_code',
+      client_id: client.id,
+      client_secret: secret,
+      code,
+      redirect_uri: REDIRECT,
+    })
     const accessToken = String(tokens.body.access_token)
     assert.equal(await meStatus(server, accessToken), 200)
 
@@ -369,7 +406,12 @@ await forEachDialect('portal: API clients', (dialect) => {
     assert.equal(seeOther(done), '/settings/clients?done=deleted')
     assert.equal(await findClient(server.ctx.db, client.id), undefined)
     assert.equal(await meStatus(server, accessToken), 401)
-    const refreshed = await postOAuth(server, '/oauth/token', { grant_type: 'refresh_token', client_id: client.id, client_secret: secret, refresh_token: String(tokens.body.refresh_token) })
+    const refreshed = await postOAuth(server, '/oauth/token', {
+      grant_type: 'refresh_token',
+      client_id: client.id,
+      client_secret: secret,
+      refresh_token: String(tokens.body.refresh_token),
+    })
     assert.equal(refreshed.response.status, 401)
     const overview = await pageHtml(browser, '/settings/clients?done=deleted')
     assert.match(testIdTexts(overview, 'success-banner')[0] ?? '', /API client was deleted/)
@@ -399,7 +441,10 @@ await forEachDialect('portal: API clients', (dialect) => {
       assert.match(response.headers.get('content-security-policy') ?? '', /default-src 'self'/)
       const html = await response.text()
       assert.match(html, /<meta name="viewport" content="width=device-width, initial-scale=1">/)
-      assert.deepEqual([...html.matchAll(/<script\b[^>]*>/g)].map((m) => m[0]), ['<script src="/assets/portal.js" defer>'])
+      assert.deepEqual(
+        [...html.matchAll(/<script\b[^>]*>/g)].map((m) => m[0]),
+        ['<script src="/assets/portal.js" defer>'],
+      )
       assert.doesNotMatch(html, /\sstyle=|<style|\son[a-z]+=/i)
       assert.doesNotMatch(html, /(?:src|href)="(?:https?:)?\/\//, 'no asset from another host')
     }

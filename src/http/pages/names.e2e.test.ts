@@ -59,8 +59,17 @@ describe('names people type, in a browser', { skip: skip ?? false, timeout: 300_
       const now = Date.now()
       const db = server.ctx.db
       await createUser(db, { email: 'ada@example.com', name: 'Ada Lovelace', password: PASSWORD, teamName: 'Engines' }, now)
-      const { user, team } = await createUser(db, { email: 'long@example.com', name: LONG_WORD, password: PASSWORD, teamName: `Team${LONG_WORD.slice(4)}` }, now)
-      const registered = await registerClient(db, server.ctx.keys, { name: LONG_WORD, redirectUris: [`${REDIRECT}/${LONG_WORD}`], ownerUserId: user.id, teamId: team!.id }, now)
+      const { user, team } = await createUser(
+        db,
+        { email: 'long@example.com', name: LONG_WORD, password: PASSWORD, teamName: `Team${LONG_WORD.slice(4)}` },
+        now,
+      )
+      const registered = await registerClient(
+        db,
+        server.ctx.keys,
+        { name: LONG_WORD, redirectUris: [`${REDIRECT}/${LONG_WORD}`], ownerUserId: user.id, teamId: team!.id },
+        now,
+      )
       longClientId = registered.client.id
       longTokenId = (await createPersonalAccessToken(db, { userId: user.id, teamId: team!.id, name: LONG_WORD }, now)).record.id
       // A name stored before names were checked: the pages must still keep their own sentences in order around it.
@@ -84,22 +93,25 @@ describe('names people type, in a browser', { skip: skip ?? false, timeout: 300_
     await server?.stop()
   })
 
-  it('refuses a client name with a text-direction override next to the field, keeps what was typed and moves focus to the error summary', { timeout: 60_000 }, (t) =>
-    withPage(browser, t, async (page) => {
-      await logIn(page, server.url, 'ada@example.com', PASSWORD)
-      await page.goto(`${server.url}/settings/clients/new`)
-      const typed = 'Pay\u202Elapyap'
-      await page.getByLabel('Name', { exact: true }).fill(typed)
-      await page.getByLabel('Redirect URL 1', { exact: true }).fill(REDIRECT)
-      await page.getByRole('button', { name: 'Create API client' }).click()
-      await page.getByTestId('error-summary').waitFor()
-      assert.equal(await focusedTestId(page), 'error-summary')
-      assert.equal((await page.getByTestId('field-error').first().textContent())?.trim(), MESSAGES.client_name_control_characters)
-      assert.equal(await page.getByLabel('Name', { exact: true }).inputValue(), typed)
-      assert.equal(await page.getByLabel('Redirect URL 1', { exact: true }).inputValue(), REDIRECT)
-      await page.goto(`${server.url}/settings/clients`)
-      assert.equal(await page.getByTestId('client-row').count(), 0, 'nothing was created')
-    }),
+  it(
+    'refuses a client name with a text-direction override next to the field, keeps what was typed and moves focus to the error summary',
+    { timeout: 60_000 },
+    (t) =>
+      withPage(browser, t, async (page) => {
+        await logIn(page, server.url, 'ada@example.com', PASSWORD)
+        await page.goto(`${server.url}/settings/clients/new`)
+        const typed = 'Pay\u202Elapyap'
+        await page.getByLabel('Name', { exact: true }).fill(typed)
+        await page.getByLabel('Redirect URL 1', { exact: true }).fill(REDIRECT)
+        await page.getByRole('button', { name: 'Create API client' }).click()
+        await page.getByTestId('error-summary').waitFor()
+        assert.equal(await focusedTestId(page), 'error-summary')
+        assert.equal((await page.getByTestId('field-error').first().textContent())?.trim(), MESSAGES.client_name_control_characters)
+        assert.equal(await page.getByLabel('Name', { exact: true }).inputValue(), typed)
+        assert.equal(await page.getByLabel('Redirect URL 1', { exact: true }).inputValue(), REDIRECT)
+        await page.goto(`${server.url}/settings/clients`)
+        assert.equal(await page.getByTestId('client-row').count(), 0, 'nothing was created')
+      }),
   )
 
   it('refuses a token name with a bidi isolate character next to the field, with the name kept', { timeout: 60_000 }, (t) =>

@@ -49,7 +49,13 @@ await forEachDialect('portal: team apps', (dialect) => {
   /** The user approves the app in their active team; the app exchanges the code. */
   async function authorise(user: User, app: App): Promise<{ access_token: string; refresh_token: string }> {
     const code = await codeFor(await browserFor(server, user), { client_id: app.id, redirect_uri: REDIRECT, response_type: 'code' })
-    const { response, body } = await postOAuth(server, '/oauth/token', { grant_type: 'authorization_code', client_id: app.id, client_secret: app.secret, code, redirect_uri: REDIRECT })
+    const { response, body } = await postOAuth(server, '/oauth/token', {
+      grant_type: 'authorization_code',
+      client_id: app.id,
+      client_secret: app.secret,
+      code,
+      redirect_uri: REDIRECT,
+    })
     assert.equal(response.status, 200, JSON.stringify(body))
     return body as { access_token: string; refresh_token: string }
   }
@@ -108,7 +114,12 @@ await forEachDialect('portal: team apps', (dialect) => {
     assert.equal(seeOther(revoked), '/team/apps?done=revoked')
     assert.equal(await meStatus(server, adas.access_token), 401)
     assert.equal(await meStatus(server, beas.access_token), 401)
-    const refresh = await postOAuth(server, '/oauth/token', { grant_type: 'refresh_token', client_id: app.id, client_secret: app.secret, refresh_token: adas.refresh_token })
+    const refresh = await postOAuth(server, '/oauth/token', {
+      grant_type: 'refresh_token',
+      client_id: app.id,
+      client_secret: app.secret,
+      refresh_token: adas.refresh_token,
+    })
     assert.equal(refresh.response.status, 400)
     assert.equal(refresh.body.error, 'invalid_grant')
 
@@ -122,7 +133,10 @@ await forEachDialect('portal: team apps', (dialect) => {
 
     await server.ctx.activity.flush()
     const { items } = await activityPage(server.ctx.db, { teamId: acmeId, clientId: app.id }, undefined, 1)
-    assert.deepEqual(items.map((i) => [i.action, i.userId]), [['app.revoked', ada.id]])
+    assert.deepEqual(
+      items.map((i) => [i.action, i.userId]),
+      [['app.revoked', ada.id]],
+    )
   })
 
   it('refuses a revoke without the CSRF token of the session, and the app keeps working', async () => {
@@ -204,4 +218,3 @@ await forEachDialect('portal: team apps', (dialect) => {
     assert.match(html, /No app is authorised in this team\./)
   })
 })
-

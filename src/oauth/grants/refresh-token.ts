@@ -28,7 +28,12 @@ export async function refreshTokenGrant(ctx: GrantDeps, client: Client, params: 
   if (!found || found.refresh.clientId !== client.id || found.refresh.revokedAt !== null) throw new InvalidGrant(INVALID_REFRESH)
   const { refresh: row, grant, standing } = found
   const replayed = () =>
-    answerReplay(ctx, { kind: 'refresh_token', grantId: grant.id, clientId: client.id, userId: grant.userId, teamId: grant.teamId, address }, INVALID_REFRESH, now)
+    answerReplay(
+      ctx,
+      { kind: 'refresh_token', grantId: grant.id, clientId: client.id, userId: grant.userId, teamId: grant.teamId, address },
+      INVALID_REFRESH,
+      now,
+    )
   if (row.consumedAt !== null) throw await replayed()
   if (row.expiresAt <= now) throw new InvalidGrant(INVALID_REFRESH)
   if (grant.revokedAt !== null) throw new InvalidGrant(INVALID_REFRESH)

@@ -12,7 +12,13 @@ export function assertUserMayHoldTokens(standing: HolderStanding): void {
 }
 
 /** The user behind an OpenID Connect grant, for its ID token; nothing to look up for a plain OAuth grant. */
-export async function openIdSubject(ctx: { db: Db }, userId: number, scopes: string[], login: OpenIdLogin, withNonce = true): Promise<OpenIdSubject | undefined> {
+export async function openIdSubject(
+  ctx: { db: Db },
+  userId: number,
+  scopes: string[],
+  login: OpenIdLogin,
+  withNonce = true,
+): Promise<OpenIdSubject | undefined> {
   if (!isOpenIdRequest(scopes)) return undefined
   const user = await findUserById(ctx.db.kysely, userId)
   if (!user) throw new InvalidGrant('The user of this grant no longer exists.')
