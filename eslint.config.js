@@ -6,7 +6,14 @@ import { defineConfig } from 'eslint/config'
 import tseslint from 'typescript-eslint'
 
 const node = { process: 'readonly', console: 'readonly', Buffer: 'readonly', URL: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly' }
-const browser = { document: 'readonly', window: 'readonly', navigator: 'readonly', HTMLElement: 'readonly', HTMLInputElement: 'readonly', HTMLFormElement: 'readonly' }
+const browser = {
+  document: 'readonly',
+  window: 'readonly',
+  navigator: 'readonly',
+  HTMLElement: 'readonly',
+  HTMLInputElement: 'readonly',
+  HTMLFormElement: 'readonly',
+}
 
 export default defineConfig(
   { ignores: ['dist/', 'node_modules/', 'test-results/'] },

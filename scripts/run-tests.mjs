@@ -27,7 +27,10 @@ function findTests(dir) {
   })
 }
 
-const { values, positionals: only } = parseArgs({ options: { tier: { type: 'string', multiple: true }, list: { type: 'boolean', default: false } }, allowPositionals: true })
+const { values, positionals: only } = parseArgs({
+  options: { tier: { type: 'string', multiple: true }, list: { type: 'boolean', default: false } },
+  allowPositionals: true,
+})
 const tiers = values.tier ?? Object.keys(TIERS)
 for (const tier of tiers) {
   if (!Object.hasOwn(TIERS, tier)) {

@@ -231,7 +231,7 @@ const commands: Record<string, Command> = {
       name: 'the name users see on the consent page',
       'redirect-uri': 'a URL the authorization response may be sent to (repeat for several)',
       team: "the owner's team the client belongs to (default: the owner's first team)",
-      'first-party': 'one of the product\'s own apps: may use the password grant',
+      'first-party': "one of the product's own apps: may use the password grant",
       'skip-consent': 'with --first-party: sign users in without the consent page',
       public: 'no client secret (native and single-page apps; PKCE required)',
       'post-logout-redirect-uri': 'a URL the browser may be sent to after logging out (repeat for several)',

@@ -153,7 +153,8 @@ function hostList(env: Env, name: string): string[] {
   const raw = env[name]?.trim()
   if (raw === undefined || raw === '') return []
   const hosts = raw.split(',').map((h) => h.trim().toLowerCase())
-  if (hosts.some((h) => !/^[a-z0-9.-]+(:\d{1,5})?$|^\[[0-9a-f:.]+\](:\d{1,5})?$/.test(h))) throw new ConfigError(name, 'must be comma-separated host names, such as intranet.example.com,localhost:8443')
+  if (hosts.some((h) => !/^[a-z0-9.-]+(:\d{1,5})?$|^\[[0-9a-f:.]+\](:\d{1,5})?$/.test(h)))
+    throw new ConfigError(name, 'must be comma-separated host names, such as intranet.example.com,localhost:8443')
   return hosts
 }
 

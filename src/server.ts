@@ -95,7 +95,11 @@ export async function openContext(config: Config, log: DomainLogger, clock: () =
     throw err
   }
   const activity = new BufferedActivityLog(db, clock, (err) => log.error({ err }, 'could not write the activity log'))
-  const rateLimiter = await createRateLimiter({ limit: config.rateLimit, windowSeconds: config.rateLimitWindow, namespace: config.issuer }, config.redisUrl, log)
+  const rateLimiter = await createRateLimiter(
+    { limit: config.rateLimit, windowSeconds: config.rateLimitWindow, namespace: config.issuer },
+    config.redisUrl,
+    log,
+  )
   const backchannel = new BackchannelLogout({ db, keyRing, config, clock, log })
   const usage = new BufferedApiUsage(db, clock, log)
   // RFC 7591 §3 leaves abuse to the server: 20 registrations a minute per address is many for a client retrying, few for a flood.

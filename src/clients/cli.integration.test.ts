@@ -165,16 +165,40 @@ await forEachDialect('gatehouse clients / keys / tokens commands', (dialect) => 
   it('clients create --help prints every flag of the command', async () => {
     const run = await gatehouse('clients', 'create', '--help')
     assert.equal(run.code, 0, run.stderr)
-    for (const flag of ['--owner', '--name', '--redirect-uri', '--team', '--first-party', '--skip-consent', '--public', '--post-logout-redirect-uri', '--backchannel-logout-uri', '--json']) {
+    for (const flag of [
+      '--owner',
+      '--name',
+      '--redirect-uri',
+      '--team',
+      '--first-party',
+      '--skip-consent',
+      '--public',
+      '--post-logout-redirect-uri',
+      '--backchannel-logout-uri',
+      '--json',
+    ]) {
       assert.match(run.stdout, new RegExp(`^  ${flag}\\b`, 'm'), flag)
     }
   })
 
   it('clients create keeps --post-logout-redirect-uri (repeatable), --backchannel-logout-uri and --skip-consent, and checks the URLs as redirect URLs', async () => {
     const created = await json(
-      'clients', 'create', '--owner', OWNER, '--name', 'Our Web App', '--first-party', '--skip-consent', '--redirect-uri', 'https://web.example.com/cb',
-      '--post-logout-redirect-uri', 'https://web.example.com/bye', '--post-logout-redirect-uri', 'http://127.0.0.1:9000/bye',
-      '--backchannel-logout-uri', 'https://web.example.com/backchannel',
+      'clients',
+      'create',
+      '--owner',
+      OWNER,
+      '--name',
+      'Our Web App',
+      '--first-party',
+      '--skip-consent',
+      '--redirect-uri',
+      'https://web.example.com/cb',
+      '--post-logout-redirect-uri',
+      'https://web.example.com/bye',
+      '--post-logout-redirect-uri',
+      'http://127.0.0.1:9000/bye',
+      '--backchannel-logout-uri',
+      'https://web.example.com/backchannel',
     )
     assert.deepEqual(created.post_logout_redirect_uris, ['https://web.example.com/bye', 'http://127.0.0.1:9000/bye'])
     assert.equal(created.backchannel_logout_uri, 'https://web.example.com/backchannel')
@@ -184,7 +208,18 @@ await forEachDialect('gatehouse clients / keys / tokens commands', (dialect) => 
     assert.equal(stored?.skipConsent, true)
 
     const before = await clientCount()
-    const bad = await gatehouse('clients', 'create', '--owner', OWNER, '--name', 'Bad', '--redirect-uri', 'https://ok.example/cb', '--post-logout-redirect-uri', 'http://evil.example/bye')
+    const bad = await gatehouse(
+      'clients',
+      'create',
+      '--owner',
+      OWNER,
+      '--name',
+      'Bad',
+      '--redirect-uri',
+      'https://ok.example/cb',
+      '--post-logout-redirect-uri',
+      'http://evil.example/bye',
+    )
     assert.equal(bad.code, 1)
     assert.equal(bad.stderr.trim(), `gatehouse: ${MESSAGES.redirect_uri_not_https}`)
     const thirdParty = await gatehouse('clients', 'create', '--owner', OWNER, '--name', 'Bad', '--redirect-uri', 'https://ok.example/cb', '--skip-consent')

@@ -10,7 +10,6 @@ import {
   insertClient,
   listClientsByOwner,
   updateClientDetails,
-  updateClientOpenIdSettings,
   updateClientSecret,
 } from '../db/clients.js'
 import { AppError } from '../messages.js'
@@ -113,12 +112,6 @@ export async function revealClientSecret(db: Db, keys: Keys, clientId: string): 
 
 export async function updateClient(db: Db, clientId: string, name: string, redirectUris: string[], now: number): Promise<Client> {
   const updated = await updateClientDetails(db.kysely, clientId, validateName(name), validateRedirectUris(redirectUris), now)
-  if (!updated) throw new AppError('client_not_found', 404)
-  return updated
-}
-
-export async function updateOpenIdSettings(db: Db, client: Client, input: OpenIdSettings, now: number): Promise<Client> {
-  const updated = await updateClientOpenIdSettings(db.kysely, client.id, validateOpenIdSettings(client, input), now)
   if (!updated) throw new AppError('client_not_found', 404)
   return updated
 }

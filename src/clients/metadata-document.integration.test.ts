@@ -27,7 +27,14 @@ await forEachDialect('client ID metadata documents, fetched over https', (dialec
   const hits = new Map<string, number>()
 
   function document(path: string, extra: Record<string, unknown> = {}) {
-    return { client_id: `${base}${path}`, client_name: 'Doc Agent', redirect_uris: [LOOPBACK], grant_types: ['authorization_code', 'refresh_token'], token_endpoint_auth_method: 'none', ...extra }
+    return {
+      client_id: `${base}${path}`,
+      client_name: 'Doc Agent',
+      redirect_uris: [LOOPBACK],
+      grant_types: ['authorization_code', 'refresh_token'],
+      token_endpoint_auth_method: 'none',
+      ...extra,
+    }
   }
 
   function serve(req: IncomingMessage, res: ServerResponse): void {
@@ -59,36 +66,52 @@ await forEachDialect('client ID metadata documents, fetched over https', (dialec
     res.end()
   }
 
-  before(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'gatehouse-cimd-'))
-    const certificate = selfSignedCertificate(dir)
-    documents = await startHttpsServer(certificate, serve)
-    base = `https://localhost:${documents.port}`
-    database = await createTestDatabase(dialect)
-    db = await openDatabase(database.url)
-    await migrateToLatest(db)
-    await createUser(db, { email: 'ada@example.com', name: 'Ada', password: PASSWORD, teamName: 'Engines' }, Date.now())
-    // NODE_EXTRA_CA_CERTS is read when a process starts: the server trusts the test's certificate like an operator's own CA.
-    gatehouse = await startGatehouse({
-      DATABASE_URL: database.url,
-      GATEHOUSE_DATA_DIR: dir,
-      NODE_EXTRA_CA_CERTS: certificate.certPath,
-      GATEHOUSE_CLIENT_METADATA_ALLOWED_HOSTS: `localhost:${documents.port}`,
-    })
-    browser = await logInAt(gatehouse.url, 'ada@example.com')
-  }, { timeout: 60_000 })
+  before(
+    async () => {
+      dir = mkdtempSync(join(tmpdir(), 'gatehouse-cimd-'))
+      const certificate = selfSignedCertificate(dir)
+      documents = await startHttpsServer(certificate, serve)
+      base = `https://localhost:${documents.port}`
+      database = await createTestDatabase(dialect)
+      db = await openDatabase(database.url)
+      await migrateToLatest(db)
+      await createUser(db, { email: 'ada@example.com', name: 'Ada', password: PASSWORD, teamName: 'Engines' }, Date.now())
+      // NODE_EXTRA_CA_CERTS is read when a process starts: the server trusts the test's certificate like an operator's own CA.
+      gatehouse = await startGatehouse({
+        DATABASE_URL: database.url,
+        GATEHOUSE_DATA_DIR: dir,
+        NODE_EXTRA_CA_CERTS: certificate.certPath,
+        GATEHOUSE_CLIENT_METADATA_ALLOWED_HOSTS: `localhost:${documents.port}`,
+      })
+      browser = await logInAt(gatehouse.url, 'ada@example.com')
+    },
+    { timeout: 60_000 },
+  )
 
-  after(async () => {
-    await gatehouse?.stop()
-    await documents?.close()
-    await db?.close()
-    await database?.drop()
-    rmSync(dir, { recursive: true, force: true })
-  }, { timeout: 30_000 })
+  after(
+    async () => {
+      await gatehouse?.stop()
+      await documents?.close()
+      await db?.close()
+      await database?.drop()
+      rmSync(dir, { recursive: true, force: true })
+    },
+    { timeout: 30_000 },
+  )
 
   function request(clientId: string, redirectUri = LOOPBACK) {
     const pkce = pkcePair()
-    return { pkce, path: authorizePath({ client_id: clientId, redirect_uri: redirectUri, response_type: 'code', code_challenge: pkce.challenge, code_challenge_method: 'S256', state: 's' }) }
+    return {
+      pkce,
+      path: authorizePath({
+        client_id: clientId,
+        redirect_uri: redirectUri,
+        response_type: 'code',
+        code_challenge: pkce.challenge,
+        code_challenge_method: 'S256',
+        state: 's',
+      }),
+    }
   }
 
   async function refusal(clientId: string, redirectUri = LOOPBACK): Promise<string> {
@@ -113,7 +136,13 @@ await forEachDialect('client ID metadata documents, fetched over https', (dialec
     const token = await fetch(`${gatehouse.url}/oauth/token`, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ grant_type: 'authorization_code', client_id: clientId, code: back.searchParams.get('code')!, redirect_uri: LOOPBACK, code_verifier: pkce.verifier }).toString(),
+      body: new URLSearchParams({
+        grant_type: 'authorization_code',
+        client_id: clientId,
+        code: back.searchParams.get('code')!,
+        redirect_uri: LOOPBACK,
+        code_verifier: pkce.verifier,
+      }).toString(),
     })
     assert.equal(token.status, 200)
     // The consent page shows again: nobody vouched for this client.

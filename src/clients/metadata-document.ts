@@ -97,7 +97,10 @@ function isAllowedHost(url: URL, allowed: string[]): boolean {
 /** RFC 9111 §5.2.2: max-age, bounded; no-store and no-cache mean fetch again next time. */
 export function cacheLifetimeMs(cacheControl: string | undefined): number {
   if (cacheControl === undefined) return DEFAULT_CACHE_MS
-  const directives = cacheControl.toLowerCase().split(',').map((d) => d.trim())
+  const directives = cacheControl
+    .toLowerCase()
+    .split(',')
+    .map((d) => d.trim())
   if (directives.includes('no-store') || directives.includes('no-cache')) return 0
   const maxAge = directives.map((d) => /^max-age=(\d+)$/.exec(d)).find((m) => m !== null)
   if (!maxAge) return DEFAULT_CACHE_MS
@@ -172,7 +175,8 @@ export async function resolveMetadataDocumentClient(deps: MetadataDocumentDeps, 
   const document = body as Record<string, unknown>
   // The draft §4.1: the document names itself; anything else could be a copy of someone else's.
   if (document.client_id !== clientId) throw new MetadataDocumentError('its client_id is not the URL it was fetched from')
-  if (document.client_secret !== undefined || document.client_secret_expires_at !== undefined) throw new MetadataDocumentError('it must not contain a client secret')
+  if (document.client_secret !== undefined || document.client_secret_expires_at !== undefined)
+    throw new MetadataDocumentError('it must not contain a client secret')
   const method = document.token_endpoint_auth_method ?? 'none'
   if (method !== 'none') throw new MetadataDocumentError('its token_endpoint_auth_method must be none: such clients have no secret')
   let metadata
@@ -183,7 +187,13 @@ export async function resolveMetadataDocumentClient(deps: MetadataDocumentDeps, 
   }
   return upsertMetadataDocumentClient(
     deps.db.kysely,
-    { id: clientId, name: displayName(metadata), redirectUris: metadata.redirect_uris, metadata: JSON.stringify(metadata), metadataExpiresAt: now + cacheLifetimeMs(cacheControl) },
+    {
+      id: clientId,
+      name: displayName(metadata),
+      redirectUris: metadata.redirect_uris,
+      metadata: JSON.stringify(metadata),
+      metadataExpiresAt: now + cacheLifetimeMs(cacheControl),
+    },
     now,
   )
 }

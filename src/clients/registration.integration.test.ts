@@ -88,9 +88,19 @@ await forEachDialect('RFC 7591 / 7592 dynamic client registration', (dialect) =>
     assert.equal(body.client_secret_expires_at, 0)
     assert.deepEqual(body.grant_types, ['authorization_code'])
     assert.equal(body.client_name, undefined)
-    const wrong = await postOAuth(server, '/oauth/token', { grant_type: 'refresh_token', client_id: String(body.client_id), client_secret: 'wrong', refresh_token: 'x' })
+    const wrong = await postOAuth(server, '/oauth/token', {
+      grant_type: 'refresh_token',
+      client_id: String(body.client_id),
+      client_secret: 'wrong',
+      refresh_token: 'x',
+    })
     assert.equal(wrong.response.status, 401)
-    const right = await postOAuth(server, '/oauth/token', { grant_type: 'refresh_token', client_id: String(body.client_id), client_secret: String(body.client_secret), refresh_token: 'x' })
+    const right = await postOAuth(server, '/oauth/token', {
+      grant_type: 'refresh_token',
+      client_id: String(body.client_id),
+      client_secret: String(body.client_secret),
+      refresh_token: 'x',
+    })
     assert.equal(right.body.error, 'invalid_grant')
   })
 
@@ -176,7 +186,8 @@ await forEachDialect('RFC 7591 / 7592 dynamic client registration', (dialect) =>
 
   it('allows a client’s retries, then limits registrations per address with 429 and Retry-After', async () => {
     const address = '198.51.100.7'
-    for (let i = 0; i < 10; i++) assert.equal((await register(server, MCP_CLIENT, { 'x-forwarded-for': address })).response.status, 201, `registration ${i + 1}`)
+    for (let i = 0; i < 10; i++)
+      assert.equal((await register(server, MCP_CLIENT, { 'x-forwarded-for': address })).response.status, 201, `registration ${i + 1}`)
     let limited: Response | undefined
     for (let i = 0; i < 30 && !limited; i++) {
       const { response } = await register(server, MCP_CLIENT, { 'x-forwarded-for': address })
@@ -190,7 +201,14 @@ await forEachDialect('RFC 7591 / 7592 dynamic client registration', (dialect) =>
   it('shows a self-registered app’s consent page every time: not verified, the redirect host, runs on your own computer', async () => {
     const { body: client } = await register(server, MCP_CLIENT)
     const pkce = pkcePair()
-    const params = { client_id: String(client.client_id), redirect_uri: LOOPBACK, response_type: 'code', code_challenge: pkce.challenge, code_challenge_method: 'S256', state: 'st' }
+    const params = {
+      client_id: String(client.client_id),
+      redirect_uri: LOOPBACK,
+      response_type: 'code',
+      code_challenge: pkce.challenge,
+      code_challenge_method: 'S256',
+      state: 'st',
+    }
     for (let round = 0; round < 2; round++) {
       const page = await browser.get(authorizePath(params))
       assert.equal(page.status, 200, 'the consent page shows again after an approval')
@@ -203,7 +221,9 @@ await forEachDialect('RFC 7591 / 7592 dynamic client registration', (dialect) =>
       assert.ok(back.searchParams.get('code'))
     }
     const { body: remote } = await register(server, { ...MCP_CLIENT, redirect_uris: ['https://agent.example.com/cb'] })
-    const html = await (await browser.get(authorizePath({ ...params, client_id: String(remote.client_id), redirect_uri: 'https://agent.example.com/cb' }))).text()
+    const html = await (
+      await browser.get(authorizePath({ ...params, client_id: String(remote.client_id), redirect_uri: 'https://agent.example.com/cb' }))
+    ).text()
     assert.match(html, /data-testid="redirect-host">agent\.example\.com</)
     assert.doesNotMatch(html, /runs-locally/)
   })
@@ -211,10 +231,22 @@ await forEachDialect('RFC 7591 / 7592 dynamic client registration', (dialect) =>
   it('lists an authorised self-registered app on Team apps, marked self-registered, and revokes it there', async () => {
     const { body: client } = await register(server, { ...MCP_CLIENT, client_name: 'Revocable Agent' })
     const pkce = pkcePair()
-    const params = { client_id: String(client.client_id), redirect_uri: LOOPBACK, response_type: 'code', code_challenge: pkce.challenge, code_challenge_method: 'S256' }
+    const params = {
+      client_id: String(client.client_id),
+      redirect_uri: LOOPBACK,
+      response_type: 'code',
+      code_challenge: pkce.challenge,
+      code_challenge_method: 'S256',
+    }
     const html = await (await browser.get(authorizePath(params))).text()
     const code = redirectOf(await browser.postForm('/oauth/authorize', { ...consentFields(html), decision: 'approve' })).searchParams.get('code')!
-    const tokens = await postOAuth(server, '/oauth/token', { grant_type: 'authorization_code', client_id: String(client.client_id), code, redirect_uri: LOOPBACK, code_verifier: pkce.verifier })
+    const tokens = await postOAuth(server, '/oauth/token', {
+      grant_type: 'authorization_code',
+      client_id: String(client.client_id),
+      code,
+      redirect_uri: LOOPBACK,
+      code_verifier: pkce.verifier,
+    })
     assert.equal(tokens.response.status, 200)
     const apps = await (await browser.get('/team/apps')).text()
     assert.match(apps, /Revocable Agent<\/bdi><\/strong> <span class="tag[^"]*" data-testid="self-registered">self-registered<\/span>/)
@@ -235,12 +267,36 @@ await forEachDialect('RFC 7591 / 7592 dynamic client registration', (dialect) =>
     const authorisedRecently = await registerDynamicClient(deps, MCP_CLIENT, now - 91 * 24 * hour)
     const teamId = (await server.ctx.db.kysely.selectFrom('memberships').select('team_id').where('user_id', '=', user.id).executeTakeFirstOrThrow()).team_id
     for (const c of [authorisedLongAgo, authorisedRecently]) {
-      await server.ctx.db.kysely.insertInto('consents').values({ user_id: user.id, client_id: c.client_id, team_id: teamId, scopes: '', created_at: now - 90 * 24 * hour, updated_at: now }).execute()
-      await server.ctx.db.kysely.insertInto('grants').values({ id: `g-${c.client_id}`, client_id: c.client_id, user_id: user.id, team_id: teamId, scopes: '', created_at: now - 90 * 24 * hour, revoked_at: null }).execute()
+      await server.ctx.db.kysely
+        .insertInto('consents')
+        .values({ user_id: user.id, client_id: c.client_id, team_id: teamId, scopes: '', created_at: now - 90 * 24 * hour, updated_at: now })
+        .execute()
+      await server.ctx.db.kysely
+        .insertInto('grants')
+        .values({
+          id: `g-${c.client_id}`,
+          client_id: c.client_id,
+          user_id: user.id,
+          team_id: teamId,
+          scopes: '',
+          created_at: now - 90 * 24 * hour,
+          revoked_at: null,
+        })
+        .execute()
     }
     await server.ctx.db.kysely
       .insertInto('access_tokens')
-      .values({ jti: `t-${authorisedRecently.client_id}`, grant_id: `g-${authorisedRecently.client_id}`, client_id: authorisedRecently.client_id, user_id: user.id, team_id: teamId, scopes: '', created_at: now - 24 * hour, expires_at: now + hour, revoked_at: null })
+      .values({
+        jti: `t-${authorisedRecently.client_id}`,
+        grant_id: `g-${authorisedRecently.client_id}`,
+        client_id: authorisedRecently.client_id,
+        user_id: user.id,
+        team_id: teamId,
+        scopes: '',
+        created_at: now - 24 * hour,
+        expires_at: now + hour,
+        revoked_at: null,
+      })
       .execute()
     const counts = await pruneExpired(server.ctx)
     assert.ok(counts.registered_clients >= 2)

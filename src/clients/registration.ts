@@ -104,7 +104,8 @@ export function validateRegisteredRedirectUris(value: unknown): string[] {
   if (value.length > MAX_REDIRECT_URIS) throw new InvalidRedirectUri(`At most ${MAX_REDIRECT_URIS} redirect URLs may be registered.`)
   const uris = value.map((uri) => {
     if (typeof uri !== 'string') throw new InvalidRedirectUri('Each redirect URL must be a string.')
-    if (CONTROL.test(uri) || uri.trim() !== uri || uri.includes(' ')) throw new InvalidRedirectUri(`The redirect URL "${uri.replace(CONTROL, '?')}" contains spaces or control characters.`)
+    if (CONTROL.test(uri) || uri.trim() !== uri || uri.includes(' '))
+      throw new InvalidRedirectUri(`The redirect URL "${uri.replace(CONTROL, '?')}" contains spaces or control characters.`)
     try {
       return validateRedirectUri(uri)
     } catch (err) {
@@ -122,18 +123,21 @@ export function validateRegisteredRedirectUris(value: unknown): string[] {
  * checked and refused with invalid_client_metadata or invalid_redirect_uri.
  */
 export async function parseClientMetadata(db: Db, body: unknown): Promise<ClientMetadata> {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new InvalidClientMetadata('The request body must be a JSON object of client metadata.')
+  if (typeof body !== 'object' || body === null || Array.isArray(body))
+    throw new InvalidClientMetadata('The request body must be a JSON object of client metadata.')
   const fields = body as Record<string, unknown>
   const redirectUris = validateRegisteredRedirectUris(fields.redirect_uris)
 
   const grantTypes = stringList(fields, 'grant_types') ?? ['authorization_code']
-  for (const g of grantTypes) if (!GRANT_TYPES.includes(g)) throw new InvalidClientMetadata(`The grant type "${g}" is not supported; use authorization_code and refresh_token.`)
+  for (const g of grantTypes)
+    if (!GRANT_TYPES.includes(g)) throw new InvalidClientMetadata(`The grant type "${g}" is not supported; use authorization_code and refresh_token.`)
   if (!grantTypes.includes('authorization_code')) throw new InvalidClientMetadata('grant_types must include authorization_code.')
   const responseTypes = stringList(fields, 'response_types') ?? ['code']
   for (const r of responseTypes) if (r !== 'code') throw new InvalidClientMetadata(`The response type "${r}" is not supported; use code.`)
 
   const authMethod = optionalString(fields, 'token_endpoint_auth_method', MAX_TEXT) ?? 'client_secret_basic'
-  if (!AUTH_METHODS.includes(authMethod)) throw new InvalidClientMetadata(`The token_endpoint_auth_method "${authMethod}" is not supported; use none, client_secret_basic or client_secret_post.`)
+  if (!AUTH_METHODS.includes(authMethod))
+    throw new InvalidClientMetadata(`The token_endpoint_auth_method "${authMethod}" is not supported; use none, client_secret_basic or client_secret_post.`)
 
   const name = optionalString(fields, 'client_name', MAX_NAME)
   if (name !== undefined && name.trim() === '') throw new InvalidClientMetadata('client_name must not be empty.')
@@ -147,7 +151,8 @@ export async function parseClientMetadata(db: Db, body: unknown): Promise<Client
   const contacts = stringList(fields, 'contacts')
   if (contacts !== undefined) {
     if (contacts.length > 10) throw new InvalidClientMetadata('At most 10 contacts may be given.')
-    for (const c of contacts) if (c.length > MAX_TEXT || CONTROL.test(c)) throw new InvalidClientMetadata('Each contact must be at most 200 characters, without control characters.')
+    for (const c of contacts)
+      if (c.length > MAX_TEXT || CONTROL.test(c)) throw new InvalidClientMetadata('Each contact must be at most 200 characters, without control characters.')
   }
 
   const metadata: ClientMetadata = {
@@ -228,12 +233,23 @@ export async function readRegistration(deps: RegistrationDeps, clientId: string,
   const found = await authorisedRegistration(deps, clientId, token)
   const metadata = JSON.parse(found.metadata) as ClientMetadata
   const fresh = randomSecret(32)
-  await updateSelfRegisteredClient(deps.db.kysely, clientId, { name: found.client.name, redirectUris: found.client.redirectUris, metadata: found.metadata, registrationTokenHash: hashSecret(fresh) }, now)
+  await updateSelfRegisteredClient(
+    deps.db.kysely,
+    clientId,
+    { name: found.client.name, redirectUris: found.client.redirectUris, metadata: found.metadata, registrationTokenHash: hashSecret(fresh) },
+    now,
+  )
   return clientInformation(deps, found.client, metadata, found.secret && open(deps.keys.encryption, found.secret.encrypted), fresh)
 }
 
 /** RFC 7592 §2.2: the new metadata replaces the old; whether the client has a secret cannot change. */
-export async function updateRegistration(deps: RegistrationDeps, clientId: string, token: string | undefined, body: unknown, now: number): Promise<ClientInformation> {
+export async function updateRegistration(
+  deps: RegistrationDeps,
+  clientId: string,
+  token: string | undefined,
+  body: unknown,
+  now: number,
+): Promise<ClientInformation> {
   const found = await authorisedRegistration(deps, clientId, token)
   if (typeof body === 'object' && body !== null && 'client_id' in body && (body as { client_id: unknown }).client_id !== clientId) {
     throw new InvalidClientMetadata('client_id in the body must be the client being updated.')
@@ -261,7 +277,8 @@ export async function deleteRegistration(deps: RegistrationDeps, clientId: strin
 
 /** `gatehouse registration-tokens create`: an initial access token (RFC 7591 §3), usable until it expires. */
 export async function createRegistrationToken(db: Db, expiresInSeconds: number, now: number): Promise<{ token: string; expiresAt: Date }> {
-  if (!Number.isSafeInteger(expiresInSeconds) || expiresInSeconds < 60 || expiresInSeconds > 366 * 24 * 3600) throw new AppError('registration_token_lifetime_invalid')
+  if (!Number.isSafeInteger(expiresInSeconds) || expiresInSeconds < 60 || expiresInSeconds > 366 * 24 * 3600)
+    throw new AppError('registration_token_lifetime_invalid')
   const token = `gatehouse_reg_${randomSecret(32)}`
   const expiresAt = now + expiresInSeconds * 1000
   await insertRegistrationToken(db.kysely, { tokenHash: hashSecret(token), createdAt: now, expiresAt })

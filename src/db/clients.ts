@@ -106,27 +106,6 @@ export async function updateClientDetails(db: Executor, id: string, name: string
   return row && toClient(row)
 }
 
-/** The OpenID Connect settings of a client: logout URLs and, for first-party clients, the consent page. */
-export async function updateClientOpenIdSettings(
-  db: Executor,
-  id: string,
-  settings: { skipConsent: boolean; postLogoutRedirectUris: string[]; backchannelLogoutUri: string | null },
-  now: number,
-): Promise<Client | undefined> {
-  const row = await db
-    .updateTable('clients')
-    .set({
-      skip_consent: settings.skipConsent ? 1 : 0,
-      post_logout_redirect_uris: JSON.stringify(settings.postLogoutRedirectUris),
-      backchannel_logout_uri: settings.backchannelLogoutUri,
-      updated_at: now,
-    })
-    .where('id', '=', id)
-    .returningAll()
-    .executeTakeFirst()
-  return row && toClient(row)
-}
-
 export async function updateClientSecret(db: Executor, id: string, secret: StoredClientSecret, now: number): Promise<boolean> {
   const result = await db
     .updateTable('clients')
@@ -212,7 +191,11 @@ export async function deleteAbandonedClients(db: Executor, cutoffs: { unauthoris
               w('c.created_at', '<=', cutoffs.unusedSince),
               w.not(
                 w.exists(
-                  w.selectFrom('access_tokens').select('access_tokens.jti').whereRef('access_tokens.client_id', '=', 'c.id').where('access_tokens.created_at', '>', cutoffs.unusedSince),
+                  w
+                    .selectFrom('access_tokens')
+                    .select('access_tokens.jti')
+                    .whereRef('access_tokens.client_id', '=', 'c.id')
+                    .where('access_tokens.created_at', '>', cutoffs.unusedSince),
                 ),
               ),
             ]),
@@ -230,7 +213,13 @@ export async function upsertMetadataDocumentClient(
   client: { id: string; name: string; redirectUris: string[]; metadata: string; metadataExpiresAt: number },
   now: number,
 ): Promise<Client> {
-  const fields = { name: client.name, redirect_uris: JSON.stringify(client.redirectUris), metadata: client.metadata, metadata_expires_at: client.metadataExpiresAt, updated_at: now }
+  const fields = {
+    name: client.name,
+    redirect_uris: JSON.stringify(client.redirectUris),
+    metadata: client.metadata,
+    metadata_expires_at: client.metadataExpiresAt,
+    updated_at: now,
+  }
   const row = await db
     .insertInto('clients')
     .values({

@@ -12,7 +12,14 @@ export async function findConsent(db: Executor, userId: number, clientId: string
     .executeTakeFirst()
 }
 
-export async function upsertConsent(db: Executor, userId: number, clientId: string, teamId: number, approved: { scopes: string; resources: string }, now: number): Promise<void> {
+export async function upsertConsent(
+  db: Executor,
+  userId: number,
+  clientId: string,
+  teamId: number,
+  approved: { scopes: string; resources: string },
+  now: number,
+): Promise<void> {
   const { scopes, resources } = approved
   await db
     .insertInto('consents')

@@ -57,7 +57,10 @@ function toRefreshToken(row: Selectable<RefreshTokenTable>): RefreshTokenRecord 
 }
 
 /** `login` only for OpenID Connect grants; without `resources`, the grant's tokens are for the client itself. */
-export async function insertGrant(db: Executor, grant: Omit<Grant, 'revokedAt' | 'login' | 'resources'> & { login?: OpenIdLogin; resources?: string }): Promise<void> {
+export async function insertGrant(
+  db: Executor,
+  grant: Omit<Grant, 'revokedAt' | 'login' | 'resources'> & { login?: OpenIdLogin; resources?: string },
+): Promise<void> {
   const login = grant.login ?? NO_OPENID_LOGIN
   await db
     .insertInto('grants')

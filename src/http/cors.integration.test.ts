@@ -44,7 +44,11 @@ await forEachDialect('CORS on the machine endpoints, and nowhere else', (dialect
 
   it('puts Access-Control-Allow-Origin on the actual answers, errors included', async () => {
     for (const [method, path] of MACHINE) {
-      const response = await fetch(`${server.url}${path}`, { method, headers: { origin: ORIGIN, 'content-type': 'application/json' }, body: method === 'GET' ? undefined : '{}' })
+      const response = await fetch(`${server.url}${path}`, {
+        method,
+        headers: { origin: ORIGIN, 'content-type': 'application/json' },
+        body: method === 'GET' ? undefined : '{}',
+      })
       assert.equal(response.headers.get('access-control-allow-origin'), '*', `${method} ${path} answered ${response.status}`)
       assert.equal(response.headers.get('access-control-allow-credentials'), null)
     }
@@ -53,7 +57,11 @@ await forEachDialect('CORS on the machine endpoints, and nowhere else', (dialect
   it('never sends permissive CORS headers from the authorization endpoint, the login page or the portal', async () => {
     for (const path of ['/oauth/authorize?client_id=x', '/login', '/', '/settings/clients', '/team/apps', '/settings/tokens', '/api/v2/me']) {
       for (const method of ['GET', 'OPTIONS']) {
-        const response = await fetch(`${server.url}${path}`, { method, headers: { origin: ORIGIN, 'access-control-request-method': 'GET' }, redirect: 'manual' })
+        const response = await fetch(`${server.url}${path}`, {
+          method,
+          headers: { origin: ORIGIN, 'access-control-request-method': 'GET' },
+          redirect: 'manual',
+        })
         assert.equal(response.headers.get('access-control-allow-origin'), null, `${method} ${path}`)
         assert.equal(response.headers.get('access-control-allow-credentials'), null, `${method} ${path}`)
       }

@@ -32,7 +32,9 @@ await forEachDialect('GET/POST /oauth/authorize', (dialect) => {
   let clientCount = 0
 
   /** A client of its own for each test, so no consent given in one test changes another. */
-  async function newClient(options: { name?: string; redirectUris?: string[]; isConfidential?: boolean } = {}): Promise<{ client: Client; secret: string | undefined }> {
+  async function newClient(
+    options: { name?: string; redirectUris?: string[]; isConfidential?: boolean } = {},
+  ): Promise<{ client: Client; secret: string | undefined }> {
     clientCount += 1
     return registerClient(
       server.ctx.db,
@@ -89,7 +91,7 @@ await forEachDialect('GET/POST /oauth/authorize', (dialect) => {
     const browser = await browserFor(server, ada)
     const attacks: Record<string, string> = {
       'other host': 'https://evil.example/callback',
-      'subdomain': 'https://evil.app.example.com/callback',
+      subdomain: 'https://evil.app.example.com/callback',
       'registered host as a prefix': 'https://app.example.com.evil.example/callback',
       'path suffix': `${REDIRECT}/evil`,
       'dot segments': `${REDIRECT}/../evil`,
@@ -140,7 +142,15 @@ await forEachDialect('GET/POST /oauth/authorize', (dialect) => {
     assert.equal(back.origin + back.pathname, 'http://127.0.0.1:49152/callback')
     assert.ok(back.searchParams.get('code'))
     assertErrorPage(
-      await browser.get(authorizePath({ client_id: client.id, redirect_uri: 'http://localhost:49152/callback', response_type: 'code', code_challenge: challenge, code_challenge_method: 'S256' })),
+      await browser.get(
+        authorizePath({
+          client_id: client.id,
+          redirect_uri: 'http://localhost:49152/callback',
+          response_type: 'code',
+          code_challenge: challenge,
+          code_challenge_method: 'S256',
+        }),
+      ),
       'loopback with another host name',
     )
   })
@@ -156,7 +166,11 @@ await forEachDialect('GET/POST /oauth/authorize', (dialect) => {
       ['response_type=code id_token', { ...base, response_type: 'code id_token' }, 'unsupported_response_type'],
       ['unknown scope', { ...base, response_type: 'code', scope: 'read admin' }, 'invalid_scope'],
       ['public client without PKCE (RFC 9700 §2.1.1)', { ...base, client_id: publicClient.client.id, response_type: 'code' }, 'invalid_request'],
-      ['code_challenge_method=plain (RFC 9700 §2.1.1)', { ...base, response_type: 'code', code_challenge: challenge, code_challenge_method: 'plain' }, 'invalid_request'],
+      [
+        'code_challenge_method=plain (RFC 9700 §2.1.1)',
+        { ...base, response_type: 'code', code_challenge: challenge, code_challenge_method: 'plain' },
+        'invalid_request',
+      ],
       ['code_challenge without a method (RFC 7636 §4.3 defaults to plain)', { ...base, response_type: 'code', code_challenge: challenge }, 'invalid_request'],
       ['code_challenge_method without a challenge', { ...base, response_type: 'code', code_challenge_method: 'S256' }, 'invalid_request'],
       ['malformed code_challenge', { ...base, response_type: 'code', code_challenge: 'short', code_challenge_method: 'S256' }, 'invalid_request'],
@@ -191,7 +205,9 @@ await forEachDialect('GET/POST /oauth/authorize', (dialect) => {
   it('names the app (escaped), the user, the active team and the scopes on the consent page', async () => {
     const { client } = await newClient({ name: '<script>x</script>' })
     const browser = await browserFor(server, ada)
-    const response = await browser.get(authorizePath({ client_id: client.id, redirect_uri: REDIRECT, response_type: 'code', scope: 'read write', state: '"><script>y</script>' }))
+    const response = await browser.get(
+      authorizePath({ client_id: client.id, redirect_uri: REDIRECT, response_type: 'code', scope: 'read write', state: '"><script>y</script>' }),
+    )
     assert.equal(response.status, 200)
     const html = await response.text()
     assert.ok(!html.includes('<script>'), 'unescaped markup from the client name or the state')
@@ -227,7 +243,14 @@ await forEachDialect('GET/POST /oauth/authorize', (dialect) => {
     const before = await countCodes(server)
 
     const other = await browserFor(server, ada)
-    for (const [what, csrf] of [['no token', undefined], ['forged token', 'forged'], ["another session's token", consentFields(await (await other.get(authorizePath({ client_id: client.id, redirect_uri: REDIRECT, response_type: 'code' }))).text())._csrf]] as const) {
+    for (const [what, csrf] of [
+      ['no token', undefined],
+      ['forged token', 'forged'],
+      [
+        "another session's token",
+        consentFields(await (await other.get(authorizePath({ client_id: client.id, redirect_uri: REDIRECT, response_type: 'code' }))).text())._csrf,
+      ],
+    ] as const) {
       const form: Record<string, string> = { ...fields, decision: 'approve' }
       if (csrf === undefined) delete form._csrf
       else form._csrf = csrf
@@ -316,12 +339,16 @@ await forEachDialect('GET/POST /oauth/authorize', (dialect) => {
     const browser = await browserFor(server, ada)
     await authorize(browser, { client_id: client.id, redirect_uri: REDIRECT, response_type: 'code', scope: 'read' })
     const response = await browser.get(authorizePath({ client_id: client.id, redirect_uri: REDIRECT, response_type: 'code' }))
-    assert.equal(response.status, 200, 'a token without scopes acts with all the user\'s permissions: the user approved only read')
+    assert.equal(response.status, 200, "a token without scopes acts with all the user's permissions: the user approved only read")
     const back = redirectOf(await browser.postForm('/oauth/authorize', { ...consentFields(await response.text()), decision: 'approve' }))
     assert.ok(back.searchParams.get('code'))
     // Having approved all of their permissions, the user is not asked again for part of them.
     for (const scope of [undefined, 'read', 'read write']) {
-      assert.equal((await browser.get(authorizePath({ client_id: client.id, redirect_uri: REDIRECT, response_type: 'code', scope }))).status, 302, String(scope))
+      assert.equal(
+        (await browser.get(authorizePath({ client_id: client.id, redirect_uri: REDIRECT, response_type: 'code', scope }))).status,
+        302,
+        String(scope),
+      )
     }
   })
 
@@ -378,7 +405,11 @@ await forEachDialect('GET/POST /oauth/authorize', (dialect) => {
     for (const stored of ['https://app.example.com/c\r\nSet-Cookie: x=1', 'https://app.exa\tmple.com/cb', 'https:///cb']) {
       const { client } = await newClient()
       // Stored before registration refused such URLs: written straight to the table.
-      await server.ctx.db.kysely.updateTable('clients').set({ redirect_uris: JSON.stringify([stored]) }).where('id', '=', client.id).execute()
+      await server.ctx.db.kysely
+        .updateTable('clients')
+        .set({ redirect_uris: JSON.stringify([stored]) })
+        .where('id', '=', client.id)
+        .execute()
       await upsertConsent(server.ctx.db.kysely, ada.id, client.id, primary.id, { scopes: '', resources: '' }, Date.now())
       const before = await countCodes(server)
       for (const params of [{ redirect_uri: stored }, { redirect_uri: undefined }, { redirect_uri: stored, response_type: 'token' }]) {

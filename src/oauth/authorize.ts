@@ -106,7 +106,8 @@ async function authorizingClient(ctx: AuthorizeDeps, clientId: string): Promise<
   try {
     return await resolveMetadataDocumentClient(ctx, clientId)
   } catch (err) {
-    if (err instanceof MetadataDocumentError) throw new UntrustedRedirectError(`The application's metadata document at ${clientId} cannot be used: ${err.message}.`)
+    if (err instanceof MetadataDocumentError)
+      throw new UntrustedRedirectError(`The application's metadata document at ${clientId} cannot be used: ${err.message}.`)
     throw err
   }
 }
@@ -149,13 +150,17 @@ export function parseAuthorizationRequest(client: Client, redirectUri: string, p
   if (responseType === undefined) throw new InvalidRequest('The response_type parameter is required.')
   if (responseType !== 'code') throw new UnsupportedResponseType('Only response_type=code is supported.')
   if (Array.isArray(rawState)) throw new InvalidRequest('The state parameter must not be repeated.')
-  const scopes = parseScope(param(params, 'scope'), resources.flatMap((r) => r.scopes))
+  const scopes = parseScope(
+    param(params, 'scope'),
+    resources.flatMap((r) => r.scopes),
+  )
   const codeChallenge = challengeOfRequest(client, param(params, 'code_challenge'), param(params, 'code_challenge_method'))
   // OpenID Connect Core §6.1, §6.2: request objects are not supported, and say so.
   if (params.request !== undefined) throw new RequestNotSupported()
   if (params.request_uri !== undefined) throw new RequestUriNotSupported()
   const responseMode = param(params, 'response_mode')
-  if (responseMode !== undefined && responseMode !== 'query' && responseMode !== 'form_post') throw new InvalidRequest('response_mode must be query or form_post.')
+  if (responseMode !== undefined && responseMode !== 'query' && responseMode !== 'form_post')
+    throw new InvalidRequest('response_mode must be query or form_post.')
   const prompts = (param(params, 'prompt') ?? '').split(' ').filter((p) => p !== '')
   if (prompts.some((p) => !PROMPTS.has(p))) throw new InvalidRequest('prompt must be none, login, consent or select_account.')
   // OpenID Connect Core §3.1.2.1: none with any other value is an error.
@@ -277,8 +282,4 @@ export function responseRedirect(ctx: { config: Pick<Config, 'issuer'> }, redire
 
 export function errorFields(error: OAuthError, state: string | undefined): Record<string, string | undefined> {
   return { error: error.error, error_description: error.description, state }
-}
-
-export function errorRedirect(ctx: { config: Pick<Config, 'issuer'> }, redirectUri: string, error: OAuthError, state: string | undefined): string {
-  return responseRedirect(ctx, redirectUri, errorFields(error, state))
 }

@@ -16,7 +16,10 @@ export const ENDPOINTS = {
 } as const
 
 /** RFC 8414 §2: authorization server metadata. `resourceScopes`: the scopes registered resources define (RFC 8707). */
-export function authorizationServerMetadata(ctx: { config: Pick<Config, 'issuer' | 'clientRegistration'> }, resourceScopes: string[] = []): Record<string, unknown> {
+export function authorizationServerMetadata(
+  ctx: { config: Pick<Config, 'issuer' | 'clientRegistration'> },
+  resourceScopes: string[] = [],
+): Record<string, unknown> {
   const issuer = ctx.config.issuer
   const secretMethods = ['client_secret_basic', 'client_secret_post']
   return {

@@ -15,7 +15,13 @@ await forEachDialect('OpenID Connect authorization requests (OpenID Connect Core
   let client: TestClient
   let offset = 0
 
-  const request = (params: Record<string, string | undefined> = {}) => ({ client_id: app.id, redirect_uri: REDIRECT, response_type: 'code', scope: 'openid', ...params })
+  const request = (params: Record<string, string | undefined> = {}) => ({
+    client_id: app.id,
+    redirect_uri: REDIRECT,
+    response_type: 'code',
+    scope: 'openid',
+    ...params,
+  })
 
   /** A browser that logged in through the form, `secondsAgo` ago on the server's clock. */
   async function loggedIn(secondsAgo = 0): Promise<HttpClient> {
@@ -134,7 +140,12 @@ await forEachDialect('OpenID Connect authorization requests (OpenID Connect Core
     const first = await browser.get(authorizePath(request({ prompt: 'login' })))
     await logInAt(browser, first.headers.get('location')!)
     assert.notEqual([...browser.cookies.values()].join(), before, 'the session id changes at login')
-    const rows = await server.ctx.db.kysely.selectFrom('sessions').select(['sid', 'authenticated_at']).where('user_id', '=', ada.user.id).orderBy('authenticated_at', 'desc').execute()
+    const rows = await server.ctx.db.kysely
+      .selectFrom('sessions')
+      .select(['sid', 'authenticated_at'])
+      .where('user_id', '=', ada.user.id)
+      .orderBy('authenticated_at', 'desc')
+      .execute()
     assert.ok(server.ctx.clock() - rows[0]!.authenticated_at < 60_000)
   })
 
@@ -154,7 +165,10 @@ await forEachDialect('OpenID Connect authorization requests (OpenID Connect Core
     const graceBrowser = await browserFor(server, grace.user)
     await codeFor(graceBrowser, request())
     for (const hint of [idToken, `${idToken.slice(0, -4)}AAAA`, 'not-a-jwt']) {
-      assert.equal(redirectOf(await graceBrowser.get(authorizePath(request({ prompt: 'none', id_token_hint: hint })))).searchParams.get('error'), 'login_required')
+      assert.equal(
+        redirectOf(await graceBrowser.get(authorizePath(request({ prompt: 'none', id_token_hint: hint })))).searchParams.get('error'),
+        'login_required',
+      )
     }
   })
 
@@ -200,7 +214,14 @@ await forEachDialect('OpenID Connect authorization requests (OpenID Connect Core
     const response = await fetch(new URL('/oauth/token', server.url), {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ grant_type: 'authorization_code', code, redirect_uri: REDIRECT, client_id: app.id, client_secret: app.secret, code_verifier: verifier }).toString(),
+      body: new URLSearchParams({
+        grant_type: 'authorization_code',
+        code,
+        redirect_uri: REDIRECT,
+        client_id: app.id,
+        client_secret: app.secret,
+        code_verifier: verifier,
+      }).toString(),
     })
     const body = (await response.json()) as Record<string, unknown>
     assert.equal(response.status, 200, JSON.stringify(body))

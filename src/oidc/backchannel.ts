@@ -7,7 +7,7 @@ import { SIGNING_ALGORITHM, type KeyRing } from '../keys/signing-keys.js'
 import type { Logger } from '../logger.js'
 
 /** OpenID Connect Back-Channel Logout 1.0 §2.4. */
-export const LOGOUT_EVENT = 'http://schemas.openid.net/event/backchannel-logout'
+const LOGOUT_EVENT = 'http://schemas.openid.net/event/backchannel-logout'
 /** §2.4: the token's `typ`, so it can never pass for an ID token or an access token. */
 export const LOGOUT_TOKEN_TYPE = 'logout+jwt'
 const LOGOUT_TOKEN_TTL_S = 120
@@ -47,10 +47,14 @@ export async function signLogoutToken(deps: Pick<BackchannelDeps, 'keyRing' | 'c
 const sleep = (ms: number, signal: AbortSignal) =>
   new Promise<void>((resolve) => {
     const timer = setTimeout(resolve, ms)
-    signal.addEventListener('abort', () => {
-      clearTimeout(timer)
-      resolve()
-    }, { once: true })
+    signal.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(timer)
+        resolve()
+      },
+      { once: true },
+    )
   })
 
 /**
@@ -88,7 +92,10 @@ export class BackchannelLogout {
   }
 
   private async announce(ended: EndedSession[]): Promise<void> {
-    const targets = await takeSessionClients(this.deps.db.kysely, ended.map((s) => s.sid))
+    const targets = await takeSessionClients(
+      this.deps.db.kysely,
+      ended.map((s) => s.sid),
+    )
     await Promise.all(targets.map((target) => this.deliver(target)))
   }
 

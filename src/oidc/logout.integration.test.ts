@@ -59,7 +59,11 @@ await forEachDialect('OpenID Connect RP-Initiated Logout 1.0 and Back-Channel Lo
 
     await delivered
     const jwks = (await (await fetch(new URL('/oauth/jwks', server.url))).json()) as JSONWebKeySet
-    const { payload, protectedHeader } = await jwtVerify(received.at(-1)!, createLocalJWKSet(jwks), { issuer: server.ctx.config.issuer, audience: app.id, typ: 'logout+jwt' })
+    const { payload, protectedHeader } = await jwtVerify(received.at(-1)!, createLocalJWKSet(jwks), {
+      issuer: server.ctx.config.issuer,
+      audience: app.id,
+      typ: 'logout+jwt',
+    })
     assert.equal(protectedHeader.typ, 'logout+jwt')
     assert.equal(payload.sub, String(ada.user.id))
     assert.equal(typeof payload.sid, 'string')

@@ -35,7 +35,10 @@ const CALLBACK = 'http://127.0.0.1:45377/callback'
  * HTTP transport, requireBearerAuth), trusting Gatehouse through the kit,
  * the way the README shows.
  */
-async function startMcpServer(issuer: string, service: { id: string; secret: string }): Promise<{ url: string; setResource(uri: string): void; close(): Promise<void> }> {
+async function startMcpServer(
+  issuer: string,
+  service: { id: string; secret: string },
+): Promise<{ url: string; setResource(uri: string): void; close(): Promise<void> }> {
   const app = express()
   app.use(express.json())
   let resource = ''
@@ -49,7 +52,14 @@ async function startMcpServer(issuer: string, service: { id: string; secret: str
         async verifyAccessToken(token) {
           try {
             const verified = await handle.verifier.verify(token)
-            return { token, clientId: verified.clientId ?? '', scopes: verified.scopes, expiresAt: verified.expiresAt, resource: new URL(resource), extra: { userId: verified.userId, teamId: verified.teamId } }
+            return {
+              token,
+              clientId: verified.clientId ?? '',
+              scopes: verified.scopes,
+              expiresAt: verified.expiresAt,
+              resource: new URL(resource),
+              extra: { userId: verified.userId, teamId: verified.teamId },
+            }
           } catch (err) {
             if (err instanceof TokenRejectedError) throw new InvalidTokenError(err.message)
             throw err
@@ -77,7 +87,14 @@ async function startMcpServer(issuer: string, service: { id: string; secret: str
     url,
     setResource(uri) {
       resource = uri
-      handle.verifier = createTokenVerifier({ issuer, clientId: service.id, clientSecret: service.secret, audience: uri, resourceMetadataUrl: protectedResourceMetadataUrl(uri), introspectionCacheMs: 0 })
+      handle.verifier = createTokenVerifier({
+        issuer,
+        clientId: service.id,
+        clientSecret: service.secret,
+        audience: uri,
+        resourceMetadataUrl: protectedResourceMetadataUrl(uri),
+        introspectionCacheMs: 0,
+      })
     },
     close: () =>
       new Promise((resolve) => {
@@ -98,7 +115,13 @@ class MemoryProvider implements OAuthClientProvider {
     return CALLBACK
   }
   get clientMetadata(): OAuthClientMetadata {
-    return { client_name: 'Test Agent', redirect_uris: [CALLBACK], grant_types: ['authorization_code', 'refresh_token'], response_types: ['code'], token_endpoint_auth_method: 'none' }
+    return {
+      client_name: 'Test Agent',
+      redirect_uris: [CALLBACK],
+      grant_types: ['authorization_code', 'refresh_token'],
+      response_types: ['code'],
+      token_endpoint_auth_method: 'none',
+    }
   }
   clientInformation() {
     return this.information
@@ -143,7 +166,15 @@ describe('an unmodified MCP SDK client against MCP servers that trust Gatehouse'
       let documentUrl = ''
       documents = await startHttpsServer(certificate, (_req, res) => {
         res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'max-age=300' })
-        res.end(JSON.stringify({ client_id: documentUrl, client_name: 'Document Agent', redirect_uris: [CALLBACK], grant_types: ['authorization_code', 'refresh_token'], token_endpoint_auth_method: 'none' }))
+        res.end(
+          JSON.stringify({
+            client_id: documentUrl,
+            client_name: 'Document Agent',
+            redirect_uris: [CALLBACK],
+            grant_types: ['authorization_code', 'refresh_token'],
+            token_endpoint_auth_method: 'none',
+          }),
+        )
       })
       documentUrl = `https://localhost:${documents.port}/client.json`
       database = await createTestDatabase('sqlite')
@@ -152,7 +183,12 @@ describe('an unmodified MCP SDK client against MCP servers that trust Gatehouse'
       const { user, team } = await createUser(db, { email: EMAIL, name: 'Ada', password: PASSWORD, teamName: 'Engines' }, Date.now())
       userId = user.id
       const keys = deriveKeys(TEST_SECRET)
-      const service = await registerClient(db, keys, { name: 'MCP servers', redirectUris: ['https://mcp.example.com/unused'], ownerUserId: user.id, teamId: team!.id, isFirstParty: true }, Date.now())
+      const service = await registerClient(
+        db,
+        keys,
+        { name: 'MCP servers', redirectUris: ['https://mcp.example.com/unused'], ownerUserId: user.id, teamId: team!.id, isFirstParty: true },
+        Date.now(),
+      )
       gatehouse = await startGatehouse({
         DATABASE_URL: database.url,
         GATEHOUSE_DATA_DIR: dir,
@@ -252,13 +288,16 @@ describe('an unmodified MCP SDK client against MCP servers that trust Gatehouse'
     assert.ok(challenge.includes(`resource_metadata="${protectedResourceMetadataUrl(other.url)}"`), challenge)
   }
 
-  it('registers itself (RFC 7591), logs the user in through Chromium, gets a token bound to the MCP server, calls a tool, refreshes, and is refused by another MCP server', { timeout: 120_000 }, (t) =>
-    withPage(browser, t, async (page) => {
-      const provider = new MemoryProvider()
-      await flow(page, provider, 'Test Agent')
-      assert.ok(provider.clientInformation()?.client_id)
-      assert.doesNotMatch(String(provider.clientInformation()?.client_id), /^https:/)
-    }),
+  it(
+    'registers itself (RFC 7591), logs the user in through Chromium, gets a token bound to the MCP server, calls a tool, refreshes, and is refused by another MCP server',
+    { timeout: 120_000 },
+    (t) =>
+      withPage(browser, t, async (page) => {
+        const provider = new MemoryProvider()
+        await flow(page, provider, 'Test Agent')
+        assert.ok(provider.clientInformation()?.client_id)
+        assert.doesNotMatch(String(provider.clientInformation()?.client_id), /^https:/)
+      }),
   )
 
   it('does the same as a Client ID Metadata Document client, its document served over https and allowed by the allow-list', { timeout: 120_000 }, (t) =>

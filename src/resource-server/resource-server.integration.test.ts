@@ -9,7 +9,14 @@ import { REDIRECT, seedClient, seedUser } from '../testing/fixtures.js'
 import { browserFor, codeFor, postOAuth } from '../testing/oauth.js'
 import { startTestServer, type TestServer } from '../testing/server.js'
 import { createResource } from '../resources/resources.js'
-import { bearerChallenge, createTokenVerifier, protectedResourceMetadata, protectedResourceMetadataUrl, TokenRejectedError, type TokenVerifier } from './index.js'
+import {
+  bearerChallenge,
+  createTokenVerifier,
+  protectedResourceMetadata,
+  protectedResourceMetadataUrl,
+  TokenRejectedError,
+  type TokenVerifier,
+} from './index.js'
 
 describe('resource-server kit against a running Gatehouse', () => {
   let server: TestServer
@@ -48,7 +55,10 @@ describe('resource-server kit against a running Gatehouse', () => {
   it('accepts a live access token and tells its user, team and client', async () => {
     const { access_token } = await accessToken()
     const verified = await verifier().verifyAuthorizationHeader(`Bearer ${access_token}`)
-    assert.deepEqual({ ...verified, expiresAt: 0 }, { kind: 'oauth_access_token', userId: user.id, teamId, clientId: app.id, scopes: [], audience: [app.id], expiresAt: 0 })
+    assert.deepEqual(
+      { ...verified, expiresAt: 0 },
+      { kind: 'oauth_access_token', userId: user.id, teamId, clientId: app.id, scopes: [], audience: [app.id], expiresAt: 0 },
+    )
   })
 
   it('refuses a revoked token although its signature is valid', async () => {
@@ -98,13 +108,23 @@ describe('resource-server kit against a running Gatehouse', () => {
     const bound = async (resource: string) => {
       const browser = await browserFor(server, user)
       const code = await codeFor(browser, { client_id: app.id, redirect_uri: REDIRECT, response_type: 'code', resource, prompt: 'consent' })
-      const { body } = await postOAuth(server, '/oauth/token', { grant_type: 'authorization_code', client_id: app.id, client_secret: app.secret, code, redirect_uri: REDIRECT, resource })
+      const { body } = await postOAuth(server, '/oauth/token', {
+        grant_type: 'authorization_code',
+        client_id: app.id,
+        client_secret: app.secret,
+        code,
+        redirect_uri: REDIRECT,
+        resource,
+      })
       return String(body.access_token)
     }
     const metadataUrl = protectedResourceMetadataUrl(mine)
     const check = verifier({ audience: mine, resourceMetadataUrl: metadataUrl })
     assert.deepEqual((await check.verify(await bound(mine))).audience, [mine])
-    await assert.rejects(check.verify(await bound(theirs)), (err: unknown) => err instanceof TokenRejectedError && err.error === 'invalid_token' && err.challenge.includes(`resource_metadata="${metadataUrl}"`))
+    await assert.rejects(
+      check.verify(await bound(theirs)),
+      (err: unknown) => err instanceof TokenRejectedError && err.error === 'invalid_token' && err.challenge.includes(`resource_metadata="${metadataUrl}"`),
+    )
     await assert.rejects(check.verify((await accessToken()).access_token), TokenRejectedError)
     const { token } = await createPersonalAccessToken(server.ctx.db, { userId: user.id, teamId, name: 'not for this service' }, Date.now())
     await assert.rejects(check.verify(token), TokenRejectedError)
@@ -113,15 +133,27 @@ describe('resource-server kit against a running Gatehouse', () => {
   it('builds the RFC 9728 metadata document, its URL, and the challenge header', () => {
     assert.equal(protectedResourceMetadataUrl('https://mcp.example.com/mcp'), 'https://mcp.example.com/.well-known/oauth-protected-resource/mcp')
     assert.equal(protectedResourceMetadataUrl('https://mcp.example.com'), 'https://mcp.example.com/.well-known/oauth-protected-resource')
-    assert.deepEqual(protectedResourceMetadata({ resource: 'https://mcp.example.com/mcp', issuer: 'https://auth.example.com/', scopesSupported: ['files'], resourceName: 'Files' }), {
-      resource: 'https://mcp.example.com/mcp',
-      authorization_servers: ['https://auth.example.com'],
-      bearer_methods_supported: ['header'],
-      scopes_supported: ['files'],
-      resource_name: 'Files',
-    })
+    assert.deepEqual(
+      protectedResourceMetadata({
+        resource: 'https://mcp.example.com/mcp',
+        issuer: 'https://auth.example.com/',
+        scopesSupported: ['files'],
+        resourceName: 'Files',
+      }),
+      {
+        resource: 'https://mcp.example.com/mcp',
+        authorization_servers: ['https://auth.example.com'],
+        bearer_methods_supported: ['header'],
+        scopes_supported: ['files'],
+        resource_name: 'Files',
+      },
+    )
     assert.equal(
-      bearerChallenge({ resourceMetadataUrl: 'https://mcp.example.com/.well-known/oauth-protected-resource/mcp', error: 'insufficient_scope', scope: 'files "x"' }),
+      bearerChallenge({
+        resourceMetadataUrl: 'https://mcp.example.com/.well-known/oauth-protected-resource/mcp',
+        error: 'insufficient_scope',
+        scope: 'files "x"',
+      }),
       'Bearer resource_metadata="https://mcp.example.com/.well-known/oauth-protected-resource/mcp", error="insufficient_scope", scope="files x"',
     )
   })

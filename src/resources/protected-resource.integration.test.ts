@@ -16,10 +16,25 @@ await forEachDialect("RFC 9728 metadata of Gatehouse's API", (dialect) => {
   before(async () => {
     server = await startTestServer(dialect)
     metadataUrl = `${server.url}/.well-known/oauth-protected-resource/api/v2`
-    const { user, team } = await createUser(server.ctx.db, { email: 'ada@example.com', name: 'Ada', password: 'correct horse battery', teamName: 'Engines' }, Date.now())
-    const { client, secret } = await registerClient(server.ctx.db, server.ctx.keys, { name: 'App', redirectUris: [REDIRECT], ownerUserId: user.id, teamId: team!.id }, Date.now())
+    const { user, team } = await createUser(
+      server.ctx.db,
+      { email: 'ada@example.com', name: 'Ada', password: 'correct horse battery', teamName: 'Engines' },
+      Date.now(),
+    )
+    const { client, secret } = await registerClient(
+      server.ctx.db,
+      server.ctx.keys,
+      { name: 'App', redirectUris: [REDIRECT], ownerUserId: user.id, teamId: team!.id },
+      Date.now(),
+    )
     const code = await codeFor(await browserFor(server, user), { client_id: client.id, redirect_uri: REDIRECT, response_type: 'code', scope: 'write' })
-    const { body } = await postOAuth(server, '/oauth/token', { grant_type: 'authorization_code', client_id: client.id, client_secret: secret!, code, redirect_uri: REDIRECT })
+    const { body } = await postOAuth(server, '/oauth/token', {
+      grant_type: 'authorization_code',
+      client_id: client.id,
+      client_secret: secret!,
+      code,
+      redirect_uri: REDIRECT,
+    })
     writeOnly = String(body.access_token)
   })
   after(() => server.stop())

@@ -43,9 +43,18 @@ await forEachDialect('RFC 8707 resource indicators', (dialect) => {
   before(async () => {
     server = await startTestServer(dialect)
     apiUri = `${server.ctx.config.issuer}/api/v2`
-    const created = await createUser(server.ctx.db, { email: 'ada@example.com', name: 'Ada', password: 'correct horse battery', teamName: 'Engines' }, Date.now())
+    const created = await createUser(
+      server.ctx.db,
+      { email: 'ada@example.com', name: 'Ada', password: 'correct horse battery', teamName: 'Engines' },
+      Date.now(),
+    )
     user = created.user
-    const { client, secret } = await registerClient(server.ctx.db, server.ctx.keys, { name: 'Agent', redirectUris: [REDIRECT], ownerUserId: user.id, teamId: created.team!.id }, Date.now())
+    const { client, secret } = await registerClient(
+      server.ctx.db,
+      server.ctx.keys,
+      { name: 'Agent', redirectUris: [REDIRECT], ownerUserId: user.id, teamId: created.team!.id },
+      Date.now(),
+    )
     clientId = client.id
     clientSecret = secret!
     await createResource(server.ctx.db, server.ctx.config.issuer, { uri: CALENDAR, name: 'Calendar MCP', scopes: ['calendar:read'] }, Date.now())
@@ -69,7 +78,9 @@ await forEachDialect('RFC 8707 resource indicators', (dialect) => {
   async function codeFor(resources: string[], extra: Record<string, string> = {}): Promise<string> {
     const pairs = consentPairs(await consentPage(resources, extra))
     const body = new URLSearchParams([...pairs, ['decision', 'approve']])
-    const back = redirectOf(await browser.request('/oauth/authorize', { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: body.toString() }))
+    const back = redirectOf(
+      await browser.request('/oauth/authorize', { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: body.toString() }),
+    )
     const code = back.searchParams.get('code')
     assert.ok(code, back.href)
     return code
@@ -88,7 +99,11 @@ await forEachDialect('RFC 8707 resource indicators', (dialect) => {
   }
 
   async function postForm(path: string, form: URLSearchParams): Promise<{ status: number; body: Json }> {
-    const response = await fetch(new URL(path, server.url), { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: form.toString() })
+    const response = await fetch(new URL(path, server.url), {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: form.toString(),
+    })
     return { status: response.status, body: (await response.json()) as Json }
   }
 
@@ -205,7 +220,19 @@ await forEachDialect('gatehouse resources commands', (dialect) => {
   })
 
   it('resources create --json prints {"uri","name","scopes"}; list starts with Gatehouse’s own API; delete removes it', async () => {
-    const created = await gatehouse('resources', 'create', '--uri', CALENDAR, '--name', 'Calendar MCP', '--scope', 'calendar:read', '--scope', 'calendar:write', '--json')
+    const created = await gatehouse(
+      'resources',
+      'create',
+      '--uri',
+      CALENDAR,
+      '--name',
+      'Calendar MCP',
+      '--scope',
+      'calendar:read',
+      '--scope',
+      'calendar:write',
+      '--json',
+    )
     assert.equal(created.code, 0, created.stderr)
     assert.deepEqual(JSON.parse(created.stdout), { uri: CALENDAR, name: 'Calendar MCP', scopes: ['calendar:read', 'calendar:write'] })
     const listed = await gatehouse('resources', 'list', '--json')
@@ -227,7 +254,10 @@ await forEachDialect('gatehouse resources commands', (dialect) => {
     }
     assert.equal((await gatehouse('resources', 'create', '--uri', FILES, '--name', 'Files')).code, 0)
     assert.equal((await gatehouse('resources', 'create', '--uri', FILES, '--name', 'Files')).stderr, `gatehouse: ${MESSAGES.resource_exists}\n`)
-    assert.equal((await gatehouse('resources', 'create', '--uri', 'https://auth.example.com/api/v2', '--name', 'API')).stderr, `gatehouse: ${MESSAGES.resource_exists}\n`)
+    assert.equal(
+      (await gatehouse('resources', 'create', '--uri', 'https://auth.example.com/api/v2', '--name', 'API')).stderr,
+      `gatehouse: ${MESSAGES.resource_exists}\n`,
+    )
     assert.equal((await gatehouse('resources', 'delete', '--uri', 'https://auth.example.com/api/v2')).stderr, `gatehouse: ${MESSAGES.resource_built_in}\n`)
     assert.equal((await gatehouse('resources', 'delete', '--uri', 'https://nowhere.example.com/')).stderr, `gatehouse: ${MESSAGES.resource_not_found}\n`)
     assert.equal((await gatehouse('resources', 'create', '--uri', CALENDAR)).code, 2)

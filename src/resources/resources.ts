@@ -92,7 +92,10 @@ export async function resolveResources(db: Db, issuer: string, requested: string
     }
   }
   const api = apiResource(issuer)
-  const found = await findResourcesByUri(db.kysely, uris.filter((u) => u !== api.uri))
+  const found = await findResourcesByUri(
+    db.kysely,
+    uris.filter((u) => u !== api.uri),
+  )
   return uris.map((uri) => {
     const resource = uri === api.uri ? api : found.find((r) => r.uri === uri)
     if (!resource) throw new InvalidTarget(`The resource "${uri}" is not registered with this server.`)

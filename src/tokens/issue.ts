@@ -61,15 +61,20 @@ export async function mintTokens(ctx: IssuanceDeps, subject: TokenSubject, openi
   const issuedAt = Math.floor(now / 1000)
   const jti = newTokenId()
   const expiresAt = issuedAt + ctx.config.accessTokenTtl
-  const accessToken = await signAccessToken(ctx.keyRing, ctx.config.issuer, {
-    jti,
-    clientId: subject.clientId,
-    userId: subject.userId,
-    teamId: subject.teamId,
-    scopes: subject.scopes,
-    issuedAt,
-    expiresAt,
-  }, subject.resources ?? [])
+  const accessToken = await signAccessToken(
+    ctx.keyRing,
+    ctx.config.issuer,
+    {
+      jti,
+      clientId: subject.clientId,
+      userId: subject.userId,
+      teamId: subject.teamId,
+      scopes: subject.scopes,
+      issuedAt,
+      expiresAt,
+    },
+    subject.resources ?? [],
+  )
   const refreshToken = randomSecret(32)
   const response: TokenResponse = {
     token_type: 'Bearer',

@@ -37,7 +37,10 @@ export function registration(dialect: DialectName) {
         await sql`PRAGMA foreign_keys = ON`.execute(db)
         if (broken.rows.length > 0) throw new Error('rebuilding the clients table broke a foreign key')
       }
-      await db.schema.alterTable('clients').addColumn('kind', 'text', (c) => c.notNull().defaultTo('registered')).execute()
+      await db.schema
+        .alterTable('clients')
+        .addColumn('kind', 'text', (c) => c.notNull().defaultTo('registered'))
+        .execute()
       await db.schema.alterTable('clients').addColumn('metadata', 'text').execute()
       await db.schema.alterTable('clients').addColumn('registration_token_hash', 'text').execute()
       await db.schema.alterTable('clients').addColumn('metadata_expires_at', BIG).execute()

@@ -85,7 +85,10 @@ await forEachDialect('protected API', (dialect) => {
   it('answers a request without credentials with 401 and a Bearer challenge (RFC 6750 §3)', async () => {
     const response = await api(server, '/api/v2/me')
     assert.equal(response.status, 401)
-    assert.equal(response.headers.get('www-authenticate'), `Bearer realm="gatehouse", resource_metadata="${server.url}/.well-known/oauth-protected-resource/api/v2"`)
+    assert.equal(
+      response.headers.get('www-authenticate'),
+      `Bearer realm="gatehouse", resource_metadata="${server.url}/.well-known/oauth-protected-resource/api/v2"`,
+    )
     const body = (await response.json()) as Record<string, unknown>
     assert.equal(body.error, 'unauthenticated')
     assert.equal(typeof body.message, 'string')

@@ -80,9 +80,19 @@ function approverOf(session: PortalSession, teamId: number): Approver {
  * browser posts at once (OAuth 2.0 Form Post Response Mode), so the code
  * stays out of the URL.
  */
-function respond(ctx: AppContext, request: FastifyRequest, reply: FastifyReply, to: { redirectUri: string; responseMode: ResponseMode }, fields: Record<string, string | undefined>) {
+function respond(
+  ctx: AppContext,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  to: { redirectUri: string; responseMode: ResponseMode },
+  fields: Record<string, string | undefined>,
+) {
   if (to.responseMode === 'form_post') {
-    return sendPage(ctx, request, reply, 'form-post', { title: 'Signing you in', action: to.redirectUri, fields: responseFields(ctx, fields).map(([name, value]) => ({ name, value })) })
+    return sendPage(ctx, request, reply, 'form-post', {
+      title: 'Signing you in',
+      action: to.redirectUri,
+      fields: responseFields(ctx, fields).map(([name, value]) => ({ name, value })),
+    })
   }
   return reply.redirect(responseRedirect(ctx, to.redirectUri, fields), 302)
 }
@@ -139,7 +149,14 @@ function sendToLogin(ctx: AppContext, request: FastifyRequest, reply: FastifyRep
   return reply.redirect(login, 303)
 }
 
-function consentPage(ctx: AppContext, request: FastifyRequest, reply: FastifyReply, session: PortalSession, authorization: AuthorizationRequest, params: RawParams) {
+function consentPage(
+  ctx: AppContext,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  session: PortalSession,
+  authorization: AuthorizationRequest,
+  params: RawParams,
+) {
   // `resource` may repeat (RFC 8707 §2); every value is carried.
   const carried = CARRIED.flatMap((name) => {
     const value = params[name]
@@ -207,7 +224,8 @@ export function authorizeRoutes(app: FastifyInstance, ctx: AppContext): void {
   app.post<{ Body: RawParams }>(ENDPOINTS.authorization, async (request, reply) => {
     const params = request.body ?? {}
     const session = await currentSession(ctx, request)
-    if (!session) return sendPage(ctx, request, reply, 'error', { title: AUTHORIZATION_TITLES.sessionEnded, message: MESSAGES.authorization_session_ended }, 401)
+    if (!session)
+      return sendPage(ctx, request, reply, 'error', { title: AUTHORIZATION_TITLES.sessionEnded, message: MESSAGES.authorization_session_ended }, 401)
     checkSessionCsrf(ctx, session, params._csrf)
     const checked = await checkRequest(ctx, request, reply, params)
     if ('reply' in checked) return checked.reply

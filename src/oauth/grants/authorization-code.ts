@@ -29,7 +29,12 @@ export async function authorizationCodeGrant(ctx: GrantDeps, client: Client, par
   if (!found || found.code.clientId !== client.id) throw new InvalidGrant(INVALID_CODE)
   const { code: row, standing } = found
   const replayed = () =>
-    answerReplay(ctx, { kind: 'authorization_code', grantId: row.grantId, clientId: client.id, userId: row.userId, teamId: row.teamId, address }, INVALID_CODE, now)
+    answerReplay(
+      ctx,
+      { kind: 'authorization_code', grantId: row.grantId, clientId: client.id, userId: row.userId, teamId: row.teamId, address },
+      INVALID_CODE,
+      now,
+    )
   if (row.consumedAt !== null) throw await replayed()
   if (row.expiresAt <= now) throw new InvalidGrant(INVALID_CODE)
 
@@ -45,7 +50,16 @@ export async function authorizationCodeGrant(ctx: GrantDeps, client: Client, par
   const minted = await mintTokens(ctx, { grantId: row.grantId, clientId: client.id, userId: row.userId, teamId: row.teamId, scopes, resources }, openid)
   const redeemed = await ctx.db.kysely.transaction().execute(async (trx) => {
     if (!(await consume(trx, 'authorization_code', codeHash, now))) return false
-    await insertGrant(trx, { id: row.grantId, clientId: client.id, userId: row.userId, teamId: row.teamId, scopes: row.scopes, resources: row.resources, createdAt: now, login: row.login })
+    await insertGrant(trx, {
+      id: row.grantId,
+      clientId: client.id,
+      userId: row.userId,
+      teamId: row.teamId,
+      scopes: row.scopes,
+      resources: row.resources,
+      createdAt: now,
+      login: row.login,
+    })
     await minted.persist(trx)
     return true
   })
