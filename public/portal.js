@@ -70,6 +70,54 @@ function enableRedirectRows() {
   }
 }
 
+// A form is sent once: its submit buttons are disabled while the request is
+// in flight, so a double click or an impatient second click sends nothing
+// more (the server also acts once per form instance, for when this cannot run).
+function guardSubmissions() {
+  for (const form of document.querySelectorAll('form[method="post"]')) {
+    form.addEventListener('submit', (event) => {
+      if (form.dataset.submitting !== undefined) {
+        event.preventDefault()
+        return
+      }
+      form.dataset.submitting = ''
+      // Disabled after the browser has read the form, so the clicked button's name and value are still sent.
+      window.setTimeout(() => {
+        for (const button of form.querySelectorAll('button[type="submit"], button:not([type])')) {
+          button.disabled = true
+          button.setAttribute('aria-busy', 'true')
+        }
+      })
+    })
+  }
+  // Back to a page kept in the browser's cache: its forms can be used again.
+  window.addEventListener('pageshow', (event) => {
+    if (!event.persisted) return
+    for (const form of document.querySelectorAll('form[data-submitting]')) {
+      delete form.dataset.submitting
+      for (const button of form.querySelectorAll('button[aria-busy]')) {
+        button.disabled = false
+        button.removeAttribute('aria-busy')
+      }
+    }
+  })
+}
+
+// After a refused form, the error summary takes the focus (autofocus does not apply when the page is restored).
+function focusErrorSummary() {
+  const summary = document.querySelector('[data-testid="error-summary"]')
+  if (summary && document.activeElement !== summary) summary.focus()
+}
+
+// The team switcher acts as soon as a team is picked, which saves the Switch button's room in the header.
+function enableTeamSwitch() {
+  for (const button of document.querySelectorAll('[data-switch-team]')) {
+    const form = button.form
+    button.hidden = true
+    form.querySelector('select').addEventListener('change', () => form.requestSubmit())
+  }
+}
+
 enableCopyButtons()
 enableRedirectRows()
 
@@ -79,4 +127,7 @@ function submitResponseForms() {
   for (const form of document.querySelectorAll('form[data-auto-submit]')) form.submit()
 }
 
+enableTeamSwitch()
+guardSubmissions()
+focusErrorSummary()
 submitResponseForms()

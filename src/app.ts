@@ -15,15 +15,18 @@ import { apiResourceMetadataUrl } from './resources/resources.js'
 import { authorizeRoutes } from './http/oauth/authorize.js'
 import { oauthEndpoints } from './http/oauth/endpoints.js'
 import { userinfoRoutes } from './http/oauth/userinfo.js'
+import { endSessionRoutes } from './http/oauth/end-session.js'
 import { apiRoutes } from './http/api/routes.js'
 import { healthRoutes } from './http/health.js'
 import { activityRoutes } from './http/pages/activity.js'
 import { clientRoutes } from './http/pages/clients.js'
 import { personalAccessTokenRoutes } from './http/pages/personal-access-tokens.js'
 import { teamAppRoutes } from './http/pages/team-apps.js'
+import { settingsRoutes } from './http/pages/settings.js'
 
 const stylesheet = readFileSync(fileURLToPath(new URL('../public/app.css', import.meta.url)), 'utf8')
 const portalScript = readFileSync(fileURLToPath(new URL('../public/portal.js', import.meta.url)), 'utf8')
+const favicon = readFileSync(fileURLToPath(new URL('../public/favicon.svg', import.meta.url)), 'utf8')
 
 /** The limits of the HTTP server, chosen by server.ts. */
 export type HttpLimits = Pick<FastifyServerOptions, 'requestTimeout' | 'keepAliveTimeout' | 'bodyLimit'>
@@ -53,15 +56,21 @@ export async function buildApp(ctx: AppContext, logger: FastifyBaseLogger, limit
   app.get('/assets/portal.js', async (_request, reply) =>
     reply.type('text/javascript; charset=utf-8').header('Cache-Control', 'public, max-age=3600').send(portalScript),
   )
+  // Browsers ask for /favicon.ico on their own, pages or not: both addresses answer with the icon.
+  for (const path of ['/assets/favicon.svg', '/favicon.ico']) {
+    app.get(path, async (_request, reply) => reply.type('image/svg+xml').header('Cache-Control', 'public, max-age=86400').send(favicon))
+  }
   healthRoutes(app, ctx)
 
   loginRoutes(app, ctx)
   homeRoutes(app, ctx)
+  settingsRoutes(app, ctx)
   clientRoutes(app, ctx)
   personalAccessTokenRoutes(app, ctx)
   teamAppRoutes(app, ctx)
   activityRoutes(app, ctx)
   authorizeRoutes(app, ctx)
+  endSessionRoutes(app, ctx)
   await oauthEndpoints(app, ctx)
   await userinfoRoutes(app, ctx)
   await apiRoutes(app, ctx)

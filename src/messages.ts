@@ -80,7 +80,7 @@ export const BANNERS = {
   clients: {
     created: 'The API client was created. Its Client ID is below; open it to see the Client secret.',
     updated: 'The changes were saved.',
-    regenerated: 'A new Client secret was generated. The old one no longer works: reveal the new one below and update your application.',
+    regenerated: 'A new Client secret was generated and the old one no longer works. Put the new secret into your application.',
     deleted: 'The API client was deleted. Every token it held has stopped working.',
   },
   tokens: {

@@ -169,7 +169,7 @@ interface Deployment {
   base: string
 }
 
-async function deployment(dialect: 'sqlite' | 'postgres', extra: NodeJS.ProcessEnv = {}): Promise<Deployment> {
+async function deployment(dialect: 'sqlite' | 'postgres'): Promise<Deployment> {
   const database = await createTestDatabase(dialect)
   const dataDir = mkdtempSync(join(scratch, 'data-'))
   const port = await freePort()
@@ -185,7 +185,6 @@ async function deployment(dialect: 'sqlite' | 'postgres', extra: NodeJS.ProcessE
     GATEHOUSE_RATE_LIMIT: '1000000',
     // Production defaults, a sampled access log among them.
     NODE_ENV: 'production',
-    ...extra,
   }
   delete env.REDIS_URL
   return { env, port, database, dataDir, base: `http://127.0.0.1:${port}` }
@@ -258,10 +257,9 @@ function meLoad(accessToken: string): Load {
   return { headers: { authorization: `Bearer ${accessToken}` } }
 }
 
-async function gatehouseRows(dialect: 'sqlite' | 'postgres', workers: number, signingRate: number, signingAlg: 'RS256' | 'ES256' = 'RS256'): Promise<void> {
-  const algNote = signingAlg === 'RS256' ? '' : `, ${signingAlg}`
-  const group = `Gatehouse, ${dialectName(dialect)}, ${workers === 1 ? 'one process' : `--workers ${workers}`}${algNote}`
-  const d = await deployment(dialect, signingAlg === 'RS256' ? {} : { GATEHOUSE_SIGNING_ALG: signingAlg })
+async function gatehouseRows(dialect: 'sqlite' | 'postgres', workers: number, signingRate: number): Promise<void> {
+  const group = `Gatehouse, ${dialectName(dialect)}, ${workers === 1 ? 'one process' : `--workers ${workers}`}`
+  const d = await deployment(dialect)
   try {
     const seeded = await seedDeployment(d)
     const startedAt = Date.now()
@@ -283,26 +281,22 @@ async function gatehouseRows(dialect: 'sqlite' | 'postgres', workers: number, si
         body: bodies(seeded.codes, (c) => `grant_type=authorization_code&code=${c}&redirect_uri=${encodeURIComponent(REDIRECT_URI)}`),
         pool: seeded.codes,
       })
-      if (signingAlg === 'RS256') {
-        await measure(group, 'revocation (refresh token)', `${d.base}/oauth/revoke`, {
-          method: 'POST',
-          headers: { ...form, authorization: auth },
-          body: bodies(seeded.revocable, (t) => `token=${t}&token_type_hint=refresh_token`),
-          pool: seeded.revocable,
-        })
-        await measure(group, 'GET /oauth/authorize (logged in, consent remembered)', `${d.base}/oauth/authorize?${seeded.authorize.query}`, {
-          headers: { cookie: seeded.authorize.cookie },
-          status: 302,
-        })
-      }
-      if (workers === 1 && signingAlg === 'RS256') {
+      await measure(group, 'revocation (refresh token)', `${d.base}/oauth/revoke`, {
+        method: 'POST',
+        headers: { ...form, authorization: auth },
+        body: bodies(seeded.revocable, (t) => `token=${t}&token_type_hint=refresh_token`),
+        pool: seeded.revocable,
+      })
+      await measure(group, 'GET /oauth/authorize (logged in, consent remembered)', `${d.base}/oauth/authorize?${seeded.authorize.query}`, {
+        headers: { cookie: seeded.authorize.cookie },
+        status: 302,
+      })
+      if (workers === 1) {
         notes.push(
           `${group}: start-up ${startupMs} ms (process start to listening, migrated database); resident memory ${idle} MB idle, ${rssMb(server.child.pid)} MB after the load.`,
         )
       }
-      notes.push(
-        `${group}: refresh grant at ${pct(refresh.rps / signingRate)} and code exchange at ${pct(code.rps / signingRate)} of raw ${signingAlg} signing.`,
-      )
+      notes.push(`${group}: refresh grant at ${pct(refresh.rps / signingRate)} and code exchange at ${pct(code.rps / signingRate)} of raw RS256 signing.`)
     } finally {
       await server.stop()
     }

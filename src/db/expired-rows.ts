@@ -14,6 +14,8 @@ const PRUNABLE = {
   session_clients: { key: 'sid', time: 'expires_at' },
   throttle_counters: { key: 'key', time: 'expires_at' },
   activities: { key: 'id', time: 'created_at' },
+  form_submissions: { key: 'key_hash', time: 'expires_at' },
+  shown_once: { key: 'id_hash', time: 'expires_at' },
 } as const
 
 export type PrunableTable = keyof typeof PRUNABLE

@@ -4,6 +4,7 @@ import { accounts } from './migrations/001_accounts.js'
 import { oauth } from './migrations/002_oauth.js'
 import { api } from './migrations/003_api.js'
 import { redirectUris } from './migrations/004_redirect_uris.js'
+import { portal } from './migrations/006_portal.js'
 import { apiUsage } from './migrations/007_api_usage.js'
 import { openid } from './migrations/008_openid.js'
 import { resources } from './migrations/009_resources.js'
@@ -17,6 +18,7 @@ function migrationsFor(dialect: DialectName): Record<string, Migration> {
     '002_oauth': oauth(),
     '003_api': api(dialect),
     '004_redirect_uris': redirectUris(),
+    '006_portal': portal(),
     '007_api_usage': apiUsage(),
     '008_openid': openid(),
     '009_resources': resources(),

@@ -50,7 +50,7 @@ export interface ThrottleCounterTable {
   expires_at: number
 }
 
-export interface Database extends OAuthTables, ApiTables {
+export interface Database extends OAuthTables, ApiTables, PortalTables {
   users: UserTable
   teams: TeamTable
   memberships: MembershipTable
@@ -247,6 +247,29 @@ export interface ActivityTable {
   detail: string | null
   address: string | null
   created_at: number
+}
+
+export interface FormSubmissionTable {
+  /** Hash of the session id and the form instance's nonce. */
+  key_hash: string
+  location: string | null
+  created_at: number
+  expires_at: number
+}
+
+export interface ShownOnceTable {
+  id_hash: string
+  session_hash: string
+  subject_id: string
+  /** Encrypted under GATEHOUSE_SECRET; deleted by the one view that shows it. */
+  secret_encrypted: string
+  created_at: number
+  expires_at: number
+}
+
+export interface PortalTables {
+  form_submissions: FormSubmissionTable
+  shown_once: ShownOnceTable
 }
 
 /** API calls of one token in one minute: how many, and the last one's path and status. */

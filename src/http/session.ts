@@ -10,6 +10,8 @@ export interface PortalSession extends LoadedSession {
 }
 
 const LOGIN_COOKIE_TTL_S = 60 * 60
+/** The session cookie outlives its session by this much, so the login page can say the session expired rather than greet a stranger. */
+const EXPIRED_NOTICE_S = 7 * 24 * 60 * 60
 
 function secure(ctx: AppContext): boolean {
   return ctx.config.issuer.startsWith('https:')
@@ -48,7 +50,7 @@ async function load(ctx: AppContext, request: FastifyRequest): Promise<PortalSes
 }
 
 export function setSessionCookie(ctx: AppContext, reply: FastifyReply, id: string): void {
-  reply.setCookie(sessionCookieName(ctx), id, cookieOptions(ctx, SESSION_TTL_MS / 1000))
+  reply.setCookie(sessionCookieName(ctx), id, cookieOptions(ctx, SESSION_TTL_MS / 1000 + EXPIRED_NOTICE_S))
   reply.clearCookie(loginCookieName(ctx), { path: '/' })
 }
 

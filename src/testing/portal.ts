@@ -34,6 +34,11 @@ export function seeOther(response: Response): string {
   return location
 }
 
+/** The page a form's 303 leads to, fetched as the browser does after Post/Redirect/Get. */
+export async function followed(browser: HttpClient, response: Response): Promise<Response> {
+  return browser.get(seeOther(response))
+}
+
 /** The status of GET /api/v2/me with the token as a Bearer token. */
 export async function meStatus(server: TestServer, token: string): Promise<number> {
   const response = await fetch(new URL('/api/v2/me', server.url), { headers: { authorization: `Bearer ${token}` } })

@@ -19,6 +19,8 @@ export interface PruneCounts {
   signing_keys: number
   personal_access_tokens: number
   activities: number
+  form_submissions: number
+  shown_once: number
   api_usage: number
   registration_tokens: number
   /** Self-registered clients never authorised within a day, or without a token for GATEHOUSE_REGISTERED_CLIENT_TTL_DAYS. */
@@ -52,8 +54,9 @@ async function inBatches(deleteBatch: () => Promise<number>): Promise<number> {
  * for an unknown one while it could still verify), grants with no token
  * left, expired sessions and throttle counts, retired keys no live token was signed with,
  * expired personal access tokens, activity and API usage older than the
- * activity log's retention, expired initial access tokens, and
- * self-registered clients left unused.
+ * activity log's retention, expired initial access tokens, self-registered
+ * clients left unused, and the portal's records of form submissions and
+ * secrets waiting to be shown.
  */
 export async function pruneExpired(ctx: PruneDeps): Promise<PruneCounts> {
   const db = ctx.db.kysely
@@ -77,5 +80,7 @@ export async function pruneExpired(ctx: PruneDeps): Promise<PruneCounts> {
     registered_clients: await inBatches(() =>
       deleteAbandonedClients(db, { unauthorisedBefore: now - UNAUTHORISED_CLIENT_MS, unusedSince: now - ctx.config.registeredClientTtlDays * DAY_MS }, BATCH),
     ),
+    form_submissions: await expired('form_submissions'),
+    shown_once: await expired('shown_once'),
   }
 }

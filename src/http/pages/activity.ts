@@ -13,7 +13,7 @@ import { sendPage } from './page.js'
 import { requireTeamSession } from './portal.js'
 
 /** Every action gets words; a new action without them does not compile. */
-const ACTIONS: Record<ActivityAction, string> = {
+export const ACTIONS: Record<ActivityAction, string> = {
   'api.request': 'API request',
   'token.issued': 'Access token issued',
   'token.refreshed': 'Access token refreshed',

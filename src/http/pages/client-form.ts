@@ -1,11 +1,11 @@
 import { isRequestInspectionHost, validateRedirectUri } from '../../clients/redirect-uris.js'
 import { AppError, MESSAGES } from '../../messages.js'
+import { formGuardProperties, type FormBody } from './portal.js'
 
 /** The body of the create and edit forms, as the schema below lets it through. */
-export interface ClientFormBody {
+export interface ClientFormBody extends FormBody {
   name?: string
   redirect_uri?: string[]
-  _csrf?: string
 }
 
 export const clientFormBodySchema = {
@@ -16,7 +16,7 @@ export const clientFormBodySchema = {
     name: { type: 'string' },
     // A single field arrives as a string; Fastify's Ajv coerces it to an array of one.
     redirect_uri: { type: 'array', items: { type: 'string', maxLength: 4000 }, maxItems: 50 },
-    _csrf: { type: 'string', maxLength: 200 },
+    ...formGuardProperties,
   },
 } as const
 

@@ -9,7 +9,7 @@ import { REDIRECT, seedClient, seedUser, type SeededUser } from '../../testing/f
 import { escapeHtml, formField, testIdTexts } from '../../testing/html.js'
 import { HttpClient } from '../../testing/http-client.js'
 import { browserFor, codeFor, postOAuth } from '../../testing/oauth.js'
-import { meStatus, pageHtml, postFields, seeOther, submitForm } from '../../testing/portal.js'
+import { followed, meStatus, pageHtml, postFields, seeOther, submitForm } from '../../testing/portal.js'
 import { startTestServer, type TestServer } from '../../testing/server.js'
 
 await forEachDialect('portal: API clients', (dialect) => {
@@ -207,7 +207,7 @@ await forEachDialect('portal: API clients', (dialect) => {
     assert.equal(forged.status, 403)
     assert.ok(!(await forged.text()).includes(secret))
 
-    const revealed = await submitForm(browser, `/settings/clients/${client.id}`, `/settings/clients/${client.id}/secret`)
+    const revealed = await followed(browser, await submitForm(browser, `/settings/clients/${client.id}`, `/settings/clients/${client.id}/secret`))
     assert.equal(revealed.status, 200)
     assert.equal(revealed.headers.get('cache-control'), 'no-store')
     assert.deepEqual(testIdTexts(await revealed.text(), 'client-secret'), [secret])
@@ -215,7 +215,8 @@ await forEachDialect('portal: API clients', (dialect) => {
 
   it('lets an owner of the team reveal the secret of a client a member registered', async () => {
     const { client, secret } = await adasClient()
-    const revealed = await submitForm(await browserFor(server, olive), `/settings/clients/${client.id}`, `/settings/clients/${client.id}/secret`)
+    const owner = await browserFor(server, olive)
+    const revealed = await followed(owner, await submitForm(owner, `/settings/clients/${client.id}`, `/settings/clients/${client.id}/secret`))
     assert.equal(revealed.status, 200)
     assert.deepEqual(testIdTexts(await revealed.text(), 'client-secret'), [secret])
   })
@@ -326,10 +327,14 @@ await forEachDialect('portal: API clients', (dialect) => {
     assert.equal(await revealClientSecret(server.ctx.db, server.ctx.keys, client.id), oldSecret)
 
     const done = await postFields(browser, `/settings/clients/${client.id}/regenerate`, { _csrf: formField(confirm, '_csrf') })
-    assert.equal(seeOther(done), `/settings/clients/${client.id}?done=regenerated`)
+    const shownAt = seeOther(done)
+    assert.match(shownAt, new RegExp(`^/settings/clients/${client.id}\\?shown=[\\w-]+&done=regenerated$`))
     const newSecret = await revealClientSecret(server.ctx.db, server.ctx.keys, client.id)
     assert.notEqual(newSecret, oldSecret)
-    assert.match(testIdTexts(await pageHtml(browser, `/settings/clients/${client.id}?done=regenerated`), 'success-banner')[0] ?? '', /old one no longer works/)
+    const shown = await pageHtml(browser, shownAt)
+    assert.match(testIdTexts(shown, 'success-banner')[0] ?? '', /old one no longer works/)
+    assert.deepEqual(testIdTexts(shown, 'client-secret'), [newSecret], 'the new secret is shown at once')
+    assert.deepEqual(testIdTexts(await pageHtml(browser, shownAt), 'client-secret'), [], 'and only once')
 
     const code = await codeFor(browser, { client_id: client.id, redirect_uri: REDIRECT, response_type: 'code' })
     const withOld = await postOAuth(server, '/oauth/token', {
@@ -356,11 +361,8 @@ await forEachDialect('portal: API clients', (dialect) => {
     const { client, secret } = await adasClient()
     const page = await pageHtml(browser, `/settings/clients/${client.id}`)
     const csrf = formField(page, '_csrf')
-    assert.equal((await postFields(browser, `/settings/clients/${client.id}/secret`, { _csrf: csrf })).status, 200)
-    assert.equal(
-      seeOther(await postFields(browser, `/settings/clients/${client.id}/regenerate`, { _csrf: csrf })),
-      `/settings/clients/${client.id}?done=regenerated`,
-    )
+    assert.match(seeOther(await postFields(browser, `/settings/clients/${client.id}/secret`, { _csrf: csrf })), /\?shown=/)
+    assert.match(seeOther(await postFields(browser, `/settings/clients/${client.id}/regenerate`, { _csrf: csrf })), /&done=regenerated$/)
     assert.equal(seeOther(await postFields(browser, `/settings/clients/${client.id}/delete`, { _csrf: csrf })), '/settings/clients?done=deleted')
     await server.ctx.activity.flush()
     const entries = await server.ctx.db.kysely.selectFrom('activities').selectAll().where('client_id', '=', client.id).orderBy('id').execute()

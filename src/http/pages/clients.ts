@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { canManageClient, clientOfTeam, clientsOfTeam, requireClientManager } from '../../clients/access.js'
 import { deleteClient, regenerateClientSecret, registerClient, revealClientSecret, updateClient } from '../../clients/clients.js'
+import { keepForOneView, takeOneView } from '../../accounts/portal-forms.js'
 import { isRequestInspectionHost } from '../../clients/redirect-uris.js'
 import type { Client } from '../../clients/types.js'
 import type { ActivityAction } from '../../activity/types.js'
@@ -18,7 +19,7 @@ import {
 } from './client-form.js'
 import { shownTime } from './format.js'
 import { sendPage } from './page.js'
-import { csrfBodySchema, doneBanner, idParamsSchema, requireTeamSession, type TeamSession } from './portal.js'
+import { actOnce, csrfBodySchema, doneBanner, idParamsSchema, requireTeamSession, type FormBody, type TeamSession } from './portal.js'
 
 interface IdParams {
   id: string
@@ -83,6 +84,12 @@ function recordClientEvent(ctx: AppContext, request: FastifyRequest, session: Te
 }
 
 export function clientRoutes(app: FastifyInstance, ctx: AppContext): void {
+  /** The client's page, showing the secret once: it is kept for that one view, never put in the URL. */
+  async function secretShownAt(session: TeamSession, client: Client, secret: string): Promise<string> {
+    const viewId = await keepForOneView(ctx.db, ctx.keys, session.id, client.id, secret, ctx.clock())
+    return `/settings/clients/${encodeURIComponent(client.id)}?shown=${viewId}`
+  }
+
   app.get<{ Querystring: { done?: string } }>('/settings/clients', async (request, reply) => {
     const session = await requireTeamSession(ctx, request, reply)
     if (!session) return reply
@@ -111,29 +118,43 @@ export function clientRoutes(app: FastifyInstance, ctx: AppContext): void {
     if (!session) return reply
     checkSessionCsrf(ctx, session, request.body?._csrf)
     const input = readClientForm(request.body)
-    try {
-      const { client } = await registerClient(ctx.db, ctx.keys, { ...input, ownerUserId: session.user.id, teamId: session.activeTeam.id }, ctx.clock())
-      recordClientEvent(ctx, request, session, client, 'client.created')
-    } catch (err) {
-      if (!isClientFormError(err)) throw err
-      return sendPage(
-        ctx,
-        request,
-        reply,
-        'client-new',
-        { title: 'Create an API client', team: session.activeTeam, form: refusedClientFormView(input, err), csrf: session.csrfToken },
-        400,
-      )
-    }
-    return reply.redirect('/settings/clients?done=created', 303)
+    return actOnce(ctx, reply, session, request.body, '/settings/clients', async () => {
+      try {
+        const { client } = await registerClient(ctx.db, ctx.keys, { ...input, ownerUserId: session.user.id, teamId: session.activeTeam.id }, ctx.clock())
+        recordClientEvent(ctx, request, session, client, 'client.created')
+        return '/settings/clients?done=created'
+      } catch (err) {
+        if (!isClientFormError(err)) throw err
+        return sendPage(
+          ctx,
+          request,
+          reply,
+          'client-new',
+          { title: 'Create an API client', team: session.activeTeam, form: refusedClientFormView(input, err), csrf: session.csrfToken },
+          400,
+        )
+      }
+    })
   })
 
-  app.get<{ Params: IdParams; Querystring: { done?: string } }>('/settings/clients/:id', { schema: { params: idParamsSchema } }, async (request, reply) => {
-    const session = await requireTeamSession(ctx, request, reply)
-    if (!session) return reply
-    const client = await clientOfTeam(ctx.db, request.params.id, session.activeTeam.id)
-    return clientPage(ctx, request, reply, session, client, { banner: doneBanner(BANNERS.clients, request.query.done) })
-  })
+  // `?shown=` names a secret kept for one view by the POST that redirected here (reveal, regenerate).
+  app.get<{ Params: IdParams; Querystring: { done?: string; shown?: string } }>(
+    '/settings/clients/:id',
+    {
+      schema: {
+        params: idParamsSchema,
+        querystring: { type: 'object', properties: { done: { type: 'string', maxLength: 40 }, shown: { type: 'string', maxLength: 100 } } },
+      },
+    },
+    async (request, reply) => {
+      const session = await requireTeamSession(ctx, request, reply)
+      if (!session) return reply
+      const client = await clientOfTeam(ctx.db, request.params.id, session.activeTeam.id)
+      const shown = request.query.shown ? await takeOneView(ctx.db, ctx.keys, session.id, request.query.shown, ctx.clock()) : undefined
+      const secret = shown?.subjectId === client.id ? shown.secret : undefined
+      return clientPage(ctx, request, reply, session, client, { banner: doneBanner(BANNERS.clients, request.query.done), secret })
+    },
+  )
 
   app.post<{ Params: IdParams; Body: ClientFormBody }>(
     '/settings/clients/:id',
@@ -144,20 +165,24 @@ export function clientRoutes(app: FastifyInstance, ctx: AppContext): void {
       checkSessionCsrf(ctx, session, request.body?._csrf)
       const client = await managedClient(ctx, session, request.params.id)
       const input = readClientForm(request.body)
-      try {
-        const updated = await updateClient(ctx.db, client.id, input.name, input.redirectUris, ctx.clock())
-        recordClientEvent(ctx, request, session, updated, 'client.updated')
-      } catch (err) {
-        if (!isClientFormError(err)) throw err
-        return clientPage(ctx, request, reply, session, client, { form: refusedClientFormView(input, err) }, 400)
-      }
-      return reply.redirect(`/settings/clients/${encodeURIComponent(client.id)}?done=updated`, 303)
+      const clientPath = `/settings/clients/${encodeURIComponent(client.id)}`
+      return actOnce(ctx, reply, session, request.body, clientPath, async () => {
+        try {
+          const updated = await updateClient(ctx.db, client.id, input.name, input.redirectUris, ctx.clock())
+          recordClientEvent(ctx, request, session, updated, 'client.updated')
+          return `${clientPath}?done=updated`
+        } catch (err) {
+          if (!isClientFormError(err)) throw err
+          return clientPage(ctx, request, reply, session, client, { form: refusedClientFormView(input, err) }, 400)
+        }
+      })
     },
   )
 
   // A POST with the CSRF token, though it changes nothing: revealing is a
-  // deliberate act, so no link, prefetch or history entry brings the secret on screen.
-  app.post<{ Params: IdParams; Body: { _csrf?: string } }>(
+  // deliberate act, so no link, prefetch or history entry brings the secret on
+  // screen. It redirects to the client's page, which shows the secret once.
+  app.post<{ Params: IdParams; Body: FormBody }>(
     '/settings/clients/:id/secret',
     { schema: { params: idParamsSchema, body: csrfBodySchema } },
     async (request, reply) => {
@@ -168,7 +193,7 @@ export function clientRoutes(app: FastifyInstance, ctx: AppContext): void {
       const secret = await revealClientSecret(ctx.db, ctx.keys, client.id)
       if (secret === undefined) throw new AppError('client_no_secret', 404)
       recordClientEvent(ctx, request, session, client, 'client.secret_revealed')
-      return clientPage(ctx, request, reply, session, client, { secret })
+      return reply.redirect(await secretShownAt(session, client, secret), 303)
     },
   )
 
@@ -181,9 +206,9 @@ export function clientRoutes(app: FastifyInstance, ctx: AppContext): void {
     options: {
       applies?: (client: Client) => void
       confirm: Confirmation
-      run: (client: Client) => Promise<void>
+      /** Does it, and names the page to go to. */
+      run: (client: Client, session: TeamSession) => Promise<string>
       event: ActivityAction
-      doneAt: (client: Client) => string
     },
   ): void {
     const path = `/settings/clients/:id/${action}`
@@ -201,15 +226,17 @@ export function clientRoutes(app: FastifyInstance, ctx: AppContext): void {
       })
     })
 
-    app.post<{ Params: IdParams; Body: { _csrf?: string } }>(path, { schema: { params: idParamsSchema, body: csrfBodySchema } }, async (request, reply) => {
+    app.post<{ Params: IdParams; Body: FormBody }>(path, { schema: { params: idParamsSchema, body: csrfBodySchema } }, async (request, reply) => {
       const session = await requireTeamSession(ctx, request, reply)
       if (!session) return reply
       checkSessionCsrf(ctx, session, request.body?._csrf)
-      const client = await managedClient(ctx, session, request.params.id)
-      options.applies?.(client)
-      await options.run(client)
-      recordClientEvent(ctx, request, session, client, options.event)
-      return reply.redirect(options.doneAt(client), 303)
+      return actOnce(ctx, reply, session, request.body, '/settings/clients', async () => {
+        const client = await managedClient(ctx, session, request.params.id)
+        options.applies?.(client)
+        const location = await options.run(client, session)
+        recordClientEvent(ctx, request, session, client, options.event)
+        return location
+      })
     })
   }
 
@@ -218,17 +245,20 @@ export function clientRoutes(app: FastifyInstance, ctx: AppContext): void {
       if (!client.isConfidential) throw new AppError('client_no_secret', 404)
     },
     confirm: CONFIRMATIONS.regenerateClientSecret,
-    run: async (client) => {
-      await regenerateClientSecret(ctx.db, ctx.keys, client.id, ctx.clock())
+    // The new secret is shown at once, on the page this redirects to.
+    run: async (client, session) => {
+      const secret = await regenerateClientSecret(ctx.db, ctx.keys, client.id, ctx.clock())
+      return `${await secretShownAt(session, client, secret)}&done=regenerated`
     },
     event: 'client.secret_regenerated',
-    doneAt: (client) => `/settings/clients/${encodeURIComponent(client.id)}?done=regenerated`,
   })
 
   confirmedAction('delete', {
     confirm: CONFIRMATIONS.deleteClient,
-    run: (client) => deleteClient(ctx.db, client.id),
+    run: async (client) => {
+      await deleteClient(ctx.db, client.id)
+      return '/settings/clients?done=deleted'
+    },
     event: 'client.deleted',
-    doneAt: () => '/settings/clients?done=deleted',
   })
 }

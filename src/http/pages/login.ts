@@ -26,13 +26,15 @@ const loginBodySchema = {
 
 export function loginRoutes(app: FastifyInstance, ctx: AppContext): void {
   // OpenID Connect: reauthenticate=1 (prompt=login, max_age) shows the form to a logged-in user; login_hint fills in the e-mail.
-  app.get<{ Querystring: { return_to?: string; reauthenticate?: string; login_hint?: string } }>('/login', async (request, reply) => {
+  // expired=1: the session ended while a page was open (see requireLogin).
+  app.get<{ Querystring: { return_to?: string; reauthenticate?: string; login_hint?: string; expired?: string } }>('/login', async (request, reply) => {
     const returnTo = safeLocalPath(request.query.return_to)
     const session = await currentSession(ctx, request)
     if (session && request.query.reauthenticate !== '1') return reply.redirect(returnTo, 303)
     const hint = typeof request.query.login_hint === 'string' ? request.query.login_hint.slice(0, 320) : undefined
     const email = hint ?? session?.user.email ?? ''
-    return sendPage(ctx, request, reply, 'login', { returnTo, csrf: loginCsrfToken(ctx, request, reply), email })
+    const expired = request.query.expired === '1'
+    return sendPage(ctx, request, reply, 'login', { returnTo, csrf: loginCsrfToken(ctx, request, reply), email, expired })
   })
 
   app.post<{ Body: LoginBody }>('/login', { schema: { body: loginBodySchema } }, async (request, reply) => {

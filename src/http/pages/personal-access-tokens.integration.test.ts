@@ -10,12 +10,12 @@ import { seedUser } from '../../testing/fixtures.js'
 import { formField, testIdTexts } from '../../testing/html.js'
 import { HttpClient } from '../../testing/http-client.js'
 import { browserFor } from '../../testing/oauth.js'
-import { meStatus, pageHtml, postFields, seeOther, submitForm, utcDay } from '../../testing/portal.js'
+import { followed, meStatus, pageHtml, postFields, seeOther, submitForm, utcDay } from '../../testing/portal.js'
 import { startTestServer, type TestServer } from '../../testing/server.js'
 
 const DAY_MS = 24 * 3600 * 1000
 
-/** The value shown once on the page that answers the create form. */
+/** The value shown once on the page the create form redirects to. */
 function shownToken(html: string): string {
   const match = /<input id="new-token"[^>]*value="([^"]*)"/.exec(html)
   assert.ok(match, 'the page shows the new token')
@@ -60,7 +60,10 @@ await forEachDialect('portal: personal access tokens', (dialect) => {
     assert.doesNotMatch(form, /<option value="(?:3[7-9]\d|[4-9]\d\d|\d{4,})"/, 'never more than a year')
 
     const before = Date.now()
-    const created = await submitForm(browser, '/settings/tokens/new', '/settings/tokens', { name: 'Nightly export', lifetime_days: '365' })
+    const created = await followed(
+      browser,
+      await submitForm(browser, '/settings/tokens/new', '/settings/tokens', { name: 'Nightly export', lifetime_days: '365' }),
+    )
     assert.equal(created.status, 200)
     assert.equal(created.headers.get('cache-control'), 'no-store')
     const html = await created.text()
@@ -91,7 +94,7 @@ await forEachDialect('portal: personal access tokens', (dialect) => {
 
   it('shows "Never" for a token that was not used, and the expiry that was picked', async () => {
     const browser = await browserFor(server, ada)
-    const created = await submitForm(browser, '/settings/tokens/new', '/settings/tokens', { name: 'Short lived', lifetime_days: '30' })
+    const created = await followed(browser, await submitForm(browser, '/settings/tokens/new', '/settings/tokens', { name: 'Short lived', lifetime_days: '30' }))
     assert.equal(created.status, 200)
     const record = (await personalAccessTokensOf(server.ctx.db, ada.id, acmeId)).find((t) => t.name === 'Short lived')!
     assert.equal(record.expiresAt.getTime() - record.createdAt.getTime(), 30 * DAY_MS)
@@ -120,7 +123,7 @@ await forEachDialect('portal: personal access tokens', (dialect) => {
 
   it('deletes a token after a confirmation; a green banner confirms and the token is refused at once (seed 002)', async () => {
     const browser = await browserFor(server, ada)
-    const created = await submitForm(browser, '/settings/tokens/new', '/settings/tokens', { name: 'To delete' })
+    const created = await followed(browser, await submitForm(browser, '/settings/tokens/new', '/settings/tokens', { name: 'To delete' }))
     const token = shownToken(await created.text())
     assert.equal(await meStatus(server, token), 200)
     const record = (await personalAccessTokensOf(server.ctx.db, ada.id, acmeId)).find((t) => t.name === 'To delete')!
@@ -158,7 +161,7 @@ await forEachDialect('portal: personal access tokens', (dialect) => {
     const browser = await browserFor(server, ada)
     const switched = await submitForm(browser, '/', '/team', { team_id: String(sideId), return_to: '/settings/tokens' })
     assert.equal(seeOther(switched), '/settings/tokens')
-    const created = await submitForm(browser, '/settings/tokens/new', '/settings/tokens', { name: 'Side token' })
+    const created = await followed(browser, await submitForm(browser, '/settings/tokens/new', '/settings/tokens', { name: 'Side token' }))
     const token = shownToken(await created.text())
     const me = await fetch(new URL('/api/v2/team', server.url), { headers: { authorization: `Bearer ${token}` } })
     assert.equal(((await me.json()) as { id: number }).id, sideId)
@@ -177,7 +180,7 @@ await forEachDialect('portal: personal access tokens', (dialect) => {
 
   it('records the creation and the deletion in the team activity, naming the token but never its value', async () => {
     const browser = await browserFor(server, ada)
-    const token = shownToken(await (await submitForm(browser, '/settings/tokens/new', '/settings/tokens', { name: 'Audited' })).text())
+    const token = shownToken(await (await followed(browser, await submitForm(browser, '/settings/tokens/new', '/settings/tokens', { name: 'Audited' }))).text())
     const record = (await personalAccessTokensOf(server.ctx.db, ada.id, acmeId)).find((t) => t.name === 'Audited')!
     await postFields(browser, `/settings/tokens/${record.id}/delete`, { _csrf: formField(await pageHtml(browser, '/settings/tokens'), '_csrf') })
     await server.ctx.activity.flush()
@@ -195,7 +198,7 @@ await forEachDialect('portal: personal access tokens', (dialect) => {
 
   it('escapes a token name that is markup', async () => {
     const browser = await browserFor(server, ada)
-    const created = await submitForm(browser, '/settings/tokens/new', '/settings/tokens', { name: '<img src=x onerror=alert(1)>' })
+    const created = await followed(browser, await submitForm(browser, '/settings/tokens/new', '/settings/tokens', { name: '<img src=x onerror=alert(1)>' }))
     assert.ok(!(await created.text()).includes('<img src=x'))
     const saved = await pageHtml(browser, '/settings/tokens')
     assert.ok(!saved.includes('<img src=x'))

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify'
+import { keepForOneView, takeOneView } from '../../accounts/portal-forms.js'
 import type { AppContext } from '../../context.js'
 import { AppError, BANNERS, CONFIRMATIONS } from '../../messages.js'
 import {
@@ -11,7 +12,7 @@ import {
 import { checkSessionCsrf } from '../session.js'
 import { shownTime } from './format.js'
 import { sendPage } from './page.js'
-import { csrfBodySchema, doneBanner, idParamsSchema, requireTeamSession } from './portal.js'
+import { actOnce, csrfBodySchema, doneBanner, formGuardProperties, idParamsSchema, requireTeamSession, type FormBody } from './portal.js'
 
 /** The expiries offered; a year is the default and the most a token may last (seed 002). */
 const LIFETIMES = [
@@ -22,10 +23,9 @@ const LIFETIMES = [
   { days: PAT_MAX_LIFETIME_DAYS, label: '1 year' },
 ]
 
-interface CreateBody {
+interface CreateBody extends FormBody {
   name?: string
   lifetime_days?: string
-  _csrf?: string
 }
 
 const createBodySchema = {
@@ -34,7 +34,7 @@ const createBodySchema = {
     // As on the client form: the domain says when a name is too long.
     name: { type: 'string' },
     lifetime_days: { type: 'string', maxLength: 10 },
-    _csrf: { type: 'string', maxLength: 200 },
+    ...formGuardProperties,
   },
 } as const
 
@@ -75,51 +75,63 @@ export function personalAccessTokenRoutes(app: FastifyInstance, ctx: AppContext)
     return sendPage(ctx, request, reply, 'token-new', { title: 'Create token', team: session.activeTeam, form, lifetimes: LIFETIMES, csrf: session.csrfToken })
   })
 
-  // The answer to the POST shows the token itself rather than redirecting:
-  // it is shown this once and must never travel in a URL.
+  // Post/Redirect/Get: the token is kept, encrypted, for the one view of the
+  // page this redirects to, so it never travels in a URL and a reload cannot make another.
   app.post<{ Body: CreateBody }>('/settings/tokens', { schema: { body: createBodySchema } }, async (request, reply) => {
     const session = await requireTeamSession(ctx, request, reply)
     if (!session) return reply
     checkSessionCsrf(ctx, session, request.body?._csrf)
     const name = request.body?.name ?? ''
     const lifetimeDays = request.body?.lifetime_days ?? String(PAT_MAX_LIFETIME_DAYS)
-    let created
-    try {
-      created = await createPersonalAccessToken(
-        ctx.db,
-        { userId: session.user.id, teamId: session.activeTeam.id, name, lifetimeDays: /^\d+$/.test(lifetimeDays) ? Number(lifetimeDays) : Number.NaN },
-        ctx.clock(),
-      )
-    } catch (err) {
-      if (!(err instanceof AppError) || !err.code.startsWith('token_')) throw err
-      const form: CreateForm = {
-        name,
-        lifetimeDays,
-        nameError: err.code.startsWith('token_name') ? err.message : undefined,
-        lifetimeError: err.code === 'token_lifetime_invalid' ? err.message : undefined,
+    return actOnce(ctx, reply, session, request.body, '/settings/tokens', async () => {
+      let created
+      try {
+        created = await createPersonalAccessToken(
+          ctx.db,
+          { userId: session.user.id, teamId: session.activeTeam.id, name, lifetimeDays: /^\d+$/.test(lifetimeDays) ? Number(lifetimeDays) : Number.NaN },
+          ctx.clock(),
+        )
+      } catch (err) {
+        if (!(err instanceof AppError) || !err.code.startsWith('token_')) throw err
+        const form: CreateForm = {
+          name,
+          lifetimeDays,
+          nameError: err.code.startsWith('token_name') ? err.message : undefined,
+          lifetimeError: err.code === 'token_lifetime_invalid' ? err.message : undefined,
+        }
+        return sendPage(
+          ctx,
+          request,
+          reply,
+          'token-new',
+          { title: 'Create token', team: session.activeTeam, form, lifetimes: LIFETIMES, csrf: session.csrfToken },
+          400,
+        )
       }
-      return sendPage(
-        ctx,
-        request,
-        reply,
-        'token-new',
-        { title: 'Create token', team: session.activeTeam, form, lifetimes: LIFETIMES, csrf: session.csrfToken },
-        400,
-      )
-    }
-    ctx.activity.record({
-      action: 'personal_access_token.created',
-      teamId: session.activeTeam.id,
-      userId: session.user.id,
-      personalAccessTokenId: created.record.id,
-      detail: created.record.name,
-      address: request.ip,
+      ctx.activity.record({
+        action: 'personal_access_token.created',
+        teamId: session.activeTeam.id,
+        userId: session.user.id,
+        personalAccessTokenId: created.record.id,
+        detail: created.record.name,
+        address: request.ip,
+      })
+      const viewId = await keepForOneView(ctx.db, ctx.keys, session.id, created.record.id, created.token, ctx.clock())
+      return `/settings/tokens/created/${viewId}`
     })
+  })
+
+  app.get<{ Params: { id: string } }>('/settings/tokens/created/:id', { schema: { params: idParamsSchema } }, async (request, reply) => {
+    const session = await requireTeamSession(ctx, request, reply)
+    if (!session) return reply
+    const shown = await takeOneView(ctx.db, ctx.keys, session.id, request.params.id, ctx.clock())
+    const record = shown && (await personalAccessTokensOf(ctx.db, session.user.id, session.activeTeam.id)).find((t) => t.id === shown.subjectId)
+    if (!shown || !record) return sendPage(ctx, request, reply, 'token-gone', { title: 'Token no longer shown', team: session.activeTeam }, 410)
     return sendPage(ctx, request, reply, 'token-created', {
       title: 'Token created',
       team: session.activeTeam,
-      token: created.token,
-      record: tokenView(created.record),
+      token: shown.secret,
+      record: tokenView(record),
     })
   })
 
@@ -138,23 +150,25 @@ export function personalAccessTokenRoutes(app: FastifyInstance, ctx: AppContext)
     })
   })
 
-  app.post<{ Params: { id: string }; Body: { _csrf?: string } }>(
+  app.post<{ Params: { id: string }; Body: FormBody }>(
     '/settings/tokens/:id/delete',
     { schema: { params: idParamsSchema, body: csrfBodySchema } },
     async (request, reply) => {
       const session = await requireTeamSession(ctx, request, reply)
       if (!session) return reply
       checkSessionCsrf(ctx, session, request.body?._csrf)
-      const deleted = await deletePersonalAccessToken(ctx.db, request.params.id, session.user.id)
-      ctx.activity.record({
-        action: 'personal_access_token.deleted',
-        teamId: deleted.teamId,
-        userId: session.user.id,
-        personalAccessTokenId: deleted.id,
-        detail: deleted.name,
-        address: request.ip,
+      return actOnce(ctx, reply, session, request.body, '/settings/tokens', async () => {
+        const deleted = await deletePersonalAccessToken(ctx.db, request.params.id, session.user.id)
+        ctx.activity.record({
+          action: 'personal_access_token.deleted',
+          teamId: deleted.teamId,
+          userId: session.user.id,
+          personalAccessTokenId: deleted.id,
+          detail: deleted.name,
+          address: request.ip,
+        })
+        return '/settings/tokens?done=deleted'
       })
-      return reply.redirect('/settings/tokens?done=deleted', 303)
     },
   )
 }

@@ -6,7 +6,7 @@ import type { TeamApp } from '../../oauth/types.js'
 import { checkSessionCsrf } from '../session.js'
 import { shownTime } from './format.js'
 import { sendPage } from './page.js'
-import { csrfBodySchema, doneBanner, idParamsSchema, requireTeamSession, type TeamSession } from './portal.js'
+import { actOnce, csrfBodySchema, doneBanner, idParamsSchema, requireTeamSession, type FormBody, type TeamSession } from './portal.js'
 
 function revoker(session: TeamSession): TeamAppRevoker {
   const role = session.teams.find((m) => m.team.id === session.activeTeam.id)?.role ?? 'member'
@@ -66,16 +66,18 @@ export function teamAppRoutes(app: FastifyInstance, ctx: AppContext): void {
     })
   })
 
-  app.post<{ Params: { id: string }; Body: { _csrf?: string } }>(
+  app.post<{ Params: { id: string }; Body: FormBody }>(
     '/team/apps/:id/revoke',
     { schema: { params: idParamsSchema, body: csrfBodySchema } },
     async (request, reply) => {
       const session = await requireTeamSession(ctx, request, reply)
       if (!session) return reply
       checkSessionCsrf(ctx, session, request.body?._csrf)
-      const by = revoker(session)
-      await revokeTeamApp(ctx.db, ctx.activity, { clientId: request.params.id, teamId: session.activeTeam.id, by, address: request.ip }, ctx.clock())
-      return reply.redirect(`/team/apps?done=${by.role === 'owner' ? 'revoked' : 'revoked_own'}`, 303)
+      return actOnce(ctx, reply, session, request.body, '/team/apps', async () => {
+        const by = revoker(session)
+        await revokeTeamApp(ctx.db, ctx.activity, { clientId: request.params.id, teamId: session.activeTeam.id, by, address: request.ip }, ctx.clock())
+        return `/team/apps?done=${by.role === 'owner' ? 'revoked' : 'revoked_own'}`
+      })
     },
   )
 }
