@@ -168,6 +168,8 @@ describe('developer portal stories in a browser', { skip: skip ?? false, timeout
       assert.equal(copied, await page.getByTestId('new-token').inputValue())
       assert.match(copied, /^gatehouse_pat_[0-9A-Za-z]{49}$/)
       assert.equal(await meStatus(server, copied), 200)
+      // API calls reach "last used" with the next usage flush, about a second later.
+      await server.ctx.usage.flush()
 
       // Seed 002: "select the Saved tab … Click Delete beside the relevant token … Delete token … A green banner".
       await page.getByRole('link', { name: 'Saved', exact: true }).click()
