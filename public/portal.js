@@ -21,16 +21,19 @@ function enableCopyButtons() {
   }
 }
 
+// A list of URL rows names its fields (data-row-id, data-row-label, data-row-hint):
+// redirect URLs and post-logout redirect URLs work alike.
 function renumber(fieldset) {
+  const { rowId, rowLabel } = fieldset.dataset
   fieldset.querySelectorAll('[data-redirect-row]').forEach((row, index) => {
     const n = index + 1
     const input = row.querySelector('input')
     const label = row.querySelector('label')
-    input.id = `redirect-uri-${n}`
+    input.id = `${rowId}-${n}`
     label.htmlFor = input.id
-    label.textContent = `Redirect URL ${n}`
+    label.textContent = `${rowLabel} ${n}`
     const remove = row.querySelector('[data-remove-row]')
-    remove.setAttribute('aria-label', `Remove redirect URL ${n}`)
+    remove.setAttribute('aria-label', `Remove ${rowLabel.toLowerCase()} ${n}`)
   })
 }
 
@@ -59,7 +62,7 @@ function enableRedirectRows() {
       const input = copy.querySelector('input')
       input.value = ''
       input.removeAttribute('aria-invalid')
-      input.setAttribute('aria-describedby', 'redirect-hint')
+      input.setAttribute('aria-describedby', fieldset.dataset.rowHint)
       for (const note of copy.querySelectorAll('.field-error, .field-warning')) note.remove()
       add.before(copy)
       wireRemove(copy)

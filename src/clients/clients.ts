@@ -11,6 +11,7 @@ import {
   insertClient,
   listClientsByOwner,
   updateClientDetails,
+  updateClientOpenIdSettings,
   updateClientSecret,
 } from '../db/clients.js'
 import { AppError } from '../messages.js'
@@ -27,7 +28,7 @@ export interface NewClient {
   isFirstParty?: boolean
   skipConsent?: boolean
   postLogoutRedirectUris?: string[]
-  backchannelLogoutUri?: string
+  backchannelLogoutUri?: string | null
 }
 
 export interface OpenIdSettings {
@@ -123,8 +124,23 @@ export async function revealClientSecret(db: Db, keys: Keys, clientId: string): 
   return found?.secret && open(keys.encryption, found.secret.encrypted)
 }
 
-export async function updateClient(db: Db, clientId: string, name: string, redirectUris: string[], now: number): Promise<Client> {
-  const updated = await updateClientDetails(db.kysely, clientId, validateName(name), validateRedirectUris(redirectUris), now)
+/** What the owner of a client changes on its page. */
+export interface ClientChanges {
+  name: string
+  redirectUris: string[]
+  postLogoutRedirectUris: string[]
+  backchannelLogoutUri: string | null
+}
+
+/** Checks every field before writing any, so a refused change leaves the client as it was. */
+export async function updateClient(db: Db, client: Client, changes: ClientChanges, now: number): Promise<Client> {
+  const name = validateName(changes.name)
+  const redirectUris = validateRedirectUris(changes.redirectUris)
+  const { postLogoutRedirectUris, backchannelLogoutUri } = validateOpenIdSettings(client, { ...changes, skipConsent: client.skipConsent })
+  const updated = await db.kysely.transaction().execute(async (trx) => {
+    if (!(await updateClientDetails(trx, client.id, name, redirectUris, now))) return undefined
+    return updateClientOpenIdSettings(trx, client.id, { postLogoutRedirectUris, backchannelLogoutUri }, now)
+  })
   if (!updated) throw new AppError('client_not_found', 404)
   return updated
 }

@@ -137,6 +137,27 @@ export async function updateClientDetails(db: Executor, id: string, name: string
   return row && toClient(row)
 }
 
+/** The OpenID Connect settings given; those left out stay as they are. */
+export async function updateClientOpenIdSettings(
+  db: Executor,
+  id: string,
+  settings: { skipConsent?: boolean; postLogoutRedirectUris?: string[]; backchannelLogoutUri?: string | null },
+  now: number,
+): Promise<Client | undefined> {
+  const row = await db
+    .updateTable('clients')
+    .set({
+      updated_at: now,
+      ...(settings.skipConsent !== undefined && { skip_consent: settings.skipConsent ? 1 : 0 }),
+      ...(settings.postLogoutRedirectUris !== undefined && { post_logout_redirect_uris: JSON.stringify(settings.postLogoutRedirectUris) }),
+      ...(settings.backchannelLogoutUri !== undefined && { backchannel_logout_uri: settings.backchannelLogoutUri }),
+    })
+    .where('id', '=', id)
+    .returningAll()
+    .executeTakeFirst()
+  return row && toClient(row)
+}
+
 export async function updateClientSecret(db: Executor, id: string, secret: StoredClientSecret, now: number): Promise<boolean> {
   const result = await db
     .updateTable('clients')

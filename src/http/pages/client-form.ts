@@ -6,6 +6,8 @@ import { formGuardProperties, type FormBody } from './portal.js'
 export interface ClientFormBody extends FormBody {
   name?: string
   redirect_uri?: string[]
+  post_logout_redirect_uri?: string[]
+  backchannel_logout_uri?: string
 }
 
 export const clientFormBodySchema = {
@@ -16,6 +18,8 @@ export const clientFormBodySchema = {
     name: { type: 'string' },
     // A single field arrives as a string; Fastify's Ajv coerces it to an array of one.
     redirect_uri: { type: 'array', items: { type: 'string', maxLength: 4000 }, maxItems: 50 },
+    post_logout_redirect_uri: { type: 'array', items: { type: 'string', maxLength: 4000 }, maxItems: 50 },
+    backchannel_logout_uri: { type: 'string', maxLength: 4000 },
     ...formGuardProperties,
   },
 } as const
@@ -27,11 +31,19 @@ export interface RedirectRow {
   warning: boolean
 }
 
+/** A URL field of OpenID Connect logout: what was typed and what is wrong with it. */
+export interface UrlField {
+  value: string
+  error: string | undefined
+}
+
 /** What the create and edit forms show: the values entered, and the messages next to each field. */
 export interface ClientFormView {
   name: string
   nameError: string | undefined
   rows: RedirectRow[]
+  logoutRows: UrlField[]
+  backchannel: UrlField
   /** True when the form comes back with errors, for the banner above it. */
   failed: boolean
 }
@@ -39,13 +51,20 @@ export interface ClientFormView {
 export interface ClientInput {
   name: string
   redirectUris: string[]
+  postLogoutRedirectUris: string[]
+  backchannelLogoutUri: string | null
 }
+
+const filled = (uris: string[] | undefined) => (uris ?? []).filter((uri) => uri.trim() !== '')
 
 /** Blank rows are left out: emptying a field is how a person removes a URL without JavaScript. */
 export function readClientForm(body: ClientFormBody | undefined): ClientInput {
+  const backchannel = body?.backchannel_logout_uri ?? ''
   return {
     name: body?.name ?? '',
-    redirectUris: (body?.redirect_uri ?? []).filter((uri) => uri.trim() !== ''),
+    redirectUris: filled(body?.redirect_uri),
+    postLogoutRedirectUris: filled(body?.post_logout_redirect_uri),
+    backchannelLogoutUri: backchannel.trim() === '' ? null : backchannel,
   }
 }
 
@@ -55,8 +74,26 @@ export function clientFormView(input: ClientInput): ClientFormView {
     name: input.name,
     nameError: undefined,
     rows: [...input.redirectUris.map((value) => ({ value, error: undefined, warning: isRequestInspectionHost(value) })), blankRow()],
+    logoutRows: [...input.postLogoutRedirectUris.map((value) => ({ value, error: undefined })), { value: '', error: undefined }],
+    backchannel: { value: input.backchannelLogoutUri ?? '', error: undefined },
     failed: false,
   }
+}
+
+/** The message for each URL of a list, as the domain checks them: each valid, each once. */
+function urlErrors(values: string[]): (string | undefined)[] {
+  const seen = new Set<string>()
+  return values.map((value) => {
+    try {
+      const uri = validateRedirectUri(value)
+      const duplicate = seen.has(uri)
+      seen.add(uri)
+      return duplicate ? MESSAGES.redirect_uri_duplicate : undefined
+    } catch (rowError) {
+      if (!(rowError instanceof AppError)) throw rowError
+      return rowError.message
+    }
+  })
 }
 
 /**
@@ -65,26 +102,22 @@ export function clientFormView(input: ClientInput): ClientFormView {
  * person fixes them all in one go.
  */
 export function refusedClientFormView(input: ClientInput, err: AppError): ClientFormView {
-  const seen = new Set<string>()
-  const rows = input.redirectUris.map((value): RedirectRow => {
-    let error: string | undefined
-    try {
-      const uri = validateRedirectUri(value)
-      if (seen.has(uri)) error = MESSAGES.redirect_uri_duplicate
-      seen.add(uri)
-    } catch (rowError) {
-      if (!(rowError instanceof AppError)) throw rowError
-      error = rowError.message
-    }
-    return { value, error, warning: isRequestInspectionHost(value) }
-  })
+  const redirectErrors = urlErrors(input.redirectUris)
+  const rows = input.redirectUris.map((value, i): RedirectRow => ({ value, error: redirectErrors[i], warning: isRequestInspectionHost(value) }))
+  const logoutErrors = urlErrors(input.postLogoutRedirectUris)
+  const backchannel = {
+    value: input.backchannelLogoutUri ?? '',
+    error: input.backchannelLogoutUri === null ? undefined : urlErrors([input.backchannelLogoutUri])[0],
+  }
   const extra = blankRow()
-  // The domain refused the URLs as a whole (none given): say so on the empty row.
-  if (err.code.startsWith('redirect_uri') && !rows.some((r) => r.error !== undefined)) extra.error = err.message
+  // The domain refused the redirect URLs as a whole (none given): say so on the empty row.
+  if (err.code === 'redirect_uri_required') extra.error = err.message
   return {
     name: input.name,
     nameError: err.code.startsWith('client_name') ? err.message : undefined,
     rows: [...rows, extra],
+    logoutRows: [...input.postLogoutRedirectUris.map((value, i) => ({ value, error: logoutErrors[i] })), { value: '', error: undefined }],
+    backchannel,
     failed: true,
   }
 }

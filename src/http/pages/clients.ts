@@ -31,6 +31,8 @@ function clientView(client: Client) {
     name: client.name,
     isConfidential: client.isConfidential,
     redirectUris: client.redirectUris.map((uri) => ({ uri, warning: isRequestInspectionHost(uri) })),
+    postLogoutRedirectUris: client.postLogoutRedirectUris,
+    backchannelLogoutUri: client.backchannelLogoutUri,
     createdAt: shownTime(client.createdAt),
   }
 }
@@ -61,7 +63,7 @@ function clientPage(
       team: session.activeTeam,
       client: view,
       canManage: canManageClient(client, session.user, session.teams),
-      form: options.form ?? clientFormView({ name: client.name, redirectUris: client.redirectUris }),
+      form: options.form ?? clientFormView(client),
       secret: options.secret,
       banner: options.banner,
       hasInspectionHost: view.redirectUris.some((r) => r.warning),
@@ -108,7 +110,7 @@ export function clientRoutes(app: FastifyInstance, ctx: AppContext): void {
     return sendPage(ctx, request, reply, 'client-new', {
       title: 'Create an API client',
       team: session.activeTeam,
-      form: clientFormView({ name: '', redirectUris: [] }),
+      form: clientFormView({ name: '', redirectUris: [], postLogoutRedirectUris: [], backchannelLogoutUri: null }),
       csrf: session.csrfToken,
     })
   })
@@ -168,7 +170,7 @@ export function clientRoutes(app: FastifyInstance, ctx: AppContext): void {
       const clientPath = `/settings/clients/${encodeURIComponent(client.id)}`
       return actOnce(ctx, reply, session, request.body, clientPath, async () => {
         try {
-          const updated = await updateClient(ctx.db, client.id, input.name, input.redirectUris, ctx.clock())
+          const updated = await updateClient(ctx.db, client, input, ctx.clock())
           recordClientEvent(ctx, request, session, updated, 'client.updated')
           return `${clientPath}?done=updated`
         } catch (err) {
