@@ -6,6 +6,7 @@ import type { ActivityLog } from './activity/recorder.js'
 import type { ApiUsage } from './activity/usage.js'
 import type { RateLimiter } from './ratelimit/limiter.js'
 import type { VerifiedTokenCache } from './tokens/verified-cache.js'
+import type { RevocationFeed } from './tokens/revocation-feed.js'
 import type { Logger } from './logger.js'
 import type { BackchannelLogout } from './oidc/backchannel.js'
 
@@ -26,6 +27,8 @@ export interface AppContext {
   /** Dynamic client registrations per address. */
   registrationRateLimiter: RateLimiter
   verifiedTokens: VerifiedTokenCache
+  /** Keeps verifiedTokens true to revocations made by any process. */
+  revocationFeed: RevocationFeed
   /** Tells the clients a session signed in to when it ends (OpenID Connect Back-Channel Logout). */
   backchannel: BackchannelLogout
   log: Logger

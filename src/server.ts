@@ -15,6 +15,7 @@ import { BackchannelLogout } from './oidc/backchannel.js'
 import type { Logger as DomainLogger } from './logger.js'
 import { createRateLimiter } from './ratelimit/limiter.js'
 import { VerifiedTokenCache } from './tokens/verified-cache.js'
+import { startRevocationFeed } from './tokens/revocation-feed.js'
 import { startJanitor } from './tokens/janitor.js'
 
 export interface RunningServer {
@@ -99,7 +100,23 @@ export async function openContext(config: Config, log: DomainLogger, clock: () =
   const usage = new BufferedApiUsage(db, clock, log)
   // RFC 7591 §3 leaves abuse to the server: 20 registrations a minute per address is many for a client retrying, few for a flood.
   const registrationRateLimiter = await createRateLimiter({ limit: 20, windowSeconds: 60, namespace: `${config.issuer} registration` }, config.redisUrl, log)
-  return { config, db, keys, keyRing, activity, usage, rateLimiter, registrationRateLimiter, verifiedTokens: new VerifiedTokenCache(), backchannel, log, clock }
+  const verifiedTokens = new VerifiedTokenCache(clock)
+  const revocationFeed = await startRevocationFeed(verifiedTokens, db, { redisUrl: config.redisUrl, namespace: config.issuer, log })
+  return {
+    config,
+    db,
+    keys,
+    keyRing,
+    activity,
+    usage,
+    rateLimiter,
+    registrationRateLimiter,
+    verifiedTokens,
+    revocationFeed,
+    backchannel,
+    log,
+    clock,
+  }
 }
 
 /** Writes what is buffered and lets go of every connection. */
@@ -109,6 +126,7 @@ export async function closeContext(ctx: AppContext): Promise<void> {
   await ctx.usage.close()
   await ctx.rateLimiter.close()
   await ctx.registrationRateLimiter.close()
+  await ctx.revocationFeed.close()
   await ctx.db.close()
 }
 

@@ -3,6 +3,7 @@ import type { Client, ClientKind, StoredClientSecret } from '../clients/types.js
 import type { Kysely } from 'kysely'
 import { compiledOnce } from './compiled.js'
 import type { Executor } from './executor.js'
+import { announceRevoked } from './revocations.js'
 import type { Database } from './schema.js'
 import type { ClientTable } from './schema.js'
 import type { Counter } from './throttle-counters.js'
@@ -171,6 +172,7 @@ export async function updateClientSecret(db: Executor, id: string, secret: Store
 /** Deleting a client deletes its codes, grants and tokens with it (foreign keys cascade). */
 export async function deleteClientById(db: Executor, id: string): Promise<boolean> {
   const result = await db.deleteFrom('clients').where('id', '=', id).executeTakeFirst()
+  announceRevoked(db, 'all')
   return Number(result.numDeletedRows) === 1
 }
 
@@ -256,6 +258,7 @@ export async function deleteAbandonedClients(db: Executor, cutoffs: { unauthoris
         .limit(limit),
     )
     .executeTakeFirst()
+  if (Number(result.numDeletedRows) > 0) announceRevoked(db, 'all')
   return Number(result.numDeletedRows)
 }
 

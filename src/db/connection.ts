@@ -11,8 +11,30 @@ export type DialectName = 'sqlite' | 'postgres'
 export interface Db {
   readonly kysely: Kysely<Database>
   readonly dialect: DialectName
+  /** SQLite: a count every revoking write moves, whichever connection or process made it (migration 013). */
+  readonly revocationEpoch?: () => number
+  /** PostgreSQL: listens for notifications on a connection of its own, connecting again whenever it drops. */
+  readonly listen?: (channel: string, handlers: ListenHandlers) => Promise<Listening>
   close(): Promise<void>
 }
+
+export interface ListenHandlers {
+  notice(payload: string): void
+  /** Listening (again): notices sent while it was not may have been missed. */
+  up(): void
+  down(): void
+}
+
+export interface Listening {
+  close(): Promise<void>
+}
+
+/** How soon a lost listening connection is tried again. */
+const LISTEN_RETRY_MS = 500
+/** A listening connection that does not answer a ping this often is taken for lost: a silent network drops no connection. */
+const LISTEN_PING_MS = 400
+/** How the listening connection shows in pg_stat_activity. */
+export const LISTENER_APPLICATION_NAME = 'gatehouse revocation listener'
 
 export class DatabaseUnavailableError extends Error {
   override readonly name = 'DatabaseUnavailableError'
@@ -46,7 +68,10 @@ function openSqlite(path: string): Db {
   file.pragma('busy_timeout = 5000')
   file.pragma('synchronous = NORMAL')
   const kysely = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(file) }) })
-  return { kysely, dialect: 'sqlite', close: () => kysely.destroy() }
+  // Prepared on first use, after the migrations made the table; read synchronously, from memory, on every cached answer.
+  let epoch: SQLite.Statement | undefined
+  const revocationEpoch = () => (epoch ??= file.prepare('select n from revocation_epoch').pluck()).get() as number
+  return { kysely, dialect: 'sqlite', revocationEpoch, close: () => kysely.destroy() }
 }
 
 /**
@@ -130,5 +155,60 @@ async function openPostgres(url: string): Promise<Db> {
     await kysely.destroy()
     throw new DatabaseUnavailableError(`cannot connect to PostgreSQL: ${(err as Error).message}`)
   }
-  return { kysely, dialect: 'postgres', close: () => kysely.destroy() }
+  return { kysely, dialect: 'postgres', listen: (channel, handlers) => listen(pg, url, channel, handlers), close: () => kysely.destroy() }
+}
+
+async function listen(pg: typeof import('pg').default, url: string, channel: string, handlers: ListenHandlers): Promise<Listening> {
+  let client: pg.Client | undefined
+  let stopped = false
+  let retry: NodeJS.Timeout | undefined
+  let ping: NodeJS.Timeout | undefined
+  const again = () => {
+    if (stopped) return
+    retry = setTimeout(() => void connect(), LISTEN_RETRY_MS)
+    retry.unref()
+  }
+  const lost = (which: pg.Client) => {
+    if (client !== which) return
+    client = undefined
+    clearInterval(ping)
+    which.end().catch(() => {})
+    handlers.down()
+    again()
+  }
+  const connect = async () => {
+    const candidate = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5000, keepAlive: true, application_name: LISTENER_APPLICATION_NAME })
+    candidate.on('error', () => {})
+    candidate.on('notification', (message) => {
+      if (message.channel === channel) handlers.notice(message.payload ?? '')
+    })
+    candidate.on('end', () => lost(candidate))
+    try {
+      await candidate.connect()
+      await candidate.query(`listen ${candidate.escapeIdentifier(channel)}`)
+    } catch {
+      candidate.end().catch(() => {})
+      handlers.down()
+      again()
+      return
+    }
+    if (stopped) return void candidate.end().catch(() => {})
+    client = candidate
+    ping = setInterval(() => {
+      candidate.query({ text: 'select 1', query_timeout: LISTEN_PING_MS } as pg.QueryConfig).catch(() => lost(candidate))
+    }, LISTEN_PING_MS)
+    ping.unref()
+    handlers.up()
+  }
+  await connect()
+  return {
+    async close() {
+      stopped = true
+      clearTimeout(retry)
+      clearInterval(ping)
+      const last = client
+      client = undefined
+      await last?.end().catch(() => {})
+    },
+  }
 }

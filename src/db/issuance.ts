@@ -2,6 +2,7 @@ import { CompiledQuery } from 'kysely'
 import type { Db } from './connection.js'
 import type { Executor } from './executor.js'
 import { markPrepared } from './prepared.js'
+import { announceRevoked } from './revocations.js'
 import { consume } from './single-use.js'
 import { insertAccessToken, insertGrant, insertRefreshToken, revokeAccessToken, type NewAccessToken, type NewGrant, type NewRefreshToken } from './tokens.js'
 import { NO_OPENID_LOGIN } from '../tokens/types.js'
@@ -106,7 +107,12 @@ const REDEEM = numbered(`
  * when the refresh token was already used or revoked: nothing is written.
  */
 export async function rotateRefreshToken(db: Db, used: { tokenHash: string; accessTokenJti: string }, tokens: NewTokens, now: number): Promise<boolean> {
-  if (db.dialect === 'postgres') return run(db, ROTATE, { now, hash: used.tokenHash, replaced: used.accessTokenJti, ...tokenParameters(tokens) })
+  if (db.dialect === 'postgres') {
+    const rotated = await run(db, ROTATE, { now, hash: used.tokenHash, replaced: used.accessTokenJti, ...tokenParameters(tokens) })
+    // The replaced access token ended with the statement.
+    if (rotated) announceRevoked(db.kysely, [tokens.access.userId])
+    return rotated
+  }
   return db.kysely.transaction().execute(async (trx) => {
     if (!(await consume(trx, 'refresh_token', used.tokenHash, now))) return false
     await revokeAccessToken(trx, used.accessTokenJti, now)

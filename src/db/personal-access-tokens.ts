@@ -1,6 +1,7 @@
 import type { Selectable } from 'kysely'
 import type { PersonalAccessToken } from '../tokens/personal-access-tokens.js'
 import type { Executor } from './executor.js'
+import { announceRevoked } from './revocations.js'
 import type { PersonalAccessTokenTable } from './schema.js'
 import type { User } from '../accounts/types.js'
 import { JOINED_USER_COLUMNS, joinedUser } from './users.js'
@@ -52,6 +53,7 @@ export async function listPersonalAccessTokens(db: Executor, userId: number, tea
 
 export async function deletePersonalAccessToken(db: Executor, id: string, userId: number): Promise<PersonalAccessToken | undefined> {
   const row = await db.deleteFrom('personal_access_tokens').where('id', '=', id).where('user_id', '=', userId).returningAll().executeTakeFirst()
+  if (row) announceRevoked(db, [userId])
   return row && toToken(row)
 }
 
@@ -60,6 +62,7 @@ export async function deletePersonalAccessTokensOf(db: Executor, userId: number,
   let query = db.deleteFrom('personal_access_tokens').where('user_id', '=', userId)
   if (teamId !== undefined) query = query.where('team_id', '=', teamId)
   const result = await query.executeTakeFirst()
+  announceRevoked(db, [userId])
   return Number(result.numDeletedRows)
 }
 

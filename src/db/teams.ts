@@ -1,6 +1,7 @@
 import type { Selectable } from 'kysely'
 import type { Role, Team, TeamMembership, User } from '../accounts/types.js'
 import type { Executor } from './executor.js'
+import { announceRevoked } from './revocations.js'
 import type { TeamTable } from './schema.js'
 import { toUser } from './users.js'
 
@@ -34,6 +35,7 @@ export async function upsertMembership(db: Executor, teamId: number, userId: num
 
 export async function deleteMembership(db: Executor, teamId: number, userId: number): Promise<boolean> {
   const result = await db.deleteFrom('memberships').where('team_id', '=', teamId).where('user_id', '=', userId).executeTakeFirst()
+  announceRevoked(db, [userId])
   return Number(result.numDeletedRows) === 1
 }
 

@@ -11,6 +11,7 @@ import {
 } from '../tokens/types.js'
 import { compiledOnce } from './compiled.js'
 import type { Executor } from './executor.js'
+import { announceRevoked } from './revocations.js'
 import type { AccessTokenTable, Database, GrantTable, RefreshTokenTable } from './schema.js'
 import { JOINED_USER_COLUMNS, joinedUser } from './users.js'
 
@@ -179,11 +180,15 @@ export async function findRefreshToken(db: Executor, tokenHash: string): Promise
 }
 
 const revokeAccessTokenStatement = compiledOnce((db, jti: string, now: number) =>
-  db.updateTable('access_tokens').set({ revoked_at: now }).where('jti', '=', jti).where('revoked_at', 'is', null),
+  db.updateTable('access_tokens').set({ revoked_at: now }).where('jti', '=', jti).where('revoked_at', 'is', null).returning('user_id'),
 )
 
 export async function revokeAccessToken(db: Executor, jti: string, now: number): Promise<void> {
-  await revokeAccessTokenStatement(db, jti, now)
+  const { rows } = await revokeAccessTokenStatement(db, jti, now)
+  announceRevoked(
+    db,
+    rows.map((row) => row.user_id),
+  )
 }
 
 function grantIdsOf(db: Executor, which: GrantSelection) {
@@ -208,7 +213,14 @@ export async function revokeGrants(trx: Transaction<Database>, which: GrantSelec
     .where('id', 'in', grantIdsOf(trx, which))
     .where('revoked_at', 'is', null)
     .executeTakeFirst()
-  await trx.updateTable('access_tokens').set({ revoked_at: now }).where('grant_id', 'in', grantIdsOf(trx, which)).where('revoked_at', 'is', null).execute()
+  const holders = await trx
+    .updateTable('access_tokens')
+    .set({ revoked_at: now })
+    .where('grant_id', 'in', grantIdsOf(trx, which))
+    .where('revoked_at', 'is', null)
+    .returning('user_id')
+    .execute()
+  announceRevoked(trx, [...new Set(holders.map((row) => row.user_id))])
   await trx.updateTable('refresh_tokens').set({ revoked_at: now }).where('grant_id', 'in', grantIdsOf(trx, which)).where('revoked_at', 'is', null).execute()
   return Number(grants.numUpdatedRows)
 }

@@ -1,6 +1,7 @@
 import type { Selectable } from 'kysely'
 import type { User } from '../accounts/types.js'
 import type { Executor } from './executor.js'
+import { announceRevoked } from './revocations.js'
 import type { UserTable } from './schema.js'
 
 export function normalizeEmail(email: string): string {
@@ -68,6 +69,7 @@ export async function setUserDisabled(db: Executor, id: number, disabled: boolea
     .where('id', '=', id)
     .returningAll()
     .executeTakeFirst()
+  announceRevoked(db, [id])
   return row && toUser(row)
 }
 

@@ -6,14 +6,34 @@ import type { Principal } from './principal.js'
 
 export type BearerVerdict = { ok: true; principal: Principal } | { ok: false; reason: string }
 
-/** One check for both kinds of token: OAuth access tokens (JWT) and personal access tokens. */
+/**
+ * One check for both kinds of token: OAuth access tokens (JWT) and personal
+ * access tokens. A standing checked before is answered from memory; the
+ * cache forgets it as soon as anything that could end it is written.
+ */
 export async function authenticateBearer(ctx: VerificationDeps, token: string): Promise<BearerVerdict> {
   const now = ctx.clock()
+  const cache = ctx.verifiedTokens
+  const known = cache?.standing(token, now)
+  if (known) return { ok: true, principal: known }
+  const mark = cache?.mark() ?? 0
+  const checked = await checkBearer(ctx, token, now)
+  if (!checked.ok) return checked
+  cache?.remember(token, checked.principal, checked.expiresAt, mark, now)
+  return { ok: true, principal: checked.principal }
+}
+
+async function checkBearer(
+  ctx: VerificationDeps,
+  token: string,
+  now: number,
+): Promise<{ ok: true; principal: Principal; expiresAt: number } | { ok: false; reason: string }> {
   if (token.startsWith(PAT_PREFIX)) {
     const verdict = await checkPersonalAccessToken(ctx.db, token, now)
     if (!verdict.active) return { ok: false, reason: verdict.reason }
     return {
       ok: true,
+      expiresAt: verdict.token.expiresAt.getTime(),
       principal: {
         user: verdict.user,
         teamId: verdict.token.teamId,
@@ -30,6 +50,7 @@ export async function authenticateBearer(ctx: VerificationDeps, token: string): 
   if (!verdict.active) return { ok: false, reason: verdict.reason }
   return {
     ok: true,
+    expiresAt: verdict.row.expiresAt,
     principal: {
       user: verdict.user,
       teamId: verdict.row.teamId,

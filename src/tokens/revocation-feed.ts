@@ -1,0 +1,117 @@
+import type { Db, Listening } from '../db/connection.js'
+import { REVOCATION_CHANNEL } from '../db/migrations/013_revocation_notices.js'
+import { onRevoked, type RevokedHolders } from '../db/revocations.js'
+import type { Logger } from '../logger.js'
+import type { ChangeFeed, VerifiedTokenCache } from './verified-cache.js'
+
+export interface RevocationFeed {
+  close(): Promise<void>
+}
+
+/** A notice's payload: user ids joined by commas, or `*` for everyone. */
+function parseHolders(payload: string): RevokedHolders {
+  if (payload === '*') return 'all'
+  const ids = payload.split(',').map(Number)
+  return ids.every(Number.isSafeInteger) ? ids : 'all'
+}
+
+function formatHolders(holders: RevokedHolders): string {
+  return holders === 'all' ? '*' : holders.join(',')
+}
+
+/**
+ * Keeps the cache of verified tokens true to the database: this process's
+ * own revocations at once; other processes' through PostgreSQL's
+ * `LISTEN gatehouse_revoked` (every revoking write notifies, see migration
+ * 013), through Redis pub/sub when REDIS_URL is set, and on SQLite by the
+ * revocation epoch the same writes move, read before every lookup. While a channel is down the
+ * cache trusts nothing older than a second; when it is back, the cache
+ * starts afresh, as notices may have been missed in between.
+ */
+export async function startRevocationFeed(
+  cache: VerifiedTokenCache,
+  db: Db,
+  options: { redisUrl: string | undefined; namespace: string; log: Logger },
+): Promise<RevocationFeed> {
+  const down = new Set<string>()
+  const warned = new Set<string>()
+  const channel = (name: string) => ({
+    up() {
+      if (!down.delete(name)) return
+      cache.forget('all')
+      if (warned.delete(name)) options.log.info(`revocation notices by ${name} are back`)
+    },
+    down() {
+      down.add(name)
+      if (warned.has(name)) return
+      warned.add(name)
+      options.log.warn(`revocation notices by ${name} are lost: tokens are checked in the database again after a second`)
+    },
+  })
+  let seenEpoch = db.revocationEpoch?.()
+  const feed: ChangeFeed = {
+    get live() {
+      return down.size === 0
+    },
+    catchUp() {
+      if (!db.revocationEpoch) return
+      const epoch = db.revocationEpoch()
+      if (epoch === seenEpoch) return
+      seenEpoch = epoch
+      cache.forget('all')
+    },
+  }
+  cache.attach(feed)
+
+  const closers: (() => Promise<void>)[] = []
+  const publishers: ((holders: RevokedHolders) => void)[] = []
+  const stopLocal = onRevoked(db.kysely, (holders, pending) => {
+    cache.forget(holders, pending)
+    for (const publish of publishers) publish(holders)
+  })
+  closers.push(async () => stopLocal())
+
+  if (db.listen) {
+    const pg = channel('PostgreSQL')
+    const listening: Listening = await db.listen(REVOCATION_CHANNEL, { notice: (payload) => cache.forget(parseHolders(payload)), up: pg.up, down: pg.down })
+    closers.push(() => listening.close())
+  }
+
+  if (options.redisUrl) {
+    const topic = `${options.namespace} revoked`
+    const redis = channel('Redis')
+    // Loaded only when Redis is configured, to keep a single process small.
+    const { Redis } = await import('ioredis')
+    const settings = { enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 2000, commandTimeout: 1000 }
+    const subscriber = new Redis(options.redisUrl, { ...settings, lazyConnect: true })
+    const publisher = new Redis(options.redisUrl, settings)
+    publisher.on('error', () => {})
+    subscriber.on('error', () => redis.down())
+    subscriber.on('close', () => redis.down())
+    // ioredis subscribes again by itself after reconnecting; 'ready' comes once it has.
+    subscriber.on('ready', () => redis.up())
+    subscriber.on('message', (from: string, payload: string) => {
+      // Published as the revocation was written, maybe before it committed.
+      if (from === topic) cache.forget(parseHolders(payload), true)
+    })
+    down.add('Redis')
+    try {
+      await subscriber.connect()
+      await subscriber.subscribe(topic)
+      redis.up()
+    } catch {
+      // Down until it connects; the cache meanwhile trusts nothing older than a second.
+    }
+    publishers.push((holders) => void publisher.publish(topic, formatHolders(holders)).catch(() => {}))
+    closers.push(async () => {
+      subscriber.disconnect()
+      publisher.disconnect()
+    })
+  }
+
+  return {
+    async close() {
+      for (const close of closers.reverse()) await close()
+    },
+  }
+}
