@@ -6,6 +6,7 @@ import type { Db } from '../db/connection.js'
 import {
   deleteClientById,
   findClientById,
+  findClientForAuthentication,
   findClientWithSecret,
   insertClient,
   listClientsByOwner,
@@ -94,15 +95,27 @@ export function clientsOwnedBy(db: Db, userId: number): Promise<Client[]> {
   return listClientsByOwner(db.kysely, userId)
 }
 
+export type ClientOnFile = NonNullable<Awaited<ReturnType<typeof findClientForAuthentication>>>
+
+/** What client authentication needs in one read: the client, its stored secret, and the failures counted under `throttleKey`. */
+export function clientOnFile(db: Db, clientId: string, throttleKey: string, now: number): Promise<ClientOnFile | undefined> {
+  return findClientForAuthentication(db.kysely, clientId, throttleKey, now)
+}
+
 /**
- * Checks a client's credentials. Returns the client, or undefined when the
- * id is unknown or the secret is wrong: the caller cannot tell which.
+ * Checks a client's secret against what is on file. Returns the client, or
+ * undefined when no client is on file or the secret is wrong: the caller
+ * cannot tell which, and both take the same time.
  */
-export async function verifyClientSecret(db: Db, keys: Keys, clientId: string, secret: string): Promise<Client | undefined> {
-  const found = await findClientWithSecret(db.kysely, clientId)
-  const expected = found?.secret?.hash ?? hashClientSecret(keys, `unknown client ${randomSecret(8)}`)
+export function clientSecretMatches(keys: Keys, onFile: Pick<ClientOnFile, 'client' | 'secret'> | undefined, secret: string): Client | undefined {
+  const expected = onFile?.secret?.hash ?? hashClientSecret(keys, `unknown client ${randomSecret(8)}`)
   const ok = safeEqual(hashClientSecret(keys, secret), expected)
-  return ok && found?.secret ? found.client : undefined
+  return ok && onFile?.secret ? onFile.client : undefined
+}
+
+/** Checks a client's credentials (as `clientSecretMatches`), reading the client first. */
+export async function verifyClientSecret(db: Db, keys: Keys, clientId: string, secret: string): Promise<Client | undefined> {
+  return clientSecretMatches(keys, await findClientWithSecret(db.kysely, clientId), secret)
 }
 
 /** The client's secret in clear, for its owner to view again. */
