@@ -101,6 +101,8 @@ export interface Approver {
   authenticatedAt: number
   /** When the session ends, the record of the clients it signed in to may go. */
   sessionExpiresAt: number
+  /** Where the approval came from, for the team's activity log. */
+  address: string
 }
 
 /** A registered client, or one whose client_id is the URL of its metadata document, fetched if need be. */
@@ -265,7 +267,7 @@ export async function approve(ctx: AuthorizeDeps, request: AuthorizationRequest,
     // Back-channel logout 1.0 §2.7: the clients this session signed in to hear when it ends.
     if (openid) await recordSessionClient(trx, approver.sid, request.client.id, userId, now, approver.sessionExpiresAt)
   })
-  ctx.activity.record({ action: 'app.authorised', teamId, userId, clientId: request.client.id, detail: request.client.name })
+  ctx.activity.record({ action: 'app.authorised', teamId, userId, clientId: request.client.id, detail: request.client.name, address: approver.address })
   return code
 }
 
