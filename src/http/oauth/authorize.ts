@@ -250,7 +250,7 @@ export function authorizeRoutes(app: FastifyInstance, ctx: AppContext): void {
     // The page named one team; if another became active since (another tab), ask again for that one.
     if (team.id !== form.teamId) return consentPage(ctx, request, reply, { ...session, activeTeam: team }, authorization, form.parameters)
     if (posted.decision !== 'approve') return respondWithError(ctx, request, reply, authorization, new AccessDenied())
-    const code = await approve(ctx, authorization, approverOf(session, team.id))
+    const code = await approve(ctx, authorization, { ...approverOf(session, team.id), onConsentPage: true })
     return respond(ctx, request, reply, authorization, { code, state: authorization.state })
   })
 }
