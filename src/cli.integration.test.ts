@@ -318,6 +318,11 @@ describe('gatehouse serve with a bad configuration', () => {
     { name: 'an unreachable PostgreSQL server', setting: 'DATABASE_URL', env: () => ({ DATABASE_URL: 'postgres://postgres@127.0.0.1:1/x' }) },
     { name: 'a port that is not a number', setting: 'PORT', env: () => ({ DATABASE_URL: sqlite(), PORT: 'notaport' }) },
     {
+      name: 'a signing algorithm it does not offer',
+      setting: 'GATEHOUSE_SIGNING_ALG',
+      env: () => ({ DATABASE_URL: sqlite(), GATEHOUSE_SIGNING_ALG: 'HS256' }),
+    },
+    {
       name: 'a port already in use',
       setting: 'PORT',
       env: () => {

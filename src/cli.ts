@@ -347,7 +347,7 @@ const commands: Record<string, Command> = {
     usage: 'gatehouse keys rotate [--json]',
     options: json,
     async run(values) {
-      const kid = await withContext((ctx) => rotateSigningKey(ctx.db, ctx.keys.encryption, Date.now()))
+      const kid = await withContext((ctx) => rotateSigningKey(ctx.db, ctx.keys.encryption, ctx.config.signingAlg, Date.now()))
       print(values, { kid }, `New signing key ${kid}; older keys stay published until the tokens they signed expire`)
     },
   },

@@ -130,4 +130,16 @@ describe('loadConfig', () => {
     assert.equal(loadConfig({ GATEHOUSE_ID_TOKEN_TTL: '600' }).idTokenTtl, 600)
     assertRefused({ GATEHOUSE_ID_TOKEN_TTL: '0' }, 'GATEHOUSE_ID_TOKEN_TTL')
   })
+
+  it('signs with RS256 unless GATEHOUSE_SIGNING_ALG names ES256 or EdDSA', () => {
+    assert.equal(loadConfig({}).signingAlg, 'RS256')
+    assert.equal(loadConfig({ GATEHOUSE_SIGNING_ALG: '' }).signingAlg, 'RS256')
+    assert.equal(loadConfig({ GATEHOUSE_SIGNING_ALG: 'ES256' }).signingAlg, 'ES256')
+    assert.equal(loadConfig({ GATEHOUSE_SIGNING_ALG: ' EdDSA ' }).signingAlg, 'EdDSA')
+  })
+
+  it('refuses a signing algorithm it does not offer, naming the ones it does', () => {
+    for (const alg of ['HS256', 'es256', 'none', 'PS256', 'Ed25519']) assertRefused({ GATEHOUSE_SIGNING_ALG: alg }, 'GATEHOUSE_SIGNING_ALG')
+    assert.throws(() => loadConfig({ GATEHOUSE_SIGNING_ALG: 'HS256' }), { message: 'GATEHOUSE_SIGNING_ALG: "HS256" is not one of RS256, ES256, EdDSA' })
+  })
 })

@@ -1,5 +1,6 @@
 import { resolve } from 'node:path'
 import { dialectOf } from './db/connection.js'
+import { DEFAULT_SIGNING_ALGORITHM, isSigningAlgorithm, SIGNING_ALGORITHMS, type SigningAlgorithm } from './keys/algorithms.js'
 
 export interface Config {
   port: number
@@ -16,6 +17,8 @@ export interface Config {
   refreshTokenTtl: number
   /** Seconds an OpenID Connect ID token is valid (`exp - iat`). */
   idTokenTtl: number
+  /** The JWS algorithm of access, ID and logout tokens; changing it rotates to a new key. */
+  signingAlg: SigningAlgorithm
   /** API requests per user per window (the seeds' X-RateLimit-Limit: 200). */
   rateLimit: number
   rateLimitWindow: number
@@ -184,6 +187,13 @@ function accessLog(env: Env): AccessLogMode {
   throw new ConfigError('GATEHOUSE_ACCESS_LOG', `"${raw}" is not one of off, sampled, all`)
 }
 
+function signingAlg(env: Env): SigningAlgorithm {
+  const raw = env.GATEHOUSE_SIGNING_ALG?.trim()
+  if (raw === undefined || raw === '') return DEFAULT_SIGNING_ALGORITHM
+  if (isSigningAlgorithm(raw)) return raw
+  throw new ConfigError('GATEHOUSE_SIGNING_ALG', `"${raw}" is not one of ${SIGNING_ALGORITHMS.join(', ')}`)
+}
+
 export function loadConfig(env: Env = process.env): Config {
   const portNumber = port(env)
   const dataDir = resolve(env.GATEHOUSE_DATA_DIR ?? './data')
@@ -200,6 +210,7 @@ export function loadConfig(env: Env = process.env): Config {
     accessTokenTtl: seconds(env, 'GATEHOUSE_ACCESS_TOKEN_TTL', DEFAULT_ACCESS_TOKEN_TTL),
     refreshTokenTtl: seconds(env, 'GATEHOUSE_REFRESH_TOKEN_TTL', DEFAULT_REFRESH_TOKEN_TTL),
     idTokenTtl: seconds(env, 'GATEHOUSE_ID_TOKEN_TTL', DEFAULT_ID_TOKEN_TTL),
+    signingAlg: signingAlg(env),
     rateLimit: count(env, 'GATEHOUSE_RATE_LIMIT', 200, 1_000_000),
     rateLimitWindow: count(env, 'GATEHOUSE_RATE_LIMIT_WINDOW', 60, 86_400),
     activityRetentionDays: count(env, 'GATEHOUSE_ACTIVITY_RETENTION_DAYS', 90, 36_500),

@@ -10,7 +10,7 @@ import { deriveKeys, loadOrCreateSecret } from './crypto/master-key.js'
 import { SecretBoxError } from './crypto/secret-box.js'
 import { DatabaseUnavailableError, openDatabase, type Db } from './db/connection.js'
 import { migrateToLatest } from './db/migrate.js'
-import { KeyRing } from './keys/signing-keys.js'
+import { KeyRing, signedTokenLifetimeMs } from './keys/signing-keys.js'
 import { BackchannelLogout } from './oidc/backchannel.js'
 import type { Logger as DomainLogger } from './logger.js'
 import { createRateLimiter } from './ratelimit/limiter.js'
@@ -71,11 +71,6 @@ export async function openMigratedDatabase(config: Config): Promise<Db> {
   return db
 }
 
-/** How long a token signed now may be checked: a retired key stays published that long. */
-export function signedTokenLifetimeMs(config: Config): number {
-  return Math.max(config.accessTokenTtl, config.idTokenTtl) * 1000
-}
-
 export function createLogger(enabled: boolean): Logger {
   if (!enabled) return pino({ level: 'silent' })
   return pino({ level: 'info' })
@@ -86,7 +81,7 @@ export async function openContext(config: Config, log: DomainLogger, clock: () =
   const { secret } = loadOrCreateSecret(config.dataDir, config.secret)
   const db = await openMigratedDatabase(config)
   const keys = deriveKeys(secret)
-  const keyRing = new KeyRing(db, keys.encryption, signedTokenLifetimeMs(config), clock)
+  const keyRing = new KeyRing(db, keys.encryption, config.signingAlg, signedTokenLifetimeMs(config), clock)
   try {
     await keyRing.init()
   } catch (err) {

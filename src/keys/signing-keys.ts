@@ -2,8 +2,9 @@ import { calculateJwkThumbprint, exportJWK, exportPKCS8, generateKeyPair, import
 import { open, seal } from '../crypto/secret-box.js'
 import type { Db } from '../db/connection.js'
 import { insertSigningKey, listLiveSigningKeys, retireSigningKeysExcept } from '../db/signing-keys.js'
-
-export const SIGNING_ALGORITHM = 'RS256'
+import type { Config } from '../config.js'
+import { LOGOUT_TOKEN_TTL_S } from '../oidc/backchannel.js'
+import { isSigningAlgorithm, type SigningAlgorithm } from './algorithms.js'
 
 /**
  * How long a process may go on signing with a key another process retired:
@@ -12,28 +13,44 @@ export const SIGNING_ALGORITHM = 'RS256'
  */
 export const KEY_REFRESH_MS = 5_000
 
+/** How long a token signed now may be checked (access, ID and logout tokens): a retired key stays published that long. */
+export function signedTokenLifetimeMs(config: Pick<Config, 'accessTokenTtl' | 'idTokenTtl'>): number {
+  return Math.max(config.accessTokenTtl, config.idTokenTtl, LOGOUT_TOKEN_TTL_S) * 1000
+}
+
 export interface SigningKey {
   kid: string
+  alg: SigningAlgorithm
   privateKey: CryptoKey
+}
+
+/** A published key: what verifies a token whose header names its `kid`, with the `alg` that header must name. */
+export interface VerificationKey {
+  alg: SigningAlgorithm
+  publicKey: CryptoKey
 }
 
 interface LoadedKey {
   kid: string
+  alg: SigningAlgorithm
   publicJwk: JWK
   publicKey: CryptoKey
   privateKeyEncrypted: string
   retiredAt: number | null
 }
 
-/** Makes a new RSA key; the private part is stored only encrypted under GATEHOUSE_SECRET. */
-export async function createSigningKey(db: Db, encryptionKey: Buffer, now: number): Promise<string> {
-  const { publicKey, privateKey } = await generateKeyPair(SIGNING_ALGORITHM, { modulusLength: 2048, extractable: true })
+/**
+ * Makes a new key for `alg` (RSA 2048, P-256 or Ed25519); the private part is
+ * stored only encrypted under GATEHOUSE_SECRET.
+ */
+export async function createSigningKey(db: Db, encryptionKey: Buffer, alg: SigningAlgorithm, now: number): Promise<string> {
+  const { publicKey, privateKey } = await generateKeyPair(alg, { modulusLength: 2048, extractable: true })
   const jwk = await exportJWK(publicKey)
   const kid = await calculateJwkThumbprint(jwk)
-  const publicJwk: JWK = { ...jwk, kid, alg: SIGNING_ALGORITHM, use: 'sig' }
+  const publicJwk: JWK = { ...jwk, kid, alg, use: 'sig' }
   await insertSigningKey(db.kysely, {
     kid,
-    algorithm: SIGNING_ALGORITHM,
+    algorithm: alg,
     publicJwk: JSON.stringify(publicJwk),
     privateKeyEncrypted: seal(encryptionKey, await exportPKCS8(privateKey)),
     createdAt: now,
@@ -42,8 +59,8 @@ export async function createSigningKey(db: Db, encryptionKey: Buffer, now: numbe
 }
 
 /** Makes a new signing key and retires the others; their public keys stay published while their tokens live. */
-export async function rotateSigningKey(db: Db, encryptionKey: Buffer, now: number): Promise<string> {
-  const kid = await createSigningKey(db, encryptionKey, now)
+export async function rotateSigningKey(db: Db, encryptionKey: Buffer, alg: SigningAlgorithm, now: number): Promise<string> {
+  const kid = await createSigningKey(db, encryptionKey, alg, now)
   await retireSigningKeysExcept(db.kysely, kid, now)
   return kid
 }
@@ -57,24 +74,31 @@ export class KeyRing {
   private keys: LoadedKey[] = []
   private loadedAt = -Infinity
   private loading: Promise<void> | undefined
-  private signing: { kid: string; key: Promise<CryptoKey> } | undefined
+  private signing: { kid: string; alg: SigningAlgorithm; key: Promise<CryptoKey> } | undefined
 
   constructor(
     private readonly db: Db,
     private readonly encryptionKey: Buffer,
-    /** How long a retired key's tokens may live: the access-token lifetime, in ms. */
+    /** GATEHOUSE_SIGNING_ALG: what new keys are made for. */
+    private readonly algorithm: SigningAlgorithm,
+    /** How long a retired key's tokens may live: the longest lifetime of a signed token, in ms. */
     private readonly retiredKeyLifetimeMs: number,
     private readonly clock: () => number,
     private readonly refreshMs = KEY_REFRESH_MS,
   ) {}
 
-  /** Loads the keys, creating the first one on an empty database. */
+  /**
+   * Loads the keys, creating the first one on an empty database, and
+   * rotating to a key of the configured algorithm when the signing key is of
+   * another (GATEHOUSE_SIGNING_ALG changed): the old keys stay published while
+   * their tokens live.
+   */
   async init(): Promise<void> {
     await this.reload()
-    if (this.keys.every((k) => k.retiredAt !== null)) {
-      await createSigningKey(this.db, this.encryptionKey, this.clock())
-      await this.reload()
-    }
+    const current = this.keys.find((k) => k.retiredAt === null)
+    if (current?.alg === this.algorithm) return
+    await rotateSigningKey(this.db, this.encryptionKey, this.algorithm, this.clock())
+    await this.reload()
   }
 
   /** Reads the keys from the database now, not when the refresh interval next comes round. */
@@ -85,8 +109,10 @@ export class KeyRing {
         this.keys = await Promise.all(
           rows.map(async (row) => {
             const publicJwk = JSON.parse(row.publicJwk) as JWK
+            if (!isSigningAlgorithm(row.algorithm)) throw new Error(`signing key ${row.kid} is for ${row.algorithm}, which this version cannot verify`)
             return {
               kid: row.kid,
+              alg: row.algorithm,
               publicJwk,
               publicKey: (await importJWK(publicJwk, row.algorithm)) as CryptoKey,
               privateKeyEncrypted: row.privateKeyEncrypted,
@@ -113,20 +139,27 @@ export class KeyRing {
     const current = keys.find((k) => k.retiredAt === null) ?? keys[0]
     if (!current) throw new Error('no signing key: run gatehouse migrate and start the server once')
     if (this.signing?.kid !== current.kid) {
-      this.signing = { kid: current.kid, key: importPKCS8(open(this.encryptionKey, current.privateKeyEncrypted), SIGNING_ALGORITHM) }
+      this.signing = { kid: current.kid, alg: current.alg, key: importPKCS8(open(this.encryptionKey, current.privateKeyEncrypted), current.alg) }
     }
-    return { kid: current.kid, privateKey: await this.signing.key }
+    return { kid: current.kid, alg: this.signing.alg, privateKey: await this.signing.key }
   }
 
   /** The public key for a `kid`, re-reading the database once when it is not known yet. */
-  async verificationKey(kid: string): Promise<CryptoKey | undefined> {
+  async verificationKey(kid: string): Promise<VerificationKey | undefined> {
     let key = (await this.fresh()).find((k) => k.kid === kid)
     // At most one re-read a second, so tokens with made-up kids cannot flood the database.
     if (!key && this.clock() - this.loadedAt > 1000) {
       await this.reload()
       key = this.keys.find((k) => k.kid === kid)
     }
-    return key?.publicKey
+    return key && { alg: key.alg, publicKey: key.publicKey }
+  }
+
+  /** The algorithms of the published keys, the signing key's first: what discovery says is in use. */
+  async algorithms(): Promise<SigningAlgorithm[]> {
+    const keys = await this.fresh()
+    const current = keys.find((k) => k.retiredAt === null)
+    return [...new Set([...(current ? [current.alg] : []), ...keys.map((k) => k.alg)])]
   }
 
   /** RFC 7517 JWK Set of every key that can still verify a live token. */

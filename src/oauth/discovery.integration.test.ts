@@ -138,7 +138,7 @@ await forEachDialect('discovery (RFC 8414), JWKS and access-token JWTs (RFC 9068
     const oldToken = await accessToken()
     const oldKid = decodeProtectedHeader(oldToken).kid!
     const rotatedAt = server.ctx.clock()
-    const newKid = await rotateSigningKey(server.ctx.db, server.ctx.keys.encryption, rotatedAt)
+    const newKid = await rotateSigningKey(server.ctx.db, server.ctx.keys.encryption, server.ctx.config.signingAlg, rotatedAt)
     assert.notEqual(newKid, oldKid)
     // Time only moves forward here: the key ring caches by the clock.
     // Every process re-reads the keys within 30 s.
@@ -172,7 +172,7 @@ await forEachDialect('discovery (RFC 8414), JWKS and access-token JWTs (RFC 9068
     offset += 31_000
     // The key ring re-reads the keys now, and then not for another 30 s.
     await jwks()
-    await rotateSigningKey(server.ctx.db, server.ctx.keys.encryption, server.ctx.clock())
+    await rotateSigningKey(server.ctx.db, server.ctx.keys.encryption, server.ctx.config.signingAlg, server.ctx.clock())
     offset += 20_000
     const token = await accessToken()
     const { kid } = decodeProtectedHeader(token)

@@ -1,5 +1,4 @@
 import type { Config } from '../config.js'
-import { SIGNING_ALGORITHM } from '../keys/signing-keys.js'
 import { CLAIMS_SUPPORTED } from '../oidc/claims.js'
 import { SCOPES } from './scopes.js'
 import { GRANT_TYPES_SUPPORTED } from './token-endpoint.js'
@@ -15,11 +14,16 @@ export const ENDPOINTS = {
   registration: '/oauth/register',
 } as const
 
-/** RFC 8414 §2: authorization server metadata. `resourceScopes`: the scopes registered resources define (RFC 8707). */
-export function authorizationServerMetadata(
-  ctx: { config: Pick<Config, 'issuer' | 'clientRegistration'> },
-  resourceScopes: string[] = [],
-): Record<string, unknown> {
+/** What the metadata says beyond the configuration. */
+export interface MetadataFacts {
+  /** The scopes registered resources define (RFC 8707). */
+  resourceScopes: string[]
+  /** The algorithms of the published keys: what a token that still verifies may be signed with. */
+  signingAlgorithms: string[]
+}
+
+/** RFC 8414 §2: authorization server metadata. */
+export function authorizationServerMetadata(ctx: { config: Pick<Config, 'issuer' | 'clientRegistration'> }, facts: MetadataFacts): Record<string, unknown> {
   const issuer = ctx.config.issuer
   const secretMethods = ['client_secret_basic', 'client_secret_post']
   return {
@@ -29,7 +33,7 @@ export function authorizationServerMetadata(
     jwks_uri: issuer + ENDPOINTS.jwks,
     revocation_endpoint: issuer + ENDPOINTS.revocation,
     introspection_endpoint: issuer + ENDPOINTS.introspection,
-    scopes_supported: [...new Set([...Object.keys(SCOPES), ...resourceScopes])],
+    scopes_supported: [...new Set([...Object.keys(SCOPES), ...facts.resourceScopes])],
     response_types_supported: ['code'],
     response_modes_supported: ['query', 'form_post'],
     grant_types_supported: GRANT_TYPES_SUPPORTED,
@@ -38,7 +42,7 @@ export function authorizationServerMetadata(
     revocation_endpoint_auth_methods_supported: [...secretMethods, 'none'],
     introspection_endpoint_auth_methods_supported: secretMethods,
     authorization_response_iss_parameter_supported: true,
-    access_token_signing_alg_values_supported: [SIGNING_ALGORITHM],
+    access_token_signing_alg_values_supported: facts.signingAlgorithms,
     ...(ctx.config.clientRegistration !== 'off' && { registration_endpoint: issuer + ENDPOINTS.registration }),
     client_id_metadata_document_supported: true,
   }
@@ -48,14 +52,14 @@ export function authorizationServerMetadata(
  * OpenID Connect Discovery 1.0 §3: the RFC 8414 document, every shared field
  * with the same value, plus what an OpenID Provider declares.
  */
-export function openIdConfiguration(ctx: { config: Pick<Config, 'issuer' | 'clientRegistration'> }, resourceScopes: string[] = []): Record<string, unknown> {
+export function openIdConfiguration(ctx: { config: Pick<Config, 'issuer' | 'clientRegistration'> }, facts: MetadataFacts): Record<string, unknown> {
   const issuer = ctx.config.issuer
   return {
-    ...authorizationServerMetadata(ctx, resourceScopes),
+    ...authorizationServerMetadata(ctx, facts),
     userinfo_endpoint: issuer + ENDPOINTS.userinfo,
     end_session_endpoint: issuer + ENDPOINTS.endSession,
     subject_types_supported: ['public'],
-    id_token_signing_alg_values_supported: [SIGNING_ALGORITHM],
+    id_token_signing_alg_values_supported: facts.signingAlgorithms,
     claims_supported: CLAIMS_SUPPORTED,
     claims_parameter_supported: false,
     request_parameter_supported: false,

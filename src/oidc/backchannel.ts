@@ -3,14 +3,14 @@ import type { Config } from '../config.js'
 import { randomSecret } from '../crypto/random.js'
 import type { Db } from '../db/connection.js'
 import { takeSessionClients, type BackchannelTarget, type EndedSession } from '../db/sessions.js'
-import { SIGNING_ALGORITHM, type KeyRing } from '../keys/signing-keys.js'
+import type { KeyRing } from '../keys/signing-keys.js'
 import type { Logger } from '../logger.js'
 
 /** OpenID Connect Back-Channel Logout 1.0 §2.4. */
 const LOGOUT_EVENT = 'http://schemas.openid.net/event/backchannel-logout'
 /** §2.4: the token's `typ`, so it can never pass for an ID token or an access token. */
 export const LOGOUT_TOKEN_TYPE = 'logout+jwt'
-const LOGOUT_TOKEN_TTL_S = 120
+export const LOGOUT_TOKEN_TTL_S = 120
 
 export interface BackchannelDeps {
   db: Db
@@ -31,10 +31,10 @@ export const DEFAULT_DELIVERY: DeliveryPolicy = { timeoutMs: 5_000, retryDelaysM
 
 /** §2.4: a logout token names the session and the user, carries the logout event, and never a nonce. */
 export async function signLogoutToken(deps: Pick<BackchannelDeps, 'keyRing' | 'config' | 'clock'>, target: BackchannelTarget): Promise<string> {
-  const { kid, privateKey } = await deps.keyRing.signingKey()
+  const { kid, alg, privateKey } = await deps.keyRing.signingKey()
   const now = Math.floor(deps.clock() / 1000)
   return new SignJWT({ sid: target.sid, events: { [LOGOUT_EVENT]: {} } })
-    .setProtectedHeader({ alg: SIGNING_ALGORITHM, typ: LOGOUT_TOKEN_TYPE, kid })
+    .setProtectedHeader({ alg, typ: LOGOUT_TOKEN_TYPE, kid })
     .setIssuer(deps.config.issuer)
     .setAudience(target.clientId)
     .setSubject(String(target.userId))

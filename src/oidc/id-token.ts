@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto'
 import { decodeProtectedHeader, jwtVerify, SignJWT } from 'jose'
 import type { User } from '../accounts/types.js'
 import type { OpenIdLogin } from '../tokens/types.js'
-import { SIGNING_ALGORITHM, type KeyRing } from '../keys/signing-keys.js'
+import type { KeyRing } from '../keys/signing-keys.js'
 import { userClaims } from './claims.js'
 
 /** ID tokens carry `typ: JWT`, access tokens `at+jwt` (RFC 9068): neither passes for the other. */
@@ -27,10 +27,12 @@ export interface IdTokenInput {
 
 /**
  * OpenID Connect Core §3.1.3.6: the left half of the hash of the access
- * token, with the hash of the signing algorithm (SHA-256 for RS256).
+ * token, with the hash of the signing algorithm (SHA-256 for RS256 and
+ * ES256; SHA-512 for EdDSA over Ed25519, the hash inside Ed25519, as
+ * relying-party libraries compute it).
  */
 export function accessTokenHash(accessToken: string, algorithm: string): string {
-  const bits = algorithm.slice(-3)
+  const bits = algorithm === 'EdDSA' ? '512' : algorithm.slice(-3)
   const digest = createHash(`sha${bits === '384' || bits === '512' ? bits : '256'}`)
     .update(accessToken, 'ascii')
     .digest()
@@ -39,17 +41,17 @@ export function accessTokenHash(accessToken: string, algorithm: string): string 
 
 /** OpenID Connect Core §2: signed with the same keys and rotation as the access tokens. */
 export async function signIdToken(keyRing: KeyRing, issuer: string, input: IdTokenInput): Promise<string> {
-  const { kid, privateKey } = await keyRing.signingKey()
+  const { kid, alg, privateKey } = await keyRing.signingKey()
   const claims: Record<string, unknown> = {
     ...userClaims(input.user, input.teamId, input.scopes),
-    at_hash: accessTokenHash(input.accessToken, SIGNING_ALGORITHM),
+    at_hash: accessTokenHash(input.accessToken, alg),
     amr: AMR,
   }
   if (input.login.authTime !== null) claims.auth_time = Math.floor(input.login.authTime / 1000)
   if (input.login.sid !== null) claims.sid = input.login.sid
   if (input.withNonce && input.login.nonce !== null) claims.nonce = input.login.nonce
   return new SignJWT(claims)
-    .setProtectedHeader({ alg: SIGNING_ALGORITHM, typ: ID_TOKEN_TYPE, kid })
+    .setProtectedHeader({ alg, typ: ID_TOKEN_TYPE, kid })
     .setIssuer(issuer)
     .setAudience(input.clientId)
     .setIssuedAt(input.issuedAt)
@@ -70,18 +72,19 @@ export interface IdTokenHint {
  */
 export async function readIdTokenHint(keyRing: KeyRing, issuer: string, token: string): Promise<IdTokenHint | undefined> {
   let kid: string | undefined
+  let alg: string | undefined
   try {
     const header = decodeProtectedHeader(token)
-    if (header.alg !== SIGNING_ALGORITHM || header.typ !== ID_TOKEN_TYPE) return undefined
-    kid = header.kid
+    if (header.typ !== ID_TOKEN_TYPE) return undefined
+    ;({ kid, alg } = header)
   } catch {
     return undefined
   }
   const key = kid === undefined ? undefined : await keyRing.verificationKey(kid)
-  if (!key) return undefined
+  if (!key || key.alg !== alg) return undefined
   try {
-    const { payload } = await jwtVerify(token, key, {
-      algorithms: [SIGNING_ALGORITHM],
+    const { payload } = await jwtVerify(token, key.publicKey, {
+      algorithms: [key.alg],
       issuer,
       typ: ID_TOKEN_TYPE,
       clockTolerance: Number.MAX_SAFE_INTEGER / 1000,

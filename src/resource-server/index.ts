@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto'
 import { createRemoteJWKSet, errors as joseErrors, jwtVerify, type JWTVerifyGetKey } from 'jose'
+import { SIGNING_ALGORITHMS } from '../keys/algorithms.js'
 
 /**
  * Checks Gatehouse tokens in another Node.js service: signature and claims
@@ -197,7 +198,8 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
       try {
         await jwtVerify(token, jwks, {
           issuer,
-          algorithms: ['RS256'],
+          // Any algorithm Gatehouse signs with: after a change of GATEHOUSE_SIGNING_ALG, tokens of both are alive.
+          algorithms: [...SIGNING_ALGORITHMS],
           typ: 'at+jwt',
           clockTolerance: options.clockToleranceSeconds ?? 5,
           requiredClaims: ['exp', 'nbf', 'iat', 'jti', 'sub', 'aud'],

@@ -82,7 +82,7 @@ describe('resource-server kit against a running Gatehouse', () => {
   it('fetches the key set again for a kid it has not seen, after a key rotation', async () => {
     const check = verifier()
     await check.verify((await accessToken()).access_token)
-    await rotateSigningKey(server.ctx.db, server.ctx.keys.encryption, Date.now())
+    await rotateSigningKey(server.ctx.db, server.ctx.keys.encryption, server.ctx.config.signingAlg, Date.now())
     // The server's key ring re-reads keys on a timer; make it sign with the new key now.
     await server.ctx.keyRing.reload()
     // The kit fetches the key set at most once a second.

@@ -11,7 +11,7 @@ import { hashSecret, randomSecret } from '../crypto/random.js'
 import { insertAuthorizationCode } from '../db/authorization-codes.js'
 import { openDatabase, type Db } from '../db/connection.js'
 import { migrateToLatest } from '../db/migrate.js'
-import { KeyRing } from '../keys/signing-keys.js'
+import { KeyRing, signedTokenLifetimeMs } from '../keys/signing-keys.js'
 import type { GrantDeps } from '../oauth/grants/deps.js'
 import type { TokenEndpointDeps } from '../oauth/token-endpoint.js'
 import type { VerificationDeps } from '../tokens/verify.js'
@@ -41,7 +41,7 @@ export async function openTestDomain(url = 'sqlite::memory:'): Promise<TestDomai
     loginThrottle: DEFAULT_LOGIN_THROTTLE,
     clientAuthThrottle: DEFAULT_CLIENT_AUTH_THROTTLE,
   }
-  const keyRing = new KeyRing(db, keys.encryption, config.accessTokenTtl * 1000, clock)
+  const keyRing = new KeyRing(db, keys.encryption, 'RS256', signedTokenLifetimeMs(config), clock)
   await keyRing.init()
   const activity = new BufferedActivityLog(db, clock, (err) => {
     throw err

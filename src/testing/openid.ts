@@ -35,7 +35,7 @@ export async function verifyIdToken(server: TestServer, idToken: unknown, client
   const { payload } = await jwtVerify(idToken as string, createLocalJWKSet(jwks), {
     issuer: server.ctx.config.issuer,
     audience: clientId,
-    algorithms: ['RS256'],
+    algorithms: [server.ctx.config.signingAlg],
     currentDate: new Date(server.ctx.clock()),
   })
   return payload

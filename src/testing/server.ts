@@ -9,6 +9,8 @@ import { createTestDatabase } from './databases.js'
 export interface TestServer extends RunningServer {
   /** Stops the server and removes its database and data directory. */
   stop(): Promise<void>
+  /** Stops the server and starts it again on the same database and data directory, with some settings changed. */
+  restart(overrides: Partial<Config>): Promise<TestServer>
 }
 
 /** Starts the real server on a random port against a fresh database of the dialect. */
@@ -31,6 +33,7 @@ export async function startTestServer(
     accessTokenTtl: 31_536_000,
     refreshTokenTtl: 63_072_000,
     idTokenTtl: 3600,
+    signingAlg: 'RS256',
     rateLimit: 200,
     rateLimitWindow: 60,
     activityRetentionDays: 90,
@@ -44,15 +47,22 @@ export async function startTestServer(
     accessLog: 'off',
     ...overrides,
   }
-  const server = await startServer(config, { ...options, ...(clock ? { clock } : {}) })
-  // The issuer is the public URL; in tests that is the random port just bound.
-  if (overrides.issuer === undefined) server.ctx.config.issuer = server.url
-  return {
-    ...server,
-    async stop() {
-      await server.close()
-      await database.drop()
-      rmSync(dataDir, { recursive: true, force: true })
-    },
+  const launch = async (launched: Config, issuerGiven: boolean): Promise<TestServer> => {
+    const server = await startServer({ ...launched }, { ...options, ...(clock ? { clock } : {}) })
+    // The issuer is the public URL; in tests that is the random port just bound.
+    if (!issuerGiven) server.ctx.config.issuer = server.url
+    return {
+      ...server,
+      async stop() {
+        await server.close()
+        await database.drop()
+        rmSync(dataDir, { recursive: true, force: true })
+      },
+      async restart(changed) {
+        await server.close()
+        return launch({ ...launched, ...changed }, issuerGiven || changed.issuer !== undefined)
+      },
+    }
   }
+  return launch(config, overrides.issuer !== undefined)
 }

@@ -1,6 +1,6 @@
 import { decodeProtectedHeader, errors, jwtVerify, SignJWT, type JWTPayload } from 'jose'
 import { randomSecret } from '../crypto/random.js'
-import { SIGNING_ALGORITHM, type KeyRing } from '../keys/signing-keys.js'
+import type { KeyRing } from '../keys/signing-keys.js'
 import type { VerifiedTokenCache } from './verified-cache.js'
 
 /** RFC 9068 §2.1: the media type of JWT access tokens. */
@@ -27,14 +27,14 @@ export function newTokenId(): string {
  * token was asked for (RFC 8707 §2, RFC 9068 §3).
  */
 export async function signAccessToken(keyRing: KeyRing, issuer: string, claims: AccessTokenClaims, resources: string[] = []): Promise<string> {
-  const { kid, privateKey } = await keyRing.signingKey()
+  const { kid, alg, privateKey } = await keyRing.signingKey()
   return new SignJWT({
     client_id: claims.clientId,
     scopes: claims.scopes,
     scope: claims.scopes.join(' '),
     team_id: claims.teamId,
   })
-    .setProtectedHeader({ alg: SIGNING_ALGORITHM, typ: ACCESS_TOKEN_TYPE, kid })
+    .setProtectedHeader({ alg, typ: ACCESS_TOKEN_TYPE, kid })
     .setIssuer(issuer)
     .setAudience(resources.length === 0 ? claims.clientId : resources.length === 1 ? resources[0]! : resources)
     .setSubject(String(claims.userId))
@@ -71,20 +71,21 @@ export async function verifyAccessTokenSignature(
 
 async function verifyWithKey(keyRing: KeyRing, issuer: string, token: string, at: { nowSeconds: number } | 'any time'): Promise<AccessTokenCheck> {
   let kid: string | undefined
+  let alg: string | undefined
   try {
-    const header = decodeProtectedHeader(token)
-    if (header.alg !== SIGNING_ALGORITHM) return { ok: false, reason: 'unsupported algorithm' }
-    kid = header.kid
+    ;({ kid, alg } = decodeProtectedHeader(token))
   } catch {
     return { ok: false, reason: 'malformed token' }
   }
   if (!kid) return { ok: false, reason: 'no key id' }
   const key = await keyRing.verificationKey(kid)
   if (!key) return { ok: false, reason: 'unknown key id' }
+  // RFC 8725 §3.1: the key decides the algorithm, never the token's header alone.
+  if (alg !== key.alg) return { ok: false, reason: 'unsupported algorithm' }
   let payload: JWTPayload
   try {
-    ;({ payload } = await jwtVerify(token, key, {
-      algorithms: [SIGNING_ALGORITHM],
+    ;({ payload } = await jwtVerify(token, key.publicKey, {
+      algorithms: [key.alg],
       issuer,
       typ: ACCESS_TOKEN_TYPE,
       ...(at === 'any time' ? { clockTolerance: Number.MAX_SAFE_INTEGER / 1000 } : { currentDate: new Date(at.nowSeconds * 1000) }),

@@ -5,7 +5,7 @@ import { deleteRowsBefore, type PrunableTable } from '../db/expired-rows.js'
 import { deleteSigningKeysRetiredBefore } from '../db/signing-keys.js'
 import { deleteEmptyGrants } from '../db/tokens.js'
 import { deleteAbandonedClients } from '../db/clients.js'
-import { KEY_REFRESH_MS } from '../keys/signing-keys.js'
+import { KEY_REFRESH_MS, signedTokenLifetimeMs } from '../keys/signing-keys.js'
 
 export interface PruneCounts {
   authorization_codes: number
@@ -72,7 +72,7 @@ export async function pruneExpired(ctx: PruneDeps): Promise<PruneCounts> {
     sessions: await expired('sessions'),
     session_clients: await expired('session_clients'),
     throttle_counters: await expired('throttle_counters'),
-    signing_keys: await deleteSigningKeysRetiredBefore(db, now - Math.max(ctx.config.accessTokenTtl, ctx.config.idTokenTtl) * 1000 - KEY_REFRESH_MS),
+    signing_keys: await deleteSigningKeysRetiredBefore(db, now - signedTokenLifetimeMs(ctx.config) - KEY_REFRESH_MS),
     personal_access_tokens: await expired('personal_access_tokens'),
     activities: await expired('activities', retainedFrom),
     api_usage: await inBatches(() => deleteApiUsageBefore(db, retainedFrom, BATCH)),

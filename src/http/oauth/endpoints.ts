@@ -55,11 +55,12 @@ export async function oauthEndpoints(app: FastifyInstance, ctx: AppContext): Pro
     })
   })
 
+  const metadataFacts = async () => ({ resourceScopes: await resourceScopes(ctx.db), signingAlgorithms: await ctx.keyRing.algorithms() })
   app.get('/.well-known/oauth-authorization-server', async (_request, reply) => {
-    return reply.header('Cache-Control', 'public, max-age=300').send(authorizationServerMetadata(ctx, await resourceScopes(ctx.db)))
+    return reply.header('Cache-Control', 'public, max-age=300').send(authorizationServerMetadata(ctx, await metadataFacts()))
   })
   app.get('/.well-known/openid-configuration', async (_request, reply) => {
-    return reply.header('Cache-Control', 'public, max-age=300').send(openIdConfiguration(ctx, await resourceScopes(ctx.db)))
+    return reply.header('Cache-Control', 'public, max-age=300').send(openIdConfiguration(ctx, await metadataFacts()))
   })
 
   const jwks = async (_request: FastifyRequest, reply: FastifyReply) => reply.header('Cache-Control', 'public, max-age=300').send(await ctx.keyRing.jwks())

@@ -1,0 +1,163 @@
+import assert from 'node:assert/strict'
+import { createHash } from 'node:crypto'
+import { after, before, it } from 'node:test'
+import { createLocalJWKSet, decodeProtectedHeader, jwtVerify, type JSONWebKeySet, type JWK } from 'jose'
+import { createTokenVerifier } from '../resource-server/index.js'
+import { forEachDialect } from '../testing/dialects.js'
+import { REDIRECT, seedClient, seedUser, type SeededUser } from '../testing/fixtures.js'
+import { browserFor, introspect, postOAuth, type Json } from '../testing/oauth.js'
+import { openIdTokens, verifyIdToken, type TestClient } from '../testing/openid.js'
+import { meStatus } from '../testing/portal.js'
+import { startTestServer, type TestServer } from '../testing/server.js'
+import { pruneExpired } from '../tokens/prune.js'
+import { SIGNING_ALGORITHMS, type SigningAlgorithm } from './algorithms.js'
+import { KEY_REFRESH_MS } from './signing-keys.js'
+
+const ISSUER = 'https://id.example.test'
+const ACCESS_TOKEN_TTL = 3600
+const ID_TOKEN_TTL = 600
+
+async function jwksOf(server: TestServer): Promise<JSONWebKeySet> {
+  const response = await fetch(new URL('/oauth/jwks', server.url))
+  assert.equal(response.status, 200)
+  return (await response.json()) as JSONWebKeySet
+}
+
+async function metadataOf(server: TestServer, path: string): Promise<Json> {
+  return (await (await fetch(new URL(path, server.url))).json()) as Json
+}
+
+async function signingAlgorithmsAnnounced(server: TestServer): Promise<unknown[]> {
+  const oauth = await metadataOf(server, '/.well-known/oauth-authorization-server')
+  const oidc = await metadataOf(server, '/.well-known/openid-configuration')
+  assert.deepEqual(oidc.access_token_signing_alg_values_supported, oauth.access_token_signing_alg_values_supported)
+  assert.deepEqual(oidc.id_token_signing_alg_values_supported, oauth.access_token_signing_alg_values_supported)
+  return oidc.id_token_signing_alg_values_supported as unknown[]
+}
+
+/** What a relying party computes independently (OpenID Connect Core §3.1.3.6; SHA-512 for Ed25519). */
+function expectedAtHash(accessToken: string, alg: SigningAlgorithm): string {
+  const digest = createHash(alg === 'EdDSA' ? 'sha512' : 'sha256')
+    .update(accessToken)
+    .digest()
+  return digest.subarray(0, digest.length / 2).toString('base64url')
+}
+
+async function seeded(server: TestServer): Promise<{ owner: SeededUser; client: TestClient; service: { id: string; secret: string } }> {
+  const owner = await seedUser(server.ctx.db, 'ada@example.com', { name: 'Ada', team: 'Engines' })
+  const { id, secret } = await seedClient(server.ctx, owner, { name: 'Sign-in App' })
+  const service = await seedClient(server.ctx, owner, { name: 'Billing API', isFirstParty: true })
+  return { owner, client: { id, secret, redirectUri: REDIRECT }, service }
+}
+
+for (const alg of SIGNING_ALGORITHMS) {
+  await forEachDialect(`GATEHOUSE_SIGNING_ALG=${alg}`, (dialect) => {
+    let server: TestServer
+    let owner: SeededUser
+    let client: TestClient
+    let service: { id: string; secret: string }
+
+    before(async () => {
+      server = await startTestServer(dialect, { signingAlg: alg })
+      ;({ owner, client, service } = await seeded(server))
+    })
+    after(() => server.stop())
+
+    it(`signs access tokens with ${alg} under a published key that jose verifies, and /api/v2/me accepts them`, async () => {
+      const tokens = await openIdTokens(server, await browserFor(server, owner.user), client, { scope: 'openid read' })
+      const accessToken = String(tokens.access_token)
+      const header = decodeProtectedHeader(accessToken)
+      assert.equal(header.alg, alg)
+      const set = await jwksOf(server)
+      assert.equal(set.keys.length, 1)
+      const key = set.keys[0]!
+      assert.deepEqual({ kid: key.kid, alg: key.alg, use: key.use }, { kid: header.kid, alg, use: 'sig' })
+      assert.equal('d' in key, false, 'no private part published')
+      const { payload } = await jwtVerify(accessToken, createLocalJWKSet(set), {
+        issuer: server.ctx.config.issuer,
+        audience: client.id,
+        typ: 'at+jwt',
+        algorithms: [alg],
+      })
+      assert.equal(payload.sub, String(owner.user.id))
+      assert.equal(await meStatus(server, accessToken), 200)
+      const verified = await createTokenVerifier({ issuer: server.ctx.config.issuer, clientId: service.id, clientSecret: service.secret }).verify(accessToken)
+      assert.equal(verified.userId, owner.user.id, 'the resource-server kit accepts it')
+    })
+
+    it(`signs ID tokens with ${alg}, with at_hash by that algorithm's hash, and announces ${alg} in discovery`, async () => {
+      const tokens = await openIdTokens(server, await browserFor(server, owner.user), client, { scope: 'openid', nonce: 'n-1' })
+      assert.equal(decodeProtectedHeader(String(tokens.id_token)).alg, alg)
+      const claims = await verifyIdToken(server, tokens.id_token, client.id)
+      assert.equal(claims.at_hash, expectedAtHash(String(tokens.access_token), alg))
+      assert.deepEqual(await signingAlgorithmsAnnounced(server), [alg])
+    })
+  })
+}
+
+await forEachDialect('changing GATEHOUSE_SIGNING_ALG from RS256 to ES256', (dialect) => {
+  let server: TestServer
+  let offset = 0
+  let owner: SeededUser
+  let client: TestClient
+
+  const tokensNow = async () => openIdTokens(server, await browserFor(server, owner.user), client, { scope: 'openid read' })
+  const kidsAndAlgs = async () => (await jwksOf(server)).keys.map((k: JWK) => `${k.kid} ${k.alg} ${k.use}`).sort()
+
+  before(async () => {
+    server = await startTestServer(dialect, { issuer: ISSUER, accessTokenTtl: ACCESS_TOKEN_TTL, idTokenTtl: ID_TOKEN_TTL }, () => Date.now() + offset)
+    ;({ owner, client } = await seeded(server))
+  })
+  after(() => server.stop())
+
+  it('rotates to an ES256 key on restart, keeps the RS256 key published while its tokens live, then drops it', async () => {
+    const before = await tokensNow()
+    const oldAccess = String(before.access_token)
+    const oldKid = decodeProtectedHeader(oldAccess).kid!
+    assert.equal(decodeProtectedHeader(oldAccess).alg, 'RS256')
+    const rotatedAt = server.ctx.clock()
+
+    server = await server.restart({ signingAlg: 'ES256' })
+    const after = await tokensNow()
+    const newAccess = String(after.access_token)
+    const newKid = decodeProtectedHeader(newAccess).kid!
+    assert.equal(decodeProtectedHeader(newAccess).alg, 'ES256')
+    assert.equal(decodeProtectedHeader(String(after.id_token)).alg, 'ES256')
+    assert.notEqual(newKid, oldKid)
+    assert.deepEqual(await kidsAndAlgs(), [`${oldKid} RS256 sig`, `${newKid} ES256 sig`].sort())
+    assert.deepEqual(await signingAlgorithmsAnnounced(server), ['ES256', 'RS256'])
+
+    const set = createLocalJWKSet(await jwksOf(server))
+    const verifyAt = { issuer: ISSUER, audience: client.id, typ: 'at+jwt', currentDate: new Date(server.ctx.clock()) }
+    await jwtVerify(oldAccess, set, verifyAt)
+    await jwtVerify(newAccess, set, verifyAt)
+    const { protectedHeader } = await jwtVerify(String(before.id_token), set, {
+      issuer: ISSUER,
+      audience: client.id,
+      currentDate: new Date(server.ctx.clock()),
+    })
+    assert.equal(protectedHeader.alg, 'RS256', 'an ID token of the RS256 key still verifies')
+    assert.equal(await meStatus(server, oldAccess), 200, 'a token of the RS256 key still works')
+    assert.equal((await introspect(server, oldAccess, client.id, client.secret)).active, true)
+    const { response, body } = await postOAuth(server, '/oauth/token', {
+      grant_type: 'refresh_token',
+      refresh_token: String(before.refresh_token),
+      client_id: client.id,
+      client_secret: client.secret,
+    })
+    assert.equal(response.status, 200, JSON.stringify(body))
+    assert.equal(decodeProtectedHeader(String(body.access_token)).alg, 'ES256', 'a refresh issues tokens of the new algorithm')
+
+    server = await server.restart({ signingAlg: 'ES256' })
+    assert.deepEqual(await kidsAndAlgs(), [`${oldKid} RS256 sig`, `${newKid} ES256 sig`].sort(), 'a restart with the same algorithm makes no new key')
+
+    offset = rotatedAt + ACCESS_TOKEN_TTL * 1000 - 60_000 - Date.now()
+    assert.ok((await kidsAndAlgs()).includes(`${oldKid} RS256 sig`), 'still published while its tokens may live')
+    assert.equal((await pruneExpired(server.ctx)).signing_keys, 0)
+
+    offset = rotatedAt + ACCESS_TOKEN_TTL * 1000 + KEY_REFRESH_MS + 60_000 - Date.now()
+    assert.deepEqual(await kidsAndAlgs(), [`${newKid} ES256 sig`], 'gone once every token it signed has expired')
+    assert.deepEqual(await signingAlgorithmsAnnounced(server), ['ES256'])
+    assert.equal((await pruneExpired(server.ctx)).signing_keys, 1)
+  })
+})
