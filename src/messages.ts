@@ -82,6 +82,8 @@ export const BANNERS = {
     updated: 'The changes were saved.',
     regenerated: 'A new Client secret was generated and the old one no longer works. Put the new secret into your application.',
     deleted: 'The API client was deleted. Every token it held has stopped working.',
+    consent_skipped: 'Users are no longer asked to approve this app: they are signed in to it without the consent page.',
+    consent_shown: 'Users are asked to approve this app on the consent page again.',
   },
   tokens: {
     deleted: 'The token was deleted. It no longer works.',

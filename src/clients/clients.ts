@@ -6,6 +6,7 @@ import type { Db } from '../db/connection.js'
 import {
   deleteClientById,
   findClientById,
+  findClientForAuthentication,
   findClientWithSecret,
   insertClient,
   listClientsByOwner,
@@ -16,7 +17,7 @@ import {
 import { AppError } from '../messages.js'
 import { validName } from '../names.js'
 import { validateRedirectUri, validateRedirectUris } from './redirect-uris.js'
-import type { Client, StoredClientSecret } from './types.js'
+import { isSelfRegistered, type Client, type StoredClientSecret } from './types.js'
 
 export interface NewClient {
   name: string
@@ -94,15 +95,27 @@ export function clientsOwnedBy(db: Db, userId: number): Promise<Client[]> {
   return listClientsByOwner(db.kysely, userId)
 }
 
+export type ClientOnFile = NonNullable<Awaited<ReturnType<typeof findClientForAuthentication>>>
+
+/** What client authentication needs in one read: the client, its stored secret, and the failures counted under `throttleKey`. */
+export function clientOnFile(db: Db, clientId: string, throttleKey: string, now: number): Promise<ClientOnFile | undefined> {
+  return findClientForAuthentication(db.kysely, clientId, throttleKey, now)
+}
+
 /**
- * Checks a client's credentials. Returns the client, or undefined when the
- * id is unknown or the secret is wrong: the caller cannot tell which.
+ * Checks a client's secret against what is on file. Returns the client, or
+ * undefined when no client is on file or the secret is wrong: the caller
+ * cannot tell which, and both take the same time.
  */
-export async function verifyClientSecret(db: Db, keys: Keys, clientId: string, secret: string): Promise<Client | undefined> {
-  const found = await findClientWithSecret(db.kysely, clientId)
-  const expected = found?.secret?.hash ?? hashClientSecret(keys, `unknown client ${randomSecret(8)}`)
+export function clientSecretMatches(keys: Keys, onFile: Pick<ClientOnFile, 'client' | 'secret'> | undefined, secret: string): Client | undefined {
+  const expected = onFile?.secret?.hash ?? hashClientSecret(keys, `unknown client ${randomSecret(8)}`)
   const ok = safeEqual(hashClientSecret(keys, secret), expected)
-  return ok && found?.secret ? found.client : undefined
+  return ok && onFile?.secret ? onFile.client : undefined
+}
+
+/** Checks a client's credentials (as `clientSecretMatches`), reading the client first. */
+export async function verifyClientSecret(db: Db, keys: Keys, clientId: string, secret: string): Promise<Client | undefined> {
+  return clientSecretMatches(keys, await findClientWithSecret(db.kysely, clientId), secret)
 }
 
 /** The client's secret in clear, for its owner to view again. */
@@ -128,6 +141,19 @@ export async function updateClient(db: Db, client: Client, changes: ClientChange
     if (!(await updateClientDetails(trx, client.id, name, redirectUris, now))) return undefined
     return updateClientOpenIdSettings(trx, client.id, { postLogoutRedirectUris, backchannelLogoutUri }, now)
   })
+  if (!updated) throw new AppError('client_not_found', 404)
+  return updated
+}
+
+/** Only the product's own apps with a secret may be let through without the consent page; public and self-registered clients never. */
+export function mayOfferSkipConsent(client: Client): boolean {
+  return client.isFirstParty && client.isConfidential && !isSelfRegistered(client)
+}
+
+/** The switch for the product's own apps on the client's page: users are signed in to them without the consent page. */
+export async function setSkipConsent(db: Db, client: Client, skipConsent: boolean, now: number): Promise<Client> {
+  if (skipConsent && !mayOfferSkipConsent(client)) throw new AppError('skip_consent_first_party')
+  const updated = await updateClientOpenIdSettings(db.kysely, client.id, { skipConsent }, now)
   if (!updated) throw new AppError('client_not_found', 404)
   return updated
 }

@@ -1,7 +1,9 @@
 import type { Kysely } from 'kysely'
+import type { User } from '../accounts/types.js'
 import { compiledOnce } from './compiled.js'
 import type { Executor } from './executor.js'
 import type { Database } from './schema.js'
+import { JOINED_USER_COLUMNS, joinedUser } from './users.js'
 import type { AuthorizationCode } from '../oauth/types.js'
 import { NO_OPENID_LOGIN, type HolderStanding, type HoldingsOf, type OpenIdLogin } from '../tokens/types.js'
 
@@ -43,24 +45,26 @@ export async function deletePendingAuthorizationCodes(db: Executor, of: Holdings
   await query.execute()
 }
 
-const codeForExchangeQuery = compiledOnce((db, codeHash) =>
+const codeForExchangeQuery = compiledOnce((db, codeHash: string) =>
   db
     .selectFrom('authorization_codes as c')
     .innerJoin('users as u', 'u.id', 'c.user_id')
     .leftJoin('memberships as m', (join) => join.onRef('m.user_id', '=', 'c.user_id').onRef('m.team_id', '=', 'c.team_id'))
     .selectAll('c')
-    .select(['u.is_disabled', 'm.role'])
+    .select([...JOINED_USER_COLUMNS, 'm.role'])
     .where('c.code_hash', '=', codeHash),
 )
 
-/** A code with its user's standing, in one query: the token endpoint's code path. */
+/** A code with its user and the user's standing, in one query: the token endpoint's code path. */
 export async function findAuthorizationCodeForExchange(
   db: Kysely<Database>,
   codeHash: string,
-): Promise<{ code: AuthorizationCode; standing: HolderStanding } | undefined> {
-  const row = await codeForExchangeQuery(db, codeHash)
+): Promise<{ code: AuthorizationCode; user: User; standing: HolderStanding } | undefined> {
+  const row = (await codeForExchangeQuery(db, codeHash)).rows[0]
   if (!row) return undefined
+  const user = joinedUser(row)
   return {
+    user,
     code: {
       codeHash: row.code_hash,
       clientId: row.client_id,
@@ -76,6 +80,6 @@ export async function findAuthorizationCodeForExchange(
       consumedAt: row.consumed_at,
       login: { nonce: row.nonce, sid: row.sid, authTime: row.auth_time },
     },
-    standing: { userDisabled: row.is_disabled === 1, isMember: row.role !== null },
+    standing: { userDisabled: user.isDisabled, isMember: row.role !== null },
   }
 }

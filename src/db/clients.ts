@@ -5,6 +5,7 @@ import { compiledOnce } from './compiled.js'
 import type { Executor } from './executor.js'
 import type { Database } from './schema.js'
 import type { ClientTable } from './schema.js'
+import type { Counter } from './throttle-counters.js'
 
 function toClient(row: Selectable<ClientTable>): Client {
   return {
@@ -77,14 +78,43 @@ export async function findClientById(db: Executor, id: string): Promise<Client |
   return row && toClient(row)
 }
 
-const clientByIdQuery = compiledOnce((db, id) => db.selectFrom('clients').selectAll().where('id', '=', id))
+const clientByIdQuery = compiledOnce((db, id: string) => db.selectFrom('clients').selectAll().where('id', '=', id))
 
 /** With the stored secret: client authentication on every token, revocation and introspection request. */
 export async function findClientWithSecret(db: Kysely<Database>, id: string): Promise<{ client: Client; secret: StoredClientSecret | undefined } | undefined> {
-  const row = await clientByIdQuery(db, id)
+  const row = (await clientByIdQuery(db, id)).rows[0]
   if (!row) return undefined
   const secret = row.secret_hash !== null && row.secret_encrypted !== null ? { hash: row.secret_hash, encrypted: row.secret_encrypted } : undefined
   return { client: toClient(row), secret }
+}
+
+const clientForAuthenticationQuery = compiledOnce((db, id: string, throttleKey: string, now: number) =>
+  db
+    .selectFrom('clients as c')
+    .leftJoin('throttle_counters as t', (join) => join.on('t.key', '=', throttleKey).on('t.expires_at', '>', now))
+    .selectAll('c')
+    .select(['t.attempts as throttle_attempts', 't.window_started_at as throttle_window_started_at'])
+    .where('c.id', '=', id),
+)
+
+/**
+ * The client with its stored secret and the count of failed attempts under
+ * `throttleKey`, in one query: the first of a token request's few round trips.
+ */
+export async function findClientForAuthentication(
+  db: Kysely<Database>,
+  id: string,
+  throttleKey: string,
+  now: number,
+): Promise<{ client: Client; secret: StoredClientSecret | undefined; failures: Counter } | undefined> {
+  const row = (await clientForAuthenticationQuery(db, id, throttleKey, now)).rows[0]
+  if (!row) return undefined
+  const secret = row.secret_hash !== null && row.secret_encrypted !== null ? { hash: row.secret_hash, encrypted: row.secret_encrypted } : undefined
+  const failures =
+    row.throttle_attempts === null || row.throttle_window_started_at === null
+      ? { attempts: 0, windowStartedAt: now }
+      : { attempts: row.throttle_attempts, windowStartedAt: Number(row.throttle_window_started_at) }
+  return { client: toClient(row), secret, failures }
 }
 
 export async function listClientsByOwner(db: Executor, ownerUserId: number): Promise<Client[]> {

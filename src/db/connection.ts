@@ -3,6 +3,7 @@ import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely'
 import type pg from 'pg'
 import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
+import { preparedName } from './prepared.js'
 import type { Database } from './schema.js'
 
 export type DialectName = 'sqlite' | 'postgres'
@@ -107,10 +108,12 @@ async function openPostgres(url: string): Promise<Db> {
     // the answer never comes, so every later query on the client would time
     // out too, long after the database is back. Ending the client drops its
     // connection, and the pool forgets it when it is released.
+    // Hot-path statements go as named prepared statements (see prepared.ts).
     const query = client.query.bind(client) as (...args: unknown[]) => unknown
     Object.assign(client, {
       query: (...args: unknown[]) => {
-        const result = query(...args)
+        const name = typeof args[0] === 'string' ? preparedName(args[0]) : undefined
+        const result = name === undefined ? query(...args) : query({ name, text: args[0], values: args[1] })
         if (result instanceof Promise) {
           result.catch((err: unknown) => {
             if (err instanceof Error && err.message === 'Query read timeout') client.end().catch(() => {})

@@ -11,6 +11,7 @@ import { resources } from './migrations/009_resources.js'
 import { registration } from './migrations/009b_registration.js'
 import { authorizationRequests } from './migrations/004b_authorization_requests.js'
 import { throttleCounters } from './migrations/004c_throttle_counters.js'
+import { consentSkipped } from './migrations/011_consent_skipped.js'
 
 function migrationsFor(dialect: DialectName): Record<string, Migration> {
   return {
@@ -25,6 +26,7 @@ function migrationsFor(dialect: DialectName): Record<string, Migration> {
     '009b_registration': registration(dialect),
     '004b_authorization_requests': authorizationRequests(),
     '004c_throttle_counters': throttleCounters(),
+    '011_consent_skipped': consentSkipped(),
   }
 }
 

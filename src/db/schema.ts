@@ -176,6 +176,8 @@ export interface ConsentTable {
   updated_at: number
   /** RFC 8707 resource URIs, space-separated; empty: the token's audience is its client. */
   resources: Generated<string>
+  /** 1 when the user never saw the consent page for it: the client skipped it. */
+  implied: Generated<number>
 }
 
 export interface SigningKeyTable {

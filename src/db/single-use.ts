@@ -1,13 +1,20 @@
+import { compiledOnce } from './compiled.js'
 import type { Executor } from './executor.js'
 
 /** The secrets that work once (codes, refresh tokens, consent forms), each keyed by the hash of its value. */
-const SINGLE_USE = {
-  authorization_code: { table: 'authorization_codes', key: 'code_hash' },
-  refresh_token: { table: 'refresh_tokens', key: 'token_hash' },
-  authorization_request: { table: 'authorization_requests', key: 'id_hash' },
-} as const
+const CONSUME = {
+  authorization_code: compiledOnce((db, hash: string, now: number) =>
+    db.updateTable('authorization_codes').set({ consumed_at: now }).where('code_hash', '=', hash).where('consumed_at', 'is', null),
+  ),
+  refresh_token: compiledOnce((db, hash: string, now: number) =>
+    db.updateTable('refresh_tokens').set({ consumed_at: now }).where('token_hash', '=', hash).where('consumed_at', 'is', null).where('revoked_at', 'is', null),
+  ),
+  authorization_request: compiledOnce((db, hash: string, now: number) =>
+    db.updateTable('authorization_requests').set({ consumed_at: now }).where('id_hash', '=', hash).where('consumed_at', 'is', null),
+  ),
+}
 
-export type SingleUseKind = keyof typeof SINGLE_USE
+export type SingleUseKind = keyof typeof CONSUME
 
 /**
  * Marks a code or refresh token used: one conditional UPDATE, true for
@@ -15,9 +22,6 @@ export type SingleUseKind = keyof typeof SINGLE_USE
  * (RFC 6749 §4.1.2 and §6; oidc-provider's adapters call this `consume`).
  */
 export async function consume(db: Executor, kind: SingleUseKind, hash: string, now: number): Promise<boolean> {
-  const { table, key } = SINGLE_USE[kind]
-  let update = db.updateTable(table).set({ consumed_at: now }).where(key, '=', hash).where('consumed_at', 'is', null)
-  if (table === 'refresh_tokens') update = update.where('revoked_at', 'is', null)
-  const result = await update.executeTakeFirst()
-  return Number(result.numUpdatedRows) === 1
+  const result = await CONSUME[kind](db, hash, now)
+  return Number(result.numAffectedRows) === 1
 }

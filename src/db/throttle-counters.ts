@@ -41,17 +41,6 @@ export async function countAttempt(db: Executor, key: string, now: number, windo
   return { attempts: row.attempts, windowStartedAt: Number(row.window_started_at) }
 }
 
-/** The count of the key's current window, without counting (0 when none). */
-export async function readCounter(db: Executor, key: string, now: number): Promise<Counter> {
-  const row = await db
-    .selectFrom('throttle_counters')
-    .select(['attempts', 'window_started_at'])
-    .where('key', '=', key)
-    .where('expires_at', '>', now)
-    .executeTakeFirst()
-  return row ? { attempts: row.attempts, windowStartedAt: Number(row.window_started_at) } : { attempts: 0, windowStartedAt: now }
-}
-
 /** Takes back one counted attempt, for one that succeeded. */
 export async function forgiveAttempt(db: Executor, key: string): Promise<void> {
   await db

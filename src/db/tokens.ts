@@ -56,28 +56,54 @@ function toRefreshToken(row: Selectable<RefreshTokenTable>): RefreshTokenRecord 
   }
 }
 
+export type NewGrant = Omit<Grant, 'revokedAt' | 'login' | 'resources'> & { login?: OpenIdLogin; resources?: string }
+export type NewAccessToken = Omit<AccessTokenRecord, 'revokedAt' | 'resources'> & { resources?: string }
+export type NewRefreshToken = Omit<RefreshTokenRecord, 'consumedAt' | 'revokedAt'>
+
+const insertGrantStatement = compiledOnce(
+  (
+    db,
+    id: string,
+    clientId: string,
+    userId: number,
+    teamId: number,
+    scopes: string,
+    resources: string,
+    createdAt: number,
+    nonce: string | null,
+    sid: string | null,
+    authTime: number | null,
+  ) =>
+    db.insertInto('grants').values({
+      id,
+      client_id: clientId,
+      user_id: userId,
+      team_id: teamId,
+      scopes,
+      resources,
+      created_at: createdAt,
+      nonce,
+      sid,
+      auth_time: authTime,
+    }),
+)
+
 /** `login` only for OpenID Connect grants; without `resources`, the grant's tokens are for the client itself. */
-export async function insertGrant(
-  db: Executor,
-  grant: Omit<Grant, 'revokedAt' | 'login' | 'resources'> & { login?: OpenIdLogin; resources?: string },
-): Promise<void> {
+export async function insertGrant(db: Executor, grant: NewGrant): Promise<void> {
   const login = grant.login ?? NO_OPENID_LOGIN
-  await db
-    .insertInto('grants')
-    .values({
-      id: grant.id,
-      client_id: grant.clientId,
-      user_id: grant.userId,
-      team_id: grant.teamId,
-      scopes: grant.scopes,
-      resources: grant.resources ?? '',
-      created_at: grant.createdAt,
-      revoked_at: null,
-      nonce: login.nonce,
-      sid: login.sid,
-      auth_time: login.authTime,
-    })
-    .execute()
+  await insertGrantStatement(
+    db,
+    grant.id,
+    grant.clientId,
+    grant.userId,
+    grant.teamId,
+    grant.scopes,
+    grant.resources ?? '',
+    grant.createdAt,
+    login.nonce,
+    login.sid,
+    login.authTime,
+  )
 }
 
 export async function findGrant(db: Executor, id: string): Promise<Grant | undefined> {
@@ -85,22 +111,45 @@ export async function findGrant(db: Executor, id: string): Promise<Grant | undef
   return row && toGrant(row)
 }
 
-export async function insertAccessToken(db: Executor, token: Omit<AccessTokenRecord, 'revokedAt' | 'resources'> & { resources?: string }): Promise<void> {
-  await db
-    .insertInto('access_tokens')
-    .values({
-      jti: token.jti,
-      grant_id: token.grantId,
-      client_id: token.clientId,
-      user_id: token.userId,
-      team_id: token.teamId,
-      scopes: token.scopes,
-      resources: token.resources ?? '',
-      created_at: token.createdAt,
-      expires_at: token.expiresAt,
-      revoked_at: null,
-    })
-    .execute()
+const insertAccessTokenStatement = compiledOnce(
+  (
+    db,
+    jti: string,
+    grantId: string,
+    clientId: string,
+    userId: number,
+    teamId: number,
+    scopes: string,
+    resources: string,
+    createdAt: number,
+    expiresAt: number,
+  ) =>
+    db.insertInto('access_tokens').values({
+      jti,
+      grant_id: grantId,
+      client_id: clientId,
+      user_id: userId,
+      team_id: teamId,
+      scopes,
+      resources,
+      created_at: createdAt,
+      expires_at: expiresAt,
+    }),
+)
+
+export async function insertAccessToken(db: Executor, token: NewAccessToken): Promise<void> {
+  await insertAccessTokenStatement(
+    db,
+    token.jti,
+    token.grantId,
+    token.clientId,
+    token.userId,
+    token.teamId,
+    token.scopes,
+    token.resources ?? '',
+    token.createdAt,
+    token.expiresAt,
+  )
 }
 
 export async function findAccessToken(db: Executor, jti: string): Promise<AccessTokenRecord | undefined> {
@@ -108,20 +157,20 @@ export async function findAccessToken(db: Executor, jti: string): Promise<Access
   return row && toAccessToken(row)
 }
 
-export async function insertRefreshToken(db: Executor, token: Omit<RefreshTokenRecord, 'consumedAt' | 'revokedAt'>): Promise<void> {
-  await db
-    .insertInto('refresh_tokens')
-    .values({
-      token_hash: token.tokenHash,
-      grant_id: token.grantId,
-      access_token_jti: token.accessTokenJti,
-      client_id: token.clientId,
-      created_at: token.createdAt,
-      expires_at: token.expiresAt,
-      consumed_at: null,
-      revoked_at: null,
-    })
-    .execute()
+const insertRefreshTokenStatement = compiledOnce(
+  (db, tokenHash: string, grantId: string, accessTokenJti: string, clientId: string, createdAt: number, expiresAt: number) =>
+    db.insertInto('refresh_tokens').values({
+      token_hash: tokenHash,
+      grant_id: grantId,
+      access_token_jti: accessTokenJti,
+      client_id: clientId,
+      created_at: createdAt,
+      expires_at: expiresAt,
+    }),
+)
+
+export async function insertRefreshToken(db: Executor, token: NewRefreshToken): Promise<void> {
+  await insertRefreshTokenStatement(db, token.tokenHash, token.grantId, token.accessTokenJti, token.clientId, token.createdAt, token.expiresAt)
 }
 
 export async function findRefreshToken(db: Executor, tokenHash: string): Promise<RefreshTokenRecord | undefined> {
@@ -129,8 +178,12 @@ export async function findRefreshToken(db: Executor, tokenHash: string): Promise
   return row && toRefreshToken(row)
 }
 
+const revokeAccessTokenStatement = compiledOnce((db, jti: string, now: number) =>
+  db.updateTable('access_tokens').set({ revoked_at: now }).where('jti', '=', jti).where('revoked_at', 'is', null),
+)
+
 export async function revokeAccessToken(db: Executor, jti: string, now: number): Promise<void> {
-  await db.updateTable('access_tokens').set({ revoked_at: now }).where('jti', '=', jti).where('revoked_at', 'is', null).execute()
+  await revokeAccessTokenStatement(db, jti, now)
 }
 
 function grantIdsOf(db: Executor, which: GrantSelection) {
@@ -179,7 +232,7 @@ export async function deleteEmptyGrants(db: Executor, createdBefore: number, lim
   return Number(result.numDeletedRows)
 }
 
-const accessTokenHolderQuery = compiledOnce((db, jti) =>
+const accessTokenHolderQuery = compiledOnce((db, jti: string) =>
   db
     .selectFrom('access_tokens as t')
     .innerJoin('users as u', 'u.id', 't.user_id')
@@ -197,11 +250,11 @@ export async function findAccessTokenHolder(
   db: Kysely<Database>,
   jti: string,
 ): Promise<{ token: AccessTokenRecord; user: User; isMember: boolean } | undefined> {
-  const row = await accessTokenHolderQuery(db, jti)
+  const row = (await accessTokenHolderQuery(db, jti)).rows[0]
   return row && { token: toAccessToken(row), user: joinedUser(row), isMember: row.role !== null }
 }
 
-const refreshTokenForRotationQuery = compiledOnce((db, tokenHash) =>
+const refreshTokenForRotationQuery = compiledOnce((db, tokenHash: string) =>
   db
     .selectFrom('refresh_tokens as r')
     .innerJoin('grants as g', 'g.id', 'r.grant_id')
@@ -219,18 +272,18 @@ const refreshTokenForRotationQuery = compiledOnce((db, tokenHash) =>
       'g.nonce',
       'g.sid',
       'g.auth_time',
-      'u.is_disabled',
+      ...JOINED_USER_COLUMNS,
       'm.role',
     ])
     .where('r.token_hash', '=', tokenHash),
 )
 
-/** A refresh token with its grant and its user's standing, in one query: the token endpoint's refresh path. */
+/** A refresh token with its grant, its user and the user's standing, in one query: the token endpoint's refresh path. */
 export async function findRefreshTokenForRotation(
   db: Kysely<Database>,
   tokenHash: string,
-): Promise<{ refresh: RefreshTokenRecord; grant: Grant; standing: HolderStanding } | undefined> {
-  const row = await refreshTokenForRotationQuery(db, tokenHash)
+): Promise<{ refresh: RefreshTokenRecord; grant: Grant; user: User; standing: HolderStanding } | undefined> {
+  const row = (await refreshTokenForRotationQuery(db, tokenHash)).rows[0]
   if (!row) return undefined
   const grant = toGrant({
     id: row.grant_id,
@@ -245,5 +298,6 @@ export async function findRefreshTokenForRotation(
     sid: row.sid,
     auth_time: row.auth_time,
   })
-  return { refresh: toRefreshToken(row), grant, standing: { userDisabled: row.is_disabled === 1, isMember: row.role !== null } }
+  const user = joinedUser(row)
+  return { refresh: toRefreshToken(row), grant, user, standing: { userDisabled: user.isDisabled, isMember: row.role !== null } }
 }

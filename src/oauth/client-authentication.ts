@@ -1,9 +1,9 @@
-import { findClient, verifyClientSecret } from '../clients/clients.js'
+import { clientOnFile, clientSecretMatches, type ClientOnFile } from '../clients/clients.js'
 import type { Client } from '../clients/types.js'
 import type { Keys } from '../crypto/master-key.js'
 import type { Config } from '../config.js'
 import type { Db } from '../db/connection.js'
-import { countAgainst, standing } from '../ratelimit/attempts.js'
+import { countAgainst, standingOf } from '../ratelimit/attempts.js'
 import { ClientAuthenticationThrottled, InvalidClient, InvalidRequest } from './errors.js'
 
 export interface ClientCredentials {
@@ -49,23 +49,26 @@ function parseBasic(header: string): { id: string; secret: string } | undefined 
  * that client until the window ends, right secret or not, while the client's
  * owner elsewhere is not. The count is checked after the secret, so a guess
  * made while refused learns nothing, and is kept in the database, so every
- * process shares it.
+ * process shares it. The client and its count are read together, in one
+ * query, before either is judged.
  */
 export async function authenticateClient(ctx: ClientAuthenticationDeps, credentials: ClientCredentials): Promise<{ client: Client; method: ClientAuthMethod }> {
   const claimed = claimedClientId(credentials)
   const key = claimed === undefined ? undefined : `client:${claimed}|${credentials.address}`
   const policy = ctx.config.clientAuthThrottle
+  const now = ctx.clock()
+  const onFile = claimed === undefined || key === undefined ? undefined : await clientOnFile(ctx.db, claimed, key, now)
   let authenticated
   try {
-    authenticated = await identifyClient(ctx, credentials)
+    authenticated = identifyClient(ctx, credentials, onFile)
   } catch (err) {
     if (!(err instanceof InvalidClient) || key === undefined) throw err
-    const tally = await countAgainst(ctx.db.kysely, key, policy, ctx.clock())
+    const tally = await countAgainst(ctx.db.kysely, key, policy, now)
     if (tally.over) throw new ClientAuthenticationThrottled(tally.retryAfter)
     throw err
   }
-  if (key !== undefined) {
-    const current = await standing(ctx.db.kysely, key, policy, ctx.clock())
+  if (onFile !== undefined) {
+    const current = standingOf(onFile.failures, policy, now)
     if (current.over) throw new ClientAuthenticationThrottled(current.retryAfter)
   }
   return authenticated
@@ -77,7 +80,12 @@ function claimedClientId(credentials: ClientCredentials): string | undefined {
   return id === undefined || id === '' ? undefined : id
 }
 
-async function identifyClient(ctx: ClientAuthenticationDeps, credentials: ClientCredentials): Promise<{ client: Client; method: ClientAuthMethod }> {
+/** Judges the credentials against what is on file for the claimed client id. */
+function identifyClient(
+  ctx: ClientAuthenticationDeps,
+  credentials: ClientCredentials,
+  onFile: ClientOnFile | undefined,
+): { client: Client; method: ClientAuthMethod } {
   const basicHeader = credentials.authorization?.trim().toLowerCase().startsWith('basic ') ? credentials.authorization : undefined
   if (basicHeader !== undefined) {
     if (credentials.clientSecret !== undefined) throw new InvalidRequest('Use one client authentication method, not HTTP Basic and client_secret together.')
@@ -86,18 +94,18 @@ async function identifyClient(ctx: ClientAuthenticationDeps, credentials: Client
     if (credentials.clientId !== undefined && credentials.clientId !== basic.id) {
       throw new InvalidRequest('client_id in the body differs from the one in the Authorization header.')
     }
-    const client = await verifyClientSecret(ctx.db, ctx.keys, basic.id, basic.secret)
+    const client = clientSecretMatches(ctx.keys, onFile, basic.secret)
     if (!client) throw new InvalidClient('Client authentication failed.', true)
     return { client, method: 'client_secret_basic' }
   }
   if (credentials.clientId === undefined || credentials.clientId === '')
     throw new InvalidClient('Client authentication is required (client_id and client_secret).')
   if (credentials.clientSecret !== undefined) {
-    const client = await verifyClientSecret(ctx.db, ctx.keys, credentials.clientId, credentials.clientSecret)
+    const client = clientSecretMatches(ctx.keys, onFile, credentials.clientSecret)
     if (!client) throw new InvalidClient()
     return { client, method: 'client_secret_post' }
   }
-  const client = await findClient(ctx.db, credentials.clientId)
+  const client = onFile?.client
   // A confidential client must prove itself; only public clients go by id alone.
   if (!client || client.isConfidential) throw new InvalidClient()
   return { client, method: 'none' }

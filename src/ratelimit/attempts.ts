@@ -1,4 +1,4 @@
-import { clearCounter, countAttempt, forgiveAttempt, readCounter, type Counter } from '../db/throttle-counters.js'
+import { clearCounter, countAttempt, forgiveAttempt, type Counter } from '../db/throttle-counters.js'
 import type { Executor } from '../db/executor.js'
 
 /*
@@ -37,9 +37,8 @@ export async function countAgainst(db: Executor, key: string, policy: AttemptWin
   return tally(await countAttempt(db, key, now, policy.windowSeconds * 1000), policy, now)
 }
 
-/** Where the key stands, counting nothing; `over` once `limit` attempts are counted, as the next would be refused. */
-export async function standing(db: Executor, key: string, policy: AttemptWindow, now: number): Promise<Tally> {
-  const counter = await readCounter(db, key, now)
+/** Where a count read earlier stands, counting nothing; `over` once `limit` attempts are counted, as the next would be refused. */
+export function standingOf(counter: Counter, policy: AttemptWindow, now: number): Tally {
   return { ...tally(counter, policy, now), over: counter.attempts >= policy.limit }
 }
 

@@ -2,7 +2,7 @@ import type { User } from '../accounts/types.js'
 import type { Config } from '../config.js'
 import { hashSecret, randomSecret } from '../crypto/random.js'
 import type { Executor } from '../db/executor.js'
-import { insertAccessToken, insertRefreshToken } from '../db/tokens.js'
+import { insertTokens, type NewTokens } from '../db/issuance.js'
 import { formatScopes, isOpenIdRequest } from '../oauth/scopes.js'
 import { formatResources } from '../resources/resources.js'
 import type { KeyRing } from '../keys/signing-keys.js'
@@ -47,7 +47,9 @@ export interface OpenIdSubject {
 
 export interface MintedTokens {
   response: TokenResponse
-  /** Writes the token rows; run inside the transaction that also consumes what the tokens replace. */
+  /** The rows that make the tokens valid, to be written together with whatever the tokens replace. */
+  rows: NewTokens
+  /** Writes the rows; run inside the transaction that writes the grant. */
   persist(trx: Executor): Promise<void>
 }
 
@@ -96,28 +98,26 @@ export async function mintTokens(ctx: IssuanceDeps, subject: TokenSubject, openi
       withNonce: openid.withNonce,
     })
   }
-  return {
-    response,
-    async persist(trx) {
-      await insertAccessToken(trx, {
-        jti,
-        grantId: subject.grantId,
-        clientId: subject.clientId,
-        userId: subject.userId,
-        teamId: subject.teamId,
-        scopes: formatScopes(subject.scopes),
-        resources: formatResources(subject.resources ?? []),
-        createdAt: now,
-        expiresAt: expiresAt * 1000,
-      })
-      await insertRefreshToken(trx, {
-        tokenHash: hashSecret(refreshToken),
-        grantId: subject.grantId,
-        accessTokenJti: jti,
-        clientId: subject.clientId,
-        createdAt: now,
-        expiresAt: now + ctx.config.refreshTokenTtl * 1000,
-      })
+  const rows: NewTokens = {
+    access: {
+      jti,
+      grantId: subject.grantId,
+      clientId: subject.clientId,
+      userId: subject.userId,
+      teamId: subject.teamId,
+      scopes: formatScopes(subject.scopes),
+      resources: formatResources(subject.resources ?? []),
+      createdAt: now,
+      expiresAt: expiresAt * 1000,
+    },
+    refresh: {
+      tokenHash: hashSecret(refreshToken),
+      grantId: subject.grantId,
+      accessTokenJti: jti,
+      clientId: subject.clientId,
+      createdAt: now,
+      expiresAt: now + ctx.config.refreshTokenTtl * 1000,
     },
   }
+  return { response, rows, persist: (trx) => insertTokens(trx, rows) }
 }

@@ -27,6 +27,8 @@ export const ACTIONS: Record<ActivityAction, string> = {
   'client.secret_revealed': 'Client secret viewed',
   'client.secret_regenerated': 'Client secret regenerated',
   'client.deleted': 'API client deleted',
+  'client.skip_consent_enabled': 'Consent page turned off for the app',
+  'client.skip_consent_disabled': 'Consent page turned back on for the app',
   'client.redirect_uri_removed': 'Unsafe redirect URL removed',
   'app.authorised': 'App authorised',
   'app.revoked': 'App access revoked',

@@ -1,6 +1,14 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { canManageClient, clientOfTeam, clientsOfTeam, requireClientManager } from '../../clients/access.js'
-import { deleteClient, regenerateClientSecret, registerClient, revealClientSecret, updateClient } from '../../clients/clients.js'
+import {
+  deleteClient,
+  mayOfferSkipConsent,
+  regenerateClientSecret,
+  registerClient,
+  revealClientSecret,
+  setSkipConsent,
+  updateClient,
+} from '../../clients/clients.js'
 import { keepForOneView, takeOneView } from '../../accounts/portal-forms.js'
 import { isRequestInspectionHost } from '../../clients/redirect-uris.js'
 import type { Client } from '../../clients/types.js'
@@ -19,11 +27,21 @@ import {
 } from './client-form.js'
 import { shownTime } from './format.js'
 import { sendPage } from './page.js'
-import { actOnce, csrfBodySchema, doneBanner, idParamsSchema, requireTeamSession, type FormBody, type TeamSession } from './portal.js'
+import { actOnce, csrfBodySchema, doneBanner, formGuardProperties, idParamsSchema, requireTeamSession, type FormBody, type TeamSession } from './portal.js'
 
 interface IdParams {
   id: string
 }
+
+interface SkipConsentBody extends FormBody {
+  skip_consent: 'on' | 'off'
+}
+
+const skipConsentBodySchema = {
+  type: 'object',
+  properties: { skip_consent: { type: 'string', enum: ['on', 'off'] }, ...formGuardProperties },
+  required: ['skip_consent'],
+} as const
 
 function clientView(client: Client) {
   return {
@@ -33,6 +51,8 @@ function clientView(client: Client) {
     redirectUris: client.redirectUris.map((uri) => ({ uri, warning: isRequestInspectionHost(uri) })),
     postLogoutRedirectUris: client.postLogoutRedirectUris,
     backchannelLogoutUri: client.backchannelLogoutUri,
+    /** Shown only where it may be on: the product's own apps with a secret. */
+    skipConsent: mayOfferSkipConsent(client) ? { on: client.skipConsent } : undefined,
     createdAt: shownTime(client.createdAt),
   }
 }
@@ -196,6 +216,27 @@ export function clientRoutes(app: FastifyInstance, ctx: AppContext): void {
       if (secret === undefined) throw new AppError('client_no_secret', 404)
       recordClientEvent(ctx, request, session, client, 'client.secret_revealed')
       return reply.redirect(await secretShownAt(session, client, secret), 303)
+    },
+  )
+
+  // The product's own apps are created by the operator (gatehouse clients create --first-party), who names
+  // their owner; that person and the team's owners, who may already change where the app's codes go, may
+  // let users through without the consent page. Every change is in the team's activity log.
+  app.post<{ Params: IdParams; Body: SkipConsentBody }>(
+    '/settings/clients/:id/skip-consent',
+    { schema: { params: idParamsSchema, body: skipConsentBodySchema } },
+    async (request, reply) => {
+      const session = await requireTeamSession(ctx, request, reply)
+      if (!session) return reply
+      checkSessionCsrf(ctx, session, request.body?._csrf)
+      const client = await managedClient(ctx, session, request.params.id)
+      const clientPath = `/settings/clients/${encodeURIComponent(client.id)}`
+      return actOnce(ctx, reply, session, request.body, clientPath, async () => {
+        const skip = request.body.skip_consent === 'on'
+        const updated = await setSkipConsent(ctx.db, client, skip, ctx.clock())
+        recordClientEvent(ctx, request, session, updated, skip ? 'client.skip_consent_enabled' : 'client.skip_consent_disabled')
+        return `${clientPath}?done=${skip ? 'consent_skipped' : 'consent_shown'}`
+      })
     },
   )
 

@@ -2,8 +2,7 @@ import { redirectUriMatchesCode } from '../../clients/redirect-uris.js'
 import type { Client } from '../../clients/types.js'
 import { hashSecret } from '../../crypto/random.js'
 import { findAuthorizationCodeForExchange } from '../../db/authorization-codes.js'
-import { consume } from '../../db/single-use.js'
-import { insertGrant } from '../../db/tokens.js'
+import { redeemAuthorizationCode } from '../../db/issuance.js'
 import { mintTokens, type TokenResponse } from '../../tokens/issue.js'
 import { InvalidGrant } from '../errors.js'
 import type { GrantDeps } from './deps.js'
@@ -46,23 +45,19 @@ export async function authorizationCodeGrant(ctx: GrantDeps, client: Client, par
   assertUserMayHoldTokens(standing)
   const scopes = splitScopes(row.scopes)
   const resources = await tokenAudience(ctx, splitResources(row.resources), params)
-  const openid = await openIdSubject(ctx, row.userId, scopes, row.login)
+  const openid = openIdSubject(found.user, scopes, row.login)
   const minted = await mintTokens(ctx, { grantId: row.grantId, clientId: client.id, userId: row.userId, teamId: row.teamId, scopes, resources }, openid)
-  const redeemed = await ctx.db.kysely.transaction().execute(async (trx) => {
-    if (!(await consume(trx, 'authorization_code', codeHash, now))) return false
-    await insertGrant(trx, {
-      id: row.grantId,
-      clientId: client.id,
-      userId: row.userId,
-      teamId: row.teamId,
-      scopes: row.scopes,
-      resources: row.resources,
-      createdAt: now,
-      login: row.login,
-    })
-    await minted.persist(trx)
-    return true
-  })
+  const grant = {
+    id: row.grantId,
+    clientId: client.id,
+    userId: row.userId,
+    teamId: row.teamId,
+    scopes: row.scopes,
+    resources: row.resources,
+    createdAt: now,
+    login: row.login,
+  }
+  const redeemed = await redeemAuthorizationCode(ctx.db, codeHash, grant, minted.rows, now)
   // Another request redeemed the code between our read and our write: a replay all the same.
   if (!redeemed) throw await replayed()
   ctx.activity.record({ action: 'token.issued', teamId: row.teamId, userId: row.userId, clientId: client.id, detail: 'authorization code grant', address })

@@ -1,7 +1,7 @@
 import type { Client } from '../../clients/types.js'
 import { hashSecret } from '../../crypto/random.js'
-import { consume } from '../../db/single-use.js'
-import { findRefreshTokenForRotation, revokeAccessToken } from '../../db/tokens.js'
+import { rotateRefreshToken } from '../../db/issuance.js'
+import { findRefreshTokenForRotation } from '../../db/tokens.js'
 import { mintTokens, type TokenResponse } from '../../tokens/issue.js'
 import { InvalidGrant, InvalidScope } from '../errors.js'
 import type { GrantDeps } from './deps.js'
@@ -50,14 +50,9 @@ export async function refreshTokenGrant(ctx: GrantDeps, client: Client, params: 
   // The audience survives rotation: it comes from the grant, narrowed by `resource` if the request names some.
   const resources = await tokenAudience(ctx, splitResources(grant.resources), params)
   // OpenID Connect Core §12.2: a new ID token for the same login, without the nonce.
-  const openid = await openIdSubject(ctx, grant.userId, scopes, grant.login, false)
+  const openid = openIdSubject(found.user, scopes, grant.login, false)
   const minted = await mintTokens(ctx, { grantId: grant.id, clientId: client.id, userId: grant.userId, teamId: grant.teamId, scopes, resources }, openid)
-  const rotated = await ctx.db.kysely.transaction().execute(async (trx) => {
-    if (!(await consume(trx, 'refresh_token', tokenHash, now))) return false
-    await revokeAccessToken(trx, row.accessTokenJti, now)
-    await minted.persist(trx)
-    return true
-  })
+  const rotated = await rotateRefreshToken(ctx.db, { tokenHash, accessTokenJti: row.accessTokenJti }, minted.rows, now)
   if (!rotated) throw await replayed()
   ctx.activity.record({ action: 'token.refreshed', teamId: grant.teamId, userId: grant.userId, clientId: client.id, address })
   return minted.response
