@@ -101,6 +101,8 @@ export interface Approver {
   authenticatedAt: number
   /** When the session ends, the record of the clients it signed in to may go. */
   sessionExpiresAt: number
+  /** Where the approval came from, for the team's activity log. */
+  address: string
   /** The user approved on the consent page (rather than by an approval on file or a client that skips the page). */
   onConsentPage?: boolean
 }
@@ -269,7 +271,7 @@ export async function approve(ctx: AuthorizeDeps, request: AuthorizationRequest,
     // Back-channel logout 1.0 §2.7: the clients this session signed in to hear when it ends.
     if (openid) await recordSessionClient(trx, approver.sid, request.client.id, userId, now, approver.sessionExpiresAt)
   })
-  ctx.activity.record({ action: 'app.authorised', teamId, userId, clientId: request.client.id, detail: request.client.name })
+  ctx.activity.record({ action: 'app.authorised', teamId, userId, clientId: request.client.id, detail: request.client.name, address: approver.address })
   return code
 }
 

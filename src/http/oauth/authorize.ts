@@ -55,8 +55,8 @@ function scopeOfResource(authorization: AuthorizationRequest, scope: string): st
   return `Defined by ${names.join(', ')}`
 }
 
-function approverOf(session: PortalSession, teamId: number): Approver {
-  return { userId: session.user.id, teamId, sid: session.sid, authenticatedAt: session.authenticatedAt, sessionExpiresAt: session.expiresAt }
+function approverOf(session: PortalSession, teamId: number, address: string): Approver {
+  return { userId: session.user.id, teamId, sid: session.sid, authenticatedAt: session.authenticatedAt, sessionExpiresAt: session.expiresAt, address }
 }
 
 /**
@@ -202,7 +202,7 @@ export function authorizeRoutes(app: FastifyInstance, ctx: AppContext): void {
     if (authorization.noPrompt) {
       const verdict = await withoutPrompt(ctx, authorization, current)
       if (verdict instanceof OAuthError) return respondWithError(ctx, request, reply, authorization, verdict)
-      const code = await approve(ctx, authorization, approverOf(verdict, verdict.activeTeam!.id))
+      const code = await approve(ctx, authorization, approverOf(verdict, verdict.activeTeam!.id, request.ip))
       return respond(ctx, request, reply, authorization, { code, state: authorization.state })
     }
     if (!current) return sendToLogin(ctx, request, reply, authorization, params, false)
@@ -213,7 +213,7 @@ export function authorizeRoutes(app: FastifyInstance, ctx: AppContext): void {
     const team = session.activeTeam
     if (!team) return sendPage(ctx, request, reply, 'error', { title: AUTHORIZATION_TITLES.noTeam, message: MESSAGES.no_active_team }, 403)
     if (await hasConsent(ctx, authorization, session.user.id, team.id)) {
-      const code = await approve(ctx, authorization, approverOf(session, team.id))
+      const code = await approve(ctx, authorization, approverOf(session, team.id, request.ip))
       return respond(ctx, request, reply, authorization, { code, state: authorization.state })
     }
     return consentPage(ctx, request, reply, { ...session, activeTeam: team }, authorization, requestParameters(params))
@@ -250,7 +250,7 @@ export function authorizeRoutes(app: FastifyInstance, ctx: AppContext): void {
     // The page named one team; if another became active since (another tab), ask again for that one.
     if (team.id !== form.teamId) return consentPage(ctx, request, reply, { ...session, activeTeam: team }, authorization, form.parameters)
     if (posted.decision !== 'approve') return respondWithError(ctx, request, reply, authorization, new AccessDenied())
-    const code = await approve(ctx, authorization, { ...approverOf(session, team.id), onConsentPage: true })
+    const code = await approve(ctx, authorization, { ...approverOf(session, team.id, request.ip), onConsentPage: true })
     return respond(ctx, request, reply, authorization, { code, state: authorization.state })
   })
 }
