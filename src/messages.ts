@@ -47,6 +47,7 @@ export const MESSAGES = {
   resource_built_in: "Gatehouse's own API is always a resource; it cannot be deleted.",
   resource_not_found: 'No resource has this URI.',
   registration_token_lifetime_invalid: 'An initial access token lasts between 60 seconds and 366 days (--expires-in in seconds).',
+  session_not_found: 'That session has already ended, or it is not one of yours.',
   no_active_team: 'You need to be a member of a team to do this. Ask a team owner to add you.',
   token_name_required: 'Enter a descriptive name for the token.',
   token_name_too_long: 'The name must be at most 100 characters long.',
@@ -89,6 +90,10 @@ export const BANNERS = {
   },
   tokens: {
     deleted: 'The token was deleted. It no longer works.',
+  },
+  sessions: {
+    ended: 'That session was signed out. Apps it signed in to that listen for it were told.',
+    others_ended: 'Every other session was signed out. Apps they signed in to that listen for it were told.',
   },
   teamApps: {
     revoked: 'Access was revoked. Every token the app held for this team has stopped working; it must ask for authorisation again.',
