@@ -22,6 +22,7 @@ import { activityRoutes } from './http/pages/activity.js'
 import { clientRoutes } from './http/pages/clients.js'
 import { personalAccessTokenRoutes } from './http/pages/personal-access-tokens.js'
 import { teamAppRoutes } from './http/pages/team-apps.js'
+import { sessionRoutes } from './http/pages/sessions.js'
 import { settingsRoutes } from './http/pages/settings.js'
 
 const stylesheet = readFileSync(fileURLToPath(new URL('../public/app.css', import.meta.url)), 'utf8')
@@ -65,6 +66,7 @@ export async function buildApp(ctx: AppContext, logger: FastifyBaseLogger, limit
   loginRoutes(app, ctx)
   homeRoutes(app, ctx)
   settingsRoutes(app, ctx)
+  sessionRoutes(app, ctx)
   clientRoutes(app, ctx)
   personalAccessTokenRoutes(app, ctx)
   teamAppRoutes(app, ctx)

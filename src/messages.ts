@@ -47,6 +47,7 @@ export const MESSAGES = {
   resource_built_in: "Gatehouse's own API is always a resource; it cannot be deleted.",
   resource_not_found: 'No resource has this URI.',
   registration_token_lifetime_invalid: 'An initial access token lasts between 60 seconds and 366 days (--expires-in in seconds).',
+  session_not_found: 'That session has already ended, or it is not one of yours.',
   no_active_team: 'You need to be a member of a team to do this. Ask a team owner to add you.',
   token_name_required: 'Enter a descriptive name for the token.',
   token_name_too_long: 'The name must be at most 100 characters long.',
@@ -58,6 +59,8 @@ export const MESSAGES = {
   authorization_session_ended: 'Log in and start again from the application.',
   csrf_failed: 'The form has expired. Go back, reload the page and try again.',
   not_found: 'There is nothing at this address.',
+  in_another_team: 'This belongs to another of your teams. Switch to that team to open it.',
+  already_deleted: 'This was already deleted.',
   internal: 'Something went wrong on our side. Try again in a moment.',
   unavailable: 'Gatehouse cannot reach its database right now. Try again in a moment.',
 } as const
@@ -82,9 +85,15 @@ export const BANNERS = {
     updated: 'The changes were saved.',
     regenerated: 'A new Client secret was generated and the old one no longer works. Put the new secret into your application.',
     deleted: 'The API client was deleted. Every token it held has stopped working.',
+    consent_skipped: 'Users are no longer asked to approve this app: they are signed in to it without the consent page.',
+    consent_shown: 'Users are asked to approve this app on the consent page again.',
   },
   tokens: {
     deleted: 'The token was deleted. It no longer works.',
+  },
+  sessions: {
+    ended: 'That session was signed out. Apps it signed in to that listen for it were told.',
+    others_ended: 'Every other session was signed out. Apps they signed in to that listen for it were told.',
   },
   teamApps: {
     revoked: 'Access was revoked. Every token the app held for this team has stopped working; it must ask for authorisation again.',
@@ -132,6 +141,25 @@ export const CONFIRMATIONS = {
     confirmLabel: 'Revoke access',
   },
 } satisfies Record<string, Confirmation>
+
+/** The kinds of thing an address in the portal names, as the pages about them say it. */
+export const THINGS = {
+  client: { one: 'API client', list: 'Go to your API clients', listHref: '/settings/clients' },
+  token: { one: 'personal access token', list: 'Go to your saved tokens', listHref: '/settings/tokens' },
+  app: { one: 'app', list: 'Go to Team apps', listHref: '/team/apps' },
+} as const
+
+export type Thing = keyof typeof THINGS
+
+/** What the page says when the address names something of another of the user's teams, or something already deleted. */
+export const ELSEWHERE = {
+  title: 'In another team',
+  message: 'The {thing} {name} belongs to the team {team}. You are working in {active}.',
+  switchLabel: 'Switch to {team}',
+  deletedTitle: 'Already deleted',
+  deletedMessage: 'The {thing} {name} was already deleted, on {at}.',
+  deletedUnnamed: 'This {thing} was already deleted, on {at}.',
+} as const
 
 /** Titles of the authorisation pages that stand in for the consent page when something is wrong. */
 export const AUTHORIZATION_TITLES = {

@@ -1,6 +1,17 @@
 import { hashSecret, hmac, randomSecret, safeEqual } from '../crypto/random.js'
 import type { Db } from '../db/connection.js'
-import { deleteSession, findLiveSession, insertSession, renewSession, setSessionTeam, type EndedSession } from '../db/sessions.js'
+import {
+  deleteOtherSessionsOfUser,
+  deleteSession,
+  deleteSessionOfUser,
+  findLiveSession,
+  insertSession,
+  listLiveSessionsOfUser,
+  renewSession,
+  setSessionTeam,
+  type EndedSession,
+  type SessionListRow,
+} from '../db/sessions.js'
 import { findMembership, listMembershipsOfUser } from '../db/teams.js'
 import { findUserById } from '../db/users.js'
 import { AppError } from '../messages.js'
@@ -63,6 +74,21 @@ export async function switchTeam(db: Db, sessionId: string, userId: number, team
 /** Ends the session; what it was, for the apps that must hear of it (back-channel logout). */
 export async function endSession(db: Db, id: string): Promise<EndedSession | undefined> {
   return deleteSession(db.kysely, hashSecret(id))
+}
+
+/** The user's live sessions, the most recent login first. */
+export function signedInSessions(db: Db, userId: number, now: number): Promise<SessionListRow[]> {
+  return listLiveSessionsOfUser(db.kysely, userId, now)
+}
+
+/** Ends one of the user's sessions (another device); undefined when none of theirs has that id. */
+export function endSessionOfUser(db: Db, userId: number, sid: string): Promise<EndedSession | undefined> {
+  return deleteSessionOfUser(db.kysely, userId, sid)
+}
+
+/** Ends every session of the user but the one with the secret id `currentId` ("sign out everywhere else"). */
+export function endOtherSessions(db: Db, userId: number, currentId: string): Promise<EndedSession[]> {
+  return deleteOtherSessionsOfUser(db.kysely, userId, hashSecret(currentId))
 }
 
 /** The CSRF token for forms of the session (or pre-login cookie) `bindTo`: an HMAC, so nothing is stored. */

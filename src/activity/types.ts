@@ -14,6 +14,8 @@ export type ActivityAction =
   | 'client.secret_revealed'
   | 'client.secret_regenerated'
   | 'client.deleted'
+  | 'client.skip_consent_enabled'
+  | 'client.skip_consent_disabled'
   | 'client.redirect_uri_removed'
   | 'app.authorised'
   | 'app.revoked'

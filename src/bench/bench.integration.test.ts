@@ -10,8 +10,9 @@ import { postgresSkipReason } from '../testing/databases.js'
 
 interface Results {
   rows: { group: string; scenario: string; failed: number; exhausted: boolean }[]
-  goals: { goal: string }[]
+  goals: { goal: string; status: string; figures: string }[]
   profile?: { parts: { name: string }[] }
+  estimatedSeconds: number
 }
 
 const GATEHOUSE_SCENARIOS = [
@@ -46,6 +47,7 @@ describe('npm run bench -- --quick', { timeout: 600_000 }, () => {
     child.stderr.on('data', (chunk: Buffer) => (progress += chunk.toString()))
     const [code] = (await once(child, 'exit')) as [number | null]
     assert.equal(code, 0, progress)
+    assert.match(progress.split('\n')[0]!, /^estimated duration: about \d+ min /, 'the run says first how long it will take')
 
     const results = JSON.parse(readFileSync(resultsFile, 'utf8')) as Results
     const has = (group: string, scenario: string) => results.rows.some((r) => r.group === group && r.scenario === scenario)
@@ -53,7 +55,10 @@ describe('npm run bench -- --quick', { timeout: 600_000 }, () => {
     if ((await postgresSkipReason()) === undefined) groups.push('Gatehouse, PostgreSQL, one process')
     for (const group of groups) for (const scenario of GATEHOUSE_SCENARIOS) assert.ok(has(group, scenario), `${group} | ${scenario}`)
     for (const scenario of PEER_SCENARIOS) assert.ok(has('oidc-provider 8.8.1 (in-memory store)', scenario), `peer | ${scenario}`)
-    assert.ok(has('Growth, SQLite, 1,000 tokens stored', 'token: refresh_token grant (rotation)'))
+    for (const scenario of ['GET /api/v2/me', 'token: refresh_token grant (rotation)', 'token: authorization_code grant']) {
+      assert.ok(has('Gatehouse, SQLite, one process, GATEHOUSE_SIGNING_ALG=ES256', scenario), `ES256 | ${scenario}`)
+    }
+    for (const stored of ['1,000', '2,000']) assert.ok(has(`Growth, SQLite, ${stored} tokens stored`, 'token: refresh_token grant (rotation)'), stored)
     for (const row of results.rows) {
       assert.equal(row.failed, 0, `${row.group} | ${row.scenario}: failed requests`)
       assert.equal(row.exhausted, false, `${row.group} | ${row.scenario}: the pool ran out`)
@@ -62,6 +67,13 @@ describe('npm run bench -- --quick', { timeout: 600_000 }, () => {
       results.profile?.parts.some((p) => p.name.startsWith('gatehouse')),
       'the token endpoint profile names Gatehouse code',
     )
-    assert.ok(readFileSync(join(dir, 'report.md'), 'utf8').includes('## Goals'))
+    const measuredGoals = results.goals.filter((g) => g.status !== 'not measured')
+    const expectedGoals = (await postgresSkipReason()) === undefined ? 13 : 9
+    assert.equal(measuredGoals.length, expectedGoals, JSON.stringify(results.goals, null, 2))
+    const report = readFileSync(join(dir, 'report.md'), 'utf8')
+    for (const section of ['## Goals', '## Signing algorithms', '## Where the token endpoint spends its time'])
+      assert.ok(report.includes(`\n${section}\n`), section)
+    for (const goal of results.goals) assert.ok(report.includes(`- ${goal.goal}: `), goal.goal)
+    assert.match(report, /\| GET \/api\/v2\/me \| \d+ \| \d+ \| \d+\.\d\d× \|/, 'the ES256 row beside the RS256 one')
   })
 })

@@ -5,10 +5,12 @@ import { availableParallelism, cpus, loadavg, tmpdir, totalmem } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { loadConfig } from '../config.js'
+import type { SigningAlgorithm } from '../keys/algorithms.js'
 import { closeContext, createLogger, openContext } from '../server.js'
 import { createTestDatabase, postgresSkipReason, type TestDatabase } from '../testing/databases.js'
 import { summariseProfile, type ProfileSummary } from './profile.js'
 import { freePort, startProcess } from './processes.js'
+import { goals, GROUP, growthGroup, renderReport, SCENARIO, type BenchRun, type DialectLabel, type Row } from './report.js'
 import {
   REDIRECT_URI,
   fillStoredTokens,
@@ -31,6 +33,9 @@ import {
  * small pools, to prove the benchmark still works; its figures mean nothing
  * and it writes no report unless BENCH_OUT names a file.
  *
+ * It prints at start how long it expects to take, from the rows it will
+ * measure and the rows it will seed.
+ *
  * BENCH_DURATION / BENCH_WARMUP (s), BENCH_CONNECTIONS, BENCH_POOL (codes and
  * refresh tokens made in advance per server), BENCH_GROWTH (stored-token
  * counts, comma-separated), BENCH_OUT (the report file), BENCH_RESULTS (the
@@ -46,7 +51,8 @@ const QUICK_REQUESTS = 200
 const POOL = Number(process.env.BENCH_POOL ?? (QUICK ? 2 * QUICK_REQUESTS : 60_000))
 // Revocation runs several times faster than issuance: a pool twice as deep lasts the measured time.
 const REVOKE_POOL = QUICK ? POOL : 2 * POOL
-const GROWTH = (process.env.BENCH_GROWTH ?? (QUICK ? '1000' : '10000,1000000'))
+// Two counts even in quick mode, so the growth goals are computed.
+const GROWTH = (process.env.BENCH_GROWTH ?? (QUICK ? '1000,2000' : '10000,1000000'))
   .split(',')
   .map(Number)
   .filter((n) => n > 0)
@@ -56,21 +62,11 @@ const SECRET = 'bench-secret-bench-secret-bench-secret-0123'
 const here = (file: string) => fileURLToPath(new URL(file, import.meta.url))
 const scratch = mkdtempSync(join(tmpdir(), 'gatehouse-bench-'))
 
-interface Row {
-  group: string
-  scenario: string
-  rps: number
-  p50: number
-  p99: number
-  /** Answers other than the expected status, errors and timeouts. */
-  failed: number
-  /** True when the pool of single-use values ran out during the row. */
-  exhausted: boolean
-}
-
 const rows: Row[] = []
 const notes: string[] = []
 let profile: ProfileSummary | undefined
+let idleMemoryMb: number | undefined
+const startedAt = Date.now()
 
 function log(line: string): void {
   process.stderr.write(`${line}\n`)
@@ -143,11 +139,11 @@ function rssMb(pid: number | undefined): number {
   return Math.round(kb / 1024)
 }
 
-async function rawSigning(alg: 'RS256' | 'ES256'): Promise<number> {
+async function rawSigning(alg: SigningAlgorithm): Promise<number> {
   const { generateKeyPair } = await import('jose')
   const { privateKey } = await generateKeyPair(alg, { modulusLength: 2048 })
   let count = 0
-  const seconds = QUICK ? 0.3 : 3
+  const seconds = RAW_SIGNING_SECONDS
   const until = Date.now() + seconds * 1000
   // As many in flight as the token endpoint would have: WebCrypto signs on the libuv pool, using every core.
   await Promise.all(
@@ -169,7 +165,7 @@ interface Deployment {
   base: string
 }
 
-async function deployment(dialect: 'sqlite' | 'postgres'): Promise<Deployment> {
+async function deployment(dialect: 'sqlite' | 'postgres', signingAlg: SigningAlgorithm = 'RS256'): Promise<Deployment> {
   const database = await createTestDatabase(dialect)
   const dataDir = mkdtempSync(join(scratch, 'data-'))
   const port = await freePort()
@@ -185,6 +181,7 @@ async function deployment(dialect: 'sqlite' | 'postgres'): Promise<Deployment> {
     GATEHOUSE_RATE_LIMIT: '1000000',
     // Production defaults, a sampled access log among them.
     NODE_ENV: 'production',
+    GATEHOUSE_SIGNING_ALG: signingAlg,
   }
   delete env.REDIS_URL
   return { env, port, database, dataDir, base: `http://127.0.0.1:${port}` }
@@ -217,7 +214,7 @@ function basic(account: BenchAccount): string {
 
 const form = { 'content-type': 'application/x-www-form-urlencoded' }
 
-function dialectName(dialect: 'sqlite' | 'postgres'): string {
+function dialectName(dialect: 'sqlite' | 'postgres'): DialectLabel {
   return dialect === 'sqlite' ? 'SQLite' : 'PostgreSQL'
 }
 
@@ -257,46 +254,79 @@ function meLoad(accessToken: string): Load {
   return { headers: { authorization: `Bearer ${accessToken}` } }
 }
 
+function codeLoad(account: BenchAccount, codes: Pool): Load {
+  return {
+    method: 'POST',
+    headers: { ...form, authorization: basic(account) },
+    body: bodies(codes, (c) => `grant_type=authorization_code&code=${c}&redirect_uri=${encodeURIComponent(REDIRECT_URI)}`),
+    pool: codes,
+  }
+}
+
 async function gatehouseRows(dialect: 'sqlite' | 'postgres', workers: number, signingRate: number): Promise<void> {
   const group = `Gatehouse, ${dialectName(dialect)}, ${workers === 1 ? 'one process' : `--workers ${workers}`}`
   const d = await deployment(dialect)
   try {
     const seeded = await seedDeployment(d)
-    const startedAt = Date.now()
+    const launchedAt = Date.now()
     const server = await startGatehouse(d, workers)
-    const startupMs = Date.now() - startedAt
+    const startupMs = Date.now() - launchedAt
     try {
       const idle = rssMb(server.child.pid)
       const auth = basic(seeded.account)
-      await measure(group, 'GET /api/v2/me', `${d.base}/api/v2/me`, meLoad(seeded.tokens.accessToken))
-      await measure(group, 'introspection (client_secret_basic)', `${d.base}/oauth/introspect`, {
+      await measure(group, SCENARIO.me, `${d.base}/api/v2/me`, meLoad(seeded.tokens.accessToken))
+      await measure(group, SCENARIO.introspection, `${d.base}/oauth/introspect`, {
         method: 'POST',
         headers: { ...form, authorization: auth },
         body: (r) => ({ ...r, body: `token=${seeded.tokens.accessToken}` }),
       })
-      const refresh = await measure(group, 'token: refresh_token grant (rotation)', `${d.base}/oauth/token`, refreshLoad(seeded.account, seeded.refresh))
-      const code = await measure(group, 'token: authorization_code grant', `${d.base}/oauth/token`, {
-        method: 'POST',
-        headers: { ...form, authorization: auth },
-        body: bodies(seeded.codes, (c) => `grant_type=authorization_code&code=${c}&redirect_uri=${encodeURIComponent(REDIRECT_URI)}`),
-        pool: seeded.codes,
-      })
-      await measure(group, 'revocation (refresh token)', `${d.base}/oauth/revoke`, {
+      const refresh = await measure(group, SCENARIO.refresh, `${d.base}/oauth/token`, refreshLoad(seeded.account, seeded.refresh))
+      const code = await measure(group, SCENARIO.code, `${d.base}/oauth/token`, codeLoad(seeded.account, seeded.codes))
+      await measure(group, SCENARIO.revocation, `${d.base}/oauth/revoke`, {
         method: 'POST',
         headers: { ...form, authorization: auth },
         body: bodies(seeded.revocable, (t) => `token=${t}&token_type_hint=refresh_token`),
         pool: seeded.revocable,
       })
-      await measure(group, 'GET /oauth/authorize (logged in, consent remembered)', `${d.base}/oauth/authorize?${seeded.authorize.query}`, {
+      await measure(group, SCENARIO.authorize, `${d.base}/oauth/authorize?${seeded.authorize.query}`, {
         headers: { cookie: seeded.authorize.cookie },
         status: 302,
       })
       if (workers === 1) {
+        if (group === GROUP.sqlite) idleMemoryMb = idle
         notes.push(
           `${group}: start-up ${startupMs} ms (process start to listening, migrated database); resident memory ${idle} MB idle, ${rssMb(server.child.pid)} MB after the load.`,
         )
       }
       notes.push(`${group}: refresh grant at ${pct(refresh.rps / signingRate)} and code exchange at ${pct(code.rps / signingRate)} of raw RS256 signing.`)
+    } finally {
+      await server.stop()
+    }
+  } finally {
+    await dropDeployment(d)
+  }
+}
+
+const ES256_SCENARIOS = [SCENARIO.me, SCENARIO.refresh, SCENARIO.code]
+
+/** The rows the signing algorithm changes, with GATEHOUSE_SIGNING_ALG=ES256: every token is signed and checked with P-256. */
+async function es256Rows(): Promise<void> {
+  const d = await deployment('sqlite', 'ES256')
+  try {
+    const seeded = await withContext(d, async (ctx) => {
+      const account = await seedAccount(ctx)
+      return {
+        account,
+        tokens: await seedTokens(ctx, account),
+        codes: pool(await seedCodes(ctx, account, POOL)),
+        refresh: pool(await seedIssuances(ctx, account, POOL)),
+      }
+    })
+    const server = await startGatehouse(d, 1)
+    try {
+      await measure(GROUP.es256, SCENARIO.me, `${d.base}/api/v2/me`, meLoad(seeded.tokens.accessToken))
+      await measure(GROUP.es256, SCENARIO.refresh, `${d.base}/oauth/token`, refreshLoad(seeded.account, seeded.refresh))
+      await measure(GROUP.es256, SCENARIO.code, `${d.base}/oauth/token`, codeLoad(seeded.account, seeded.codes))
     } finally {
       await server.stop()
     }
@@ -322,9 +352,9 @@ async function growthRows(dialect: 'sqlite' | 'postgres'): Promise<void> {
       stored += adding
       const server = await startGatehouse(d, 1)
       try {
-        const group = `Growth, ${dialectName(dialect)}, ${target.toLocaleString('en')} tokens stored`
-        await measure(group, 'GET /api/v2/me', `${d.base}/api/v2/me`, meLoad(tokens.accessToken))
-        await measure(group, 'token: refresh_token grant (rotation)', `${d.base}/oauth/token`, refreshLoad(account, refresh))
+        const group = growthGroup(dialectName(dialect), target)
+        await measure(group, SCENARIO.me, `${d.base}/api/v2/me`, meLoad(tokens.accessToken))
+        await measure(group, SCENARIO.refresh, `${d.base}/oauth/token`, refreshLoad(account, refresh))
         notes.push(
           `${group}: ${Math.round(bytes)} bytes of database per stored token (a grant, an access-token row and a refresh-token row, with their indexes).`,
         )
@@ -362,13 +392,15 @@ async function profileTokenEndpoint(): Promise<void> {
 }
 
 async function peerRows(): Promise<void> {
-  const group = 'oidc-provider 8.8.1 (in-memory store)'
+  const group = GROUP.peer
   const out = join(scratch, 'peer.json')
   const peer = await startProcess(
     [here('./oidc-peer.js')],
     { ...process.env, BENCH_PEER_OUT: out, BENCH_PEER_TOKENS: String(POOL), BENCH_PEER_REVOCABLE: String(REVOKE_POOL) },
     /listening (http:\/\/\S+)/,
     join(scratch, 'peer.log'),
+    // It mints its whole pools before it listens: about a minute in the full run.
+    10 * 60_000,
   )
   try {
     const base = peer.match[1]!
@@ -390,25 +422,25 @@ async function peerRows(): Promise<void> {
     const refresh = pool(seeded.refreshTokens)
     const codes = pool(seeded.codes)
     const revocable = pool(seeded.revocable)
-    await measure(group, 'JWT check beside the provider (no revocation)', `${base}/jwt-check`, meLoad(accessToken))
-    await measure(group, 'introspection (client_secret_basic)', `${base}/token/introspection`, {
+    await measure(group, SCENARIO.jwtCheck, `${base}/jwt-check`, meLoad(accessToken))
+    await measure(group, SCENARIO.introspection, `${base}/token/introspection`, {
       method: 'POST',
       headers: { ...form, authorization: auth },
       body: (r) => ({ ...r, body: `token=${introspected}` }),
     })
-    await measure(group, 'token: refresh_token grant (rotation)', `${base}/token`, {
+    await measure(group, SCENARIO.refresh, `${base}/token`, {
       method: 'POST',
       headers: { ...form, authorization: auth },
       body: bodies(refresh, (t) => `grant_type=refresh_token&refresh_token=${t}`),
       pool: refresh,
     })
-    await measure(group, 'token: authorization_code grant', `${base}/token`, {
+    await measure(group, SCENARIO.code, `${base}/token`, {
       method: 'POST',
       headers: { ...form, authorization: auth },
       body: bodies(codes, (c) => `grant_type=authorization_code&code=${c}&redirect_uri=${encodeURIComponent(seeded.redirectUri)}`),
       pool: codes,
     })
-    await measure(group, 'revocation (refresh token)', `${base}/token/revocation`, {
+    await measure(group, SCENARIO.revocation, `${base}/token/revocation`, {
       method: 'POST',
       headers: { ...form, authorization: auth },
       body: bodies(revocable, (t) => `token=${t}&token_type_hint=refresh_token`),
@@ -419,135 +451,102 @@ async function peerRows(): Promise<void> {
   }
 }
 
-function find(group: string, scenario: string): Row | undefined {
-  return rows.find((r) => r.group.startsWith(group) && r.scenario.startsWith(scenario))
-}
-
 function pct(ratio: number): string {
   return `${(ratio * 100).toFixed(0)}%`
 }
 
-interface Goal {
-  goal: string
-  met: boolean
-  figures: string
-}
+const SIGNING_BENCH_ALGORITHMS: SigningAlgorithm[] = ['RS256', 'ES256', 'EdDSA']
+const RAW_SIGNING_SECONDS = QUICK ? 0.3 : 3
 
-function goals(bare: Row): Goal[] {
-  const list: Goal[] = []
-  const ratioGoal = (goal: string, ours: Row | undefined, theirs: Row | undefined, at: number) => {
-    if (!ours || !theirs) return
-    const ratio = ours.rps / theirs.rps
-    list.push({
-      goal,
-      met: ratio >= at,
-      figures: `${Math.round(ours.rps)} vs ${Math.round(theirs.rps)} req/s, ${ratio.toFixed(2)}×${ratio >= at ? '' : `, short by ${pct(1 - ratio / at)}`}`,
-    })
-  }
-  const sqlite = (s: string) => find('Gatehouse, SQLite, one process', s)
-  const postgres = (s: string) => find('Gatehouse, PostgreSQL, one process', s)
-  const peer = (s: string) => find('oidc-provider', s)
-  ratioGoal('`/api/v2/me` ≥ 0.5× the bare Fastify route', sqlite('GET /api/v2/me'), bare, 0.5)
-  ratioGoal('`/api/v2/me` ≥ 1.5× the JWT check beside oidc-provider', sqlite('GET /api/v2/me'), peer('JWT check'), 1.5)
-  ratioGoal('Introspection ≥ 2× oidc-provider', sqlite('introspection'), peer('introspection'), 2)
-  ratioGoal('Refresh grant ≥ 1.2× oidc-provider', sqlite('token: refresh'), peer('token: refresh'), 1.2)
-  ratioGoal('Code exchange ≥ 1.2× oidc-provider', sqlite('token: authorization_code'), peer('token: authorization_code'), 1.2)
-  ratioGoal('Revocation ≥ 1× oidc-provider', sqlite('revocation'), peer('revocation'), 1)
-  ratioGoal('PostgreSQL refresh grant ≥ 0.7× SQLite (one process)', postgres('token: refresh'), sqlite('token: refresh'), 0.7)
-  ratioGoal('PostgreSQL `/api/v2/me` ≥ 0.7× SQLite (one process)', postgres('GET /api/v2/me'), sqlite('GET /api/v2/me'), 0.7)
-  for (const dialect of ['SQLite', 'PostgreSQL']) {
-    for (const scenario of ['GET /api/v2/me', 'token: refresh']) {
-      const series = rows.filter((r) => r.group.startsWith(`Growth, ${dialect},`) && r.scenario.startsWith(scenario))
-      if (series.length < 2) continue
-      const first = series[0]!.rps
-      const last = series[series.length - 1]!.rps
-      // Flat means no slower as the tables grow; a faster later figure is run-to-run noise.
-      list.push({
-        goal: `${scenario} flat within 20% from ${GROWTH[0]!.toLocaleString('en')} to ${GROWTH[GROWTH.length - 1]!.toLocaleString('en')} stored tokens, ${dialect}`,
-        met: last >= first * 0.8,
-        figures: `${Math.round(first)} → ${Math.round(last)} req/s, ${(last / first).toFixed(2)}×`,
-      })
-    }
-  }
-  const idle = notes.map((n) => /(\d+) MB idle/.exec(n)?.[1]).find((v) => v !== undefined)
-  if (idle) list.push({ goal: 'Idle memory under 100 MB', met: Number(idle) < 100, figures: `${idle} MB, one process on SQLite` })
-  return list
+/*
+ * Seeding costs per row, measured on a 2-core machine with other work on it:
+ * stored issuances (a grant, an access token and a refresh token, hashed in
+ * JavaScript), authorization codes, and tokens filled inside the database.
+ */
+const SEED_MS = {
+  sqlite: { issuance: 0.2, code: 0.075, fill: 0.045 },
+  postgres: { issuance: 0.33, code: 0.135, fill: 0.19 },
+  peer: 0.4,
 }
+/** Start-up, migration and shutdown of a server process, roughly. */
+const PROCESS_SECONDS = 3
 
-function report(bare: Row, signing: Record<string, number>, postgresSkipped: string | undefined): string {
-  const lines: string[] = []
-  lines.push('# Benchmarks', '')
-  const [load1] = loadavg()
-  lines.push(
-    `Measured by \`npm run bench\`${QUICK ? ' --quick (a smoke run: these figures mean nothing)' : ''} on ${availableParallelism()} cores (${cpus()[0]?.model ?? 'unknown CPU'}), ${Math.round(totalmem() / 2 ** 30)} GiB, Node.js ${process.version}; ` +
-      `autocannon with ${CONNECTIONS} connections, ${QUICK ? `${QUICK_REQUESTS} requests a row` : `${WARMUP} s warm-up + ${DURATION} s measured`}, the load generator on the same machine. ` +
-      `Every figure comes from this one run; they move by about ±20% from run to run, so read them as ratios to rows of the same run. Load average when the report was written: ${load1!.toFixed(1)}.`,
-    '',
-  )
-  lines.push(
-    `Raw signing (jose, WebCrypto on the thread pool): RS256 (2048-bit) **${Math.round(signing.RS256!)}/s**, ES256 **${Math.round(signing.ES256!)}/s**.`,
-    '',
-  )
-  lines.push('| group | scenario | req/s | p50 ms | p99 ms | failed | vs bare route |', '|---|---|--:|--:|--:|--:|--:|')
-  for (const r of rows) {
-    lines.push(
-      `| ${r.group} | ${r.scenario} | ${Math.round(r.rps)} | ${r.p50} | ${r.p99} | ${r.failed}${r.exhausted ? ' (pool ran out)' : ''} | ${pct(r.rps / bare.rps)} |`,
-    )
+/** How long the run will take: every measured row, plus what is seeded before it. */
+function estimate(dialects: ('sqlite' | 'postgres')[]): { seconds: number; rows: number } {
+  const perRow = QUICK ? 1 : WARMUP + DURATION
+  const groups = dialects.reduce((n, d) => n + (QUICK && d === 'postgres' ? 1 : 2), 0)
+  const measured = 1 + groups * 6 + ES256_SCENARIOS.length + 5 + dialects.length * GROWTH.length * 2
+  let seeding = 0
+  let processes = 2
+  for (const d of dialects) {
+    const cost = SEED_MS[d]
+    const deployments = QUICK && d === 'postgres' ? 1 : 2
+    seeding += deployments * (POOL * cost.code + (POOL + REVOKE_POOL) * cost.issuance)
+    seeding += GROWTH.length * POOL * cost.issuance + (GROWTH[GROWTH.length - 1] ?? 0) * cost.fill
+    processes += deployments + GROWTH.length
   }
-  lines.push('', '## Goals (RS256, one process unless stated)', '')
-  for (const g of goals(bare)) lines.push(`- ${g.goal}: ${g.met ? 'met' : '**missed**'} (${g.figures}).`)
-  if (profile) {
-    lines.push('', '## Where the token endpoint spends its time', '')
-    lines.push(
-      `CPU profile of the server's main thread (\`node --cpu-prof\`) during the refresh grant on SQLite, one process: ${profile.busyMs} ms busy of ${profile.totalMs} ms sampled. ` +
-        'Share of busy time with a frame of each part on the stack (inclusive; they overlap), and where the time itself is spent (self):',
-      '',
-    )
-    lines.push('| part | inclusive | self |', '|---|--:|--:|')
-    for (const p of profile.parts) lines.push(`| ${p.name} | ${pct(p.inclusive)} | ${pct(p.self)} |`)
-    lines.push('', 'Functions with the most self time:', '')
-    for (const f of profile.functions) lines.push(`- ${pct(f.self)} ${f.name}`)
-  }
-  lines.push('', '## Notes', '')
-  for (const n of notes) lines.push(`- ${n}`)
-  if (postgresSkipped) lines.push(`- PostgreSQL rows were not measured: ${postgresSkipped}.`)
-  lines.push(
-    '- Each server writes its output to a file the load generator never reads; only the start-up line is read, to know when to begin. Gatehouse runs with production defaults (`NODE_ENV=production`: one request in a hundred gets an access-log line).',
-    '- oidc-provider keeps everything in process memory and stores no row for its JWT access tokens, so it cannot revoke them; every Gatehouse figure includes the database work that makes revocation take effect at once, and every issuance is persisted before it is answered.',
-    '- The authorize row is a returning user: a logged-in portal session and an approval remembered for a third-party confidential client, answered with a redirect carrying a new code (302 is the expected status).',
-    '- Revocation rows revoke a different refresh token with each request (RFC 7009, client_secret_basic).',
-    '- Growth rows fill the token tables inside the database (a grant, an access token and a refresh token per stored token) before the server starts.',
-    '',
-  )
-  return lines.join('\n')
+  seeding += POOL * (SEED_MS.sqlite.code + SEED_MS.sqlite.issuance) + POOL * SEED_MS.sqlite.issuance
+  seeding += (POOL + REVOKE_POOL) * SEED_MS.peer
+  processes += 2
+  const seconds =
+    measured * perRow + (QUICK ? 1 : DURATION) + SIGNING_BENCH_ALGORITHMS.length * RAW_SIGNING_SECONDS + seeding / 1000 + processes * PROCESS_SECONDS
+  return { seconds, rows: measured }
 }
 
 try {
+  const postgresSkipped = await postgresSkipReason().catch((err: unknown) => (err as Error).message)
+  const dialects = postgresSkipped ? (['sqlite'] as const) : (['sqlite', 'postgres'] as const)
+  const planned = estimate([...dialects])
+  log(
+    `estimated duration: about ${Math.ceil(planned.seconds / 60)} min (${planned.rows} rows of ${QUICK ? `${QUICK_REQUESTS} requests` : `${WARMUP} + ${DURATION} s`}, ` +
+      `${POOL.toLocaleString('en')} single-use values per pool, ${GROWTH.map((n) => n.toLocaleString('en')).join(' and ')} stored tokens on ${dialects.join(' and ')})`,
+  )
   const bareServer = await startProcess([here('./bare-server.js')], process.env, /listening (http:\/\/\S+)/, join(scratch, 'bare.log'))
-  let bare: Row
   try {
-    bare = await measure('Baseline', 'bare Fastify route returning small JSON', `${bareServer.match[1]}/bare`)
+    await measure(GROUP.baseline, SCENARIO.bare, `${bareServer.match[1]}/bare`)
   } finally {
     await bareServer.stop()
   }
-  const signing = { RS256: await rawSigning('RS256'), ES256: await rawSigning('ES256') }
-  log(`raw signing: RS256 ${Math.round(signing.RS256)}/s, ES256 ${Math.round(signing.ES256)}/s`)
+  const signing: BenchRun['signing'] = {}
+  for (const alg of SIGNING_BENCH_ALGORITHMS) signing[alg] = await rawSigning(alg)
+  log(
+    `raw signing: ${Object.entries(signing)
+      .map(([alg, n]) => `${alg} ${Math.round(n)}/s`)
+      .join(', ')}`,
+  )
 
-  const postgresSkipped = await postgresSkipReason().catch((err: unknown) => (err as Error).message)
-  for (const dialect of ['sqlite', 'postgres'] as const) {
-    if (dialect === 'postgres' && postgresSkipped) continue
+  for (const dialect of dialects) {
     // A smoke run proves --workers once, on SQLite; the full run measures it on both.
-    for (const workers of QUICK && dialect === 'postgres' ? [1] : [1, 2]) await gatehouseRows(dialect, workers, signing.RS256)
+    for (const workers of QUICK && dialect === 'postgres' ? [1] : [1, 2]) await gatehouseRows(dialect, workers, signing.RS256!)
   }
+  await es256Rows()
   await peerRows()
-  if (GROWTH.length > 0) {
-    await growthRows('sqlite')
-    if (!postgresSkipped) await growthRows('postgres')
-  }
+  for (const dialect of dialects) if (GROWTH.length > 0) await growthRows(dialect)
   await profileTokenEndpoint()
 
-  const document = report(bare, signing, postgresSkipped)
-  if (RESULTS) writeFileSync(RESULTS, JSON.stringify({ rows, goals: goals(bare), profile }, null, 2))
+  const run: BenchRun = {
+    quick: QUICK,
+    machine: {
+      cores: availableParallelism(),
+      cpu: cpus()[0]?.model ?? 'unknown CPU',
+      memoryGiB: Math.round(totalmem() / 2 ** 30),
+      node: process.version,
+      loadAverage: loadavg()[0] ?? 0,
+    },
+    load: { connections: CONNECTIONS, warmupSeconds: WARMUP, durationSeconds: DURATION, quickRequests: QUICK_REQUESTS },
+    elapsedSeconds: (Date.now() - startedAt) / 1000,
+    signing,
+    rows,
+    growth: GROWTH,
+    idleMemoryMb,
+    profile,
+    notes,
+    postgresSkipped,
+  }
+  log(`took ${Math.round(run.elapsedSeconds)} s (estimated ${Math.round(planned.seconds)} s)`)
+  const document = renderReport(run)
+  if (RESULTS)
+    writeFileSync(RESULTS, JSON.stringify({ rows, goals: goals(run), profile, estimatedSeconds: planned.seconds, elapsedSeconds: run.elapsedSeconds }, null, 2))
   if (OUT) {
     mkdirSync(join(OUT, '..'), { recursive: true })
     writeFileSync(OUT, document)

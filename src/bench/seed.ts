@@ -131,7 +131,7 @@ export async function seedAuthorizeSession(ctx: AppContext, account: BenchAccoun
     now,
   )
   // No scopes approved means all of the user's permissions: it covers every request.
-  await upsertConsent(ctx.db.kysely, account.userId, client.id, account.teamId, { scopes: '', resources: '' }, now)
+  await upsertConsent(ctx.db.kysely, account.userId, client.id, account.teamId, { scopes: '', resources: '', implied: false }, now)
   const user = await findUserById(ctx.db.kysely, account.userId)
   const session = await startSession(ctx.db, user!, now)
   const query = new URLSearchParams({ response_type: 'code', client_id: client.id, redirect_uri: REDIRECT_URI, state: 'bench-state' }).toString()

@@ -17,7 +17,7 @@ import {
 import { AppError } from '../messages.js'
 import { validName } from '../names.js'
 import { validateRedirectUri, validateRedirectUris } from './redirect-uris.js'
-import type { Client, StoredClientSecret } from './types.js'
+import { isSelfRegistered, type Client, type StoredClientSecret } from './types.js'
 
 export interface NewClient {
   name: string
@@ -141,6 +141,19 @@ export async function updateClient(db: Db, client: Client, changes: ClientChange
     if (!(await updateClientDetails(trx, client.id, name, redirectUris, now))) return undefined
     return updateClientOpenIdSettings(trx, client.id, { postLogoutRedirectUris, backchannelLogoutUri }, now)
   })
+  if (!updated) throw new AppError('client_not_found', 404)
+  return updated
+}
+
+/** Only the product's own apps with a secret may be let through without the consent page; public and self-registered clients never. */
+export function mayOfferSkipConsent(client: Client): boolean {
+  return client.isFirstParty && client.isConfidential && !isSelfRegistered(client)
+}
+
+/** The switch for the product's own apps on the client's page: users are signed in to them without the consent page. */
+export async function setSkipConsent(db: Db, client: Client, skipConsent: boolean, now: number): Promise<Client> {
+  if (skipConsent && !mayOfferSkipConsent(client)) throw new AppError('skip_consent_first_party')
+  const updated = await updateClientOpenIdSettings(db.kysely, client.id, { skipConsent }, now)
   if (!updated) throw new AppError('client_not_found', 404)
   return updated
 }

@@ -7,6 +7,7 @@ import type { HttpClient } from '../testing/http-client.js'
 import { authorizePath, browserFor, consentFields, pkcePair, postOAuth, redirectOf, type Json } from '../testing/oauth.js'
 import { startTestServer, type TestServer } from '../testing/server.js'
 import { pruneExpired } from '../tokens/prune.js'
+import { findClient } from './clients.js'
 import { createRegistrationToken, registerDynamicClient } from './registration.js'
 
 const LOOPBACK = 'http://127.0.0.1:33418/callback'
@@ -126,6 +127,32 @@ await forEachDialect('RFC 7591 / 7592 dynamic client registration', (dialect) =>
       ['a client_uri that is not a URL', { client_uri: 'agent' }, 'invalid_client_metadata'],
       ['an unknown scope', { scope: 'read admin' }, 'invalid_client_metadata'],
       ['contacts that are not strings', { contacts: [1] }, 'invalid_client_metadata'],
+      ['post_logout_redirect_uris that is not an array', { post_logout_redirect_uris: 'https://agent.example.com/bye' }, 'invalid_client_metadata'],
+      ['a javascript: post-logout redirect URI', { post_logout_redirect_uris: ['javascript:alert(1)'] }, 'invalid_client_metadata'],
+      ['a post-logout redirect URI with a fragment', { post_logout_redirect_uris: ['https://agent.example.com/bye#x'] }, 'invalid_client_metadata'],
+      [
+        'plain http post-logout redirect URI on a non-loopback host',
+        { post_logout_redirect_uris: ['http://agent.example.com/bye'] },
+        'invalid_client_metadata',
+      ],
+      ['a post-logout redirect URI with surrounding spaces', { post_logout_redirect_uris: [' https://agent.example.com/bye'] }, 'invalid_client_metadata'],
+      [
+        'a post-logout redirect URI listed twice',
+        { post_logout_redirect_uris: ['https://agent.example.com/bye', 'https://agent.example.com/bye'] },
+        'invalid_client_metadata',
+      ],
+      ['a back-channel logout URI that is not a string', { backchannel_logout_uri: ['https://agent.example.com/bc'] }, 'invalid_client_metadata'],
+      ['a back-channel logout URI with a fragment', { backchannel_logout_uri: 'https://agent.example.com/bc#x' }, 'invalid_client_metadata'],
+      ['a plain http back-channel logout URI', { backchannel_logout_uri: 'http://agent.example.com/bc' }, 'invalid_client_metadata'],
+      [
+        'a back-channel logout URI on loopback, which Gatehouse itself would call',
+        { backchannel_logout_uri: 'http://127.0.0.1:8080/bc' },
+        'invalid_client_metadata',
+      ],
+      ['a back-channel logout URI on localhost over https', { backchannel_logout_uri: 'https://localhost/bc' }, 'invalid_client_metadata'],
+      ['a back-channel logout URI on a private address', { backchannel_logout_uri: 'https://10.0.0.7/bc' }, 'invalid_client_metadata'],
+      ['a back-channel logout URI on a link-local address', { backchannel_logout_uri: 'https://[fe80::1]/bc' }, 'invalid_client_metadata'],
+      ['backchannel_logout_session_required that is not a boolean', { backchannel_logout_session_required: 'yes' }, 'invalid_client_metadata'],
     ]
     for (const [what, override, error] of cases) {
       it(what, async () => {
@@ -172,6 +199,60 @@ await forEachDialect('RFC 7591 / 7592 dynamic client registration', (dialect) =>
     assert.equal(deleted.status, 204)
     const gone = await browser.get(authorizePath({ client_id: String(created.client_id), redirect_uri: LOOPBACK, response_type: 'code' }))
     assert.equal(gone.status, 400)
+  })
+
+  it('takes post_logout_redirect_uris and backchannel_logout_uri (RP-Initiated Logout §3.1, Back-Channel Logout §2.2): echoed, kept, read back and replaced (RFC 7592), and the end_session_endpoint redirects only to what is registered', async () => {
+    const bye = 'http://127.0.0.1:33418/bye'
+    const logout = {
+      post_logout_redirect_uris: [bye],
+      backchannel_logout_uri: 'https://agent.example.com/backchannel',
+      backchannel_logout_session_required: true,
+    }
+    const { response, body: created } = await register(server, { ...MCP_CLIENT, ...logout })
+    assert.equal(response.status, 201, JSON.stringify(created))
+    for (const [key, value] of Object.entries(logout)) assert.deepEqual(created[key], value, key)
+    const clientId = String(created.client_id)
+    const stored = await findClient(server.ctx.db, clientId)
+    assert.deepEqual(stored?.postLogoutRedirectUris, [bye])
+    assert.equal(stored?.backchannelLogoutUri, logout.backchannel_logout_uri)
+
+    const endSession = (uri: string) =>
+      fetch(`${server.url}/oauth/logout?${new URLSearchParams({ client_id: clientId, post_logout_redirect_uri: uri, state: 's' })}`, { redirect: 'manual' })
+    const redirected = await endSession(bye)
+    assert.equal(redirected.status, 303)
+    assert.equal(redirected.headers.get('location'), `${bye}?state=s`)
+    assert.equal((await endSession('http://127.0.0.1:33418/elsewhere')).status, 400)
+
+    const call = (method: string, token: unknown, body?: object) =>
+      fetch(String(created.registration_client_uri), {
+        method,
+        headers: { authorization: `Bearer ${String(token)}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      })
+    const read = (await (await call('GET', created.registration_access_token)).json()) as Json
+    for (const [key, value] of Object.entries(logout)) assert.deepEqual(read[key], value, key)
+
+    const moved = 'http://127.0.0.1:33418/goodbye'
+    const updated = (await (await call('PUT', read.registration_access_token, { ...MCP_CLIENT, post_logout_redirect_uris: [moved] })).json()) as Json
+    assert.deepEqual(updated.post_logout_redirect_uris, [moved])
+    assert.equal(updated.backchannel_logout_uri, undefined, 'left out of the update, so removed (RFC 7592 §2.2)')
+    const after = await findClient(server.ctx.db, clientId)
+    assert.deepEqual(after?.postLogoutRedirectUris, [moved])
+    assert.equal(after?.backchannelLogoutUri, null)
+    assert.equal((await endSession(bye)).status, 400, 'the old post-logout URI no longer redirects')
+    assert.equal((await endSession(moved)).status, 303)
+
+    const refused = await call('PUT', updated.registration_access_token, { ...MCP_CLIENT, backchannel_logout_uri: 'http://127.0.0.1:1/bc' })
+    assert.equal(((await refused.json()) as Json).error, 'invalid_client_metadata')
+    assert.equal((await findClient(server.ctx.db, clientId))?.backchannelLogoutUri, null)
+  })
+
+  it('advertises in discovery the logout a registered client can use: end_session_endpoint and back-channel logout with sid', async () => {
+    const configuration = (await (await fetch(`${server.url}/.well-known/openid-configuration`)).json()) as Json
+    assert.equal(configuration.end_session_endpoint, `${server.ctx.config.issuer}/oauth/logout`)
+    assert.equal(configuration.backchannel_logout_supported, true)
+    assert.equal(configuration.backchannel_logout_session_supported, true)
+    assert.equal(configuration.registration_endpoint, `${server.ctx.config.issuer}/oauth/register`)
   })
 
   it('refuses management without the right registration access token with 401 invalid_token (RFC 7592 §2)', async () => {

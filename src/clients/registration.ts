@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto'
+import { isIP } from 'node:net'
 import type { Keys } from '../crypto/master-key.js'
 import { hashSecret, randomSecret, safeEqual } from '../crypto/random.js'
 import { open } from '../crypto/secret-box.js'
@@ -10,6 +11,7 @@ import { AppError } from '../messages.js'
 import { OAuthError } from '../oauth/errors.js'
 import { SCOPES } from '../oauth/scopes.js'
 import { storeSecret } from './clients.js'
+import { isPrivateAddress } from './metadata-document.js'
 import { isLoopbackHost, validateRedirectUri } from './redirect-uris.js'
 import type { Client } from './types.js'
 
@@ -54,6 +56,11 @@ export interface ClientMetadata {
   contacts?: string[]
   software_id?: string
   software_version?: string
+  /** OpenID Connect RP-Initiated Logout §3.1; taken from dynamic registration only. */
+  post_logout_redirect_uris?: string[]
+  /** OpenID Connect Back-Channel Logout §2.2; taken from dynamic registration only. */
+  backchannel_logout_uri?: string
+  backchannel_logout_session_required?: boolean
 }
 
 export interface RegistrationDeps {
@@ -94,27 +101,85 @@ function webUrl(body: Record<string, unknown>, field: string): string | undefine
 }
 
 /**
- * Redirect URIs a client registers for itself: the same rules as the portal's
- * (https, or http on loopback; no fragment, no credentials), and, since no
- * person typed them, nothing is trimmed or forgiven: control characters and
- * surrounding spaces are refused.
+ * A URL a client registers for itself: the same rules as the portal's and
+ * the command line's (https, or http on loopback; no fragment, no
+ * credentials), and, since no person typed it, nothing is trimmed or
+ * forgiven: control characters and surrounding spaces are refused.
  */
+function registeredUri(uri: unknown, what: string, refuse: (description: string) => OAuthError): string {
+  if (typeof uri !== 'string') throw refuse(`Each ${what} must be a string.`)
+  if (CONTROL.test(uri) || uri.trim() !== uri || uri.includes(' '))
+    throw refuse(`The ${what} "${uri.replace(CONTROL, '?')}" contains spaces or control characters.`)
+  try {
+    return validateRedirectUri(uri)
+  } catch (err) {
+    if (err instanceof AppError) throw refuse(`${err.message} (${uri})`)
+    throw err
+  }
+}
+
+function registeredUris(value: unknown[], what: string, refuse: (description: string) => OAuthError): string[] {
+  if (value.length > MAX_REDIRECT_URIS) throw refuse(`At most ${MAX_REDIRECT_URIS} ${what}s may be registered.`)
+  const uris = value.map((uri) => registeredUri(uri, what, refuse))
+  if (new Set(uris).size !== uris.length) throw refuse(`Each ${what} may be listed only once.`)
+  return uris
+}
+
+const invalidRedirectUri = (description: string) => new InvalidRedirectUri(description)
+const invalidClientMetadata = (description: string) => new InvalidClientMetadata(description)
+
 export function validateRegisteredRedirectUris(value: unknown): string[] {
   if (!Array.isArray(value) || value.length === 0) throw new InvalidRedirectUri('redirect_uris must list at least one redirect URL.')
-  if (value.length > MAX_REDIRECT_URIS) throw new InvalidRedirectUri(`At most ${MAX_REDIRECT_URIS} redirect URLs may be registered.`)
-  const uris = value.map((uri) => {
-    if (typeof uri !== 'string') throw new InvalidRedirectUri('Each redirect URL must be a string.')
-    if (CONTROL.test(uri) || uri.trim() !== uri || uri.includes(' '))
-      throw new InvalidRedirectUri(`The redirect URL "${uri.replace(CONTROL, '?')}" contains spaces or control characters.`)
-    try {
-      return validateRedirectUri(uri)
-    } catch (err) {
-      if (err instanceof AppError) throw new InvalidRedirectUri(`${err.message} (${uri})`)
-      throw err
-    }
-  })
-  if (new Set(uris).size !== uris.length) throw new InvalidRedirectUri('Each redirect URL may be listed only once.')
-  return uris
+  return registeredUris(value, 'redirect URL', invalidRedirectUri)
+}
+
+/** Hosts a self-registered client's back-channel URL may not name: Gatehouse itself POSTs there, and must not be made to reach into its own network. */
+function isInternalHost(hostname: string): boolean {
+  const bare = hostname.replace(/^\[|\]$/g, '')
+  return isLoopbackHost(hostname) || bare.endsWith('.localhost') || (isIP(bare) !== 0 && isPrivateAddress(bare))
+}
+
+type LogoutMetadata = Pick<ClientMetadata, 'post_logout_redirect_uris' | 'backchannel_logout_uri' | 'backchannel_logout_session_required'>
+
+/**
+ * OpenID Connect RP-Initiated Logout §3.1 and Back-Channel Logout §2.2: the
+ * logout metadata of a client that registers itself. Post-logout URLs follow
+ * the rules of its redirect URLs; the back-channel URL is called by Gatehouse,
+ * not a browser, so it must be https on a public host.
+ */
+function parseLogoutMetadata(fields: Record<string, unknown>): LogoutMetadata {
+  const metadata: LogoutMetadata = {}
+  const postLogout = fields.post_logout_redirect_uris
+  if (postLogout !== undefined && postLogout !== null) {
+    if (!Array.isArray(postLogout)) throw new InvalidClientMetadata('post_logout_redirect_uris must be an array of URLs.')
+    metadata.post_logout_redirect_uris = registeredUris(postLogout, 'post-logout redirect URL', invalidClientMetadata)
+  }
+  const backchannel = fields.backchannel_logout_uri
+  if (backchannel !== undefined && backchannel !== null) {
+    const uri = registeredUri(backchannel, 'back-channel logout URL', invalidClientMetadata)
+    const url = new URL(uri)
+    if (url.protocol !== 'https:' || isInternalHost(url.hostname))
+      throw new InvalidClientMetadata(`The back-channel logout URL must be an https URL on a public host (${uri}).`)
+    metadata.backchannel_logout_uri = uri
+  }
+  const sessionRequired = fields.backchannel_logout_session_required
+  if (sessionRequired !== undefined && sessionRequired !== null) {
+    if (typeof sessionRequired !== 'boolean') throw new InvalidClientMetadata('backchannel_logout_session_required must be true or false.')
+    // Every logout token carries sid, so either answer is kept as given.
+    metadata.backchannel_logout_session_required = sessionRequired
+  }
+  return metadata
+}
+
+/** Dynamic registration's metadata: RFC 7591's, with the OpenID Connect logout metadata. */
+async function parseDynamicClientMetadata(db: Db, body: unknown): Promise<ClientMetadata> {
+  const metadata = await parseClientMetadata(db, body)
+  return { ...metadata, ...parseLogoutMetadata(body as Record<string, unknown>) }
+}
+
+/** The logout settings of a self-registered client, as its metadata says; none when it says nothing. */
+function logoutSettings(metadata: ClientMetadata): { postLogoutRedirectUris: string[]; backchannelLogoutUri: string | null } {
+  return { postLogoutRedirectUris: metadata.post_logout_redirect_uris ?? [], backchannelLogoutUri: metadata.backchannel_logout_uri ?? null }
 }
 
 /**
@@ -199,7 +264,7 @@ export type ClientInformation = ReturnType<typeof clientInformation>
 
 /** RFC 7591 §3: registers the client. It belongs to no owner and no team. */
 export async function registerDynamicClient(deps: RegistrationDeps, body: unknown, now: number): Promise<ClientInformation> {
-  const metadata = await parseClientMetadata(deps.db, body)
+  const metadata = await parseDynamicClientMetadata(deps.db, body)
   const isConfidential = metadata.token_endpoint_auth_method !== 'none'
   const secret = isConfidential ? randomSecret(32) : undefined
   const registrationToken = randomSecret(32)
@@ -209,6 +274,7 @@ export async function registerDynamicClient(deps: RegistrationDeps, body: unknow
     redirectUris: metadata.redirect_uris,
     isConfidential,
     isFirstParty: false,
+    ...logoutSettings(metadata),
     ownerUserId: null,
     teamId: null,
     secret: secret === undefined ? undefined : storeSecret(deps.keys, secret),
@@ -254,7 +320,7 @@ export async function updateRegistration(
   if (typeof body === 'object' && body !== null && 'client_id' in body && (body as { client_id: unknown }).client_id !== clientId) {
     throw new InvalidClientMetadata('client_id in the body must be the client being updated.')
   }
-  const metadata = await parseClientMetadata(deps.db, body)
+  const metadata = await parseDynamicClientMetadata(deps.db, body)
   if ((metadata.token_endpoint_auth_method === 'none') === found.client.isConfidential) {
     throw new InvalidClientMetadata('token_endpoint_auth_method cannot change between none and a client secret; register a new client instead.')
   }
@@ -262,7 +328,14 @@ export async function updateRegistration(
   const client = await updateSelfRegisteredClient(
     deps.db.kysely,
     clientId,
-    { name: displayName(metadata), redirectUris: metadata.redirect_uris, metadata: JSON.stringify(metadata), registrationTokenHash: hashSecret(fresh) },
+    {
+      name: displayName(metadata),
+      redirectUris: metadata.redirect_uris,
+      // RFC 7592 §2.2: what the new metadata leaves out is removed.
+      ...logoutSettings(metadata),
+      metadata: JSON.stringify(metadata),
+      registrationTokenHash: hashSecret(fresh),
+    },
     now,
   )
   if (!client) throw new InvalidToken('The registration access token is missing or not valid for this client.')

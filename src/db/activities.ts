@@ -50,3 +50,34 @@ export async function listActivities(db: Executor, filter: ActivityFilter): Prom
     createdAt: new Date(r.created_at),
   }))
 }
+
+export interface DeletionEntry {
+  /** The client's or token's id. */
+  subjectId: string
+  teamId: number
+  /** The name it had, as the deletion entry recorded it. */
+  name: string | null
+  at: Date
+}
+
+/**
+ * The deletion entries of these clients, or of these tokens of one user, in
+ * the log of the given teams, newest first.
+ */
+export async function listDeletions(
+  db: Executor,
+  filter: { teamIds: number[] } & ({ clientIds: string[] } | { personalAccessTokenIds: string[]; userId: number }),
+): Promise<DeletionEntry[]> {
+  const ids = 'clientIds' in filter ? filter.clientIds : filter.personalAccessTokenIds
+  if (filter.teamIds.length === 0 || ids.length === 0) return []
+  let query = db.selectFrom('activities').where('team_id', 'in', filter.teamIds)
+  query =
+    'clientIds' in filter
+      ? query.where('action', '=', 'client.deleted').where('client_id', 'in', ids)
+      : query.where('action', '=', 'personal_access_token.deleted').where('personal_access_token_id', 'in', ids).where('user_id', '=', filter.userId)
+  const rows = await query.select(['client_id', 'personal_access_token_id', 'team_id', 'detail', 'created_at']).orderBy('id', 'desc').execute()
+  return rows.flatMap((r) => {
+    const subjectId = r.client_id ?? r.personal_access_token_id
+    return subjectId === null || r.team_id === null ? [] : [{ subjectId, teamId: r.team_id, name: r.detail, at: new Date(r.created_at) }]
+  })
+}

@@ -201,7 +201,15 @@ export async function findSelfRegisteredClient(db: Executor, id: string): Promis
 export async function updateSelfRegisteredClient(
   db: Executor,
   id: string,
-  fields: { name: string; redirectUris: string[]; metadata: string; registrationTokenHash?: string; metadataExpiresAt?: number | null },
+  fields: {
+    name: string
+    redirectUris: string[]
+    metadata: string
+    registrationTokenHash?: string
+    metadataExpiresAt?: number | null
+    postLogoutRedirectUris?: string[]
+    backchannelLogoutUri?: string | null
+  },
   now: number,
 ): Promise<Client | undefined> {
   const row = await db
@@ -211,6 +219,8 @@ export async function updateSelfRegisteredClient(
       redirect_uris: JSON.stringify(fields.redirectUris),
       metadata: fields.metadata,
       updated_at: now,
+      ...(fields.postLogoutRedirectUris !== undefined && { post_logout_redirect_uris: JSON.stringify(fields.postLogoutRedirectUris) }),
+      ...(fields.backchannelLogoutUri !== undefined && { backchannel_logout_uri: fields.backchannelLogoutUri }),
       ...(fields.registrationTokenHash !== undefined && { registration_token_hash: fields.registrationTokenHash }),
       ...(fields.metadataExpiresAt !== undefined && { metadata_expires_at: fields.metadataExpiresAt }),
     })

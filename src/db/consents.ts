@@ -1,11 +1,16 @@
 import type { HoldingsOf } from '../tokens/types.js'
 import type { Executor } from './executor.js'
 
-/** The scopes and resources (space-separated) the user approved for the client in the team. */
-export async function findConsent(db: Executor, userId: number, clientId: string, teamId: number): Promise<{ scopes: string; resources: string } | undefined> {
+/** The scopes and resources (space-separated) the user approved for the client in the team; `implied` when they never saw the page. */
+export async function findConsent(
+  db: Executor,
+  userId: number,
+  clientId: string,
+  teamId: number,
+): Promise<{ scopes: string; resources: string; implied: number } | undefined> {
   return db
     .selectFrom('consents')
-    .select(['scopes', 'resources'])
+    .select(['scopes', 'resources', 'implied'])
     .where('user_id', '=', userId)
     .where('client_id', '=', clientId)
     .where('team_id', '=', teamId)
@@ -17,14 +22,16 @@ export async function upsertConsent(
   userId: number,
   clientId: string,
   teamId: number,
-  approved: { scopes: string; resources: string },
+  approved: { scopes: string; resources: string; implied: boolean },
   now: number,
 ): Promise<void> {
   const { scopes, resources } = approved
+  const implied = approved.implied ? 1 : 0
   await db
     .insertInto('consents')
-    .values({ user_id: userId, client_id: clientId, team_id: teamId, scopes, resources, created_at: now, updated_at: now })
-    .onConflict((oc) => oc.columns(['user_id', 'client_id', 'team_id']).doUpdateSet({ scopes, resources, updated_at: now }))
+    .values({ user_id: userId, client_id: clientId, team_id: teamId, scopes, resources, implied, created_at: now, updated_at: now })
+    // A decision on the page stands: a later sign-in that skipped the page does not make it implied.
+    .onConflict((oc) => oc.columns(['user_id', 'client_id', 'team_id']).doUpdateSet({ scopes, resources, updated_at: now, ...(implied === 0 && { implied }) }))
     .execute()
 }
 

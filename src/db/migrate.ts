@@ -11,6 +11,8 @@ import { resources } from './migrations/009_resources.js'
 import { registration } from './migrations/009b_registration.js'
 import { authorizationRequests } from './migrations/004b_authorization_requests.js'
 import { throttleCounters } from './migrations/004c_throttle_counters.js'
+import { consentSkipped } from './migrations/011_consent_skipped.js'
+import { backchannelDeliveries } from './migrations/011b_backchannel_deliveries.js'
 import { revocationNotices } from './migrations/013_revocation_notices.js'
 
 function migrationsFor(dialect: DialectName): Record<string, Migration> {
@@ -26,6 +28,8 @@ function migrationsFor(dialect: DialectName): Record<string, Migration> {
     '009b_registration': registration(dialect),
     '004b_authorization_requests': authorizationRequests(),
     '004c_throttle_counters': throttleCounters(),
+    '011_consent_skipped': consentSkipped(),
+    '011b_backchannel_deliveries': backchannelDeliveries(),
     '013_revocation_notices': revocationNotices(dialect),
   }
 }

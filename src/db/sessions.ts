@@ -101,3 +101,35 @@ export async function takeSessionClients(db: Executor, sids: string[]): Promise<
   await db.deleteFrom('session_clients').where('sid', 'in', sids).execute()
   return rows.map((row) => ({ sid: row.sid, userId: row.user_id, clientId: row.client_id, backchannelLogoutUri: row.backchannel_logout_uri! }))
 }
+
+/** A live session as its user sees it in the list of their sessions: never its secret id. */
+export interface SessionListRow {
+  sid: string
+  createdAt: number
+  authenticatedAt: number
+  expiresAt: number
+}
+
+export async function listLiveSessionsOfUser(db: Executor, userId: number, now: number): Promise<SessionListRow[]> {
+  const rows = await db
+    .selectFrom('sessions')
+    .select(['sid', 'created_at', 'authenticated_at', 'expires_at'])
+    .where('user_id', '=', userId)
+    .where('expires_at', '>', now)
+    .orderBy('authenticated_at', 'desc')
+    .orderBy('sid')
+    .execute()
+  return rows.map((row) => ({ sid: row.sid, createdAt: row.created_at, authenticatedAt: row.authenticated_at, expiresAt: row.expires_at }))
+}
+
+/** Ends one session of the user, named by its public id; undefined when it is not theirs or already over. */
+export async function deleteSessionOfUser(db: Executor, userId: number, sid: string): Promise<EndedSession | undefined> {
+  const row = await db.deleteFrom('sessions').where('user_id', '=', userId).where('sid', '=', sid).returning(['sid', 'user_id']).executeTakeFirst()
+  return row && { sid: row.sid, userId: row.user_id }
+}
+
+/** Ends every session of the user but the one whose secret id hashes to `keepIdHash`. */
+export async function deleteOtherSessionsOfUser(db: Executor, userId: number, keepIdHash: string): Promise<EndedSession[]> {
+  const rows = await db.deleteFrom('sessions').where('user_id', '=', userId).where('id_hash', '!=', keepIdHash).returning(['sid', 'user_id']).execute()
+  return rows.map((row) => ({ sid: row.sid, userId: row.user_id }))
+}

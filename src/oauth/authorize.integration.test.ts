@@ -485,7 +485,7 @@ await forEachDialect('GET/POST /oauth/authorize', (dialect) => {
         .set({ redirect_uris: JSON.stringify([stored]) })
         .where('id', '=', client.id)
         .execute()
-      await upsertConsent(server.ctx.db.kysely, ada.id, client.id, primary.id, { scopes: '', resources: '' }, Date.now())
+      await upsertConsent(server.ctx.db.kysely, ada.id, client.id, primary.id, { scopes: '', resources: '', implied: false }, Date.now())
       const before = await countCodes(server)
       for (const params of [{ redirect_uri: stored }, { redirect_uri: undefined }, { redirect_uri: stored, response_type: 'token' }]) {
         const response = await browser.get(authorizePath({ client_id: client.id, response_type: 'code', state: 's', ...params }))

@@ -101,6 +101,10 @@ export interface Approver {
   authenticatedAt: number
   /** When the session ends, the record of the clients it signed in to may go. */
   sessionExpiresAt: number
+  /** Where the approval came from, for the team's activity log. */
+  address: string
+  /** The user approved on the consent page (rather than by an approval on file or a client that skips the page). */
+  onConsentPage?: boolean
 }
 
 /** A registered client, or one whose client_id is the URL of its metadata document, fetched if need be. */
@@ -201,7 +205,8 @@ export async function hasConsent(ctx: AuthorizeDeps, request: AuthorizationReque
   if (request.forceConsent || !request.client.mayRememberConsent) return false
   if (skipsConsent(request.client)) return true
   const stored = await findConsent(ctx.db.kysely, userId, request.client.id, teamId)
-  if (stored === undefined || !consentCovers(splitScopes(stored.scopes), request.scopes)) return false
+  // Only implied by the switch that is now off: the user never saw the page, so they see it now.
+  if (stored === undefined || stored.implied === 1 || !consentCovers(splitScopes(stored.scopes), request.scopes)) return false
   const approvedResources = splitResources(stored.resources)
   return request.resources.every((r) => approvedResources.includes(r.uri))
 }
@@ -261,11 +266,12 @@ export async function approve(ctx: AuthorizeDeps, request: AuthorizationRequest,
     const approvedAll = (stored !== undefined && splitScopes(stored.scopes).length === 0) || request.scopes.length === 0
     const union = approvedAll ? [] : [...new Set([...splitScopes(stored?.scopes ?? ''), ...request.scopes])].sort()
     const resources = [...new Set([...splitResources(stored?.resources ?? ''), ...request.resources.map((r) => r.uri)])]
-    await upsertConsent(trx, userId, request.client.id, teamId, { scopes: formatScopes(union), resources: formatResources(resources) }, now)
+    const implied = approver.onConsentPage !== true && skipsConsent(request.client) && (stored === undefined || stored.implied === 1)
+    await upsertConsent(trx, userId, request.client.id, teamId, { scopes: formatScopes(union), resources: formatResources(resources), implied }, now)
     // Back-channel logout 1.0 §2.7: the clients this session signed in to hear when it ends.
     if (openid) await recordSessionClient(trx, approver.sid, request.client.id, userId, now, approver.sessionExpiresAt)
   })
-  ctx.activity.record({ action: 'app.authorised', teamId, userId, clientId: request.client.id, detail: request.client.name })
+  ctx.activity.record({ action: 'app.authorised', teamId, userId, clientId: request.client.id, detail: request.client.name, address: approver.address })
   return code
 }
 

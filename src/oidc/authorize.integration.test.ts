@@ -4,7 +4,7 @@ import { forEachDialect } from '../testing/dialects.js'
 import { PASSWORD, REDIRECT, seedClient, seedUser, type SeededClient, type SeededUser } from '../testing/fixtures.js'
 import { hiddenFields } from '../testing/html.js'
 import { HttpClient } from '../testing/http-client.js'
-import { authorize, authorizePath, browserFor, codeFor, pkcePair, redirectOf } from '../testing/oauth.js'
+import { authorize, authorizePath, browserFor, codeFor, consentFields, pkcePair, redirectOf } from '../testing/oauth.js'
 import { exchangeCode, verifyIdToken, type TestClient } from '../testing/openid.js'
 import { startTestServer, type TestServer } from '../testing/server.js'
 
@@ -207,6 +207,51 @@ await forEachDialect('OpenID Connect authorization requests (OpenID Connect Core
     const response = await (await loggedIn()).get(authorizePath(request({ redirect_uri: 'https://attacker.example/cb' })))
     assert.equal(response.status, 400)
     assert.equal(response.headers.get('location'), null)
+  })
+
+  /** POSTs the authorization request as a form (Core §3.1.2.1) and checks it is answered as the same request by GET. */
+  async function postRequest(browser: HttpClient, params: Record<string, string>): Promise<string> {
+    const response = await browser.postForm('/oauth/authorize', params)
+    assert.equal(response.status, 303)
+    const location = response.headers.get('location')!
+    const sent = new URL(location, server.url)
+    assert.equal(sent.pathname, '/oauth/authorize')
+    assert.deepEqual(Object.fromEntries(sent.searchParams), params)
+    return location
+  }
+
+  it('oidcc-ensure-post-request-succeeds: an authorization request sent by POST gets a code like the GET: at once for a logged-in user, after the login page otherwise, after the consent page for an app not yet approved', async () => {
+    const browser = await loggedIn()
+    const code = redirectOf(await browser.get(await postRequest(browser, request({ state: 'post-1', nonce: 'n-post' })))).searchParams.get('code')
+    assert.ok(code)
+    assert.equal((await verifyIdToken(server, (await exchangeCode(server, client, code)).id_token, app.id)).nonce, 'n-post')
+
+    const none = redirectOf(await browser.get(await postRequest(browser, request({ prompt: 'none', state: 'post-2' }))))
+    assert.ok(none.searchParams.get('code'), 'prompt=none by POST with a session gets a code')
+
+    const anonymous = new HttpClient(server.url)
+    const toLogin = await anonymous.get(await postRequest(anonymous, request({ state: 'post-3' })))
+    assert.equal(toLogin.status, 303)
+    const back = await logInAt(anonymous, toLogin.headers.get('location')!)
+    const signedIn = redirectOf(await anonymous.get(back))
+    assert.ok(signedIn.searchParams.get('code'))
+    assert.equal(signedIn.searchParams.get('state'), 'post-3')
+
+    const other = await seedClient(server.ctx, ada)
+    const consent = await browser.get(await postRequest(browser, { ...request({ state: 'post-4' }), client_id: other.id }))
+    assert.equal(consent.status, 200)
+    const approved = redirectOf(await browser.postForm('/oauth/authorize', { ...consentFields(await consent.text()), decision: 'approve' }))
+    assert.ok(approved.searchParams.get('code'), 'the consent decision, posted to the same endpoint, still makes a code')
+  })
+
+  it("a POST with any field of the consent form is a consent decision, never a request: without the form's CSRF token and request id, refused with no code", async () => {
+    const other = await seedClient(server.ctx, ada)
+    const browser = await loggedIn()
+    for (const field of ['decision', 'request_id', 'team_id', '_csrf']) {
+      const response = await browser.postForm('/oauth/authorize', { ...request({ state: 'forged' }), client_id: other.id, [field]: 'approve' })
+      assert.ok([400, 403].includes(response.status), `${field}: ${response.status}`)
+      assert.equal(response.headers.get('location'), null, field)
+    }
   })
 
   it('oidcc-ensure-request-with-valid-pkce-succeeds: an OpenID request with S256 PKCE', async () => {

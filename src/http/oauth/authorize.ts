@@ -55,8 +55,8 @@ function scopeOfResource(authorization: AuthorizationRequest, scope: string): st
   return `Defined by ${names.join(', ')}`
 }
 
-function approverOf(session: PortalSession, teamId: number): Approver {
-  return { userId: session.user.id, teamId, sid: session.sid, authenticatedAt: session.authenticatedAt, sessionExpiresAt: session.expiresAt }
+function approverOf(session: PortalSession, teamId: number, address: string): Approver {
+  return { userId: session.user.id, teamId, sid: session.sid, authenticatedAt: session.authenticatedAt, sessionExpiresAt: session.expiresAt, address }
 }
 
 /**
@@ -106,16 +106,32 @@ async function checkRequest(ctx: AppContext, request: FastifyRequest, reply: Fas
   }
 }
 
-/** The authorization request as a GET path, from the query it came with or the request kept for a consent form. */
-function requestPath(request: FastifyRequest, params: RawParams): string {
-  if (request.method === 'GET' && !Object.hasOwn(params, LOGIN_REQUESTED)) return request.url
+/** The authorization request as a GET path with the parameters given, those named in `leaveOut` left out. */
+function authorizationPath(params: RawParams, leaveOut: readonly string[] = []): string {
   const query = new URLSearchParams()
   for (const [name, value] of Object.entries(params)) {
-    // A new mark replaces the one the request came back with.
-    if (name === LOGIN_REQUESTED) continue
+    if (leaveOut.includes(name)) continue
     for (const v of Array.isArray(value) ? value : [value]) if (typeof v === 'string') query.append(name, v)
   }
   return `${ENDPOINTS.authorization}?${query.toString()}`
+}
+
+/** The authorization request as a GET path, from the query it came with or the request kept for a consent form. */
+function requestPath(request: FastifyRequest, params: RawParams): string {
+  if (request.method === 'GET' && !Object.hasOwn(params, LOGIN_REQUESTED)) return request.url
+  // A new mark replaces the one the request came back with.
+  return authorizationPath(params, [LOGIN_REQUESTED])
+}
+
+/**
+ * Fields only the consent form posts. The authorization endpoint takes two
+ * kinds of POST: the decision from that form, and an authorization request
+ * sent by POST (OpenID Connect Core §3.1.2.1), which carries none of them.
+ */
+const CONSENT_FORM_FIELDS = ['_csrf', 'request_id', 'team_id', 'decision']
+
+function isConsentDecision(posted: RawParams): boolean {
+  return CONSENT_FORM_FIELDS.some((name) => Object.hasOwn(posted, name))
 }
 
 /** To the login page, and back to this request afterwards; a forced login is marked so it is not asked for again on return. */
@@ -186,7 +202,7 @@ export function authorizeRoutes(app: FastifyInstance, ctx: AppContext): void {
     if (authorization.noPrompt) {
       const verdict = await withoutPrompt(ctx, authorization, current)
       if (verdict instanceof OAuthError) return respondWithError(ctx, request, reply, authorization, verdict)
-      const code = await approve(ctx, authorization, approverOf(verdict, verdict.activeTeam!.id))
+      const code = await approve(ctx, authorization, approverOf(verdict, verdict.activeTeam!.id, request.ip))
       return respond(ctx, request, reply, authorization, { code, state: authorization.state })
     }
     if (!current) return sendToLogin(ctx, request, reply, authorization, params, false)
@@ -197,14 +213,19 @@ export function authorizeRoutes(app: FastifyInstance, ctx: AppContext): void {
     const team = session.activeTeam
     if (!team) return sendPage(ctx, request, reply, 'error', { title: AUTHORIZATION_TITLES.noTeam, message: MESSAGES.no_active_team }, 403)
     if (await hasConsent(ctx, authorization, session.user.id, team.id)) {
-      const code = await approve(ctx, authorization, approverOf(session, team.id))
+      const code = await approve(ctx, authorization, approverOf(session, team.id, request.ip))
       return respond(ctx, request, reply, authorization, { code, state: authorization.state })
     }
     return consentPage(ctx, request, reply, { ...session, activeTeam: team }, authorization, requestParameters(params))
   })
 
   app.post<{ Body: RawParams }>(ENDPOINTS.authorization, async (request, reply) => {
-    const posted = request.body ?? {}
+    const posted = typeof request.body === 'object' && request.body !== null ? request.body : {}
+    // An authorization request sent by POST becomes the same request by GET. The
+    // session cookie is SameSite=Lax, so a form posted from the client's site
+    // arrives without it; on the GET it is sent, and the user is not asked to
+    // log in again, nor told login_required under prompt=none.
+    if (!isConsentDecision(posted)) return reply.redirect(authorizationPath(posted), 303)
     const session = await currentSession(ctx, request)
     if (!session)
       return sendPage(ctx, request, reply, 'error', { title: AUTHORIZATION_TITLES.sessionEnded, message: MESSAGES.authorization_session_ended }, 401)
@@ -229,7 +250,7 @@ export function authorizeRoutes(app: FastifyInstance, ctx: AppContext): void {
     // The page named one team; if another became active since (another tab), ask again for that one.
     if (team.id !== form.teamId) return consentPage(ctx, request, reply, { ...session, activeTeam: team }, authorization, form.parameters)
     if (posted.decision !== 'approve') return respondWithError(ctx, request, reply, authorization, new AccessDenied())
-    const code = await approve(ctx, authorization, approverOf(session, team.id))
+    const code = await approve(ctx, authorization, { ...approverOf(session, team.id, request.ip), onConsentPage: true })
     return respond(ctx, request, reply, authorization, { code, state: authorization.state })
   })
 }

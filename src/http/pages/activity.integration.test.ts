@@ -60,7 +60,7 @@ await forEachDialect('portal: activity', (dialect) => {
     const first = await pageHtml(browser, '/team/activity')
     const firstRows = testIdTexts(first, 'activity-row')
     assert.equal(firstRows.length, 50)
-    assert.match(firstRows[0]!, /^\d{1,2} \w{3} \d{4}, \d\d:\d\d UTC API request Ada — GET \/api\/v2\/me 200 #55 192\.0\.2\.1$/)
+    assert.match(firstRows[0]!, /^\d{1,2} \w{3} \d{4}, \d\d:\d\d:\d\d UTC API request Ada — GET \/api\/v2\/me 200 #55 192\.0\.2\.1$/)
     assert.match(firstRows[49]!, /#6 /)
     assert.ok(!first.includes('other team'), 'nothing of another team')
     assert.doesNotMatch(first, /Newest entries/)

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import { membersOf } from '../../accounts/teams.js'
 import { activityPage, PAGE_SIZE_DEFAULT, type ActivityPage } from '../../activity/list.js'
+import { deletedClients, deletedTokens } from '../../activity/deletions.js'
 import type { Activity, ActivityAction } from '../../activity/types.js'
 import { usageSince, type UsageSummary } from '../../activity/usage.js'
 import { clientsOfTeam } from '../../clients/access.js'
@@ -27,6 +28,8 @@ export const ACTIONS: Record<ActivityAction, string> = {
   'client.secret_revealed': 'Client secret viewed',
   'client.secret_regenerated': 'Client secret regenerated',
   'client.deleted': 'API client deleted',
+  'client.skip_consent_enabled': 'Consent page turned off for the app',
+  'client.skip_consent_disabled': 'Consent page turned back on for the app',
   'client.redirect_uri_removed': 'Unsafe redirect URL removed',
   'app.authorised': 'App authorised',
   'app.revoked': 'App access revoked',
@@ -80,14 +83,14 @@ interface Names {
   users: Map<number, string>
   /** The team's clients and the apps it authorised, then any other app its log mentions. */
   clients: Map<string, string>
-  /** Only the viewer's own tokens: the names other members give theirs stay theirs. */
+  /** Only the viewer's own tokens (deleted ones too): the names other members give theirs stay theirs. */
   tokens: Map<string, string>
   teamClientIds: string[]
 }
 
 function activityView(filter: Filter, cursor: string | undefined, page: ActivityPage, names: Names) {
   const entry = (item: Activity) => ({
-    at: shownTime(item.createdAt),
+    at: shownTime(item.createdAt, 'seconds'),
     action: Object.hasOwn(ACTIONS, item.action) ? ACTIONS[item.action as ActivityAction] : item.action,
     user: item.userId === null ? null : { name: names.users.get(item.userId) ?? `Former member #${item.userId}`, href: filterHref({ userId: item.userId }) },
     source:
@@ -146,14 +149,24 @@ async function namesFor(ctx: AppContext, teamId: number, viewerId: number, page:
   // The log outlives what it mentions; an app that is gone is named so by the page. Only
   // apps this team's log mentions are looked up, so a Client ID typed into the address reveals nothing.
   const mentioned = [...page.items, ...usage].flatMap((item) => (item.clientId !== null && !clientNames.has(item.clientId) ? [item.clientId] : []))
+  const gone: string[] = []
   for (const id of new Set(mentioned)) {
     const client = await findClient(ctx.db, id)
     if (client) clientNames.set(id, client.name)
+    else gone.push(id)
+  }
+  for (const [id, deletion] of await deletedClients(ctx.db, [teamId], gone)) if (deletion.name !== null) clientNames.set(id, `${deletion.name}, deleted`)
+  const tokenNames = new Map(tokens.map((t) => [t.id, t.name]))
+  const mentionedTokens = [...page.items, ...usage].flatMap((item) =>
+    item.personalAccessTokenId !== null && !tokenNames.has(item.personalAccessTokenId) ? [item.personalAccessTokenId] : [],
+  )
+  for (const [id, deletion] of await deletedTokens(ctx.db, [teamId], viewerId, [...new Set(mentionedTokens)])) {
+    if (deletion.name !== null) tokenNames.set(id, `${deletion.name}, deleted`)
   }
   return {
     users: new Map(members.map((m) => [m.user.id, m.user.name])),
     clients: clientNames,
-    tokens: new Map(tokens.map((t) => [t.id, t.name])),
+    tokens: tokenNames,
     teamClientIds,
   }
 }
@@ -174,7 +187,7 @@ function usageView(usage: UsageSummary[], names: Names) {
             href: filterHref({ personalAccessTokenId: u.personalAccessTokenId ?? '' }),
           },
     calls: u.calls,
-    lastAt: shownTime(u.lastAt),
+    lastAt: shownTime(u.lastAt, 'seconds'),
     lastCall: `${u.lastPath} ${u.lastStatus}`,
   }))
 }

@@ -1,13 +1,14 @@
 import assert from 'node:assert/strict'
 import { after, before, it } from 'node:test'
+import { activityPage } from '../../activity/list.js'
 import { findClient } from '../../clients/clients.js'
 import { clientsOfTeam } from '../../clients/access.js'
 import { MESSAGES } from '../../messages.js'
 import { forEachDialect } from '../../testing/dialects.js'
 import { REDIRECT, seedClient, seedUser, type SeededUser } from '../../testing/fixtures.js'
-import { escapeHtml, testIdTexts } from '../../testing/html.js'
+import { escapeHtml, formField, testIdTexts } from '../../testing/html.js'
 import { browserFor } from '../../testing/oauth.js'
-import { pageHtml, seeOther, submitForm } from '../../testing/portal.js'
+import { pageHtml, postFields, seeOther, submitForm } from '../../testing/portal.js'
 import { startTestServer, type TestServer } from '../../testing/server.js'
 
 const escapeRegExp = (text: string) => escapeHtml(text).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
@@ -112,5 +113,53 @@ await forEachDialect('portal: OpenID Connect logout URLs of an API client', (dia
     stored = await findClient(server.ctx.db, client.id)
     assert.deepEqual(stored?.postLogoutRedirectUris, [])
     assert.equal(stored?.backchannelLogoutUri, null)
+  })
+
+  it("offers the consent-page switch on a first-party client's page to its managers, shows members its state, and records every change", async () => {
+    const { client } = await seedClient(server.ctx, olive, { isFirstParty: true, name: 'Our web app' })
+    const path = `/settings/clients/${client.id}`
+    const browser = await browserFor(server, olive.user)
+    let page = await pageHtml(browser, path)
+    assert.match(testIdTexts(page, 'skip-consent-state')[0] ?? '', /^Shown/)
+    assert.match(page, /Sign users in without the consent page/)
+
+    const on = await submitForm(browser, path, `${path}/skip-consent`, { skip_consent: 'on' })
+    assert.equal(seeOther(on), `${path}?done=consent_skipped`)
+    assert.equal((await findClient(server.ctx.db, client.id))?.skipConsent, true)
+    page = await pageHtml(browser, `${path}?done=consent_skipped`)
+    assert.match(testIdTexts(page, 'skip-consent-state')[0] ?? '', /^Skipped/)
+    assert.match(page, /Ask users to approve this app again/)
+
+    const member = await browserFor(server, bea.user)
+    const memberPage = await pageHtml(member, path)
+    assert.match(testIdTexts(memberPage, 'skip-consent-state')[0] ?? '', /^Skipped/, 'a member sees the state')
+    assert.doesNotMatch(memberPage, /skip-consent"/, 'but not the switch')
+    const refused = await postFields(member, `${path}/skip-consent`, { skip_consent: 'off', _csrf: formField(memberPage, '_csrf') })
+    assert.equal(refused.status, 403)
+    assert.equal((await findClient(server.ctx.db, client.id))?.skipConsent, true)
+
+    assert.equal(seeOther(await submitForm(browser, path, `${path}/skip-consent`, { skip_consent: 'off' })), `${path}?done=consent_shown`)
+    assert.equal((await findClient(server.ctx.db, client.id))?.skipConsent, false)
+
+    await server.ctx.activity.flush()
+    const actions = (await activityPage(server.ctx.db, { teamId: olive.team!.id, clientId: client.id }, undefined, 10)).items.map((a) => [a.action, a.userId])
+    assert.deepEqual(actions.slice(0, 2), [
+      ['client.skip_consent_disabled', olive.user.id],
+      ['client.skip_consent_enabled', olive.user.id],
+    ])
+  })
+
+  it('never offers the switch for a third-party or public client, and refuses it there', async () => {
+    const browser = await browserFor(server, olive.user)
+    for (const { client } of [await seedClient(server.ctx, olive), await seedClient(server.ctx, olive, { isFirstParty: true, isConfidential: false })]) {
+      const path = `/settings/clients/${client.id}`
+      const page = await pageHtml(browser, path)
+      assert.deepEqual(testIdTexts(page, 'skip-consent-state'), [])
+      assert.doesNotMatch(page, /skip-consent/)
+      const response = await postFields(browser, `${path}/skip-consent`, { skip_consent: 'on', _csrf: formField(page, '_csrf') })
+      assert.equal(response.status, 400)
+      assert.match(await response.text(), new RegExp(escapeRegExp(MESSAGES.skip_consent_first_party)))
+      assert.equal((await findClient(server.ctx.db, client.id))?.skipConsent, false)
+    }
   })
 })

@@ -1,6 +1,14 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { canManageClient, clientOfTeam, clientsOfTeam, requireClientManager } from '../../clients/access.js'
-import { deleteClient, regenerateClientSecret, registerClient, revealClientSecret, updateClient } from '../../clients/clients.js'
+import {
+  deleteClient,
+  mayOfferSkipConsent,
+  regenerateClientSecret,
+  registerClient,
+  revealClientSecret,
+  setSkipConsent,
+  updateClient,
+} from '../../clients/clients.js'
 import { keepForOneView, takeOneView } from '../../accounts/portal-forms.js'
 import { isRequestInspectionHost } from '../../clients/redirect-uris.js'
 import type { Client } from '../../clients/types.js'
@@ -17,13 +25,24 @@ import {
   type ClientFormBody,
   type ClientFormView,
 } from './client-form.js'
+import { missingClient } from './elsewhere.js'
 import { shownTime } from './format.js'
 import { sendPage } from './page.js'
-import { actOnce, csrfBodySchema, doneBanner, idParamsSchema, requireTeamSession, type FormBody, type TeamSession } from './portal.js'
+import { actOnce, csrfBodySchema, doneBanner, formGuardProperties, idParamsSchema, requireTeamSession, type FormBody, type TeamSession } from './portal.js'
 
 interface IdParams {
   id: string
 }
+
+interface SkipConsentBody extends FormBody {
+  skip_consent: 'on' | 'off'
+}
+
+const skipConsentBodySchema = {
+  type: 'object',
+  properties: { skip_consent: { type: 'string', enum: ['on', 'off'] }, ...formGuardProperties },
+  required: ['skip_consent'],
+} as const
 
 function clientView(client: Client) {
   return {
@@ -33,6 +52,8 @@ function clientView(client: Client) {
     redirectUris: client.redirectUris.map((uri) => ({ uri, warning: isRequestInspectionHost(uri) })),
     postLogoutRedirectUris: client.postLogoutRedirectUris,
     backchannelLogoutUri: client.backchannelLogoutUri,
+    /** Shown only where it may be on: the product's own apps with a secret. */
+    skipConsent: mayOfferSkipConsent(client) ? { on: client.skipConsent } : undefined,
     createdAt: shownTime(client.createdAt),
   }
 }
@@ -73,9 +94,23 @@ function clientPage(
   )
 }
 
+function clientPath(id: string): string {
+  return `/settings/clients/${encodeURIComponent(id)}`
+}
+
+/** A client of the active team, or the page that says where it is: another of the user's teams, deleted, or a plain 404. */
+async function activeTeamClient(ctx: AppContext, session: TeamSession, id: string, returnTo = clientPath(id)): Promise<Client> {
+  try {
+    return await clientOfTeam(ctx.db, id, session.activeTeam.id)
+  } catch (err) {
+    if (err instanceof AppError && err.code === 'client_not_found') return missingClient(ctx, session, id, returnTo)
+    throw err
+  }
+}
+
 /** A client of the active team that the user may change, or the error page that says why not. */
-async function managedClient(ctx: AppContext, session: TeamSession, id: string): Promise<Client> {
-  const client = await clientOfTeam(ctx.db, id, session.activeTeam.id)
+async function managedClient(ctx: AppContext, session: TeamSession, id: string, returnTo?: string): Promise<Client> {
+  const client = await activeTeamClient(ctx, session, id, returnTo)
   requireClientManager(client, session.user, session.teams)
   return client
 }
@@ -151,7 +186,7 @@ export function clientRoutes(app: FastifyInstance, ctx: AppContext): void {
     async (request, reply) => {
       const session = await requireTeamSession(ctx, request, reply)
       if (!session) return reply
-      const client = await clientOfTeam(ctx.db, request.params.id, session.activeTeam.id)
+      const client = await activeTeamClient(ctx, session, request.params.id)
       const shown = request.query.shown ? await takeOneView(ctx.db, ctx.keys, session.id, request.query.shown, ctx.clock()) : undefined
       const secret = shown?.subjectId === client.id ? shown.secret : undefined
       return clientPage(ctx, request, reply, session, client, { banner: doneBanner(BANNERS.clients, request.query.done), secret })
@@ -199,6 +234,27 @@ export function clientRoutes(app: FastifyInstance, ctx: AppContext): void {
     },
   )
 
+  // The product's own apps are created by the operator (gatehouse clients create --first-party), who names
+  // their owner; that person and the team's owners, who may already change where the app's codes go, may
+  // let users through without the consent page. Every change is in the team's activity log.
+  app.post<{ Params: IdParams; Body: SkipConsentBody }>(
+    '/settings/clients/:id/skip-consent',
+    { schema: { params: idParamsSchema, body: skipConsentBodySchema } },
+    async (request, reply) => {
+      const session = await requireTeamSession(ctx, request, reply)
+      if (!session) return reply
+      checkSessionCsrf(ctx, session, request.body?._csrf)
+      const client = await managedClient(ctx, session, request.params.id)
+      const clientPath = `/settings/clients/${encodeURIComponent(client.id)}`
+      return actOnce(ctx, reply, session, request.body, clientPath, async () => {
+        const skip = request.body.skip_consent === 'on'
+        const updated = await setSkipConsent(ctx.db, client, skip, ctx.clock())
+        recordClientEvent(ctx, request, session, updated, skip ? 'client.skip_consent_enabled' : 'client.skip_consent_disabled')
+        return `${clientPath}?done=${skip ? 'consent_skipped' : 'consent_shown'}`
+      })
+    },
+  )
+
   /**
    * A destructive action on a client: a confirmation page on GET, the action
    * on a POST with the session's CSRF token, then a redirect to a banner.
@@ -217,7 +273,7 @@ export function clientRoutes(app: FastifyInstance, ctx: AppContext): void {
     app.get<{ Params: IdParams }>(path, { schema: { params: idParamsSchema } }, async (request, reply) => {
       const session = await requireTeamSession(ctx, request, reply)
       if (!session) return reply
-      const client = await managedClient(ctx, session, request.params.id)
+      const client = await managedClient(ctx, session, request.params.id, request.url)
       options.applies?.(client)
       return sendPage(ctx, request, reply, 'confirm', {
         ...options.confirm,
