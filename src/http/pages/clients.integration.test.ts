@@ -416,7 +416,10 @@ await forEachDialect('portal: API clients', (dialect) => {
     const overview = await pageHtml(browser, '/settings/clients?done=deleted')
     assert.match(testIdTexts(overview, 'success-banner')[0] ?? '', /API client was deleted/)
     assert.ok(!overview.includes(client.id))
-    assert.equal((await browser.get(`/settings/clients/${client.id}`)).status, 404)
+    // Its page, opened again (the back button, a second tab), says it is gone rather than that it never was.
+    const gone = await browser.get(`/settings/clients/${client.id}`)
+    assert.equal(gone.status, 410)
+    assert.match(await gone.text(), /was already deleted/)
   })
 
   it('refuses a create without the CSRF token of the session', async () => {

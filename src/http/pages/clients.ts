@@ -25,6 +25,7 @@ import {
   type ClientFormBody,
   type ClientFormView,
 } from './client-form.js'
+import { missingClient } from './elsewhere.js'
 import { shownTime } from './format.js'
 import { sendPage } from './page.js'
 import { actOnce, csrfBodySchema, doneBanner, formGuardProperties, idParamsSchema, requireTeamSession, type FormBody, type TeamSession } from './portal.js'
@@ -93,9 +94,23 @@ function clientPage(
   )
 }
 
+function clientPath(id: string): string {
+  return `/settings/clients/${encodeURIComponent(id)}`
+}
+
+/** A client of the active team, or the page that says where it is: another of the user's teams, deleted, or a plain 404. */
+async function activeTeamClient(ctx: AppContext, session: TeamSession, id: string, returnTo = clientPath(id)): Promise<Client> {
+  try {
+    return await clientOfTeam(ctx.db, id, session.activeTeam.id)
+  } catch (err) {
+    if (err instanceof AppError && err.code === 'client_not_found') return missingClient(ctx, session, id, returnTo)
+    throw err
+  }
+}
+
 /** A client of the active team that the user may change, or the error page that says why not. */
-async function managedClient(ctx: AppContext, session: TeamSession, id: string): Promise<Client> {
-  const client = await clientOfTeam(ctx.db, id, session.activeTeam.id)
+async function managedClient(ctx: AppContext, session: TeamSession, id: string, returnTo?: string): Promise<Client> {
+  const client = await activeTeamClient(ctx, session, id, returnTo)
   requireClientManager(client, session.user, session.teams)
   return client
 }
@@ -171,7 +186,7 @@ export function clientRoutes(app: FastifyInstance, ctx: AppContext): void {
     async (request, reply) => {
       const session = await requireTeamSession(ctx, request, reply)
       if (!session) return reply
-      const client = await clientOfTeam(ctx.db, request.params.id, session.activeTeam.id)
+      const client = await activeTeamClient(ctx, session, request.params.id)
       const shown = request.query.shown ? await takeOneView(ctx.db, ctx.keys, session.id, request.query.shown, ctx.clock()) : undefined
       const secret = shown?.subjectId === client.id ? shown.secret : undefined
       return clientPage(ctx, request, reply, session, client, { banner: doneBanner(BANNERS.clients, request.query.done), secret })
@@ -258,7 +273,7 @@ export function clientRoutes(app: FastifyInstance, ctx: AppContext): void {
     app.get<{ Params: IdParams }>(path, { schema: { params: idParamsSchema } }, async (request, reply) => {
       const session = await requireTeamSession(ctx, request, reply)
       if (!session) return reply
-      const client = await managedClient(ctx, session, request.params.id)
+      const client = await managedClient(ctx, session, request.params.id, request.url)
       options.applies?.(client)
       return sendPage(ctx, request, reply, 'confirm', {
         ...options.confirm,

@@ -3,6 +3,7 @@ import type { AppContext } from '../../context.js'
 import { AppError, MESSAGES } from '../../messages.js'
 import { errorHandler, finishReadingBody, type Failure } from '../errors.js'
 import { render } from '../views.js'
+import { elsewherePage } from './elsewhere.js'
 import { sendPage } from './page.js'
 
 function isAppError(error: unknown): error is AppError {
@@ -13,8 +14,11 @@ function isAppError(error: unknown): error is AppError {
 function renderPage(ctx: AppContext) {
   return (failure: Failure<AppError>, request: FastifyRequest, reply: FastifyReply) => {
     switch (failure.kind) {
-      case 'own':
+      case 'own': {
+        const elsewhere = elsewherePage(failure.error)
+        if (elsewhere) return sendPage(ctx, request, reply, elsewhere.template, elsewhere.data, failure.error.status)
         return sendPage(ctx, request, reply, 'error', { title: 'That did not work', message: failure.error.message }, failure.error.status)
+      }
       case 'unavailable': {
         // Rendered without the session, which would need the database too.
         const html = render('error', { title: 'Temporarily unavailable', message: MESSAGES.unavailable, currentPath: request.url })

@@ -10,6 +10,7 @@ import {
   type PersonalAccessToken,
 } from '../../tokens/personal-access-tokens.js'
 import { checkSessionCsrf } from '../session.js'
+import { missingToken } from './elsewhere.js'
 import { shownTime } from './format.js'
 import { sendPage } from './page.js'
 import { actOnce, csrfBodySchema, doneBanner, formGuardProperties, idParamsSchema, requireTeamSession, type FormBody } from './portal.js'
@@ -139,8 +140,7 @@ export function personalAccessTokenRoutes(app: FastifyInstance, ctx: AppContext)
     const session = await requireTeamSession(ctx, request, reply)
     if (!session) return reply
     const tokens = await personalAccessTokensOf(ctx.db, session.user.id, session.activeTeam.id)
-    const token = tokens.find((t) => t.id === request.params.id)
-    if (!token) throw new AppError('token_not_found', 404)
+    const token = tokens.find((t) => t.id === request.params.id) ?? (await missingToken(ctx, session, request.params.id, request.url))
     return sendPage(ctx, request, reply, 'confirm', {
       ...CONFIRMATIONS.deleteToken,
       names: { name: token.name },
@@ -158,7 +158,10 @@ export function personalAccessTokenRoutes(app: FastifyInstance, ctx: AppContext)
       if (!session) return reply
       checkSessionCsrf(ctx, session, request.body?._csrf)
       return actOnce(ctx, reply, session, request.body, '/settings/tokens', async () => {
-        const deleted = await deletePersonalAccessToken(ctx.db, request.params.id, session.user.id)
+        const deleted = await deletePersonalAccessToken(ctx.db, request.params.id, session.user.id).catch((err: unknown) => {
+          if (err instanceof AppError && err.code === 'token_not_found') return missingToken(ctx, session, request.params.id, '/settings/tokens')
+          throw err
+        })
         ctx.activity.record({
           action: 'personal_access_token.deleted',
           teamId: deleted.teamId,

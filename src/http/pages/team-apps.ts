@@ -4,6 +4,7 @@ import { AppError, BANNERS, CONFIRMATIONS } from '../../messages.js'
 import { mayRevokeTeamApp, revokeTeamApp, teamApps, type TeamAppRevoker } from '../../oauth/team-apps.js'
 import type { TeamApp } from '../../oauth/types.js'
 import { checkSessionCsrf } from '../session.js'
+import { missingApp } from './elsewhere.js'
 import { shownTime } from './format.js'
 import { sendPage } from './page.js'
 import { actOnce, csrfBodySchema, doneBanner, idParamsSchema, requireTeamSession, type FormBody, type TeamSession } from './portal.js'
@@ -30,10 +31,13 @@ function appViews(apps: TeamApp[], by: TeamAppRevoker) {
   })
 }
 
-/** The app as the viewer may revoke it: a 404 when no one in the team authorised it, a 403 when only others did and the viewer is no owner. */
-async function revocableApp(ctx: AppContext, teamId: number, clientId: string, by: TeamAppRevoker): Promise<TeamApp> {
-  const authorisations = (await teamApps(ctx.db, teamId)).filter((a) => a.clientId === clientId)
-  if (authorisations.length === 0) throw new AppError('team_app_not_found', 404)
+/**
+ * The app as the viewer may revoke it: when no one in the team authorised it, the page that says which of
+ * the user's other teams did, or a 404; a 403 when only others did and the viewer is no owner.
+ */
+async function revocableApp(ctx: AppContext, session: TeamSession, clientId: string, by: TeamAppRevoker, returnTo: string): Promise<TeamApp> {
+  const authorisations = (await teamApps(ctx.db, session.activeTeam.id)).filter((a) => a.clientId === clientId)
+  if (authorisations.length === 0) return missingApp(ctx, session, clientId, returnTo)
   const revocable = authorisations.find((a) => mayRevokeTeamApp(a, by))
   if (!revocable) throw new AppError('team_app_forbidden', 403)
   return revocable
@@ -56,7 +60,7 @@ export function teamAppRoutes(app: FastifyInstance, ctx: AppContext): void {
     const session = await requireTeamSession(ctx, request, reply)
     if (!session) return reply
     const by = revoker(session)
-    const authorised = await revocableApp(ctx, session.activeTeam.id, request.params.id, by)
+    const authorised = await revocableApp(ctx, session, request.params.id, by, request.url)
     return sendPage(ctx, request, reply, 'confirm', {
       ...(by.role === 'owner' ? CONFIRMATIONS.revokeTeamApp : CONFIRMATIONS.revokeOwnTeamApp),
       names: { name: authorised.name, team: session.activeTeam.name },
@@ -75,7 +79,12 @@ export function teamAppRoutes(app: FastifyInstance, ctx: AppContext): void {
       checkSessionCsrf(ctx, session, request.body?._csrf)
       return actOnce(ctx, reply, session, request.body, '/team/apps', async () => {
         const by = revoker(session)
-        await revokeTeamApp(ctx.db, ctx.activity, { clientId: request.params.id, teamId: session.activeTeam.id, by, address: request.ip }, ctx.clock())
+        await revokeTeamApp(ctx.db, ctx.activity, { clientId: request.params.id, teamId: session.activeTeam.id, by, address: request.ip }, ctx.clock()).catch(
+          (err: unknown) => {
+            if (err instanceof AppError && err.code === 'team_app_not_found') return missingApp(ctx, session, request.params.id, '/team/apps')
+            throw err
+          },
+        )
         return `/team/apps?done=${by.role === 'owner' ? 'revoked' : 'revoked_own'}`
       })
     },

@@ -1,0 +1,116 @@
+import type { Team } from '../../accounts/types.js'
+import { deletedClients, deletedTokens } from '../../activity/deletions.js'
+import { findClient } from '../../clients/clients.js'
+import type { AppContext } from '../../context.js'
+import { AppError, ELSEWHERE, THINGS, type Thing } from '../../messages.js'
+import { teamApps } from '../../oauth/team-apps.js'
+import { personalAccessTokensOf } from '../../tokens/personal-access-tokens.js'
+import { shownTime } from './format.js'
+import type { TeamSession } from './portal.js'
+
+/*
+ * An address names a client, token or app that is not in the active team.
+ * Someone who belongs to the team it is in is told so and offered the
+ * switch; something deleted in one of the user's teams (a second tab, the
+ * back button) is said to be deleted. Anyone else gets the same 404 as for
+ * an id that never existed: only the user's own teams are looked at, and for
+ * tokens only the user's own, so no one learns what other teams hold.
+ */
+
+export class InAnotherTeam extends AppError {
+  constructor(
+    readonly thing: Thing,
+    readonly thingName: string,
+    readonly team: Team,
+    /** Where the switch leads: the page of the thing, in its team. */
+    readonly returnTo: string,
+  ) {
+    super('in_another_team', 409)
+  }
+}
+
+export class AlreadyDeleted extends AppError {
+  constructor(
+    readonly thing: Thing,
+    readonly thingName: string | null,
+    readonly at: Date,
+  ) {
+    super('already_deleted', 410)
+  }
+}
+
+function otherTeams(session: TeamSession): Team[] {
+  return session.teams.map((m) => m.team).filter((team) => team.id !== session.activeTeam.id)
+}
+
+function teamIds(session: TeamSession): number[] {
+  return session.teams.map((m) => m.team.id)
+}
+
+/** Says where a client missing from the active team is; always throws. */
+export async function missingClient(ctx: AppContext, session: TeamSession, id: string, returnTo: string): Promise<never> {
+  const client = await findClient(ctx.db, id)
+  if (client) {
+    const team = otherTeams(session).find((t) => t.id === client.teamId)
+    if (team) throw new InAnotherTeam('client', client.name, team, returnTo)
+    throw new AppError('client_not_found', 404)
+  }
+  // The deletion may have been logged a moment ago and still be buffered.
+  await ctx.activity.flush()
+  const deletion = (await deletedClients(ctx.db, teamIds(session), [id])).get(id)
+  if (deletion) throw new AlreadyDeleted('client', deletion.name, deletion.at)
+  throw new AppError('client_not_found', 404)
+}
+
+/** Says where one of the user's tokens missing from the active team is; always throws. */
+export async function missingToken(ctx: AppContext, session: TeamSession, id: string, returnTo: string): Promise<never> {
+  for (const team of otherTeams(session)) {
+    const token = (await personalAccessTokensOf(ctx.db, session.user.id, team.id)).find((t) => t.id === id)
+    if (token) throw new InAnotherTeam('token', token.name, team, returnTo)
+  }
+  await ctx.activity.flush()
+  const deletion = (await deletedTokens(ctx.db, teamIds(session), session.user.id, [id])).get(id)
+  if (deletion) throw new AlreadyDeleted('token', deletion.name, deletion.at)
+  throw new AppError('token_not_found', 404)
+}
+
+/** Says where an app no one in the active team authorised is; always throws. */
+export async function missingApp(ctx: AppContext, session: TeamSession, clientId: string, returnTo: string): Promise<never> {
+  for (const team of otherTeams(session)) {
+    const app = (await teamApps(ctx.db, team.id)).find((a) => a.clientId === clientId)
+    if (app) throw new InAnotherTeam('app', app.name, team, returnTo)
+  }
+  throw new AppError('team_app_not_found', 404)
+}
+
+/** The page for one of these errors: its template and what it shows. */
+export function elsewherePage(error: AppError): { template: string; data: Record<string, unknown> } | undefined {
+  if (error instanceof InAnotherTeam) {
+    const names = { thing: THINGS[error.thing].one, name: error.thingName, team: error.team.name }
+    return {
+      template: 'elsewhere',
+      data: {
+        title: ELSEWHERE.title,
+        message: ELSEWHERE.message,
+        switchLabel: ELSEWHERE.switchLabel,
+        names,
+        teamId: error.team.id,
+        returnTo: error.returnTo,
+        list: THINGS[error.thing],
+      },
+    }
+  }
+  if (error instanceof AlreadyDeleted) {
+    const at = shownTime(error.at, 'seconds')
+    return {
+      template: 'already-deleted',
+      data: {
+        title: ELSEWHERE.deletedTitle,
+        message: error.thingName === null ? ELSEWHERE.deletedUnnamed : ELSEWHERE.deletedMessage,
+        names: { thing: THINGS[error.thing].one, name: error.thingName ?? '', at: at.text },
+        list: THINGS[error.thing],
+      },
+    }
+  }
+  return undefined
+}
