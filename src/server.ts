@@ -11,7 +11,7 @@ import { SecretBoxError } from './crypto/secret-box.js'
 import { DatabaseUnavailableError, openDatabase, type Db } from './db/connection.js'
 import { migrateToLatest } from './db/migrate.js'
 import { KeyRing, signedTokenLifetimeMs } from './keys/signing-keys.js'
-import { BackchannelLogout } from './oidc/backchannel.js'
+import { BackchannelLogout, type DeliveryPolicy } from './oidc/backchannel.js'
 import type { Logger as DomainLogger } from './logger.js'
 import { createRateLimiter } from './ratelimit/limiter.js'
 import { VerifiedTokenCache } from './tokens/verified-cache.js'
@@ -34,6 +34,8 @@ export interface ServerOptions {
   sandbox?: boolean
   /** How long `close()` lets open connections finish before it cuts them; SHUTDOWN_GRACE_MS unless told. */
   shutdownGraceMs?: number
+  /** Back-channel logout retries; DEFAULT_DELIVERY unless told. */
+  backchannelDelivery?: DeliveryPolicy
 }
 
 /** The HTTP server's limits, set rather than inherited; the README's "HTTP limits" says why each. */
@@ -77,7 +79,7 @@ export function createLogger(enabled: boolean): Logger {
 }
 
 /** Everything a running Gatehouse shares: the master secret, the migrated database, the signing keys. */
-export async function openContext(config: Config, log: DomainLogger, clock: () => number = Date.now): Promise<AppContext> {
+export async function openContext(config: Config, log: DomainLogger, clock: () => number = Date.now, delivery?: DeliveryPolicy): Promise<AppContext> {
   const { secret } = loadOrCreateSecret(config.dataDir, config.secret)
   const db = await openMigratedDatabase(config)
   const keys = deriveKeys(secret)
@@ -95,7 +97,7 @@ export async function openContext(config: Config, log: DomainLogger, clock: () =
     config.redisUrl,
     log,
   )
-  const backchannel = new BackchannelLogout({ db, keyRing, config, clock, log })
+  const backchannel = new BackchannelLogout({ db, keyRing, config, clock, log }, delivery)
   const usage = new BufferedApiUsage(db, clock, log)
   // RFC 7591 §3 leaves abuse to the server: 20 registrations a minute per address is many for a client retrying, few for a flood.
   const registrationRateLimiter = await createRateLimiter({ limit: 20, windowSeconds: 60, namespace: `${config.issuer} registration` }, config.redisUrl, log)
@@ -130,7 +132,7 @@ function closeConnectionsWhenStopping(app: FastifyInstance): void {
 
 export async function startServer(config: Config, options: ServerOptions = {}): Promise<RunningServer> {
   const log = createLogger(options.logger ?? false)
-  const ctx = await openContext(config, log, options.clock)
+  const ctx = await openContext(config, log, options.clock, options.backchannelDelivery)
   const app = await buildApp(ctx, log, HTTP_LIMITS)
   closeConnectionsWhenStopping(app)
   try {
@@ -147,6 +149,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
   // Only once the server listens, so the printed password is never lost to a failed start.
   const sandbox = options.sandbox === false ? undefined : await ensureSandboxAccount(ctx.db, ctx.clock())
   const janitor = startJanitor(ctx, config.pruneInterval * 1000)
+  ctx.backchannel.start()
   const address = app.server.address()
   const port = typeof address === 'object' && address ? address.port : config.port
   const host = config.host.includes(':') ? `[${config.host}]` : config.host

@@ -8,40 +8,52 @@ import Provider, { type Adapter, type AdapterPayload } from 'oidc-provider'
  * tokens (through a resource indicator), refresh-token rotation,
  * client_secret_basic. Its default store keeps 1,000 entries, too few for a
  * benchmark that mints tokens in advance, so it gets a plain in-memory
- * adapter. BENCH_PEER_OUT names the file the pre-minted codes and refresh
+ * adapter, indexed by grant as its database adapters are. BENCH_PEER_OUT names the file the pre-minted codes and refresh
  * tokens (some kept apart for revocation) are written to.
  */
 
-const stores = new Map<string, Map<string, AdapterPayload>>()
+interface Store {
+  entries: Map<string, AdapterPayload>
+  /** The ids of each grant, as a real adapter indexes them: revoking a grant costs its own entries, not a scan of the store. */
+  byGrant: Map<string, Set<string>>
+}
+
+const stores = new Map<string, Store>()
 
 class MemoryAdapter implements Adapter {
-  private readonly store: Map<string, AdapterPayload>
+  private readonly store: Store
   constructor(name: string) {
-    this.store = stores.get(name) ?? new Map()
+    this.store = stores.get(name) ?? { entries: new Map(), byGrant: new Map() }
     stores.set(name, this.store)
   }
   async upsert(id: string, payload: AdapterPayload): Promise<void> {
-    this.store.set(id, payload)
+    this.store.entries.set(id, payload)
+    if (payload.grantId) {
+      const ids = this.store.byGrant.get(payload.grantId) ?? new Set()
+      ids.add(id)
+      this.store.byGrant.set(payload.grantId, ids)
+    }
   }
   async find(id: string): Promise<AdapterPayload | undefined> {
-    return this.store.get(id)
+    return this.store.entries.get(id)
   }
   async findByUserCode(): Promise<undefined> {
     return undefined
   }
   async findByUid(uid: string): Promise<AdapterPayload | undefined> {
-    for (const p of this.store.values()) if (p.uid === uid) return p
+    for (const p of this.store.entries.values()) if (p.uid === uid) return p
     return undefined
   }
   async consume(id: string): Promise<void> {
-    const p = this.store.get(id)
+    const p = this.store.entries.get(id)
     if (p) p.consumed = Math.floor(Date.now() / 1000)
   }
   async destroy(id: string): Promise<void> {
-    this.store.delete(id)
+    this.store.entries.delete(id)
   }
   async revokeByGrantId(grantId: string): Promise<void> {
-    for (const [id, p] of this.store) if (p.grantId === grantId) this.store.delete(id)
+    for (const id of this.store.byGrant.get(grantId) ?? []) this.store.entries.delete(id)
+    this.store.byGrant.delete(grantId)
   }
 }
 

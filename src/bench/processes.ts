@@ -17,7 +17,7 @@ export interface StartedProcess {
  * read: once the process is ready the load driver never looks at what it
  * prints, so a server that logs per request costs the driver nothing.
  */
-export async function startProcess(args: string[], env: NodeJS.ProcessEnv, ready: RegExp, logFile: string): Promise<StartedProcess> {
+export async function startProcess(args: string[], env: NodeJS.ProcessEnv, ready: RegExp, logFile: string, readyWithinMs = 60_000): Promise<StartedProcess> {
   const fd = openSync(logFile, 'w')
   const child = spawn(process.execPath, args, { env, stdio: ['ignore', fd, fd] })
   closeSync(fd)
@@ -53,7 +53,7 @@ export async function startProcess(args: string[], env: NodeJS.ProcessEnv, ready
         clearInterval(poll)
         child.off('exit', onExit)
         reject(new Error(`timed out waiting for ${ready}: ${output}`))
-      }, 60_000)
+      }, readyWithinMs)
       child.once('exit', onExit)
     })
     return {

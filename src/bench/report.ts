@@ -225,6 +225,7 @@ export function renderReport(run: BenchRun): string {
   lines.push(
     '- Each server writes its output to a file the load generator never reads; only the start-up line is read, to know when to begin. Gatehouse runs with production defaults (`NODE_ENV=production`: one request in a hundred gets an access-log line).',
     '- oidc-provider keeps everything in process memory and stores no row for its JWT access tokens, so it cannot revoke them; every Gatehouse figure includes the database work that makes revocation take effect at once, and every issuance is persisted before it is answered.',
+    "- oidc-provider's store is a plain in-memory map per model that indexes entries by grant, as its database adapters do, so revoking a grant (at revocation and refresh-token reuse) never scans the store.",
     '- The authorize row is a returning user: a logged-in portal session and an approval remembered for a third-party confidential client, answered with a redirect carrying a new code (302 is the expected status).',
     '- Revocation rows revoke a different refresh token with each request (RFC 7009, client_secret_basic).',
     '- Growth rows fill the token tables inside the database (a grant, an access token and a refresh token per stored token) before the server starts.',

@@ -399,6 +399,8 @@ async function peerRows(): Promise<void> {
     { ...process.env, BENCH_PEER_OUT: out, BENCH_PEER_TOKENS: String(POOL), BENCH_PEER_REVOCABLE: String(REVOKE_POOL) },
     /listening (http:\/\/\S+)/,
     join(scratch, 'peer.log'),
+    // It mints its whole pools before it listens: about a minute in the full run.
+    10 * 60_000,
   )
   try {
     const base = peer.match[1]!
@@ -464,7 +466,7 @@ const RAW_SIGNING_SECONDS = QUICK ? 0.3 : 3
 const SEED_MS = {
   sqlite: { issuance: 0.2, code: 0.075, fill: 0.045 },
   postgres: { issuance: 0.33, code: 0.135, fill: 0.19 },
-  peer: 0.1,
+  peer: 0.4,
 }
 /** Start-up, migration and shutdown of a server process, roughly. */
 const PROCESS_SECONDS = 3

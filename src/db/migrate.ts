@@ -12,6 +12,7 @@ import { registration } from './migrations/009b_registration.js'
 import { authorizationRequests } from './migrations/004b_authorization_requests.js'
 import { throttleCounters } from './migrations/004c_throttle_counters.js'
 import { consentSkipped } from './migrations/011_consent_skipped.js'
+import { backchannelDeliveries } from './migrations/011b_backchannel_deliveries.js'
 
 function migrationsFor(dialect: DialectName): Record<string, Migration> {
   return {
@@ -27,6 +28,7 @@ function migrationsFor(dialect: DialectName): Record<string, Migration> {
     '004b_authorization_requests': authorizationRequests(),
     '004c_throttle_counters': throttleCounters(),
     '011_consent_skipped': consentSkipped(),
+    '011b_backchannel_deliveries': backchannelDeliveries(),
   }
 }
 

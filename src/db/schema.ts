@@ -111,6 +111,20 @@ export interface SessionClientTable {
   expires_at: number
 }
 
+export interface BackchannelDeliveryTable {
+  id: string
+  client_id: string
+  sid: string
+  user_id: number
+  uri: string
+  attempts: Generated<number>
+  next_attempt_at: number
+  give_up_at: number
+  /** Until when a process that claimed the delivery is sending it; null when no one is. */
+  lease_until: number | null
+  created_at: number
+}
+
 export interface AuthorizationCodeTable extends OpenIdColumns {
   code_hash: string
   client_id: string
@@ -225,6 +239,7 @@ export interface OAuthTables {
   consents: ConsentTable
   signing_keys: SigningKeyTable
   session_clients: SessionClientTable
+  backchannel_deliveries: BackchannelDeliveryTable
 }
 
 export interface PersonalAccessTokenTable {

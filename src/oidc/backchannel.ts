@@ -1,6 +1,15 @@
+import { randomUUID } from 'node:crypto'
 import { SignJWT } from 'jose'
 import type { Config } from '../config.js'
 import { randomSecret } from '../crypto/random.js'
+import {
+  claimBackchannelDelivery,
+  deleteBackchannelDelivery,
+  insertBackchannelDeliveries,
+  listDueBackchannelDeliveries,
+  rescheduleBackchannelDelivery,
+  type BackchannelDelivery,
+} from '../db/backchannel-deliveries.js'
 import type { Db } from '../db/connection.js'
 import { takeSessionClients, type BackchannelTarget, type EndedSession } from '../db/sessions.js'
 import type { KeyRing } from '../keys/signing-keys.js'
@@ -23,11 +32,25 @@ export interface BackchannelDeps {
 export interface DeliveryPolicy {
   /** How long one POST may take. */
   timeoutMs: number
-  /** Waits between attempts; their number bounds the retries, their sum the time spent. */
-  retryDelaysMs: number[]
+  /** The wait after the first failed attempt; it doubles after each further one, up to `maxRetryDelayMs`. */
+  firstRetryDelayMs: number
+  maxRetryDelayMs: number
+  /** How long after the session ended Gatehouse stops trying: the bound of the retries in time. */
+  giveUpAfterMs: number
+  /** How often each process looks for deliveries due (those of a restart, or of another process that stopped). */
+  pollIntervalMs: number
 }
 
-export const DEFAULT_DELIVERY: DeliveryPolicy = { timeoutMs: 5_000, retryDelaysMs: [1_000, 5_000, 20_000] }
+export const DEFAULT_DELIVERY: DeliveryPolicy = {
+  timeoutMs: 5_000,
+  firstRetryDelayMs: 2_000,
+  maxRetryDelayMs: 60_000,
+  giveUpAfterMs: 5 * 60_000,
+  pollIntervalMs: 1_000,
+}
+
+/** Deliveries claimed in one pass. */
+const BATCH = 20
 
 /** §2.4: a logout token names the session and the user, carries the logout event, and never a nonce. */
 export async function signLogoutToken(deps: Pick<BackchannelDeps, 'keyRing' | 'config' | 'clock'>, target: BackchannelTarget): Promise<string> {
@@ -44,72 +67,112 @@ export async function signLogoutToken(deps: Pick<BackchannelDeps, 'keyRing' | 'c
     .sign(privateKey)
 }
 
-const sleep = (ms: number, signal: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    const timer = setTimeout(resolve, ms)
-    signal.addEventListener(
-      'abort',
-      () => {
-        clearTimeout(timer)
-        resolve()
-      },
-      { once: true },
-    )
-  })
-
 /**
  * Tells the clients a session signed in to that it ended (logout, the user
- * disabled, the session revoked). It runs beside the request that ended the
- * session, never in its way: a client that is slow or down costs that
- * client's retries, bounded in number and time, and nothing else.
+ * disabled, the session revoked). The deliveries are written to the
+ * database, then sent beside the request that ended the session, never in
+ * its way; a client that is slow or down is tried again with a growing
+ * wait until `giveUpAfterMs`, by whichever process claims the delivery
+ * first, after a restart too.
  */
 export class BackchannelLogout {
   private readonly running = new Set<Promise<void>>()
-  private readonly stopping = new AbortController()
+  private timer: NodeJS.Timeout | undefined
+  private passing = false
+  private passAgain = false
+  private closed = false
 
   constructor(
     private readonly deps: BackchannelDeps,
     private readonly policy: DeliveryPolicy = DEFAULT_DELIVERY,
   ) {}
 
-  /** Announces the ended sessions; returns at once. */
-  sessionsEnded(ended: EndedSession[]): void {
-    if (ended.length === 0) return
-    const job = this.announce(ended).catch((err: unknown) => this.deps.log.warn({ err }, 'back-channel logout could not be sent'))
-    this.running.add(job)
-    void job.finally(() => this.running.delete(job))
+  /** Looks for due deliveries from now on (a serving process; a command only delivers what it ended). */
+  start(): void {
+    this.timer ??= setInterval(() => this.track(this.pass()), this.policy.pollIntervalMs)
+    this.timer.unref()
+    this.track(this.pass())
   }
 
-  /** Waits for the announcements under way (a command that ends sessions, before it exits). */
+  /** Records the deliveries for the ended sessions and starts sending them; returns at once. */
+  sessionsEnded(ended: EndedSession[]): void {
+    if (ended.length === 0) return
+    this.track(this.enqueue(ended).then(() => this.pass()))
+  }
+
+  /** Waits for the work under way (a command that ends sessions, before it exits). */
   async settled(): Promise<void> {
     while (this.running.size > 0) await Promise.all([...this.running])
   }
 
-  /** Stops retrying and waits for the attempts in flight (server shutdown). */
+  /** Stops looking for deliveries and waits for the attempts in flight; what is left waits in the database. */
   async close(): Promise<void> {
-    this.stopping.abort()
+    this.closed = true
+    clearInterval(this.timer)
     await this.settled()
   }
 
-  private async announce(ended: EndedSession[]): Promise<void> {
-    const targets = await takeSessionClients(
-      this.deps.db.kysely,
-      ended.map((s) => s.sid),
-    )
-    await Promise.all(targets.map((target) => this.deliver(target)))
+  private track(job: Promise<void>): void {
+    const caught = job.catch((err: unknown) => this.deps.log.warn({ err }, 'back-channel logout could not be sent'))
+    this.running.add(caught)
+    void caught.finally(() => this.running.delete(caught))
   }
 
-  private async deliver(target: BackchannelTarget): Promise<void> {
-    const token = await signLogoutToken(this.deps, target)
-    const delays = [0, ...this.policy.retryDelaysMs]
-    for (const [attempt, delay] of delays.entries()) {
-      if (delay > 0) await sleep(delay, this.stopping.signal)
-      if (this.stopping.signal.aborted && attempt > 0) break
-      const outcome = await this.post(target.backchannelLogoutUri, token)
-      // §2.8: 200 (or 204) means done; a 400 means the client refused this token, and sending it again changes nothing.
-      if (outcome === 'done' || outcome === 'refused') return
+  private async enqueue(ended: EndedSession[]): Promise<void> {
+    const now = this.deps.clock()
+    await this.deps.db.kysely.transaction().execute(async (trx) => {
+      const targets = await takeSessionClients(
+        trx,
+        ended.map((s) => s.sid),
+      )
+      await insertBackchannelDeliveries(
+        trx,
+        targets.map((t) => ({ ...t, id: randomUUID() })),
+        now,
+        now + this.policy.giveUpAfterMs,
+      )
+    })
+  }
+
+  /** One pass over the due deliveries; a pass asked for while one runs follows it. */
+  private async pass(): Promise<void> {
+    if (this.closed) return
+    if (this.passing) {
+      this.passAgain = true
+      return
     }
-    this.deps.log.warn({ clientId: target.clientId }, 'back-channel logout not delivered; gave up')
+    this.passing = true
+    try {
+      do {
+        this.passAgain = false
+        const now = this.deps.clock()
+        const due = await listDueBackchannelDeliveries(this.deps.db.kysely, now, BATCH)
+        // The lease outlasts one attempt's timeout, so a live process never loses a delivery it is sending.
+        const leaseUntil = now + 2 * this.policy.timeoutMs + 1_000
+        const claimed = await Promise.all(due.map((id) => claimBackchannelDelivery(this.deps.db.kysely, id, now, leaseUntil)))
+        await Promise.all(claimed.filter((delivery) => delivery !== undefined).map((delivery) => this.attempt(delivery)))
+        if (due.length === BATCH) this.passAgain = true
+      } while (this.passAgain && !this.closed)
+    } finally {
+      this.passing = false
+    }
+  }
+
+  private async attempt(delivery: BackchannelDelivery): Promise<void> {
+    const db = this.deps.db.kysely
+    if (this.deps.clock() >= delivery.giveUpAt) return this.giveUp(delivery)
+    const outcome = await this.post(delivery.backchannelLogoutUri, await signLogoutToken(this.deps, delivery))
+    // §2.8: 200 (or 204) means done; a 400 means the client refused this token, and sending it again changes nothing.
+    if (outcome === 'done' || outcome === 'refused') return deleteBackchannelDelivery(db, delivery.id)
+    const wait = Math.min(this.policy.firstRetryDelayMs * 2 ** (delivery.attempts - 1), this.policy.maxRetryDelayMs)
+    const next = this.deps.clock() + wait
+    if (next >= delivery.giveUpAt) return this.giveUp(delivery)
+    await rescheduleBackchannelDelivery(db, delivery.id, next)
+  }
+
+  private async giveUp(delivery: BackchannelDelivery): Promise<void> {
+    await deleteBackchannelDelivery(this.deps.db.kysely, delivery.id)
+    this.deps.log.warn({ clientId: delivery.clientId, attempts: delivery.attempts }, 'back-channel logout not delivered; gave up')
   }
 
   private async post(uri: string, token: string): Promise<'done' | 'refused' | 'retry'> {

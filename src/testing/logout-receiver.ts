@@ -11,7 +11,7 @@ export class LogoutReceiver {
   readonly received: JWTPayload[] = []
   /** The status of the next answers; 200 once they are used up. */
   statuses: number[] = []
-  private waiting: { count: number; resolve: () => void }[] = []
+  private waiting: { done: () => boolean; resolve: () => void }[] = []
   private server: Server | undefined
   url = ''
 
@@ -23,7 +23,7 @@ export class LogoutReceiver {
         const token = new URLSearchParams(body).get('logout_token')
         if (token) this.received.push(decodeJwt(token))
         res.writeHead(this.statuses.shift() ?? 200).end()
-        this.waiting = this.waiting.filter((w) => (this.received.length >= w.count ? (w.resolve(), false) : true))
+        this.waiting = this.waiting.filter((w) => (w.done() ? (w.resolve(), false) : true))
       })
     })
     await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve))
@@ -33,8 +33,17 @@ export class LogoutReceiver {
 
   /** Resolves once `count` tokens in all have arrived. */
   arrived(count: number): Promise<void> {
-    if (this.received.length >= count) return Promise.resolve()
-    return new Promise((resolve) => this.waiting.push({ count, resolve }))
+    return this.until(() => this.received.length >= count)
+  }
+
+  /** Resolves once a token has arrived for each of the sessions. */
+  arrivedFor(sids: string[]): Promise<void> {
+    return this.until(() => sids.every((sid) => this.received.some((t) => t.sid === sid)))
+  }
+
+  private until(done: () => boolean): Promise<void> {
+    if (done()) return Promise.resolve()
+    return new Promise((resolve) => this.waiting.push({ done, resolve }))
   }
 
   close(): Promise<void> {
