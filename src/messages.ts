@@ -60,7 +60,7 @@ export const MESSAGES = {
   csrf_failed: 'The form has expired. Go back, reload the page and try again.',
   not_found: 'There is nothing at this address.',
   in_another_team: 'This belongs to another of your teams. Switch to that team to open it.',
-  already_deleted: 'This was already deleted.',
+  already_deleted: 'This was already deleted or revoked.',
   internal: 'Something went wrong on our side. Try again in a moment.',
   unavailable: 'Gatehouse cannot reach its database right now. Try again in a moment.',
 } as const
@@ -144,9 +144,9 @@ export const CONFIRMATIONS = {
 
 /** The kinds of thing an address in the portal names, as the pages about them say it. */
 export const THINGS = {
-  client: { one: 'API client', list: 'Go to your API clients', listHref: '/settings/clients' },
-  token: { one: 'personal access token', list: 'Go to your saved tokens', listHref: '/settings/tokens' },
-  app: { one: 'app', list: 'Go to Team apps', listHref: '/team/apps' },
+  client: { one: 'API client', gone: 'deleted', list: 'Go to your API clients', listHref: '/settings/clients' },
+  token: { one: 'personal access token', gone: 'deleted', list: 'Go to your saved tokens', listHref: '/settings/tokens' },
+  app: { one: 'app', gone: 'revoked', list: 'Go to Team apps', listHref: '/team/apps' },
 } as const
 
 export type Thing = keyof typeof THINGS
@@ -156,9 +156,9 @@ export const ELSEWHERE = {
   title: 'In another team',
   message: 'The {thing} {name} belongs to the team {team}. You are working in {active}.',
   switchLabel: 'Switch to {team}',
-  deletedTitle: 'Already deleted',
-  deletedMessage: 'The {thing} {name} was already deleted, on {at}.',
-  deletedUnnamed: 'This {thing} was already deleted, on {at}.',
+  deletedTitle: { deleted: 'Already deleted', revoked: 'Already revoked' },
+  deletedMessage: 'The {thing} {name} was already {gone}, on {at}.',
+  deletedUnnamed: 'This {thing} was already {gone}, on {at}.',
 } as const
 
 /** Titles of the authorisation pages that stand in for the consent page when something is wrong. */

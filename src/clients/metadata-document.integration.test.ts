@@ -15,6 +15,7 @@ import { authorizePath, consentFields, pkcePair, redirectOf } from '../testing/o
 import { logInAt, PASSWORD, startGatehouse, type SpawnedServer } from '../testing/spawned.js'
 
 const LOOPBACK = 'http://127.0.0.1:47011/callback'
+const BYE = 'http://127.0.0.1:47011/bye'
 
 await forEachDialect('client ID metadata documents, fetched over https', (dialect) => {
   let database: TestDatabase
@@ -51,6 +52,8 @@ await forEachDialect('client ID metadata documents, fetched over https', (dialec
     if (path === '/secret.json') return json(document(path, { client_secret: 'shh' }))
     if (path === '/basic.json') return json(document(path, { token_endpoint_auth_method: 'client_secret_basic' }))
     if (path === '/bad-redirect.json') return json(document(path, { redirect_uris: ['javascript:alert(1)'] }))
+    if (path === '/logout.json') return json(document(path, { post_logout_redirect_uris: [BYE] }))
+    if (path === '/bad-logout.json') return json(document(path, { post_logout_redirect_uris: ['javascript:alert(1)'] }))
     if (path === '/big.json') return json(document(path, { software_id: 'x'.repeat(8000) }))
     if (path === '/redirect.json') {
       res.writeHead(302, { location: '/good.json' })
@@ -99,7 +102,7 @@ await forEachDialect('client ID metadata documents, fetched over https', (dialec
     { timeout: 30_000 },
   )
 
-  function request(clientId: string, redirectUri = LOOPBACK) {
+  function request(clientId: string, redirectUri = LOOPBACK, scope?: string) {
     const pkce = pkcePair()
     return {
       pkce,
@@ -110,6 +113,7 @@ await forEachDialect('client ID metadata documents, fetched over https', (dialec
         code_challenge: pkce.challenge,
         code_challenge_method: 'S256',
         state: 's',
+        scope,
       }),
     }
   }
@@ -188,5 +192,33 @@ await forEachDialect('client ID metadata documents, fetched over https', (dialec
     // localhost on another port is not on the allow-list: the name resolves to a loopback address, and that is refused.
     assert.match(await refusal(`https://localhost:1/good.json`), /resolves only to private or loopback addresses/)
     assert.match(await refusal(`https://10.0.0.1/client.json`), /private or loopback/)
+  })
+
+  it('takes post_logout_redirect_uris from the document, checked like dynamic registration: RP-initiated logout sends the user back there', async () => {
+    assert.match(await refusal(`${base}/bad-logout.json`), /cannot be used: Redirect URLs must use https.*javascript:alert\(1\)/)
+    const clientId = `${base}/logout.json`
+    const user = await logInAt(gatehouse.url, 'ada@example.com')
+    const { pkce, path } = request(clientId, LOOPBACK, 'openid')
+    const page = await user.get(path)
+    assert.equal(page.status, 200)
+    const back = redirectOf(await user.postForm('/oauth/authorize', { ...consentFields(await page.text()), decision: 'approve' }))
+    const token = await fetch(`${gatehouse.url}/oauth/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({
+        grant_type: 'authorization_code',
+        client_id: clientId,
+        code: back.searchParams.get('code')!,
+        redirect_uri: LOOPBACK,
+        code_verifier: pkce.verifier,
+      }).toString(),
+    })
+    assert.equal(token.status, 200)
+    const { id_token: idToken } = (await token.json()) as { id_token: string }
+    const elsewhere = await user.get(`/oauth/logout?${new URLSearchParams({ id_token_hint: idToken, post_logout_redirect_uri: LOOPBACK })}`)
+    assert.equal(elsewhere.status, 400, 'a redirect URI is not a post-logout URI')
+    const logout = await user.get(`/oauth/logout?${new URLSearchParams({ id_token_hint: idToken, post_logout_redirect_uri: BYE, state: 'bye' })}`)
+    assert.equal(logout.status, 303)
+    assert.equal(logout.headers.get('location'), `${BYE}?state=bye`)
   })
 })

@@ -1,10 +1,11 @@
 import { lookup } from 'node:dns'
 import { request } from 'node:https'
-import { BlockList, isIP, type LookupFunction } from 'node:net'
+import { isIP, type LookupFunction } from 'node:net'
 import type { Config } from '../config.js'
 import type { Db } from '../db/connection.js'
 import { findSelfRegisteredClient, upsertMetadataDocumentClient } from '../db/clients.js'
-import { displayName, parseClientMetadata } from './registration.js'
+import { isPrivateAddress } from './addresses.js'
+import { displayName, parseClientMetadata, parsePostLogoutRedirectUris } from './registration.js'
 import type { Client } from './types.js'
 
 /*
@@ -35,41 +36,6 @@ export function isMetadataDocumentUrl(clientId: string): boolean {
     return false
   }
   return url.pathname !== '/' && url.hash === '' && !clientId.includes('#') && url.username === '' && url.password === ''
-}
-
-/** Addresses a document must not be fetched from, so a client_id cannot make Gatehouse reach into its own network (SSRF). */
-const PRIVATE = new BlockList()
-for (const [net, prefix] of [
-  ['0.0.0.0', 8],
-  ['10.0.0.0', 8],
-  ['100.64.0.0', 10],
-  ['127.0.0.0', 8],
-  ['169.254.0.0', 16],
-  ['172.16.0.0', 12],
-  ['192.0.0.0', 24],
-  ['192.168.0.0', 16],
-  ['198.18.0.0', 15],
-  ['224.0.0.0', 3],
-] as const) {
-  PRIVATE.addSubnet(net, prefix, 'ipv4')
-}
-for (const [net, prefix] of [
-  ['::', 128],
-  ['::1', 128],
-  ['fc00::', 7],
-  ['fe80::', 10],
-  ['ff00::', 8],
-] as const) {
-  PRIVATE.addSubnet(net, prefix, 'ipv6')
-}
-
-/** Private, loopback, link-local, shared, multicast or unspecified: not an address on the public Internet. */
-export function isPrivateAddress(address: string): boolean {
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address)
-  if (mapped) return PRIVATE.check(mapped[1]!, 'ipv4')
-  const family = isIP(address)
-  if (family === 0) return true
-  return PRIVATE.check(address, family === 4 ? 'ipv4' : 'ipv6')
 }
 
 /**
@@ -182,6 +148,8 @@ export async function resolveMetadataDocumentClient(deps: MetadataDocumentDeps, 
   let metadata
   try {
     metadata = await parseClientMetadata(deps.db, { ...document, token_endpoint_auth_method: 'none' })
+    const postLogout = parsePostLogoutRedirectUris(document)
+    if (postLogout !== undefined) metadata.post_logout_redirect_uris = postLogout
   } catch (err) {
     throw new MetadataDocumentError((err as Error).message)
   }
@@ -191,6 +159,8 @@ export async function resolveMetadataDocumentClient(deps: MetadataDocumentDeps, 
       id: clientId,
       name: displayName(metadata),
       redirectUris: metadata.redirect_uris,
+      // A document that drops them drops them here too: what it says now is what holds.
+      postLogoutRedirectUris: metadata.post_logout_redirect_uris ?? [],
       metadata: JSON.stringify(metadata),
       metadataExpiresAt: now + cacheLifetimeMs(cacheControl),
     },

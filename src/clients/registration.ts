@@ -11,7 +11,7 @@ import { AppError } from '../messages.js'
 import { OAuthError } from '../oauth/errors.js'
 import { SCOPES } from '../oauth/scopes.js'
 import { storeSecret } from './clients.js'
-import { isPrivateAddress } from './metadata-document.js'
+import { isPrivateAddress } from './addresses.js'
 import { isLoopbackHost, validateRedirectUri } from './redirect-uris.js'
 import type { Client } from './types.js'
 
@@ -56,7 +56,7 @@ export interface ClientMetadata {
   contacts?: string[]
   software_id?: string
   software_version?: string
-  /** OpenID Connect RP-Initiated Logout §3.1; taken from dynamic registration only. */
+  /** OpenID Connect RP-Initiated Logout §3.1; taken from dynamic registration and Client ID Metadata Documents. */
   post_logout_redirect_uris?: string[]
   /** OpenID Connect Back-Channel Logout §2.2; taken from dynamic registration only. */
   backchannel_logout_uri?: string
@@ -139,6 +139,14 @@ function isInternalHost(hostname: string): boolean {
   return isLoopbackHost(hostname) || bare.endsWith('.localhost') || (isIP(bare) !== 0 && isPrivateAddress(bare))
 }
 
+/** OpenID Connect RP-Initiated Logout §3.1: post-logout URLs follow the rules of redirect URLs; also read from Client ID Metadata Documents. */
+export function parsePostLogoutRedirectUris(fields: Record<string, unknown>): string[] | undefined {
+  const value = fields.post_logout_redirect_uris
+  if (value === undefined || value === null) return undefined
+  if (!Array.isArray(value)) throw new InvalidClientMetadata('post_logout_redirect_uris must be an array of URLs.')
+  return registeredUris(value, 'post-logout redirect URL', invalidClientMetadata)
+}
+
 type LogoutMetadata = Pick<ClientMetadata, 'post_logout_redirect_uris' | 'backchannel_logout_uri' | 'backchannel_logout_session_required'>
 
 /**
@@ -149,11 +157,8 @@ type LogoutMetadata = Pick<ClientMetadata, 'post_logout_redirect_uris' | 'backch
  */
 function parseLogoutMetadata(fields: Record<string, unknown>): LogoutMetadata {
   const metadata: LogoutMetadata = {}
-  const postLogout = fields.post_logout_redirect_uris
-  if (postLogout !== undefined && postLogout !== null) {
-    if (!Array.isArray(postLogout)) throw new InvalidClientMetadata('post_logout_redirect_uris must be an array of URLs.')
-    metadata.post_logout_redirect_uris = registeredUris(postLogout, 'post-logout redirect URL', invalidClientMetadata)
-  }
+  const postLogout = parsePostLogoutRedirectUris(fields)
+  if (postLogout !== undefined) metadata.post_logout_redirect_uris = postLogout
   const backchannel = fields.backchannel_logout_uri
   if (backchannel !== undefined && backchannel !== null) {
     const uri = registeredUri(backchannel, 'back-channel logout URL', invalidClientMetadata)

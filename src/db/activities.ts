@@ -61,20 +61,20 @@ export interface DeletionEntry {
 }
 
 /**
- * The deletion entries of these clients, or of these tokens of one user, in
- * the log of the given teams, newest first.
+ * The entries that record these clients deleted (or these apps revoked), or
+ * these tokens of one user deleted, in the log of the given teams, newest first.
  */
 export async function listDeletions(
   db: Executor,
-  filter: { teamIds: number[] } & ({ clientIds: string[] } | { personalAccessTokenIds: string[]; userId: number }),
+  filter: { teamIds: number[] } & (
+    | { action: 'client.deleted' | 'app.revoked'; clientIds: string[] }
+    | { action: 'personal_access_token.deleted'; personalAccessTokenIds: string[]; userId: number }
+  ),
 ): Promise<DeletionEntry[]> {
   const ids = 'clientIds' in filter ? filter.clientIds : filter.personalAccessTokenIds
   if (filter.teamIds.length === 0 || ids.length === 0) return []
-  let query = db.selectFrom('activities').where('team_id', 'in', filter.teamIds)
-  query =
-    'clientIds' in filter
-      ? query.where('action', '=', 'client.deleted').where('client_id', 'in', ids)
-      : query.where('action', '=', 'personal_access_token.deleted').where('personal_access_token_id', 'in', ids).where('user_id', '=', filter.userId)
+  let query = db.selectFrom('activities').where('team_id', 'in', filter.teamIds).where('action', '=', filter.action)
+  query = 'clientIds' in filter ? query.where('client_id', 'in', ids) : query.where('personal_access_token_id', 'in', ids).where('user_id', '=', filter.userId)
   const rows = await query.select(['client_id', 'personal_access_token_id', 'team_id', 'detail', 'created_at']).orderBy('id', 'desc').execute()
   return rows.flatMap((r) => {
     const subjectId = r.client_id ?? r.personal_access_token_id

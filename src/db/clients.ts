@@ -275,12 +275,13 @@ export async function deleteAbandonedClients(db: Executor, cutoffs: { unauthoris
 /** A metadata-document client as last fetched; a row of its own so its codes and tokens have a client to belong to. */
 export async function upsertMetadataDocumentClient(
   db: Executor,
-  client: { id: string; name: string; redirectUris: string[]; metadata: string; metadataExpiresAt: number },
+  client: { id: string; name: string; redirectUris: string[]; postLogoutRedirectUris: string[]; metadata: string; metadataExpiresAt: number },
   now: number,
 ): Promise<Client> {
   const fields = {
     name: client.name,
     redirect_uris: JSON.stringify(client.redirectUris),
+    post_logout_redirect_uris: JSON.stringify(client.postLogoutRedirectUris),
     metadata: client.metadata,
     metadata_expires_at: client.metadataExpiresAt,
     updated_at: now,

@@ -132,13 +132,22 @@ export async function resolveRedirect(ctx: AuthorizeDeps, params: RawParams): Pr
   if (!clientId) throw new UntrustedRedirectError('The request has no client_id.')
   const client = await authorizingClient(ctx, clientId)
   if (!client) throw new UntrustedRedirectError('No application is registered with this client_id.')
+  // OpenID Connect Core §3.1.2.1: redirect_uri is required there; plain OAuth keeps RFC 6749 §3.1.2.3's single registered default.
+  if (requested === undefined && asksForOpenId(params)) throw new UntrustedRedirectError(REDIRECT_REFUSALS.missingForOpenId)
   const choice = chooseRedirectUri(client.redirectUris, requested)
   if ('refused' in choice) throw new UntrustedRedirectError(REDIRECT_REFUSALS[choice.refused])
   return { client, redirectUri: choice.uri }
 }
 
+/** Read leniently, before the scope is checked: a malformed scope is refused later, by redirect, once redirect_uri is known. */
+function asksForOpenId(params: RawParams): boolean {
+  const values = ([] as unknown[]).concat(params.scope ?? [])
+  return values.some((value) => typeof value === 'string' && isOpenIdRequest(value.split(' ')))
+}
+
 const REDIRECT_REFUSALS = {
   missing: 'The request has no redirect_uri, and the application has several.',
+  missingForOpenId: 'The request has no redirect_uri, which an OpenID Connect sign-in request must have.',
   unregistered: 'The redirect_uri is not registered for this application.',
   unusable: "The application's registered redirect URL is not valid. Its developer must correct it in the developer settings.",
 } as const

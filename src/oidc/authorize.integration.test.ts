@@ -209,6 +209,19 @@ await forEachDialect('OpenID Connect authorization requests (OpenID Connect Core
     assert.equal(response.headers.get('location'), null)
   })
 
+  it('oidcc-ensure-redirect-uri-in-authorization-request: an OpenID request without redirect_uri gets an error page, never a redirect, while a plain OAuth one still goes to the single registered URL', async () => {
+    const browser = await loggedIn()
+    for (const scope of ['openid', 'read openid email']) {
+      const response = await browser.get(authorizePath(request({ redirect_uri: undefined, scope, state: 's-r' })))
+      assert.equal(response.status, 400, scope)
+      assert.equal(response.headers.get('location'), null, scope)
+      assert.match(await response.text(), /no redirect_uri/)
+    }
+    const plain = await authorize(browser, request({ redirect_uri: undefined, scope: 'read', state: 's-p' }))
+    assert.equal(plain.origin + plain.pathname, REDIRECT)
+    assert.ok(plain.searchParams.get('code'))
+  })
+
   /** POSTs the authorization request as a form (Core §3.1.2.1) and checks it is answered as the same request by GET. */
   async function postRequest(browser: HttpClient, params: Record<string, string>): Promise<string> {
     const response = await browser.postForm('/oauth/authorize', params)

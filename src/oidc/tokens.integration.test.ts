@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict'
 import { after, before, it } from 'node:test'
-import { decodeProtectedHeader } from 'jose'
+import { createLocalJWKSet, decodeProtectedHeader, jwtVerify, type JSONWebKeySet } from 'jose'
 import type { User } from '../accounts/types.js'
 import { createUser } from '../accounts/users.js'
 import { registerClient } from '../clients/clients.js'
+import { KEY_REFRESH_MS, rotateSigningKey } from '../keys/signing-keys.js'
 import { accessTokenHash } from './id-token.js'
 import { forEachDialect } from '../testing/dialects.js'
 import type { HttpClient } from '../testing/http-client.js'
@@ -276,5 +277,27 @@ await forEachDialect('OpenID Connect: discovery, ID tokens and userinfo (OpenID 
       }).toString(),
     })
     assert.match(await response.text(), /^\{"token_type":"Bearer","expires_in":31536000,"access_token":"[\w.-]+","refresh_token":"[\w-]+"\}$/)
+  })
+
+  it('oidcc-server-rotate-keys: after the signing key rotates, a new ID token names the new kid, found at the jwks_uri of discovery, and an ID token signed before still validates', async () => {
+    const before = await openIdTokens(server, browser, client, { scope: 'openid', nonce: 'before-rotation' })
+    const oldKid = decodeProtectedHeader(String(before.id_token)).kid!
+    const newKid = await rotateSigningKey(server.ctx.db, server.ctx.keys.encryption, server.ctx.config.signingAlg, server.ctx.clock())
+    assert.notEqual(newKid, oldKid)
+    // Long enough for the key ring to re-read the keys, as every process does after a rotation made elsewhere.
+    offset += KEY_REFRESH_MS + 1000
+    const after = await openIdTokens(server, browser, client, { scope: 'openid', nonce: 'after-rotation' })
+    assert.equal(decodeProtectedHeader(String(after.id_token)).kid, newKid)
+
+    const discovery = (await (await fetch(new URL('/.well-known/openid-configuration', server.url))).json()) as { jwks_uri: string }
+    assert.equal(new URL(discovery.jwks_uri).origin, ISSUER)
+    const jwks = (await (await fetch(new URL(new URL(discovery.jwks_uri).pathname, server.url))).json()) as JSONWebKeySet
+    assert.deepEqual(jwks.keys.map((k) => k.kid).sort(), [newKid, oldKid].sort())
+    const verifyAt = { issuer: ISSUER, audience: client.id, algorithms: ['RS256'], currentDate: new Date(server.ctx.clock()) }
+    const fresh = await jwtVerify(String(after.id_token), createLocalJWKSet(jwks), verifyAt)
+    assert.equal(fresh.payload.nonce, 'after-rotation')
+    const old = await jwtVerify(String(before.id_token), createLocalJWKSet(jwks), verifyAt)
+    assert.equal(old.protectedHeader.kid, oldKid)
+    assert.equal(old.payload.nonce, 'before-rotation')
   })
 })

@@ -137,13 +137,33 @@ describe('a client, token or app of another team, or one already deleted, in a b
       await notice.waitFor()
       assert.match((await notice.textContent()) ?? '', /The personal access token CI script was already deleted, on \d{1,2} \w{3} \d{4}, \d\d:\d\d:\d\d UTC\./)
       await second.getByRole('link', { name: 'Go to your saved tokens' }).click()
-      await second.getByRole('heading', { name: 'Personal access tokens' }).waitFor()
+      await second.getByRole('heading', { name: 'Personal access tokens', exact: true }).waitFor()
       assert.equal(new URL(second.url()).pathname, '/settings/tokens')
 
       // The back button to the confirmation page says the same.
       await page.goBack()
       await page.reload()
       await page.getByTestId('already-deleted').waitFor()
+    }),
+  )
+
+  it('revoking an app again from a second tab says it was already revoked and links to Team apps', { timeout: 60_000 }, (t) =>
+    withPage(browser, t, async (page, context) => {
+      const { id } = await seedClient(server.ctx, ada, { name: 'Sheets Sync' })
+      await authorize(await browserFor(server, ada.user), { client_id: id, redirect_uri: REDIRECT, response_type: 'code' })
+      await logIn(page, server.url, ada.user.email, PASSWORD)
+      const second = await context.newPage()
+      for (const tab of [page, second]) await tab.goto(`${server.url}/team/apps/${id}/revoke`)
+      await page.getByRole('button', { name: 'Revoke access' }).click()
+      await page.getByTestId('success-banner').waitFor()
+
+      await second.getByRole('button', { name: 'Revoke access' }).click()
+      const notice = second.getByTestId('already-deleted')
+      await notice.waitFor()
+      assert.equal(await second.getByRole('heading', { name: 'Already revoked' }).count(), 1)
+      assert.match((await notice.textContent()) ?? '', /The app Sheets Sync was already revoked, on /)
+      await second.getByRole('link', { name: 'Go to Team apps' }).click()
+      await second.getByRole('heading', { name: 'Team apps', exact: true }).waitFor()
     }),
   )
 
@@ -164,7 +184,7 @@ describe('a client, token or app of another team, or one already deleted, in a b
         const notice = page.getByTestId('already-deleted')
         assert.match((await notice.textContent()) ?? '', /The API client Retired App was already deleted/)
         await page.getByRole('link', { name: 'Go to your API clients' }).click()
-        await page.getByRole('heading', { name: 'API clients' }).waitFor()
+        await page.getByRole('heading', { name: 'API clients', exact: true }).waitFor()
 
         await page.context().clearCookies()
         await logIn(page, server.url, bea.user.email, PASSWORD)

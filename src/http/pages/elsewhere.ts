@@ -1,5 +1,5 @@
 import type { Team } from '../../accounts/types.js'
-import { deletedClients, deletedTokens } from '../../activity/deletions.js'
+import { deletedClients, deletedTokens, revokedApps } from '../../activity/deletions.js'
 import { findClient } from '../../clients/clients.js'
 import type { AppContext } from '../../context.js'
 import { AppError, ELSEWHERE, THINGS, type Thing } from '../../messages.js'
@@ -11,8 +11,8 @@ import type { TeamSession } from './portal.js'
 /*
  * An address names a client, token or app that is not in the active team.
  * Someone who belongs to the team it is in is told so and offered the
- * switch; something deleted in one of the user's teams (a second tab, the
- * back button) is said to be deleted. Anyone else gets the same 404 as for
+ * switch; something deleted in one of the user's teams, or an app revoked in
+ * the active team (a second tab, the back button), is said to be so. Anyone else gets the same 404 as for
  * an id that never existed: only the user's own teams are looked at, and for
  * tokens only the user's own, so no one learns what other teams hold.
  */
@@ -74,12 +74,15 @@ export async function missingToken(ctx: AppContext, session: TeamSession, id: st
   throw new AppError('token_not_found', 404)
 }
 
-/** Says where an app no one in the active team authorised is; always throws. */
+/** Says where an app no one in the active team authorised is, or that its access was revoked; always throws. */
 export async function missingApp(ctx: AppContext, session: TeamSession, clientId: string, returnTo: string): Promise<never> {
   for (const team of otherTeams(session)) {
     const app = (await teamApps(ctx.db, team.id)).find((a) => a.clientId === clientId)
     if (app) throw new InAnotherTeam('app', app.name, team, returnTo)
   }
+  await ctx.activity.flush()
+  const revocation = (await revokedApps(ctx.db, [session.activeTeam.id], [clientId])).get(clientId)
+  if (revocation) throw new AlreadyDeleted('app', (await findClient(ctx.db, clientId))?.name ?? null, revocation.at)
   throw new AppError('team_app_not_found', 404)
 }
 
@@ -105,9 +108,9 @@ export function elsewherePage(error: AppError): { template: string; data: Record
     return {
       template: 'already-deleted',
       data: {
-        title: ELSEWHERE.deletedTitle,
+        title: ELSEWHERE.deletedTitle[THINGS[error.thing].gone],
         message: error.thingName === null ? ELSEWHERE.deletedUnnamed : ELSEWHERE.deletedMessage,
-        names: { thing: THINGS[error.thing].one, name: error.thingName ?? '', at: at.text },
+        names: { thing: THINGS[error.thing].one, name: error.thingName ?? '', at: at.text, gone: THINGS[error.thing].gone },
         list: THINGS[error.thing],
       },
     }

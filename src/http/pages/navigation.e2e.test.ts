@@ -94,7 +94,7 @@ describe('finding your way around the portal, in a browser', { skip: skip ?? fal
       ])
       assert.match((await steps.locator('.recent').textContent()) ?? '', /App authorised/)
       await steps.getByRole('link', { name: 'Team apps' }).click()
-      await page.getByRole('heading', { name: 'Team apps' }).waitFor()
+      await page.getByRole('heading', { name: 'Team apps', exact: true }).waitFor()
     }),
   )
 
