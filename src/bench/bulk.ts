@@ -26,7 +26,11 @@ export async function insertRows<T extends keyof Database & string>(db: Executor
  * access token and a refresh token each): a million of them take seconds,
  * where building the rows in JavaScript would take minutes. Only the table
  * sizes matter for a growth measurement, so the hashes are random bytes.
+ * Made in slices of FILL_SLICE rows, so no statement outlasts the pool's
+ * statement timeout.
  */
+const FILL_SLICE = 100_000
+
 export async function fillIssuances(
   db: Executor,
   dialect: DialectName,
@@ -35,11 +39,24 @@ export async function fillIssuances(
   now: number,
 ): Promise<void> {
   const tag = randomBytes(6).toString('hex')
+  for (let first = 1; first <= count; first += FILL_SLICE) {
+    await fillSlice(db, dialect, owner, { tag, first, last: Math.min(count, first + FILL_SLICE - 1) }, now)
+  }
+}
+
+async function fillSlice(
+  db: Executor,
+  dialect: DialectName,
+  owner: { clientId: string; userId: number; teamId: number },
+  slice: { tag: string; first: number; last: number },
+  now: number,
+): Promise<void> {
+  const { tag, first, last } = slice
   const year = 31_536_000_000
   const series =
     dialect === 'postgres'
-      ? sql`select i from generate_series(1, ${count}::int) as s(i)`
-      : sql`with recursive s(i) as (select 1 union all select i + 1 from s where i < ${count}) select i from s`
+      ? sql`select i from generate_series(${first}::int, ${last}::int) as s(i)`
+      : sql`with recursive s(i) as (select ${first} union all select i + 1 from s where i < ${last}) select i from s`
   const random = dialect === 'postgres' ? sql`md5(random()::text) || md5(random()::text)` : sql`lower(hex(randomblob(32)))`
   // Casts, because PostgreSQL types parameters in a select list as text.
   const text = (value: string) => sql`cast(${value} as text)`
