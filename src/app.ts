@@ -25,9 +25,9 @@ import { teamAppRoutes } from './http/pages/team-apps.js'
 import { sessionRoutes } from './http/pages/sessions.js'
 import { settingsRoutes } from './http/pages/settings.js'
 
-const stylesheet = readFileSync(fileURLToPath(new URL('../public/app.css', import.meta.url)), 'utf8')
-const portalScript = readFileSync(fileURLToPath(new URL('../public/portal.js', import.meta.url)), 'utf8')
-const favicon = readFileSync(fileURLToPath(new URL('../public/favicon.svg', import.meta.url)), 'utf8')
+const stylesheet = readFileSync(fileURLToPath(new URL('../../public/app.css', import.meta.url)), 'utf8')
+const portalScript = readFileSync(fileURLToPath(new URL('../../public/portal.js', import.meta.url)), 'utf8')
+const favicon = readFileSync(fileURLToPath(new URL('../../public/favicon.svg', import.meta.url)), 'utf8')
 
 /** The limits of the HTTP server, chosen by server.ts. */
 export type HttpLimits = Pick<FastifyServerOptions, 'requestTimeout' | 'keepAliveTimeout' | 'bodyLimit'>

@@ -68,8 +68,8 @@ export const MESSAGES = {
 export type MessageCode = keyof typeof MESSAGES
 
 /** A failure a person can act on; `code` names its message. */
-export class AppError extends Error {
-  override readonly name = 'AppError'
+export class Refusal extends Error {
+  override readonly name = 'Refusal'
   constructor(
     readonly code: MessageCode,
     readonly status = 400,

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { AppError } from './messages.js'
+import { Refusal } from './messages.js'
 import { validName } from './names.js'
 
 const RULES = { required: 'client_name_required', controlCharacters: 'client_name_control_characters', tooLong: 'client_name_too_long' } as const
@@ -10,7 +10,7 @@ function refusal(name: string): string | undefined {
     validName(name, RULES)
     return undefined
   } catch (err) {
-    assert.ok(err instanceof AppError)
+    assert.ok(err instanceof Refusal)
     return err.code
   }
 }

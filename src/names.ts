@@ -1,4 +1,4 @@
-import { AppError, type MessageCode } from './messages.js'
+import { Refusal, type MessageCode } from './messages.js'
 
 /**
  * Names people give to clients, tokens, teams and users are shown to other
@@ -23,8 +23,8 @@ export interface NameRules {
 /** The name without surrounding blanks, or the error that says what is wrong with it. */
 export function validName(name: string, rules: NameRules): string {
   const trimmed = name.trim()
-  if (trimmed === '') throw new AppError(rules.required)
-  if (CONTROL_CHARACTERS.test(trimmed)) throw new AppError(rules.controlCharacters)
-  if (rules.tooLong && trimmed.length > NAME_MAX_LENGTH) throw new AppError(rules.tooLong)
+  if (trimmed === '') throw new Refusal(rules.required)
+  if (CONTROL_CHARACTERS.test(trimmed)) throw new Refusal(rules.controlCharacters)
+  if (rules.tooLong && trimmed.length > NAME_MAX_LENGTH) throw new Refusal(rules.tooLong)
   return trimmed
 }

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs'
 import { it } from 'node:test'
 import { fileURLToPath } from 'node:url'
 
-const ROOT = fileURLToPath(new URL('../', import.meta.url))
+const ROOT = fileURLToPath(new URL('../../', import.meta.url))
 
 /** The paths `npm pack` would publish, without building (the suite runs on a build already). */
 function packedFiles(): string[] {
@@ -16,7 +16,7 @@ function packedFiles(): string[] {
 it('publishes no tests, test helpers or benchmark code, and everything bin and exports point at', () => {
   const files = packedFiles()
   assert.deepEqual(
-    files.filter((path) => /\.test\.|^dist\/testing\/|^dist\/bench\//.test(path)),
+    files.filter((path) => /\.test\.|^dist\/src\/testing\/|^dist\/bench\//.test(path)),
     [],
   )
   const manifest = JSON.parse(readFileSync(new URL('package.json', `file://${ROOT}`), 'utf8')) as {

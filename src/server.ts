@@ -14,8 +14,8 @@ import { KeyRing, signedTokenLifetimeMs } from './keys/signing-keys.js'
 import { BackchannelLogout, type DeliveryPolicy } from './oidc/backchannel.js'
 import type { Logger as DomainLogger } from './logger.js'
 import { createRateLimiter } from './ratelimit/limiter.js'
-import { VerifiedTokenCache } from './tokens/verified-cache.js'
-import { startRevocationFeed } from './tokens/revocation-feed.js'
+import { VerifiedTokenCache } from './tokens/cache/verified-cache.js'
+import { startRevocationFeed } from './tokens/cache/revocation-feed.js'
 import { startJanitor } from './tokens/janitor.js'
 
 export interface RunningServer {

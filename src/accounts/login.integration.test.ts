@@ -4,7 +4,7 @@ import { BufferedActivityLog } from '../activity/recorder.js'
 import { DEFAULT_LOGIN_THROTTLE, type LoginThrottle } from '../config.js'
 import { openDatabase, type Db } from '../db/connection.js'
 import { migrateToLatest } from '../db/migrate.js'
-import { AppError } from '../messages.js'
+import { Refusal } from '../messages.js'
 import { createTestDatabase, type TestDatabase } from '../testing/databases.js'
 import { forEachDialect } from '../testing/dialects.js'
 import { authenticate } from './login.js'
@@ -45,7 +45,7 @@ await forEachDialect('login throttle', (dialect) => {
       await authenticate(db, activity, email, password, address, Date.now(), throttle)
       return 'ok'
     } catch (err) {
-      if (err instanceof AppError) return err.code
+      if (err instanceof Refusal) return err.code
       throw err
     }
   }

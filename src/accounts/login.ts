@@ -3,7 +3,7 @@ import type { LoginThrottle } from '../config.js'
 import type { Db } from '../db/connection.js'
 import { listMembershipsOfUser } from '../db/teams.js'
 import { findCredentialsByEmail, normalizeEmail } from '../db/users.js'
-import { AppError } from '../messages.js'
+import { Refusal } from '../messages.js'
 import { countAgainst, forget, forgive, type AttemptWindow } from '../ratelimit/attempts.js'
 import { decoyHash, verifyPassword } from './passwords.js'
 import type { User } from './types.js'
@@ -74,16 +74,16 @@ export async function authenticate(
       const found = await findCredentialsByEmail(db.kysely, email)
       if (found) activity.record({ action: 'login.locked', userId: found.user.id, teamId: await teamOf(db, found.user.id), address, detail: limit.lockout })
     }
-    throw new AppError('login_throttled', 429)
+    throw new Refusal('login_throttled', 429)
   }
   const found = await findCredentialsByEmail(db.kysely, email)
   const ok = await verifyPassword(password, found?.passwordHash ?? (await decoyHash()))
   const teamId = found ? await teamOf(db, found.user.id) : null
   if (!found || !ok) {
     if (found) activity.record({ action: 'login.failed', userId: found.user.id, teamId, address })
-    throw new AppError('invalid_credentials', 401)
+    throw new Refusal('invalid_credentials', 401)
   }
-  if (found.user.isDisabled) throw new AppError('account_disabled', 403)
+  if (found.user.isDisabled) throw new Refusal('account_disabled', 403)
   await forgive(db.kysely, keys.address.key)
   await forget(db.kysely, keys.pair.key)
   await forgive(db.kysely, keys.account.key)

@@ -1,7 +1,7 @@
 import type { Db } from '../db/connection.js'
 import { countUsers } from '../db/users.js'
 import { randomSecret } from '../crypto/random.js'
-import { AppError } from '../messages.js'
+import { Refusal } from '../messages.js'
 import { createUser } from './users.js'
 
 export const SANDBOX_EMAIL = 'sandbox@gatehouse.test'
@@ -17,7 +17,7 @@ export async function ensureSandboxAccount(db: Db, now: number): Promise<{ email
     await createUser(db, { email: SANDBOX_EMAIL, name: 'Sandbox User', password, teamName: 'Sandbox' }, now)
   } catch (err) {
     // Another process starting on the same database made it first.
-    if (err instanceof AppError && err.code === 'email_taken') return undefined
+    if (err instanceof Refusal && err.code === 'email_taken') return undefined
     throw err
   }
   return { email: SANDBOX_EMAIL, password }

@@ -14,7 +14,7 @@ import {
 } from '../db/sessions.js'
 import { findMembership, listMembershipsOfUser } from '../db/teams.js'
 import { findUserById } from '../db/users.js'
-import { AppError } from '../messages.js'
+import { Refusal } from '../messages.js'
 import type { Team, TeamMembership, User } from './types.js'
 
 export const SESSION_TTL_MS = 12 * 60 * 60 * 1000
@@ -66,7 +66,7 @@ export async function loadSession(db: Db, id: string, now: number): Promise<Load
 
 export async function switchTeam(db: Db, sessionId: string, userId: number, teamId: number): Promise<Team> {
   const membership = await findMembership(db.kysely, teamId, userId)
-  if (!membership) throw new AppError('team_not_member', 403)
+  if (!membership) throw new Refusal('team_not_member', 403)
   await setSessionTeam(db.kysely, hashSecret(sessionId), teamId)
   return membership.team
 }

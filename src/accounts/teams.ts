@@ -1,7 +1,7 @@
 import type { Db } from '../db/connection.js'
 import { deleteMembership, findTeamById, findTeamByName, listMembershipsOfUser, listTeamMembers, upsertMembership } from '../db/teams.js'
 import { findUserByEmail } from '../db/users.js'
-import { AppError } from '../messages.js'
+import { Refusal } from '../messages.js'
 import { revokeUserHoldings } from '../tokens/holdings.js'
 import type { Role, Team, User } from './types.js'
 import { requireUserByEmail, type Revoked } from './users.js'
@@ -9,15 +9,15 @@ import { requireUserByEmail, type Revoked } from './users.js'
 export function parseRole(value: string | undefined): Role {
   if (value === undefined || value === 'member') return 'member'
   if (value === 'owner') return 'owner'
-  throw new AppError('role_invalid')
+  throw new Refusal('role_invalid')
 }
 
 export async function addMember(db: Db, teamName: string, email: string, role: Role, now: number): Promise<{ team: Team; user: User; role: Role }> {
   return db.kysely.transaction().execute(async (trx) => {
     const team = await findTeamByName(trx, teamName.trim())
-    if (!team) throw new AppError('team_not_found', 404)
+    if (!team) throw new Refusal('team_not_found', 404)
     const user = await findUserByEmail(trx, email)
-    if (!user) throw new AppError('user_not_found', 404)
+    if (!user) throw new Refusal('user_not_found', 404)
     await upsertMembership(trx, team.id, user.id, role, now)
     return { team, user, role }
   })
@@ -31,10 +31,10 @@ export async function addMember(db: Db, teamName: string, email: string, role: R
 export async function removeMember(db: Db, teamName: string, email: string, now: number): Promise<{ team: Team; user: User; revoked: Revoked }> {
   return db.kysely.transaction().execute(async (trx) => {
     const team = await findTeamByName(trx, teamName.trim())
-    if (!team) throw new AppError('team_not_found', 404)
+    if (!team) throw new Refusal('team_not_found', 404)
     const user = await findUserByEmail(trx, email)
-    if (!user) throw new AppError('user_not_found', 404)
-    if (!(await deleteMembership(trx, team.id, user.id))) throw new AppError('user_not_member', 404)
+    if (!user) throw new Refusal('user_not_found', 404)
+    if (!(await deleteMembership(trx, team.id, user.id))) throw new Refusal('user_not_member', 404)
     const revoked = await revokeUserHoldings(trx, user.id, team.id, now)
     return { team, user, revoked }
   })
@@ -49,7 +49,7 @@ export async function userInTeam(db: Db, email: string, teamName: string | undef
   const user = await requireUserByEmail(db, email)
   const memberships = await listMembershipsOfUser(db.kysely, user.id)
   const membership = teamName === undefined ? memberships[0] : memberships.find((m) => m.team.name === teamName.trim())
-  if (!membership) throw new AppError(teamName === undefined ? 'no_active_team' : 'team_not_member', 404)
+  if (!membership) throw new Refusal(teamName === undefined ? 'no_active_team' : 'team_not_member', 404)
   return { user, team: membership.team }
 }
 

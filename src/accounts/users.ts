@@ -3,7 +3,7 @@ import { isUniqueViolation } from '../db/errors.js'
 import { deleteSessionsOfUser, type EndedSession } from '../db/sessions.js'
 import { findTeamByName, insertTeam, upsertMembership } from '../db/teams.js'
 import { findUserByEmail, insertUser, setUserDisabled } from '../db/users.js'
-import { AppError } from '../messages.js'
+import { Refusal } from '../messages.js'
 import { validName } from '../names.js'
 import { revokeUserHoldings } from '../tokens/holdings.js'
 import { hashPassword } from './passwords.js'
@@ -21,10 +21,10 @@ export interface NewUser {
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/
 
 export function validateNewUser(input: NewUser): void {
-  if (!EMAIL.test(input.email.trim()) || input.email.length > 254) throw new AppError('email_invalid')
+  if (!EMAIL.test(input.email.trim()) || input.email.length > 254) throw new Refusal('email_invalid')
   validName(input.name, { required: 'name_required', controlCharacters: 'name_control_characters' })
-  if (input.password.length < 8) throw new AppError('password_too_short')
-  if (input.password.length > 1024) throw new AppError('password_too_long')
+  if (input.password.length < 8) throw new Refusal('password_too_short')
+  if (input.password.length > 1024) throw new Refusal('password_too_long')
   if (input.teamName !== undefined) validName(input.teamName, { required: 'team_name_required', controlCharacters: 'team_name_control_characters' })
 }
 
@@ -48,7 +48,7 @@ export async function createUser(db: Db, input: NewUser, now: number): Promise<{
       return { user, team }
     })
   } catch (err) {
-    if (isUniqueViolation(err)) throw new AppError('email_taken', 409)
+    if (isUniqueViolation(err)) throw new Refusal('email_taken', 409)
     throw err
   }
 }
@@ -74,7 +74,7 @@ export async function setDisabled(
 ): Promise<{ user: User; revoked: Revoked }> {
   const { ended, ...result } = await db.kysely.transaction().execute(async (trx) => {
     const user = await findUserByEmail(trx, email)
-    if (!user) throw new AppError('user_not_found', 404)
+    if (!user) throw new Refusal('user_not_found', 404)
     const updated = await setUserDisabled(trx, user.id, disabled, now)
     if (!disabled) return { user: updated ?? user, revoked: { grants: 0, personalAccessTokens: 0 }, ended: [] }
     const ended = await deleteSessionsOfUser(trx, user.id)
@@ -87,6 +87,6 @@ export async function setDisabled(
 
 export async function requireUserByEmail(db: Db, email: string): Promise<User> {
   const user = await findUserByEmail(db.kysely, email)
-  if (!user) throw new AppError('user_not_found', 404)
+  if (!user) throw new Refusal('user_not_found', 404)
   return user
 }

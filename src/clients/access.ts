@@ -1,7 +1,7 @@
 import type { TeamMembership, User } from '../accounts/types.js'
 import type { Db } from '../db/connection.js'
 import { listClientsByTeam } from '../db/clients.js'
-import { AppError } from '../messages.js'
+import { Refusal } from '../messages.js'
 import { findClient } from './clients.js'
 import type { Client } from './types.js'
 
@@ -15,7 +15,7 @@ export function clientsOfTeam(db: Db, teamId: number): Promise<Client[]> {
  */
 export async function clientOfTeam(db: Db, clientId: string, teamId: number): Promise<Client> {
   const client = await findClient(db, clientId)
-  if (!client || client.teamId !== teamId) throw new AppError('client_not_found', 404)
+  if (!client || client.teamId !== teamId) throw new Refusal('client_not_found', 404)
   return client
 }
 
@@ -26,5 +26,5 @@ export function canManageClient(client: Client, user: User, memberships: TeamMem
 }
 
 export function requireClientManager(client: Client, user: User, memberships: TeamMembership[]): void {
-  if (!canManageClient(client, user, memberships)) throw new AppError('client_forbidden', 403)
+  if (!canManageClient(client, user, memberships)) throw new Refusal('client_forbidden', 403)
 }

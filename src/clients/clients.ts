@@ -14,7 +14,7 @@ import {
   updateClientOpenIdSettings,
   updateClientSecret,
 } from '../db/clients.js'
-import { AppError } from '../messages.js'
+import { Refusal } from '../messages.js'
 import { validName } from '../names.js'
 import { validateRedirectUri, validateRedirectUris } from './redirect-uris.js'
 import { isSelfRegistered, type Client, type StoredClientSecret } from './types.js'
@@ -44,10 +44,10 @@ export interface OpenIdSettings {
  */
 export function validateOpenIdSettings(client: { isConfidential: boolean; isFirstParty: boolean }, input: Partial<OpenIdSettings>): OpenIdSettings {
   const postLogoutRedirectUris = (input.postLogoutRedirectUris ?? []).map(validateRedirectUri)
-  if (new Set(postLogoutRedirectUris).size !== postLogoutRedirectUris.length) throw new AppError('redirect_uri_duplicate')
+  if (new Set(postLogoutRedirectUris).size !== postLogoutRedirectUris.length) throw new Refusal('redirect_uri_duplicate')
   const backchannel = input.backchannelLogoutUri?.trim()
   const skipConsent = input.skipConsent ?? false
-  if (skipConsent && !(client.isFirstParty && client.isConfidential)) throw new AppError('skip_consent_first_party')
+  if (skipConsent && !(client.isFirstParty && client.isConfidential)) throw new Refusal('skip_consent_first_party')
   return { skipConsent, postLogoutRedirectUris, backchannelLogoutUri: backchannel ? validateRedirectUri(backchannel) : null }
 }
 
@@ -141,7 +141,7 @@ export async function updateClient(db: Db, client: Client, changes: ClientChange
     if (!(await updateClientDetails(trx, client.id, name, redirectUris, now))) return undefined
     return updateClientOpenIdSettings(trx, client.id, { postLogoutRedirectUris, backchannelLogoutUri }, now)
   })
-  if (!updated) throw new AppError('client_not_found', 404)
+  if (!updated) throw new Refusal('client_not_found', 404)
   return updated
 }
 
@@ -152,20 +152,20 @@ export function mayOfferSkipConsent(client: Client): boolean {
 
 /** The switch for the product's own apps on the client's page: users are signed in to them without the consent page. */
 export async function setSkipConsent(db: Db, client: Client, skipConsent: boolean, now: number): Promise<Client> {
-  if (skipConsent && !mayOfferSkipConsent(client)) throw new AppError('skip_consent_first_party')
+  if (skipConsent && !mayOfferSkipConsent(client)) throw new Refusal('skip_consent_first_party')
   const updated = await updateClientOpenIdSettings(db.kysely, client.id, { skipConsent }, now)
-  if (!updated) throw new AppError('client_not_found', 404)
+  if (!updated) throw new Refusal('client_not_found', 404)
   return updated
 }
 
 /** A new secret; the old one stops working at once. */
 export async function regenerateClientSecret(db: Db, keys: Keys, clientId: string, now: number): Promise<string> {
   const secret = randomSecret(32)
-  if (!(await updateClientSecret(db.kysely, clientId, storeSecret(keys, secret), now))) throw new AppError('client_not_found', 404)
+  if (!(await updateClientSecret(db.kysely, clientId, storeSecret(keys, secret), now))) throw new Refusal('client_not_found', 404)
   return secret
 }
 
 /** Deletes the client; every code and token it holds goes with it. */
 export async function deleteClient(db: Db, clientId: string): Promise<void> {
-  if (!(await deleteClientById(db.kysely, clientId))) throw new AppError('client_not_found', 404)
+  if (!(await deleteClientById(db.kysely, clientId))) throw new Refusal('client_not_found', 404)
 }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { AppError } from '../messages.js'
+import { Refusal } from '../messages.js'
 import {
   chooseRedirectUri,
   isLoopbackHost,
@@ -17,7 +17,7 @@ function refusal(value: string): string | undefined {
     validateRedirectUri(value)
     return undefined
   } catch (err) {
-    assert.ok(err instanceof AppError, `${JSON.stringify(value)} threw ${String(err)}`)
+    assert.ok(err instanceof Refusal, `${JSON.stringify(value)} threw ${String(err)}`)
     return err.code
   }
 }
@@ -138,11 +138,11 @@ describe('redirect URL registration (RFC 6749 §3.1.2, RFC 8252 §7.3, RFC 9700 
   it('needs at least one URL and refuses duplicates', () => {
     assert.throws(
       () => validateRedirectUris([]),
-      (err: unknown) => err instanceof AppError && err.code === 'redirect_uri_required',
+      (err: unknown) => err instanceof Refusal && err.code === 'redirect_uri_required',
     )
     assert.throws(
       () => validateRedirectUris(['https://example.com/cb', 'https://example.com/cb']),
-      (err: unknown) => err instanceof AppError && err.code === 'redirect_uri_duplicate',
+      (err: unknown) => err instanceof Refusal && err.code === 'redirect_uri_duplicate',
     )
     assert.deepEqual(validateRedirectUris(['https://example.com/a', 'http://127.0.0.1/b']), ['https://example.com/a', 'http://127.0.0.1/b'])
   })

@@ -1,4 +1,4 @@
-import { AppError } from '../messages.js'
+import { Refusal } from '../messages.js'
 
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', '[::1]', 'localhost'])
 
@@ -22,31 +22,31 @@ const HAS_AUTHORITY = /^[a-z][a-z0-9+.-]*:\/\/[^/?#\\]/i
  * authorization endpoint (RFC 9700 §4.1.3) is the address a browser goes to.
  */
 export function validateRedirectUri(uri: string): string {
-  if (uri.trim() === '') throw new AppError('redirect_uri_required')
-  if (uri.length > 2000) throw new AppError('redirect_uri_invalid')
-  if (UNSAFE_CHARACTERS.test(uri)) throw new AppError('redirect_uri_unsafe_characters')
+  if (uri.trim() === '') throw new Refusal('redirect_uri_required')
+  if (uri.length > 2000) throw new Refusal('redirect_uri_invalid')
+  if (UNSAFE_CHARACTERS.test(uri)) throw new Refusal('redirect_uri_unsafe_characters')
   let url: URL
   try {
     url = new URL(uri)
   } catch {
-    throw new AppError('redirect_uri_invalid')
+    throw new Refusal('redirect_uri_invalid')
   }
-  if (uri.includes('#')) throw new AppError('redirect_uri_fragment')
-  if (url.username !== '' || url.password !== '') throw new AppError('redirect_uri_credentials')
+  if (uri.includes('#')) throw new Refusal('redirect_uri_fragment')
+  if (url.username !== '' || url.password !== '') throw new Refusal('redirect_uri_credentials')
   if (url.protocol === 'http:') {
-    if (!isLoopbackHost(url.hostname)) throw new AppError('redirect_uri_not_https')
+    if (!isLoopbackHost(url.hostname)) throw new Refusal('redirect_uri_not_https')
   } else if (url.protocol !== 'https:') {
-    throw new AppError('redirect_uri_not_https')
+    throw new Refusal('redirect_uri_not_https')
   }
-  if (!HAS_AUTHORITY.test(uri)) throw new AppError('redirect_uri_no_host')
-  if (url.href !== uri) throw new AppError('redirect_uri_not_canonical')
+  if (!HAS_AUTHORITY.test(uri)) throw new Refusal('redirect_uri_no_host')
+  if (url.href !== uri) throw new Refusal('redirect_uri_not_canonical')
   return uri
 }
 
 export function validateRedirectUris(values: string[]): string[] {
   const uris = values.map(validateRedirectUri)
-  if (uris.length === 0) throw new AppError('redirect_uri_required')
-  if (new Set(uris).size !== uris.length) throw new AppError('redirect_uri_duplicate')
+  if (uris.length === 0) throw new Refusal('redirect_uri_required')
+  if (new Set(uris).size !== uris.length) throw new Refusal('redirect_uri_duplicate')
   return uris
 }
 
@@ -56,7 +56,7 @@ export function isRegistrableRedirectUri(uri: string): boolean {
     validateRedirectUri(uri)
     return true
   } catch (err) {
-    if (err instanceof AppError) return false
+    if (err instanceof Refusal) return false
     throw err
   }
 }

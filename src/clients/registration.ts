@@ -7,9 +7,9 @@ import type { Db } from '../db/connection.js'
 import { deleteClientById, findSelfRegisteredClient, insertClient, updateSelfRegisteredClient, type SelfRegisteredClientRow } from '../db/clients.js'
 import { findRegistrationToken, insertRegistrationToken } from '../db/registration-tokens.js'
 import { listResourceRows } from '../db/resources.js'
-import { AppError } from '../messages.js'
-import { OAuthError } from '../oauth/errors.js'
-import { SCOPES } from '../oauth/scopes.js'
+import { Refusal } from '../messages.js'
+import { OAuthError } from '../protocol/errors.js'
+import { SCOPES } from '../protocol/scopes.js'
 import { storeSecret } from './clients.js'
 import { isPrivateAddress } from './addresses.js'
 import { isLoopbackHost, validateRedirectUri } from './redirect-uris.js'
@@ -113,7 +113,7 @@ function registeredUri(uri: unknown, what: string, refuse: (description: string)
   try {
     return validateRedirectUri(uri)
   } catch (err) {
-    if (err instanceof AppError) throw refuse(`${err.message} (${uri})`)
+    if (err instanceof Refusal) throw refuse(`${err.message} (${uri})`)
     throw err
   }
 }
@@ -356,7 +356,7 @@ export async function deleteRegistration(deps: RegistrationDeps, clientId: strin
 /** `gatehouse registration-tokens create`: an initial access token (RFC 7591 §3), usable until it expires. */
 export async function createRegistrationToken(db: Db, expiresInSeconds: number, now: number): Promise<{ token: string; expiresAt: Date }> {
   if (!Number.isSafeInteger(expiresInSeconds) || expiresInSeconds < 60 || expiresInSeconds > 366 * 24 * 3600)
-    throw new AppError('registration_token_lifetime_invalid')
+    throw new Refusal('registration_token_lifetime_invalid')
   const token = `gatehouse_reg_${randomSecret(32)}`
   const expiresAt = now + expiresInSeconds * 1000
   await insertRegistrationToken(db.kysely, { tokenHash: hashSecret(token), createdAt: now, expiresAt })

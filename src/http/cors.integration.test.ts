@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { after, before, it } from 'node:test'
-import { SCOPES } from '../oauth/scopes.js'
+import { SCOPES } from '../protocol/scopes.js'
 import { createResource } from '../resources/resources.js'
 import { forEachDialect } from '../testing/dialects.js'
 import { startTestServer, type TestServer } from '../testing/server.js'

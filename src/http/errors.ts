@@ -4,7 +4,7 @@ import { isDatabaseUnavailable } from '../db/errors.js'
 
 /**
  * What went wrong with a request, sorted once for every kind of answer:
- * - `own`: an error of the answering surface's own type (OAuthError, ApiError, AppError), which says what to answer;
+ * - `own`: an error of the answering surface's own type (OAuthError, ApiError, Refusal), which says what to answer;
  * - `unavailable`: the database could not be reached; 503, try again shortly;
  * - `rejected`: Fastify refused the request itself (unreadable body, media type, schema): a 4xx with its message;
  * - `failed`: anything else; a 500 whose cause is logged and never shown.

@@ -2,7 +2,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify'
 import { csrfTokenFor, isValidCsrfToken, loadSession, SESSION_TTL_MS, type LoadedSession } from '../accounts/sessions.js'
 import type { AppContext } from '../context.js'
 import { randomSecret } from '../crypto/random.js'
-import { AppError } from '../messages.js'
+import { Refusal } from '../messages.js'
 
 export interface PortalSession extends LoadedSession {
   id: string
@@ -74,9 +74,9 @@ export function loginCsrfToken(ctx: AppContext, request: FastifyRequest, reply: 
 
 export function checkLoginCsrf(ctx: AppContext, request: FastifyRequest, token: unknown): void {
   const nonce = request.cookies[loginCookieName(ctx)]
-  if (!nonce || !isValidCsrfToken(ctx.keys.csrf, `login:${nonce}`, token)) throw new AppError('csrf_failed', 403)
+  if (!nonce || !isValidCsrfToken(ctx.keys.csrf, `login:${nonce}`, token)) throw new Refusal('csrf_failed', 403)
 }
 
 export function checkSessionCsrf(ctx: AppContext, session: PortalSession, token: unknown): void {
-  if (!isValidCsrfToken(ctx.keys.csrf, session.id, token)) throw new AppError('csrf_failed', 403)
+  if (!isValidCsrfToken(ctx.keys.csrf, session.id, token)) throw new Refusal('csrf_failed', 403)
 }

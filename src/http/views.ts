@@ -2,7 +2,7 @@ import { Eta } from 'eta'
 import { fileURLToPath } from 'node:url'
 
 const eta = new Eta({
-  views: fileURLToPath(new URL('../../views', import.meta.url)),
+  views: fileURLToPath(new URL('../../../views', import.meta.url)),
   autoEscape: true,
   cache: true,
 })

@@ -4,7 +4,7 @@ import type { Keys } from '../crypto/master-key.js'
 import type { Config } from '../config.js'
 import type { Db } from '../db/connection.js'
 import { countAgainst, standingOf } from '../ratelimit/attempts.js'
-import { ClientAuthenticationThrottled, InvalidClient, InvalidRequest } from './errors.js'
+import { ClientAuthenticationThrottled, InvalidClient, InvalidRequest } from '../protocol/errors.js'
 
 export interface ClientCredentials {
   /** The Authorization header, if any. */

@@ -4,8 +4,8 @@ import { findGrant, findRefreshToken } from '../db/tokens.js'
 import { findUserById } from '../db/users.js'
 import { checkAccessToken, type VerificationDeps } from '../tokens/verify.js'
 import { checkPersonalAccessToken, PAT_PREFIX } from '../tokens/personal-access-tokens.js'
-import { requiredParam, type RawParams } from './params.js'
-import { splitScopes } from './scopes.js'
+import { requiredParam, type RawParams } from '../protocol/params.js'
+import { splitScopes } from '../protocol/scopes.js'
 import { splitResources } from '../resources/resources.js'
 
 /** RFC 7662 §2.2 / RFC 9068: one audience as a string, several as an array; the stored record decides. */

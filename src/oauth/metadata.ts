@@ -1,6 +1,6 @@
 import type { Config } from '../config.js'
 import { CLAIMS_SUPPORTED } from '../oidc/claims.js'
-import { SCOPES } from './scopes.js'
+import { SCOPES } from '../protocol/scopes.js'
 import { GRANT_TYPES_SUPPORTED } from './token-endpoint.js'
 
 export const ENDPOINTS = {

@@ -1,7 +1,7 @@
 import type { ActivityLog } from '../activity/recorder.js'
 import type { Db } from '../db/connection.js'
 import { revokeGrants } from '../db/tokens.js'
-import { InvalidGrant } from './errors.js'
+import { InvalidGrant } from '../protocol/errors.js'
 
 export interface ReplayDeps {
   db: Db

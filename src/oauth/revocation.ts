@@ -6,7 +6,7 @@ import type { KeyRing } from '../keys/signing-keys.js'
 import { hashSecret } from '../crypto/random.js'
 import { findAccessToken, findGrant, findRefreshToken, revokeAccessToken, revokeGrants } from '../db/tokens.js'
 import { verifyAccessTokenSignature } from '../tokens/access-token.js'
-import { requiredParam, type RawParams } from './params.js'
+import { requiredParam, type RawParams } from '../protocol/params.js'
 
 export interface RevocationDeps {
   db: Db

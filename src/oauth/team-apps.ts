@@ -3,7 +3,7 @@ import type { ActivityLog } from '../activity/recorder.js'
 import type { Db } from '../db/connection.js'
 import { findClientById } from '../db/clients.js'
 import { listTeamApps } from '../db/team-apps.js'
-import { AppError } from '../messages.js'
+import { Refusal } from '../messages.js'
 import { revokeHoldings } from '../tokens/holdings.js'
 import type { TeamApp } from './types.js'
 
@@ -40,10 +40,10 @@ export async function revokeTeamApp(
   now: number,
 ): Promise<void> {
   const client = await findClientById(db.kysely, input.clientId)
-  if (!client) throw new AppError('client_not_found', 404)
+  if (!client) throw new Refusal('client_not_found', 404)
   const authorisations = (await listTeamApps(db.kysely, input.teamId)).filter((a) => a.clientId === input.clientId)
-  if (authorisations.length === 0) throw new AppError('team_app_not_found', 404)
-  if (!authorisations.some((a) => mayRevokeTeamApp(a, input.by))) throw new AppError('team_app_forbidden', 403)
+  if (authorisations.length === 0) throw new Refusal('team_app_not_found', 404)
+  if (!authorisations.some((a) => mayRevokeTeamApp(a, input.by))) throw new Refusal('team_app_forbidden', 403)
   const everyone = input.by.role === 'owner'
   await db.kysely
     .transaction()

@@ -1,12 +1,12 @@
 import type { Client } from '../clients/types.js'
 import type { TokenResponse } from '../tokens/issue.js'
 import { authenticateClient, type ClientAuthenticationDeps } from './client-authentication.js'
-import { InvalidRequest, UnauthorizedClient, UnsupportedGrantType } from './errors.js'
+import { InvalidRequest, UnauthorizedClient, UnsupportedGrantType } from '../protocol/errors.js'
 import { authorizationCodeGrant } from './grants/authorization-code.js'
 import type { GrantDeps } from './grants/deps.js'
 import { passwordGrant } from './grants/password.js'
 import { refreshTokenGrant } from './grants/refresh-token.js'
-import { param, type RawParams } from './params.js'
+import { param, type RawParams } from '../protocol/params.js'
 
 export interface TokenRequest {
   params: RawParams

@@ -10,7 +10,7 @@ import { startTestServer, type TestServer } from '../testing/server.js'
 
 const PYTHON = '/usr/bin/python3'
 // Not compiled, so read where it is kept, from the compiled test's place in dist/.
-const CHECK = fileURLToPath(new URL('../../src/oidc/authlib-check.py', import.meta.url))
+const CHECK = fileURLToPath(new URL('../../../src/oidc/authlib-check.py', import.meta.url))
 
 /**
  * Why authlib cannot be run here, or undefined when it can. Under CI=true a

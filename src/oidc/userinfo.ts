@@ -1,6 +1,6 @@
 import { authenticateBearer } from '../tokens/bearer.js'
 import type { VerificationDeps } from '../tokens/verify.js'
-import { isOpenIdRequest } from '../oauth/scopes.js'
+import { isOpenIdRequest } from '../protocol/scopes.js'
 import { userClaims } from './claims.js'
 
 export type UserinfoAnswer =

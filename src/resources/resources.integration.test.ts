@@ -19,7 +19,7 @@ import { browserFor, introspect, redirectOf, type Json } from '../testing/oauth.
 import { startTestServer, type TestServer } from '../testing/server.js'
 import { createResource, deleteResource } from './resources.js'
 
-const CLI = fileURLToPath(new URL('../cli.js', import.meta.url))
+const CLI = fileURLToPath(new URL('../cli/index.js', import.meta.url))
 const REDIRECT = 'https://app.example.com/callback'
 const CALENDAR = 'https://calendar.example.com/mcp'
 const FILES = 'https://files.example.com/mcp'

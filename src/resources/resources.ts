@@ -1,7 +1,7 @@
 import type { Db } from '../db/connection.js'
 import { deleteResourceRow, findResourcesByUri, insertResource, listResourceRows } from '../db/resources.js'
-import { AppError } from '../messages.js'
-import { InvalidTarget } from '../oauth/errors.js'
+import { Refusal } from '../messages.js'
+import { InvalidTarget } from '../protocol/errors.js'
 import { protectedResourceMetadata, protectedResourceMetadataUrl } from '../resource-server/index.js'
 import type { Resource } from './types.js'
 
@@ -37,10 +37,10 @@ export function validateResourceUri(value: string): string {
   try {
     url = new URL(uri)
   } catch {
-    throw new AppError('resource_uri_invalid')
+    throw new Refusal('resource_uri_invalid')
   }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new AppError('resource_uri_invalid')
-  if (uri.includes('#') || uri.includes('?') || url.username !== '' || url.password !== '') throw new AppError('resource_uri_invalid')
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new Refusal('resource_uri_invalid')
+  if (uri.includes('#') || uri.includes('?') || url.username !== '' || url.password !== '') throw new Refusal('resource_uri_invalid')
   return uri
 }
 
@@ -48,18 +48,18 @@ export function validateResourceUri(value: string): string {
 const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/
 
 function validateScopes(scopes: string[]): string[] {
-  for (const scope of scopes) if (!SCOPE_TOKEN.test(scope)) throw new AppError('resource_scope_invalid')
+  for (const scope of scopes) if (!SCOPE_TOKEN.test(scope)) throw new Refusal('resource_scope_invalid')
   return [...new Set(scopes)]
 }
 
 export async function createResource(db: Db, issuer: string, input: { uri: string; name: string; scopes: string[] }, now: number): Promise<Resource> {
   const uri = validateResourceUri(input.uri)
   const name = input.name.trim()
-  if (name === '') throw new AppError('resource_name_required')
-  if (name.length > 100) throw new AppError('resource_name_too_long')
+  if (name === '') throw new Refusal('resource_name_required')
+  if (name.length > 100) throw new Refusal('resource_name_too_long')
   const scopes = validateScopes(input.scopes)
-  if (uri === apiResourceUri(issuer)) throw new AppError('resource_exists')
-  if (!(await insertResource(db.kysely, { uri, name, scopes }, now))) throw new AppError('resource_exists')
+  if (uri === apiResourceUri(issuer)) throw new Refusal('resource_exists')
+  if (!(await insertResource(db.kysely, { uri, name, scopes }, now))) throw new Refusal('resource_exists')
   return { uri, name, scopes, builtIn: false }
 }
 
@@ -74,8 +74,8 @@ export async function resourceScopes(db: Db): Promise<string[]> {
 
 /** No new token names the resource once it is gone; tokens already issued for it live out their time. */
 export async function deleteResource(db: Db, issuer: string, uri: string): Promise<void> {
-  if (uri === apiResourceUri(issuer)) throw new AppError('resource_built_in')
-  if (!(await deleteResourceRow(db.kysely, uri))) throw new AppError('resource_not_found', 404)
+  if (uri === apiResourceUri(issuer)) throw new Refusal('resource_built_in')
+  if (!(await deleteResourceRow(db.kysely, uri))) throw new Refusal('resource_not_found', 404)
 }
 
 /**

@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { it } from 'node:test'
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url))
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url))
 
 /** The compiled test files `scripts/run-tests.mjs` would run with these arguments. */
 function listed(...args: string[]): string[] {
@@ -17,7 +17,7 @@ it('runs each test tier alone: unit, integration and e2e by file name, and every
   const unit = listed('--tier', 'unit')
   const integration = listed('--tier', 'integration')
   const e2e = listed('--tier', 'e2e')
-  assert.ok(unit.includes('dist/testing/run-tests.test.js'))
+  assert.ok(unit.includes('dist/src/testing/run-tests.test.js'))
   assert.ok(
     unit.every((f) => !f.endsWith('.integration.test.js') && !f.endsWith('.e2e.test.js')),
     'unit leaves out the integration and browser files',
@@ -28,6 +28,6 @@ it('runs each test tier alone: unit, integration and e2e by file name, and every
 })
 
 it('keeps the file-name filters, within a tier too', () => {
-  assert.deepEqual(listed('--tier', 'integration', 'login'), ['dist/accounts/login.integration.test.js', 'dist/http/pages/login.integration.test.js'])
-  assert.deepEqual(listed('login.e2e', 'pkce'), ['dist/http/pages/login.e2e.test.js', 'dist/oauth/pkce.test.js'])
+  assert.deepEqual(listed('--tier', 'integration', 'login'), ['dist/src/accounts/login.integration.test.js', 'dist/src/http/pages/login.integration.test.js'])
+  assert.deepEqual(listed('login.e2e', 'pkce'), ['dist/src/http/pages/login.e2e.test.js', 'dist/src/protocol/pkce.test.js'])
 })

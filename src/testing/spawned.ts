@@ -14,7 +14,7 @@ import { freePort } from './ports.js'
  * database with a second copy of itself the way a deployment does.
  */
 
-export const CLI = fileURLToPath(new URL('../cli.js', import.meta.url))
+export const CLI = fileURLToPath(new URL('../cli/index.js', import.meta.url))
 /** Every process of one deployment shares the secret (the session cookie, CSRF and client-secret keys derive from it). */
 export const TEST_SECRET = 'production-test-secret-0123456789-abcdef'
 export const PASSWORD = 'correct horse battery'

@@ -1,7 +1,7 @@
 import { decodeProtectedHeader, errors, jwtVerify, SignJWT, type JWTPayload } from 'jose'
 import { randomSecret } from '../crypto/random.js'
 import type { KeyRing } from '../keys/signing-keys.js'
-import type { VerifiedTokenCache } from './verified-cache.js'
+import type { VerifiedTokenCache } from './cache/verified-cache.js'
 
 /** RFC 9068 §2.1: the media type of JWT access tokens. */
 export const ACCESS_TOKEN_TYPE = 'at+jwt'

@@ -1,7 +1,7 @@
 import { checkPersonalAccessToken, PAT_PREFIX } from './personal-access-tokens.js'
 import { checkAccessToken, type VerificationDeps } from './verify.js'
 import { splitResources } from '../resources/resources.js'
-import { splitScopes } from '../oauth/scopes.js'
+import { splitScopes } from '../protocol/scopes.js'
 import type { Principal } from './principal.js'
 
 export type BearerVerdict = { ok: true; principal: Principal } | { ok: false; reason: string }

@@ -8,7 +8,7 @@ import {
   insertPersonalAccessToken,
   listPersonalAccessTokens,
 } from '../db/personal-access-tokens.js'
-import { AppError } from '../messages.js'
+import { Refusal } from '../messages.js'
 import { validName } from '../names.js'
 import type { User } from '../accounts/types.js'
 
@@ -67,7 +67,7 @@ export async function createPersonalAccessToken(
 ): Promise<{ token: string; record: PersonalAccessToken }> {
   const name = validateTokenName(input.name)
   const days = input.lifetimeDays ?? PAT_MAX_LIFETIME_DAYS
-  if (!Number.isInteger(days) || days < 1 || days > PAT_MAX_LIFETIME_DAYS) throw new AppError('token_lifetime_invalid')
+  if (!Number.isInteger(days) || days < 1 || days > PAT_MAX_LIFETIME_DAYS) throw new Refusal('token_lifetime_invalid')
   const token = generatePersonalAccessToken()
   const record = await insertPersonalAccessToken(db.kysely, {
     id: randomUUID(),
@@ -102,6 +102,6 @@ export function personalAccessTokensOf(db: Db, userId: number, teamId: number): 
 /** Deletes the user's token; it stops working at once. */
 export async function deletePersonalAccessToken(db: Db, id: string, userId: number): Promise<PersonalAccessToken> {
   const deleted = await deleteRow(db.kysely, id, userId)
-  if (!deleted) throw new AppError('token_not_found', 404)
+  if (!deleted) throw new Refusal('token_not_found', 404)
   return deleted
 }

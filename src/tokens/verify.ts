@@ -5,7 +5,7 @@ import type { KeyRing } from '../keys/signing-keys.js'
 import { findAccessTokenHolder } from '../db/tokens.js'
 import type { AccessTokenRecord } from './types.js'
 import { verifyAccessTokenSignature, type AccessTokenClaims } from './access-token.js'
-import type { VerifiedTokenCache } from './verified-cache.js'
+import type { VerifiedTokenCache } from './cache/verified-cache.js'
 
 export interface VerificationDeps {
   db: Db

@@ -19,12 +19,12 @@ import {
   type Approver,
   type AuthorizationRequest,
   type ResponseMode,
-} from '../../oauth/authorize.js'
-import { ConsentFormError, holdForConsent, requestParameters, takeConsentForm, type RequestParameters } from '../../oauth/consent-forms.js'
-import { AccessDenied, ConsentRequired, InteractionRequired, LoginRequired, OAuthError } from '../../oauth/errors.js'
+} from '../../oauth/authorize/request.js'
+import { ConsentFormError, holdForConsent, requestParameters, takeConsentForm, type RequestParameters } from '../../consent/forms.js'
+import { AccessDenied, ConsentRequired, InteractionRequired, LoginRequired, OAuthError } from '../../protocol/errors.js'
 import { ENDPOINTS } from '../../oauth/metadata.js'
-import type { RawParams } from '../../oauth/params.js'
-import { SCOPES } from '../../oauth/scopes.js'
+import type { RawParams } from '../../protocol/params.js'
+import { SCOPES } from '../../protocol/scopes.js'
 import { readIdTokenHint } from '../../oidc/id-token.js'
 import { checkSessionCsrf, currentSession, type PortalSession } from '../session.js'
 import { sendPage } from '../pages/page.js'

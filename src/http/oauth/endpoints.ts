@@ -1,15 +1,15 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { AppContext } from '../../context.js'
 import { authenticateClient } from '../../oauth/client-authentication.js'
-import { InvalidClient, InvalidRequest } from '../../oauth/errors.js'
+import { InvalidClient, InvalidRequest } from '../../protocol/errors.js'
 import { resourceScopes } from '../../resources/resources.js'
 import { registrationRoutes } from './registration.js'
 import { introspect } from '../../oauth/introspection.js'
 import { authorizationServerMetadata, ENDPOINTS, openIdConfiguration } from '../../oauth/metadata.js'
-import { param, type RawParams } from '../../oauth/params.js'
+import { param, type RawParams } from '../../protocol/params.js'
 import { revokeToken } from '../../oauth/revocation.js'
 import { handleTokenRequest } from '../../oauth/token-endpoint.js'
-import { endpoint, machineEndpoints } from './machine.js'
+import { endpoint, machineEndpoints } from './machine-endpoints.js'
 
 function bodyParams(request: FastifyRequest): RawParams {
   const body = request.body

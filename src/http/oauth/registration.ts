@@ -2,9 +2,9 @@ import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { readBearer } from '../api/guard.js'
 import { checkInitialAccessToken, deleteRegistration, readRegistration, registerDynamicClient, updateRegistration } from '../../clients/registration.js'
 import type { AppContext } from '../../context.js'
-import { TooManyRequests } from '../../oauth/errors.js'
+import { TooManyRequests } from '../../protocol/errors.js'
 import { ENDPOINTS } from '../../oauth/metadata.js'
-import { endpoint } from './machine.js'
+import { endpoint } from './machine-endpoints.js'
 
 function bearerToken(request: FastifyRequest): string | undefined {
   const credentials = readBearer(request.headers.authorization)

@@ -5,7 +5,7 @@ import type { AppContext } from '../../context.js'
 import { ENDPOINTS } from '../../oauth/metadata.js'
 import { userinfo } from '../../oidc/userinfo.js'
 import { errorHandler } from '../errors.js'
-import { renderOAuthError } from './machine.js'
+import { renderOAuthError } from './machine-endpoints.js'
 
 function invalidRequest(description: string): ApiError {
   return new ApiError(400, 'invalid_request', description, `Bearer realm="gatehouse", error="invalid_request"`)

@@ -1,5 +1,5 @@
 import { isRequestInspectionHost, validateRedirectUri } from '../../clients/redirect-uris.js'
-import { AppError, MESSAGES } from '../../messages.js'
+import { Refusal, MESSAGES } from '../../messages.js'
 import { formGuardProperties, type FormBody } from './portal.js'
 
 /** The body of the create and edit forms, as the schema below lets it through. */
@@ -90,7 +90,7 @@ function urlErrors(values: string[]): (string | undefined)[] {
       seen.add(uri)
       return duplicate ? MESSAGES.redirect_uri_duplicate : undefined
     } catch (rowError) {
-      if (!(rowError instanceof AppError)) throw rowError
+      if (!(rowError instanceof Refusal)) throw rowError
       return rowError.message
     }
   })
@@ -101,7 +101,7 @@ function urlErrors(values: string[]): (string | undefined)[] {
  * problem; this puts a message next to every field that has one, so a
  * person fixes them all in one go.
  */
-export function refusedClientFormView(input: ClientInput, err: AppError): ClientFormView {
+export function refusedClientFormView(input: ClientInput, err: Refusal): ClientFormView {
   const redirectErrors = urlErrors(input.redirectUris)
   const rows = input.redirectUris.map((value, i): RedirectRow => ({ value, error: redirectErrors[i], warning: isRequestInspectionHost(value) }))
   const logoutErrors = urlErrors(input.postLogoutRedirectUris)
@@ -127,6 +127,6 @@ function blankRow(): RedirectRow {
 }
 
 /** Errors the form shows next to its fields; anything else goes to the error page. */
-export function isClientFormError(err: unknown): err is AppError {
-  return err instanceof AppError && (err.code.startsWith('client_name') || err.code.startsWith('redirect_uri'))
+export function isClientFormError(err: unknown): err is Refusal {
+  return err instanceof Refusal && (err.code.startsWith('client_name') || err.code.startsWith('redirect_uri'))
 }

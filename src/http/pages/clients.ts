@@ -14,7 +14,7 @@ import { isRequestInspectionHost } from '../../clients/redirect-uris.js'
 import type { Client } from '../../clients/types.js'
 import type { ActivityAction } from '../../activity/types.js'
 import type { AppContext } from '../../context.js'
-import { AppError, BANNERS, CONFIRMATIONS, type Confirmation } from '../../messages.js'
+import { Refusal, BANNERS, CONFIRMATIONS, type Confirmation } from '../../messages.js'
 import { checkSessionCsrf } from '../session.js'
 import {
   clientFormBodySchema,
@@ -25,7 +25,7 @@ import {
   type ClientFormBody,
   type ClientFormView,
 } from './client-form.js'
-import { missingClient } from './elsewhere.js'
+import { missingClient } from './not-in-team.js'
 import { shownTime } from './format.js'
 import { sendPage } from './page.js'
 import { actOnce, csrfBodySchema, doneBanner, formGuardProperties, idParamsSchema, requireTeamSession, type FormBody, type TeamSession } from './portal.js'
@@ -103,7 +103,7 @@ async function activeTeamClient(ctx: AppContext, session: TeamSession, id: strin
   try {
     return await clientOfTeam(ctx.db, id, session.activeTeam.id)
   } catch (err) {
-    if (err instanceof AppError && err.code === 'client_not_found') return missingClient(ctx, session, id, returnTo)
+    if (err instanceof Refusal && err.code === 'client_not_found') return missingClient(ctx, session, id, returnTo)
     throw err
   }
 }
@@ -228,7 +228,7 @@ export function clientRoutes(app: FastifyInstance, ctx: AppContext): void {
       checkSessionCsrf(ctx, session, request.body?._csrf)
       const client = await managedClient(ctx, session, request.params.id)
       const secret = await revealClientSecret(ctx.db, ctx.keys, client.id)
-      if (secret === undefined) throw new AppError('client_no_secret', 404)
+      if (secret === undefined) throw new Refusal('client_no_secret', 404)
       recordClientEvent(ctx, request, session, client, 'client.secret_revealed')
       return reply.redirect(await secretShownAt(session, client, secret), 303)
     },
@@ -300,7 +300,7 @@ export function clientRoutes(app: FastifyInstance, ctx: AppContext): void {
 
   confirmedAction('regenerate', {
     applies: (client) => {
-      if (!client.isConfidential) throw new AppError('client_no_secret', 404)
+      if (!client.isConfidential) throw new Refusal('client_no_secret', 404)
     },
     confirm: CONFIRMATIONS.regenerateClientSecret,
     // The new secret is shown at once, on the page this redirects to.

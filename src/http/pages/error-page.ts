@@ -1,18 +1,18 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { AppContext } from '../../context.js'
-import { AppError, MESSAGES } from '../../messages.js'
+import { Refusal, MESSAGES } from '../../messages.js'
 import { errorHandler, finishReadingBody, type Failure } from '../errors.js'
 import { render } from '../views.js'
-import { elsewherePage } from './elsewhere.js'
+import { elsewherePage } from './not-in-team.js'
 import { sendPage } from './page.js'
 
-function isAppError(error: unknown): error is AppError {
-  return error instanceof AppError
+function isRefusal(error: unknown): error is Refusal {
+  return error instanceof Refusal
 }
 
 /** The portal's renderer: a readable page; nothing about the failure's internals reaches the person. */
 function renderPage(ctx: AppContext) {
-  return (failure: Failure<AppError>, request: FastifyRequest, reply: FastifyReply) => {
+  return (failure: Failure<Refusal>, request: FastifyRequest, reply: FastifyReply) => {
     switch (failure.kind) {
       case 'own': {
         const elsewhere = elsewherePage(failure.error)
@@ -34,7 +34,7 @@ function renderPage(ctx: AppContext) {
 
 /** The app-wide handlers: every address outside the OAuth endpoints and the API is the portal's. */
 export function addPageErrorHandlers(app: FastifyInstance, ctx: AppContext): void {
-  app.setErrorHandler(errorHandler(isAppError, renderPage(ctx)))
+  app.setErrorHandler(errorHandler(isRefusal, renderPage(ctx)))
   app.setNotFoundHandler(async (request, reply) => {
     await finishReadingBody(request, reply)
     return sendPage(ctx, request, reply, 'error', { title: 'Page not found', message: MESSAGES.not_found }, 404)

@@ -14,7 +14,7 @@ import { startTestServer, type TestServer } from '../../testing/server.js'
 import { freePort } from '../../testing/ports.js'
 
 const PASSWORD = 'correct horse battery'
-const CLI = fileURLToPath(new URL('../../cli.js', import.meta.url))
+const CLI = fileURLToPath(new URL('../../cli/index.js', import.meta.url))
 const skip = browserSkipReason()
 
 async function logInThroughForm(page: Page, baseUrl: string, email: string, password: string): Promise<void> {

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify'
 import { authenticate } from '../../accounts/login.js'
 import { endSession, renewLogin, startSession } from '../../accounts/sessions.js'
 import type { AppContext } from '../../context.js'
-import { AppError } from '../../messages.js'
+import { Refusal } from '../../messages.js'
 import { safeLocalPath } from '../local-path.js'
 import { checkLoginCsrf, checkSessionCsrf, clearSessionCookie, currentSession, loginCsrfToken, setSessionCookie } from '../session.js'
 import { sendPage } from './page.js'
@@ -55,7 +55,7 @@ export function loginRoutes(app: FastifyInstance, ctx: AppContext): void {
       setSessionCookie(ctx, reply, session.id)
       return reply.redirect(returnTo, 303)
     } catch (err) {
-      if (!(err instanceof AppError)) throw err
+      if (!(err instanceof Refusal)) throw err
       return sendPage(ctx, request, reply, 'login', { returnTo, csrf: loginCsrfToken(ctx, request, reply), email, error: err.message }, err.status)
     }
   })

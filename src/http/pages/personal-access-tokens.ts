@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import { keepForOneView, takeOneView } from '../../accounts/portal-forms.js'
 import type { AppContext } from '../../context.js'
-import { AppError, BANNERS, CONFIRMATIONS } from '../../messages.js'
+import { Refusal, BANNERS, CONFIRMATIONS } from '../../messages.js'
 import {
   createPersonalAccessToken,
   deletePersonalAccessToken,
@@ -10,7 +10,7 @@ import {
   type PersonalAccessToken,
 } from '../../tokens/personal-access-tokens.js'
 import { checkSessionCsrf } from '../session.js'
-import { missingToken } from './elsewhere.js'
+import { missingToken } from './not-in-team.js'
 import { shownTime } from './format.js'
 import { sendPage } from './page.js'
 import { actOnce, csrfBodySchema, doneBanner, formGuardProperties, idParamsSchema, requireTeamSession, type FormBody } from './portal.js'
@@ -93,7 +93,7 @@ export function personalAccessTokenRoutes(app: FastifyInstance, ctx: AppContext)
           ctx.clock(),
         )
       } catch (err) {
-        if (!(err instanceof AppError) || !err.code.startsWith('token_')) throw err
+        if (!(err instanceof Refusal) || !err.code.startsWith('token_')) throw err
         const form: CreateForm = {
           name,
           lifetimeDays,
@@ -159,7 +159,7 @@ export function personalAccessTokenRoutes(app: FastifyInstance, ctx: AppContext)
       checkSessionCsrf(ctx, session, request.body?._csrf)
       return actOnce(ctx, reply, session, request.body, '/settings/tokens', async () => {
         const deleted = await deletePersonalAccessToken(ctx.db, request.params.id, session.user.id).catch((err: unknown) => {
-          if (err instanceof AppError && err.code === 'token_not_found') return missingToken(ctx, session, request.params.id, '/settings/tokens')
+          if (err instanceof Refusal && err.code === 'token_not_found') return missingToken(ctx, session, request.params.id, '/settings/tokens')
           throw err
         })
         ctx.activity.record({

@@ -2,7 +2,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify'
 import { claimSubmission, finishSubmission, releaseSubmission } from '../../accounts/portal-forms.js'
 import type { Team } from '../../accounts/types.js'
 import type { AppContext } from '../../context.js'
-import { AppError } from '../../messages.js'
+import { Refusal } from '../../messages.js'
 import type { PortalSession } from '../session.js'
 import { requireLogin } from './page.js'
 
@@ -12,7 +12,7 @@ export type TeamSession = PortalSession & { activeTeam: Team }
 export async function requireTeamSession(ctx: AppContext, request: FastifyRequest, reply: FastifyReply): Promise<TeamSession | undefined> {
   const session = await requireLogin(ctx, request, reply)
   if (!session) return undefined
-  if (!session.activeTeam) throw new AppError('no_active_team', 403)
+  if (!session.activeTeam) throw new Refusal('no_active_team', 403)
   return session as TeamSession
 }
 

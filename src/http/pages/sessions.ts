@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import { endOtherSessions, endSessionOfUser, signedInSessions } from '../../accounts/sessions.js'
 import type { AppContext } from '../../context.js'
-import { AppError, BANNERS } from '../../messages.js'
+import { Refusal, BANNERS } from '../../messages.js'
 import { checkSessionCsrf } from '../session.js'
 import { shownTime } from './format.js'
 import { requireLogin, sendPage } from './page.js'
@@ -48,9 +48,9 @@ export function sessionRoutes(app: FastifyInstance, ctx: AppContext): void {
     checkSessionCsrf(ctx, session, request.body._csrf)
     return actOnce(ctx, reply, session, request.body, SESSIONS_PATH, async () => {
       // This device signs out with Log out, which also clears its cookie.
-      if (request.body.sid === session.sid) throw new AppError('session_not_found', 404)
+      if (request.body.sid === session.sid) throw new Refusal('session_not_found', 404)
       const ended = await endSessionOfUser(ctx.db, session.user.id, request.body.sid)
-      if (!ended) throw new AppError('session_not_found', 404)
+      if (!ended) throw new Refusal('session_not_found', 404)
       ctx.backchannel.sessionsEnded([ended])
       return `${SESSIONS_PATH}?done=ended`
     })

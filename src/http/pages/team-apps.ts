@@ -1,10 +1,10 @@
 import type { FastifyInstance } from 'fastify'
 import type { AppContext } from '../../context.js'
-import { AppError, BANNERS, CONFIRMATIONS } from '../../messages.js'
+import { Refusal, BANNERS, CONFIRMATIONS } from '../../messages.js'
 import { mayRevokeTeamApp, revokeTeamApp, teamApps, type TeamAppRevoker } from '../../oauth/team-apps.js'
 import type { TeamApp } from '../../oauth/types.js'
 import { checkSessionCsrf } from '../session.js'
-import { missingApp } from './elsewhere.js'
+import { missingApp } from './not-in-team.js'
 import { shownTime } from './format.js'
 import { sendPage } from './page.js'
 import { actOnce, csrfBodySchema, doneBanner, idParamsSchema, requireTeamSession, type FormBody, type TeamSession } from './portal.js'
@@ -39,7 +39,7 @@ async function revocableApp(ctx: AppContext, session: TeamSession, clientId: str
   const authorisations = (await teamApps(ctx.db, session.activeTeam.id)).filter((a) => a.clientId === clientId)
   if (authorisations.length === 0) return missingApp(ctx, session, clientId, returnTo)
   const revocable = authorisations.find((a) => mayRevokeTeamApp(a, by))
-  if (!revocable) throw new AppError('team_app_forbidden', 403)
+  if (!revocable) throw new Refusal('team_app_forbidden', 403)
   return revocable
 }
 
@@ -81,7 +81,7 @@ export function teamAppRoutes(app: FastifyInstance, ctx: AppContext): void {
         const by = revoker(session)
         await revokeTeamApp(ctx.db, ctx.activity, { clientId: request.params.id, teamId: session.activeTeam.id, by, address: request.ip }, ctx.clock()).catch(
           (err: unknown) => {
-            if (err instanceof AppError && err.code === 'team_app_not_found') return missingApp(ctx, session, request.params.id, '/team/apps')
+            if (err instanceof Refusal && err.code === 'team_app_not_found') return missingApp(ctx, session, request.params.id, '/team/apps')
             throw err
           },
         )

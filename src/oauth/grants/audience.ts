@@ -1,8 +1,8 @@
 import type { Config } from '../../config.js'
 import type { Db } from '../../db/connection.js'
 import { resolveResources } from '../../resources/resources.js'
-import { InvalidTarget } from '../errors.js'
-import { repeatedParam, type RawParams } from '../params.js'
+import { InvalidTarget } from '../../protocol/errors.js'
+import { repeatedParam, type RawParams } from '../../protocol/params.js'
 
 /**
  * RFC 8707 §2.2: a token request may name some of the granted resources,

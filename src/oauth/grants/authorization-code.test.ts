@@ -6,7 +6,7 @@ import { randomSecret } from '../../crypto/random.js'
 import { openTestDomain, issueCode, type TestDomain } from '../../testing/domain.js'
 import { REDIRECT, seedClient, seedUser, type SeededClient, type SeededUser } from '../../testing/fixtures.js'
 import { checkAccessToken } from '../../tokens/verify.js'
-import { InvalidGrant } from '../errors.js'
+import { InvalidGrant } from '../../protocol/errors.js'
 import { authorizationCodeGrant } from './authorization-code.js'
 
 describe('authorization_code grant (RFC 6749 §4.1.3)', () => {

@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test'
 import { openTestDomain, type TestDomain } from '../../testing/domain.js'
 import { PASSWORD, seedClient, seedUser, type SeededClient, type SeededUser } from '../../testing/fixtures.js'
 import { checkAccessToken } from '../../tokens/verify.js'
-import { InvalidGrant, InvalidRequest, UnauthorizedClient } from '../errors.js'
+import { InvalidGrant, InvalidRequest, UnauthorizedClient } from '../../protocol/errors.js'
 import { passwordGrant } from './password.js'
 
 describe('password grant (seed 004, RFC 6749 §4.3)', () => {

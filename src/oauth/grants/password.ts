@@ -4,12 +4,12 @@ import type { Client } from '../../clients/types.js'
 import { findMembership, listMembershipsOfUser } from '../../db/teams.js'
 import { insertGrant } from '../../db/tokens.js'
 import { insertConsentIfAbsent } from '../../db/consents.js'
-import { AppError } from '../../messages.js'
+import { Refusal } from '../../messages.js'
 import { mintTokens, type TokenResponse } from '../../tokens/issue.js'
-import { InvalidGrant, InvalidRequest, UnauthorizedClient } from '../errors.js'
+import { InvalidGrant, InvalidRequest, UnauthorizedClient } from '../../protocol/errors.js'
 import type { GrantDeps } from './deps.js'
-import { param, requiredParam, type RawParams } from '../params.js'
-import { formatScopes, parseScope } from '../scopes.js'
+import { param, requiredParam, type RawParams } from '../../protocol/params.js'
+import { formatScopes, parseScope } from '../../protocol/scopes.js'
 
 /**
  * RFC 6749 §4.3, seed 004: a first-party client exchanges the user's e-mail
@@ -28,7 +28,7 @@ export async function passwordGrant(ctx: GrantDeps, client: Client, params: RawP
   try {
     user = await authenticate(ctx.db, ctx.activity, username, password, address, now, ctx.config.loginThrottle)
   } catch (err) {
-    if (!(err instanceof AppError)) throw err
+    if (!(err instanceof Refusal)) throw err
     if (err.code === 'login_throttled') throw new InvalidGrant(err.message)
     throw new InvalidGrant('The e-mail address or password is incorrect.')
   }

@@ -4,7 +4,7 @@ import { setDisabled } from '../../accounts/users.js'
 import { openTestDomain, issueCode, type TestDomain } from '../../testing/domain.js'
 import { REDIRECT, seedClient, seedUser, type SeededClient, type SeededUser } from '../../testing/fixtures.js'
 import { checkAccessToken } from '../../tokens/verify.js'
-import { InvalidGrant, InvalidScope } from '../errors.js'
+import { InvalidGrant, InvalidScope } from '../../protocol/errors.js'
 import { authorizationCodeGrant } from './authorization-code.js'
 import { refreshTokenGrant } from './refresh-token.js'
 

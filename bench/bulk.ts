@@ -1,8 +1,8 @@
 import { sql, type Insertable } from 'kysely'
 import { randomBytes } from 'node:crypto'
-import type { DialectName } from '../db/connection.js'
-import type { Executor } from '../db/executor.js'
-import type { Database } from '../db/schema.js'
+import type { DialectName } from '../src/db/connection.js'
+import type { Executor } from '../src/db/executor.js'
+import type { Database } from '../src/db/schema.js'
 
 /*
  * Seeding for benchmarks and growth measurements, where rows are made by

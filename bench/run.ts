@@ -4,10 +4,10 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import { availableParallelism, cpus, loadavg, tmpdir, totalmem } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { loadConfig } from '../config.js'
-import type { SigningAlgorithm } from '../keys/algorithms.js'
-import { closeContext, createLogger, openContext } from '../server.js'
-import { createTestDatabase, postgresSkipReason, type TestDatabase } from '../testing/databases.js'
+import { loadConfig } from '../src/config.js'
+import type { SigningAlgorithm } from '../src/keys/algorithms.js'
+import { closeContext, createLogger, openContext } from '../src/server.js'
+import { createTestDatabase, postgresSkipReason, type TestDatabase } from '../src/testing/databases.js'
 import { summariseProfile, type ProfileSummary } from './profile.js'
 import { freePort, startProcess } from './processes.js'
 import { goals, GROUP, growthGroup, renderReport, SCENARIO, type BenchRun, type DialectLabel, type Row } from './report.js'
@@ -204,7 +204,7 @@ async function withContext<T>(d: Deployment, work: (ctx: Awaited<ReturnType<type
 
 let started = 0
 function startGatehouse(d: Deployment, workers: number, nodeOptions: string[] = []) {
-  const args = [...nodeOptions, here('../cli.js'), 'serve', ...(workers > 1 ? ['--workers', String(workers)] : [])]
+  const args = [...nodeOptions, here('../src/cli/index.js'), 'serve', ...(workers > 1 ? ['--workers', String(workers)] : [])]
   return startProcess(args, d.env, /Gatehouse is running/, join(scratch, `gatehouse-${++started}.log`))
 }
 

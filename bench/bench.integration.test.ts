@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { after, describe, it } from 'node:test'
-import { postgresSkipReason } from '../testing/databases.js'
+import { postgresSkipReason } from '../src/testing/databases.js'
 
 interface Results {
   rows: { group: string; scenario: string; failed: number; exhausted: boolean }[]

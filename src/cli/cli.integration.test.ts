@@ -6,15 +6,15 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { fileURLToPath } from 'node:url'
-import { openDatabase } from './db/connection.js'
-import { findUserByEmail } from './db/users.js'
-import { MESSAGES } from './messages.js'
-import { createPersonalAccessToken, personalAccessTokensOf } from './tokens/personal-access-tokens.js'
-import { createTestDatabase, type TestDatabase } from './testing/databases.js'
-import { forEachDialect } from './testing/dialects.js'
-import { freePort } from './testing/ports.js'
+import { openDatabase } from '../db/connection.js'
+import { findUserByEmail } from '../db/users.js'
+import { MESSAGES } from '../messages.js'
+import { createPersonalAccessToken, personalAccessTokensOf } from '../tokens/personal-access-tokens.js'
+import { createTestDatabase, type TestDatabase } from '../testing/databases.js'
+import { forEachDialect } from '../testing/dialects.js'
+import { freePort } from '../testing/ports.js'
 
-const CLI = fileURLToPath(new URL('./cli.js', import.meta.url))
+const CLI = fileURLToPath(new URL('./index.js', import.meta.url))
 const PASSWORD = 'correct horse battery'
 const RUN_TIMEOUT_MS = 30_000
 

@@ -1,4 +1,4 @@
-import type { SigningAlgorithm } from '../keys/algorithms.js'
+import type { SigningAlgorithm } from '../src/keys/algorithms.js'
 import type { ProfileSummary } from './profile.js'
 
 /*

@@ -1,8 +1,8 @@
 import type { User } from '../../accounts/types.js'
 import type { OpenIdSubject } from '../../tokens/issue.js'
 import type { HolderStanding, OpenIdLogin } from '../../tokens/types.js'
-import { InvalidGrant } from '../errors.js'
-import { isOpenIdRequest } from '../scopes.js'
+import { InvalidGrant } from '../../protocol/errors.js'
+import { isOpenIdRequest } from '../../protocol/scopes.js'
 
 /** Tokens act as their user within their team: both must still hold. */
 export function assertUserMayHoldTokens(standing: HolderStanding): void {

@@ -15,9 +15,9 @@ import { insertTeam, upsertMembership } from '../db/teams.js'
 import { MESSAGES } from '../messages.js'
 import { createTestDatabase, type TestDatabase } from '../testing/databases.js'
 import { forEachDialect } from '../testing/dialects.js'
-import { findClient, revealClientSecret, verifyClientSecret } from './clients.js'
+import { findClient, revealClientSecret, verifyClientSecret } from '../clients/clients.js'
 
-const CLI = fileURLToPath(new URL('../cli.js', import.meta.url))
+const CLI = fileURLToPath(new URL('./index.js', import.meta.url))
 const SECRET = 'cli-test-secret-cli-test-secret-0123456'
 const OWNER = 'ada@example.com'
 

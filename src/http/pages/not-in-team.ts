@@ -2,7 +2,7 @@ import type { Team } from '../../accounts/types.js'
 import { deletedClients, deletedTokens, revokedApps } from '../../activity/deletions.js'
 import { findClient } from '../../clients/clients.js'
 import type { AppContext } from '../../context.js'
-import { AppError, ELSEWHERE, THINGS, type Thing } from '../../messages.js'
+import { Refusal, ELSEWHERE, THINGS, type Thing } from '../../messages.js'
 import { teamApps } from '../../oauth/team-apps.js'
 import { personalAccessTokensOf } from '../../tokens/personal-access-tokens.js'
 import { shownTime } from './format.js'
@@ -17,7 +17,7 @@ import type { TeamSession } from './portal.js'
  * tokens only the user's own, so no one learns what other teams hold.
  */
 
-export class InAnotherTeam extends AppError {
+export class InAnotherTeam extends Refusal {
   constructor(
     readonly thing: Thing,
     readonly thingName: string,
@@ -29,7 +29,7 @@ export class InAnotherTeam extends AppError {
   }
 }
 
-export class AlreadyDeleted extends AppError {
+export class AlreadyDeleted extends Refusal {
   constructor(
     readonly thing: Thing,
     readonly thingName: string | null,
@@ -53,13 +53,13 @@ export async function missingClient(ctx: AppContext, session: TeamSession, id: s
   if (client) {
     const team = otherTeams(session).find((t) => t.id === client.teamId)
     if (team) throw new InAnotherTeam('client', client.name, team, returnTo)
-    throw new AppError('client_not_found', 404)
+    throw new Refusal('client_not_found', 404)
   }
   // The deletion may have been logged a moment ago and still be buffered.
   await ctx.activity.flush()
   const deletion = (await deletedClients(ctx.db, teamIds(session), [id])).get(id)
   if (deletion) throw new AlreadyDeleted('client', deletion.name, deletion.at)
-  throw new AppError('client_not_found', 404)
+  throw new Refusal('client_not_found', 404)
 }
 
 /** Says where one of the user's tokens missing from the active team is; always throws. */
@@ -71,7 +71,7 @@ export async function missingToken(ctx: AppContext, session: TeamSession, id: st
   await ctx.activity.flush()
   const deletion = (await deletedTokens(ctx.db, teamIds(session), session.user.id, [id])).get(id)
   if (deletion) throw new AlreadyDeleted('token', deletion.name, deletion.at)
-  throw new AppError('token_not_found', 404)
+  throw new Refusal('token_not_found', 404)
 }
 
 /** Says where an app no one in the active team authorised is, or that its access was revoked; always throws. */
@@ -83,11 +83,11 @@ export async function missingApp(ctx: AppContext, session: TeamSession, clientId
   await ctx.activity.flush()
   const revocation = (await revokedApps(ctx.db, [session.activeTeam.id], [clientId])).get(clientId)
   if (revocation) throw new AlreadyDeleted('app', (await findClient(ctx.db, clientId))?.name ?? null, revocation.at)
-  throw new AppError('team_app_not_found', 404)
+  throw new Refusal('team_app_not_found', 404)
 }
 
 /** The page for one of these errors: its template and what it shows. */
-export function elsewherePage(error: AppError): { template: string; data: Record<string, unknown> } | undefined {
+export function elsewherePage(error: Refusal): { template: string; data: Record<string, unknown> } | undefined {
   if (error instanceof InAnotherTeam) {
     const names = { thing: THINGS[error.thing].one, name: error.thingName, team: error.team.name }
     return {

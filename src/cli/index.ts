@@ -1,22 +1,22 @@
 #!/usr/bin/env node
 import cluster from 'node:cluster'
 import { parseArgs, type ParseArgsConfig } from 'node:util'
-import { parseWorkerCount, startPrimary } from './workers.js'
-import { parseRole, addMember, removeMember, userInTeam } from './accounts/teams.js'
-import { clientsOwnedBy, deleteClient, registerClient } from './clients/clients.js'
-import type { Client } from './clients/types.js'
-import type { AppContext } from './context.js'
-import { rotateSigningKey } from './keys/signing-keys.js'
-import { pruneExpired } from './tokens/prune.js'
-import { createUser, requireUserByEmail, setDisabled } from './accounts/users.js'
-import { ConfigError, loadConfig } from './config.js'
-import { migrateToLatest } from './db/migrate.js'
-import { AppError } from './messages.js'
-import { closeContext, connectDatabase, createLogger, openContext, openMigratedDatabase, SHUTDOWN_GRACE_MS, startServer } from './server.js'
-import type { Db } from './db/connection.js'
-import { createResource, deleteResource, listResources } from './resources/resources.js'
-import type { Resource } from './resources/types.js'
-import { createRegistrationToken } from './clients/registration.js'
+import { parseWorkerCount, startPrimary } from '../workers.js'
+import { parseRole, addMember, removeMember, userInTeam } from '../accounts/teams.js'
+import { clientsOwnedBy, deleteClient, registerClient } from '../clients/clients.js'
+import type { Client } from '../clients/types.js'
+import type { AppContext } from '../context.js'
+import { rotateSigningKey } from '../keys/signing-keys.js'
+import { pruneExpired } from '../tokens/prune.js'
+import { createUser, requireUserByEmail, setDisabled } from '../accounts/users.js'
+import { ConfigError, loadConfig } from '../config.js'
+import { migrateToLatest } from '../db/migrate.js'
+import { Refusal } from '../messages.js'
+import { closeContext, connectDatabase, createLogger, openContext, openMigratedDatabase, SHUTDOWN_GRACE_MS, startServer } from '../server.js'
+import type { Db } from '../db/connection.js'
+import { createResource, deleteResource, listResources } from '../resources/resources.js'
+import type { Resource } from '../resources/types.js'
+import { createRegistrationToken } from '../clients/registration.js'
 
 /** A mistake in how the command was called: message, usage hint, exit 2. */
 class UsageError extends Error {}
@@ -432,7 +432,7 @@ async function main(argv: string[]): Promise<number> {
       process.stderr.write(`gatehouse: ${err.message}\n${found ? `Usage: ${found.command.usage}` : help()}\n`)
       return 2
     }
-    if (err instanceof AppError || err instanceof ConfigError) {
+    if (err instanceof Refusal || err instanceof ConfigError) {
       process.stderr.write(`gatehouse: ${err.message}\n`)
       return 1
     }

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest, HTTPMethods, RouteHandlerMethod } from 'fastify'
-import { ClientAuthenticationThrottled, InvalidClient, OAuthError, TemporarilyUnavailable, TooManyRequests } from '../../oauth/errors.js'
+import { ClientAuthenticationThrottled, InvalidClient, OAuthError, TemporarilyUnavailable, TooManyRequests } from '../../protocol/errors.js'
 import { InvalidToken } from '../../clients/registration.js'
-import { refuseCredentialsInQuery, type RawParams } from '../../oauth/params.js'
+import { refuseCredentialsInQuery, type RawParams } from '../../protocol/params.js'
 import { errorHandler, type Failure } from '../errors.js'
 
 function isOAuthError(error: unknown): error is OAuthError {

@@ -1,6 +1,6 @@
-import type { RevokedHolders } from '../db/revocations.js'
-import type { AccessTokenClaims } from './access-token.js'
-import type { Principal } from './principal.js'
+import type { RevokedHolders } from '../../db/revocations.js'
+import type { AccessTokenClaims } from '../access-token.js'
+import type { Principal } from '../principal.js'
 
 /** How old a remembered standing may be while changes might not reach this process (the feed is down or absent). */
 export const STALE_MS = 1000

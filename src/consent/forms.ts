@@ -2,7 +2,7 @@ import type { AppContext } from '../context.js'
 import { hashSecret, randomSecret } from '../crypto/random.js'
 import { findPendingAuthorizationRequest, insertAuthorizationRequest } from '../db/authorization-requests.js'
 import { consume } from '../db/single-use.js'
-import type { RawParams } from './params.js'
+import type { RawParams } from '../protocol/params.js'
 
 /*
  * A consent page shows one authorization request; the decision posted from

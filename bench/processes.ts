@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
 import { closeSync, openSync, readSync } from 'node:fs'
-export { freePort } from '../testing/ports.js'
+export { freePort } from '../src/testing/ports.js'
 
 export interface StartedProcess {
   child: ChildProcess

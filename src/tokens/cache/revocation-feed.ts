@@ -1,7 +1,7 @@
-import type { Db, Listening } from '../db/connection.js'
-import { REVOCATION_CHANNEL } from '../db/migrations/013_revocation_notices.js'
-import { onRevoked, type RevokedHolders } from '../db/revocations.js'
-import type { Logger } from '../logger.js'
+import type { Db, Listening } from '../../db/connection.js'
+import { REVOCATION_CHANNEL } from '../../db/migrations/013_revocation_notices.js'
+import { onRevoked, type RevokedHolders } from '../../db/revocations.js'
+import type { Logger } from '../../logger.js'
 import type { ChangeFeed, VerifiedTokenCache } from './verified-cache.js'
 
 export interface RevocationFeed {

@@ -26,7 +26,7 @@ function partOf(frame: CpuProfile['nodes'][number]['callFrame']): string {
   const module = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url)
   if (module) return module[1]!
   if (url.startsWith('node:')) return 'Node.js runtime'
-  const own = /\/dist\/([^/]+)\//.exec(url)
+  const own = /\/dist\/src\/([^/]+)\//.exec(url)
   if (own) return `gatehouse ${own[1]}`
   return 'gatehouse'
 }
