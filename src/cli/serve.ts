@@ -1,0 +1,50 @@
+import cluster from 'node:cluster'
+import { loadConfig } from '../config.js'
+import { SHUTDOWN_GRACE_MS, startServer } from '../server.js'
+import { parseWorkerCount, startPrimary } from '../workers.js'
+import { optional, type Commands } from './command.js'
+
+/** SIGTERM or SIGINT: stop taking requests, finish those in flight, close pools, exit 0. */
+function onStop(stop: () => Promise<void>): void {
+  const handler = () => {
+    // The server cuts lingering connections after its grace period; should
+    // closing the pools hang as well, the process still ends.
+    setTimeout(() => {
+      process.stderr.write('gatehouse: shutdown did not finish in time; exiting\n')
+      process.exit(1)
+    }, SHUTDOWN_GRACE_MS + 5_000).unref()
+    stop().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    )
+  }
+  process.once('SIGTERM', handler)
+  process.once('SIGINT', handler)
+}
+
+export const serveCommand: Commands = {
+  serve: {
+    usage: 'gatehouse serve [--workers N|auto]',
+    options: { workers: { type: 'string' } },
+    async run(values) {
+      const config = loadConfig()
+      const workers = parseWorkerCount(optional(values, 'workers'))
+      if (cluster.isWorker) {
+        const server = await startServer(config, { logger: true, sandbox: false })
+        onStop(() => server.close())
+        return
+      }
+      const started = workers > 1 ? await startPrimary(config, workers, process.argv.slice(2)) : await startServer(config, { logger: true })
+      process.stdout.write(`Gatehouse is running at ${config.issuer} (listening on ${started.url}${workers > 1 ? `, ${workers} workers` : ''})\n`)
+      if (started.sandbox) {
+        process.stdout.write(
+          `\nA sandbox account was created. Log in at ${config.issuer}/login with\n` +
+            `  e-mail:   ${started.sandbox.email}\n` +
+            `  password: ${started.sandbox.password}\n` +
+            `This password is shown only once.\n\n`,
+        )
+      }
+      onStop(() => ('stop' in started ? started.stop() : started.close()))
+    },
+  },
+}

@@ -1,0 +1,55 @@
+import { createUser, setDisabled } from '../accounts/users.js'
+import { json, optional, print, required, withContext, withDatabase, type Commands } from './command.js'
+
+export const userCommands: Commands = {
+  'users create': {
+    usage: 'gatehouse users create --email E --name N --password P [--team T] [--json]',
+    options: { email: { type: 'string' }, name: { type: 'string' }, password: { type: 'string' }, team: { type: 'string' }, ...json },
+    async run(values) {
+      const input = {
+        email: required(values, 'email'),
+        name: required(values, 'name'),
+        password: required(values, 'password'),
+        teamName: optional(values, 'team'),
+      }
+      const { user, team } = await withDatabase((db) => createUser(db, input, Date.now()))
+      print(
+        values,
+        { id: user.id, email: user.email, name: user.name, team: team ? { id: team.id, name: team.name } : null },
+        `Created user ${user.email} (id ${user.id})${team ? `, owner of team "${team.name}" (id ${team.id})` : ''}`,
+      )
+    },
+  },
+
+  'users disable': {
+    usage: 'gatehouse users disable --email E [--json]',
+    options: { email: { type: 'string' }, ...json },
+    async run(values) {
+      const { user, revoked } = await withContext(async (ctx) => {
+        const result = await setDisabled(ctx.db, required(values, 'email'), true, Date.now(), (ended) => ctx.backchannel.sessionsEnded(ended))
+        // The apps its sessions signed in to are told before the command exits.
+        await ctx.backchannel.settled()
+        return result
+      })
+      print(
+        values,
+        { id: user.id, email: user.email, is_disabled: true, revoked: { grants: revoked.grants, personal_access_tokens: revoked.personalAccessTokens } },
+        `Disabled ${user.email}: ${revoked.grants} app authorisation(s) with their tokens and ${revoked.personalAccessTokens} personal access token(s) revoked. ` +
+          'Enabling the user again restores none of them.',
+      )
+    },
+  },
+
+  'users enable': {
+    usage: 'gatehouse users enable --email E [--json]',
+    options: { email: { type: 'string' }, ...json },
+    async run(values) {
+      const { user } = await withDatabase((db) => setDisabled(db, required(values, 'email'), false, Date.now()))
+      print(
+        values,
+        { id: user.id, email: user.email, is_disabled: false },
+        `Enabled ${user.email}. Tokens revoked when the user was disabled stay revoked: the user authorises apps and creates personal access tokens again.`,
+      )
+    },
+  },
+}
