@@ -1,4 +1,4 @@
-import { createRegistrationToken } from '../clients/registration.js'
+import { createRegistrationToken } from '../clients/registration/initial-tokens.js'
 import { json, optional, print, UsageError, withDatabase, type Commands } from './command.js'
 
 export const registrationTokenCommands: Commands = {

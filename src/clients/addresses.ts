@@ -1,4 +1,5 @@
 import { BlockList, isIP } from 'node:net'
+import { isLoopbackHost } from './redirect-uris.js'
 
 /** Addresses Gatehouse must not be made to reach (SSRF): metadata documents are not fetched from them, back-channel URLs may not name them. */
 const PRIVATE = new BlockList()
@@ -33,4 +34,10 @@ export function isPrivateAddress(address: string): boolean {
   const family = isIP(address)
   if (family === 0) return true
   return PRIVATE.check(address, family === 4 ? 'ipv4' : 'ipv6')
+}
+
+/** Hosts a self-registered client's back-channel URL may not name: Gatehouse itself POSTs there, and must not be made to reach into its own network. */
+export function isInternalHost(hostname: string): boolean {
+  const bare = hostname.replace(/^\[|\]$/g, '')
+  return isLoopbackHost(hostname) || bare.endsWith('.localhost') || (isIP(bare) !== 0 && isPrivateAddress(bare))
 }

@@ -5,7 +5,7 @@ import type { Config } from '../config.js'
 import type { Db } from '../db/connection.js'
 import { findSelfRegisteredClient, upsertMetadataDocumentClient } from '../db/clients.js'
 import { isPrivateAddress } from './addresses.js'
-import { displayName, parseClientMetadata, parsePostLogoutRedirectUris } from './registration.js'
+import { displayName, parseClientMetadata, parsePostLogoutRedirectUris } from './registration/metadata.js'
 import type { Client } from './types.js'
 
 /*

@@ -8,7 +8,8 @@ import { authorizePath, browserFor, consentFields, pkcePair, postOAuth, redirect
 import { startTestServer, type TestServer } from '../testing/server.js'
 import { pruneExpired } from '../tokens/prune.js'
 import { findClient } from './clients.js'
-import { createRegistrationToken, registerDynamicClient } from './registration.js'
+import { createRegistrationToken } from './registration/initial-tokens.js'
+import { registerDynamicClient } from './registration/management.js'
 
 const LOOPBACK = 'http://127.0.0.1:33418/callback'
 

@@ -1,6 +1,7 @@
 /**
- * Protocol errors, named after their RFC 6749 error codes (§4.1.2.1, §5.2)
- * and RFC 7009/7662. One handler turns them into JSON or a redirect.
+ * Protocol errors, named after their error codes: RFC 6749 (§4.1.2.1,
+ * §5.2, which RFC 7009 and 7662 reuse), RFC 6750, RFC 7591, RFC 8707 and
+ * OpenID Connect Core. One handler turns them into JSON or a redirect.
  */
 export class OAuthError extends Error {
   override readonly name: string = 'OAuthError'
@@ -13,12 +14,14 @@ export class OAuthError extends Error {
   }
 }
 
+/** RFC 6749 §4.1.2.1, §5.2: a parameter is missing, repeated or malformed; 405 when the method is the wrong one (RFC 9110 §15.5.6). */
 export class InvalidRequest extends OAuthError {
-  constructor(description: string) {
-    super('invalid_request', description)
+  constructor(description: string, status: 400 | 405 = 400) {
+    super('invalid_request', description, status)
   }
 }
 
+/** RFC 6749 §5.2: the client is unknown, or its authentication failed. */
 export class InvalidClient extends OAuthError {
   constructor(
     description = 'Client authentication failed.',
@@ -40,45 +43,80 @@ export class ClientAuthenticationThrottled extends OAuthError {
   }
 }
 
+/** RFC 6749 §5.2: the code, refresh token or password is not valid, or was issued to another client. */
 export class InvalidGrant extends OAuthError {
   constructor(description: string) {
     super('invalid_grant', description)
   }
 }
 
+/** RFC 6749 §4.1.2.1, §5.2: the client may not use this grant or response type. */
 export class UnauthorizedClient extends OAuthError {
   constructor(description: string) {
     super('unauthorized_client', description)
   }
 }
 
+/** RFC 6749 §5.2. */
 export class UnsupportedGrantType extends OAuthError {
   constructor(description: string) {
     super('unsupported_grant_type', description)
   }
 }
 
+/** RFC 6749 §4.1.2.1. */
 export class UnsupportedResponseType extends OAuthError {
   constructor(description: string) {
     super('unsupported_response_type', description)
   }
 }
 
+/** RFC 6749 §4.1.2.1, §5.2: a scope is unknown, malformed, or wider than the grant. */
 export class InvalidScope extends OAuthError {
   constructor(description: string) {
     super('invalid_scope', description)
   }
 }
 
+/** RFC 6749 §4.1.2.1: the user or the server refused the request. */
 export class AccessDenied extends OAuthError {
   constructor(description = 'The user denied the request.') {
     super('access_denied', description, 403)
   }
 }
 
+/** RFC 6749 §4.1.2.1: the server cannot answer now; the request may be sent again later. */
 export class TemporarilyUnavailable extends OAuthError {
   constructor(description: string) {
     super('temporarily_unavailable', description, 503)
+  }
+}
+
+/** RFC 6749 §4.1.2.1: something failed on the server's side; the request may be sent again. */
+export class ServerError extends OAuthError {
+  constructor(description = 'The server could not complete the request.') {
+    super('server_error', description, 500)
+  }
+}
+
+/** RFC 6750 §3.1: a missing or wrong bearer token, here an initial or registration access token (RFC 7591 §3, RFC 7592 §2). */
+export class InvalidToken extends OAuthError {
+  constructor(description: string) {
+    super('invalid_token', description, 401)
+  }
+}
+
+/** RFC 7591 §3.2.2: a redirect URL the client registers is not acceptable. */
+export class InvalidRedirectUri extends OAuthError {
+  constructor(description: string) {
+    super('invalid_redirect_uri', description)
+  }
+}
+
+/** RFC 7591 §3.2.2: a field of the client metadata, other than the redirect URLs, is not acceptable. */
+export class InvalidClientMetadata extends OAuthError {
+  constructor(description: string) {
+    super('invalid_client_metadata', description)
   }
 }
 
@@ -127,6 +165,7 @@ export class RequestNotSupported extends OAuthError {
   }
 }
 
+/** OpenID Connect Core §6. */
 export class RequestUriNotSupported extends OAuthError {
   constructor() {
     super('request_uri_not_supported', 'The request_uri parameter is not supported.')

@@ -1,6 +1,14 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest, HTTPMethods, RouteHandlerMethod } from 'fastify'
-import { ClientAuthenticationThrottled, InvalidClient, OAuthError, TemporarilyUnavailable, TooManyRequests } from '../../protocol/errors.js'
-import { InvalidToken } from '../../clients/registration.js'
+import {
+  ClientAuthenticationThrottled,
+  InvalidClient,
+  InvalidRequest,
+  InvalidToken,
+  OAuthError,
+  ServerError,
+  TemporarilyUnavailable,
+  TooManyRequests,
+} from '../../protocol/errors.js'
 import { refuseCredentialsInQuery, type RawParams } from '../../protocol/params.js'
 import { errorHandler, type Failure } from '../errors.js'
 
@@ -15,14 +23,13 @@ function oauthErrorOf(failure: Failure<OAuthError>): OAuthError {
     case 'unavailable':
       return new TemporarilyUnavailable('The server cannot reach its database; try again shortly.')
     case 'rejected':
-      return new OAuthError(
-        'invalid_request',
+      return new InvalidRequest(
         failure.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE'
           ? 'Send the parameters as application/x-www-form-urlencoded or application/json.'
           : 'The request body could not be read.',
       )
     case 'failed':
-      return new OAuthError('server_error', 'The server could not complete the request.', 500)
+      return new ServerError()
   }
 }
 
@@ -69,7 +76,7 @@ export function endpoint(scope: FastifyInstance, url: string, handlers: Partial<
     url,
     handler: async (request, reply) => {
       reply.header('Allow', allowed.join(', '))
-      throw new OAuthError('invalid_request', `${url} does not answer ${request.method}; use ${allowed.join(' or ')}.`, 405)
+      throw new InvalidRequest(`${url} does not answer ${request.method}; use ${allowed.join(' or ')}.`, 405)
     },
   })
 }

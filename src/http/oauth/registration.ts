@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { readBearer } from '../api/guard.js'
-import { checkInitialAccessToken, deleteRegistration, readRegistration, registerDynamicClient, updateRegistration } from '../../clients/registration.js'
+import { checkInitialAccessToken } from '../../clients/registration/initial-tokens.js'
+import { deleteRegistration, readRegistration, registerDynamicClient, updateRegistration } from '../../clients/registration/management.js'
 import type { AppContext } from '../../context.js'
 import { TooManyRequests } from '../../protocol/errors.js'
 import { ENDPOINTS } from '../../oauth/metadata.js'

@@ -1,40 +1,10 @@
-import { randomUUID } from 'node:crypto'
-import { isIP } from 'node:net'
-import type { Keys } from '../crypto/master-key.js'
-import { hashSecret, randomSecret, safeEqual } from '../crypto/random.js'
-import { open } from '../crypto/secret-box.js'
-import type { Db } from '../db/connection.js'
-import { deleteClientById, findSelfRegisteredClient, insertClient, updateSelfRegisteredClient, type SelfRegisteredClientRow } from '../db/clients.js'
-import { findRegistrationToken, insertRegistrationToken } from '../db/registration-tokens.js'
-import { listResourceRows } from '../db/resources.js'
-import { Refusal } from '../messages.js'
-import { OAuthError } from '../protocol/errors.js'
-import { SCOPES } from '../protocol/scopes.js'
-import { storeSecret } from './clients.js'
-import { isPrivateAddress } from './addresses.js'
-import { isLoopbackHost, validateRedirectUri } from './redirect-uris.js'
-import type { Client } from './types.js'
-
-/** RFC 7591 §3.2.2. */
-export class InvalidRedirectUri extends OAuthError {
-  constructor(description: string) {
-    super('invalid_redirect_uri', description)
-  }
-}
-
-/** RFC 7591 §3.2.2. */
-export class InvalidClientMetadata extends OAuthError {
-  constructor(description: string) {
-    super('invalid_client_metadata', description)
-  }
-}
-
-/** RFC 6750 §3.1: a missing or wrong initial or registration access token. */
-export class InvalidToken extends OAuthError {
-  constructor(description: string) {
-    super('invalid_token', description, 401)
-  }
-}
+import type { Db } from '../../db/connection.js'
+import { listResourceRows } from '../../db/resources.js'
+import { Refusal } from '../../messages.js'
+import { InvalidClientMetadata, InvalidRedirectUri, type OAuthError } from '../../protocol/errors.js'
+import { SCOPES } from '../../protocol/scopes.js'
+import { isInternalHost } from '../addresses.js'
+import { isLoopbackHost, validateRedirectUri } from '../redirect-uris.js'
 
 const GRANT_TYPES = ['authorization_code', 'refresh_token']
 const AUTH_METHODS = ['none', 'client_secret_basic', 'client_secret_post']
@@ -61,12 +31,6 @@ export interface ClientMetadata {
   /** OpenID Connect Back-Channel Logout §2.2; taken from dynamic registration only. */
   backchannel_logout_uri?: string
   backchannel_logout_session_required?: boolean
-}
-
-export interface RegistrationDeps {
-  db: Db
-  keys: Keys
-  issuer: string
 }
 
 function optionalString(body: Record<string, unknown>, field: string, max: number): string | undefined {
@@ -133,12 +97,6 @@ export function validateRegisteredRedirectUris(value: unknown): string[] {
   return registeredUris(value, 'redirect URL', invalidRedirectUri)
 }
 
-/** Hosts a self-registered client's back-channel URL may not name: Gatehouse itself POSTs there, and must not be made to reach into its own network. */
-function isInternalHost(hostname: string): boolean {
-  const bare = hostname.replace(/^\[|\]$/g, '')
-  return isLoopbackHost(hostname) || bare.endsWith('.localhost') || (isIP(bare) !== 0 && isPrivateAddress(bare))
-}
-
 /** OpenID Connect RP-Initiated Logout §3.1: post-logout URLs follow the rules of redirect URLs; also read from Client ID Metadata Documents. */
 export function parsePostLogoutRedirectUris(fields: Record<string, unknown>): string[] | undefined {
   const value = fields.post_logout_redirect_uris
@@ -177,14 +135,9 @@ function parseLogoutMetadata(fields: Record<string, unknown>): LogoutMetadata {
 }
 
 /** Dynamic registration's metadata: RFC 7591's, with the OpenID Connect logout metadata. */
-async function parseDynamicClientMetadata(db: Db, body: unknown): Promise<ClientMetadata> {
+export async function parseDynamicClientMetadata(db: Db, body: unknown): Promise<ClientMetadata> {
   const metadata = await parseClientMetadata(db, body)
   return { ...metadata, ...parseLogoutMetadata(body as Record<string, unknown>) }
-}
-
-/** The logout settings of a self-registered client, as its metadata says; none when it says nothing. */
-function logoutSettings(metadata: ClientMetadata): { postLogoutRedirectUris: string[]; backchannelLogoutUri: string | null } {
-  return { postLogoutRedirectUris: metadata.post_logout_redirect_uris ?? [], backchannelLogoutUri: metadata.backchannel_logout_uri ?? null }
 }
 
 /**
@@ -247,124 +200,4 @@ export async function parseClientMetadata(db: Db, body: unknown): Promise<Client
 /** The name people see: the one the client chose, or else the host it sends users back to. */
 export function displayName(metadata: { client_name?: string; redirect_uris: string[] }): string {
   return metadata.client_name ?? new URL(metadata.redirect_uris[0]!).host
-}
-
-export function registrationClientUri(issuer: string, clientId: string): string {
-  return `${issuer}/oauth/register/${encodeURIComponent(clientId)}`
-}
-
-/** RFC 7591 §3.2.1 / RFC 7592 §3: the client's information; a secret only for confidential clients. */
-function clientInformation(deps: RegistrationDeps, client: Client, metadata: ClientMetadata, secret: string | undefined, registrationToken: string) {
-  return {
-    client_id: client.id,
-    client_id_issued_at: Math.floor(client.createdAt.getTime() / 1000),
-    ...(secret !== undefined && { client_secret: secret, client_secret_expires_at: 0 }),
-    registration_access_token: registrationToken,
-    registration_client_uri: registrationClientUri(deps.issuer, client.id),
-    ...metadata,
-  }
-}
-
-export type ClientInformation = ReturnType<typeof clientInformation>
-
-/** RFC 7591 §3: registers the client. It belongs to no owner and no team. */
-export async function registerDynamicClient(deps: RegistrationDeps, body: unknown, now: number): Promise<ClientInformation> {
-  const metadata = await parseDynamicClientMetadata(deps.db, body)
-  const isConfidential = metadata.token_endpoint_auth_method !== 'none'
-  const secret = isConfidential ? randomSecret(32) : undefined
-  const registrationToken = randomSecret(32)
-  const client = await insertClient(deps.db.kysely, {
-    id: randomUUID(),
-    name: displayName(metadata),
-    redirectUris: metadata.redirect_uris,
-    isConfidential,
-    isFirstParty: false,
-    ...logoutSettings(metadata),
-    ownerUserId: null,
-    teamId: null,
-    secret: secret === undefined ? undefined : storeSecret(deps.keys, secret),
-    now,
-    selfRegistered: { kind: 'dynamic', metadata: JSON.stringify(metadata), registrationTokenHash: hashSecret(registrationToken), metadataExpiresAt: null },
-  })
-  return clientInformation(deps, client, metadata, secret, registrationToken)
-}
-
-/** RFC 7592 §3: the registration access token, checked in constant time; any failure reads the same. */
-async function authorisedRegistration(deps: RegistrationDeps, clientId: string, token: string | undefined): Promise<SelfRegisteredClientRow> {
-  const found = await findSelfRegisteredClient(deps.db.kysely, clientId)
-  const expected = found?.registrationTokenHash ?? hashSecret(`no client ${randomSecret(8)}`)
-  if (token === undefined || !safeEqual(hashSecret(token), expected) || !found || found.client.kind !== 'dynamic') {
-    throw new InvalidToken('The registration access token is missing or not valid for this client.')
-  }
-  return found
-}
-
-/** RFC 7592 §2.1. A new registration access token comes back each time (§3), and the old one stops working. */
-export async function readRegistration(deps: RegistrationDeps, clientId: string, token: string | undefined, now: number): Promise<ClientInformation> {
-  const found = await authorisedRegistration(deps, clientId, token)
-  const metadata = JSON.parse(found.metadata) as ClientMetadata
-  const fresh = randomSecret(32)
-  await updateSelfRegisteredClient(
-    deps.db.kysely,
-    clientId,
-    { name: found.client.name, redirectUris: found.client.redirectUris, metadata: found.metadata, registrationTokenHash: hashSecret(fresh) },
-    now,
-  )
-  return clientInformation(deps, found.client, metadata, found.secret && open(deps.keys.encryption, found.secret.encrypted), fresh)
-}
-
-/** RFC 7592 §2.2: the new metadata replaces the old; whether the client has a secret cannot change. */
-export async function updateRegistration(
-  deps: RegistrationDeps,
-  clientId: string,
-  token: string | undefined,
-  body: unknown,
-  now: number,
-): Promise<ClientInformation> {
-  const found = await authorisedRegistration(deps, clientId, token)
-  if (typeof body === 'object' && body !== null && 'client_id' in body && (body as { client_id: unknown }).client_id !== clientId) {
-    throw new InvalidClientMetadata('client_id in the body must be the client being updated.')
-  }
-  const metadata = await parseDynamicClientMetadata(deps.db, body)
-  if ((metadata.token_endpoint_auth_method === 'none') === found.client.isConfidential) {
-    throw new InvalidClientMetadata('token_endpoint_auth_method cannot change between none and a client secret; register a new client instead.')
-  }
-  const fresh = randomSecret(32)
-  const client = await updateSelfRegisteredClient(
-    deps.db.kysely,
-    clientId,
-    {
-      name: displayName(metadata),
-      redirectUris: metadata.redirect_uris,
-      // RFC 7592 §2.2: what the new metadata leaves out is removed.
-      ...logoutSettings(metadata),
-      metadata: JSON.stringify(metadata),
-      registrationTokenHash: hashSecret(fresh),
-    },
-    now,
-  )
-  if (!client) throw new InvalidToken('The registration access token is missing or not valid for this client.')
-  return clientInformation(deps, client, metadata, found.secret && open(deps.keys.encryption, found.secret.encrypted), fresh)
-}
-
-/** RFC 7592 §2.3: the client and every code and token it holds are deleted. */
-export async function deleteRegistration(deps: RegistrationDeps, clientId: string, token: string | undefined): Promise<void> {
-  await authorisedRegistration(deps, clientId, token)
-  await deleteClientById(deps.db.kysely, clientId)
-}
-
-/** `gatehouse registration-tokens create`: an initial access token (RFC 7591 §3), usable until it expires. */
-export async function createRegistrationToken(db: Db, expiresInSeconds: number, now: number): Promise<{ token: string; expiresAt: Date }> {
-  if (!Number.isSafeInteger(expiresInSeconds) || expiresInSeconds < 60 || expiresInSeconds > 366 * 24 * 3600)
-    throw new Refusal('registration_token_lifetime_invalid')
-  const token = `gatehouse_reg_${randomSecret(32)}`
-  const expiresAt = now + expiresInSeconds * 1000
-  await insertRegistrationToken(db.kysely, { tokenHash: hashSecret(token), createdAt: now, expiresAt })
-  return { token, expiresAt: new Date(expiresAt) }
-}
-
-/** GATEHOUSE_CLIENT_REGISTRATION=token: the bearer must be a live initial access token. */
-export async function checkInitialAccessToken(db: Db, token: string | undefined, now: number): Promise<void> {
-  const found = token === undefined ? undefined : await findRegistrationToken(db.kysely, hashSecret(token))
-  if (!found || found.expiresAt <= now) throw new InvalidToken('Registration needs a valid initial access token: Authorization: Bearer <token>.')
 }
