@@ -11,7 +11,7 @@ import { createTestDatabase, type TestDatabase } from '../testing/databases.js'
 import { forEachDialect } from '../testing/dialects.js'
 import { selfSignedCertificate, startHttpsServer } from '../testing/https.js'
 import type { HttpClient } from '../testing/http-client.js'
-import { authorizePath, consentFields, pkcePair, redirectOf } from '../testing/oauth.js'
+import { authorizePath, consentFields, pkceExchange, pkcePair, redirectOf } from '../testing/oauth.js'
 import { logInAt, PASSWORD, startGatehouse, type SpawnedServer } from '../testing/spawned.js'
 
 const LOOPBACK = 'http://127.0.0.1:47011/callback'
@@ -137,18 +137,8 @@ await forEachDialect('client ID metadata documents, fetched over https', (dialec
     assert.match(html, /registered itself and is not verified/)
     assert.match(html, /This app runs on your own computer/)
     const back = redirectOf(await browser.postForm('/oauth/authorize', { ...consentFields(html), decision: 'approve' }))
-    const token = await fetch(`${gatehouse.url}/oauth/token`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({
-        grant_type: 'authorization_code',
-        client_id: clientId,
-        code: back.searchParams.get('code')!,
-        redirect_uri: LOOPBACK,
-        code_verifier: pkce.verifier,
-      }).toString(),
-    })
-    assert.equal(token.status, 200)
+    const token = await pkceExchange(gatehouse, { clientId, code: back.searchParams.get('code')!, redirectUri: LOOPBACK, verifier: pkce.verifier })
+    assert.equal(token.response.status, 200)
     // The consent page shows again: nobody vouched for this client.
     assert.equal((await browser.get(request(clientId).path)).status, 200)
   })
@@ -202,19 +192,9 @@ await forEachDialect('client ID metadata documents, fetched over https', (dialec
     const page = await user.get(path)
     assert.equal(page.status, 200)
     const back = redirectOf(await user.postForm('/oauth/authorize', { ...consentFields(await page.text()), decision: 'approve' }))
-    const token = await fetch(`${gatehouse.url}/oauth/token`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({
-        grant_type: 'authorization_code',
-        client_id: clientId,
-        code: back.searchParams.get('code')!,
-        redirect_uri: LOOPBACK,
-        code_verifier: pkce.verifier,
-      }).toString(),
-    })
-    assert.equal(token.status, 200)
-    const { id_token: idToken } = (await token.json()) as { id_token: string }
+    const token = await pkceExchange(gatehouse, { clientId, code: back.searchParams.get('code')!, redirectUri: LOOPBACK, verifier: pkce.verifier })
+    assert.equal(token.response.status, 200)
+    const idToken = String(token.body.id_token)
     const elsewhere = await user.get(`/oauth/logout?${new URLSearchParams({ id_token_hint: idToken, post_logout_redirect_uri: LOOPBACK })}`)
     assert.equal(elsewhere.status, 400, 'a redirect URI is not a post-logout URI')
     const logout = await user.get(`/oauth/logout?${new URLSearchParams({ id_token_hint: idToken, post_logout_redirect_uri: BYE, state: 'bye' })}`)

@@ -2,8 +2,8 @@ import assert from 'node:assert/strict'
 import { after, before, it } from 'node:test'
 import { createTestDatabase, type TestDatabase } from '../testing/databases.js'
 import { forEachDialect } from '../testing/dialects.js'
-import { issueCode, openTestDomain, type TestDomain } from '../testing/domain.js'
-import { REDIRECT, seedClient, seedUser } from '../testing/fixtures.js'
+import { issueCodeFor, openTestDomain, type TestDomain } from '../testing/domain.js'
+import { seedClient, seedUser } from '../testing/fixtures.js'
 import { hashSecret } from '../crypto/random.js'
 import { openDatabase, type Db } from './connection.js'
 import { consume } from './single-use.js'
@@ -21,7 +21,7 @@ await forEachDialect('consume: the single-use primitive (RFC 6749 §4.1.2)', (di
     others = await Promise.all(Array.from({ length: 4 }, () => openDatabase(database.url)))
     const ada = await seedUser(domain.db, 'ada@example.com', { team: 'Engines' })
     const app = await seedClient(domain, ada)
-    codeFor = () => issueCode(domain, { clientId: app.id, userId: ada.user.id, teamId: ada.team!.id, redirectUri: REDIRECT })
+    codeFor = () => issueCodeFor(domain, ada, app)
   })
   after(async () => {
     await Promise.all(others.map((db) => db.close()))

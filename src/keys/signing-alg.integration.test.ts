@@ -5,7 +5,7 @@ import { createLocalJWKSet, decodeProtectedHeader, jwtVerify, type JSONWebKeySet
 import { createTokenVerifier } from '../resource-server/index.js'
 import { forEachDialect } from '../testing/dialects.js'
 import { REDIRECT, seedClient, seedUser, type SeededUser } from '../testing/fixtures.js'
-import { browserFor, introspect, postOAuth, type Json } from '../testing/oauth.js'
+import { browserFor, introspect, refreshExchange, type Json } from '../testing/oauth.js'
 import { openIdTokens, verifyIdToken, type TestClient } from '../testing/openid.js'
 import { meStatus } from '../testing/portal.js'
 import { startTestServer, type TestServer } from '../testing/server.js'
@@ -139,12 +139,7 @@ await forEachDialect('changing GATEHOUSE_SIGNING_ALG from RS256 to ES256', (dial
     assert.equal(protectedHeader.alg, 'RS256', 'an ID token of the RS256 key still verifies')
     assert.equal(await meStatus(server, oldAccess), 200, 'a token of the RS256 key still works')
     assert.equal((await introspect(server, oldAccess, client.id, client.secret)).active, true)
-    const { response, body } = await postOAuth(server, '/oauth/token', {
-      grant_type: 'refresh_token',
-      refresh_token: String(before.refresh_token),
-      client_id: client.id,
-      client_secret: client.secret,
-    })
+    const { response, body } = await refreshExchange(server, client, String(before.refresh_token))
     assert.equal(response.status, 200, JSON.stringify(body))
     assert.equal(decodeProtectedHeader(String(body.access_token)).alg, 'ES256', 'a refresh issues tokens of the new algorithm')
 

@@ -8,7 +8,7 @@ import { rotateSigningKey } from '../keys/signing-keys.js'
 import { forEachDialect } from '../testing/dialects.js'
 import { PASSWORD, seedClient, seedUser } from '../testing/fixtures.js'
 import type { HttpClient } from '../testing/http-client.js'
-import { browserFor, codeFor, introspect, postOAuth } from '../testing/oauth.js'
+import { browserFor, codeFor, introspect, postOAuth, redeemCode } from '../testing/oauth.js'
 import { startTestServer, type TestServer } from '../testing/server.js'
 import { pruneExpired } from '../tokens/prune.js'
 
@@ -33,15 +33,7 @@ await forEachDialect('discovery (RFC 8414), JWKS and access-token JWTs (RFC 9068
 
   async function accessToken(): Promise<string> {
     const code = await codeFor(browser, { client_id: client.id, redirect_uri: REDIRECT, response_type: 'code', scope: 'read' })
-    const { response, body } = await postOAuth(server, '/oauth/token', {
-      grant_type: 'authorization_code',
-      code,
-      redirect_uri: REDIRECT,
-      client_id: client.id,
-      client_secret: client.secret,
-    })
-    assert.equal(response.status, 200, JSON.stringify(body))
-    return String(body.access_token)
+    return (await redeemCode(server, client, code, { redirect_uri: REDIRECT })).access_token
   }
 
   before(async () => {

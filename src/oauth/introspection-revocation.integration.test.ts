@@ -6,7 +6,8 @@ import { createUser } from '../accounts/users.js'
 import { registerClient } from '../clients/clients.js'
 import { forEachDialect } from '../testing/dialects.js'
 import type { HttpClient } from '../testing/http-client.js'
-import { basicAuth, browserFor, codeFor, introspect, pkcePair, postOAuth, type Json } from '../testing/oauth.js'
+import { basicAuth, browserFor, codeFor, introspect, pkceExchange, pkcePair, postOAuth, refreshExchange, type Json } from '../testing/oauth.js'
+import { exchangeCode } from '../testing/openid.js'
 import { startTestServer, type TestServer } from '../testing/server.js'
 import { pruneExpired } from '../tokens/prune.js'
 
@@ -49,14 +50,7 @@ await forEachDialect('introspection (RFC 7662), revocation (RFC 7009) and prunin
 
   async function tokensFor(client: Registered, scope?: string): Promise<{ access: string; refresh: string }> {
     const code = await codeFor(browser, { client_id: client.id, redirect_uri: client.redirectUri, response_type: 'code', scope })
-    const { response, body } = await postOAuth(server, '/oauth/token', {
-      grant_type: 'authorization_code',
-      code,
-      redirect_uri: client.redirectUri,
-      client_id: client.id,
-      client_secret: client.secret,
-    })
-    assert.equal(response.status, 200, JSON.stringify(body))
+    const body = await exchangeCode(server, client, code)
     return { access: String(body.access_token), refresh: String(body.refresh_token) }
   }
 
@@ -195,12 +189,7 @@ await forEachDialect('introspection (RFC 7662), revocation (RFC 7009) and prunin
       assert.equal(response.status, 200)
       assert.deepEqual(await introspect(server, access, app.id, app.secret), { active: false })
       assert.deepEqual(await introspect(server, refresh, app.id, app.secret), { active: false })
-      const again = await postOAuth(server, '/oauth/token', {
-        grant_type: 'refresh_token',
-        refresh_token: refresh,
-        client_id: app.id,
-        client_secret: app.secret,
-      })
+      const again = await refreshExchange(server, app, refresh)
       assert.equal(again.response.status, 400)
       assert.equal(again.body.error, 'invalid_grant')
     })
@@ -239,13 +228,7 @@ await forEachDialect('introspection (RFC 7662), revocation (RFC 7009) and prunin
         code_challenge: challenge,
         code_challenge_method: 'S256',
       })
-      const issued = await postOAuth(server, '/oauth/token', {
-        grant_type: 'authorization_code',
-        code,
-        redirect_uri: native.redirectUri,
-        client_id: native.id,
-        code_verifier: verifier,
-      })
+      const issued = await pkceExchange(server, { clientId: native.id, code, redirectUri: native.redirectUri, verifier })
       assert.equal(issued.response.status, 200, JSON.stringify(issued.body))
       assert.equal((await revoke(String(issued.body.refresh_token), native)).response.status, 200)
       assert.deepEqual(await introspect(server, String(issued.body.access_token), firstParty.id, firstParty.secret), { active: false })
@@ -318,12 +301,7 @@ await forEachDialect('introspection (RFC 7662), revocation (RFC 7009) and prunin
           before - (expired.access_tokens as number) - (expired.refresh_tokens as number) - (expired.authorization_codes as number),
         )
         // Refresh tokens live longer than access tokens: the live one still refreshes.
-        const refreshed = await postOAuth(server, '/oauth/token', {
-          grant_type: 'refresh_token',
-          refresh_token: live.refresh,
-          client_id: app.id,
-          client_secret: app.secret,
-        })
+        const refreshed = await refreshExchange(server, app, live.refresh)
         assert.equal(refreshed.response.status, 200, JSON.stringify(refreshed.body))
         assert.deepEqual(await introspect(server, revoked.refresh, app.id, app.secret), { active: false })
       } finally {

@@ -8,7 +8,7 @@ import type { Client } from '../clients/types.js'
 import { hashSecret } from '../crypto/random.js'
 import { forEachDialect } from '../testing/dialects.js'
 import { HttpClient, logIn } from '../testing/http-client.js'
-import { basicAuth, browserFor, codeFor, introspect, pkcePair, postOAuth, type Json } from '../testing/oauth.js'
+import { basicAuth, browserFor, codeExchange, codeFor, introspect, pkcePair, postOAuth, type Json } from '../testing/oauth.js'
 import { startTestServer, type TestServer } from '../testing/server.js'
 
 const PASSWORD = 'correct horse battery'
@@ -74,14 +74,7 @@ await forEachDialect('POST /oauth/token', (dialect) => {
   }
 
   async function exchange(codeValue: string, client: Registered = app, extra: Record<string, string> = {}): Promise<{ response: Response; body: Json }> {
-    return token({
-      grant_type: 'authorization_code',
-      code: codeValue,
-      redirect_uri: client.client.redirectUris[0]!,
-      client_id: client.id,
-      client_secret: client.secret,
-      ...extra,
-    })
+    return codeExchange(server, client, codeValue, { redirect_uri: client.client.redirectUris[0]!, ...extra })
   }
 
   async function tokens(client: Registered = app, extra: Record<string, string> = {}): Promise<{ access: string; refresh: string; body: Json }> {

@@ -4,7 +4,7 @@ import { forEachDialect } from '../testing/dialects.js'
 import { PASSWORD, REDIRECT, seedClient, seedUser, type SeededClient, type SeededUser } from '../testing/fixtures.js'
 import { hiddenFields } from '../testing/html.js'
 import { HttpClient } from '../testing/http-client.js'
-import { authorize, authorizePath, browserFor, codeFor, consentFields, pkcePair, redirectOf } from '../testing/oauth.js'
+import { authorize, authorizePath, browserFor, codeFor, consentFields, pkcePair, redeemCode, redirectOf } from '../testing/oauth.js'
 import { exchangeCode, verifyIdToken, type TestClient } from '../testing/openid.js'
 import { startTestServer, type TestServer } from '../testing/server.js'
 
@@ -270,20 +270,7 @@ await forEachDialect('OpenID Connect authorization requests (OpenID Connect Core
   it('oidcc-ensure-request-with-valid-pkce-succeeds: an OpenID request with S256 PKCE', async () => {
     const { verifier, challenge } = pkcePair()
     const code = await codeFor(await loggedIn(), request({ code_challenge: challenge, code_challenge_method: 'S256' }))
-    const response = await fetch(new URL('/oauth/token', server.url), {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({
-        grant_type: 'authorization_code',
-        code,
-        redirect_uri: REDIRECT,
-        client_id: app.id,
-        client_secret: app.secret,
-        code_verifier: verifier,
-      }).toString(),
-    })
-    const body = (await response.json()) as Record<string, unknown>
-    assert.equal(response.status, 200, JSON.stringify(body))
+    const body = await redeemCode(server, app, code, { code_verifier: verifier })
     await verifyIdToken(server, body.id_token, app.id)
   })
 

@@ -8,7 +8,7 @@ import { KEY_REFRESH_MS, rotateSigningKey } from '../keys/signing-keys.js'
 import { accessTokenHash } from './id-token.js'
 import { forEachDialect } from '../testing/dialects.js'
 import type { HttpClient } from '../testing/http-client.js'
-import { authorize, browserFor, codeFor, postOAuth } from '../testing/oauth.js'
+import { authorize, browserFor, codeExchange, codeFor, postOAuth, refreshExchange } from '../testing/oauth.js'
 import { exchangeCode, openIdTokens, userinfoOf, verifyIdToken, type TestClient } from '../testing/openid.js'
 import { meStatus } from '../testing/portal.js'
 import { startTestServer, type TestServer } from '../testing/server.js'
@@ -207,22 +207,11 @@ await forEachDialect('OpenID Connect: discovery, ID tokens and userinfo (OpenID 
   it('oidcc-codereuse: a code redeemed twice is refused, and everything it produced is revoked, refresh token included (RFC 6749 §4.1.2)', async () => {
     const code = await codeFor(browser, { client_id: client.id, redirect_uri: REDIRECT, response_type: 'code', scope: 'openid' })
     const tokens = await exchangeCode(server, client, code)
-    const again = await postOAuth(server, '/oauth/token', {
-      grant_type: 'authorization_code',
-      code,
-      redirect_uri: REDIRECT,
-      client_id: client.id,
-      client_secret: client.secret,
-    })
+    const again = await codeExchange(server, client, code, { redirect_uri: REDIRECT })
     assert.equal(again.response.status, 400)
     assert.equal(again.body.error, 'invalid_grant')
     assert.equal((await userinfoOf(server, { headers: { authorization: `Bearer ${String(tokens.access_token)}` } })).response.status, 401)
-    const refresh = await postOAuth(server, '/oauth/token', {
-      grant_type: 'refresh_token',
-      refresh_token: String(tokens.refresh_token),
-      client_id: client.id,
-      client_secret: client.secret,
-    })
+    const refresh = await refreshExchange(server, client, String(tokens.refresh_token))
     assert.equal(refresh.body.error, 'invalid_grant')
   })
 
@@ -230,13 +219,7 @@ await forEachDialect('OpenID Connect: discovery, ID tokens and userinfo (OpenID 
     const code = await codeFor(browser, { client_id: client.id, redirect_uri: REDIRECT, response_type: 'code', scope: 'openid' })
     const tokens = await exchangeCode(server, client, code)
     offset += 30_000
-    const again = await postOAuth(server, '/oauth/token', {
-      grant_type: 'authorization_code',
-      code,
-      redirect_uri: REDIRECT,
-      client_id: client.id,
-      client_secret: client.secret,
-    })
+    const again = await codeExchange(server, client, code, { redirect_uri: REDIRECT })
     assert.equal(again.body.error, 'invalid_grant')
     assert.equal((await userinfoOf(server, { headers: { authorization: `Bearer ${String(tokens.access_token)}` } })).response.status, 401)
   })
@@ -245,12 +228,7 @@ await forEachDialect('OpenID Connect: discovery, ID tokens and userinfo (OpenID 
     const tokens = await openIdTokens(server, browser, client, { scope: 'openid profile', nonce: 'first-nonce' })
     const first = await verifyIdToken(server, tokens.id_token, client.id)
     offset += 5_000
-    const { response, body } = await postOAuth(server, '/oauth/token', {
-      grant_type: 'refresh_token',
-      refresh_token: String(tokens.refresh_token),
-      client_id: client.id,
-      client_secret: client.secret,
-    })
+    const { response, body } = await refreshExchange(server, client, String(tokens.refresh_token))
     assert.equal(response.status, 200, JSON.stringify(body))
     const second = await verifyIdToken(server, body.id_token, client.id)
     assert.equal(second.sub, first.sub)

@@ -6,7 +6,7 @@ import type { User } from '../accounts/types.js'
 import { rotateSigningKey } from '../keys/signing-keys.js'
 import { createPersonalAccessToken } from '../tokens/personal-access-tokens.js'
 import { REDIRECT, seedClient, seedUser } from '../testing/fixtures.js'
-import { browserFor, codeFor, postOAuth } from '../testing/oauth.js'
+import { browserFor, codeExchange, codeFor, postOAuth, redeemCode, type IssuedTokens } from '../testing/oauth.js'
 import { startTestServer, type TestServer } from '../testing/server.js'
 import { createResource } from '../resources/resources.js'
 import {
@@ -25,17 +25,9 @@ describe('resource-server kit against a running Gatehouse', () => {
   let app: { id: string; secret: string }
   let service: { id: string; secret: string }
 
-  async function accessToken(): Promise<{ access_token: string; refresh_token: string }> {
+  async function accessToken(): Promise<IssuedTokens> {
     const code = await codeFor(await browserFor(server, user), { client_id: app.id, redirect_uri: REDIRECT, response_type: 'code' })
-    const { response, body } = await postOAuth(server, '/oauth/token', {
-      grant_type: 'authorization_code',
-      client_id: app.id,
-      client_secret: app.secret,
-      code,
-      redirect_uri: REDIRECT,
-    })
-    assert.equal(response.status, 200)
-    return body as { access_token: string; refresh_token: string }
+    return redeemCode(server, app, code)
   }
 
   function verifier(extra: Partial<Parameters<typeof createTokenVerifier>[0]> = {}): TokenVerifier {
@@ -108,14 +100,7 @@ describe('resource-server kit against a running Gatehouse', () => {
     const bound = async (resource: string) => {
       const browser = await browserFor(server, user)
       const code = await codeFor(browser, { client_id: app.id, redirect_uri: REDIRECT, response_type: 'code', resource, prompt: 'consent' })
-      const { body } = await postOAuth(server, '/oauth/token', {
-        grant_type: 'authorization_code',
-        client_id: app.id,
-        client_secret: app.secret,
-        code,
-        redirect_uri: REDIRECT,
-        resource,
-      })
+      const { body } = await codeExchange(server, app, code, { resource })
       return String(body.access_token)
     }
     const metadataUrl = protectedResourceMetadataUrl(mine)

@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict'
 import { after, before, it } from 'node:test'
-import { createUser } from '../accounts/users.js'
-import { registerClient } from '../clients/clients.js'
 import { forEachDialect } from '../testing/dialects.js'
-import { browserFor, codeFor, postOAuth } from '../testing/oauth.js'
+import { seedClient, seedUser } from '../testing/fixtures.js'
+import { browserFor, codeExchange, codeFor } from '../testing/oauth.js'
 import { startTestServer, type TestServer } from '../testing/server.js'
 
 const REDIRECT = 'https://app.example.com/callback'
@@ -16,25 +15,10 @@ await forEachDialect("RFC 9728 metadata of Gatehouse's API", (dialect) => {
   before(async () => {
     server = await startTestServer(dialect)
     metadataUrl = `${server.url}/.well-known/oauth-protected-resource/api/v2`
-    const { user, team } = await createUser(
-      server.ctx.db,
-      { email: 'ada@example.com', name: 'Ada', password: 'correct horse battery', teamName: 'Engines' },
-      Date.now(),
-    )
-    const { client, secret } = await registerClient(
-      server.ctx.db,
-      server.ctx.keys,
-      { name: 'App', redirectUris: [REDIRECT], ownerUserId: user.id, teamId: team!.id },
-      Date.now(),
-    )
-    const code = await codeFor(await browserFor(server, user), { client_id: client.id, redirect_uri: REDIRECT, response_type: 'code', scope: 'write' })
-    const { body } = await postOAuth(server, '/oauth/token', {
-      grant_type: 'authorization_code',
-      client_id: client.id,
-      client_secret: secret!,
-      code,
-      redirect_uri: REDIRECT,
-    })
+    const ada = await seedUser(server.ctx.db, 'ada@example.com', { name: 'Ada', team: 'Engines' })
+    const app = await seedClient(server.ctx, ada, { name: 'App', redirectUris: [REDIRECT] })
+    const code = await codeFor(await browserFor(server, ada.user), { client_id: app.id, redirect_uri: REDIRECT, response_type: 'code', scope: 'write' })
+    const { body } = await codeExchange(server, app, code, { redirect_uri: REDIRECT })
     writeOnly = String(body.access_token)
   })
   after(() => server.stop())

@@ -1,6 +1,8 @@
 import { accessSync, constants, mkdirSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core'
+import type { Config } from '../config.js'
+import { startTestServer, type TestServer } from './server.js'
 
 /** Debian's package, or whatever CHROMIUM_PATH names. */
 export function chromiumPath(): string {
@@ -49,6 +51,17 @@ export function launchChromium(): Promise<Browser> {
       '--disable-quic',
     ],
   })
+}
+
+/** Chromium and a server on SQLite, started side by side: each takes seconds. */
+export function startBrowserAndServer(overrides: Partial<Config> = {}, clock?: () => number): Promise<[Browser, TestServer]> {
+  return Promise.all([launchChromium(), startTestServer('sqlite', overrides, clock)])
+}
+
+/** Stops what `startBrowserAndServer` started, as much of it as came up. */
+export async function stopBrowserAndServer(browser: Browser | undefined, server: TestServer | undefined): Promise<void> {
+  await browser?.close()
+  await server?.stop()
 }
 
 /** Where screenshots of failed browser tests go, relative to the directory the tests run from. */

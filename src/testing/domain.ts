@@ -12,9 +12,11 @@ import { insertAuthorizationCode } from '../db/authorization-codes.js'
 import { openDatabase, type Db } from '../db/connection.js'
 import { migrateToLatest } from '../db/migrate.js'
 import { KeyRing, signedTokenLifetimeMs } from '../keys/signing-keys.js'
+import { authorizationCodeGrant } from '../oauth/grants/authorization-code.js'
 import type { GrantDeps } from '../oauth/grants/deps.js'
 import type { TokenEndpointDeps } from '../oauth/token-endpoint.js'
 import type { VerificationDeps } from '../tokens/verify.js'
+import { REDIRECT, seedClient, seedUser, type SeedClientOptions, type SeededClient, type SeededUser } from './fixtures.js'
 
 export type TestDomain = TokenEndpointDeps &
   GrantDeps &
@@ -63,6 +65,16 @@ export async function openTestDomain(url = 'sqlite::memory:'): Promise<TestDomai
   }
 }
 
+/**
+ * A fresh domain with Ada, owner of the team Engines, and a client she
+ * registered there (confidential and third-party unless told otherwise).
+ */
+export async function openDomainWithApp(app: SeedClientOptions = {}): Promise<{ domain: TestDomain; ada: SeededUser; app: SeededClient }> {
+  const domain = await openTestDomain()
+  const ada = await seedUser(domain.db, 'ada@example.com', { team: 'Engines' })
+  return { domain, ada, app: await seedClient(domain, ada, app) }
+}
+
 /** A code as the authorization endpoint issues it once the user approved; returns the code's value. */
 export async function issueCode(
   domain: TestDomain,
@@ -83,4 +95,20 @@ export async function issueCode(
     expiresAt: now + 10 * 60 * 1000,
   })
   return value
+}
+
+/** A code the user approved for the client, in the user's team, to be sent back to REDIRECT. */
+export function issueCodeFor(
+  domain: TestDomain,
+  holder: SeededUser,
+  client: SeededClient,
+  code: { scopes?: string; codeChallenge?: string } = {},
+): Promise<string> {
+  return issueCode(domain, { clientId: client.id, userId: holder.user.id, teamId: holder.team!.id, redirectUri: REDIRECT, ...code })
+}
+
+/** The tokens the client gets for the user by redeeming a code approved with these scopes (RFC 6749 §4.1.3). */
+export async function tokensFor(domain: TestDomain, holder: SeededUser, client: SeededClient, scopes = ''): ReturnType<typeof authorizationCodeGrant> {
+  const code = await issueCodeFor(domain, holder, client, { scopes })
+  return authorizationCodeGrant(domain, client.client, { code, redirect_uri: REDIRECT }, '203.0.113.5')
 }

@@ -51,17 +51,15 @@ export interface SeededClient {
   secret: string
 }
 
+export type SeedClientOptions = Partial<Omit<NewClient, 'ownerUserId'>> & { now?: number }
+
 let clientCount = 0
 
 /**
  * A client registered by the user in their team (or the team given), by
  * default confidential, third-party, named "App n" and sent back to REDIRECT.
  */
-export async function seedClient(
-  ctx: { db: Db; keys: Keys },
-  owner: SeededUser,
-  options: Partial<Omit<NewClient, 'ownerUserId'>> & { now?: number } = {},
-): Promise<SeededClient> {
+export async function seedClient(ctx: { db: Db; keys: Keys }, owner: SeededUser, options: SeedClientOptions = {}): Promise<SeededClient> {
   const { now, ...fields } = options
   const teamId = fields.teamId ?? owner.team?.id
   if (teamId === undefined) throw new Error(`${owner.user.email} has no team to register a client in`)

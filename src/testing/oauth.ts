@@ -3,6 +3,7 @@ import { createHash, randomBytes } from 'node:crypto'
 import { startSession } from '../accounts/sessions.js'
 import type { User } from '../accounts/types.js'
 import { sessionCookieName } from '../http/session.js'
+import { REDIRECT } from './fixtures.js'
 import { hiddenFields } from './html.js'
 import { HttpClient } from './http-client.js'
 import type { TestServer } from './server.js'
@@ -74,7 +75,7 @@ export type Json = Record<string, unknown>
 
 /** A POST to one of the token, revocation or introspection endpoints; returns the response and its parsed body. */
 export async function postOAuth(
-  server: TestServer,
+  server: Pick<TestServer, 'url'>,
   path: '/oauth/token' | '/oauth/revoke' | '/oauth/introspect',
   body: Record<string, string> | { json: unknown },
   headers: Record<string, string> = {},
@@ -90,6 +91,58 @@ export async function postOAuth(
   const response = await fetch(new URL(path, server.url), init)
   const text = await response.text()
   return { response, body: text === '' ? {} : (JSON.parse(text) as Json) }
+}
+
+/** A client that authenticates with its id and secret as form fields (client_secret_post, RFC 6749 §2.3.1). */
+export interface ClientCredentials {
+  id: string
+  secret: string
+}
+
+/** What the token endpoint issues; the body of its 200. */
+export type IssuedTokens = Json & { access_token: string; refresh_token: string }
+
+/** The token endpoint's answer to a code sent back to REDIRECT unless the params say otherwise, whatever it is (RFC 6749 §4.1.3). */
+export function codeExchange(
+  server: TestServer,
+  client: ClientCredentials,
+  code: string,
+  params: Record<string, string> = {},
+): Promise<{ response: Response; body: Json }> {
+  return postOAuth(server, '/oauth/token', {
+    grant_type: 'authorization_code',
+    code,
+    redirect_uri: REDIRECT,
+    client_id: client.id,
+    client_secret: client.secret,
+    ...params,
+  })
+}
+
+/** The tokens the client gets for a code; the token endpoint must answer 200. */
+export async function redeemCode(server: TestServer, client: ClientCredentials, code: string, params: Record<string, string> = {}): Promise<IssuedTokens> {
+  const { response, body } = await codeExchange(server, client, code, params)
+  assert.equal(response.status, 200, JSON.stringify(body))
+  return body as IssuedTokens
+}
+
+/** The token endpoint's answer to a refresh token, whatever it is (RFC 6749 §6). */
+export function refreshExchange(server: TestServer, client: ClientCredentials, refreshToken: string): Promise<{ response: Response; body: Json }> {
+  return postOAuth(server, '/oauth/token', { grant_type: 'refresh_token', refresh_token: refreshToken, client_id: client.id, client_secret: client.secret })
+}
+
+/** The token endpoint's answer to a public client redeeming a code with its PKCE verifier and no secret (RFC 7636 §4.5, RFC 8252 §8.4). */
+export function pkceExchange(
+  server: Pick<TestServer, 'url'>,
+  exchange: { clientId: string; code: string; redirectUri: string; verifier: string },
+): Promise<{ response: Response; body: Json }> {
+  return postOAuth(server, '/oauth/token', {
+    grant_type: 'authorization_code',
+    client_id: exchange.clientId,
+    code: exchange.code,
+    redirect_uri: exchange.redirectUri,
+    code_verifier: exchange.verifier,
+  })
 }
 
 /** Introspects a token as the given client; the parsed answer. */

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { createLocalJWKSet, jwtVerify, type JSONWebKeySet, type JWTPayload } from 'jose'
 import type { HttpClient } from './http-client.js'
-import { codeFor, postOAuth, type Json } from './oauth.js'
+import { codeFor, redeemCode, type Json } from './oauth.js'
 import type { TestServer } from './server.js'
 
 export interface TestClient {
@@ -16,16 +16,8 @@ export async function openIdTokens(server: TestServer, browser: HttpClient, clie
   return exchangeCode(server, client, code)
 }
 
-export async function exchangeCode(server: TestServer, client: TestClient, code: string): Promise<Json> {
-  const { response, body } = await postOAuth(server, '/oauth/token', {
-    grant_type: 'authorization_code',
-    code,
-    redirect_uri: client.redirectUri,
-    client_id: client.id,
-    client_secret: client.secret,
-  })
-  assert.equal(response.status, 200, JSON.stringify(body))
-  return body
+export function exchangeCode(server: TestServer, client: TestClient, code: string): Promise<Json> {
+  return redeemCode(server, client, code, { redirect_uri: client.redirectUri })
 }
 
 /** Checks an ID token the way a relying party does (OpenID Connect Core §3.1.3.7), against the published keys. */

@@ -3,9 +3,8 @@ import { after, before, describe, it } from 'node:test'
 import { decodeJwt } from 'jose'
 import { addMember, removeMember } from '../accounts/teams.js'
 import { setDisabled } from '../accounts/users.js'
-import { authorizationCodeGrant } from '../oauth/grants/authorization-code.js'
-import { openTestDomain, issueCode, type TestDomain } from '../testing/domain.js'
-import { REDIRECT, seedClient, seedUser, type SeededClient, type SeededUser } from '../testing/fixtures.js'
+import { openDomainWithApp, tokensFor, type TestDomain } from '../testing/domain.js'
+import { seedUser, type SeededClient, type SeededUser } from '../testing/fixtures.js'
 import { signAccessToken } from './access-token.js'
 import { authenticateBearer } from './bearer.js'
 import { createPersonalAccessToken } from './personal-access-tokens.js'
@@ -16,16 +15,11 @@ describe('the bearer check (RFC 6750)', () => {
   let app: SeededClient
 
   before(async () => {
-    domain = await openTestDomain()
-    ada = await seedUser(domain.db, 'ada@example.com', { team: 'Engines' })
-    app = await seedClient(domain, ada)
+    ;({ domain, ada, app } = await openDomainWithApp())
   })
   after(() => domain.close())
 
-  async function accessToken(holder = ada, scopes = ''): Promise<string> {
-    const code = await issueCode(domain, { clientId: app.id, userId: holder.user.id, teamId: holder.team!.id, redirectUri: REDIRECT, scopes })
-    return (await authorizationCodeGrant(domain, app.client, { code, redirect_uri: REDIRECT }, '203.0.113.5')).access_token
-  }
+  const accessToken = async (holder = ada, scopes = ''): Promise<string> => (await tokensFor(domain, holder, app, scopes)).access_token
 
   it('accepts a live access token as its user, in its team, for its client', async () => {
     const verdict = await authenticateBearer(domain, await accessToken(ada, 'read'))

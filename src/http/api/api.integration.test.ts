@@ -7,7 +7,7 @@ import type { User } from '../../accounts/types.js'
 import { createPersonalAccessToken } from '../../tokens/personal-access-tokens.js'
 import { forEachDialect } from '../../testing/dialects.js'
 import { REDIRECT, seedClient, seedUser } from '../../testing/fixtures.js'
-import { browserFor, codeFor, postOAuth } from '../../testing/oauth.js'
+import { browserFor, codeFor, postOAuth, redeemCode, refreshExchange, type IssuedTokens } from '../../testing/oauth.js'
 import { startTestServer, type TestServer } from '../../testing/server.js'
 
 interface Fixture {
@@ -24,18 +24,10 @@ async function setUp(server: TestServer, email: string, teamName: string): Promi
 }
 
 /** Runs the authorization code flow and returns the token response. */
-async function tokensFor(server: TestServer, f: Fixture, scope?: string): Promise<{ access_token: string; refresh_token: string }> {
+async function tokensFor(server: TestServer, f: Fixture, scope?: string): Promise<IssuedTokens> {
   const browser = await browserFor(server, f.user)
   const code = await codeFor(browser, { client_id: f.clientId, redirect_uri: REDIRECT, response_type: 'code', scope, prompt: 'consent' })
-  const { response, body } = await postOAuth(server, '/oauth/token', {
-    grant_type: 'authorization_code',
-    client_id: f.clientId,
-    client_secret: f.clientSecret,
-    code,
-    redirect_uri: REDIRECT,
-  })
-  assert.equal(response.status, 200, JSON.stringify(body))
-  return body as { access_token: string; refresh_token: string }
+  return redeemCode(server, { id: f.clientId, secret: f.clientSecret }, code)
 }
 
 function api(server: TestServer, path: string, init: RequestInit = {}): Promise<Response> {
@@ -131,12 +123,7 @@ await forEachDialect('protected API', (dialect) => {
 
   it('refuses the old access token once its refresh token was used (seed 000)', async () => {
     const tokens = await tokensFor(server, f)
-    const refreshed = await postOAuth(server, '/oauth/token', {
-      grant_type: 'refresh_token',
-      client_id: f.clientId,
-      client_secret: f.clientSecret,
-      refresh_token: tokens.refresh_token,
-    })
+    const refreshed = await refreshExchange(server, { id: f.clientId, secret: f.clientSecret }, tokens.refresh_token)
     assert.equal(refreshed.response.status, 200)
     assert.equal((await api(server, '/api/v2/me', bearer(tokens.access_token))).status, 401)
     assert.equal((await api(server, '/api/v2/me', bearer(String(refreshed.body.access_token)))).status, 200)

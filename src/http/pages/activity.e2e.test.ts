@@ -2,10 +2,10 @@ import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import type { Browser, Locator } from 'playwright-core'
 import { activityPage } from '../../activity/list.js'
-import { browserSkipReason, launchChromium, logIn, withPage } from '../../testing/browser.js'
+import { browserSkipReason, logIn, startBrowserAndServer, stopBrowserAndServer, withPage } from '../../testing/browser.js'
 import { PASSWORD, REDIRECT, seedClient, seedUser, type SeededUser } from '../../testing/fixtures.js'
 import { meStatus } from '../../testing/portal.js'
-import { startTestServer, type TestServer } from '../../testing/server.js'
+import type { TestServer } from '../../testing/server.js'
 
 const skip = browserSkipReason()
 
@@ -29,16 +29,13 @@ describe('the Activity page, in a browser', { skip: skip ?? false, timeout: 300_
 
   before(
     async () => {
-      ;[browser, server] = await Promise.all([launchChromium(), startTestServer('sqlite')])
+      ;[browser, server] = await startBrowserAndServer()
       ada = await seedUser(server.ctx.db, 'ada@example.com', { name: 'Ada Lovelace', team: 'Analytical Engines' })
       bea = await seedUser(server.ctx.db, 'bea@example.com', { name: 'Bea', team: 'Analytical Engines', role: 'member' })
     },
     { timeout: 90_000 },
   )
-  after(async () => {
-    await browser?.close()
-    await server?.stop()
-  })
+  after(() => stopBrowserAndServer(browser, server))
 
   it('shows each time with seconds, and the moment to the millisecond in <time datetime>', { timeout: 60_000 }, (t) =>
     withPage(browser, t, async (page) => {

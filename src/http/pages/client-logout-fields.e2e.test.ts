@@ -2,9 +2,9 @@ import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import type { Browser } from 'playwright-core'
 import { clientsOfTeam } from '../../clients/access.js'
-import { browserSkipReason, launchChromium, logIn, withPage } from '../../testing/browser.js'
+import { browserSkipReason, logIn, startBrowserAndServer, stopBrowserAndServer, withPage } from '../../testing/browser.js'
 import { PASSWORD, seedUser, type SeededUser } from '../../testing/fixtures.js'
-import { startTestServer, type TestServer } from '../../testing/server.js'
+import type { TestServer } from '../../testing/server.js'
 
 const skip = browserSkipReason()
 
@@ -15,15 +15,12 @@ describe('the logout URLs of the API client form, in a browser', { skip: skip ??
 
   before(
     async () => {
-      ;[browser, server] = await Promise.all([launchChromium(), startTestServer('sqlite')])
+      ;[browser, server] = await startBrowserAndServer()
       olive = await seedUser(server.ctx.db, 'olive@example.com', { name: 'Olive', team: 'Acme' })
     },
     { timeout: 90_000 },
   )
-  after(async () => {
-    await browser?.close()
-    await server?.stop()
-  })
+  after(() => stopBrowserAndServer(browser, server))
 
   it('adds and removes post-logout redirect URL rows like redirect URL rows, and registers what is left', { timeout: 90_000 }, (t) =>
     withPage(browser, t, async (page) => {

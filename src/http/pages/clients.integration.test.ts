@@ -8,7 +8,7 @@ import { forEachDialect } from '../../testing/dialects.js'
 import { REDIRECT, seedClient, seedUser, type SeededUser } from '../../testing/fixtures.js'
 import { escapeHtml, formField, testIdTexts } from '../../testing/html.js'
 import { HttpClient } from '../../testing/http-client.js'
-import { browserFor, codeFor, postOAuth } from '../../testing/oauth.js'
+import { browserFor, codeExchange, codeFor, refreshExchange } from '../../testing/oauth.js'
 import { followed, meStatus, pageHtml, postFields, seeOther, submitForm } from '../../testing/portal.js'
 import { startTestServer, type TestServer } from '../../testing/server.js'
 
@@ -337,22 +337,10 @@ await forEachDialect('portal: API clients', (dialect) => {
     assert.deepEqual(testIdTexts(await pageHtml(browser, shownAt), 'client-secret'), [], 'and only once')
 
     const code = await codeFor(browser, { client_id: client.id, redirect_uri: REDIRECT, response_type: 'code' })
-    const withOld = await postOAuth(server, '/oauth/token', {
-      grant_type: 'authorization_code',
-      client_id: client.id,
-      client_secret: oldSecret!,
-      code,
-      redirect_uri: REDIRECT,
-    })
+    const withOld = await codeExchange(server, { id: client.id, secret: oldSecret! }, code)
     assert.equal(withOld.response.status, 401)
     assert.equal(withOld.body.error, 'invalid_client')
-    const withNew = await postOAuth(server, '/oauth/token', {
-      grant_type: 'authorization_code',
-      client_id: client.id,
-      client_secret: newSecret!,
-      code,
-      redirect_uri: REDIRECT,
-    })
+    const withNew = await codeExchange(server, { id: client.id, secret: newSecret! }, code)
     assert.equal(withNew.response.status, 200, JSON.stringify(withNew.body))
   })
 
@@ -381,13 +369,7 @@ await forEachDialect('portal: API clients', (dialect) => {
     const browser = await browserFor(server, ada)
     const { client, secret } = await adasClient()
     const code = await codeFor(browser, { client_id: client.id, redirect_uri: REDIRECT, response_type: 'code' })
-    const tokens = await postOAuth(server, '/oauth/token', {
-      grant_type: 'authorization_code',
-      client_id: client.id,
-      client_secret: secret,
-      code,
-      redirect_uri: REDIRECT,
-    })
+    const tokens = await codeExchange(server, { id: client.id, secret }, code)
     const accessToken = String(tokens.body.access_token)
     assert.equal(await meStatus(server, accessToken), 200)
 
@@ -406,12 +388,7 @@ await forEachDialect('portal: API clients', (dialect) => {
     assert.equal(seeOther(done), '/settings/clients?done=deleted')
     assert.equal(await findClient(server.ctx.db, client.id), undefined)
     assert.equal(await meStatus(server, accessToken), 401)
-    const refreshed = await postOAuth(server, '/oauth/token', {
-      grant_type: 'refresh_token',
-      client_id: client.id,
-      client_secret: secret,
-      refresh_token: String(tokens.body.refresh_token),
-    })
+    const refreshed = await refreshExchange(server, { id: client.id, secret }, String(tokens.body.refresh_token))
     assert.equal(refreshed.response.status, 401)
     const overview = await pageHtml(browser, '/settings/clients?done=deleted')
     assert.match(testIdTexts(overview, 'success-banner')[0] ?? '', /API client was deleted/)

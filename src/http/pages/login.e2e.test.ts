@@ -9,8 +9,8 @@ import type { Browser, Page } from 'playwright-core'
 import { addMember } from '../../accounts/teams.js'
 import { createUser } from '../../accounts/users.js'
 import { MESSAGES } from '../../messages.js'
-import { browserSkipReason, launchChromium, withPage } from '../../testing/browser.js'
-import { startTestServer, type TestServer } from '../../testing/server.js'
+import { browserSkipReason, launchChromium, startBrowserAndServer, stopBrowserAndServer, withPage } from '../../testing/browser.js'
+import type { TestServer } from '../../testing/server.js'
 import { freePort } from '../../testing/ports.js'
 
 const PASSWORD = 'correct horse battery'
@@ -34,7 +34,7 @@ describe('portal login in a browser', { skip: skip ?? false, timeout: 180_000 },
 
   before(
     async () => {
-      ;[browser, server] = await Promise.all([launchChromium(), startTestServer('sqlite')])
+      ;[browser, server] = await startBrowserAndServer()
       const now = Date.now()
       await createUser(server.ctx.db, { email: 'ada@example.com', name: 'Ada Lovelace', password: PASSWORD, teamName: 'Analytical Engines' }, now)
       await createUser(server.ctx.db, { email: 'charles@example.com', name: 'Charles', password: PASSWORD, teamName: 'Difference Engines' }, now)
@@ -42,10 +42,7 @@ describe('portal login in a browser', { skip: skip ?? false, timeout: 180_000 },
     },
     { timeout: 90_000 },
   )
-  after(async () => {
-    await browser?.close()
-    await server?.stop()
-  })
+  after(() => stopBrowserAndServer(browser, server))
 
   it('logs in through the form and greets the user with their active team', { timeout: 60_000 }, (t) =>
     withPage(browser, t, async (page) => {

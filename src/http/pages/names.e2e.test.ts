@@ -6,8 +6,8 @@ import { createUser } from '../../accounts/users.js'
 import { registerClient } from '../../clients/clients.js'
 import { insertClient } from '../../db/clients.js'
 import { MESSAGES } from '../../messages.js'
-import { browserSkipReason, focusedTestId, launchChromium, logIn, scrollsSideways, withPage } from '../../testing/browser.js'
-import { startTestServer, type TestServer } from '../../testing/server.js'
+import { browserSkipReason, focusedTestId, logIn, scrollsSideways, startBrowserAndServer, stopBrowserAndServer, withPage } from '../../testing/browser.js'
+import type { TestServer } from '../../testing/server.js'
 import { createPersonalAccessToken } from '../../tokens/personal-access-tokens.js'
 
 const PASSWORD = 'correct horse battery'
@@ -55,7 +55,7 @@ describe('names people type, in a browser', { skip: skip ?? false, timeout: 300_
 
   before(
     async () => {
-      ;[browser, server] = await Promise.all([launchChromium(), startTestServer('sqlite')])
+      ;[browser, server] = await startBrowserAndServer()
       const now = Date.now()
       const db = server.ctx.db
       await createUser(db, { email: 'ada@example.com', name: 'Ada Lovelace', password: PASSWORD, teamName: 'Engines' }, now)
@@ -88,10 +88,7 @@ describe('names people type, in a browser', { skip: skip ?? false, timeout: 300_
     },
     { timeout: 90_000 },
   )
-  after(async () => {
-    await browser?.close()
-    await server?.stop()
-  })
+  after(() => stopBrowserAndServer(browser, server))
 
   it(
     'refuses a client name with a text-direction override next to the field, keeps what was typed and moves focus to the error summary',

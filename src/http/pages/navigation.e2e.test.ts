@@ -3,10 +3,10 @@ import { after, before, describe, it } from 'node:test'
 import type { Browser, Locator, Page } from 'playwright-core'
 import { SESSION_TTL_MS } from '../../accounts/sessions.js'
 import { addMember } from '../../accounts/teams.js'
-import { browserSkipReason, launchChromium, logIn, withPage } from '../../testing/browser.js'
+import { browserSkipReason, logIn, startBrowserAndServer, stopBrowserAndServer, withPage } from '../../testing/browser.js'
 import { PASSWORD, REDIRECT, seedClient, seedUser, type SeededUser } from '../../testing/fixtures.js'
 import { authorize, browserFor } from '../../testing/oauth.js'
-import { startTestServer, type TestServer } from '../../testing/server.js'
+import type { TestServer } from '../../testing/server.js'
 import { createPersonalAccessToken } from '../../tokens/personal-access-tokens.js'
 
 const skip = browserSkipReason()
@@ -34,7 +34,7 @@ describe('finding your way around the portal, in a browser', { skip: skip ?? fal
 
   before(
     async () => {
-      ;[browser, server] = await Promise.all([launchChromium(), startTestServer('sqlite', {}, () => Date.now() + clockOffset)])
+      ;[browser, server] = await startBrowserAndServer({}, () => Date.now() + clockOffset)
       ada = await seedUser(server.ctx.db, 'ada@example.com', { name: 'Ada Lovelace', team: 'Analytical Engines' })
       await seedUser(server.ctx.db, 'charles@example.com', { team: 'Difference Engines' })
       bea = await seedUser(server.ctx.db, 'bea@example.com', { name: 'Bea', team: 'Bea Labs' })
@@ -46,10 +46,7 @@ describe('finding your way around the portal, in a browser', { skip: skip ?? fal
     },
     { timeout: 90_000 },
   )
-  after(async () => {
-    await browser?.close()
-    await server?.stop()
-  })
+  after(() => stopBrowserAndServer(browser, server))
 
   it(
     '"Developer settings" in the user menu opens GET /settings: API clients and Personal access tokens with counts and a line each',

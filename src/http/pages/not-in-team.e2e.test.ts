@@ -2,10 +2,10 @@ import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import type { Browser, Page } from 'playwright-core'
 import { addMember } from '../../accounts/teams.js'
-import { browserSkipReason, launchChromium, logIn, withPage } from '../../testing/browser.js'
+import { browserSkipReason, logIn, startBrowserAndServer, stopBrowserAndServer, withPage } from '../../testing/browser.js'
 import { PASSWORD, REDIRECT, seedClient, seedUser, type SeededUser } from '../../testing/fixtures.js'
 import { authorize, browserFor } from '../../testing/oauth.js'
-import { startTestServer, type TestServer } from '../../testing/server.js'
+import type { TestServer } from '../../testing/server.js'
 import { createPersonalAccessToken } from '../../tokens/personal-access-tokens.js'
 
 const skip = browserSkipReason()
@@ -32,7 +32,7 @@ describe('a client, token or app of another team, or one already deleted, in a b
 
   before(
     async () => {
-      ;[browser, server] = await Promise.all([launchChromium(), startTestServer('sqlite')])
+      ;[browser, server] = await startBrowserAndServer()
       ada = await seedUser(server.ctx.db, 'ada@example.com', { name: 'Ada Lovelace', team: 'Analytical Engines' })
       charles = await seedUser(server.ctx.db, 'charles@example.com', { name: 'Charles', team: 'Difference Engines' })
       bea = await seedUser(server.ctx.db, 'bea@example.com', { name: 'Bea', team: 'Bea Labs' })
@@ -40,10 +40,7 @@ describe('a client, token or app of another team, or one already deleted, in a b
     },
     { timeout: 90_000 },
   )
-  after(async () => {
-    await browser?.close()
-    await server?.stop()
-  })
+  after(() => stopBrowserAndServer(browser, server))
 
   it("opening a client of another of the user's teams says whose it is; the switch (a form with CSRF) leads back to the client", { timeout: 60_000 }, (t) =>
     withPage(browser, t, async (page) => {

@@ -2,8 +2,8 @@ import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import type { Browser, Page } from 'playwright-core'
 import { createUser } from '../../accounts/users.js'
-import { browserSkipReason, launchChromium, withPage } from '../../testing/browser.js'
-import { startTestServer, type TestServer } from '../../testing/server.js'
+import { browserSkipReason, startBrowserAndServer, stopBrowserAndServer, withPage } from '../../testing/browser.js'
+import type { TestServer } from '../../testing/server.js'
 
 const PASSWORD = 'correct horse battery'
 const EMAIL = 'ada@example.com'
@@ -55,15 +55,12 @@ describe('developer portal stories in a browser', { skip: skip ?? false, timeout
 
   before(
     async () => {
-      ;[browser, server] = await Promise.all([launchChromium(), startTestServer('sqlite')])
+      ;[browser, server] = await startBrowserAndServer()
       await createUser(server.ctx.db, { email: EMAIL, name: NAME, password: PASSWORD, teamName: 'Analytical Engines' }, Date.now())
     },
     { timeout: 90_000 },
   )
-  after(async () => {
-    await browser?.close()
-    await server?.stop()
-  })
+  after(() => stopBrowserAndServer(browser, server))
 
   it('registers an API client, reveals its secret, runs the OAuth flow, and revokes the app on Team apps (seeds 000, 001)', { timeout: 90_000 }, (t) =>
     withPage(browser, t, async (page) => {

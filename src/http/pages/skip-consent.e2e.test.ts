@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import type { Browser, Page } from 'playwright-core'
-import { browserSkipReason, launchChromium, logIn, withPage } from '../../testing/browser.js'
+import { browserSkipReason, logIn, startBrowserAndServer, stopBrowserAndServer, withPage } from '../../testing/browser.js'
 import { PASSWORD, seedClient, seedUser, type SeededClient } from '../../testing/fixtures.js'
 import { pkcePair } from '../../testing/oauth.js'
-import { startTestServer, type TestServer } from '../../testing/server.js'
+import type { TestServer } from '../../testing/server.js'
 
 const skip = browserSkipReason()
 
@@ -17,17 +17,14 @@ describe("the consent-page switch on a first-party client's page, in a browser",
 
   before(
     async () => {
-      ;[browser, server] = await Promise.all([launchChromium(), startTestServer('sqlite')])
+      ;[browser, server] = await startBrowserAndServer()
       const olive = await seedUser(server.ctx.db, 'olive@example.com', { name: 'Olive', team: 'Acme' })
       redirect = `${server.url}/app/callback`
       app = await seedClient(server.ctx, olive, { name: 'Our web app', isFirstParty: true, redirectUris: [redirect] })
     },
     { timeout: 90_000 },
   )
-  after(async () => {
-    await browser?.close()
-    await server?.stop()
-  })
+  after(() => stopBrowserAndServer(browser, server))
 
   /** Starts a sign-in to the app; where the browser ends up: the app's callback, or a Gatehouse page. */
   async function signIn(page: Page): Promise<URL> {

@@ -3,9 +3,9 @@ import { after, before, describe, it } from 'node:test'
 import type { Browser, Page } from 'playwright-core'
 import { clientsOfTeam } from '../../clients/access.js'
 import { verifyClientSecret } from '../../clients/clients.js'
-import { browserSkipReason, launchChromium, logIn, withPage } from '../../testing/browser.js'
+import { browserSkipReason, logIn, startBrowserAndServer, stopBrowserAndServer, withPage } from '../../testing/browser.js'
 import { PASSWORD, REDIRECT, seedClient, seedUser, type SeededUser } from '../../testing/fixtures.js'
-import { startTestServer, type TestServer } from '../../testing/server.js'
+import type { TestServer } from '../../testing/server.js'
 import { personalAccessTokensOf } from '../../tokens/personal-access-tokens.js'
 
 const skip = browserSkipReason()
@@ -28,16 +28,13 @@ describe('forms act once, in a browser', { skip: skip ?? false, timeout: 300_000
 
   before(
     async () => {
-      ;[browser, server] = await Promise.all([launchChromium(), startTestServer('sqlite')])
+      ;[browser, server] = await startBrowserAndServer()
       owners = []
       for (const name of ['ada', 'bea', 'cleo', 'dora', 'emma']) owners.push(await seedUser(server.ctx.db, `${name}@example.com`, { team: `Team ${name}` }))
     },
     { timeout: 90_000 },
   )
-  after(async () => {
-    await browser?.close()
-    await server?.stop()
-  })
+  after(() => stopBrowserAndServer(browser, server))
 
   it('a double click on "Create API client" makes one client: the button is disabled while the request is in flight', { timeout: 60_000 }, (t) =>
     withPage(browser, t, async (page) => {

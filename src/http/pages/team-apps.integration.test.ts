@@ -7,7 +7,7 @@ import { forEachDialect } from '../../testing/dialects.js'
 import { seedClient, seedUser, type SeededUser } from '../../testing/fixtures.js'
 import { formField, testIdTexts } from '../../testing/html.js'
 import { HttpClient } from '../../testing/http-client.js'
-import { authorizePath, browserFor, codeFor, postOAuth } from '../../testing/oauth.js'
+import { authorizePath, browserFor, codeFor, redeemCode, refreshExchange, type IssuedTokens } from '../../testing/oauth.js'
 import { meStatus, pageHtml, postFields, seeOther, utcDay } from '../../testing/portal.js'
 import { startTestServer, type TestServer } from '../../testing/server.js'
 
@@ -47,17 +47,9 @@ await forEachDialect('portal: team apps', (dialect) => {
   }
 
   /** The user approves the app in their active team; the app exchanges the code. */
-  async function authorise(user: User, app: App): Promise<{ access_token: string; refresh_token: string }> {
+  async function authorise(user: User, app: App): Promise<IssuedTokens> {
     const code = await codeFor(await browserFor(server, user), { client_id: app.id, redirect_uri: REDIRECT, response_type: 'code' })
-    const { response, body } = await postOAuth(server, '/oauth/token', {
-      grant_type: 'authorization_code',
-      client_id: app.id,
-      client_secret: app.secret,
-      code,
-      redirect_uri: REDIRECT,
-    })
-    assert.equal(response.status, 200, JSON.stringify(body))
-    return body as { access_token: string; refresh_token: string }
+    return redeemCode(server, app, code, { redirect_uri: REDIRECT })
   }
 
   function appRow(html: string, name: string): string | undefined {
@@ -114,12 +106,7 @@ await forEachDialect('portal: team apps', (dialect) => {
     assert.equal(seeOther(revoked), '/team/apps?done=revoked')
     assert.equal(await meStatus(server, adas.access_token), 401)
     assert.equal(await meStatus(server, beas.access_token), 401)
-    const refresh = await postOAuth(server, '/oauth/token', {
-      grant_type: 'refresh_token',
-      client_id: app.id,
-      client_secret: app.secret,
-      refresh_token: adas.refresh_token,
-    })
+    const refresh = await refreshExchange(server, app, adas.refresh_token)
     assert.equal(refresh.response.status, 400)
     assert.equal(refresh.body.error, 'invalid_grant')
 

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict'
-import { createHash } from 'node:crypto'
 import { after, before, describe, it } from 'node:test'
 import { setDisabled } from '../../accounts/users.js'
 import { randomSecret } from '../../crypto/random.js'
-import { openTestDomain, issueCode, type TestDomain } from '../../testing/domain.js'
+import { issueCodeFor, openDomainWithApp, type TestDomain } from '../../testing/domain.js'
 import { REDIRECT, seedClient, seedUser, type SeededClient, type SeededUser } from '../../testing/fixtures.js'
+import { pkcePair } from '../../testing/oauth.js'
 import { checkAccessToken } from '../../tokens/verify.js'
 import { InvalidGrant } from '../../protocol/errors.js'
 import { authorizationCodeGrant } from './authorization-code.js'
@@ -16,15 +16,12 @@ describe('authorization_code grant (RFC 6749 §4.1.3)', () => {
   let other: SeededClient
 
   before(async () => {
-    domain = await openTestDomain()
-    ada = await seedUser(domain.db, 'ada@example.com', { team: 'Engines' })
-    app = await seedClient(domain, ada)
+    ;({ domain, ada, app } = await openDomainWithApp())
     other = await seedClient(domain, ada)
   })
   after(() => domain.close())
 
-  const codeFor = (client = app, extra: { scopes?: string; codeChallenge?: string } = {}) =>
-    issueCode(domain, { clientId: client.id, userId: ada.user.id, teamId: ada.team!.id, redirectUri: REDIRECT, ...extra })
+  const codeFor = (client = app, extra: { scopes?: string; codeChallenge?: string } = {}) => issueCodeFor(domain, ada, client, extra)
   const exchange = (code: string, client = app, extra: Record<string, string> = {}) =>
     authorizationCodeGrant(domain, client.client, { code, redirect_uri: REDIRECT, ...extra }, '203.0.113.5')
   const isActive = async (accessToken: string) => (await checkAccessToken(domain, accessToken)).active
@@ -74,8 +71,7 @@ describe('authorization_code grant (RFC 6749 §4.1.3)', () => {
   })
 
   it('binds the code to its PKCE challenge: a missing or wrong verifier is invalid_grant (RFC 7636 §4.6)', async () => {
-    const verifier = randomSecret(32)
-    const challenge = createHash('sha256').update(verifier).digest('base64url')
+    const { verifier, challenge } = pkcePair()
     const code = await codeFor(app, { codeChallenge: challenge })
     await assert.rejects(exchange(code), InvalidGrant)
     await assert.rejects(exchange(code, app, { code_verifier: randomSecret(32) }), InvalidGrant)
@@ -88,7 +84,7 @@ describe('authorization_code grant (RFC 6749 §4.1.3)', () => {
 
   it('gives a disabled user no tokens: disabling ends the codes not yet redeemed', async () => {
     const eve = await seedUser(domain.db, 'eve@example.com', { team: 'Engines', role: 'member' })
-    const code = await issueCode(domain, { clientId: app.id, userId: eve.user.id, teamId: eve.team!.id, redirectUri: REDIRECT })
+    const code = await issueCodeFor(domain, eve, app)
     await setDisabled(domain.db, 'eve@example.com', true, domain.clock())
     await assert.rejects(exchange(code), InvalidGrant)
   })

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
-import { openTestDomain, type TestDomain } from '../../testing/domain.js'
+import { openDomainWithApp, type TestDomain } from '../../testing/domain.js'
 import { PASSWORD, seedClient, seedUser, type SeededClient, type SeededUser } from '../../testing/fixtures.js'
 import { checkAccessToken } from '../../tokens/verify.js'
 import { InvalidGrant, InvalidRequest, UnauthorizedClient } from '../../protocol/errors.js'
@@ -13,10 +13,8 @@ describe('password grant (seed 004, RFC 6749 §4.3)', () => {
   let thirdParty: SeededClient
 
   before(async () => {
-    domain = await openTestDomain()
-    ada = await seedUser(domain.db, 'ada@example.com', { team: 'Engines' })
+    ;({ domain, ada, app: firstParty } = await openDomainWithApp({ isFirstParty: true }))
     await seedUser(domain.db, 'bob@example.com', { team: 'Looms' })
-    firstParty = await seedClient(domain, ada, { isFirstParty: true })
     thirdParty = await seedClient(domain, ada)
   })
   after(() => domain.close())

@@ -1,11 +1,10 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import { setDisabled } from '../../accounts/users.js'
-import { openTestDomain, issueCode, type TestDomain } from '../../testing/domain.js'
-import { REDIRECT, seedClient, seedUser, type SeededClient, type SeededUser } from '../../testing/fixtures.js'
+import { openDomainWithApp, tokensFor, type TestDomain } from '../../testing/domain.js'
+import { seedClient, seedUser, type SeededClient, type SeededUser } from '../../testing/fixtures.js'
 import { checkAccessToken } from '../../tokens/verify.js'
 import { InvalidGrant, InvalidScope } from '../../protocol/errors.js'
-import { authorizationCodeGrant } from './authorization-code.js'
 import { refreshTokenGrant } from './refresh-token.js'
 
 describe('refresh_token grant (RFC 6749 §6)', () => {
@@ -15,17 +14,12 @@ describe('refresh_token grant (RFC 6749 §6)', () => {
   let other: SeededClient
 
   before(async () => {
-    domain = await openTestDomain()
-    ada = await seedUser(domain.db, 'ada@example.com', { team: 'Engines' })
-    app = await seedClient(domain, ada)
+    ;({ domain, ada, app } = await openDomainWithApp())
     other = await seedClient(domain, ada)
   })
   after(() => domain.close())
 
-  async function tokens(holder = ada, scopes = 'read write') {
-    const code = await issueCode(domain, { clientId: app.id, userId: holder.user.id, teamId: holder.team!.id, redirectUri: REDIRECT, scopes })
-    return authorizationCodeGrant(domain, app.client, { code, redirect_uri: REDIRECT }, '203.0.113.5')
-  }
+  const tokens = (holder = ada, scopes = 'read write') => tokensFor(domain, holder, app, scopes)
   const refresh = (refreshToken: string, client = app, extra: Record<string, string> = {}) =>
     refreshTokenGrant(domain, client.client, { refresh_token: refreshToken, ...extra }, '203.0.113.5')
   const isActive = async (accessToken: string) => (await checkAccessToken(domain, accessToken)).active
