@@ -1,6 +1,6 @@
-import type { AppContext } from '../context.js'
 import { hashSecret, randomSecret } from '../crypto/random.js'
 import { findPendingAuthorizationRequest, insertAuthorizationRequest } from '../db/authorization-requests.js'
+import type { Db } from '../db/connection.js'
 import { consume } from '../db/single-use.js'
 import type { RawParams } from '../protocol/params.js'
 
@@ -48,6 +48,11 @@ export type RequestParameters = Record<string, string | string[]>
 /** How long a consent page may stay open before its decision is refused. */
 export const CONSENT_FORM_TTL_MS = 30 * 60 * 1000
 
+export interface ConsentFormDeps {
+  db: Db
+  clock: () => number
+}
+
 export class ConsentFormError extends Error {
   override readonly name = 'ConsentFormError'
 }
@@ -70,13 +75,13 @@ function sameValue(kept: string | string[] | undefined, posted: unknown): boolea
 
 /** Keeps the request the page is about to show; returns the id the form carries. */
 export async function holdForConsent(
-  ctx: AppContext,
+  deps: ConsentFormDeps,
   sessionId: string,
   request: { clientId: string; teamId: number; parameters: RequestParameters },
 ): Promise<string> {
   const id = randomSecret(32)
-  const now = ctx.clock()
-  await insertAuthorizationRequest(ctx.db.kysely, {
+  const now = deps.clock()
+  await insertAuthorizationRequest(deps.db.kysely, {
     idHash: hashSecret(id),
     sessionIdHash: hashSecret(sessionId),
     clientId: request.clientId,
@@ -97,14 +102,14 @@ function sameParameters(kept: RequestParameters, posted: RawParams): boolean {
  * form is unknown, expired, used, of another session, or posts parameters
  * (or a team) other than those shown.
  */
-export async function takeConsentForm(ctx: AppContext, sessionId: string, posted: RawParams): Promise<{ teamId: number; parameters: RequestParameters }> {
+export async function takeConsentForm(deps: ConsentFormDeps, sessionId: string, posted: RawParams): Promise<{ teamId: number; parameters: RequestParameters }> {
   const id = posted.request_id
   if (typeof id !== 'string' || id === '') throw new ConsentFormError('This consent form is not valid. Go back to the application and start again.')
   const idHash = hashSecret(id)
-  const now = ctx.clock()
-  const kept = await findPendingAuthorizationRequest(ctx.db.kysely, idHash, hashSecret(sessionId), now)
+  const now = deps.clock()
+  const kept = await findPendingAuthorizationRequest(deps.db.kysely, idHash, hashSecret(sessionId), now)
   if (!kept) throw new ConsentFormError('This consent form has expired or was already used. Go back to the application and start again.')
-  const used = await consume(ctx.db.kysely, 'authorization_request', idHash, now)
+  const used = await consume(deps.db.kysely, 'authorization_request', idHash, now)
   if (!used) throw new ConsentFormError('This consent form was already used. Go back to the application and start again.')
   if (!sameParameters(kept.parameters, posted) || posted.team_id !== String(kept.teamId)) {
     throw new ConsentFormError('The decision does not match the request you were shown, so nothing was approved. Go back to the application and start again.')

@@ -15,7 +15,6 @@ function toClient(row: Selectable<ClientTable>): Client {
     redirectUris: JSON.parse(row.redirect_uris) as string[],
     isConfidential: row.is_confidential === 1,
     isFirstParty: row.is_first_party === 1,
-    mayRememberConsent: row.is_confidential === 1 && row.kind === 'registered',
     skipConsent: row.skip_consent === 1,
     postLogoutRedirectUris: JSON.parse(row.post_logout_redirect_uris) as string[],
     backchannelLogoutUri: row.backchannel_logout_uri,

@@ -1,88 +1,56 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { AppContext } from '../../context.js'
-import { hmac, safeEqual } from '../../crypto/random.js'
 import { AUTHORIZATION_TITLES, MESSAGES } from '../../messages.js'
 import { isLoopbackHost } from '../../clients/redirect-uris.js'
 import { isSelfRegistered } from '../../clients/types.js'
+import { approve, type Approver } from '../../oauth/authorize/approval.js'
+import { decideAuthorization, decideOnConsentForm, type Decision, type SignedIn } from '../../oauth/authorize/decision.js'
+import { LOGIN_REQUESTED, loginRequestedAt, loginRequestedMark } from '../../oauth/authorize/login-requested.js'
+import { loginStateOf } from '../../oauth/authorize/login-state.js'
 import {
-  approve,
-  errorFields,
-  hasConsent,
-  isLoginFresh,
   parseAuthorizationRequest,
   requestedResources,
   resolveRedirect,
-  responseFields,
   responseModeOf,
-  responseRedirect,
   UntrustedRedirectError,
-  type Approver,
   type AuthorizationRequest,
-  type ResponseMode,
 } from '../../oauth/authorize/request.js'
+import { authorizationResponse, errorFields, type ResponseTarget } from '../../oauth/authorize/response.js'
 import { ConsentFormError, holdForConsent, requestParameters, takeConsentForm, type RequestParameters } from '../../consent/forms.js'
-import { AccessDenied, ConsentRequired, InteractionRequired, LoginRequired, OAuthError } from '../../protocol/errors.js'
+import { OAuthError } from '../../protocol/errors.js'
 import { ENDPOINTS } from '../../oauth/metadata.js'
 import type { RawParams } from '../../protocol/params.js'
 import { SCOPES } from '../../protocol/scopes.js'
-import { readIdTokenHint } from '../../oidc/id-token.js'
 import { checkSessionCsrf, currentSession, type PortalSession } from '../session.js'
 import { sendPage } from '../pages/page.js'
-
-/**
- * Added to the request when it sends the user to log in again (prompt=login,
- * max_age): when the login was asked for, signed so that nobody can claim a
- * login was asked for earlier than it was; valid for ten minutes.
- */
-const LOGIN_REQUESTED = 'login_requested'
-const LOGIN_REQUEST_TTL_MS = 10 * 60 * 1000
-
-function loginRequestMac(ctx: AppContext, clientId: string, at: number): string {
-  return hmac(ctx.keys.csrf, `login-requested:${clientId}:${at}`)
-}
-
-function loginRequestedAt(ctx: AppContext, authorization: AuthorizationRequest, params: RawParams): number | undefined {
-  const value = params[LOGIN_REQUESTED]
-  if (typeof value !== 'string') return undefined
-  const [at, mac] = value.split('.')
-  const time = Number(at)
-  if (!Number.isSafeInteger(time) || mac === undefined || !safeEqual(mac, loginRequestMac(ctx, authorization.client.id, time))) return undefined
-  return ctx.clock() - time <= LOGIN_REQUEST_TTL_MS ? time : undefined
-}
 
 function scopeOfResource(authorization: AuthorizationRequest, scope: string): string {
   const names = authorization.resources.filter((r) => r.scopes.includes(scope)).map((r) => r.name)
   return `Defined by ${names.join(', ')}`
 }
 
-function approverOf(session: PortalSession, teamId: number, address: string): Approver {
-  return { userId: session.user.id, teamId, sid: session.sid, authenticatedAt: session.authenticatedAt, sessionExpiresAt: session.expiresAt, address }
+function signedInOf(session: PortalSession): SignedIn {
+  return { userId: session.user.id, authenticatedAt: session.authenticatedAt, teamId: session.activeTeam?.id }
 }
 
-/**
- * The answer to the client: a redirect (response_mode=query) or a form the
- * browser posts at once (OAuth 2.0 Form Post Response Mode), so the code
- * stays out of the URL.
- */
-function respond(
-  ctx: AppContext,
-  request: FastifyRequest,
-  reply: FastifyReply,
-  to: { redirectUri: string; responseMode: ResponseMode },
-  fields: Record<string, string | undefined>,
-) {
-  if (to.responseMode === 'form_post') {
-    return sendPage(ctx, request, reply, 'form-post', {
-      title: 'Signing you in',
-      action: to.redirectUri,
-      fields: responseFields(ctx, fields).map(([name, value]) => ({ name, value })),
-    })
-  }
-  return reply.redirect(responseRedirect(ctx, to.redirectUri, fields), 302)
+type SessionInTeam = PortalSession & { activeTeam: NonNullable<PortalSession['activeTeam']> }
+
+/** The decision shows the consent page or issues a code only to a user signed in with a team. */
+function inTeam(session: PortalSession | undefined): SessionInTeam {
+  const team = session?.activeTeam
+  if (!session || !team) throw new Error('A consent page or a code needs a user signed in with a team.')
+  return { ...session, activeTeam: team }
 }
 
-function respondWithError(ctx: AppContext, request: FastifyRequest, reply: FastifyReply, authorization: AuthorizationRequest, error: OAuthError) {
-  return respond(ctx, request, reply, authorization, errorFields(error, authorization.state))
+function approverOf(session: SessionInTeam, address: string, onConsentPage: boolean): Approver {
+  const { user, activeTeam, sid, authenticatedAt, expiresAt } = session
+  return { userId: user.id, teamId: activeTeam.id, sid, authenticatedAt, sessionExpiresAt: expiresAt, address, onConsentPage }
+}
+
+function respond(ctx: AppContext, request: FastifyRequest, reply: FastifyReply, to: ResponseTarget, fields: Record<string, string | undefined>) {
+  const response = authorizationResponse(ctx, to, fields)
+  if ('formPost' in response) return sendPage(ctx, request, reply, 'form-post', { title: 'Signing you in', ...response.formPost })
+  return reply.redirect(response.redirect, 302)
 }
 
 type Outcome = { request: AuthorizationRequest } | { reply: FastifyReply }
@@ -137,10 +105,7 @@ function isConsentDecision(posted: RawParams): boolean {
 /** To the login page, and back to this request afterwards; a forced login is marked so it is not asked for again on return. */
 function sendToLogin(ctx: AppContext, request: FastifyRequest, reply: FastifyReply, authorization: AuthorizationRequest, params: RawParams, again: boolean) {
   let back = requestPath(request, params)
-  if (again) {
-    const now = ctx.clock()
-    back += `&${LOGIN_REQUESTED}=${now}.${loginRequestMac(ctx, authorization.client.id, now)}`
-  }
+  if (again) back += `&${LOGIN_REQUESTED}=${loginRequestedMark(ctx, authorization.client.id)}`
   let login = `/login?return_to=${encodeURIComponent(back)}`
   if (again) login += '&reauthenticate=1'
   if (authorization.loginHint !== undefined) login += `&login_hint=${encodeURIComponent(authorization.loginHint)}`
@@ -152,7 +117,7 @@ async function consentPage(
   ctx: AppContext,
   request: FastifyRequest,
   reply: FastifyReply,
-  session: PortalSession & { activeTeam: NonNullable<PortalSession['activeTeam']> },
+  session: SessionInTeam,
   authorization: AuthorizationRequest,
   parameters: RequestParameters,
 ) {
@@ -179,17 +144,30 @@ async function consentPage(
   })
 }
 
-/** OpenID Connect Core §3.1.2.6: with prompt=none, every reason a page would be shown is an error instead. */
-async function withoutPrompt(ctx: AppContext, authorization: AuthorizationRequest, session: PortalSession | undefined): Promise<OAuthError | PortalSession> {
-  if (!session) return new LoginRequired()
-  if (authorization.idTokenHint !== undefined) {
-    const hint = await readIdTokenHint(ctx.keyRing, ctx.config.issuer, authorization.idTokenHint)
-    if (!hint || hint.userId !== session.user.id) return new LoginRequired('The user signed in is not the one the id_token_hint names.')
+/** Carries out the decision on a request; `params` are the request's, as it came or as kept for the consent form. */
+async function carryOut(
+  ctx: AppContext,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  session: PortalSession | undefined,
+  authorization: AuthorizationRequest,
+  params: RawParams,
+  decision: Decision,
+) {
+  switch (decision.do) {
+    case 'login':
+      return sendToLogin(ctx, request, reply, authorization, params, decision.reason !== 'signed-out')
+    case 'no-team':
+      return sendPage(ctx, request, reply, 'error', { title: AUTHORIZATION_TITLES.noTeam, message: MESSAGES.no_active_team }, 403)
+    case 'error':
+      return respond(ctx, request, reply, authorization, errorFields(decision.error, authorization.state))
+    case 'consent':
+      return consentPage(ctx, request, reply, inTeam(session), authorization, requestParameters(params))
+    case 'code': {
+      const code = await approve(ctx, authorization, approverOf(inTeam(session), request.ip, decision.reason === 'approved'))
+      return respond(ctx, request, reply, authorization, { code, state: authorization.state })
+    }
   }
-  if (!isLoginFresh(authorization, session.authenticatedAt, ctx.clock(), undefined)) return new LoginRequired('The login is older than max_age allows.')
-  if (!session.activeTeam) return new InteractionRequired(MESSAGES.no_active_team)
-  if (!(await hasConsent(ctx, authorization, session.user.id, session.activeTeam.id))) return new ConsentRequired()
-  return session
 }
 
 export function authorizeRoutes(app: FastifyInstance, ctx: AppContext): void {
@@ -198,25 +176,9 @@ export function authorizeRoutes(app: FastifyInstance, ctx: AppContext): void {
     const checked = await checkRequest(ctx, request, reply, params)
     if ('reply' in checked) return checked.reply
     const authorization = checked.request
-    const current = await currentSession(ctx, request)
-    if (authorization.noPrompt) {
-      const verdict = await withoutPrompt(ctx, authorization, current)
-      if (verdict instanceof OAuthError) return respondWithError(ctx, request, reply, authorization, verdict)
-      const code = await approve(ctx, authorization, approverOf(verdict, verdict.activeTeam!.id, request.ip))
-      return respond(ctx, request, reply, authorization, { code, state: authorization.state })
-    }
-    if (!current) return sendToLogin(ctx, request, reply, authorization, params, false)
-    if (!isLoginFresh(authorization, current.authenticatedAt, ctx.clock(), loginRequestedAt(ctx, authorization, params))) {
-      return sendToLogin(ctx, request, reply, authorization, params, true)
-    }
-    const session = current
-    const team = session.activeTeam
-    if (!team) return sendPage(ctx, request, reply, 'error', { title: AUTHORIZATION_TITLES.noTeam, message: MESSAGES.no_active_team }, 403)
-    if (await hasConsent(ctx, authorization, session.user.id, team.id)) {
-      const code = await approve(ctx, authorization, approverOf(session, team.id, request.ip))
-      return respond(ctx, request, reply, authorization, { code, state: authorization.state })
-    }
-    return consentPage(ctx, request, reply, { ...session, activeTeam: team }, authorization, requestParameters(params))
+    const session = await currentSession(ctx, request)
+    const state = await loginStateOf(ctx, authorization, params, session && signedInOf(session))
+    return carryOut(ctx, request, reply, session, authorization, params, decideAuthorization(authorization, state))
   })
 
   app.post<{ Body: RawParams }>(ENDPOINTS.authorization, async (request, reply) => {
@@ -241,16 +203,8 @@ export function authorizeRoutes(app: FastifyInstance, ctx: AppContext): void {
     const checked = await checkRequest(ctx, request, reply, form.parameters)
     if ('reply' in checked) return checked.reply
     const authorization = checked.request
-    const team = session.activeTeam
-    if (!team) return sendPage(ctx, request, reply, 'error', { title: AUTHORIZATION_TITLES.noTeam, message: MESSAGES.no_active_team }, 403)
-    // The page was shown after a fresh enough login; a form posted without one does not stand in for it.
-    if (!isLoginFresh(authorization, session.authenticatedAt, ctx.clock(), loginRequestedAt(ctx, authorization, form.parameters))) {
-      return sendToLogin(ctx, request, reply, authorization, form.parameters, true)
-    }
-    // The page named one team; if another became active since (another tab), ask again for that one.
-    if (team.id !== form.teamId) return consentPage(ctx, request, reply, { ...session, activeTeam: team }, authorization, form.parameters)
-    if (posted.decision !== 'approve') return respondWithError(ctx, request, reply, authorization, new AccessDenied())
-    const code = await approve(ctx, authorization, { ...approverOf(session, team.id, request.ip), onConsentPage: true })
-    return respond(ctx, request, reply, authorization, { code, state: authorization.state })
+    const state = { signedIn: signedInOf(session), loginRequestedAt: loginRequestedAt(ctx, authorization.client.id, form.parameters), now: ctx.clock() }
+    const decision = decideOnConsentForm(authorization, state, { teamId: form.teamId, approved: posted.decision === 'approve' })
+    return carryOut(ctx, request, reply, session, authorization, form.parameters, decision)
   })
 }

@@ -1,11 +1,9 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { endSession } from '../../accounts/sessions.js'
-import { findClient } from '../../clients/clients.js'
-import type { Client } from '../../clients/types.js'
 import type { AppContext } from '../../context.js'
 import { ENDPOINTS } from '../../oauth/metadata.js'
 import type { RawParams } from '../../protocol/params.js'
-import { readIdTokenHint, type IdTokenHint } from '../../oidc/id-token.js'
+import { checkLogoutRequest, postLogoutRedirect } from '../../oidc/end-session.js'
 import { checkSessionCsrf, clearSessionCookie, currentSession } from '../session.js'
 import { sendPage } from '../pages/page.js'
 
@@ -16,25 +14,12 @@ function text(params: RawParams, name: string): string | undefined {
   return typeof value === 'string' && value !== '' ? value : undefined
 }
 
-type Checked = { hint: IdTokenHint | undefined; client: Client | undefined; target: string | undefined } | { refused: string }
-
-/**
- * RP-Initiated Logout 1.0 §2–§3: the hint must be one of our ID tokens, the
- * client it names the one in client_id, and the post-logout URI one that
- * client registered, exactly; otherwise no redirect at all (no open redirector).
- */
-async function check(ctx: AppContext, params: RawParams): Promise<Checked> {
-  const rawHint = text(params, 'id_token_hint')
-  const hint = rawHint === undefined ? undefined : await readIdTokenHint(ctx.keyRing, ctx.config.issuer, rawHint)
-  if (rawHint !== undefined && !hint) return { refused: 'The id_token_hint is not an ID token of this server.' }
-  const clientId = text(params, 'client_id')
-  if (hint && clientId !== undefined && hint.clientId !== clientId) return { refused: 'The client_id is not the one the id_token_hint was issued to.' }
-  const id = hint?.clientId ?? clientId
-  const client = id === undefined ? undefined : await findClient(ctx.db, id)
-  const uri = text(params, 'post_logout_redirect_uri')
-  if (uri === undefined) return { hint, client, target: undefined }
-  if (!client || !client.postLogoutRedirectUris.includes(uri)) return { refused: 'The post_logout_redirect_uri is not registered for this application.' }
-  return { hint, client, target: uri }
+function check(ctx: AppContext, params: RawParams) {
+  return checkLogoutRequest(ctx, {
+    idTokenHint: text(params, 'id_token_hint'),
+    clientId: text(params, 'client_id'),
+    postLogoutRedirectUri: text(params, 'post_logout_redirect_uri'),
+  })
 }
 
 async function finish(ctx: AppContext, request: FastifyRequest, reply: FastifyReply, target: string | undefined, state: string | undefined) {
@@ -45,9 +30,7 @@ async function finish(ctx: AppContext, request: FastifyRequest, reply: FastifyRe
   }
   clearSessionCookie(ctx, reply)
   if (target === undefined) return sendPage(ctx, request, reply, 'logged-out', {})
-  const url = new URL(target)
-  if (state !== undefined) url.searchParams.append('state', state)
-  return reply.redirect(url.href, 303)
+  return reply.redirect(postLogoutRedirect(target, state), 303)
 }
 
 /** OpenID Connect RP-Initiated Logout 1.0 at the end_session_endpoint. */

@@ -1,0 +1,106 @@
+import assert from 'node:assert/strict'
+import { describe, it } from 'node:test'
+import type { Client, ClientKind } from '../clients/types.js'
+import { consentRule, hasConsent, mayRememberConsent, rememberedOnApproval, skipsConsent, type ConsentOnFile, type ConsentRequest } from './remembered.js'
+
+function client(facts: Partial<Pick<Client, 'isConfidential' | 'isFirstParty' | 'skipConsent'>> & { kind?: ClientKind } = {}): Client {
+  return {
+    id: 'client-1',
+    name: 'Example App',
+    redirectUris: ['https://app.example/cb'],
+    isConfidential: facts.isConfidential ?? true,
+    isFirstParty: facts.isFirstParty ?? false,
+    skipConsent: facts.skipConsent ?? false,
+    postLogoutRedirectUris: [],
+    backchannelLogoutUri: null,
+    ownerUserId: null,
+    teamId: null,
+    kind: facts.kind ?? 'registered',
+    createdAt: new Date(0),
+    updatedAt: new Date(0),
+  }
+}
+
+function request(overrides: Partial<ConsentRequest> = {}): ConsentRequest {
+  return { client: client(), forceConsent: false, scopes: ['profile'], resources: [], ...overrides }
+}
+
+const onFile = (scopes: string[], extra: Partial<ConsentOnFile> = {}): ConsentOnFile => ({ scopes, resources: [], implied: false, ...extra })
+
+describe('who may have consent remembered (RFC 8252 §8.6, RFC 9700 §2.1.1)', () => {
+  it('only confidential clients a person registered', () => {
+    assert.equal(mayRememberConsent(client()), true)
+    assert.equal(mayRememberConsent(client({ isConfidential: false })), false)
+    assert.equal(mayRememberConsent(client({ kind: 'dynamic' })), false)
+    assert.equal(mayRememberConsent(client({ kind: 'metadata_document' })), false)
+  })
+
+  it('only confidential first-party clients the operator marked skip the page', () => {
+    assert.equal(skipsConsent(client({ isFirstParty: true, skipConsent: true })), true)
+    assert.equal(skipsConsent(client({ isFirstParty: true })), false)
+    assert.equal(skipsConsent(client({ skipConsent: true })), false)
+    assert.equal(skipsConsent(client({ isFirstParty: true, skipConsent: true, isConfidential: false })), false)
+  })
+
+  it('prompt=consent comes before everything, then who may be remembered, then skipping', () => {
+    const skipping = client({ isFirstParty: true, skipConsent: true })
+    assert.equal(consentRule(request({ client: skipping, forceConsent: true })), 'prompt-consent')
+    assert.equal(consentRule(request({ client: client({ isConfidential: false }) })), 'always-asked')
+    assert.equal(consentRule(request({ client: skipping })), 'skips-consent')
+    assert.equal(consentRule(request()), 'on-file')
+  })
+})
+
+describe('whether consent is remembered for a request', () => {
+  it('an approval of the same or more scopes covers the request', () => {
+    assert.equal(hasConsent(request({ scopes: ['profile'] }), onFile(['profile', 'email'])), true)
+    assert.equal(hasConsent(request({ scopes: ['profile', 'email'] }), onFile(['profile'])), false)
+  })
+
+  it('an approval of no scopes (all permissions) covers any request; one of some scopes does not cover a request for none', () => {
+    assert.equal(hasConsent(request({ scopes: ['profile', 'email'] }), onFile([])), true)
+    assert.equal(hasConsent(request({ scopes: [] }), onFile(['profile'])), false)
+  })
+
+  it('an approval only implied by a client that skipped the page does not count once the client no longer skips it', () => {
+    assert.equal(hasConsent(request(), onFile(['profile'], { implied: true })), false)
+  })
+
+  it('every resource requested must have been approved (RFC 8707)', () => {
+    const resources = [{ uri: 'https://a.example' }, { uri: 'https://b.example' }]
+    assert.equal(hasConsent(request({ resources }), onFile(['profile'], { resources: ['https://a.example'] })), false)
+    assert.equal(hasConsent(request({ resources }), onFile(['profile'], { resources: ['https://b.example', 'https://a.example'] })), true)
+  })
+
+  it('nothing on file is no consent; a client that may not be remembered is never covered', () => {
+    assert.equal(hasConsent(request(), undefined), false)
+    assert.equal(hasConsent(request({ client: client({ isConfidential: false }) }), onFile([])), false)
+  })
+})
+
+describe('what is remembered on approval', () => {
+  it('the union of the scopes approved before and now, sorted', () => {
+    assert.deepEqual(rememberedOnApproval(onFile(['teams:read']), request({ scopes: ['profile', 'email'] }), true).scopes, ['email', 'profile', 'teams:read'])
+    assert.deepEqual(rememberedOnApproval(undefined, request({ scopes: ['profile'] }), true).scopes, ['profile'])
+  })
+
+  it('an approval of no scopes, before or now, stays all of them', () => {
+    assert.deepEqual(rememberedOnApproval(onFile([]), request({ scopes: ['profile'] }), true).scopes, [])
+    assert.deepEqual(rememberedOnApproval(onFile(['profile']), request({ scopes: [] }), true).scopes, [])
+  })
+
+  it('the union of the resources approved before and now', () => {
+    const before = onFile(['profile'], { resources: ['https://a.example'] })
+    const now = request({ resources: [{ uri: 'https://b.example' }, { uri: 'https://a.example' }] })
+    assert.deepEqual(rememberedOnApproval(before, now, true).resources, ['https://a.example', 'https://b.example'])
+  })
+
+  it('implied only when a skipping client signed the user in without the page, and nothing the user decided is on file', () => {
+    const skipping = request({ client: client({ isFirstParty: true, skipConsent: true }) })
+    assert.equal(rememberedOnApproval(undefined, skipping, false).implied, true)
+    assert.equal(rememberedOnApproval(onFile(['profile'], { implied: true }), skipping, false).implied, true)
+    assert.equal(rememberedOnApproval(onFile(['profile']), skipping, false).implied, false)
+    assert.equal(rememberedOnApproval(undefined, skipping, true).implied, false)
+    assert.equal(rememberedOnApproval(undefined, request(), false).implied, false)
+  })
+})
