@@ -17,14 +17,12 @@ import type { Database, GrantTable } from './schema.js'
 import { JOINED_USER_COLUMNS, joinedUser } from './users.js'
 
 /** The columns of grants, access tokens and refresh tokens, for every statement that writes or reads a whole row. */
+// What a grant and each access token it issues both carry: whose authority, for which client, how much.
+const AUTHORITY = { client_id: 'text', user_id: 'bigint', team_id: 'bigint', scopes: 'text', resources: 'text', created_at: 'bigint' } as const
+
 export const GRANTS = new Columns('grants', {
   id: 'text',
-  client_id: 'text',
-  user_id: 'bigint',
-  team_id: 'bigint',
-  scopes: 'text',
-  resources: 'text',
-  created_at: 'bigint',
+  ...AUTHORITY,
   revoked_at: 'bigint',
   nonce: 'text',
   sid: 'text',
@@ -33,12 +31,7 @@ export const GRANTS = new Columns('grants', {
 export const ACCESS_TOKENS = new Columns('access_tokens', {
   jti: 'text',
   grant_id: 'text',
-  client_id: 'text',
-  user_id: 'bigint',
-  team_id: 'bigint',
-  scopes: 'text',
-  resources: 'text',
-  created_at: 'bigint',
+  ...AUTHORITY,
   expires_at: 'bigint',
   revoked_at: 'bigint',
 })
