@@ -1,25 +1,8 @@
 import type { Db } from '../db/connection.js'
-import { addApiUsage, listApiUsage, type UsageFilter } from '../db/api-usage.js'
+import { addApiUsage, listApiUsage, type UsageCount, type UsageFilter, type UsageSource, type UsageSummary } from '../db/api-usage.js'
 import type { Logger } from '../logger.js'
 
-/** Which token made an API call, and for whom: what a usage row is counted under. */
-export interface UsageSource {
-  /** The access token's jti, or the personal access token's id. */
-  tokenId: string
-  teamId: number
-  userId: number
-  clientId: string | null
-  personalAccessTokenId: string | null
-}
-
-/** One token's calls in one minute. */
-export interface UsageCount extends UsageSource {
-  minute: number
-  calls: number
-  lastPath: string
-  lastStatus: number
-  lastAt: number
-}
+export type { UsageSource, UsageSummary }
 
 export const MINUTE_MS = 60_000
 
@@ -84,16 +67,6 @@ export class BufferedApiUsage implements ApiUsage {
     clearInterval(this.timer)
     await this.flush()
   }
-}
-
-export interface UsageSummary {
-  userId: number
-  clientId: string | null
-  personalAccessTokenId: string | null
-  calls: number
-  lastAt: Date
-  lastPath: string
-  lastStatus: number
 }
 
 /** API calls in the team since `since`, per app or token and user, the most recently used first. */

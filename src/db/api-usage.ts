@@ -1,8 +1,36 @@
 import { sql } from 'kysely'
-import type { UsageCount, UsageSummary } from '../activity/usage.js'
 import type { Executor } from './executor.js'
 
 const CHUNK = 1_000
+
+/** Which token made an API call, and for whom: what a usage row is counted under. */
+export interface UsageSource {
+  /** The access token's jti, or the personal access token's id. */
+  tokenId: string
+  teamId: number
+  userId: number
+  clientId: string | null
+  personalAccessTokenId: string | null
+}
+
+/** One token's calls in one minute. */
+export interface UsageCount extends UsageSource {
+  minute: number
+  calls: number
+  lastPath: string
+  lastStatus: number
+  lastAt: number
+}
+
+export interface UsageSummary {
+  userId: number
+  clientId: string | null
+  personalAccessTokenId: string | null
+  calls: number
+  lastAt: Date
+  lastPath: string
+  lastStatus: number
+}
 
 /**
  * Adds counted calls to their token-and-minute rows, which any process may

@@ -3,9 +3,22 @@ import type { Db } from './connection.js'
 import type { Executor } from './executor.js'
 import { markPrepared } from './prepared.js'
 import { announceRevoked } from './revocations.js'
-import { consume } from './single-use.js'
-import { insertAccessToken, insertGrant, insertRefreshToken, revokeAccessToken, type NewAccessToken, type NewGrant, type NewRefreshToken } from './tokens.js'
-import { NO_OPENID_LOGIN } from '../tokens/types.js'
+import { consume, consumedSql } from './single-use.js'
+import {
+  ACCESS_TOKENS,
+  accessTokenRow,
+  GRANTS,
+  grantRow,
+  insertAccessToken,
+  insertGrant,
+  insertRefreshToken,
+  REFRESH_TOKENS,
+  refreshTokenRow,
+  revokeAccessToken,
+  type NewAccessToken,
+  type NewGrant,
+  type NewRefreshToken,
+} from './tokens.js'
 
 /** The rows that make a freshly signed access token and its refresh token valid. */
 export interface NewTokens {
@@ -28,36 +41,17 @@ export async function insertTokens(db: Executor, tokens: NewTokens): Promise<voi
 
 const ACCESS_TOKEN = `
   access as (
-    insert into access_tokens (jti, grant_id, client_id, user_id, team_id, scopes, resources, created_at, expires_at)
-    select $a1::text, $a2::text, $a3::text, $a4::bigint, $a5::bigint, $a6::text, $a7::text, $a8::bigint, $a9::bigint
+    ${ACCESS_TOKENS.insertSelect('a')}
     where exists (select from consumed)
   ),
   refresh as (
-    insert into refresh_tokens (token_hash, grant_id, access_token_jti, client_id, created_at, expires_at)
-    select $r1::text, $r2::text, $r3::text, $r4::text, $r5::bigint, $r6::bigint
+    ${REFRESH_TOKENS.insertSelect('r')}
     where exists (select from consumed)
   )
   select count(*)::int as consumed from consumed`
 
 function tokenParameters(tokens: NewTokens): Record<string, unknown> {
-  const { access, refresh } = tokens
-  return {
-    a1: access.jti,
-    a2: access.grantId,
-    a3: access.clientId,
-    a4: access.userId,
-    a5: access.teamId,
-    a6: access.scopes,
-    a7: access.resources ?? '',
-    a8: access.createdAt,
-    a9: access.expiresAt,
-    r1: refresh.tokenHash,
-    r2: refresh.grantId,
-    r3: refresh.accessTokenJti,
-    r4: refresh.clientId,
-    r5: refresh.createdAt,
-    r6: refresh.expiresAt,
-  }
+  return { ...ACCESS_TOKENS.parameters('a', accessTokenRow(tokens.access)), ...REFRESH_TOKENS.parameters('r', refreshTokenRow(tokens.refresh)) }
 }
 
 /** Named placeholders, numbered once: the SQL stays readable and its text fixed, so it is prepared once. */
@@ -77,11 +71,7 @@ function run(db: Db, statement: { sql: string; names: string[] }, values: Record
 }
 
 const ROTATE = numbered(`
-  with consumed as (
-    update refresh_tokens set consumed_at = $now::bigint
-    where token_hash = $hash::text and consumed_at is null and revoked_at is null
-    returning token_hash
-  ),
+  with consumed as (${consumedSql('refresh_token')}),
   replaced as (
     update access_tokens set revoked_at = $now::bigint
     where jti = $replaced::text and revoked_at is null and exists (select from consumed)
@@ -89,14 +79,9 @@ const ROTATE = numbered(`
   ${ACCESS_TOKEN}`)
 
 const REDEEM = numbered(`
-  with consumed as (
-    update authorization_codes set consumed_at = $now::bigint
-    where code_hash = $hash::text and consumed_at is null
-    returning code_hash
-  ),
+  with consumed as (${consumedSql('authorization_code')}),
   granted as (
-    insert into grants (id, client_id, user_id, team_id, scopes, resources, created_at, nonce, sid, auth_time)
-    select $g1::text, $g2::text, $g3::bigint, $g4::bigint, $g5::text, $g6::text, $g7::bigint, $g8::text, $g9::text, $g10::bigint
+    ${GRANTS.insertSelect('g')}
     where exists (select from consumed)
   ),
   ${ACCESS_TOKEN}`)
@@ -128,22 +113,7 @@ export async function rotateRefreshToken(db: Db, used: { tokenHash: string; acce
  */
 export async function redeemAuthorizationCode(db: Db, codeHash: string, grant: NewGrant, tokens: NewTokens, now: number): Promise<boolean> {
   if (db.dialect === 'postgres') {
-    const login = grant.login ?? NO_OPENID_LOGIN
-    return run(db, REDEEM, {
-      now,
-      hash: codeHash,
-      g1: grant.id,
-      g2: grant.clientId,
-      g3: grant.userId,
-      g4: grant.teamId,
-      g5: grant.scopes,
-      g6: grant.resources ?? '',
-      g7: grant.createdAt,
-      g8: login.nonce,
-      g9: login.sid,
-      g10: login.authTime,
-      ...tokenParameters(tokens),
-    })
+    return run(db, REDEEM, { now, hash: codeHash, ...GRANTS.parameters('g', grantRow(grant)), ...tokenParameters(tokens) })
   }
   return db.kysely.transaction().execute(async (trx) => {
     if (!(await consume(trx, 'authorization_code', codeHash, now))) return false

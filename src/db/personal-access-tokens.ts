@@ -1,10 +1,19 @@
 import type { Selectable } from 'kysely'
-import type { PersonalAccessToken } from '../tokens/personal-access-tokens.js'
 import type { Executor } from './executor.js'
 import { announceRevoked } from './revocations.js'
 import type { PersonalAccessTokenTable } from './schema.js'
 import type { User } from '../accounts/types.js'
 import { JOINED_USER_COLUMNS, joinedUser } from './users.js'
+
+export interface PersonalAccessToken {
+  id: string
+  userId: number
+  teamId: number
+  name: string
+  createdAt: Date
+  expiresAt: Date
+  lastUsedAt: Date | null
+}
 
 function toToken(row: Selectable<PersonalAccessTokenTable>): PersonalAccessToken {
   return {

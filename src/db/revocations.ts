@@ -1,5 +1,8 @@
 import type { Executor } from './executor.js'
 
+/** The PostgreSQL channel every process listens on for revocations; migration 013's triggers notify on it. */
+export const REVOCATION_CHANNEL = 'gatehouse_revoked'
+
 /** Whose tokens may have just stopped working: some users', or anyone's (a client or team went, with what it held). */
 export type RevokedHolders = readonly number[] | 'all'
 

@@ -9,174 +9,93 @@ import {
   type OpenIdLogin,
   type RefreshTokenRecord,
 } from '../tokens/types.js'
+import { Columns, type Fields } from './columns.js'
 import { compiledOnce } from './compiled.js'
 import type { Executor } from './executor.js'
 import { announceRevoked } from './revocations.js'
-import type { AccessTokenTable, Database, GrantTable, RefreshTokenTable } from './schema.js'
+import type { Database, GrantTable } from './schema.js'
 import { JOINED_USER_COLUMNS, joinedUser } from './users.js'
 
-function toGrant(row: Selectable<GrantTable>): Grant {
-  return {
-    id: row.id,
-    clientId: row.client_id,
-    userId: row.user_id,
-    teamId: row.team_id,
-    scopes: row.scopes,
-    resources: row.resources,
-    createdAt: row.created_at,
-    revokedAt: row.revoked_at,
-    login: { nonce: row.nonce, sid: row.sid, authTime: row.auth_time },
-  }
-}
+/** The columns of grants, access tokens and refresh tokens, for every statement that writes or reads a whole row. */
+// What a grant and each access token it issues both carry: whose authority, for which client, how much.
+const AUTHORITY = { client_id: 'text', user_id: 'bigint', team_id: 'bigint', scopes: 'text', resources: 'text', created_at: 'bigint' } as const
 
-function toAccessToken(row: Selectable<AccessTokenTable>): AccessTokenRecord {
-  return {
-    jti: row.jti,
-    grantId: row.grant_id,
-    clientId: row.client_id,
-    userId: row.user_id,
-    teamId: row.team_id,
-    scopes: row.scopes,
-    resources: row.resources,
-    createdAt: row.created_at,
-    expiresAt: row.expires_at,
-    revokedAt: row.revoked_at,
-  }
-}
+export const GRANTS = new Columns('grants', {
+  id: 'text',
+  ...AUTHORITY,
+  revoked_at: 'bigint',
+  nonce: 'text',
+  sid: 'text',
+  auth_time: 'bigint',
+})
+export const ACCESS_TOKENS = new Columns('access_tokens', {
+  jti: 'text',
+  grant_id: 'text',
+  ...AUTHORITY,
+  expires_at: 'bigint',
+  revoked_at: 'bigint',
+})
+export const REFRESH_TOKENS = new Columns('refresh_tokens', {
+  token_hash: 'text',
+  grant_id: 'text',
+  access_token_jti: 'text',
+  client_id: 'text',
+  created_at: 'bigint',
+  expires_at: 'bigint',
+  consumed_at: 'bigint',
+  revoked_at: 'bigint',
+})
 
-function toRefreshToken(row: Selectable<RefreshTokenTable>): RefreshTokenRecord {
-  return {
-    tokenHash: row.token_hash,
-    grantId: row.grant_id,
-    accessTokenJti: row.access_token_jti,
-    clientId: row.client_id,
-    createdAt: row.created_at,
-    expiresAt: row.expires_at,
-    consumedAt: row.consumed_at,
-    revokedAt: row.revoked_at,
-  }
+function toGrant({ nonce, sid, authTime, ...grant }: Fields<Selectable<GrantTable>>): Grant {
+  return { ...grant, login: { nonce, sid, authTime } }
 }
 
 export type NewGrant = Omit<Grant, 'revokedAt' | 'login' | 'resources'> & { login?: OpenIdLogin; resources?: string }
 export type NewAccessToken = Omit<AccessTokenRecord, 'revokedAt' | 'resources'> & { resources?: string }
 export type NewRefreshToken = Omit<RefreshTokenRecord, 'consumedAt' | 'revokedAt'>
 
-const insertGrantStatement = compiledOnce(
-  (
-    db,
-    id: string,
-    clientId: string,
-    userId: number,
-    teamId: number,
-    scopes: string,
-    resources: string,
-    createdAt: number,
-    nonce: string | null,
-    sid: string | null,
-    authTime: number | null,
-  ) =>
-    db.insertInto('grants').values({
-      id,
-      client_id: clientId,
-      user_id: userId,
-      team_id: teamId,
-      scopes,
-      resources,
-      created_at: createdAt,
-      nonce,
-      sid,
-      auth_time: authTime,
-    }),
-)
+/** A new grant's row: `login` only for OpenID Connect grants; without `resources`, the grant's tokens are for the client itself. */
+export function grantRow({ login, ...grant }: NewGrant): Fields<Selectable<GrantTable>> {
+  return { ...grant, ...(login ?? NO_OPENID_LOGIN), resources: grant.resources ?? '', revokedAt: null }
+}
 
-/** `login` only for OpenID Connect grants; without `resources`, the grant's tokens are for the client itself. */
+export function accessTokenRow(token: NewAccessToken): AccessTokenRecord {
+  return { ...token, resources: token.resources ?? '', revokedAt: null }
+}
+
+export function refreshTokenRow(token: NewRefreshToken): RefreshTokenRecord {
+  return { ...token, consumedAt: null, revokedAt: null }
+}
+
+const insertGrantRow = GRANTS.inserter()
+const insertAccessTokenRow = ACCESS_TOKENS.inserter()
+const insertRefreshTokenRow = REFRESH_TOKENS.inserter()
+
 export async function insertGrant(db: Executor, grant: NewGrant): Promise<void> {
-  const login = grant.login ?? NO_OPENID_LOGIN
-  await insertGrantStatement(
-    db,
-    grant.id,
-    grant.clientId,
-    grant.userId,
-    grant.teamId,
-    grant.scopes,
-    grant.resources ?? '',
-    grant.createdAt,
-    login.nonce,
-    login.sid,
-    login.authTime,
-  )
+  await insertGrantRow(db, grantRow(grant))
+}
+
+export async function insertAccessToken(db: Executor, token: NewAccessToken): Promise<void> {
+  await insertAccessTokenRow(db, accessTokenRow(token))
+}
+
+export async function insertRefreshToken(db: Executor, token: NewRefreshToken): Promise<void> {
+  await insertRefreshTokenRow(db, refreshTokenRow(token))
 }
 
 export async function findGrant(db: Executor, id: string): Promise<Grant | undefined> {
   const row = await db.selectFrom('grants').selectAll().where('id', '=', id).executeTakeFirst()
-  return row && toGrant(row)
-}
-
-const insertAccessTokenStatement = compiledOnce(
-  (
-    db,
-    jti: string,
-    grantId: string,
-    clientId: string,
-    userId: number,
-    teamId: number,
-    scopes: string,
-    resources: string,
-    createdAt: number,
-    expiresAt: number,
-  ) =>
-    db.insertInto('access_tokens').values({
-      jti,
-      grant_id: grantId,
-      client_id: clientId,
-      user_id: userId,
-      team_id: teamId,
-      scopes,
-      resources,
-      created_at: createdAt,
-      expires_at: expiresAt,
-    }),
-)
-
-export async function insertAccessToken(db: Executor, token: NewAccessToken): Promise<void> {
-  await insertAccessTokenStatement(
-    db,
-    token.jti,
-    token.grantId,
-    token.clientId,
-    token.userId,
-    token.teamId,
-    token.scopes,
-    token.resources ?? '',
-    token.createdAt,
-    token.expiresAt,
-  )
+  return row && toGrant(GRANTS.read(row))
 }
 
 export async function findAccessToken(db: Executor, jti: string): Promise<AccessTokenRecord | undefined> {
   const row = await db.selectFrom('access_tokens').selectAll().where('jti', '=', jti).executeTakeFirst()
-  return row && toAccessToken(row)
-}
-
-const insertRefreshTokenStatement = compiledOnce(
-  (db, tokenHash: string, grantId: string, accessTokenJti: string, clientId: string, createdAt: number, expiresAt: number) =>
-    db.insertInto('refresh_tokens').values({
-      token_hash: tokenHash,
-      grant_id: grantId,
-      access_token_jti: accessTokenJti,
-      client_id: clientId,
-      created_at: createdAt,
-      expires_at: expiresAt,
-    }),
-)
-
-export async function insertRefreshToken(db: Executor, token: NewRefreshToken): Promise<void> {
-  await insertRefreshTokenStatement(db, token.tokenHash, token.grantId, token.accessTokenJti, token.clientId, token.createdAt, token.expiresAt)
+  return row && ACCESS_TOKENS.read(row)
 }
 
 export async function findRefreshToken(db: Executor, tokenHash: string): Promise<RefreshTokenRecord | undefined> {
   const row = await db.selectFrom('refresh_tokens').selectAll().where('token_hash', '=', tokenHash).executeTakeFirst()
-  return row && toRefreshToken(row)
+  return row && REFRESH_TOKENS.read(row)
 }
 
 const revokeAccessTokenStatement = compiledOnce((db, jti: string, now: number) =>
@@ -263,7 +182,7 @@ export async function findAccessTokenHolder(
   jti: string,
 ): Promise<{ token: AccessTokenRecord; user: User; isMember: boolean } | undefined> {
   const row = (await accessTokenHolderQuery(db, jti)).rows[0]
-  return row && { token: toAccessToken(row), user: joinedUser(row), isMember: row.role !== null }
+  return row && { token: ACCESS_TOKENS.read(row), user: joinedUser(row), isMember: row.role !== null }
 }
 
 const refreshTokenForRotationQuery = compiledOnce((db, tokenHash: string) =>
@@ -273,20 +192,7 @@ const refreshTokenForRotationQuery = compiledOnce((db, tokenHash: string) =>
     .innerJoin('users as u', 'u.id', 'g.user_id')
     .leftJoin('memberships as m', (join) => join.onRef('m.user_id', '=', 'g.user_id').onRef('m.team_id', '=', 'g.team_id'))
     .selectAll('r')
-    .select([
-      'g.client_id as grant_client_id',
-      'g.user_id',
-      'g.team_id',
-      'g.scopes',
-      'g.resources',
-      'g.created_at as grant_created_at',
-      'g.revoked_at as grant_revoked_at',
-      'g.nonce',
-      'g.sid',
-      'g.auth_time',
-      ...JOINED_USER_COLUMNS,
-      'm.role',
-    ])
+    .select([...GRANTS.selectAs('g', 'g_'), 'g.user_id', ...JOINED_USER_COLUMNS, 'm.role'])
     .where('r.token_hash', '=', tokenHash),
 )
 
@@ -297,19 +203,7 @@ export async function findRefreshTokenForRotation(
 ): Promise<{ refresh: RefreshTokenRecord; grant: Grant; user: User; standing: HolderStanding } | undefined> {
   const row = (await refreshTokenForRotationQuery(db, tokenHash)).rows[0]
   if (!row) return undefined
-  const grant = toGrant({
-    id: row.grant_id,
-    client_id: row.grant_client_id,
-    user_id: row.user_id,
-    team_id: row.team_id,
-    scopes: row.scopes,
-    resources: row.resources,
-    created_at: row.grant_created_at,
-    revoked_at: row.grant_revoked_at,
-    nonce: row.nonce,
-    sid: row.sid,
-    auth_time: row.auth_time,
-  })
+  const grant = toGrant(GRANTS.readPrefixed('g_', row))
   const user = joinedUser(row)
-  return { refresh: toRefreshToken(row), grant, user, standing: { userDisabled: user.isDisabled, isMember: row.role !== null } }
+  return { refresh: REFRESH_TOKENS.read(row), grant, user, standing: { userDisabled: user.isDisabled, isMember: row.role !== null } }
 }

@@ -8,7 +8,7 @@ export function normalizeEmail(email: string): string {
   return email.trim().toLowerCase()
 }
 
-export function toUser(row: Selectable<UserTable>): User {
+export function toUser(row: Pick<Selectable<UserTable>, 'id' | UserColumn>): User {
   return {
     id: row.id,
     email: row.email,
@@ -81,35 +81,18 @@ export async function countUsers(db: Executor): Promise<number> {
   return Number(row.n)
 }
 
+/** The user's columns other than its id and secrets: what a `User` is made of. */
+const USER_COLUMNS = ['email', 'name', 'is_verified', 'is_disabled', 'created_at', 'updated_at'] as const
+type UserColumn = (typeof USER_COLUMNS)[number]
+
 /**
  * The user's columns for a query that joins `users as u` to a token row,
  * aliased so they cannot clash with the token's; the id is the token's `user_id`.
  */
-export const JOINED_USER_COLUMNS = [
-  'u.email as user_email',
-  'u.name as user_name',
-  'u.is_verified as user_is_verified',
-  'u.is_disabled as user_is_disabled',
-  'u.created_at as user_created_at',
-  'u.updated_at as user_updated_at',
-] as const
+export const JOINED_USER_COLUMNS = USER_COLUMNS.map((column) => `u.${column} as user_${column}`) as { [C in UserColumn]: `u.${C} as user_${C}` }[UserColumn][]
 
-export function joinedUser(row: {
-  user_id: number
-  user_email: string
-  user_name: string
-  user_is_verified: number
-  user_is_disabled: number
-  user_created_at: number
-  user_updated_at: number
-}): User {
-  return {
-    id: row.user_id,
-    email: row.user_email,
-    name: row.user_name,
-    isVerified: row.user_is_verified === 1,
-    isDisabled: row.user_is_disabled === 1,
-    createdAt: new Date(row.user_created_at),
-    updatedAt: new Date(row.user_updated_at),
-  }
+export function joinedUser(row: { user_id: number } & { [C in UserColumn as `user_${C}`]: UserTable[C] }): User {
+  const user: Record<string, unknown> = { id: row.user_id }
+  for (const column of USER_COLUMNS) user[column] = row[`user_${column}`]
+  return toUser(user as Pick<Selectable<UserTable>, 'id' | UserColumn>)
 }

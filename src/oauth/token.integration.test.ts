@@ -362,8 +362,9 @@ await forEachDialect('POST /oauth/token', (dialect) => {
     // time, and these requests reach it one after another, so this copy
     // mostly meets a code already used: it passes with an unconditional
     // consume. The PostgreSQL copy, on a pool, interleaves for real and is the
-    // proof; the unit tests in src/oauth/grants and src/db/single-use race the
-    // same grant on one SQLite database and on several connections to one file.
+    // proof for the issuance statement that redeems codes there; the unit tests
+    // in src/oauth/grants and src/db/single-use race `consume`, the SQLite path,
+    // on one SQLite database and on several connections to one file.
     it(`redeems a code once when 10 requests race for it: exactly one 200 [${dialect}]`, async () => {
       const codeValue = await code()
       const results = await Promise.all(Array.from({ length: 10 }, () => exchange(codeValue)))

@@ -1,11 +1,14 @@
 import assert from 'node:assert/strict'
 import { after, before, it } from 'node:test'
+import { decodeJwt } from 'jose'
 import { sql } from 'kysely'
 import { setDisabled } from '../accounts/users.js'
 import { deleteClient } from '../clients/clients.js'
+import { hashSecret } from '../crypto/random.js'
 import type { DialectName } from '../db/connection.js'
 import { authorizationCodeGrant } from '../oauth/grants/authorization-code.js'
 import { refreshTokenGrant } from '../oauth/grants/refresh-token.js'
+import { InvalidGrant } from '../protocol/errors.js'
 import { revokeTeamApp } from '../oauth/team-apps.js'
 import { createTestDatabase, type TestDatabase } from '../testing/databases.js'
 import { forEachDialect } from '../testing/dialects.js'
@@ -13,27 +16,31 @@ import { issueCode, openTestDomain, type TestDomain } from '../testing/domain.js
 import { REDIRECT, seedClient, seedUser, type SeededClient, type SeededUser } from '../testing/fixtures.js'
 import { createPersonalAccessToken } from './personal-access-tokens.js'
 
-const INJECTED = 'the second statement of the revocation fails'
+const INJECTED = 'a statement of the revocation fails'
+
+/** The tables a family's revocation writes: whatever order it writes them in, one of them is written last. */
+const FAMILY = ['grants', 'access_tokens', 'refresh_tokens'] as const
 
 /**
- * Makes every change to access tokens fail, as a crash or a lost connection
- * would between the statements of a revocation. Revoking a family first ends
- * the grant, then its access tokens: the second statement is the one that fails.
+ * Makes every change to one table fail, as a crash or a lost connection
+ * would between the statements of a revocation. Failing each table in turn
+ * makes one of the runs fail the last statement the transaction sends, so
+ * the test proves the revocation is one transaction whatever its order.
  */
-async function failAccessTokenChanges(domain: TestDomain, dialect: DialectName): Promise<() => Promise<void>> {
+async function failChanges(domain: TestDomain, dialect: DialectName, table: string): Promise<() => Promise<void>> {
   const db = domain.db.kysely
   if (dialect === 'sqlite') {
-    await sql.raw(`create trigger fail_update before update on access_tokens begin select raise(abort, '${INJECTED}'); end`).execute(db)
-    await sql.raw(`create trigger fail_delete before delete on access_tokens begin select raise(abort, '${INJECTED}'); end`).execute(db)
+    await sql.raw(`create trigger fail_update before update on ${table} begin select raise(abort, '${INJECTED}'); end`).execute(db)
+    await sql.raw(`create trigger fail_delete before delete on ${table} begin select raise(abort, '${INJECTED}'); end`).execute(db)
     return async () => {
       await sql.raw('drop trigger fail_update').execute(db)
       await sql.raw('drop trigger fail_delete').execute(db)
     }
   }
   await sql.raw(`create function fail_change() returns trigger language plpgsql as $$ begin raise exception '${INJECTED}'; end $$`).execute(db)
-  await sql.raw('create trigger fail_change before update or delete on access_tokens for each row execute function fail_change()').execute(db)
+  await sql.raw(`create trigger fail_change before update or delete on ${table} for each row execute function fail_change()`).execute(db)
   return async () => {
-    await sql.raw('drop trigger fail_change on access_tokens').execute(db)
+    await sql.raw(`drop trigger fail_change on ${table}`).execute(db)
     await sql.raw('drop function fail_change()').execute(db)
   }
 }
@@ -74,16 +81,18 @@ await forEachDialect('every family revocation is one transaction', (dialect) => 
     return grants.length + access.length + refresh.length
   }
 
-  /** Runs `revoke` while the second statement fails: it must fail whole, leaving nothing revoked. */
+  /** Runs `revoke` once with each table of the family failing: every run must fail whole, leaving nothing revoked. */
   async function failsWhole(userId: number, revoke: () => Promise<unknown>): Promise<void> {
     const before = await revokedRows(userId)
-    const restore = await failAccessTokenChanges(domain, dialect)
-    try {
-      await assert.rejects(revoke(), (err: Error) => err.message.includes(INJECTED))
-    } finally {
-      await restore()
+    for (const table of FAMILY) {
+      const restore = await failChanges(domain, dialect, table)
+      try {
+        await assert.rejects(revoke(), (err: Error) => err.message.includes(INJECTED), `with ${table} failing`)
+      } finally {
+        await restore()
+      }
+      assert.equal(await revokedRows(userId), before, `nothing more was revoked with ${table} failing`)
     }
-    assert.equal(await revokedRows(userId), before, 'nothing more was revoked')
   }
 
   it('a code replay revokes its family whole or not at all (RFC 6749 §4.1.2)', async () => {
@@ -135,5 +144,31 @@ await forEachDialect('every family revocation is one transaction', (dialect) => 
     assert.equal(row.is_disabled, 0)
     const pats = await domain.db.kysely.selectFrom('personal_access_tokens').select('id').where('user_id', '=', user.user.id).execute()
     assert.equal(pats.length, 1)
+  })
+
+  it("when two refreshes of one refresh token race, one wins, and the other, a replay, ends the winner's new tokens too (RFC 9700 §4.14.2)", async () => {
+    const user = await seedUser(domain.db, 'race@example.com', { team: 'Engines', role: 'member' })
+    const app = await seedClient(domain, owner)
+    const { response } = await tokensFor(user, app)
+    const refresh = () => refreshTokenGrant(domain, app.client, { refresh_token: response.refresh_token }, '203.0.113.5')
+    const results = await Promise.allSettled([refresh(), refresh()])
+    const won = results.filter((r) => r.status === 'fulfilled').map((r) => r.value)
+    assert.equal(won.length, 1, 'exactly one refresh wins')
+    for (const r of results) if (r.status === 'rejected') assert.ok(r.reason instanceof InvalidGrant, String(r.reason))
+    const winner = won[0]!
+    const db = domain.db.kysely
+    const access = await db
+      .selectFrom('access_tokens')
+      .select('revoked_at')
+      .where('jti', '=', String(decodeJwt(winner.access_token).jti))
+      .executeTakeFirstOrThrow()
+    const refreshRow = await db
+      .selectFrom('refresh_tokens')
+      .select('revoked_at')
+      .where('token_hash', '=', hashSecret(winner.refresh_token))
+      .executeTakeFirstOrThrow()
+    assert.notEqual(access.revoked_at, null, "the winner's new access token is revoked")
+    assert.notEqual(refreshRow.revoked_at, null, "the winner's new refresh token is revoked")
+    await assert.rejects(refreshTokenGrant(domain, app.client, { refresh_token: winner.refresh_token }, '203.0.113.5'), InvalidGrant)
   })
 })

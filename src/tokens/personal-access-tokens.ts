@@ -7,20 +7,13 @@ import {
   findPersonalAccessTokenHolder,
   insertPersonalAccessToken,
   listPersonalAccessTokens,
+  type PersonalAccessToken,
 } from '../db/personal-access-tokens.js'
 import { Refusal } from '../messages.js'
 import { validName } from '../names.js'
 import type { User } from '../accounts/types.js'
 
-export interface PersonalAccessToken {
-  id: string
-  userId: number
-  teamId: number
-  name: string
-  createdAt: Date
-  expiresAt: Date
-  lastUsedAt: Date | null
-}
+export type { PersonalAccessToken }
 
 /** Recognisable to secret scanners, like GitHub's `ghp_` tokens. */
 export const PAT_PREFIX = 'gatehouse_pat_'

@@ -1,8 +1,9 @@
 import { sql, type Kysely } from 'kysely'
 import type { DialectName } from '../connection.js'
 
-/** The PostgreSQL channel every process listens on for revocations (see tokens/revocation-feed.ts). */
-export const REVOCATION_CHANNEL = 'gatehouse_revoked'
+// Written out, not imported: a migration stays as it ran. The channel's
+// name for the running code is REVOCATION_CHANNEL in db/revocations.ts.
+const CHANNEL = 'gatehouse_revoked'
 
 /** Each write that can end a token's standing, as [table, holder column, event, rows that matter]. */
 const WATCHED = [
@@ -47,7 +48,7 @@ export function revocationNotices(dialect: DialectName) {
         begin
           execute format('select string_agg(distinct %I::text, '','') from changed where %s', tg_argv[0], tg_argv[1]) into holders;
           if holders is not null then
-            perform pg_notify(${sql.lit(REVOCATION_CHANNEL)}, case when length(holders) > 7000 then '*' else holders end);
+            perform pg_notify(${sql.lit(CHANNEL)}, case when length(holders) > 7000 then '*' else holders end);
           end if;
           return null;
         end $$`.execute(db)

@@ -1,6 +1,5 @@
 import type { Db, Listening } from '../../db/connection.js'
-import { REVOCATION_CHANNEL } from '../../db/migrations/013_revocation_notices.js'
-import { onRevoked, type RevokedHolders } from '../../db/revocations.js'
+import { onRevoked, REVOCATION_CHANNEL, type RevokedHolders } from '../../db/revocations.js'
 import type { Logger } from '../../logger.js'
 import type { ChangeFeed, VerifiedTokenCache } from './verified-cache.js'
 
