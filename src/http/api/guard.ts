@@ -26,13 +26,16 @@ function hasTokenParameter(value: unknown): boolean {
 
 /**
  * The check in front of every API route: the bearer token (RFC 6750), then
- * the scope the route needs, then the user's rate limit, whose headers go on
- * every authenticated answer (seed 001: X-RateLimit-Limit, X-RateLimit-Remaining).
+ * the scope the route needs, then the user's rate limit. The limit's headers
+ * (X-RateLimit-Limit, X-RateLimit-Remaining, X-RateLimit-Reset) go on every
+ * answer to a token that has the route's scope, the 429 included; a refused
+ * token (401) or one without the scope (403 insufficient_scope, RFC 6750
+ * §3.1) is answered before the limiter counts the call, so without them.
  */
 export function apiGuard(ctx: AppContext, requiredScope: string) {
   return async function guard(request: FastifyRequest, reply: FastifyReply): Promise<void> {
     const metadata = apiResourceMetadataUrl(ctx.config.issuer)
-    // RFC 6750 §2.2/§2.3 allow these; seed 002 says never, and a token in a URL ends up in logs.
+    // RFC 6750 §2.2/§2.3 allow these; the API refuses them, as a token in a URL ends up in logs.
     if (hasTokenParameter(request.query) || hasTokenParameter(request.body)) throw tokenOutsideHeader(metadata)
     const credentials = readBearer(request.headers.authorization)
     if (credentials.kind === 'none') throw missingToken(metadata)

@@ -10,8 +10,8 @@ import type { AppContext } from '../../context.js'
 import { teamApps } from '../../oauth/team-apps.js'
 import { personalAccessTokensOf } from '../../tokens/personal-access-tokens.js'
 import { shownTime } from './format.js'
-import { sendPage } from './page.js'
-import { requireTeamSession } from './portal.js'
+import { sendTeamPage } from './page.js'
+import { teamPages, teamSessionOf } from './session-guard.js'
 
 /** Every action gets words; a new action without them does not compile. */
 export const ACTIONS: Record<ActivityAction, string> = {
@@ -193,18 +193,17 @@ function usageView(usage: UsageSummary[], names: Names) {
 }
 
 export function activityRoutes(app: FastifyInstance, ctx: AppContext): void {
-  app.get<{ Querystring: ActivityQuery }>('/team/activity', { schema: { querystring: querySchema } }, async (request, reply) => {
-    const session = await requireTeamSession(ctx, request, reply)
-    if (!session) return reply
-    const filter = parseFilter(request.query)
-    const page = await activityPage(ctx.db, { teamId: session.activeTeam.id, ...filter }, request.query.cursor, PAGE_SIZE_DEFAULT)
-    const usage = await usageSince(ctx.db, { teamId: session.activeTeam.id, ...filter, since: ctx.clock() - USAGE_WINDOW_MS, limit: USAGE_ROWS })
-    const names = await namesFor(ctx, session.activeTeam.id, session.user.id, page, usage)
-    return sendPage(ctx, request, reply, 'activity', {
-      title: 'Activity',
-      team: session.activeTeam,
-      ...activityView(filter, request.query.cursor, page, names),
-      usage: usageView(usage, names),
+  teamPages(app, ctx, (pages) => {
+    pages.get<{ Querystring: ActivityQuery }>('/team/activity', { schema: { querystring: querySchema } }, async (request, reply) => {
+      const session = teamSessionOf(request)
+      const filter = parseFilter(request.query)
+      const page = await activityPage(ctx.db, { teamId: session.activeTeam.id, ...filter }, request.query.cursor, PAGE_SIZE_DEFAULT)
+      const usage = await usageSince(ctx.db, { teamId: session.activeTeam.id, ...filter, since: ctx.clock() - USAGE_WINDOW_MS, limit: USAGE_ROWS })
+      const names = await namesFor(ctx, session.activeTeam.id, session.user.id, page, usage)
+      return sendTeamPage(ctx, request, reply, 'activity', 'Activity', {
+        ...activityView(filter, request.query.cursor, page, names),
+        usage: usageView(usage, names),
+      })
     })
   })
 }

@@ -26,7 +26,7 @@ const loginBodySchema = {
 
 export function loginRoutes(app: FastifyInstance, ctx: AppContext): void {
   // OpenID Connect: reauthenticate=1 (prompt=login, max_age) shows the form to a logged-in user; login_hint fills in the e-mail.
-  // expired=1: the session ended while a page was open (see requireLogin).
+  // expired=1: the session ended while a page was open (see the session guard).
   app.get<{ Querystring: { return_to?: string; reauthenticate?: string; login_hint?: string; expired?: string } }>('/login', async (request, reply) => {
     const returnTo = safeLocalPath(request.query.return_to)
     const session = await currentSession(ctx, request)

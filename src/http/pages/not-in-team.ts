@@ -6,7 +6,7 @@ import { Refusal, ELSEWHERE, THINGS, type Thing } from '../../messages.js'
 import { teamApps } from '../../oauth/team-apps.js'
 import { personalAccessTokensOf } from '../../tokens/personal-access-tokens.js'
 import { shownTime } from './format.js'
-import type { TeamSession } from './portal.js'
+import type { TeamSession } from './session-guard.js'
 
 /*
  * An address names a client, token or app that is not in the active team.
@@ -45,6 +45,16 @@ function otherTeams(session: TeamSession): Team[] {
 
 function teamIds(session: TeamSession): number[] {
   return session.teams.map((m) => m.team.id)
+}
+
+/** The domain's answer, or when it refuses with `notFound`, the page that says where the thing is. */
+export async function orWhereItIs<T>(answer: Promise<T>, notFound: string, whereItIs: () => Promise<never>): Promise<T> {
+  try {
+    return await answer
+  } catch (err) {
+    if (err instanceof Refusal && err.code === notFound) return whereItIs()
+    throw err
+  }
 }
 
 /** Says where a client missing from the active team is; always throws. */

@@ -1,20 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { claimSubmission, finishSubmission, releaseSubmission } from '../../accounts/portal-forms.js'
-import type { Team } from '../../accounts/types.js'
 import type { AppContext } from '../../context.js'
-import { Refusal } from '../../messages.js'
-import type { PortalSession } from '../session.js'
-import { requireLogin } from './page.js'
-
-export type TeamSession = PortalSession & { activeTeam: Team }
-
-/** The logged-in session with its active team; the developer settings and team pages all act in that team. */
-export async function requireTeamSession(ctx: AppContext, request: FastifyRequest, reply: FastifyReply): Promise<TeamSession | undefined> {
-  const session = await requireLogin(ctx, request, reply)
-  if (!session) return undefined
-  if (!session.activeTeam) throw new Refusal('no_active_team', 403)
-  return session as TeamSession
-}
+import { sessionOf } from './session-guard.js'
 
 /**
  * The success banner named by `?done=` after a redirect. Only codes the page
@@ -22,6 +9,11 @@ export async function requireTeamSession(ctx: AppContext, request: FastifyReques
  */
 export function doneBanner(banners: Record<string, string>, done: unknown): string | undefined {
   return typeof done === 'string' && Object.hasOwn(banners, done) ? banners[done] : undefined
+}
+
+/** The path of a route that names a client, token or app by id. */
+export interface IdParams {
+  id: string
 }
 
 /** Schema for routes whose path names a client, token or app by id. */
@@ -61,19 +53,18 @@ export const csrfBodySchema = {
  */
 export async function actOnce(
   ctx: AppContext,
+  request: FastifyRequest,
   reply: FastifyReply,
-  session: PortalSession,
-  body: FormBody | undefined,
   fallback: string,
   act: () => Promise<string | FastifyReply>,
 ): Promise<FastifyReply> {
-  const formId = body?._form
+  const formId = (request.body as FormBody | undefined)?._form
   // Forms rendered before form ids existed, still open in a browser, keep working.
   if (formId === undefined || formId === '') {
     const outcome = await act()
     return typeof outcome === 'string' ? reply.redirect(outcome, 303) : outcome
   }
-  const submission = await claimSubmission(ctx.db, session.id, formId, ctx.clock())
+  const submission = await claimSubmission(ctx.db, sessionOf(request).id, formId, ctx.clock())
   if (!submission.first) return reply.redirect(submission.location ?? fallback, 303)
   let outcome: string | FastifyReply
   try {

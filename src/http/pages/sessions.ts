@@ -2,10 +2,10 @@ import type { FastifyInstance } from 'fastify'
 import { endOtherSessions, endSessionOfUser, signedInSessions } from '../../accounts/sessions.js'
 import type { AppContext } from '../../context.js'
 import { Refusal, BANNERS } from '../../messages.js'
-import { checkSessionCsrf } from '../session.js'
 import { shownTime } from './format.js'
-import { requireLogin, sendPage } from './page.js'
+import { sendPage } from './page.js'
 import { actOnce, csrfBodySchema, doneBanner, formGuardProperties, type FormBody } from './portal.js'
+import { loggedInPages, sessionOf } from './session-guard.js'
 
 const SESSIONS_PATH = '/account/sessions'
 
@@ -25,44 +25,40 @@ const endSessionBodySchema = {
  * database), and the apps it signed in to are told (back-channel logout).
  */
 export function sessionRoutes(app: FastifyInstance, ctx: AppContext): void {
-  app.get<{ Querystring: { done?: string } }>(SESSIONS_PATH, async (request, reply) => {
-    const session = await requireLogin(ctx, request, reply)
-    if (!session) return reply
-    const sessions = await signedInSessions(ctx.db, session.user.id, ctx.clock())
-    return sendPage(ctx, request, reply, 'sessions', {
-      title: 'Signed-in sessions',
-      sessions: sessions.map((s) => ({
-        sid: s.sid,
-        current: s.sid === session.sid,
-        createdAt: shownTime(new Date(s.createdAt)),
-        loggedInAt: shownTime(new Date(s.authenticatedAt)),
-      })),
-      banner: doneBanner(BANNERS.sessions, request.query.done),
-      csrf: session.csrfToken,
+  loggedInPages(app, ctx, (pages) => {
+    pages.get<{ Querystring: { done?: string } }>(SESSIONS_PATH, async (request, reply) => {
+      const session = sessionOf(request)
+      const sessions = await signedInSessions(ctx.db, session.user.id, ctx.clock())
+      return sendPage(ctx, request, reply, 'sessions', {
+        title: 'Signed-in sessions',
+        sessions: sessions.map((s) => ({
+          sid: s.sid,
+          current: s.sid === session.sid,
+          createdAt: shownTime(new Date(s.createdAt)),
+          loggedInAt: shownTime(new Date(s.authenticatedAt)),
+        })),
+        banner: doneBanner(BANNERS.sessions, request.query.done),
+      })
     })
-  })
 
-  app.post<{ Body: EndSessionBody }>(`${SESSIONS_PATH}/end`, { schema: { body: endSessionBodySchema } }, async (request, reply) => {
-    const session = await requireLogin(ctx, request, reply)
-    if (!session) return reply
-    checkSessionCsrf(ctx, session, request.body._csrf)
-    return actOnce(ctx, reply, session, request.body, SESSIONS_PATH, async () => {
-      // This device signs out with Log out, which also clears its cookie.
-      if (request.body.sid === session.sid) throw new Refusal('session_not_found', 404)
-      const ended = await endSessionOfUser(ctx.db, session.user.id, request.body.sid)
-      if (!ended) throw new Refusal('session_not_found', 404)
-      ctx.backchannel.sessionsEnded([ended])
-      return `${SESSIONS_PATH}?done=ended`
+    pages.post<{ Body: EndSessionBody }>(`${SESSIONS_PATH}/end`, { schema: { body: endSessionBodySchema } }, async (request, reply) => {
+      const session = sessionOf(request)
+      return actOnce(ctx, request, reply, SESSIONS_PATH, async () => {
+        // This device signs out with Log out, which also clears its cookie.
+        if (request.body.sid === session.sid) throw new Refusal('session_not_found', 404)
+        const ended = await endSessionOfUser(ctx.db, session.user.id, request.body.sid)
+        if (!ended) throw new Refusal('session_not_found', 404)
+        ctx.backchannel.sessionsEnded([ended])
+        return `${SESSIONS_PATH}?done=ended`
+      })
     })
-  })
 
-  app.post<{ Body: FormBody }>(`${SESSIONS_PATH}/end-others`, { schema: { body: csrfBodySchema } }, async (request, reply) => {
-    const session = await requireLogin(ctx, request, reply)
-    if (!session) return reply
-    checkSessionCsrf(ctx, session, request.body?._csrf)
-    return actOnce(ctx, reply, session, request.body, SESSIONS_PATH, async () => {
-      ctx.backchannel.sessionsEnded(await endOtherSessions(ctx.db, session.user.id, session.id))
-      return `${SESSIONS_PATH}?done=others_ended`
+    pages.post<{ Body: FormBody }>(`${SESSIONS_PATH}/end-others`, { schema: { body: csrfBodySchema } }, async (request, reply) => {
+      const session = sessionOf(request)
+      return actOnce(ctx, request, reply, SESSIONS_PATH, async () => {
+        ctx.backchannel.sessionsEnded(await endOtherSessions(ctx.db, session.user.id, session.id))
+        return `${SESSIONS_PATH}?done=others_ended`
+      })
     })
   })
 }

@@ -3,8 +3,8 @@ import { clientsOfTeam } from '../../clients/access.js'
 import type { AppContext } from '../../context.js'
 import { teamApps } from '../../oauth/team-apps.js'
 import { personalAccessTokensOf } from '../../tokens/personal-access-tokens.js'
-import { sendPage } from './page.js'
-import { requireTeamSession } from './portal.js'
+import { sendTeamPage } from './page.js'
+import { teamPages, teamSessionOf } from './session-guard.js'
 
 /** How many of each thing the active team and the user have, for the overview pages. */
 export async function overviewCounts(ctx: AppContext, userId: number, teamId: number) {
@@ -13,13 +13,12 @@ export async function overviewCounts(ctx: AppContext, userId: number, teamId: nu
 }
 
 export function settingsRoutes(app: FastifyInstance, ctx: AppContext): void {
-  app.get('/settings', async (request, reply) => {
-    const session = await requireTeamSession(ctx, request, reply)
-    if (!session) return reply
-    return sendPage(ctx, request, reply, 'settings', {
-      title: 'Developer settings',
-      team: session.activeTeam,
-      counts: await overviewCounts(ctx, session.user.id, session.activeTeam.id),
+  teamPages(app, ctx, (pages) => {
+    pages.get('/settings', async (request, reply) => {
+      const session = teamSessionOf(request)
+      return sendTeamPage(ctx, request, reply, 'settings', 'Developer settings', {
+        counts: await overviewCounts(ctx, session.user.id, session.activeTeam.id),
+      })
     })
   })
 }

@@ -3,11 +3,11 @@ import type { AppContext } from '../../context.js'
 import { Refusal, BANNERS, CONFIRMATIONS } from '../../messages.js'
 import { mayRevokeTeamApp, revokeTeamApp, teamApps, type TeamAppRevoker } from '../../oauth/team-apps.js'
 import type { TeamApp } from '../../oauth/types.js'
-import { checkSessionCsrf } from '../session.js'
-import { missingApp } from './not-in-team.js'
+import { missingApp, orWhereItIs } from './not-in-team.js'
 import { shownTime } from './format.js'
-import { sendPage } from './page.js'
-import { actOnce, csrfBodySchema, doneBanner, idParamsSchema, requireTeamSession, type FormBody, type TeamSession } from './portal.js'
+import { sendConfirmPage, sendTeamPage } from './page.js'
+import { actOnce, csrfBodySchema, doneBanner, idParamsSchema, type FormBody } from './portal.js'
+import { teamPages, teamSessionOf, type TeamSession } from './session-guard.js'
 
 function revoker(session: TeamSession): TeamAppRevoker {
   const role = session.teams.find((m) => m.team.id === session.activeTeam.id)?.role ?? 'member'
@@ -44,49 +44,48 @@ async function revocableApp(ctx: AppContext, session: TeamSession, clientId: str
 }
 
 export function teamAppRoutes(app: FastifyInstance, ctx: AppContext): void {
-  app.get<{ Querystring: { done?: string } }>('/team/apps', async (request, reply) => {
-    const session = await requireTeamSession(ctx, request, reply)
-    if (!session) return reply
-    const apps = await teamApps(ctx.db, session.activeTeam.id)
-    return sendPage(ctx, request, reply, 'team-apps', {
-      title: 'Team apps',
-      team: session.activeTeam,
-      apps: appViews(apps, revoker(session)),
-      banner: doneBanner(BANNERS.teamApps, request.query.done),
-    })
-  })
-
-  app.get<{ Params: { id: string } }>('/team/apps/:id/revoke', { schema: { params: idParamsSchema } }, async (request, reply) => {
-    const session = await requireTeamSession(ctx, request, reply)
-    if (!session) return reply
-    const by = revoker(session)
-    const authorised = await revocableApp(ctx, session, request.params.id, by, request.url)
-    return sendPage(ctx, request, reply, 'confirm', {
-      ...(by.role === 'owner' ? CONFIRMATIONS.revokeTeamApp : CONFIRMATIONS.revokeOwnTeamApp),
-      names: { name: authorised.name, team: session.activeTeam.name },
-      action: `/team/apps/${authorised.clientId}/revoke`,
-      cancelHref: '/team/apps',
-      csrf: session.csrfToken,
-    })
-  })
-
-  app.post<{ Params: { id: string }; Body: FormBody }>(
-    '/team/apps/:id/revoke',
-    { schema: { params: idParamsSchema, body: csrfBodySchema } },
-    async (request, reply) => {
-      const session = await requireTeamSession(ctx, request, reply)
-      if (!session) return reply
-      checkSessionCsrf(ctx, session, request.body?._csrf)
-      return actOnce(ctx, reply, session, request.body, '/team/apps', async () => {
-        const by = revoker(session)
-        await revokeTeamApp(ctx.db, ctx.activity, { clientId: request.params.id, teamId: session.activeTeam.id, by, address: request.ip }, ctx.clock()).catch(
-          (err: unknown) => {
-            if (err instanceof Refusal && err.code === 'team_app_not_found') return missingApp(ctx, session, request.params.id, '/team/apps')
-            throw err
-          },
-        )
-        return `/team/apps?done=${by.role === 'owner' ? 'revoked' : 'revoked_own'}`
+  teamPages(app, ctx, (pages) => {
+    pages.get<{ Querystring: { done?: string } }>('/team/apps', async (request, reply) => {
+      const session = teamSessionOf(request)
+      const apps = await teamApps(ctx.db, session.activeTeam.id)
+      return sendTeamPage(ctx, request, reply, 'team-apps', 'Team apps', {
+        apps: appViews(apps, revoker(session)),
+        banner: doneBanner(BANNERS.teamApps, request.query.done),
       })
-    },
-  )
+    })
+
+    pages.get<{ Params: { id: string } }>('/team/apps/:id/revoke', { schema: { params: idParamsSchema } }, async (request, reply) => {
+      const session = teamSessionOf(request)
+      const by = revoker(session)
+      const authorised = await revocableApp(ctx, session, request.params.id, by, request.url)
+      const confirmation = by.role === 'owner' ? CONFIRMATIONS.revokeTeamApp : CONFIRMATIONS.revokeOwnTeamApp
+      return sendConfirmPage(
+        ctx,
+        request,
+        reply,
+        confirmation,
+        { name: authorised.name, team: session.activeTeam.name },
+        { action: `/team/apps/${authorised.clientId}/revoke`, cancel: '/team/apps' },
+      )
+    })
+
+    pages.post<{ Params: { id: string }; Body: FormBody }>(
+      '/team/apps/:id/revoke',
+      { schema: { params: idParamsSchema, body: csrfBodySchema } },
+      async (request, reply) => {
+        const session = teamSessionOf(request)
+        return actOnce(ctx, request, reply, '/team/apps', async () => {
+          const by = revoker(session)
+          const revocation = revokeTeamApp(
+            ctx.db,
+            ctx.activity,
+            { clientId: request.params.id, teamId: session.activeTeam.id, by, address: request.ip },
+            ctx.clock(),
+          )
+          await orWhereItIs(revocation, 'team_app_not_found', () => missingApp(ctx, session, request.params.id, '/team/apps'))
+          return `/team/apps?done=${by.role === 'owner' ? 'revoked' : 'revoked_own'}`
+        })
+      },
+    )
+  })
 }

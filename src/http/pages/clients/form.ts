@@ -1,6 +1,6 @@
-import { isRequestInspectionHost, validateRedirectUri } from '../../clients/redirect-uris.js'
-import { Refusal, MESSAGES } from '../../messages.js'
-import { formGuardProperties, type FormBody } from './portal.js'
+import { isRequestInspectionHost, validateRedirectUri } from '../../../clients/redirect-uris.js'
+import { Refusal, MESSAGES } from '../../../messages.js'
+import { formGuardProperties, type FormBody } from '../portal.js'
 
 /** The body of the create and edit forms, as the schema below lets it through. */
 export interface ClientFormBody extends FormBody {
@@ -27,7 +27,7 @@ export const clientFormBodySchema = {
 export interface RedirectRow {
   value: string
   error: string | undefined
-  /** On a request-inspection service (seed 001's warning). */
+  /** On a request-inspection service, which the form warns about: whoever can look at its requests reads the codes sent there. */
   warning: boolean
 }
 

@@ -1,0 +1,53 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { clientsOfTeam } from '../../../clients/access.js'
+import { registerClient } from '../../../clients/clients.js'
+import type { AppContext } from '../../../context.js'
+import { BANNERS } from '../../../messages.js'
+import { sendTeamPage } from '../page.js'
+import { actOnce, doneBanner } from '../portal.js'
+import { teamSessionOf } from '../session-guard.js'
+import {
+  clientFormBodySchema,
+  clientFormView,
+  isClientFormError,
+  readClientForm,
+  refusedClientFormView,
+  type ClientFormBody,
+  type ClientFormView,
+} from './form.js'
+import { recordClientEvent } from './team-client.js'
+import { clientView } from './view.js'
+
+function newClientPage(ctx: AppContext, request: FastifyRequest, reply: FastifyReply, form: ClientFormView, status = 200) {
+  return sendTeamPage(ctx, request, reply, 'client-new', 'Create an API client', { form }, status)
+}
+
+/** The team's API clients, and the form that registers a new one. */
+export function clientListRoutes(pages: FastifyInstance, ctx: AppContext): void {
+  pages.get<{ Querystring: { done?: string } }>('/settings/clients', async (request, reply) => {
+    const clients = await clientsOfTeam(ctx.db, teamSessionOf(request).activeTeam.id)
+    return sendTeamPage(ctx, request, reply, 'clients', 'API clients', {
+      clients: clients.map(clientView),
+      banner: doneBanner(BANNERS.clients, request.query.done),
+    })
+  })
+
+  pages.get('/settings/clients/new', async (request, reply) =>
+    newClientPage(ctx, request, reply, clientFormView({ name: '', redirectUris: [], postLogoutRedirectUris: [], backchannelLogoutUri: null })),
+  )
+
+  pages.post<{ Body: ClientFormBody }>('/settings/clients', { schema: { body: clientFormBodySchema } }, async (request, reply) => {
+    const session = teamSessionOf(request)
+    const input = readClientForm(request.body)
+    return actOnce(ctx, request, reply, '/settings/clients', async () => {
+      try {
+        const { client } = await registerClient(ctx.db, ctx.keys, { ...input, ownerUserId: session.user.id, teamId: session.activeTeam.id }, ctx.clock())
+        recordClientEvent(ctx, request, session, client, 'client.created')
+        return '/settings/clients?done=created'
+      } catch (err) {
+        if (!isClientFormError(err)) throw err
+        return newClientPage(ctx, request, reply, refusedClientFormView(input, err), 400)
+      }
+    })
+  })
+}
