@@ -1,7 +1,8 @@
-import { checkPersonalAccessToken, PAT_PREFIX } from './personal-access-tokens.js'
+import { checkPersonalAccessToken } from './personal-access-tokens.js'
 import { checkAccessToken, type VerificationDeps } from './verify.js'
 import { splitResources } from '../resources/resources.js'
 import { splitScopes } from '../protocol/scopes.js'
+import { tokenKind } from '../protocol/token-kind.js'
 import type { Principal } from './principal.js'
 
 export type BearerVerdict = { ok: true; principal: Principal } | { ok: false; reason: string }
@@ -28,7 +29,7 @@ async function checkBearer(
   token: string,
   now: number,
 ): Promise<{ ok: true; principal: Principal; expiresAt: number } | { ok: false; reason: string }> {
-  if (token.startsWith(PAT_PREFIX)) {
+  if (tokenKind(token) === 'personal_access_token') {
     const verdict = await checkPersonalAccessToken(ctx.db, token, now)
     if (!verdict.active) return { ok: false, reason: verdict.reason }
     return {

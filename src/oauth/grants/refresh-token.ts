@@ -10,7 +10,7 @@ import { answerReplay } from '../replay.js'
 import { coversScopes, parseScope, splitScopes } from '../../protocol/scopes.js'
 import { splitResources } from '../../resources/resources.js'
 import { tokenAudience } from './audience.js'
-import { assertUserMayHoldTokens, openIdSubject } from './token-holder.js'
+import { assertUserMayHoldTokens, openIdSubject, refreshTokenLiveness } from './token-holder.js'
 
 const INVALID_REFRESH = 'The refresh token is invalid, expired, revoked, or was already used.'
 
@@ -25,7 +25,7 @@ export async function refreshTokenGrant(ctx: GrantDeps, client: Client, params: 
   const now = ctx.clock()
 
   const found = await findRefreshTokenForRotation(ctx.db.kysely, tokenHash)
-  if (!found || found.refresh.clientId !== client.id || found.refresh.revokedAt !== null) throw new InvalidGrant(INVALID_REFRESH)
+  if (!found || found.refresh.clientId !== client.id) throw new InvalidGrant(INVALID_REFRESH)
   const { refresh: row, grant, standing } = found
   const replayed = () =>
     answerReplay(
@@ -34,9 +34,9 @@ export async function refreshTokenGrant(ctx: GrantDeps, client: Client, params: 
       INVALID_REFRESH,
       now,
     )
-  if (row.consumedAt !== null) throw await replayed()
-  if (row.expiresAt <= now) throw new InvalidGrant(INVALID_REFRESH)
-  if (grant.revokedAt !== null) throw new InvalidGrant(INVALID_REFRESH)
+  const liveness = refreshTokenLiveness(found, now)
+  if (liveness === 'used') throw await replayed()
+  if (liveness === 'ended') throw new InvalidGrant(INVALID_REFRESH)
   assertUserMayHoldTokens(standing)
 
   const granted = splitScopes(grant.scopes)
