@@ -12,14 +12,13 @@ import {
 } from '../db/backchannel-deliveries.js'
 import type { Db } from '../db/connection.js'
 import { takeSessionClients, type BackchannelTarget, type EndedSession } from '../db/sessions.js'
-import type { KeyRing } from '../keys/signing-keys.js'
+import { LOGOUT_TOKEN_TTL_S, type KeyRing } from '../keys/signing-keys.js'
 import type { Logger } from '../logger.js'
 
 /** OpenID Connect Back-Channel Logout 1.0 §2.4. */
 const LOGOUT_EVENT = 'http://schemas.openid.net/event/backchannel-logout'
 /** §2.4: the token's `typ`, so it can never pass for an ID token or an access token. */
 export const LOGOUT_TOKEN_TYPE = 'logout+jwt'
-export const LOGOUT_TOKEN_TTL_S = 120
 
 export interface BackchannelDeps {
   db: Db

@@ -1,20 +1,11 @@
 import { decodeProtectedHeader, errors, jwtVerify, SignJWT, type JWTPayload } from 'jose'
 import { randomSecret } from '../crypto/random.js'
 import type { KeyRing } from '../keys/signing-keys.js'
+import type { AccessTokenClaims } from './types.js'
 import type { VerifiedTokenCache } from './cache/verified-cache.js'
 
 /** RFC 9068 §2.1: the media type of JWT access tokens. */
 export const ACCESS_TOKEN_TYPE = 'at+jwt'
-
-export interface AccessTokenClaims {
-  jti: string
-  clientId: string
-  userId: number
-  teamId: number
-  scopes: string[]
-  issuedAt: number
-  expiresAt: number
-}
 
 export function newTokenId(): string {
   return randomSecret(24)

@@ -26,6 +26,17 @@ export interface OpenIdLogin {
 
 export const NO_OPENID_LOGIN: OpenIdLogin = { nonce: null, sid: null, authTime: null }
 
+/** What a signed access token says (RFC 9068 §2.2); times in epoch seconds, as in the JWT. */
+export interface AccessTokenClaims {
+  jti: string
+  clientId: string
+  userId: number
+  teamId: number
+  scopes: string[]
+  issuedAt: number
+  expiresAt: number
+}
+
 export interface AccessTokenRecord {
   jti: string
   grantId: string

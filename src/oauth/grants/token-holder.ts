@@ -1,6 +1,8 @@
 import type { User } from '../../accounts/types.js'
-import type { OpenIdSubject } from '../../tokens/issue.js'
+import { signIdToken } from '../../oidc/id-token.js'
+import type { IdTokenSigner } from '../../tokens/issue.js'
 import type { Grant, HolderStanding, OpenIdLogin, RefreshTokenRecord } from '../../tokens/types.js'
+import type { GrantDeps } from './deps.js'
 import { InvalidGrant } from '../../protocol/errors.js'
 import { isOpenIdRequest } from '../../protocol/scopes.js'
 
@@ -40,8 +42,21 @@ export function refreshTokenLiveness(held: { refresh: RefreshTokenRecord; grant:
   return holderLapse(standing) ?? 'live'
 }
 
-/** The user behind an OpenID Connect grant, for its ID token; nothing for a plain OAuth grant. */
-export function openIdSubject(user: User, scopes: string[], login: OpenIdLogin, withNonce = true): OpenIdSubject | undefined {
+/** Who an ID token speaks of: the grant's user, client, team and login. */
+export interface OpenIdHolder {
+  user: User
+  clientId: string
+  teamId: number
+  login: OpenIdLogin
+}
+
+/**
+ * The ID token signer of an OpenID Connect grant (OpenID Connect Core
+ * §3.1.3.3); nothing for a plain OAuth grant. `withNonce` is false on
+ * refresh (§12.2).
+ */
+export function idTokenSigner(ctx: GrantDeps, holder: OpenIdHolder, scopes: string[], withNonce = true): IdTokenSigner | undefined {
   if (!isOpenIdRequest(scopes)) return undefined
-  return { user, login, withNonce }
+  return (accessToken, issuedAt) =>
+    signIdToken(ctx.keyRing, ctx.config.issuer, { ...holder, scopes, accessToken, issuedAt, lifetimeSeconds: ctx.config.idTokenTtl, withNonce })
 }

@@ -1,5 +1,5 @@
 import type { RevokedHolders } from '../../db/revocations.js'
-import type { AccessTokenClaims } from '../access-token.js'
+import type { AccessTokenClaims } from '../types.js'
 import type { Principal } from '../principal.js'
 
 /** How old a remembered standing may be while changes might not reach this process (the feed is down or absent). */
