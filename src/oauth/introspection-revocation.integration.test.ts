@@ -67,7 +67,7 @@ await forEachDialect('introspection (RFC 7662), revocation (RFC 7009) and prunin
   }
 
   before(async () => {
-    server = await startTestServer(dialect, { accessTokenTtl: TTL }, () => Date.now() + offset)
+    server = await startTestServer(dialect, { accessTokenTtlSeconds: TTL }, () => Date.now() + offset)
     ada = (await createUser(server.ctx.db, { email: 'ada@example.com', name: 'Ada', password: PASSWORD, teamName: 'Engines' }, Date.now())).user
     app = await register('Example App')
     other = await register('Other App')

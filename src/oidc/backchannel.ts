@@ -12,7 +12,7 @@ import {
 } from '../db/backchannel-deliveries.js'
 import type { Db } from '../db/connection.js'
 import { takeSessionClients, type BackchannelTarget, type EndedSession } from '../db/sessions.js'
-import { LOGOUT_TOKEN_TTL_S, type KeyRing } from '../keys/signing-keys.js'
+import { LOGOUT_TOKEN_TTL_SECONDS, type KeyRing } from '../keys/signing-keys.js'
 import type { Logger } from '../logger.js'
 
 /** OpenID Connect Back-Channel Logout 1.0 §2.4. */
@@ -61,7 +61,7 @@ export async function signLogoutToken(deps: Pick<BackchannelDeps, 'keyRing' | 'c
     .setAudience(target.clientId)
     .setSubject(String(target.userId))
     .setIssuedAt(now)
-    .setExpirationTime(now + LOGOUT_TOKEN_TTL_S)
+    .setExpirationTime(now + LOGOUT_TOKEN_TTL_SECONDS)
     .setJti(randomSecret(16))
     .sign(privateKey)
 }

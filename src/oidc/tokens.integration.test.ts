@@ -26,7 +26,7 @@ await forEachDialect('OpenID Connect: discovery, ID tokens and userinfo (OpenID 
   let offset = 0
 
   before(async () => {
-    server = await startTestServer(dialect, { issuer: ISSUER, idTokenTtl: ID_TOKEN_TTL }, () => Date.now() + offset)
+    server = await startTestServer(dialect, { issuer: ISSUER, idTokenTtlSeconds: ID_TOKEN_TTL }, () => Date.now() + offset)
     const created = await createUser(
       server.ctx.db,
       { email: 'ada@example.com', name: 'Ada Lovelace', password: 'correct horse battery', teamName: 'Engines' },

@@ -9,7 +9,7 @@ import { newTokenId, signAccessToken } from './access-token.js'
 
 export interface IssuanceDeps {
   keyRing: KeyRing
-  config: Pick<Config, 'issuer' | 'accessTokenTtl' | 'refreshTokenTtl'>
+  config: Pick<Config, 'issuer' | 'accessTokenTtlSeconds' | 'refreshTokenTtlSeconds'>
   clock: () => number
 }
 
@@ -38,7 +38,7 @@ export interface TokenResponse {
  * Signs the ID token that goes with the access token (OpenID Connect Core
  * §3.1.3.3, its `at_hash` and `iat`); given by an OpenID Connect grant.
  */
-export type IdTokenSigner = (accessToken: string, issuedAt: number) => Promise<string>
+export type IdTokenSigner = (accessToken: string, issuedAtSeconds: number) => Promise<string>
 
 export interface MintedTokens {
   response: TokenResponse
@@ -55,9 +55,9 @@ export interface MintedTokens {
  */
 export async function mintTokens(ctx: IssuanceDeps, subject: TokenSubject, signIdToken?: IdTokenSigner): Promise<MintedTokens> {
   const now = ctx.clock()
-  const issuedAt = Math.floor(now / 1000)
+  const issuedAtSeconds = Math.floor(now / 1000)
   const jti = newTokenId()
-  const expiresAt = issuedAt + ctx.config.accessTokenTtl
+  const expiresAtSeconds = issuedAtSeconds + ctx.config.accessTokenTtlSeconds
   const accessToken = await signAccessToken(
     ctx.keyRing,
     ctx.config.issuer,
@@ -67,20 +67,20 @@ export async function mintTokens(ctx: IssuanceDeps, subject: TokenSubject, signI
       userId: subject.userId,
       teamId: subject.teamId,
       scopes: subject.scopes,
-      issuedAt,
-      expiresAt,
+      issuedAtSeconds,
+      expiresAtSeconds,
     },
     subject.resources ?? [],
   )
   const refreshToken = randomSecret(32)
   const response: TokenResponse = {
     token_type: 'Bearer',
-    expires_in: ctx.config.accessTokenTtl,
+    expires_in: ctx.config.accessTokenTtlSeconds,
     access_token: accessToken,
     refresh_token: refreshToken,
   }
   if (subject.scopes.length > 0) response.scope = formatScopes(subject.scopes)
-  if (signIdToken) response.id_token = await signIdToken(accessToken, issuedAt)
+  if (signIdToken) response.id_token = await signIdToken(accessToken, issuedAtSeconds)
   const rows: NewTokens = {
     access: {
       jti,
@@ -91,7 +91,7 @@ export async function mintTokens(ctx: IssuanceDeps, subject: TokenSubject, signI
       scopes: formatScopes(subject.scopes),
       resources: formatResources(subject.resources ?? []),
       createdAt: now,
-      expiresAt: expiresAt * 1000,
+      expiresAt: expiresAtSeconds * 1000,
     },
     refresh: {
       tokenHash: hashSecret(refreshToken),
@@ -99,7 +99,7 @@ export async function mintTokens(ctx: IssuanceDeps, subject: TokenSubject, signI
       accessTokenJti: jti,
       clientId: subject.clientId,
       createdAt: now,
-      expiresAt: now + ctx.config.refreshTokenTtl * 1000,
+      expiresAt: now + ctx.config.refreshTokenTtlSeconds * 1000,
     },
   }
   return { response, rows, persist: (trx) => insertTokens(trx, rows) }

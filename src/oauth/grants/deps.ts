@@ -11,5 +11,5 @@ import type { IssuanceDeps } from '../../tokens/issue.js'
 export interface GrantDeps extends IssuanceDeps {
   db: Db
   activity: ActivityLog
-  config: IssuanceDeps['config'] & Pick<Config, 'idTokenTtl' | 'loginThrottle'>
+  config: IssuanceDeps['config'] & Pick<Config, 'idTokenTtlSeconds' | 'loginThrottle'>
 }

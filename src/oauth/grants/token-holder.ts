@@ -57,6 +57,6 @@ export interface OpenIdHolder {
  */
 export function idTokenSigner(ctx: GrantDeps, holder: OpenIdHolder, scopes: string[], withNonce = true): IdTokenSigner | undefined {
   if (!isOpenIdRequest(scopes)) return undefined
-  return (accessToken, issuedAt) =>
-    signIdToken(ctx.keyRing, ctx.config.issuer, { ...holder, scopes, accessToken, issuedAt, lifetimeSeconds: ctx.config.idTokenTtl, withNonce })
+  return (accessToken, issuedAtSeconds) =>
+    signIdToken(ctx.keyRing, ctx.config.issuer, { ...holder, scopes, accessToken, issuedAtSeconds, lifetimeSeconds: ctx.config.idTokenTtlSeconds, withNonce })
 }
