@@ -122,12 +122,12 @@ describe('loadConfig', () => {
     assertRefused({ GATEHOUSE_ACCESS_TOKEN_TTL: '59' }, 'GATEHOUSE_ACCESS_TOKEN_TTL')
     assertRefused({ GATEHOUSE_REFRESH_TOKEN_TTL: 'a year' }, 'GATEHOUSE_REFRESH_TOKEN_TTL')
     assertRefused({ GATEHOUSE_RATE_LIMIT: '0' }, 'GATEHOUSE_RATE_LIMIT')
-    assert.equal(loadConfig({ GATEHOUSE_ACCESS_TOKEN_TTL: '7200' }).accessTokenTtl, 7200)
+    assert.equal(loadConfig({ GATEHOUSE_ACCESS_TOKEN_TTL: '7200' }).accessTokenTtlSeconds, 7200)
   })
 
   it('gives ID tokens an hour by default (GATEHOUSE_ID_TOKEN_TTL)', () => {
-    assert.equal(loadConfig({}).idTokenTtl, 3600)
-    assert.equal(loadConfig({ GATEHOUSE_ID_TOKEN_TTL: '600' }).idTokenTtl, 600)
+    assert.equal(loadConfig({}).idTokenTtlSeconds, 3600)
+    assert.equal(loadConfig({ GATEHOUSE_ID_TOKEN_TTL: '600' }).idTokenTtlSeconds, 600)
     assertRefused({ GATEHOUSE_ID_TOKEN_TTL: '0' }, 'GATEHOUSE_ID_TOKEN_TTL')
   })
 

@@ -11,12 +11,12 @@ export interface Config {
   issuer: string
   dataDir: string
   secret: string | undefined
-  /** Seconds; 31536000 (one year) as in seeds 000–003, 7200 in seed 004. */
-  accessTokenTtl: number
+  /** How long an access token is valid (`exp - iat`); one year by default. */
+  accessTokenTtlSeconds: number
   /** Seconds a refresh token may wait to be used; each use issues a new one. */
-  refreshTokenTtl: number
+  refreshTokenTtlSeconds: number
   /** Seconds an OpenID Connect ID token is valid (`exp - iat`). */
-  idTokenTtl: number
+  idTokenTtlSeconds: number
   /** The JWS algorithm of access, ID and logout tokens; changing it rotates to a new key. */
   signingAlg: SigningAlgorithm
   /** API requests per user per window (the seeds' X-RateLimit-Limit: 200). */
@@ -207,9 +207,9 @@ export function loadConfig(env: Env = process.env): Config {
     issuer: issuer(env, portNumber),
     dataDir,
     secret: secret(env),
-    accessTokenTtl: seconds(env, 'GATEHOUSE_ACCESS_TOKEN_TTL', DEFAULT_ACCESS_TOKEN_TTL),
-    refreshTokenTtl: seconds(env, 'GATEHOUSE_REFRESH_TOKEN_TTL', DEFAULT_REFRESH_TOKEN_TTL),
-    idTokenTtl: seconds(env, 'GATEHOUSE_ID_TOKEN_TTL', DEFAULT_ID_TOKEN_TTL),
+    accessTokenTtlSeconds: seconds(env, 'GATEHOUSE_ACCESS_TOKEN_TTL', DEFAULT_ACCESS_TOKEN_TTL),
+    refreshTokenTtlSeconds: seconds(env, 'GATEHOUSE_REFRESH_TOKEN_TTL', DEFAULT_REFRESH_TOKEN_TTL),
+    idTokenTtlSeconds: seconds(env, 'GATEHOUSE_ID_TOKEN_TTL', DEFAULT_ID_TOKEN_TTL),
     signingAlg: signingAlg(env),
     rateLimit: count(env, 'GATEHOUSE_RATE_LIMIT', 200, 1_000_000),
     rateLimitWindow: count(env, 'GATEHOUSE_RATE_LIMIT_WINDOW', 60, 86_400),

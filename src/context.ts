@@ -8,7 +8,7 @@ import type { RateLimiter } from './ratelimit/limiter.js'
 import type { VerifiedTokenCache } from './tokens/cache/verified-cache.js'
 import type { RevocationFeed } from './tokens/cache/revocation-feed.js'
 import type { Logger } from './logger.js'
-import type { BackchannelLogout } from './oidc/backchannel.js'
+import type { BackchannelLogout } from './oidc/backchannel/delivery.js'
 
 /**
  * What every part of the running server shares, built once at start. The

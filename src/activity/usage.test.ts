@@ -59,7 +59,11 @@ describe('API usage counts', () => {
 
   it('is pruned with the activity log once older than its retention', async () => {
     now = START + 91 * 24 * 3600 * 1000
-    const counts = await pruneExpired({ db, config: { accessTokenTtl: 3600, idTokenTtl: 3600, activityRetentionDays: 90, registeredClientTtlDays: 90 }, clock })
+    const counts = await pruneExpired({
+      db,
+      config: { accessTokenTtlSeconds: 3600, idTokenTtlSeconds: 3600, activityRetentionDays: 90, registeredClientTtlDays: 90 },
+      clock,
+    })
     assert.equal(counts.api_usage, 2)
     assert.equal((await db.kysely.selectFrom('api_usage').selectAll().execute()).length, 0)
   })

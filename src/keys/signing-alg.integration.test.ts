@@ -105,7 +105,11 @@ await forEachDialect('changing GATEHOUSE_SIGNING_ALG from RS256 to ES256', (dial
   const kidsAndAlgs = async () => (await jwksOf(server)).keys.map((k: JWK) => `${k.kid} ${k.alg} ${k.use}`).sort()
 
   before(async () => {
-    server = await startTestServer(dialect, { issuer: ISSUER, accessTokenTtl: ACCESS_TOKEN_TTL, idTokenTtl: ID_TOKEN_TTL }, () => Date.now() + offset)
+    server = await startTestServer(
+      dialect,
+      { issuer: ISSUER, accessTokenTtlSeconds: ACCESS_TOKEN_TTL, idTokenTtlSeconds: ID_TOKEN_TTL },
+      () => Date.now() + offset,
+    )
     ;({ owner, client } = await seeded(server))
   })
   after(() => server.stop())

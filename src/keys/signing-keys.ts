@@ -3,7 +3,6 @@ import { open, seal } from '../crypto/secret-box.js'
 import type { Db } from '../db/connection.js'
 import { insertSigningKey, listLiveSigningKeys, retireSigningKeysExcept } from '../db/signing-keys.js'
 import type { Config } from '../config.js'
-import { LOGOUT_TOKEN_TTL_S } from '../oidc/backchannel.js'
 import { isSigningAlgorithm, type SigningAlgorithm } from './algorithms.js'
 
 /**
@@ -13,9 +12,12 @@ import { isSigningAlgorithm, type SigningAlgorithm } from './algorithms.js'
  */
 export const KEY_REFRESH_MS = 5_000
 
+/** Back-Channel Logout 1.0 §2.4: a logout token is short-lived; a retired key must still verify one signed just before. */
+export const LOGOUT_TOKEN_TTL_SECONDS = 120
+
 /** How long a token signed now may be checked (access, ID and logout tokens): a retired key stays published that long. */
-export function signedTokenLifetimeMs(config: Pick<Config, 'accessTokenTtl' | 'idTokenTtl'>): number {
-  return Math.max(config.accessTokenTtl, config.idTokenTtl, LOGOUT_TOKEN_TTL_S) * 1000
+export function signedTokenLifetimeMs(config: Pick<Config, 'accessTokenTtlSeconds' | 'idTokenTtlSeconds'>): number {
+  return Math.max(config.accessTokenTtlSeconds, config.idTokenTtlSeconds, LOGOUT_TOKEN_TTL_SECONDS) * 1000
 }
 
 export interface SigningKey {

@@ -37,7 +37,7 @@ await forEachDialect('discovery (RFC 8414), JWKS and access-token JWTs (RFC 9068
   }
 
   before(async () => {
-    server = await startTestServer(dialect, { issuer: ISSUER, accessTokenTtl: TTL }, () => Date.now() + offset)
+    server = await startTestServer(dialect, { issuer: ISSUER, accessTokenTtlSeconds: TTL }, () => Date.now() + offset)
     const created = await seedUser(server.ctx.db, 'ada@example.com', { name: 'Ada', team: 'Engines' })
     ada = created.user
     teamId = created.team!.id

@@ -4,6 +4,7 @@ import { decodeJwt, decodeProtectedHeader, generateKeyPair, SignJWT } from 'jose
 import type { User } from '../accounts/types.js'
 import { createUser } from '../accounts/users.js'
 import { registerClient } from '../clients/clients.js'
+import { deleteMembership } from '../db/teams.js'
 import { forEachDialect } from '../testing/dialects.js'
 import type { HttpClient } from '../testing/http-client.js'
 import { basicAuth, browserFor, codeFor, introspect, pkceExchange, pkcePair, postOAuth, refreshExchange, type Json } from '../testing/oauth.js'
@@ -48,8 +49,8 @@ await forEachDialect('introspection (RFC 7662), revocation (RFC 7009) and prunin
     return { id: client.id, secret: secret ?? '', redirectUri }
   }
 
-  async function tokensFor(client: Registered, scope?: string): Promise<{ access: string; refresh: string }> {
-    const code = await codeFor(browser, { client_id: client.id, redirect_uri: client.redirectUri, response_type: 'code', scope })
+  async function tokensFor(client: Registered, scope?: string, as = browser): Promise<{ access: string; refresh: string }> {
+    const code = await codeFor(as, { client_id: client.id, redirect_uri: client.redirectUri, response_type: 'code', scope })
     const body = await exchangeCode(server, client, code)
     return { access: String(body.access_token), refresh: String(body.refresh_token) }
   }
@@ -60,7 +61,7 @@ await forEachDialect('introspection (RFC 7662), revocation (RFC 7009) and prunin
   }
 
   before(async () => {
-    server = await startTestServer(dialect, { accessTokenTtl: TTL }, () => Date.now() + offset)
+    server = await startTestServer(dialect, { accessTokenTtlSeconds: TTL }, () => Date.now() + offset)
     ada = (await createUser(server.ctx.db, { email: 'ada@example.com', name: 'Ada', password: PASSWORD, teamName: 'Engines' }, Date.now())).user
     app = await register('Example App')
     other = await register('Other App')
@@ -152,6 +153,28 @@ await forEachDialect('introspection (RFC 7662), revocation (RFC 7009) and prunin
       assert.equal(seen.active, true)
       assert.equal(seen.client_id, app.id)
       assert.equal((await introspect(server, refresh, firstParty.id, firstParty.secret)).active, true)
+    })
+
+    it('answers {"active":false} for a refresh token whose user is no longer in its team, as the refresh grant refuses it', async () => {
+      const { user: sam, team } = await createUser(
+        server.ctx.db,
+        { email: 'sam@example.com', name: 'Sam', password: PASSWORD, teamName: 'Engines' },
+        Date.now(),
+      )
+      const { access, refresh } = await tokensFor(app, undefined, await browserFor(server, sam))
+      assert.equal((await introspect(server, refresh, app.id, app.secret)).active, true, 'while a member')
+      // Only the membership ends here, not the grant: the token's standing alone must decide.
+      await deleteMembership(server.ctx.db.kysely, team!.id, sam.id)
+      assert.deepEqual(await introspect(server, refresh, app.id, app.secret), { active: false })
+      assert.deepEqual(await introspect(server, access, app.id, app.secret), { active: false })
+      const { response, body } = await postOAuth(server, '/oauth/token', {
+        grant_type: 'refresh_token',
+        refresh_token: refresh,
+        client_id: app.id,
+        client_secret: app.secret,
+      })
+      assert.equal(response.status, 400)
+      assert.equal(body.error, 'invalid_grant')
     })
 
     it('refuses a request without token with invalid_request', async () => {

@@ -1,11 +1,12 @@
 import type { Client } from '../clients/types.js'
 import { hashSecret } from '../crypto/random.js'
-import { findGrant, findRefreshToken } from '../db/tokens.js'
-import { findUserById } from '../db/users.js'
+import { findRefreshTokenForRotation } from '../db/tokens.js'
 import { checkAccessToken, type VerificationDeps } from '../tokens/verify.js'
-import { checkPersonalAccessToken, PAT_PREFIX } from '../tokens/personal-access-tokens.js'
+import { checkPersonalAccessToken } from '../tokens/personal-access-tokens.js'
 import { requiredParam, type RawParams } from '../protocol/params.js'
 import { splitScopes } from '../protocol/scopes.js'
+import { tokenKind } from '../protocol/token-kind.js'
+import { refreshTokenLiveness } from './grants/token-holder.js'
 import { splitResources } from '../resources/resources.js'
 
 /** RFC 7662 §2.2 / RFC 9068: one audience as a string, several as an array; the stored record decides. */
@@ -31,53 +32,61 @@ function mayInspect(caller: Client, tokenClientId: string): boolean {
 /** RFC 7662 §2: `{"active":false}` and nothing more for any token that is not live. */
 export async function introspect(ctx: VerificationDeps, caller: Client, params: RawParams): Promise<IntrospectionResponse> {
   const token = requiredParam(params, 'token')
-  if (token.startsWith(PAT_PREFIX)) {
-    // A personal access token belongs to no client: only the product's own (first-party) services may look into it.
-    if (!caller.isFirstParty) return INACTIVE
-    const verdict = await checkPersonalAccessToken(ctx.db, token, ctx.clock())
-    if (!verdict.active) return INACTIVE
-    return {
-      active: true,
-      scope: '',
-      username: verdict.user.email,
-      token_type: 'Bearer',
-      exp: Math.floor(verdict.token.expiresAt.getTime() / 1000),
-      iat: Math.floor(verdict.token.createdAt.getTime() / 1000),
-      sub: String(verdict.user.id),
-      iss: ctx.config.issuer,
-      team_id: verdict.token.teamId,
-      token_kind: 'personal_access_token',
-    }
+  switch (tokenKind(token)) {
+    case 'personal_access_token':
+      return introspectPersonalAccessToken(ctx, caller, token)
+    case 'oauth_access_token':
+      return introspectAccessToken(ctx, caller, token)
+    case 'refresh_token':
+      return introspectRefreshToken(ctx, caller, token)
   }
-  if (token.split('.').length === 3) {
-    const verdict = await checkAccessToken(ctx, token)
-    if (!verdict.active || !mayInspect(caller, verdict.row.clientId)) return INACTIVE
-    const { claims, row, user } = verdict
-    return {
-      active: true,
-      scope: splitScopes(row.scopes).join(' '),
-      client_id: row.clientId,
-      username: user.email,
-      token_type: 'Bearer',
-      exp: claims.expiresAt,
-      iat: claims.issuedAt,
-      nbf: claims.issuedAt,
-      sub: String(row.userId),
-      aud: audienceOf(row.clientId, row.resources),
-      iss: ctx.config.issuer,
-      jti: row.jti,
-      team_id: row.teamId,
-      token_kind: 'oauth_access_token',
-    }
+}
+
+async function introspectPersonalAccessToken(ctx: VerificationDeps, caller: Client, token: string): Promise<IntrospectionResponse> {
+  // A personal access token belongs to no client: only the product's own (first-party) services may look into it.
+  if (!caller.isFirstParty) return INACTIVE
+  const verdict = await checkPersonalAccessToken(ctx.db, token, ctx.clock())
+  if (!verdict.active) return INACTIVE
+  return {
+    active: true,
+    scope: '',
+    username: verdict.user.email,
+    token_type: 'Bearer',
+    exp: Math.floor(verdict.token.expiresAt.getTime() / 1000),
+    iat: Math.floor(verdict.token.createdAt.getTime() / 1000),
+    sub: String(verdict.user.id),
+    iss: ctx.config.issuer,
+    team_id: verdict.token.teamId,
+    token_kind: 'personal_access_token',
   }
-  const now = ctx.clock()
-  const refresh = await findRefreshToken(ctx.db.kysely, hashSecret(token))
-  if (!refresh || refresh.consumedAt !== null || refresh.revokedAt !== null || refresh.expiresAt <= now) return INACTIVE
-  if (!mayInspect(caller, refresh.clientId)) return INACTIVE
-  const grant = await findGrant(ctx.db.kysely, refresh.grantId)
-  if (!grant || grant.revokedAt !== null) return INACTIVE
-  const user = await findUserById(ctx.db.kysely, grant.userId)
-  if (!user || user.isDisabled) return INACTIVE
+}
+
+async function introspectAccessToken(ctx: VerificationDeps, caller: Client, token: string): Promise<IntrospectionResponse> {
+  const verdict = await checkAccessToken(ctx, token)
+  if (!verdict.active || !mayInspect(caller, verdict.row.clientId)) return INACTIVE
+  const { claims, row, user } = verdict
+  return {
+    active: true,
+    scope: splitScopes(row.scopes).join(' '),
+    client_id: row.clientId,
+    username: user.email,
+    token_type: 'Bearer',
+    exp: claims.expiresAtSeconds,
+    iat: claims.issuedAtSeconds,
+    nbf: claims.issuedAtSeconds,
+    sub: String(row.userId),
+    aud: audienceOf(row.clientId, row.resources),
+    iss: ctx.config.issuer,
+    jti: row.jti,
+    team_id: row.teamId,
+    token_kind: 'oauth_access_token',
+  }
+}
+
+async function introspectRefreshToken(ctx: VerificationDeps, caller: Client, token: string): Promise<IntrospectionResponse> {
+  const held = await findRefreshTokenForRotation(ctx.db.kysely, hashSecret(token))
+  if (!held || refreshTokenLiveness(held, ctx.clock()) !== 'live' || !mayInspect(caller, held.refresh.clientId)) return INACTIVE
+  const { refresh, grant, user } = held
   return {
     active: true,
     scope: splitScopes(grant.scopes).join(' '),

@@ -7,6 +7,7 @@ import { hashSecret } from '../crypto/random.js'
 import { findAccessToken, findGrant, findRefreshToken, revokeAccessToken, revokeGrants } from '../db/tokens.js'
 import { verifyAccessTokenSignature } from '../tokens/access-token.js'
 import { requiredParam, type RawParams } from '../protocol/params.js'
+import { tokenKind } from '../protocol/token-kind.js'
 
 export interface RevocationDeps {
   db: Db
@@ -24,7 +25,10 @@ export interface RevocationDeps {
 export async function revokeToken(ctx: RevocationDeps, caller: Client, params: RawParams): Promise<void> {
   const token = requiredParam(params, 'token')
   const now = ctx.clock()
-  if (token.split('.').length === 3) {
+  const kind = tokenKind(token)
+  // A personal access token belongs to no client; its user deletes it on the portal.
+  if (kind === 'personal_access_token') return
+  if (kind === 'oauth_access_token') {
     // An expired token may still be revoked; only the signature matters here.
     const signature = await verifyAccessTokenSignature(ctx.keyRing, ctx.config.issuer, token, 'any time')
     if (!signature.ok) return

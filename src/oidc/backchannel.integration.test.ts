@@ -9,7 +9,7 @@ import { LogoutReceiver } from '../testing/logout-receiver.js'
 import { browserFor } from '../testing/oauth.js'
 import { openIdTokens } from '../testing/openid.js'
 import { startTestServer, type TestServer } from '../testing/server.js'
-import { BackchannelLogout, type DeliveryPolicy } from './backchannel.js'
+import { BackchannelLogout, type DeliveryPolicy } from './backchannel/delivery.js'
 
 /** Short waits, so that retries and giving up happen within a test. */
 const FAST: DeliveryPolicy = { timeoutMs: 1_000, firstRetryDelayMs: 150, maxRetryDelayMs: 300, giveUpAfterMs: 1_500, pollIntervalMs: 50 }

@@ -15,7 +15,6 @@ export const CLAIMS_SUPPORTED = [
   'iat',
   'auth_time',
   'nonce',
-  'azp',
   'at_hash',
   'sid',
   'amr',

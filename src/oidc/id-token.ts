@@ -18,8 +18,7 @@ export interface IdTokenInput {
   scopes: string[]
   login: OpenIdLogin
   accessToken: string
-  /** Seconds since the epoch. */
-  issuedAt: number
+  issuedAtSeconds: number
   lifetimeSeconds: number
   /** OpenID Connect Core §12.2: an ID token from a refresh carries no nonce. */
   withNonce: boolean
@@ -54,8 +53,8 @@ export async function signIdToken(keyRing: KeyRing, issuer: string, input: IdTok
     .setProtectedHeader({ alg, typ: ID_TOKEN_TYPE, kid })
     .setIssuer(issuer)
     .setAudience(input.clientId)
-    .setIssuedAt(input.issuedAt)
-    .setExpirationTime(input.issuedAt + input.lifetimeSeconds)
+    .setIssuedAt(input.issuedAtSeconds)
+    .setExpirationTime(input.issuedAtSeconds + input.lifetimeSeconds)
     .sign(privateKey)
 }
 

@@ -120,8 +120,12 @@ describe('openid-client (a certified relying party) signs a user in through Chro
 
       const refreshed = await oidc.refreshTokenGrant(config, tokens.refresh_token)
       assert.notEqual(refreshed.access_token, tokens.access_token)
-      // A new ID token, when the refresh returns one, is for the same user (openid-client checks that too).
-      if (refreshed.id_token !== undefined) assert.equal(refreshed.claims()!.sub, claims.sub)
+      // OpenID Connect Core §12.2: the grant's scope has openid, so the refresh returns a new ID token for the same user, without the nonce.
+      assert.ok(refreshed.id_token, 'the refresh returns an ID token')
+      const refreshedClaims = refreshed.claims()!
+      assert.equal(refreshedClaims.sub, claims.sub)
+      assert.equal(refreshedClaims.sid, claims.sid)
+      assert.equal(refreshedClaims.nonce, undefined)
       assert.equal((await oidc.fetchUserInfo(config, refreshed.access_token, claims.sub)).sub, claims.sub)
 
       const logoutState = oidc.randomState()

@@ -26,7 +26,7 @@ await forEachDialect('OpenID Connect: discovery, ID tokens and userinfo (OpenID 
   let offset = 0
 
   before(async () => {
-    server = await startTestServer(dialect, { issuer: ISSUER, idTokenTtl: ID_TOKEN_TTL }, () => Date.now() + offset)
+    server = await startTestServer(dialect, { issuer: ISSUER, idTokenTtlSeconds: ID_TOKEN_TTL }, () => Date.now() + offset)
     const created = await createUser(
       server.ctx.db,
       { email: 'ada@example.com', name: 'Ada Lovelace', password: 'correct horse battery', teamName: 'Engines' },
@@ -66,6 +66,7 @@ await forEachDialect('OpenID Connect: discovery, ID tokens and userinfo (OpenID 
     for (const claim of ['sub', 'iss', 'auth_time', 'nonce', 'at_hash', 'sid', 'amr', 'team_id', 'email', 'email_verified', 'name', 'updated_at']) {
       assert.ok((oidc!.claims_supported as string[]).includes(claim), claim)
     }
+    assert.ok(!(oidc!.claims_supported as string[]).includes('azp'), 'no token carries azp, so discovery does not offer it')
     assert.ok((oidc!.token_endpoint_auth_methods_supported as string[]).includes('client_secret_basic'))
     assert.deepEqual(oidc!.code_challenge_methods_supported, ['S256'])
     assert.equal(oidc!.request_parameter_supported, false)

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto'
 import { createRemoteJWKSet, errors as joseErrors, jwtVerify, type JWTVerifyGetKey } from 'jose'
 import { SIGNING_ALGORITHMS } from '../keys/algorithms.js'
+import { tokenKind } from '../protocol/token-kind.js'
 
 /**
  * Checks Gatehouse tokens in another Node.js service: signature and claims
@@ -193,7 +194,7 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
   }
 
   async function verify(token: string): Promise<VerifiedToken> {
-    if (token.split('.').length === 3) {
+    if (tokenKind(token) === 'oauth_access_token') {
       const { jwks } = await discover()
       try {
         await jwtVerify(token, jwks, {

@@ -37,9 +37,9 @@ export async function openTestDomain(url = 'sqlite::memory:'): Promise<TestDomai
   const keys = deriveKeys(randomSecret(32))
   const config = {
     issuer: 'https://gatehouse.test',
-    accessTokenTtl: 3600,
-    refreshTokenTtl: 86_400,
-    idTokenTtl: 3600,
+    accessTokenTtlSeconds: 3600,
+    refreshTokenTtlSeconds: 86_400,
+    idTokenTtlSeconds: 3600,
     loginThrottle: DEFAULT_LOGIN_THROTTLE,
     clientAuthThrottle: DEFAULT_CLIENT_AUTH_THROTTLE,
   }

@@ -1,20 +1,11 @@
 import { decodeProtectedHeader, errors, jwtVerify, SignJWT, type JWTPayload } from 'jose'
 import { randomSecret } from '../crypto/random.js'
 import type { KeyRing } from '../keys/signing-keys.js'
+import type { AccessTokenClaims } from './types.js'
 import type { VerifiedTokenCache } from './cache/verified-cache.js'
 
 /** RFC 9068 §2.1: the media type of JWT access tokens. */
 export const ACCESS_TOKEN_TYPE = 'at+jwt'
-
-export interface AccessTokenClaims {
-  jti: string
-  clientId: string
-  userId: number
-  teamId: number
-  scopes: string[]
-  issuedAt: number
-  expiresAt: number
-}
 
 export function newTokenId(): string {
   return randomSecret(24)
@@ -39,9 +30,9 @@ export async function signAccessToken(keyRing: KeyRing, issuer: string, claims: 
     .setAudience(resources.length === 0 ? claims.clientId : resources.length === 1 ? resources[0]! : resources)
     .setSubject(String(claims.userId))
     .setJti(claims.jti)
-    .setIssuedAt(claims.issuedAt)
-    .setNotBefore(claims.issuedAt)
-    .setExpirationTime(claims.expiresAt)
+    .setIssuedAt(claims.issuedAtSeconds)
+    .setNotBefore(claims.issuedAtSeconds)
+    .setExpirationTime(claims.expiresAtSeconds)
     .sign(privateKey)
 }
 
@@ -61,7 +52,7 @@ export async function verifyAccessTokenSignature(
 ): Promise<AccessTokenCheck> {
   const known = cache?.get(token)
   if (known) {
-    if (at !== 'any time' && known.expiresAt <= at.nowSeconds) return { ok: false, reason: 'token expired' }
+    if (at !== 'any time' && known.expiresAtSeconds <= at.nowSeconds) return { ok: false, reason: 'token expired' }
     return { ok: true, claims: known }
   }
   const checked = await verifyWithKey(keyRing, issuer, token, at)
@@ -110,8 +101,8 @@ async function verifyWithKey(keyRing: KeyRing, issuer: string, token: string, at
       userId,
       teamId,
       scopes: scopes.filter((s): s is string => typeof s === 'string'),
-      issuedAt: payload.iat!,
-      expiresAt: payload.exp!,
+      issuedAtSeconds: payload.iat!,
+      expiresAtSeconds: payload.exp!,
     },
   }
 }

@@ -39,8 +39,8 @@ describe('the bearer check (RFC 6750)', () => {
       userId: ada.user.id,
       teamId: ada.team!.id,
       scopes: ['read', 'write'],
-      issuedAt: Number(claims.iat),
-      expiresAt: Number(claims.exp),
+      issuedAtSeconds: Number(claims.iat),
+      expiresAtSeconds: Number(claims.exp),
     })
     const verdict = await authenticateBearer(domain, forged)
     assert.ok(verdict.ok)
@@ -57,8 +57,8 @@ describe('the bearer check (RFC 6750)', () => {
       userId: ada.user.id,
       teamId: ada.team!.id,
       scopes: [],
-      issuedAt: Math.floor(domain.clock() / 1000),
-      expiresAt: Math.floor(domain.clock() / 1000) + 60,
+      issuedAtSeconds: Math.floor(domain.clock() / 1000),
+      expiresAtSeconds: Math.floor(domain.clock() / 1000) + 60,
     })
     assert.deepEqual(await authenticateBearer(domain, unknown), { ok: false, reason: 'token revoked' })
   })

@@ -1,7 +1,8 @@
-import { checkPersonalAccessToken, PAT_PREFIX } from './personal-access-tokens.js'
+import { checkPersonalAccessToken } from './personal-access-tokens.js'
 import { checkAccessToken, type VerificationDeps } from './verify.js'
 import { splitResources } from '../resources/resources.js'
 import { splitScopes } from '../protocol/scopes.js'
+import { tokenKind } from '../protocol/token-kind.js'
 import type { Principal } from './principal.js'
 
 export type BearerVerdict = { ok: true; principal: Principal } | { ok: false; reason: string }
@@ -19,7 +20,7 @@ export async function authenticateBearer(ctx: VerificationDeps, token: string): 
   const mark = cache?.mark() ?? 0
   const checked = await checkBearer(ctx, token, now)
   if (!checked.ok) return checked
-  cache?.remember(token, checked.principal, checked.expiresAt, mark, now)
+  cache?.remember(token, checked.principal, checked.expiresAtMs, mark, now)
   return { ok: true, principal: checked.principal }
 }
 
@@ -27,13 +28,13 @@ async function checkBearer(
   ctx: VerificationDeps,
   token: string,
   now: number,
-): Promise<{ ok: true; principal: Principal; expiresAt: number } | { ok: false; reason: string }> {
-  if (token.startsWith(PAT_PREFIX)) {
+): Promise<{ ok: true; principal: Principal; expiresAtMs: number } | { ok: false; reason: string }> {
+  if (tokenKind(token) === 'personal_access_token') {
     const verdict = await checkPersonalAccessToken(ctx.db, token, now)
     if (!verdict.active) return { ok: false, reason: verdict.reason }
     return {
       ok: true,
-      expiresAt: verdict.token.expiresAt.getTime(),
+      expiresAtMs: verdict.token.expiresAt.getTime(),
       principal: {
         user: verdict.user,
         teamId: verdict.token.teamId,
@@ -50,7 +51,7 @@ async function checkBearer(
   if (!verdict.active) return { ok: false, reason: verdict.reason }
   return {
     ok: true,
-    expiresAt: verdict.row.expiresAt,
+    expiresAtMs: verdict.row.expiresAt,
     principal: {
       user: verdict.user,
       teamId: verdict.row.teamId,

@@ -1,18 +1,15 @@
-import type { User } from '../accounts/types.js'
 import type { Config } from '../config.js'
 import { hashSecret, randomSecret } from '../crypto/random.js'
 import type { Executor } from '../db/executor.js'
 import { insertTokens, type NewTokens } from '../db/issuance.js'
-import { formatScopes, isOpenIdRequest } from '../protocol/scopes.js'
+import { formatScopes } from '../protocol/scopes.js'
 import { formatResources } from '../resources/resources.js'
 import type { KeyRing } from '../keys/signing-keys.js'
-import { signIdToken } from '../oidc/id-token.js'
-import type { OpenIdLogin } from './types.js'
 import { newTokenId, signAccessToken } from './access-token.js'
 
 export interface IssuanceDeps {
   keyRing: KeyRing
-  config: Pick<Config, 'issuer' | 'accessTokenTtl' | 'refreshTokenTtl' | 'idTokenTtl'>
+  config: Pick<Config, 'issuer' | 'accessTokenTtlSeconds' | 'refreshTokenTtlSeconds'>
   clock: () => number
 }
 
@@ -37,13 +34,11 @@ export interface TokenResponse {
   id_token?: string
 }
 
-/** What an ID token needs beyond the tokens' subject. */
-export interface OpenIdSubject {
-  user: User
-  login: OpenIdLogin
-  /** False on refresh (OpenID Connect Core §12.2). */
-  withNonce: boolean
-}
+/**
+ * Signs the ID token that goes with the access token (OpenID Connect Core
+ * §3.1.3.3, its `at_hash` and `iat`); given by an OpenID Connect grant.
+ */
+export type IdTokenSigner = (accessToken: string, issuedAtSeconds: number) => Promise<string>
 
 export interface MintedTokens {
   response: TokenResponse
@@ -58,11 +53,11 @@ export interface MintedTokens {
  * write so the transaction that makes them valid stays short; a token whose
  * rows were never written is refused like any unknown one.
  */
-export async function mintTokens(ctx: IssuanceDeps, subject: TokenSubject, openid?: OpenIdSubject): Promise<MintedTokens> {
+export async function mintTokens(ctx: IssuanceDeps, subject: TokenSubject, signIdToken?: IdTokenSigner): Promise<MintedTokens> {
   const now = ctx.clock()
-  const issuedAt = Math.floor(now / 1000)
+  const issuedAtSeconds = Math.floor(now / 1000)
   const jti = newTokenId()
-  const expiresAt = issuedAt + ctx.config.accessTokenTtl
+  const expiresAtSeconds = issuedAtSeconds + ctx.config.accessTokenTtlSeconds
   const accessToken = await signAccessToken(
     ctx.keyRing,
     ctx.config.issuer,
@@ -72,32 +67,20 @@ export async function mintTokens(ctx: IssuanceDeps, subject: TokenSubject, openi
       userId: subject.userId,
       teamId: subject.teamId,
       scopes: subject.scopes,
-      issuedAt,
-      expiresAt,
+      issuedAtSeconds,
+      expiresAtSeconds,
     },
     subject.resources ?? [],
   )
   const refreshToken = randomSecret(32)
   const response: TokenResponse = {
     token_type: 'Bearer',
-    expires_in: ctx.config.accessTokenTtl,
+    expires_in: ctx.config.accessTokenTtlSeconds,
     access_token: accessToken,
     refresh_token: refreshToken,
   }
   if (subject.scopes.length > 0) response.scope = formatScopes(subject.scopes)
-  if (openid && isOpenIdRequest(subject.scopes)) {
-    response.id_token = await signIdToken(ctx.keyRing, ctx.config.issuer, {
-      user: openid.user,
-      clientId: subject.clientId,
-      teamId: subject.teamId,
-      scopes: subject.scopes,
-      login: openid.login,
-      accessToken,
-      issuedAt,
-      lifetimeSeconds: ctx.config.idTokenTtl,
-      withNonce: openid.withNonce,
-    })
-  }
+  if (signIdToken) response.id_token = await signIdToken(accessToken, issuedAtSeconds)
   const rows: NewTokens = {
     access: {
       jti,
@@ -108,7 +91,7 @@ export async function mintTokens(ctx: IssuanceDeps, subject: TokenSubject, openi
       scopes: formatScopes(subject.scopes),
       resources: formatResources(subject.resources ?? []),
       createdAt: now,
-      expiresAt: expiresAt * 1000,
+      expiresAt: expiresAtSeconds * 1000,
     },
     refresh: {
       tokenHash: hashSecret(refreshToken),
@@ -116,7 +99,7 @@ export async function mintTokens(ctx: IssuanceDeps, subject: TokenSubject, openi
       accessTokenJti: jti,
       clientId: subject.clientId,
       createdAt: now,
-      expiresAt: now + ctx.config.refreshTokenTtl * 1000,
+      expiresAt: now + ctx.config.refreshTokenTtlSeconds * 1000,
     },
   }
   return { response, rows, persist: (trx) => insertTokens(trx, rows) }

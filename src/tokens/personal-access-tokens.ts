@@ -10,13 +10,12 @@ import {
   type PersonalAccessToken,
 } from '../db/personal-access-tokens.js'
 import { Refusal } from '../messages.js'
+import { PAT_PREFIX } from '../protocol/token-kind.js'
 import { validName } from '../names.js'
 import type { User } from '../accounts/types.js'
 
 export type { PersonalAccessToken }
 
-/** Recognisable to secret scanners, like GitHub's `ghp_` tokens. */
-export const PAT_PREFIX = 'gatehouse_pat_'
 const ALPHABET = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz'
 const BODY_LENGTH = 43 // 256 bits in base62
 const CHECKSUM_LENGTH = 6

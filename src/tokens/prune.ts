@@ -29,7 +29,7 @@ export interface PruneCounts {
 
 export interface PruneDeps {
   db: Db
-  config: Pick<Config, 'accessTokenTtl' | 'idTokenTtl' | 'activityRetentionDays' | 'registeredClientTtlDays'>
+  config: Pick<Config, 'accessTokenTtlSeconds' | 'idTokenTtlSeconds' | 'activityRetentionDays' | 'registeredClientTtlDays'>
   clock: () => number
 }
 

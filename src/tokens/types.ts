@@ -26,6 +26,18 @@ export interface OpenIdLogin {
 
 export const NO_OPENID_LOGIN: OpenIdLogin = { nonce: null, sid: null, authTime: null }
 
+/** What a signed access token says (RFC 9068 §2.2); its times in epoch seconds, as in the JWT (RFC 7519 §2 NumericDate). */
+export interface AccessTokenClaims {
+  jti: string
+  clientId: string
+  userId: number
+  teamId: number
+  scopes: string[]
+  issuedAtSeconds: number
+  expiresAtSeconds: number
+}
+
+/** A stored access token; its times in epoch milliseconds, like every time in the database. */
 export interface AccessTokenRecord {
   jti: string
   grantId: string

@@ -3,8 +3,8 @@ import type { Config } from '../config.js'
 import type { Db } from '../db/connection.js'
 import type { KeyRing } from '../keys/signing-keys.js'
 import { findAccessTokenHolder } from '../db/tokens.js'
-import type { AccessTokenRecord } from './types.js'
-import { verifyAccessTokenSignature, type AccessTokenClaims } from './access-token.js'
+import type { AccessTokenClaims, AccessTokenRecord } from './types.js'
+import { verifyAccessTokenSignature } from './access-token.js'
 import type { VerifiedTokenCache } from './cache/verified-cache.js'
 
 export interface VerificationDeps {

@@ -12,7 +12,7 @@ import { answerReplay } from '../replay.js'
 import { splitScopes } from '../../protocol/scopes.js'
 import { splitResources } from '../../resources/resources.js'
 import { tokenAudience } from './audience.js'
-import { assertUserMayHoldTokens, openIdSubject } from './token-holder.js'
+import { assertUserMayHoldTokens, idTokenSigner } from './token-holder.js'
 
 const INVALID_CODE = 'The authorization code is invalid, expired, or was already used.'
 
@@ -45,8 +45,8 @@ export async function authorizationCodeGrant(ctx: GrantDeps, client: Client, par
   assertUserMayHoldTokens(standing)
   const scopes = splitScopes(row.scopes)
   const resources = await tokenAudience(ctx, splitResources(row.resources), params)
-  const openid = openIdSubject(found.user, scopes, row.login)
-  const minted = await mintTokens(ctx, { grantId: row.grantId, clientId: client.id, userId: row.userId, teamId: row.teamId, scopes, resources }, openid)
+  const idToken = idTokenSigner(ctx, { user: found.user, clientId: client.id, teamId: row.teamId, login: row.login }, scopes)
+  const minted = await mintTokens(ctx, { grantId: row.grantId, clientId: client.id, userId: row.userId, teamId: row.teamId, scopes, resources }, idToken)
   const grant = {
     id: row.grantId,
     clientId: client.id,

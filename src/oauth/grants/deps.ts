@@ -5,11 +5,11 @@ import type { IssuanceDeps } from '../../tokens/issue.js'
 
 /**
  * What a grant uses: the database, the activity log, what issuing tokens
- * takes (keys, issuer, lifetimes, clock), and the login throttle the
+ * takes (keys, issuer, lifetimes, clock), the ID token's lifetime, and the login throttle the
  * password grant shares with the login page.
  */
 export interface GrantDeps extends IssuanceDeps {
   db: Db
   activity: ActivityLog
-  config: IssuanceDeps['config'] & Pick<Config, 'loginThrottle'>
+  config: IssuanceDeps['config'] & Pick<Config, 'idTokenTtlSeconds' | 'loginThrottle'>
 }

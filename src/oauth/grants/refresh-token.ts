@@ -10,7 +10,7 @@ import { answerReplay } from '../replay.js'
 import { coversScopes, parseScope, splitScopes } from '../../protocol/scopes.js'
 import { splitResources } from '../../resources/resources.js'
 import { tokenAudience } from './audience.js'
-import { assertUserMayHoldTokens, openIdSubject } from './token-holder.js'
+import { assertUserMayHoldTokens, idTokenSigner, refreshTokenLiveness } from './token-holder.js'
 
 const INVALID_REFRESH = 'The refresh token is invalid, expired, revoked, or was already used.'
 
@@ -25,7 +25,7 @@ export async function refreshTokenGrant(ctx: GrantDeps, client: Client, params: 
   const now = ctx.clock()
 
   const found = await findRefreshTokenForRotation(ctx.db.kysely, tokenHash)
-  if (!found || found.refresh.clientId !== client.id || found.refresh.revokedAt !== null) throw new InvalidGrant(INVALID_REFRESH)
+  if (!found || found.refresh.clientId !== client.id) throw new InvalidGrant(INVALID_REFRESH)
   const { refresh: row, grant, standing } = found
   const replayed = () =>
     answerReplay(
@@ -34,9 +34,9 @@ export async function refreshTokenGrant(ctx: GrantDeps, client: Client, params: 
       INVALID_REFRESH,
       now,
     )
-  if (row.consumedAt !== null) throw await replayed()
-  if (row.expiresAt <= now) throw new InvalidGrant(INVALID_REFRESH)
-  if (grant.revokedAt !== null) throw new InvalidGrant(INVALID_REFRESH)
+  const liveness = refreshTokenLiveness(found, now)
+  if (liveness === 'used') throw await replayed()
+  if (liveness === 'ended') throw new InvalidGrant(INVALID_REFRESH)
   assertUserMayHoldTokens(standing)
 
   const granted = splitScopes(grant.scopes)
@@ -50,8 +50,8 @@ export async function refreshTokenGrant(ctx: GrantDeps, client: Client, params: 
   // The audience survives rotation: it comes from the grant, narrowed by `resource` if the request names some.
   const resources = await tokenAudience(ctx, splitResources(grant.resources), params)
   // OpenID Connect Core §12.2: a new ID token for the same login, without the nonce.
-  const openid = openIdSubject(found.user, scopes, grant.login, false)
-  const minted = await mintTokens(ctx, { grantId: grant.id, clientId: client.id, userId: grant.userId, teamId: grant.teamId, scopes, resources }, openid)
+  const idToken = idTokenSigner(ctx, { user: found.user, clientId: client.id, teamId: grant.teamId, login: grant.login }, scopes, false)
+  const minted = await mintTokens(ctx, { grantId: grant.id, clientId: client.id, userId: grant.userId, teamId: grant.teamId, scopes, resources }, idToken)
   const rotated = await rotateRefreshToken(ctx.db, { tokenHash, accessTokenJti: row.accessTokenJti }, minted.rows, now)
   if (!rotated) throw await replayed()
   ctx.activity.record({ action: 'token.refreshed', teamId: grant.teamId, userId: grant.userId, clientId: client.id, address })

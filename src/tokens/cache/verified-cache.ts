@@ -1,5 +1,5 @@
 import type { RevokedHolders } from '../../db/revocations.js'
-import type { AccessTokenClaims } from '../access-token.js'
+import type { AccessTokenClaims } from '../types.js'
 import type { Principal } from '../principal.js'
 
 /** How old a remembered standing may be while changes might not reach this process (the feed is down or absent). */
@@ -15,8 +15,8 @@ export interface ChangeFeed {
 
 interface Standing {
   principal: Principal
-  /** Epoch milliseconds: the token's own expiry, past which it is never answered from memory. */
-  expiresAt: number
+  /** The token's own expiry, past which it is never answered from memory. */
+  expiresAtMs: number
   checkedAt: number
 }
 
@@ -71,7 +71,7 @@ export class VerifiedTokenCache {
     const standing = this.entries.get(token)?.standing
     if (!standing) return undefined
     const stale = !this.feed?.live && now - standing.checkedAt > STALE_MS
-    if (stale || standing.expiresAt <= now) return undefined
+    if (stale || standing.expiresAtMs <= now) return undefined
     return standing.principal
   }
 
@@ -80,9 +80,9 @@ export class VerifiedTokenCache {
     return this.generation
   }
 
-  remember(token: string, principal: Principal, expiresAt: number, mark: number, now: number): void {
+  remember(token: string, principal: Principal, expiresAtMs: number, mark: number, now: number): void {
     if (mark !== this.generation || now < this.unsettledAll || now < (this.unsettled.get(principal.user.id) ?? 0)) return
-    this.entry(token).standing = { principal, expiresAt, checkedAt: now }
+    this.entry(token).standing = { principal, expiresAtMs, checkedAt: now }
   }
 
   /** Forgets the standing of the holders' tokens (signatures stay good); `pending` when the change may not be committed yet. */

@@ -1,7 +1,4 @@
 import { randomUUID } from 'node:crypto'
-import { SignJWT } from 'jose'
-import type { Config } from '../config.js'
-import { randomSecret } from '../crypto/random.js'
 import {
   claimBackchannelDelivery,
   deleteBackchannelDelivery,
@@ -9,23 +6,14 @@ import {
   listDueBackchannelDeliveries,
   rescheduleBackchannelDelivery,
   type BackchannelDelivery,
-} from '../db/backchannel-deliveries.js'
-import type { Db } from '../db/connection.js'
-import { takeSessionClients, type BackchannelTarget, type EndedSession } from '../db/sessions.js'
-import type { KeyRing } from '../keys/signing-keys.js'
-import type { Logger } from '../logger.js'
+} from '../../db/backchannel-deliveries.js'
+import type { Db } from '../../db/connection.js'
+import { takeSessionClients, type EndedSession } from '../../db/sessions.js'
+import type { Logger } from '../../logger.js'
+import { signLogoutToken, type LogoutTokenDeps } from './logout-token.js'
 
-/** OpenID Connect Back-Channel Logout 1.0 §2.4. */
-const LOGOUT_EVENT = 'http://schemas.openid.net/event/backchannel-logout'
-/** §2.4: the token's `typ`, so it can never pass for an ID token or an access token. */
-export const LOGOUT_TOKEN_TYPE = 'logout+jwt'
-export const LOGOUT_TOKEN_TTL_S = 120
-
-export interface BackchannelDeps {
+export interface BackchannelDeps extends LogoutTokenDeps {
   db: Db
-  keyRing: KeyRing
-  config: Pick<Config, 'issuer'>
-  clock: () => number
   log: Logger
 }
 
@@ -51,21 +39,6 @@ export const DEFAULT_DELIVERY: DeliveryPolicy = {
 
 /** Deliveries claimed in one pass. */
 const BATCH = 20
-
-/** §2.4: a logout token names the session and the user, carries the logout event, and never a nonce. */
-export async function signLogoutToken(deps: Pick<BackchannelDeps, 'keyRing' | 'config' | 'clock'>, target: BackchannelTarget): Promise<string> {
-  const { kid, alg, privateKey } = await deps.keyRing.signingKey()
-  const now = Math.floor(deps.clock() / 1000)
-  return new SignJWT({ sid: target.sid, events: { [LOGOUT_EVENT]: {} } })
-    .setProtectedHeader({ alg, typ: LOGOUT_TOKEN_TYPE, kid })
-    .setIssuer(deps.config.issuer)
-    .setAudience(target.clientId)
-    .setSubject(String(target.userId))
-    .setIssuedAt(now)
-    .setExpirationTime(now + LOGOUT_TOKEN_TTL_S)
-    .setJti(randomSecret(16))
-    .sign(privateKey)
-}
 
 /**
  * Tells the clients a session signed in to that it ended (logout, the user

@@ -1,0 +1,31 @@
+import { SignJWT } from 'jose'
+import type { Config } from '../../config.js'
+import { randomSecret } from '../../crypto/random.js'
+import type { BackchannelTarget } from '../../db/sessions.js'
+import { LOGOUT_TOKEN_TTL_SECONDS, type KeyRing } from '../../keys/signing-keys.js'
+
+/** OpenID Connect Back-Channel Logout 1.0 §2.4. */
+const LOGOUT_EVENT = 'http://schemas.openid.net/event/backchannel-logout'
+/** §2.4: the token's `typ`, so it can never pass for an ID token or an access token. */
+export const LOGOUT_TOKEN_TYPE = 'logout+jwt'
+
+export interface LogoutTokenDeps {
+  keyRing: KeyRing
+  config: Pick<Config, 'issuer'>
+  clock: () => number
+}
+
+/** §2.4: a logout token names the session and the user, carries the logout event, and never a nonce. */
+export async function signLogoutToken(deps: LogoutTokenDeps, target: BackchannelTarget): Promise<string> {
+  const { kid, alg, privateKey } = await deps.keyRing.signingKey()
+  const now = Math.floor(deps.clock() / 1000)
+  return new SignJWT({ sid: target.sid, events: { [LOGOUT_EVENT]: {} } })
+    .setProtectedHeader({ alg, typ: LOGOUT_TOKEN_TYPE, kid })
+    .setIssuer(deps.config.issuer)
+    .setAudience(target.clientId)
+    .setSubject(String(target.userId))
+    .setIssuedAt(now)
+    .setExpirationTime(now + LOGOUT_TOKEN_TTL_SECONDS)
+    .setJti(randomSecret(16))
+    .sign(privateKey)
+}

@@ -1,0 +1,17 @@
+/** Recognisable to secret scanners, like GitHub's `ghp_` tokens. */
+export const PAT_PREFIX = 'gatehouse_pat_'
+
+/** The names introspection answers in `token_kind`, plus the refresh token, which no API accepts. */
+export type TokenKind = 'personal_access_token' | 'oauth_access_token' | 'refresh_token'
+
+/**
+ * Which kind a presented token is, from its shape alone: personal access
+ * tokens carry their prefix, access tokens are JWTs (RFC 9068, three
+ * dot-separated parts, RFC 7515 §7.1), and anything else can only be one of
+ * our opaque refresh tokens. Whether it is live is for the token's own check.
+ */
+export function tokenKind(token: string): TokenKind {
+  if (token.startsWith(PAT_PREFIX)) return 'personal_access_token'
+  if (token.split('.').length === 3) return 'oauth_access_token'
+  return 'refresh_token'
+}
