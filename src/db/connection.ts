@@ -11,7 +11,7 @@ export type DialectName = 'sqlite' | 'postgres'
 export interface Db {
   readonly kysely: Kysely<Database>
   readonly dialect: DialectName
-  /** SQLite: a count every revoking write moves, whichever connection or process made it (migration 013). */
+  /** SQLite: a count every revoking write moves, whichever connection or process made it (migration 014). */
   readonly revocationEpoch?: () => number
   /** PostgreSQL: listens for notifications on a connection of its own, connecting again whenever it drops. */
   readonly listen?: (channel: string, handlers: ListenHandlers) => Promise<Listening>

@@ -19,12 +19,12 @@ import { migrateToLatest } from './migrate.js'
 import { accounts } from './migrations/001_accounts.js'
 import { oauth } from './migrations/002_oauth.js'
 import { api } from './migrations/003_api.js'
-import { redirectUris } from './migrations/004_redirect_uris.js'
-import { portal } from './migrations/006_portal.js'
-import { apiUsage } from './migrations/007_api_usage.js'
-import { openid } from './migrations/008_openid.js'
-import { resources } from './migrations/009_resources.js'
-import { registration } from './migrations/009b_registration.js'
+import { openid } from './migrations/004_openid.js'
+import { redirectUris } from './migrations/005_redirect_uris.js'
+import { apiUsage } from './migrations/006_api_usage.js'
+import { resources } from './migrations/007_resources.js'
+import { registration } from './migrations/008_registration.js'
+import { portal } from './migrations/009_portal.js'
 
 const SECRET = 'upgrade-test-secret-upgrade-test-secret-01'
 const PASSWORD = 'correct horse battery'
@@ -157,12 +157,29 @@ await forEachDialect('upgrading a database of an older release', (dialect) => {
 
   it('applies only what the database lacked', () => {
     assert.deepEqual(applied, [
-      '004b_authorization_requests',
-      '004c_throttle_counters',
-      '011_consent_skipped',
-      '011b_backchannel_deliveries',
-      '013_revocation_notices',
+      '010_authorization_requests',
+      '011_throttle_counters',
+      '012_consent_skipped',
+      '013_backchannel_deliveries',
+      '014_revocation_notices',
     ])
+  })
+
+  it('records what the earlier build applied under the current names, in the order of the names, and has nothing left to apply', async () => {
+    const db = await openDatabase(database.url)
+    try {
+      const recorded = await sql<{ name: string; timestamp: string }>`select name, timestamp from gatehouse_migrations`.execute(db.kysely)
+      const byTime = recorded.rows.sort((a, b) => a.timestamp.localeCompare(b.timestamp) || a.name.localeCompare(b.name)).map((r) => r.name)
+      assert.equal(byTime.length, 14)
+      assert.deepEqual(byTime, [...byTime].sort())
+      assert.ok(
+        byTime.every((name) => /^\d{3}_[a-z_]+$/.test(name)),
+        byTime.join(' '),
+      )
+      assert.deepEqual(await migrateToLatest(db), [])
+    } finally {
+      await db.close()
+    }
   })
 
   it('still reads /api/v2/me with an access token issued before the upgrade (before its refresh token is used, which ends it)', async () => {
