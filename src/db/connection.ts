@@ -11,7 +11,7 @@ export type DialectName = 'sqlite' | 'postgres'
 export interface Db {
   readonly kysely: Kysely<Database>
   readonly dialect: DialectName
-  /** SQLite: a count every revoking write moves, whichever connection or process made it (migration 013). */
+  /** SQLite: a count every revoking write moves, whichever connection or process made it (migration 014). */
   readonly revocationEpoch?: () => number
   /** PostgreSQL: listens for notifications on a connection of its own, connecting again whenever it drops. */
   readonly listen?: (channel: string, handlers: ListenHandlers) => Promise<Listening>
@@ -80,6 +80,12 @@ function openSqlite(path: string): Db {
  * Kysely builds with placeholders, so the set of texts is small and fixed.
  * One connection runs one statement at a time, so a kept statement is never
  * in use twice.
+ *
+ * Kysely opens every transaction with a plain `begin`: such a transaction
+ * that reads and then writes fails at once with SQLITE_BUSY when another
+ * process wrote in between, without waiting (sqlite.org/lang_transaction.html).
+ * Transactions here are opened to write, so each starts as `begin immediate`: it
+ * takes the write lock first, waiting its turn up to the busy timeout.
  */
 function withStatementCache(file: SQLite.Database, limit = 500) {
   const statements = new Map<string, SQLite.Statement>()
@@ -88,7 +94,7 @@ function withStatementCache(file: SQLite.Database, limit = 500) {
     prepare(sqlText: string) {
       let statement = statements.get(sqlText)
       if (!statement) {
-        statement = file.prepare(sqlText)
+        statement = file.prepare(sqlText === 'begin' ? 'begin immediate' : sqlText)
         if (statements.size >= limit) statements.delete(statements.keys().next().value!)
         statements.set(sqlText, statement)
       }

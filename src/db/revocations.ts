@@ -1,6 +1,6 @@
 import type { Executor } from './executor.js'
 
-/** The PostgreSQL channel every process listens on for revocations; migration 013's triggers notify on it. */
+/** The PostgreSQL channel every process listens on for revocations; migration 014's triggers notify on it. */
 export const REVOCATION_CHANNEL = 'gatehouse_revoked'
 
 /** Whose tokens may have just stopped working: some users', or anyone's (a client or team went, with what it held). */
@@ -18,7 +18,7 @@ const listeners = new WeakMap<object, Set<Listener>>()
  * Tells this process that holders' tokens changed standing: called by every
  * write that revokes, disables or removes, so the verified-token cache of
  * this process forgets them at once. Other processes learn of the same
- * writes through the database's notifications (migration 013) or Redis.
+ * writes through the database's notifications (migration 014) or Redis.
  */
 export function announceRevoked(db: Executor, holders: RevokedHolders): void {
   if (holders !== 'all' && holders.length === 0) return

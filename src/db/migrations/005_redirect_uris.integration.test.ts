@@ -7,9 +7,9 @@ import { createTestDatabase, type TestDatabase } from '../../testing/databases.j
 import { forEachDialect } from '../../testing/dialects.js'
 import { openDatabase, type Db } from '../connection.js'
 import { migrateToLatest } from '../migrate.js'
-import { redirectUris } from './004_redirect_uris.js'
+import { redirectUris } from './005_redirect_uris.js'
 
-await forEachDialect('migration 004_redirect_uris', (dialect) => {
+await forEachDialect('migration 005_redirect_uris', (dialect) => {
   let database: TestDatabase
   let db: Db
 
