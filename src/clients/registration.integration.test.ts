@@ -219,9 +219,10 @@ await forEachDialect('RFC 7591 / 7592 dynamic client registration', (dialect) =>
 
     const endSession = (uri: string) =>
       fetch(`${server.url}/oauth/logout?${new URLSearchParams({ client_id: clientId, post_logout_redirect_uri: uri, state: 's' })}`, { redirect: 'manual' })
-    const redirected = await endSession(bye)
-    assert.equal(redirected.status, 303)
-    assert.equal(redirected.headers.get('location'), `${bye}?state=s`)
+    // Without an id_token_hint, a self-registered client's URI is offered as a link, not followed (RFC 9700 §4.11.2).
+    const offered = await endSession(bye)
+    assert.equal(offered.status, 200)
+    assert.ok((await offered.text()).includes(`href="${bye}?state=s"`))
     assert.equal((await endSession('http://127.0.0.1:33418/elsewhere')).status, 400)
 
     const call = (method: string, token: unknown, body?: object) =>
@@ -240,12 +241,35 @@ await forEachDialect('RFC 7591 / 7592 dynamic client registration', (dialect) =>
     const after = await findClient(server.ctx.db, clientId)
     assert.deepEqual(after?.postLogoutRedirectUris, [moved])
     assert.equal(after?.backchannelLogoutUri, null)
-    assert.equal((await endSession(bye)).status, 400, 'the old post-logout URI no longer redirects')
-    assert.equal((await endSession(moved)).status, 303)
+    assert.equal((await endSession(bye)).status, 400, 'the old post-logout URI is refused')
+    assert.equal((await endSession(moved)).status, 200)
 
     const refused = await call('PUT', updated.registration_access_token, { ...MCP_CLIENT, backchannel_logout_uri: 'http://127.0.0.1:1/bc' })
     assert.equal(((await refused.json()) as Json).error, 'invalid_client_metadata')
     assert.equal((await findClient(server.ctx.db, clientId))?.backchannelLogoutUri, null)
+  })
+
+  it('is no open redirector for a client that registered itself (RFC 9700 §4.11.2): before sign-in its errors show a page, and logout without id_token_hint offers a link', async () => {
+    const phish = 'https://phish.example/login'
+    const bye = 'https://phish.example/bye'
+    const { body: created } = await register(server, { ...MCP_CLIENT, redirect_uris: [phish], post_logout_redirect_uris: [bye] })
+    const clientId = String(created.client_id)
+    const anonymous = (path: string) => fetch(new URL(path, server.url), { redirect: 'manual' })
+    const { challenge } = pkcePair()
+    const request = { client_id: clientId, redirect_uri: phish, response_type: 'code', code_challenge: challenge, code_challenge_method: 'S256' }
+    for (const params of [{ scope: 'bogus' }, { prompt: 'none', scope: 'openid' }]) {
+      const answered = await anonymous(authorizePath({ ...request, ...params }))
+      assert.equal(answered.status, 400, JSON.stringify(params))
+      assert.equal(answered.headers.get('location'), null, JSON.stringify(params))
+    }
+    const signedIn = await browser.get(authorizePath({ ...request, scope: 'bogus' }))
+    assert.equal(signedIn.status, 302, 'once the user has signed in, the error goes back to the client (RFC 6749 §4.1.2.1)')
+    assert.equal(redirectOf(signedIn).searchParams.get('error'), 'invalid_scope')
+
+    const logout = await anonymous(`/oauth/logout?${new URLSearchParams({ client_id: clientId, post_logout_redirect_uri: bye, state: 'x' })}`)
+    assert.equal(logout.status, 200)
+    assert.equal(logout.headers.get('location'), null)
+    assert.ok((await logout.text()).includes(`href="${bye}?state=x"`))
   })
 
   it('advertises in discovery the logout a registered client can use: end_session_endpoint and back-channel logout with sid', async () => {

@@ -35,6 +35,6 @@ export interface StoredClientSecret {
 }
 
 /** Clients no person vouched for: their consent page always shows, and says so. */
-export function isSelfRegistered(client: Client): boolean {
+export function isSelfRegistered(client: Pick<Client, 'kind'>): boolean {
   return client.kind !== 'registered'
 }
