@@ -4,7 +4,18 @@ import type { User } from '../accounts/types.js'
 import { createUser } from '../accounts/users.js'
 import { forEachDialect } from '../testing/dialects.js'
 import type { HttpClient } from '../testing/http-client.js'
-import { authorizePath, browserFor, consentFields, pkcePair, postOAuth, redirectOf, type Json } from '../testing/oauth.js'
+import {
+  authorizePath,
+  browserFor,
+  codeExchange,
+  codeFor,
+  consentFields,
+  pkcePair,
+  postOAuth,
+  redirectOf,
+  refreshExchange,
+  type Json,
+} from '../testing/oauth.js'
 import { startTestServer, type TestServer } from '../testing/server.js'
 import { pruneExpired } from '../tokens/prune.js'
 import { findClient } from './clients.js'
@@ -103,7 +114,32 @@ await forEachDialect('RFC 7591 / 7592 dynamic client registration', (dialect) =>
       client_secret: String(body.client_secret),
       refresh_token: 'x',
     })
-    assert.equal(right.body.error, 'invalid_grant')
+    assert.equal(right.body.error, 'unauthorized_client', 'authenticated, and refused a grant type it did not register for')
+  })
+
+  it('holds a client to the grant_types and scope it registered (RFC 7591 §2): no refresh token without refresh_token, no scope beyond its own', async () => {
+    const cb = 'https://agent.example.com/cb'
+    const { body: created } = await register(server, {
+      redirect_uris: [cb],
+      token_endpoint_auth_method: 'client_secret_post',
+      grant_types: ['authorization_code'],
+      scope: 'read',
+    })
+    const credentials = { id: String(created.client_id), secret: String(created.client_secret) }
+    const request = { client_id: credentials.id, redirect_uri: cb, response_type: 'code' }
+
+    const code = await codeFor(browser, { ...request, scope: 'read' })
+    const tokens = await codeExchange(server, credentials, code, { redirect_uri: cb })
+    assert.equal(tokens.response.status, 200, JSON.stringify(tokens.body))
+    assert.equal(tokens.body.refresh_token, undefined)
+    const refreshed = await refreshExchange(server, credentials, 'any refresh token')
+    assert.equal(refreshed.response.status, 400)
+    assert.equal(refreshed.body.error, 'unauthorized_client')
+
+    const wider = await browser.get(authorizePath({ ...request, scope: 'read write' }))
+    assert.equal(redirectOf(wider).searchParams.get('error'), 'invalid_scope')
+    const anonymous = await fetch(new URL(authorizePath({ ...request, scope: 'write' }), server.url), { redirect: 'manual' })
+    assert.equal(anonymous.status, 400, 'and on a page, not by redirect, before the user signed in')
   })
 
   describe('refuses bad metadata with 400 and a description (RFC 7591 §3.2.2)', () => {

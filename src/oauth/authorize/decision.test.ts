@@ -25,6 +25,7 @@ function client(facts: Partial<Pick<Client, 'isConfidential' | 'isFirstParty' | 
     ownerUserId: kind === 'registered' ? USER : null,
     teamId: kind === 'registered' ? TEAM : null,
     kind,
+    declared: undefined,
     createdAt: new Date(0),
     updatedAt: new Date(0),
   }
