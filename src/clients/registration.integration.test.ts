@@ -159,6 +159,7 @@ await forEachDialect('RFC 7591 / 7592 dynamic client registration', (dialect) =>
       ['an unknown response type', { response_types: ['token'] }, 'invalid_client_metadata'],
       ['a client_name over 100 characters', { client_name: 'x'.repeat(101) }, 'invalid_client_metadata'],
       ['a control character in client_name', { client_name: 'Agent\u001b[31m' }, 'invalid_client_metadata'],
+      ['a client_name of zero-width characters only, which shows as blank', { client_name: '\u200b\u200b' }, 'invalid_client_metadata'],
       ['an unsupported token_endpoint_auth_method', { token_endpoint_auth_method: 'private_key_jwt' }, 'invalid_client_metadata'],
       ['a javascript: logo_uri', { logo_uri: 'javascript:alert(1)' }, 'invalid_client_metadata'],
       ['a client_uri that is not a URL', { client_uri: 'agent' }, 'invalid_client_metadata'],
