@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { Refusal } from './messages.js'
-import { validName } from './names.js'
+import { isBlankName, validName } from './names.js'
 
 const RULES = { required: 'client_name_required', controlCharacters: 'client_name_control_characters', tooLong: 'client_name_too_long' } as const
 
@@ -36,5 +36,15 @@ describe('names people type', () => {
     assert.equal(refusal('   '), 'client_name_required')
     assert.equal(refusal('x'.repeat(101)), 'client_name_too_long')
     assert.equal(refusal('x'.repeat(100)), undefined)
+  })
+
+  it('refuses a name made only of format characters (Unicode Cf: zero-width space, joiners, soft hyphen, BOM) and spaces, as empty: it shows as a blank heading', () => {
+    for (const name of ['\u200b\u200b', ' \u200b \u200d ', '\u00ad', '\ufeff\u2060', '\u200c'])
+      assert.equal(refusal(name), 'client_name_required', JSON.stringify(name))
+    assert.equal(isBlankName('\u200b\u200b'), true)
+  })
+
+  it('still accepts a visible name with a joiner inside, as emoji sequences use', () => {
+    assert.equal(refusal('Family \u{1F468}\u200d\u{1F469}\u200d\u{1F467}'), undefined)
   })
 })

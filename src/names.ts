@@ -20,10 +20,23 @@ export interface NameRules {
   tooLong?: MessageCode
 }
 
+/**
+ * Format characters (Unicode category Cf: zero-width spaces and joiners,
+ * direction marks, soft hyphens, …) show nothing on their own, so a name
+ * made only of them and spaces reads as no name at all: a blank heading on
+ * the consent page.
+ */
+const INVISIBLE = /[\s\p{Cf}]/gu
+
+/** Whether the name shows nothing: only spaces and format characters. */
+export function isBlankName(name: string): boolean {
+  return name.replace(INVISIBLE, '') === ''
+}
+
 /** The name without surrounding blanks, or the error that says what is wrong with it. */
 export function validName(name: string, rules: NameRules): string {
   const trimmed = name.trim()
-  if (trimmed === '') throw new Refusal(rules.required)
+  if (isBlankName(trimmed)) throw new Refusal(rules.required)
   if (CONTROL_CHARACTERS.test(trimmed)) throw new Refusal(rules.controlCharacters)
   if (rules.tooLong && trimmed.length > NAME_MAX_LENGTH) throw new Refusal(rules.tooLong)
   return trimmed

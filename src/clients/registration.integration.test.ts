@@ -4,7 +4,18 @@ import type { User } from '../accounts/types.js'
 import { createUser } from '../accounts/users.js'
 import { forEachDialect } from '../testing/dialects.js'
 import type { HttpClient } from '../testing/http-client.js'
-import { authorizePath, browserFor, consentFields, pkcePair, postOAuth, redirectOf, type Json } from '../testing/oauth.js'
+import {
+  authorizePath,
+  browserFor,
+  codeExchange,
+  codeFor,
+  consentFields,
+  pkcePair,
+  postOAuth,
+  redirectOf,
+  refreshExchange,
+  type Json,
+} from '../testing/oauth.js'
 import { startTestServer, type TestServer } from '../testing/server.js'
 import { pruneExpired } from '../tokens/prune.js'
 import { findClient } from './clients.js'
@@ -103,7 +114,32 @@ await forEachDialect('RFC 7591 / 7592 dynamic client registration', (dialect) =>
       client_secret: String(body.client_secret),
       refresh_token: 'x',
     })
-    assert.equal(right.body.error, 'invalid_grant')
+    assert.equal(right.body.error, 'unauthorized_client', 'authenticated, and refused a grant type it did not register for')
+  })
+
+  it('holds a client to the grant_types and scope it registered (RFC 7591 §2): no refresh token without refresh_token, no scope beyond its own', async () => {
+    const cb = 'https://agent.example.com/cb'
+    const { body: created } = await register(server, {
+      redirect_uris: [cb],
+      token_endpoint_auth_method: 'client_secret_post',
+      grant_types: ['authorization_code'],
+      scope: 'read',
+    })
+    const credentials = { id: String(created.client_id), secret: String(created.client_secret) }
+    const request = { client_id: credentials.id, redirect_uri: cb, response_type: 'code' }
+
+    const code = await codeFor(browser, { ...request, scope: 'read' })
+    const tokens = await codeExchange(server, credentials, code, { redirect_uri: cb })
+    assert.equal(tokens.response.status, 200, JSON.stringify(tokens.body))
+    assert.equal(tokens.body.refresh_token, undefined)
+    const refreshed = await refreshExchange(server, credentials, 'any refresh token')
+    assert.equal(refreshed.response.status, 400)
+    assert.equal(refreshed.body.error, 'unauthorized_client')
+
+    const wider = await browser.get(authorizePath({ ...request, scope: 'read write' }))
+    assert.equal(redirectOf(wider).searchParams.get('error'), 'invalid_scope')
+    const anonymous = await fetch(new URL(authorizePath({ ...request, scope: 'write' }), server.url), { redirect: 'manual' })
+    assert.equal(anonymous.status, 400, 'and on a page, not by redirect, before the user signed in')
   })
 
   describe('refuses bad metadata with 400 and a description (RFC 7591 §3.2.2)', () => {
@@ -123,6 +159,7 @@ await forEachDialect('RFC 7591 / 7592 dynamic client registration', (dialect) =>
       ['an unknown response type', { response_types: ['token'] }, 'invalid_client_metadata'],
       ['a client_name over 100 characters', { client_name: 'x'.repeat(101) }, 'invalid_client_metadata'],
       ['a control character in client_name', { client_name: 'Agent\u001b[31m' }, 'invalid_client_metadata'],
+      ['a client_name of zero-width characters only, which shows as blank', { client_name: '\u200b\u200b' }, 'invalid_client_metadata'],
       ['an unsupported token_endpoint_auth_method', { token_endpoint_auth_method: 'private_key_jwt' }, 'invalid_client_metadata'],
       ['a javascript: logo_uri', { logo_uri: 'javascript:alert(1)' }, 'invalid_client_metadata'],
       ['a client_uri that is not a URL', { client_uri: 'agent' }, 'invalid_client_metadata'],
@@ -219,9 +256,10 @@ await forEachDialect('RFC 7591 / 7592 dynamic client registration', (dialect) =>
 
     const endSession = (uri: string) =>
       fetch(`${server.url}/oauth/logout?${new URLSearchParams({ client_id: clientId, post_logout_redirect_uri: uri, state: 's' })}`, { redirect: 'manual' })
-    const redirected = await endSession(bye)
-    assert.equal(redirected.status, 303)
-    assert.equal(redirected.headers.get('location'), `${bye}?state=s`)
+    // Without an id_token_hint, a self-registered client's URI is offered as a link, not followed (RFC 9700 §4.11.2).
+    const offered = await endSession(bye)
+    assert.equal(offered.status, 200)
+    assert.ok((await offered.text()).includes(`href="${bye}?state=s"`))
     assert.equal((await endSession('http://127.0.0.1:33418/elsewhere')).status, 400)
 
     const call = (method: string, token: unknown, body?: object) =>
@@ -240,12 +278,35 @@ await forEachDialect('RFC 7591 / 7592 dynamic client registration', (dialect) =>
     const after = await findClient(server.ctx.db, clientId)
     assert.deepEqual(after?.postLogoutRedirectUris, [moved])
     assert.equal(after?.backchannelLogoutUri, null)
-    assert.equal((await endSession(bye)).status, 400, 'the old post-logout URI no longer redirects')
-    assert.equal((await endSession(moved)).status, 303)
+    assert.equal((await endSession(bye)).status, 400, 'the old post-logout URI is refused')
+    assert.equal((await endSession(moved)).status, 200)
 
     const refused = await call('PUT', updated.registration_access_token, { ...MCP_CLIENT, backchannel_logout_uri: 'http://127.0.0.1:1/bc' })
     assert.equal(((await refused.json()) as Json).error, 'invalid_client_metadata')
     assert.equal((await findClient(server.ctx.db, clientId))?.backchannelLogoutUri, null)
+  })
+
+  it('is no open redirector for a client that registered itself (RFC 9700 §4.11.2): before sign-in its errors show a page, and logout without id_token_hint offers a link', async () => {
+    const phish = 'https://phish.example/login'
+    const bye = 'https://phish.example/bye'
+    const { body: created } = await register(server, { ...MCP_CLIENT, redirect_uris: [phish], post_logout_redirect_uris: [bye] })
+    const clientId = String(created.client_id)
+    const anonymous = (path: string) => fetch(new URL(path, server.url), { redirect: 'manual' })
+    const { challenge } = pkcePair()
+    const request = { client_id: clientId, redirect_uri: phish, response_type: 'code', code_challenge: challenge, code_challenge_method: 'S256' }
+    for (const params of [{ scope: 'bogus' }, { prompt: 'none', scope: 'openid' }]) {
+      const answered = await anonymous(authorizePath({ ...request, ...params }))
+      assert.equal(answered.status, 400, JSON.stringify(params))
+      assert.equal(answered.headers.get('location'), null, JSON.stringify(params))
+    }
+    const signedIn = await browser.get(authorizePath({ ...request, scope: 'bogus' }))
+    assert.equal(signedIn.status, 302, 'once the user has signed in, the error goes back to the client (RFC 6749 §4.1.2.1)')
+    assert.equal(redirectOf(signedIn).searchParams.get('error'), 'invalid_scope')
+
+    const logout = await anonymous(`/oauth/logout?${new URLSearchParams({ client_id: clientId, post_logout_redirect_uri: bye, state: 'x' })}`)
+    assert.equal(logout.status, 200)
+    assert.equal(logout.headers.get('location'), null)
+    assert.ok((await logout.text()).includes(`href="${bye}?state=x"`))
   })
 
   it('advertises in discovery the logout a registered client can use: end_session_endpoint and back-channel logout with sid', async () => {

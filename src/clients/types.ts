@@ -6,6 +6,13 @@
  */
 export type ClientKind = 'registered' | 'dynamic' | 'metadata_document'
 
+/** RFC 7591 §2: what a client that registered itself declared it would use; it may use nothing else. */
+export interface DeclaredUse {
+  grantTypes: string[]
+  /** The scopes it may ask for; undefined when it declared none. */
+  scopes: string[] | undefined
+}
+
 export interface Client {
   id: string
   name: string
@@ -24,6 +31,8 @@ export interface Client {
   ownerUserId: number | null
   teamId: number | null
   kind: ClientKind
+  /** Undefined for clients a person registered, which only their kind limits. */
+  declared: DeclaredUse | undefined
   createdAt: Date
   updatedAt: Date
 }
@@ -35,6 +44,6 @@ export interface StoredClientSecret {
 }
 
 /** Clients no person vouched for: their consent page always shows, and says so. */
-export function isSelfRegistered(client: Client): boolean {
+export function isSelfRegistered(client: Pick<Client, 'kind'>): boolean {
   return client.kind !== 'registered'
 }

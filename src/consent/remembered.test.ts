@@ -16,6 +16,7 @@ function client(facts: Partial<Pick<Client, 'isConfidential' | 'isFirstParty' | 
     ownerUserId: null,
     teamId: null,
     kind: facts.kind ?? 'registered',
+    declared: undefined,
     createdAt: new Date(0),
     updatedAt: new Date(0),
   }

@@ -1,5 +1,5 @@
 import type { Selectable } from 'kysely'
-import type { Client, ClientKind, StoredClientSecret } from '../clients/types.js'
+import type { Client, ClientKind, DeclaredUse, StoredClientSecret } from '../clients/types.js'
 import type { Kysely } from 'kysely'
 import { compiledOnce } from './compiled.js'
 import type { Executor } from './executor.js'
@@ -7,6 +7,13 @@ import { announceRevoked } from './revocations.js'
 import type { Database } from './schema.js'
 import type { ClientTable } from './schema.js'
 import type { Counter } from './throttle-counters.js'
+
+/** The grant types and scope in a self-registered client's metadata; RFC 7591 §2: grant_types defaults to authorization_code. */
+function declaredUse(metadata: string): DeclaredUse {
+  const { grant_types: grantTypes, scope } = JSON.parse(metadata) as { grant_types?: string[]; scope?: string }
+  const scopes = scope?.split(' ').filter((s) => s !== '')
+  return { grantTypes: grantTypes ?? ['authorization_code'], scopes: scopes?.length ? scopes : undefined }
+}
 
 function toClient(row: Selectable<ClientTable>): Client {
   return {
@@ -21,6 +28,7 @@ function toClient(row: Selectable<ClientTable>): Client {
     ownerUserId: row.owner_user_id,
     teamId: row.team_id,
     kind: row.kind as ClientKind,
+    declared: row.metadata === null ? undefined : declaredUse(row.metadata),
     createdAt: new Date(row.created_at),
     updatedAt: new Date(row.updated_at),
   }

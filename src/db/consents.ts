@@ -45,11 +45,11 @@ export async function deleteConsents(db: Executor, of: HoldingsOf): Promise<void
   await query.execute()
 }
 
-/** Records a consent unless one is on file already (which may be wider). */
-export async function insertConsentIfAbsent(db: Executor, userId: number, clientId: string, teamId: number, scopes: string, now: number): Promise<void> {
+/** Records a consent the user never gave on the page (`implied`), unless one is on file already (which may be wider). */
+export async function insertImpliedConsentIfAbsent(db: Executor, userId: number, clientId: string, teamId: number, scopes: string, now: number): Promise<void> {
   await db
     .insertInto('consents')
-    .values({ user_id: userId, client_id: clientId, team_id: teamId, scopes, created_at: now, updated_at: now })
+    .values({ user_id: userId, client_id: clientId, team_id: teamId, scopes, implied: 1, created_at: now, updated_at: now })
     .onConflict((oc) => oc.columns(['user_id', 'client_id', 'team_id']).doNothing())
     .execute()
 }

@@ -1,3 +1,4 @@
+import { mayUseGrant } from '../clients/declared-use.js'
 import type { Client } from '../clients/types.js'
 import type { TokenResponse } from '../tokens/issue.js'
 import { authenticateClient, type ClientAuthenticationDeps } from './client-authentication.js'
@@ -27,8 +28,11 @@ const GRANTS: Record<string, GrantHandler> = {
 
 export const GRANT_TYPES_SUPPORTED = Object.keys(GRANTS)
 
+/** RFC 6749 §5.1: the refresh token is optional, and left out for a client that did not register for the refresh_token grant. */
+type TokenEndpointResponse = Omit<TokenResponse, 'refresh_token'> & { refresh_token?: string }
+
 /** RFC 6749 §3.2: authenticates the client, then hands the request to the handler of its grant_type. */
-export async function handleTokenRequest(ctx: TokenEndpointDeps, request: TokenRequest): Promise<TokenResponse> {
+export async function handleTokenRequest(ctx: TokenEndpointDeps, request: TokenRequest): Promise<TokenEndpointResponse> {
   const grantType = param(request.params, 'grant_type')
   if (grantType === undefined || grantType === '') throw new InvalidRequest('The grant_type parameter is required.')
   const handler = Object.hasOwn(GRANTS, grantType) ? GRANTS[grantType] : undefined
@@ -40,5 +44,13 @@ export async function handleTokenRequest(ctx: TokenEndpointDeps, request: TokenR
     address: request.address,
   })
   if (method === 'none' && grantType === 'password') throw new UnauthorizedClient('A public client cannot use the password grant.')
-  return handler(ctx, client, request.params, request.address)
+  // RFC 7591 §2: a client that registered itself uses only the grant types it declared.
+  if (!mayUseGrant(client, grantType)) throw new UnauthorizedClient(`This application did not register for the ${grantType} grant.`)
+  const response = await handler(ctx, client, request.params, request.address)
+  return mayUseGrant(client, 'refresh_token') ? response : withoutRefreshToken(response)
+}
+
+function withoutRefreshToken(response: TokenResponse): TokenEndpointResponse {
+  const { refresh_token: _unissued, ...rest } = response
+  return rest
 }

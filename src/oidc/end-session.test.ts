@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { logoutClientId, postLogoutRedirect, postLogoutTarget } from './end-session.js'
+import type { ClientKind } from '../clients/types.js'
+import { followsPostLogoutTarget, logoutClientId, postLogoutRedirect, postLogoutTarget } from './end-session.js'
 
 const REGISTERED = 'https://app.example/logged-out?from=gatehouse'
 const app = { postLogoutRedirectUris: [REGISTERED] }
@@ -43,5 +44,24 @@ describe('where the browser goes after logout (RP-Initiated Logout 1.0 §2–§3
   it('sends the state back, keeping the registered query string', () => {
     assert.equal(postLogoutRedirect(REGISTERED, 'a b'), 'https://app.example/logged-out?from=gatehouse&state=a+b')
     assert.equal(postLogoutRedirect(REGISTERED, undefined), REGISTERED)
+  })
+})
+
+describe('no open redirector for unverified clients after logout (RFC 9700 §4.11.2)', () => {
+  const ofKind = (kind: ClientKind) => ({ kind })
+
+  it('only offers a link to the URI of a self-registered or metadata-document client when no id_token_hint shows the user signed in to it', () => {
+    assert.equal(followsPostLogoutTarget(ofKind('dynamic'), undefined), false)
+    assert.equal(followsPostLogoutTarget(ofKind('metadata_document'), undefined), false)
+  })
+
+  it('follows it with an id_token_hint issued to the client', () => {
+    assert.equal(followsPostLogoutTarget(ofKind('dynamic'), hint), true)
+    assert.equal(followsPostLogoutTarget(ofKind('metadata_document'), hint), true)
+  })
+
+  it('follows the URI of a client a person registered, with or without a hint', () => {
+    assert.equal(followsPostLogoutTarget(ofKind('registered'), undefined), true)
+    assert.equal(followsPostLogoutTarget(ofKind('registered'), hint), true)
   })
 })

@@ -1,5 +1,5 @@
 import { findClient } from '../clients/clients.js'
-import type { Client } from '../clients/types.js'
+import { isSelfRegistered, type Client } from '../clients/types.js'
 import type { Config } from '../config.js'
 import type { Db } from '../db/connection.js'
 import type { KeyRing } from '../keys/signing-keys.js'
@@ -12,7 +12,15 @@ export interface LogoutRequest {
   postLogoutRedirectUri: string | undefined
 }
 
-export type CheckedLogout = { hint: IdTokenHint | undefined; client: Client | undefined; target: string | undefined } | { refused: string }
+export type CheckedLogout =
+  | {
+      hint: IdTokenHint | undefined
+      client: Client | undefined
+      target: string | undefined
+      /** Whether the browser is sent to `target`, or only offered a link to it (see followsPostLogoutTarget). */
+      follows: boolean
+    }
+  | { refused: string }
 
 /** §2: the client the request is about is the one the hint was issued to, which client_id, if also given, must name. */
 export function logoutClientId(hint: IdTokenHint | undefined, clientId: string | undefined): { clientId: string | undefined } | { refused: string } {
@@ -32,6 +40,18 @@ export function postLogoutTarget(
   if (uri === undefined) return { target: undefined }
   if (!client || !client.postLogoutRedirectUris.includes(uri)) return { refused: 'The post_logout_redirect_uri is not registered for this application.' }
   return { target: uri }
+}
+
+/**
+ * RFC 9700 §4.11.2: the browser is sent on automatically only to a URI
+ * Gatehouse trusts. A client that registered itself, or is named by a
+ * metadata document, may have registered any URI; without an id_token_hint,
+ * nothing shows the user ever signed in to it, and following its URI would
+ * let anyone bounce people through Gatehouse's logout to a phishing page.
+ * Then the logged-out page offers the URI as a link instead.
+ */
+export function followsPostLogoutTarget(client: Pick<Client, 'kind'> | undefined, hint: IdTokenHint | undefined): boolean {
+  return hint !== undefined || (client !== undefined && !isSelfRegistered(client))
 }
 
 /** §3: the state the client sent goes back with it. */
@@ -60,5 +80,5 @@ export async function checkLogoutRequest(deps: EndSessionDeps, request: LogoutRe
   const client = named.clientId === undefined ? undefined : await findClient(deps.db, named.clientId)
   const target = postLogoutTarget(client, request.postLogoutRedirectUri)
   if ('refused' in target) return target
-  return { hint, client, target: target.target }
+  return { hint, client, target: target.target, follows: followsPostLogoutTarget(client, hint) }
 }

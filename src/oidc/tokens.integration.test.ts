@@ -5,6 +5,7 @@ import type { User } from '../accounts/types.js'
 import { createUser } from '../accounts/users.js'
 import { registerClient } from '../clients/clients.js'
 import { KEY_REFRESH_MS, rotateSigningKey } from '../keys/signing-keys.js'
+import { createResource } from '../resources/resources.js'
 import { accessTokenHash } from './id-token.js'
 import { forEachDialect } from '../testing/dialects.js'
 import type { HttpClient } from '../testing/http-client.js'
@@ -195,6 +196,20 @@ await forEachDialect('OpenID Connect: discovery, ID tokens and userinfo (OpenID 
       assert.equal(refused.body.error, 'invalid_token')
       assert.match(refused.response.headers.get('www-authenticate') ?? '', /^Bearer .*error="invalid_token"/)
     }
+  })
+
+  it('userinfo refuses with 401 invalid_token a token made for another resource, as the API does (RFC 8707 §2, RFC 9068 §4, RFC 6750 §3)', async () => {
+    const mcp = 'https://r.example/mcp'
+    await createResource(server.ctx.db, ISSUER, { uri: mcp, name: 'MCP server', scopes: [] }, Date.now())
+    const foreign = await openIdTokens(server, browser, client, { scope: 'openid email', resource: mcp })
+    const refused = await userinfoOf(server, { headers: { authorization: `Bearer ${String(foreign.access_token)}` } })
+    assert.equal(refused.response.status, 401, JSON.stringify(refused.body))
+    assert.equal(refused.body.error, 'invalid_token')
+    assert.equal(refused.body.email, undefined)
+    assert.match(refused.response.headers.get('www-authenticate') ?? '', /^Bearer .*error="invalid_token"/)
+
+    const own = await openIdTokens(server, browser, client, { scope: 'openid email', resource: `${ISSUER}/api/v2` })
+    assert.equal((await userinfoOf(server, { headers: { authorization: `Bearer ${String(own.access_token)}` } })).response.status, 200)
   })
 
   it('an ID token is never accepted as an access token, at the API or at userinfo (401)', async () => {

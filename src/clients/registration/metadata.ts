@@ -1,6 +1,7 @@
 import type { Db } from '../../db/connection.js'
 import { listResourceRows } from '../../db/resources.js'
 import { Refusal } from '../../messages.js'
+import { isBlankName } from '../../names.js'
 import { InvalidClientMetadata, InvalidRedirectUri, type OAuthError } from '../../protocol/errors.js'
 import { SCOPES } from '../../protocol/scopes.js'
 import { isInternalHost } from '../addresses.js'
@@ -163,7 +164,7 @@ export async function parseClientMetadata(db: Db, body: unknown): Promise<Client
     throw new InvalidClientMetadata(`The token_endpoint_auth_method "${authMethod}" is not supported; use none, client_secret_basic or client_secret_post.`)
 
   const name = optionalString(fields, 'client_name', MAX_NAME)
-  if (name !== undefined && name.trim() === '') throw new InvalidClientMetadata('client_name must not be empty.')
+  if (name !== undefined && isBlankName(name)) throw new InvalidClientMetadata('client_name must not be empty or invisible.')
 
   const scope = optionalString(fields, 'scope', 2000)
   if (scope !== undefined) {

@@ -4,7 +4,7 @@ import { AUTHORIZATION_TITLES, MESSAGES } from '../../messages.js'
 import { isLoopbackHost } from '../../clients/redirect-uris.js'
 import { isSelfRegistered } from '../../clients/types.js'
 import { approve, type Approver } from '../../oauth/authorize/approval.js'
-import { decideAuthorization, decideOnConsentForm, type Decision, type SignedIn } from '../../oauth/authorize/decision.js'
+import { decideAuthorization, decideOnConsentForm, errorAnswer, type Decision, type SignedIn } from '../../oauth/authorize/decision.js'
 import { LOGIN_REQUESTED, loginRequestedAt, loginRequestedMark } from '../../oauth/authorize/login-requested.js'
 import { loginStateOf } from '../../oauth/authorize/login-state.js'
 import {
@@ -55,20 +55,27 @@ function respond(ctx: AppContext, request: FastifyRequest, reply: FastifyReply, 
 
 type Outcome = { request: AuthorizationRequest } | { reply: FastifyReply }
 
-async function checkRequest(ctx: AppContext, request: FastifyRequest, reply: FastifyReply, params: RawParams): Promise<Outcome> {
+function errorPage(ctx: AppContext, request: FastifyRequest, reply: FastifyReply, message: string) {
+  return sendPage(ctx, request, reply, 'error', { title: AUTHORIZATION_TITLES.invalid, message }, 400)
+}
+
+/** `signedIn`: whether the browser comes with a signed-in session, which decides how an error may be answered (errorAnswer). */
+async function checkRequest(ctx: AppContext, request: FastifyRequest, reply: FastifyReply, params: RawParams, signedIn: boolean): Promise<Outcome> {
   let resolved
   try {
     resolved = await resolveRedirect(ctx, params)
   } catch (err) {
     if (!(err instanceof UntrustedRedirectError)) throw err
     // Never redirect to a client or URL we cannot vouch for (no open redirector).
-    return { reply: await sendPage(ctx, request, reply, 'error', { title: AUTHORIZATION_TITLES.invalid, message: err.message }, 400) }
+    return { reply: await errorPage(ctx, request, reply, err.message) }
   }
   try {
     const resources = await requestedResources(ctx, params)
     return { request: parseAuthorizationRequest(resolved.client, resolved.redirectUri, params, resources) }
   } catch (err) {
     if (!(err instanceof OAuthError)) throw err
+    const answer = errorAnswer(resolved.client, signedIn, err)
+    if (answer.do === 'error-page') return { reply: await errorPage(ctx, request, reply, err.description) }
     const state = typeof params.state === 'string' ? params.state : undefined
     return { reply: await respond(ctx, request, reply, { redirectUri: resolved.redirectUri, responseMode: responseModeOf(params) }, errorFields(err, state)) }
   }
@@ -161,6 +168,8 @@ async function carryOut(
       return sendPage(ctx, request, reply, 'error', { title: AUTHORIZATION_TITLES.noTeam, message: MESSAGES.no_active_team }, 403)
     case 'error':
       return respond(ctx, request, reply, authorization, errorFields(decision.error, authorization.state))
+    case 'error-page':
+      return errorPage(ctx, request, reply, decision.error.description)
     case 'consent':
       return consentPage(ctx, request, reply, inTeam(session), authorization, requestParameters(params))
     case 'code': {
@@ -173,10 +182,10 @@ async function carryOut(
 export function authorizeRoutes(app: FastifyInstance, ctx: AppContext): void {
   app.get(ENDPOINTS.authorization, async (request, reply) => {
     const params = request.query as RawParams
-    const checked = await checkRequest(ctx, request, reply, params)
+    const session = await currentSession(ctx, request)
+    const checked = await checkRequest(ctx, request, reply, params, session !== undefined)
     if ('reply' in checked) return checked.reply
     const authorization = checked.request
-    const session = await currentSession(ctx, request)
     const state = await loginStateOf(ctx, authorization, params, session && signedInOf(session))
     return carryOut(ctx, request, reply, session, authorization, params, decideAuthorization(authorization, state))
   })
@@ -200,7 +209,7 @@ export function authorizeRoutes(app: FastifyInstance, ctx: AppContext): void {
       return sendPage(ctx, request, reply, 'error', { title: AUTHORIZATION_TITLES.decisionRefused, message: err.message }, 400)
     }
     // The kept request is checked again: the client or its redirect URLs may have changed since the page was shown.
-    const checked = await checkRequest(ctx, request, reply, form.parameters)
+    const checked = await checkRequest(ctx, request, reply, form.parameters, true)
     if ('reply' in checked) return checked.reply
     const authorization = checked.request
     const state = { signedIn: signedInOf(session), loginRequestedAt: loginRequestedAt(ctx, authorization.client.id, form.parameters), now: ctx.clock() }

@@ -22,15 +22,19 @@ function check(ctx: AppContext, params: RawParams) {
   })
 }
 
-async function finish(ctx: AppContext, request: FastifyRequest, reply: FastifyReply, target: string | undefined, state: string | undefined) {
+type Next = { target: string | undefined; follows: boolean }
+
+async function finish(ctx: AppContext, request: FastifyRequest, reply: FastifyReply, next: Next, state: string | undefined) {
   const session = await currentSession(ctx, request)
   if (session) {
     const ended = await endSession(ctx.db, session.id)
     if (ended) ctx.backchannel.sessionsEnded([ended])
   }
   clearSessionCookie(ctx, reply)
-  if (target === undefined) return sendPage(ctx, request, reply, 'logged-out', {})
-  return reply.redirect(postLogoutRedirect(target, state), 303)
+  if (next.target === undefined) return sendPage(ctx, request, reply, 'logged-out', {})
+  const onward = postLogoutRedirect(next.target, state)
+  if (!next.follows) return sendPage(ctx, request, reply, 'logged-out', { onward })
+  return reply.redirect(onward, 303)
 }
 
 /** OpenID Connect RP-Initiated Logout 1.0 at the end_session_endpoint. */
@@ -45,7 +49,7 @@ export function endSessionRoutes(app: FastifyInstance, ctx: AppContext): void {
       const carried = CARRIED.flatMap((name) => (typeof params[name] === 'string' ? [{ name, value: params[name] }] : []))
       return sendPage(ctx, request, reply, 'end-session', { csrf: session.csrfToken, carried, clientName: checked.client?.name, action: ENDPOINTS.endSession })
     }
-    return finish(ctx, request, reply, checked.target, text(params, 'state'))
+    return finish(ctx, request, reply, checked, text(params, 'state'))
   })
 
   app.post<{ Body: RawParams }>(ENDPOINTS.endSession, async (request, reply) => {
@@ -54,6 +58,6 @@ export function endSessionRoutes(app: FastifyInstance, ctx: AppContext): void {
     if ('refused' in checked) return sendPage(ctx, request, reply, 'error', { title: 'This logout request is not valid', message: checked.refused }, 400)
     const session = await currentSession(ctx, request)
     if (session && checked.hint?.userId !== session.user.id) checkSessionCsrf(ctx, session, params._csrf)
-    return finish(ctx, request, reply, checked.target, text(params, 'state'))
+    return finish(ctx, request, reply, checked, text(params, 'state'))
   })
 }

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import type { Client, ClientKind } from '../../clients/types.js'
 import type { ConsentOnFile } from '../../consent/remembered.js'
-import { decideAuthorization, decideOnConsentForm, type Decision, type LoginState, type SignedIn } from './decision.js'
+import { InvalidScope } from '../../protocol/errors.js'
+import { decideAuthorization, decideOnConsentForm, errorAnswer, type Decision, type LoginState, type SignedIn } from './decision.js'
 import type { AuthorizationRequest } from './request.js'
 
 const NOW = 1_750_000_000_000
@@ -24,6 +25,7 @@ function client(facts: Partial<Pick<Client, 'isConfidential' | 'isFirstParty' | 
     ownerUserId: kind === 'registered' ? USER : null,
     teamId: kind === 'registered' ? TEAM : null,
     kind,
+    declared: undefined,
     createdAt: new Date(0),
     updatedAt: new Date(0),
   }
@@ -64,7 +66,7 @@ function state(overrides: Omit<Partial<LoginState>, 'signedIn'> & { signedIn?: P
 
 /** The decision without its error object, which is compared by its code. */
 function outcome(decision: Decision): string {
-  if (decision.do === 'error') return `error:${decision.error.error}`
+  if (decision.do === 'error' || decision.do === 'error-page') return `${decision.do}:${decision.error.error}`
   if (decision.do === 'no-team') return 'no-team'
   return `${decision.do}:${decision.reason}`
 }
@@ -245,5 +247,26 @@ describe('the decision posted from the consent page', () => {
     assert.equal(posted(request({ prompt: 'login' }), {}), 'login:prompt-login')
     assert.equal(posted(request({ prompt: 'login' }), {}, { loginRequestedAt: NOW - 6 * MINUTE }), 'code:approved')
     assert.equal(posted(request({ maxAge: 60 }), {}), 'login:max-age')
+  })
+})
+
+describe('no open redirector for unverified clients (RFC 9700 §4.11.2)', () => {
+  const selfRegistered = (kind: ClientKind) => client({ kind, isConfidential: kind === 'dynamic' })
+
+  it('shows login_required on a page, not by redirect, to a browser with no session for a self-registered or metadata-document client', () => {
+    for (const kind of ['dynamic', 'metadata_document'] as const)
+      assert.equal(decide(request({ client: selfRegistered(kind), prompt: 'none' }), state({ signedIn: undefined })), 'error-page:login_required', kind)
+  })
+
+  it('shows a malformed request from such a client on a page until the user has signed in; after, it goes back by redirect', () => {
+    for (const kind of ['dynamic', 'metadata_document'] as const) {
+      assert.equal(outcome(errorAnswer(selfRegistered(kind), false, new InvalidScope('x'))), 'error-page:invalid_scope', kind)
+      assert.equal(outcome(errorAnswer(selfRegistered(kind), true, new InvalidScope('x'))), 'error:invalid_scope', kind)
+    }
+  })
+
+  it('keeps the redirect for clients a person registered, signed in or not', () => {
+    assert.equal(decide(request({ prompt: 'none' }), state({ signedIn: undefined })), 'error:login_required')
+    assert.equal(outcome(errorAnswer(client(), false, new InvalidScope('x'))), 'error:invalid_scope')
   })
 })

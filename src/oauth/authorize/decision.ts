@@ -1,3 +1,4 @@
+import { isSelfRegistered, type Client } from '../../clients/types.js'
 import { consentRule, hasConsent, type ConsentOnFile } from '../../consent/remembered.js'
 import { MESSAGES } from '../../messages.js'
 import { AccessDenied, ConsentRequired, InteractionRequired, LoginRequired, type OAuthError } from '../../protocol/errors.js'
@@ -29,9 +30,11 @@ export interface LoginState {
  *
  *   GET /oauth/authorize ──(client_id / redirect_uri bad)──▶ error page, never a redirect
  *        │ ──(request / request_uri / other parameter bad)──▶ response: error, state, iss
+ *        │     (a self-registered client, user not signed in: error page instead)
  *        ▼
  *   prompt=none? ──▶ no page may be shown: a code, or login_required /
- *        │           consent_required / interaction_required
+ *        │           consent_required / interaction_required (login_required
+ *        │           of a self-registered client: error page instead)
  *        ▼
  *   logged in, recently enough (max_age), not asked to log in again (prompt=login)?
  *        │ ──no──▶ /login (login_hint fills the e-mail) ──▶ back to the same GET
@@ -57,8 +60,23 @@ export type Decision =
   | { do: 'code'; reason: 'skips-consent' | 'on-file' | 'approved' }
   /** An error answer to the client. */
   | { do: 'error'; error: OAuthError }
+  /** An error the client may not be sent by redirect (see errorAnswer): shown on a page. */
+  | { do: 'error-page'; error: OAuthError }
 
 type StaleLogin = 'prompt-login' | 'max-age'
+
+/**
+ * RFC 9700 §4.11.2: the browser is sent to a redirect URI automatically only
+ * when Gatehouse trusts it. Anyone can register a client for themselves
+ * (RFC 7591) or name one by a metadata document, with any redirect URI; if
+ * its errors went back by redirect before the user signed in, a link to
+ * Gatehouse would bounce its victims straight to that URI (a phishing page)
+ * under Gatehouse's name. Until the user has signed in, such a client's
+ * errors are shown on a page. Clients a person registered keep the redirect.
+ */
+export function errorAnswer(client: Client, signedIn: boolean, error: OAuthError): Decision {
+  return signedIn || !isSelfRegistered(client) ? { do: 'error', error } : { do: 'error-page', error }
+}
 
 /**
  * Why the session's login is not recent enough for the request, if it is
@@ -87,7 +105,7 @@ function consentDecision(request: AuthorizationRequest, onFile: ConsentOnFile | 
 /** OpenID Connect Core §3.1.2.6: with prompt=none, every reason a page would be shown is an error instead. */
 function decideWithoutPrompt(request: AuthorizationRequest, state: LoginState): Decision {
   const { signedIn } = state
-  if (!signedIn) return { do: 'error', error: new LoginRequired() }
+  if (!signedIn) return errorAnswer(request.client, false, new LoginRequired())
   if (request.idTokenHint !== undefined && state.hintedUserId !== signedIn.userId)
     return { do: 'error', error: new LoginRequired('The user signed in is not the one the id_token_hint names.') }
   // No login page was shown, so no login the request asked for can count.

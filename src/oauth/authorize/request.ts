@@ -1,4 +1,5 @@
 import { findClient } from '../../clients/clients.js'
+import { withinDeclaredScope } from '../../clients/declared-use.js'
 import { chooseRedirectUri } from '../../clients/redirect-uris.js'
 import { isMetadataDocumentUrl, MetadataDocumentError, resolveMetadataDocumentClient } from '../../clients/metadata-document.js'
 import type { Client } from '../../clients/types.js'
@@ -121,9 +122,12 @@ export function parseAuthorizationRequest(client: Client, redirectUri: string, p
   if (responseType === undefined) throw new InvalidRequest('The response_type parameter is required.')
   if (responseType !== 'code') throw new UnsupportedResponseType('Only response_type=code is supported.')
   if (Array.isArray(rawState)) throw new InvalidRequest('The state parameter must not be repeated.')
-  const scopes = parseScope(
-    param(params, 'scope'),
-    resources.flatMap((r) => r.scopes),
+  const scopes = withinDeclaredScope(
+    client,
+    parseScope(
+      param(params, 'scope'),
+      resources.flatMap((r) => r.scopes),
+    ),
   )
   const codeChallenge = challengeOfRequest(client, param(params, 'code_challenge'), param(params, 'code_challenge_method'))
   // OpenID Connect Core §6.1, §6.2: request objects are not supported, and say so.

@@ -3,7 +3,7 @@ import { authenticate } from '../../accounts/login.js'
 import type { Client } from '../../clients/types.js'
 import { findMembership, listMembershipsOfUser } from '../../db/teams.js'
 import { insertGrant } from '../../db/tokens.js'
-import { insertConsentIfAbsent } from '../../db/consents.js'
+import { insertImpliedConsentIfAbsent } from '../../db/consents.js'
 import { Refusal } from '../../messages.js'
 import { mintTokens, type TokenResponse } from '../../tokens/issue.js'
 import { InvalidGrant, InvalidRequest, UnauthorizedClient } from '../../protocol/errors.js'
@@ -48,8 +48,10 @@ export async function passwordGrant(ctx: GrantDeps, client: Client, params: RawP
   const minted = await mintTokens(ctx, { grantId, clientId: client.id, userId: user.id, teamId, scopes })
   await ctx.db.kysely.transaction().execute(async (trx) => {
     await insertGrant(trx, { id: grantId, clientId: client.id, userId: user.id, teamId, scopes: formatScopes(scopes), createdAt: now })
-    // Giving the app one's password authorises it as much as the consent page does; recorded so it shows on Team apps and can be revoked there.
-    await insertConsentIfAbsent(trx, user.id, client.id, teamId, formatScopes(scopes), now)
+    // Recorded so the app shows on Team apps and can be revoked there, but as implied: the user
+    // never saw the consent page, so a later sign-in in the browser still shows it (unless the
+    // operator marked the client to skip it).
+    await insertImpliedConsentIfAbsent(trx, user.id, client.id, teamId, formatScopes(scopes), now)
     await minted.persist(trx)
   })
   ctx.activity.record({ action: 'token.issued', teamId, userId: user.id, clientId: client.id, detail: 'password grant', address })
