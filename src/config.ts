@@ -60,7 +60,8 @@ export const SETTINGS = [
     name: 'GATEHOUSE_ACCESS_TOKEN_TTL',
     topic: 'Tokens and keys',
     default: '`31536000` (1 year)',
-    meaning: "Access-token lifetime in seconds (`expires_in`), 60 to 315360000. Seed 004's deployments use `7200`.",
+    meaning:
+      'Access-token lifetime in seconds (`expires_in`), 60 to 315360000. A year keeps integrations that never refresh working; `7200` gives 2-hour tokens, as some deployments prefer, so a leaked token is useful for less time and clients refresh instead.',
   },
   {
     name: 'GATEHOUSE_ID_TOKEN_TTL',
@@ -79,7 +80,7 @@ export const SETTINGS = [
     topic: 'Tokens and keys',
     default: '`RS256`',
     meaning:
-      "The JWS algorithm of access tokens, ID tokens and logout tokens: `RS256` (RSA 2048, as the seeds' tokens show), `ES256` (P-256) or `EdDSA` (Ed25519). A process that starts with an algorithm other than the signing key's makes a new key of that algorithm and signs with it from then on; the old public keys stay in the JWKS, with their `alg`, and tokens they signed keep working until the last of them has expired (the longest of the access-token, ID-token and logout-token lifetimes), then they leave the JWKS. Discovery's `*_signing_alg_values_supported` list the algorithms of the published keys. Give every process the same value: each signs with the newest key, whatever its own setting, until it restarts. Resource servers that pin an algorithm must accept the new one before the change.",
+      "The JWS algorithm of access tokens, ID tokens and logout tokens: `RS256` (RSA 2048, which OpenID Connect requires every client to accept), `ES256` (P-256) or `EdDSA` (Ed25519). A process that starts with an algorithm other than the signing key's makes a new key of that algorithm and signs with it from then on; the old public keys stay in the JWKS, with their `alg`, and tokens they signed keep working until the last of them has expired (the longest of the access-token, ID-token and logout-token lifetimes), then they leave the JWKS. Discovery's `*_signing_alg_values_supported` list the algorithms of the published keys. Give every process the same value: each signs with the newest key, whatever its own setting, until it restarts. Resource servers that pin an algorithm must accept the new one before the change.",
   },
   { name: 'GATEHOUSE_RATE_LIMIT', topic: 'Rate limits and throttles', default: '`200`', meaning: 'API requests per user per window (`X-RateLimit-Limit`).' },
   { name: 'GATEHOUSE_RATE_LIMIT_WINDOW', topic: 'Rate limits and throttles', default: '`60`', meaning: 'The rate-limit window in seconds.' },
@@ -163,7 +164,7 @@ export interface Config {
   issuer: string
   dataDir: string
   secret: string | undefined
-  /** Seconds; 31536000 (one year) as in seeds 000–003, 7200 in seed 004. */
+  /** Seconds an access token is valid (`expires_in`): a year by default, shorter (such as 7200) where deployments prefer it. */
   accessTokenTtl: number
   /** Seconds a refresh token may wait to be used; each use issues a new one. */
   refreshTokenTtl: number
@@ -171,7 +172,7 @@ export interface Config {
   idTokenTtl: number
   /** The JWS algorithm of access, ID and logout tokens; changing it rotates to a new key. */
   signingAlg: SigningAlgorithm
-  /** API requests per user per window (the seeds' X-RateLimit-Limit: 200). */
+  /** API requests per user per window, announced as X-RateLimit-Limit. */
   rateLimit: number
   rateLimitWindow: number
   /** Days the activity log keeps an entry. */
