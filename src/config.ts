@@ -33,7 +33,7 @@ export const SETTINGS = [
     topic: 'Server',
     default: '`false`',
     meaning:
-      "Behind a load balancer or reverse proxy: whose `X-Forwarded-For` to believe for the client's address (used by the login and client-authentication throttles and the activity log). `true` (any), a number of proxy hops, or comma-separated addresses or CIDR ranges such as `10.0.0.0/8`.",
+      "Behind a load balancer or reverse proxy: whose `X-Forwarded-For` to believe for the client's address (used by the login and client-authentication throttles and the activity log). `true` (any), a number of proxy hops, or comma-separated addresses or CIDR ranges such as `10.0.0.0/8`. See [Running as a service](operations.md#running-as-a-service).",
   },
   {
     name: 'GATEHOUSE_SECRET',
