@@ -2,6 +2,159 @@ import { resolve } from 'node:path'
 import { dialectOf } from './db/connection.js'
 import { DEFAULT_SIGNING_ALGORITHM, isSigningAlgorithm, SIGNING_ALGORITHMS, type SigningAlgorithm } from './keys/algorithms.js'
 
+/** Where a setting is listed in docs/configuration.md. */
+export type SettingTopic = 'Server' | 'Storage' | 'Tokens and keys' | 'Rate limits and throttles' | 'Client registration' | 'Logging and housekeeping'
+
+/** One environment variable Gatehouse reads: its name, its default and what it means, in Markdown. */
+export interface Setting {
+  readonly name: string
+  readonly topic: SettingTopic
+  readonly default: string
+  readonly meaning: string
+}
+
+/**
+ * Every setting, in the order docs/configuration.md lists them. The parser
+ * below reads only names from this list (SettingName), and the generated
+ * document is written from it, so neither can drift from the other.
+ */
+export const SETTINGS = [
+  { name: 'PORT', topic: 'Server', default: '`3000`', meaning: 'TCP port to listen on.' },
+  { name: 'HOST', topic: 'Server', default: '`127.0.0.1`', meaning: 'Address to listen on. Set `0.0.0.0` to accept connections from other machines.' },
+  {
+    name: 'GATEHOUSE_ISSUER',
+    topic: 'Server',
+    default: '`http://localhost:PORT`',
+    meaning:
+      'The public base URL of this server, as users and integrators reach it (for example `https://auth.example.com`). A trailing slash is removed. With an `https://` issuer the session cookies are marked `Secure`.',
+  },
+  {
+    name: 'GATEHOUSE_TRUST_PROXY',
+    topic: 'Server',
+    default: '`false`',
+    meaning:
+      "Behind a load balancer or reverse proxy: whose `X-Forwarded-For` to believe for the client's address (used by the login and client-authentication throttles and the activity log). `true` (any), a number of proxy hops, or comma-separated addresses or CIDR ranges such as `10.0.0.0/8`. See [Running as a service](operations.md#running-as-a-service).",
+  },
+  {
+    name: 'GATEHOUSE_SECRET',
+    topic: 'Server',
+    default: 'generated into `<data dir>/secret.key` on first start',
+    meaning:
+      'The master secret; at least 32 characters (`openssl rand -base64 32`). Every process of one deployment must use the same secret: set it explicitly, or share the same `secret.key`. Keep it stable: Gatehouse derives its keys from it, and forms open in browsers stop working when it changes.',
+  },
+  {
+    name: 'DATABASE_URL',
+    topic: 'Storage',
+    default: '`sqlite:./data/gatehouse.sqlite` (the file `gatehouse.sqlite` in `GATEHOUSE_DATA_DIR`)',
+    meaning: '`sqlite:PATH` or `postgres://user:password@host:port/database`.',
+  },
+  { name: 'GATEHOUSE_DATA_DIR', topic: 'Storage', default: '`./data`', meaning: 'Where the SQLite file and the generated secret are kept.' },
+  {
+    name: 'REDIS_URL',
+    topic: 'Storage',
+    default: 'not set',
+    meaning:
+      'Optional `redis://` or `rediss://` URL. When set, every process counts API rate limits in Redis, so they share one budget per user. If Redis becomes unreachable, each process counts on its own (logged once) until it returns.',
+  },
+  {
+    name: 'GATEHOUSE_ACCESS_TOKEN_TTL',
+    topic: 'Tokens and keys',
+    default: '`31536000` (1 year)',
+    meaning:
+      'Access-token lifetime in seconds (`expires_in`), 60 to 315360000. A year keeps integrations that never refresh working; `7200` gives 2-hour tokens, as some deployments prefer, so a leaked token is useful for less time and clients refresh instead.',
+  },
+  {
+    name: 'GATEHOUSE_ID_TOKEN_TTL',
+    topic: 'Tokens and keys',
+    default: '`3600` (1 hour)',
+    meaning: 'OpenID Connect ID-token lifetime in seconds, 60 to 315360000.',
+  },
+  {
+    name: 'GATEHOUSE_REFRESH_TOKEN_TTL',
+    topic: 'Tokens and keys',
+    default: '`63072000` (2 years)',
+    meaning: 'How long a refresh token may wait to be used, in seconds. Every use issues a new one.',
+  },
+  {
+    name: 'GATEHOUSE_SIGNING_ALG',
+    topic: 'Tokens and keys',
+    default: '`RS256`',
+    meaning:
+      "The JWS algorithm of access tokens, ID tokens and logout tokens: `RS256` (RSA 2048, which OpenID Connect requires every client to accept), `ES256` (P-256) or `EdDSA` (Ed25519). A process that starts with an algorithm other than the signing key's makes a new key of that algorithm and signs with it from then on; the old public keys stay in the JWKS, with their `alg`, and tokens they signed keep working until the last of them has expired (the longest of the access-token, ID-token and logout-token lifetimes), then they leave the JWKS. Discovery's `*_signing_alg_values_supported` list the algorithms of the published keys. Give every process the same value: each signs with the newest key, whatever its own setting, until it restarts. Resource servers that pin an algorithm must accept the new one before the change.",
+  },
+  { name: 'GATEHOUSE_RATE_LIMIT', topic: 'Rate limits and throttles', default: '`200`', meaning: 'API requests per user per window (`X-RateLimit-Limit`).' },
+  { name: 'GATEHOUSE_RATE_LIMIT_WINDOW', topic: 'Rate limits and throttles', default: '`60`', meaning: 'The rate-limit window in seconds.' },
+  {
+    name: 'GATEHOUSE_CLIENT_AUTH_LIMIT',
+    topic: 'Rate limits and throttles',
+    default: '`20`',
+    meaning:
+      'Failed client authentications allowed per client id and calling address per window, at the token, revocation and introspection endpoints. See [Security notes](security.md).',
+  },
+  { name: 'GATEHOUSE_CLIENT_AUTH_WINDOW', topic: 'Rate limits and throttles', default: '`60`', meaning: 'That window, in seconds.' },
+  {
+    name: 'GATEHOUSE_LOGIN_LIMIT_PER_ADDRESS',
+    topic: 'Rate limits and throttles',
+    default: '`50`',
+    meaning: 'Login attempts allowed per address per login window (a successful login takes its own attempt back).',
+  },
+  {
+    name: 'GATEHOUSE_LOGIN_LIMIT_PER_ACCOUNT_ADDRESS',
+    topic: 'Rate limits and throttles',
+    default: '`5`',
+    meaning: 'Failed logins allowed for one account from one address per login window.',
+  },
+  {
+    name: 'GATEHOUSE_LOGIN_LIMIT_PER_ACCOUNT',
+    topic: 'Rate limits and throttles',
+    default: '`100`',
+    meaning: 'Failed logins allowed for one account from all addresses together per login window.',
+  },
+  { name: 'GATEHOUSE_LOGIN_WINDOW', topic: 'Rate limits and throttles', default: '`900` (15 minutes)', meaning: 'The login window, in seconds.' },
+  {
+    name: 'GATEHOUSE_CLIENT_REGISTRATION',
+    topic: 'Client registration',
+    default: '`off`',
+    meaning:
+      'Dynamic client registration (RFC 7591) at `/oauth/register`: `off`, `open` (anyone may register, limited per address), or `token` (registration needs an initial access token from `gatehouse registration-tokens create`).',
+  },
+  {
+    name: 'GATEHOUSE_REGISTERED_CLIENT_TTL_DAYS',
+    topic: 'Client registration',
+    default: '`90`',
+    meaning: 'Days a self-registered client may go without a new token before the janitor deletes it. Clients nobody authorised are deleted after a day.',
+  },
+  {
+    name: 'GATEHOUSE_CLIENT_METADATA_ALLOWED_HOSTS',
+    topic: 'Client registration',
+    default: 'not set',
+    meaning:
+      'Comma-separated hosts (`name` or `name:port`) whose client metadata documents may be fetched although they resolve to private or loopback addresses, for intranets.',
+  },
+  {
+    name: 'GATEHOUSE_ACCESS_LOG',
+    topic: 'Logging and housekeeping',
+    default: '`all`; `sampled` when `NODE_ENV=production`',
+    meaning:
+      'Which answered requests get a log line (method, path, status, milliseconds): `all`, `sampled` (one in a hundred) or `off`. Warnings and errors are logged in every mode.',
+  },
+  {
+    name: 'NODE_ENV',
+    topic: 'Logging and housekeeping',
+    default: 'not set',
+    meaning: '`production` makes `sampled` the default of `GATEHOUSE_ACCESS_LOG`.',
+  },
+  {
+    name: 'GATEHOUSE_ACTIVITY_RETENTION_DAYS',
+    topic: 'Logging and housekeeping',
+    default: '`90`',
+    meaning: 'How long the activity log keeps an entry; pruning removes older ones.',
+  },
+  { name: 'GATEHOUSE_PRUNE_INTERVAL', topic: 'Logging and housekeeping', default: '`600`', meaning: 'Seconds between background prunes of expired rows.' },
+] as const satisfies readonly Setting[]
+
+export type SettingName = (typeof SETTINGS)[number]['name']
+
 export interface Config {
   port: number
   host: string
@@ -11,7 +164,7 @@ export interface Config {
   issuer: string
   dataDir: string
   secret: string | undefined
-  /** How long an access token is valid (`exp - iat`); one year by default. */
+  /** Seconds an access token is valid (`expires_in`): a year by default, shorter (such as 7200) where deployments prefer it. */
   accessTokenTtlSeconds: number
   /** Seconds a refresh token may wait to be used; each use issues a new one. */
   refreshTokenTtlSeconds: number
@@ -19,7 +172,7 @@ export interface Config {
   idTokenTtlSeconds: number
   /** The JWS algorithm of access, ID and logout tokens; changing it rotates to a new key. */
   signingAlg: SigningAlgorithm
-  /** API requests per user per window (the seeds' X-RateLimit-Limit: 200). */
+  /** API requests per user per window, announced as X-RateLimit-Limit. */
   rateLimit: number
   rateLimitWindow: number
   /** Days the activity log keeps an entry. */
@@ -133,14 +286,14 @@ function secret(env: Env): string | undefined {
   return raw
 }
 
-function count(env: Env, name: string, fallback: number, max: number): number {
+function count(env: Env, name: SettingName, fallback: number, max: number): number {
   const raw = env[name]
   if (raw === undefined || raw === '') return fallback
   if (!/^\d+$/.test(raw) || Number(raw) < 1 || Number(raw) > max) throw new ConfigError(name, `"${raw}" is not a whole number between 1 and ${max}`)
   return Number(raw)
 }
 
-function seconds(env: Env, name: string, fallback: number): number {
+function seconds(env: Env, name: SettingName, fallback: number): number {
   const raw = env[name]
   if (raw === undefined || raw === '') return fallback
   if (!/^\d+$/.test(raw) || Number(raw) < 60 || Number(raw) > 10 * 365 * 24 * 3600) {
@@ -171,7 +324,7 @@ function clientRegistration(env: Env): Config['clientRegistration'] {
   return raw
 }
 
-function hostList(env: Env, name: string): string[] {
+function hostList(env: Env, name: SettingName): string[] {
   const raw = env[name]?.trim()
   if (raw === undefined || raw === '') return []
   const hosts = raw.split(',').map((h) => h.trim().toLowerCase())
