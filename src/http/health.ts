@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify'
 import type { AppContext } from '../context.js'
 import { isSchemaCurrent } from '../db/migrate.js'
 
-/** For load balancers: `/healthz` says the process answers, `/readyz` that it can serve (database reachable, schema current). */
+/** For load balancers: `/healthz` says the process answers, `/readyz` that it can serve (database reachable and writable, schema current). */
 export function healthRoutes(app: FastifyInstance, ctx: AppContext): void {
   app.get('/healthz', { logLevel: 'warn' }, async (_request, reply) => reply.header('Cache-Control', 'no-store').send({ status: 'ok' }))
 
@@ -10,6 +10,8 @@ export function healthRoutes(app: FastifyInstance, ctx: AppContext): void {
     reply.header('Cache-Control', 'no-store')
     try {
       if (!(await isSchemaCurrent(ctx.db))) return reply.code(503).send({ status: 'not_ready', reason: 'database migrations are pending' })
+      // A full disk fails every write while reads still answer: a balancer should send the traffic elsewhere.
+      if (ctx.db.writable && !(await ctx.db.writable())) return reply.code(503).send({ status: 'not_ready', reason: 'database writes are failing' })
     } catch (err) {
       request.log.warn({ err }, 'readiness check failed')
       return reply.code(503).send({ status: 'not_ready', reason: 'database unreachable' })
