@@ -186,10 +186,13 @@ async function openPostgres(url: string): Promise<Db> {
     connectionString: url,
     types: pgTypes as pg.CustomTypesConfig,
     max: 10,
-    // Bounded waits: a request fails with 503 rather than hang while the database is away.
-    connectionTimeoutMillis: 5000,
-    query_timeout: 15_000,
-    statement_timeout: 10_000,
+    // Bounded waits of a few seconds: a request fails with 503 rather than
+    // hang while the database is away or frozen. The server gives up on a
+    // statement before the client does, so a slow but living database
+    // cancels it and keeps the connection.
+    connectionTimeoutMillis: 3000,
+    query_timeout: 5000,
+    statement_timeout: 4000,
     idleTimeoutMillis: 30_000,
   })
   // A pool emits 'error' when an idle client's connection drops; without a
