@@ -32,12 +32,28 @@ const favicon = readFileSync(fileURLToPath(new URL('../../public/favicon.svg', i
 /** The limits of the HTTP server, chosen by server.ts. */
 export type HttpLimits = Pick<FastifyServerOptions, 'requestTimeout' | 'keepAliveTimeout' | 'bodyLimit'>
 
+/**
+ * Node.js, not Fastify, cuts requests that take too long, and only as often
+ * as it checks its connections (every 30 s unless told); unfinished headers
+ * get 60 s of their own unless told. A stalled request would otherwise be
+ * held up to three times the limit. Node reads these when the server is made.
+ */
+function enforcedRequestTimeout(requestTimeout: number) {
+  return { requestTimeout, headersTimeout: requestTimeout, connectionsCheckingInterval: Math.min(1000, Math.ceil(requestTimeout / 4)) }
+}
+
 /** Builds the Gatehouse HTTP app; it never listens (see server.ts). `logger` is the one the domain logs to as well. */
 export async function buildApp(ctx: AppContext, logger: FastifyBaseLogger, limits: HttpLimits): Promise<FastifyInstance> {
   const trust = ctx.config.trustProxy
   // A hop count means: believe that many proxies nearest to us (proxy-addr counts hops from 0).
   const trustProxy = typeof trust === 'number' ? (_address: string, hop: number) => hop < trust : trust
-  const app = Fastify({ loggerInstance: logger, trustProxy, logController: new AccessLog(ctx.config.accessLog), ...limits })
+  const app = Fastify({
+    loggerInstance: logger,
+    trustProxy,
+    logController: new AccessLog(ctx.config.accessLog),
+    ...limits,
+    http: limits.requestTimeout ? enforcedRequestTimeout(limits.requestTimeout) : null,
+  })
   await app.register(cookie)
   await app.register(formbody)
   addSecurityHeaders(app, ctx.config)

@@ -37,11 +37,13 @@ export interface ServerOptions {
   shutdownGraceMs?: number
   /** Back-channel logout retries; DEFAULT_DELIVERY unless told. */
   backchannelDelivery?: DeliveryPolicy
+  /** How long a whole request may take to arrive; HTTP_LIMITS.requestTimeout unless told. */
+  requestTimeoutMs?: number
 }
 
 /** The HTTP server's limits, set rather than inherited; the README's "HTTP limits" says why each. */
 export const HTTP_LIMITS = {
-  // A whole request, headers and body, must arrive within 30 s, so slow senders cannot hold connections open (Fastify's default is no limit).
+  // A whole request, headers and body, must arrive within 30 s, so slow senders cannot hold connections open (Fastify's default is no limit); cut within a second of it.
   requestTimeout: 30_000,
   // Longer than the 60 s idle timeout of common load balancers: the balancer closes idle connections, so it never sends a request on one Gatehouse is closing.
   keepAliveTimeout: 72_000,
@@ -151,7 +153,7 @@ function closeConnectionsWhenStopping(app: FastifyInstance): void {
 export async function startServer(config: Config, options: ServerOptions = {}): Promise<RunningServer> {
   const log = createLogger(options.logger ?? false)
   const ctx = await openContext(config, log, options.clock, options.backchannelDelivery)
-  const app = await buildApp(ctx, log, HTTP_LIMITS)
+  const app = await buildApp(ctx, log, { ...HTTP_LIMITS, requestTimeout: options.requestTimeoutMs ?? HTTP_LIMITS.requestTimeout })
   closeConnectionsWhenStopping(app)
   try {
     await app.listen({ port: config.port, host: config.host })

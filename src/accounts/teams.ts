@@ -1,8 +1,10 @@
+import type { ActivityEvent } from '../activity/types.js'
 import type { Db } from '../db/connection.js'
 import { deleteMembership, findTeamById, findTeamByName, listMembershipsOfUser, listTeamMembers, upsertMembership } from '../db/teams.js'
 import { findUserByEmail } from '../db/users.js'
 import { Refusal } from '../messages.js'
 import { revokeUserHoldings } from '../tokens/holdings.js'
+import { revokedActivity } from './revoked-activity.js'
 import type { Role, Team, User } from './types.js'
 import { requireUserByEmail, type Revoked } from './users.js'
 
@@ -28,15 +30,21 @@ export async function addMember(db: Db, teamName: string, email: string, role: R
  * their tokens, pending codes, consents, personal access tokens (one
  * transaction). Adding them again restores none of it.
  */
-export async function removeMember(db: Db, teamName: string, email: string, now: number): Promise<{ team: Team; user: User; revoked: Revoked }> {
+export async function removeMember(
+  db: Db,
+  teamName: string,
+  email: string,
+  now: number,
+): Promise<{ team: Team; user: User; revoked: Revoked; activity: ActivityEvent[] }> {
   return db.kysely.transaction().execute(async (trx) => {
     const team = await findTeamByName(trx, teamName.trim())
     if (!team) throw new Refusal('team_not_found', 404)
     const user = await findUserByEmail(trx, email)
     if (!user) throw new Refusal('user_not_found', 404)
+    const activity = await revokedActivity(trx, user.id, [team.id], 'removed from the team')
     if (!(await deleteMembership(trx, team.id, user.id))) throw new Refusal('user_not_member', 404)
     const revoked = await revokeUserHoldings(trx, user.id, team.id, now)
-    return { team, user, revoked }
+    return { team, user, revoked, activity }
   })
 }
 

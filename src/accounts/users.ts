@@ -1,12 +1,14 @@
+import type { ActivityEvent } from '../activity/types.js'
 import type { Db } from '../db/connection.js'
 import { isUniqueViolation } from '../db/errors.js'
 import { deleteSessionsOfUser, type EndedSession } from '../db/sessions.js'
-import { findTeamByName, insertTeam, upsertMembership } from '../db/teams.js'
+import { findTeamByName, insertTeam, listMembershipsOfUser, upsertMembership } from '../db/teams.js'
 import { findUserByEmail, insertUser, setUserDisabled } from '../db/users.js'
 import { Refusal } from '../messages.js'
 import { validName } from '../names.js'
 import { revokeUserHoldings } from '../tokens/holdings.js'
 import { hashPassword } from './passwords.js'
+import { revokedActivity } from './revoked-activity.js'
 import type { Team, User } from './types.js'
 
 export interface NewUser {
@@ -71,15 +73,17 @@ export async function setDisabled(
   disabled: boolean,
   now: number,
   sessionsEnded?: (ended: EndedSession[]) => void,
-): Promise<{ user: User; revoked: Revoked }> {
+): Promise<{ user: User; revoked: Revoked; activity: ActivityEvent[] }> {
   const { ended, ...result } = await db.kysely.transaction().execute(async (trx) => {
     const user = await findUserByEmail(trx, email)
     if (!user) throw new Refusal('user_not_found', 404)
     const updated = await setUserDisabled(trx, user.id, disabled, now)
-    if (!disabled) return { user: updated ?? user, revoked: { grants: 0, personalAccessTokens: 0 }, ended: [] }
+    if (!disabled) return { user: updated ?? user, revoked: { grants: 0, personalAccessTokens: 0 }, activity: [], ended: [] }
+    const teamIds = (await listMembershipsOfUser(trx, user.id)).map((m) => m.team.id)
+    const activity = await revokedActivity(trx, user.id, teamIds, 'user disabled')
     const ended = await deleteSessionsOfUser(trx, user.id)
     const revoked = await revokeUserHoldings(trx, user.id, undefined, now)
-    return { user: updated ?? user, revoked, ended }
+    return { user: updated ?? user, revoked, activity, ended }
   })
   sessionsEnded?.(ended)
   return result

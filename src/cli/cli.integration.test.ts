@@ -254,6 +254,42 @@ await forEachDialect('gatehouse command line', (dialect) => {
     }
   })
 
+  it('users disable and teams remove-member write what they revoked to the activity log, with no address (OWASP Logging Cheat Sheet)', async () => {
+    const created = parseJson(
+      await gatehouse(['users', 'create', '--email', 'uma@example.com', '--name', 'Uma', '--password', PASSWORD, '--team', 'Looms', '--json'], settings),
+    )
+    const userId = Number(created.id)
+    const looms = (created.team as { id: number }).id
+    const engines = (
+      parseJson(await gatehouse(['teams', 'add-member', '--team', 'Engines', '--email', 'uma@example.com', '--json'], settings)).team as { id: number }
+    ).id
+    const db = await openDatabase(database.url)
+    try {
+      const inEngines = await createPersonalAccessToken(db, { userId, teamId: engines, name: 'deploy' }, Date.now())
+      const inLooms = await createPersonalAccessToken(db, { userId, teamId: looms, name: 'ci' }, Date.now())
+      const entries = async () =>
+        (await db.kysely.selectFrom('activities').selectAll().where('user_id', '=', userId).orderBy('id').execute()).map((row) => ({
+          action: row.action,
+          team: row.team_id,
+          token: row.personal_access_token_id,
+          detail: row.detail,
+          address: row.address,
+        }))
+
+      assert.equal((await gatehouse(['teams', 'remove-member', '--team', 'Engines', '--email', 'uma@example.com'], settings)).code, 0)
+      const removal = { action: 'personal_access_token.deleted', team: engines, token: inEngines.record.id, detail: 'deploy', address: null }
+      assert.deepEqual(await entries(), [removal])
+
+      assert.equal((await gatehouse(['users', 'disable', '--email', 'uma@example.com'], settings)).code, 0)
+      assert.deepEqual(await entries(), [
+        removal,
+        { action: 'personal_access_token.deleted', team: looms, token: inLooms.record.id, detail: 'ci', address: null },
+      ])
+    } finally {
+      await db.close()
+    }
+  })
+
   it('migrate --json applies the migrations once, then nothing', async () => {
     const fresh = await createTestDatabase(dialect)
     try {

@@ -1,5 +1,5 @@
 import { addMember, parseRole, removeMember } from '../accounts/teams.js'
-import { json, optional, print, required, withDatabase, type Commands } from './command.js'
+import { json, optional, print, required, withContext, withDatabase, type Commands } from './command.js'
 
 export const teamCommands: Commands = {
   'teams add-member': {
@@ -20,7 +20,11 @@ export const teamCommands: Commands = {
     usage: 'gatehouse teams remove-member --team T --email E [--json]',
     options: { team: { type: 'string' }, email: { type: 'string' }, ...json },
     async run(values) {
-      const { team, user, revoked } = await withDatabase((db) => removeMember(db, required(values, 'team'), required(values, 'email'), Date.now()))
+      const { team, user, revoked } = await withContext(async (ctx) => {
+        const result = await removeMember(ctx.db, required(values, 'team'), required(values, 'email'), Date.now())
+        for (const event of result.activity) ctx.activity.record(event)
+        return result
+      })
       print(
         values,
         {

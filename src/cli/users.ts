@@ -27,6 +27,7 @@ export const userCommands: Commands = {
     async run(values) {
       const { user, revoked } = await withContext(async (ctx) => {
         const result = await setDisabled(ctx.db, required(values, 'email'), true, Date.now(), (ended) => ctx.backchannel.sessionsEnded(ended))
+        for (const event of result.activity) ctx.activity.record(event)
         // The apps its sessions signed in to are told before the command exits.
         await ctx.backchannel.settled()
         return result

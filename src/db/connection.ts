@@ -1,8 +1,9 @@
 import SQLite from 'better-sqlite3'
-import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely'
+import { Kysely, PostgresDialect, SqliteDialect, sql, type SqliteStatement } from 'kysely'
 import type pg from 'pg'
 import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
+import { isDiskFailure } from './errors.js'
 import { preparedName } from './prepared.js'
 import type { Database } from './schema.js'
 
@@ -13,6 +14,12 @@ export interface Db {
   readonly dialect: DialectName
   /** SQLite: a count every revoking write moves, whichever connection or process made it (migration 014). */
   readonly revocationEpoch?: () => number
+  /**
+   * SQLite: whether writes go through. True until a write fails for want of
+   * disk (SQLITE_FULL, an I/O error); from then on a write is tried on each
+   * call, and true again once one succeeds.
+   */
+  readonly writable?: () => Promise<boolean>
   /** PostgreSQL: listens for notifications on a connection of its own, connecting again whenever it drops. */
   readonly listen?: (channel: string, handlers: ListenHandlers) => Promise<Listening>
   close(): Promise<void>
@@ -67,11 +74,51 @@ function openSqlite(path: string): Db {
   // Several processes may share one file (workers); wait for a lock rather than fail.
   file.pragma('busy_timeout = 5000')
   file.pragma('synchronous = NORMAL')
-  const kysely = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(file) }) })
+  let writesFailing = false
+  const kysely = new Kysely<Database>({
+    dialect: new SqliteDialect({
+      database: withStatementCache(file, (err) => {
+        if (isDiskFailure(err)) writesFailing = true
+      }),
+    }),
+  })
   // Prepared on first use, after the migrations made the table; read synchronously, from memory, on every cached answer.
   let epoch: SQLite.Statement | undefined
   const revocationEpoch = () => (epoch ??= file.prepare('select n from revocation_epoch').pluck()).get() as number
-  return { kysely, dialect: 'sqlite', revocationEpoch, close: () => kysely.destroy() }
+  const writable = async () => {
+    if (!writesFailing) return true
+    try {
+      await probeWrite(kysely)
+      writesFailing = false
+    } catch {
+      // Still failing: the request that made it failed already said why.
+    }
+    return !writesFailing
+  }
+  return { kysely, dialect: 'sqlite', revocationEpoch, writable, close: () => kysely.destroy() }
+}
+
+/** Larger than a page, so it needs pages the database may not be able to get, as a request's writes would. */
+const PROBE_BYTES = 64 * 1024
+
+/**
+ * A write that changes nothing once done: a row in the migration lock table,
+ * which exists in every migrated database, added and removed in one
+ * transaction that still has to reach the disk.
+ */
+async function probeWrite(kysely: Kysely<Database>): Promise<void> {
+  await kysely.transaction().execute(async (trx) => {
+    await sql`insert into gatehouse_migrations_lock (id, is_locked) values (${`write probe ${'.'.repeat(PROBE_BYTES)}`}, 0)`.execute(trx)
+    await sql`delete from gatehouse_migrations_lock where id like 'write probe %'`.execute(trx)
+  })
+}
+
+/** What Kysely's ROLLBACK runs when SQLite has rolled the transaction back already. */
+const NOTHING_TO_ROLL_BACK: SqliteStatement = {
+  reader: false,
+  all: () => [],
+  run: () => ({ changes: 0, lastInsertRowid: 0 }),
+  iterate: () => [][Symbol.iterator](),
 }
 
 /**
@@ -79,7 +126,8 @@ function openSqlite(path: string): Db {
  * small queries of a request. Statements are kept by their SQL text, which
  * Kysely builds with placeholders, so the set of texts is small and fixed.
  * One connection runs one statement at a time, so a kept statement is never
- * in use twice.
+ * in use twice. Writes that fail are told to `writeFailed` (reads cannot
+ * fill a disk).
  *
  * Kysely opens every transaction with a plain `begin`: such a transaction
  * that reads and then writes fails at once with SQLITE_BUSY when another
@@ -87,19 +135,43 @@ function openSqlite(path: string): Db {
  * Transactions here are opened to write, so each starts as `begin immediate`: it
  * takes the write lock first, waiting its turn up to the busy timeout.
  */
-function withStatementCache(file: SQLite.Database, limit = 500) {
-  const statements = new Map<string, SQLite.Statement>()
+function withStatementCache(file: SQLite.Database, writeFailed: (err: unknown) => void, limit = 500) {
+  const statements = new Map<string, SqliteStatement>()
   return {
     close: () => file.close(),
-    prepare(sqlText: string) {
+    prepare(sqlText: string): SqliteStatement {
+      // On SQLITE_FULL, an I/O error and a few others SQLite rolls the whole
+      // transaction back by itself (sqlite.org/lang_transaction.html,
+      // "Response To Errors Within A Transaction"). Kysely's ROLLBACK would
+      // then fail with "no transaction is active", and that error would take
+      // the place of the one that says why: a full disk would answer 500
+      // rather than 503 and be logged as something else.
+      if (sqlText === 'rollback' && !file.inTransaction) return NOTHING_TO_ROLL_BACK
       let statement = statements.get(sqlText)
       if (!statement) {
-        statement = file.prepare(sqlText === 'begin' ? 'begin immediate' : sqlText)
+        statement = watchWrites(file.prepare(sqlText === 'begin' ? 'begin immediate' : sqlText), writeFailed)
         if (statements.size >= limit) statements.delete(statements.keys().next().value!)
         statements.set(sqlText, statement)
       }
       return statement
     },
+  }
+}
+
+function watchWrites(statement: SQLite.Statement, writeFailed: (err: unknown) => void): SqliteStatement {
+  if (statement.reader) return statement
+  return {
+    reader: false,
+    all: (parameters) => statement.all(parameters),
+    run(parameters) {
+      try {
+        return statement.run(parameters)
+      } catch (err) {
+        writeFailed(err)
+        throw err
+      }
+    },
+    iterate: (parameters) => statement.iterate(parameters),
   }
 }
 
@@ -120,10 +192,13 @@ async function openPostgres(url: string): Promise<Db> {
     connectionString: url,
     types: pgTypes as pg.CustomTypesConfig,
     max: 10,
-    // Bounded waits: a request fails with 503 rather than hang while the database is away.
-    connectionTimeoutMillis: 5000,
-    query_timeout: 15_000,
-    statement_timeout: 10_000,
+    // Bounded waits of a few seconds: a request fails with 503 rather than
+    // hang while the database is away or frozen. The server gives up on a
+    // statement before the client does, so a slow but living database
+    // cancels it and keeps the connection.
+    connectionTimeoutMillis: 3000,
+    query_timeout: 5000,
+    statement_timeout: 4000,
     idleTimeoutMillis: 30_000,
   })
   // A pool emits 'error' when an idle client's connection drops; without a

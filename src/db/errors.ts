@@ -42,3 +42,10 @@ export function isDatabaseUnavailable(err: unknown): boolean {
     message,
   )
 }
+
+/** True when SQLite could not write for want of disk: the disk or its quota is full, or the file system failed. */
+export function isDiskFailure(err: unknown): boolean {
+  if (typeof err !== 'object' || err === null) return false
+  const code = (err as { code?: unknown }).code
+  return typeof code === 'string' && (code === 'SQLITE_FULL' || code.startsWith('SQLITE_IOERR'))
+}

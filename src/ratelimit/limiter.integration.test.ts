@@ -96,6 +96,34 @@ describe('rate limits shared through Redis', { skip: skip ?? false }, () => {
     )
     await relay.cut()
   })
+
+  it('logs an outage once per process, not once per limiter, and its end once', async () => {
+    // The process's earlier limiters would count as part of the outage.
+    for (const earlier of limiters.splice(0)) await earlier.close()
+    const relay = new Relay()
+    await relay.open()
+    const log = quietLog()
+    const url = `redis://127.0.0.1:${relay.port}`
+    const api = await createRateLimiter({ limit: 100, windowSeconds: 60, namespace: 'api' }, url, log)
+    const registration = await createRateLimiter({ limit: 20, windowSeconds: 60, namespace: 'registration' }, url, log)
+    limiters.push(api, registration)
+    const key = `user:${randomUUID()}`
+    await api.consume(key)
+    await registration.consume(key)
+
+    await relay.cut()
+    await sleep(500)
+    await api.consume(key)
+    await registration.consume(key)
+    assert.deepEqual(log.lines, ['warn Redis is unreachable: rate limits are counted in this process until it returns'])
+
+    await relay.open()
+    for (let i = 0; i < 50 && log.lines.length < 2; i++) await sleep(200)
+    // Both limiters have had the time to reconnect.
+    await sleep(1000)
+    assert.deepEqual(log.lines.slice(1), ['info Redis is reachable again: rate limits are shared again'])
+    await relay.cut()
+  })
 })
 
 describe('rate limits with an unreachable Redis', () => {

@@ -69,6 +69,14 @@ class FlexibleRateLimiter implements RateLimiter {
 }
 
 /**
+ * The Redis connections of this process's limiters (the API's, the
+ * registration endpoint's) that are down. One outage is one line in the log
+ * when the first goes down and one when the last comes back, not one per
+ * limiter.
+ */
+const unreachable = new Set<object>()
+
+/**
  * The API's per-user budget. In one process the count lives in memory; with
  * REDIS_URL every process counts in Redis, so they share one budget. If Redis
  * goes away, each process counts on its own in memory (said once in the log)
@@ -89,16 +97,14 @@ export async function createRateLimiter(policy: RateLimitPolicy, redisUrl: strin
   // Loaded only when Redis is configured, to keep a single process small.
   const { Redis } = await import('ioredis')
   const redis = new Redis(redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 2000, commandTimeout: 1000 })
-  let healthy = true
   redis.on('error', () => {
-    if (!healthy) return
-    healthy = false
-    log.warn('Redis is unreachable: rate limits are counted in this process until it returns')
+    if (unreachable.has(redis)) return
+    unreachable.add(redis)
+    if (unreachable.size === 1) log.warn('Redis is unreachable: rate limits are counted in this process until it returns')
   })
   redis.on('ready', () => {
-    if (healthy) return
-    healthy = true
-    log.info('Redis is reachable again: rate limits are shared again')
+    if (!unreachable.delete(redis)) return
+    if (unreachable.size === 0) log.info('Redis is reachable again: rate limits are shared again')
   })
   // A process that answered its first requests before the connection was up
   // would count them on its own; wait for it, bounded by the connect timeout.
@@ -115,6 +121,7 @@ export async function createRateLimiter(policy: RateLimitPolicy, redisUrl: strin
   })
   const limiter = new RateLimiterRedis({ ...options, storeClient: redis, rejectIfRedisNotReady: true, insuranceLimiter: memory })
   return new FlexibleRateLimiter(policy, limiter, async () => {
+    unreachable.delete(redis)
     redis.disconnect()
   })
 }

@@ -18,7 +18,7 @@ export async function startTestServer(
   dialect: DialectName,
   overrides: Partial<Config> = {},
   clock?: () => number,
-  options: Pick<ServerOptions, 'shutdownGraceMs' | 'backchannelDelivery'> = {},
+  options: Pick<ServerOptions, 'shutdownGraceMs' | 'backchannelDelivery' | 'requestTimeoutMs'> = {},
 ): Promise<TestServer> {
   const database = await createTestDatabase(dialect)
   const dataDir = mkdtempSync(join(tmpdir(), 'gatehouse-data-'))
