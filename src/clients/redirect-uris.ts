@@ -63,7 +63,7 @@ export function isRegistrableRedirectUri(uri: string): boolean {
 
 /**
  * Hosts that show incoming requests to whoever looks (request bins, echo
- * services): codes sent there are readable by strangers (seed 001's warning).
+ * services): codes sent there are readable by strangers, so the portal warns about them.
  */
 const INSPECTION_HOSTS = [
   'httpbin.org',

@@ -7,7 +7,7 @@ import { Refusal } from '../messages.js'
 import { revokeHoldings } from '../tokens/holdings.js'
 import type { TeamApp } from './types.js'
 
-/** The apps users of the team have authorised (seed 000: "Team apps" in Workflow Integrations), one row per user. */
+/** The apps users of the team have authorised (the portal's Team apps page), one row per user. */
 export function teamApps(db: Db, teamId: number): Promise<TeamApp[]> {
   return listTeamApps(db.kysely, teamId)
 }
@@ -29,8 +29,8 @@ export function mayRevokeTeamApp(authorisation: TeamApp, by: TeamAppRevoker): bo
 /**
  * Ends the app's access to the team: every grant and token it holds there,
  * its pending codes and the recorded consents, so the next authorisation
- * asks again (seed 000: "the user must go through the authorisation flow
- * again"). An owner ends it for every user of the team; a member, for
+ * asks again: the user goes through the authorisation flow
+ * again. An owner ends it for every user of the team; a member, for
  * themselves. All in one transaction.
  */
 export async function revokeTeamApp(

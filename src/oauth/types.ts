@@ -19,7 +19,7 @@ export interface AuthorizationCode {
   login: OpenIdLogin
 }
 
-/** An app a user of the team authorised (seed 000: "Team apps" in Workflow Integrations). */
+/** An app a user of the team authorised (listed on the portal's Team apps page). */
 export interface TeamApp {
   clientId: string
   name: string

@@ -5,7 +5,7 @@ export type RawParams = Record<string, unknown>
 
 /**
  * One parameter's value. RFC 6749 §3.1/§3.2: parameters must not repeat.
- * JSON bodies (seed 004) may carry numbers, e.g. a numeric client_id.
+ * JSON bodies (accepted at the token endpoint) may carry numbers, e.g. a numeric client_id.
  */
 export function param(params: RawParams, name: string): string | undefined {
   const value = params[name]

@@ -2,7 +2,7 @@ import { InvalidScope } from './errors.js'
 
 /**
  * The scopes a client may ask for. A token without scopes acts with all of
- * its user's permissions in its team, as the seeds' tokens (`"scopes": []`) do.
+ * its user's permissions in its team; its JWT says `"scopes": []`.
  */
 export const SCOPES: Record<string, string> = {
   read: 'Read your account, your team and its activity',

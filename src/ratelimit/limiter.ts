@@ -9,7 +9,7 @@ import {
 } from 'rate-limiter-flexible'
 
 export interface RateLimitPolicy {
-  /** Requests allowed per window (200 in the seeds' headers). */
+  /** Requests allowed per window (200 by default, announced as X-RateLimit-Limit). */
   limit: number
   windowSeconds: number
   /** Keeps the counts of one deployment apart from another's in a shared Redis (the issuer URL). */

@@ -12,7 +12,7 @@ export function newTokenId(): string {
 }
 
 /**
- * Signs an access token shaped like the seed's: `aud`, `jti`, `iat`, `nbf`,
+ * Signs an access token with the claims integrators read: `aud`, `jti`, `iat`, `nbf`,
  * `exp`, `sub`, `scopes`, plus `iss`, `client_id`, `scope` (RFC 9068) and
  * the team the token is bound to. `aud` is the client, or the resources the
  * token was asked for (RFC 8707 §2, RFC 9068 §3).

@@ -19,11 +19,11 @@ export interface TokenSubject {
   userId: number
   teamId: number
   scopes: string[]
-  /** RFC 8707: the resources the access token is for (its `aud`); none: the client itself, as the seeds show. */
+  /** RFC 8707: the resources the access token is for (its `aud`); none: the client itself. */
   resources?: string[]
 }
 
-/** RFC 6749 §5.1, in the field order of the seeds' examples. */
+/** RFC 6749 §5.1, in the field order integrators have always received. */
 export interface TokenResponse {
   token_type: 'Bearer'
   expires_in: number

@@ -10,7 +10,7 @@ export interface Principal {
   personalAccessTokenId: string | null
   /** The access token's jti or the personal access token's id: what API usage is counted under. */
   tokenId: string
-  /** Empty means all of the user's permissions in the team, as the seeds' tokens have. */
+  /** Empty means all of the user's permissions in the team, as a token issued without scopes has. */
   scopes: string[]
   /** RFC 8707: the resources an OAuth token is for; empty when it is for its client, as every token used to be. */
   resources: string[]

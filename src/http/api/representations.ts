@@ -1,12 +1,12 @@
 import type { Team, User } from '../../accounts/types.js'
 import type { Activity } from '../../activity/types.js'
 
-/** ISO 8601 in UTC to the second, as the seeds show: `2019-08-24T14:15:22Z`. */
+/** ISO 8601 in UTC to the second, as the API has always answered: `2019-08-24T14:15:22Z`. */
 export function timestamp(date: Date): string {
   return date.toISOString().replace(/\.\d{3}Z$/, 'Z')
 }
 
-/** Seed 001's `GET /api/v2/me` body, field for field. */
+/** The `GET /api/v2/me` body, field for field as integrators rely on it. */
 export function userObject(user: User) {
   return {
     object: 'user' as const,

@@ -22,7 +22,7 @@ const userSchema = {
   },
 } as const
 
-/** Seed 004: a body must be `application/json`, with no media type parameters. */
+/** A body must be `application/json`, with no media type parameters, as the API has always required. */
 function isExactJson(contentType: string | undefined): boolean {
   return contentType !== undefined && contentType.trim().toLowerCase() === 'application/json'
 }
@@ -71,7 +71,7 @@ export async function apiRoutes(app: FastifyInstance, ctx: AppContext): Promise<
       api.addHook('onResponse', async (request, reply) => {
         const principal = request.principal
         if (!principal) return
-        // "All activities are attributed to the token's user" (seeds 002–003). Calls are
+        // Every call is attributed to the token's user. Calls are
         // counted per token and minute; a row each would be a write per call.
         ctx.usage.count(
           {

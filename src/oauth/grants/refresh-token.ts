@@ -16,8 +16,8 @@ const INVALID_REFRESH = 'The refresh token is invalid, expired, revoked, or was 
 
 /**
  * RFC 6749 §6 with rotation: each refresh token works once; using it ends it
- * and the access token issued with it (seed 000: "invalidated immediately").
- * `redirect_uri`, which the seeds send, is accepted and not needed.
+ * and the access token issued with it at once (RFC 9700 §4.14.2).
+ * `redirect_uri`, which some clients send with a refresh, is accepted and not needed.
  */
 export async function refreshTokenGrant(ctx: GrantDeps, client: Client, params: RawParams, address: string): Promise<TokenResponse> {
   const tokenHash = hashSecret(requiredParam(params, 'refresh_token'))
