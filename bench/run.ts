@@ -313,15 +313,7 @@ const ES256_SCENARIOS = [SCENARIO.me, SCENARIO.refresh, SCENARIO.code]
 async function es256Rows(): Promise<void> {
   const d = await deployment('sqlite', 'ES256')
   try {
-    const seeded = await withContext(d, async (ctx) => {
-      const account = await seedAccount(ctx)
-      return {
-        account,
-        tokens: await seedTokens(ctx, account),
-        codes: pool(await seedCodes(ctx, account, POOL)),
-        refresh: pool(await seedIssuances(ctx, account, POOL)),
-      }
-    })
+    const seeded = await seedDeployment(d)
     const server = await startGatehouse(d, 1)
     try {
       await measure(GROUP.es256, SCENARIO.me, `${d.base}/api/v2/me`, meLoad(seeded.tokens.accessToken))

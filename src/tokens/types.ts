@@ -1,15 +1,23 @@
 /**
- * One authorization of a client by a user for a team: the family every
- * token descending from it belongs to, revoked together.
+ * What a grant, and each access token of it, may do, as stored: the stored
+ * row is the authority, whatever a JWT claims.
  */
-export interface Grant {
-  id: string
+interface StoredAuthority {
   clientId: string
   userId: number
   teamId: number
+  /** Space-separated scopes; empty: all of the user's permissions in the team. */
   scopes: string
-  /** RFC 8707 resources granted, space-separated; empty: tokens are for the client itself. */
+  /** RFC 8707 resources, space-separated (a token's audience); empty: the client itself. */
   resources: string
+}
+
+/**
+ * One authorization of a client by a user for a team: the family every
+ * token descending from it belongs to, revoked together.
+ */
+export interface Grant extends StoredAuthority {
+  id: string
   createdAt: number
   revokedAt: number | null
   login: OpenIdLogin
@@ -38,16 +46,9 @@ export interface AccessTokenClaims {
 }
 
 /** A stored access token; its times in epoch milliseconds, like every time in the database. */
-export interface AccessTokenRecord {
+export interface AccessTokenRecord extends StoredAuthority {
   jti: string
   grantId: string
-  clientId: string
-  userId: number
-  teamId: number
-  /** The scopes the token was issued with: the authority, whatever the JWT claims. */
-  scopes: string
-  /** The token's audience (RFC 8707), space-separated; empty: its client. The authority, like scopes. */
-  resources: string
   createdAt: number
   expiresAt: number
   revokedAt: number | null
