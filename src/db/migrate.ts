@@ -14,6 +14,7 @@ import { throttleCounters } from './migrations/004c_throttle_counters.js'
 import { consentSkipped } from './migrations/011_consent_skipped.js'
 import { backchannelDeliveries } from './migrations/011b_backchannel_deliveries.js'
 import { revocationNotices } from './migrations/013_revocation_notices.js'
+import { idTokenAlg } from './migrations/014_id_token_alg.js'
 
 function migrationsFor(dialect: DialectName): Record<string, Migration> {
   return {
@@ -31,6 +32,7 @@ function migrationsFor(dialect: DialectName): Record<string, Migration> {
     '011_consent_skipped': consentSkipped(),
     '011b_backchannel_deliveries': backchannelDeliveries(),
     '013_revocation_notices': revocationNotices(dialect),
+    '014_id_token_alg': idTokenAlg(),
   }
 }
 
