@@ -29,6 +29,7 @@ export const MESSAGES = {
   redirect_uri_credentials: 'Redirect URLs must not contain a user name or password.',
   redirect_uri_duplicate: 'Each redirect URL may be listed only once.',
   skip_consent_first_party: 'Only first-party clients with a secret may skip the consent page.',
+  id_token_alg_unsupported: 'Choose one of the listed algorithms for signing ID tokens.',
   redirect_uri_unsafe_characters: 'Redirect URLs must not contain spaces, tabs, line breaks or other control characters.',
   redirect_uri_no_host: 'Redirect URLs must name a host after the //, as in https://example.com/callback.',
   redirect_uri_not_canonical:

@@ -52,6 +52,13 @@ async function teamOf(db: Db, userId: number): Promise<number | null> {
   return (await listMembershipsOfUser(db.kysely, userId))[0]?.team.id ?? null
 }
 
+/** The login throttle refused the attempt; `retryAfter` is in seconds, until the window ends. */
+export class LoginThrottled extends Refusal {
+  constructor(readonly retryAfter: number) {
+    super('login_throttled', 429)
+  }
+}
+
 /**
  * Checks an e-mail and password. An unknown e-mail and a wrong password fail
  * the same way, after the same amount of work. Shared by the login page and
@@ -74,7 +81,7 @@ export async function authenticate(
       const found = await findCredentialsByEmail(db.kysely, email)
       if (found) activity.record({ action: 'login.locked', userId: found.user.id, teamId: await teamOf(db, found.user.id), address, detail: limit.lockout })
     }
-    throw new Refusal('login_throttled', 429)
+    throw new LoginThrottled(tally.retryAfter)
   }
   const found = await findCredentialsByEmail(db.kysely, email)
   const ok = await verifyPassword(password, found?.passwordHash ?? (await decoyHash()))

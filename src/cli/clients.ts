@@ -1,6 +1,7 @@
 import { userInTeam } from '../accounts/teams.js'
 import { requireUserByEmail } from '../accounts/users.js'
-import { clientsOwnedBy, deleteClient, registerClient } from '../clients/clients.js'
+import { chooseIdTokenAlgorithm, clientsOwnedBy, deleteClient, registerClient } from '../clients/clients.js'
+import { idTokenAlgorithms, SIGNING_ALGORITHMS } from '../keys/algorithms.js'
 import type { Client } from '../clients/types.js'
 import { json, optional, print, repeated, required, UsageError, withContext, withDatabase, type Commands } from './command.js'
 
@@ -16,6 +17,7 @@ function clientJson(client: Client, secret?: string) {
     skip_consent: client.skipConsent,
     post_logout_redirect_uris: client.postLogoutRedirectUris,
     backchannel_logout_uri: client.backchannelLogoutUri,
+    id_token_signed_response_alg: client.idTokenSignedResponseAlg,
     created_at: client.createdAt.toISOString(),
   }
 }
@@ -24,7 +26,7 @@ export const clientCommands: Commands = {
   'clients create': {
     usage:
       'gatehouse clients create --owner E --name N --redirect-uri U [--redirect-uri U2 …] [--team T] [--first-party] [--skip-consent] [--public]' +
-      ' [--post-logout-redirect-uri U …] [--backchannel-logout-uri U] [--json]',
+      ' [--post-logout-redirect-uri U …] [--backchannel-logout-uri U] [--id-token-alg A] [--json]',
     options: {
       owner: { type: 'string' },
       name: { type: 'string' },
@@ -35,6 +37,7 @@ export const clientCommands: Commands = {
       public: { type: 'boolean' },
       'post-logout-redirect-uri': { type: 'string', multiple: true },
       'backchannel-logout-uri': { type: 'string' },
+      'id-token-alg': { type: 'string' },
       ...json,
     },
     describe: {
@@ -47,6 +50,7 @@ export const clientCommands: Commands = {
       public: 'no client secret (native and single-page apps; PKCE required)',
       'post-logout-redirect-uri': 'a URL the browser may be sent to after logging out (repeat for several)',
       'backchannel-logout-uri': 'a URL that is sent a logout token when a session that signed in to the client ends',
+      'id-token-alg': `what the client's ID tokens are signed with: RS256 (the default) or GATEHOUSE_SIGNING_ALG (${SIGNING_ALGORITHMS.join(', ')})`,
       json: 'print the result as JSON',
     },
     async run(values) {
@@ -56,6 +60,7 @@ export const clientCommands: Commands = {
       if (redirectUris.length === 0) throw new UsageError('--redirect-uri is required (once per URL)')
       const { client, secret } = await withContext(async (ctx) => {
         const { user, team } = await userInTeam(ctx.db, owner, optional(values, 'team'))
+        const idTokenSignedResponseAlg = chooseIdTokenAlgorithm(optional(values, 'id-token-alg'), idTokenAlgorithms(ctx.config.signingAlg))
         return registerClient(
           ctx.db,
           ctx.keys,
@@ -69,6 +74,7 @@ export const clientCommands: Commands = {
             skipConsent: Boolean(values['skip-consent']),
             postLogoutRedirectUris: repeated(values, 'post-logout-redirect-uri'),
             backchannelLogoutUri: optional(values, 'backchannel-logout-uri'),
+            idTokenSignedResponseAlg,
           },
           Date.now(),
         )

@@ -14,6 +14,7 @@ import {
   updateClientOpenIdSettings,
   updateClientSecret,
 } from '../db/clients.js'
+import { DEFAULT_ID_TOKEN_ALGORITHM, type SigningAlgorithm } from '../keys/algorithms.js'
 import { Refusal } from '../messages.js'
 import { validName } from '../names.js'
 import { validateRedirectUri, validateRedirectUris } from './redirect-uris.js'
@@ -29,6 +30,20 @@ export interface NewClient {
   skipConsent?: boolean
   postLogoutRedirectUris?: string[]
   backchannelLogoutUri?: string | null
+  /** Chosen with chooseIdTokenAlgorithm; RS256 when left out. */
+  idTokenSignedResponseAlg?: SigningAlgorithm
+}
+
+/**
+ * OpenID Connect Registration §2 `id_token_signed_response_alg`: one of the
+ * algorithms ID tokens may be signed with (those discovery lists), RS256
+ * when none is chosen.
+ */
+export function chooseIdTokenAlgorithm(value: string | undefined, offered: readonly SigningAlgorithm[]): SigningAlgorithm {
+  if (value === undefined || value === '') return DEFAULT_ID_TOKEN_ALGORITHM
+  const alg = offered.find((a) => a === value)
+  if (!alg) throw new Refusal('id_token_alg_unsupported')
+  return alg
 }
 
 export interface OpenIdSettings {
@@ -79,6 +94,7 @@ export async function registerClient(db: Db, keys: Keys, input: NewClient, now: 
     isConfidential,
     isFirstParty,
     ...openid,
+    idTokenSignedResponseAlg: input.idTokenSignedResponseAlg ?? DEFAULT_ID_TOKEN_ALGORITHM,
     ownerUserId: input.ownerUserId,
     teamId: input.teamId,
     secret: secret === undefined ? undefined : storeSecret(keys, secret),
@@ -130,6 +146,7 @@ export interface ClientChanges {
   redirectUris: string[]
   postLogoutRedirectUris: string[]
   backchannelLogoutUri: string | null
+  idTokenSignedResponseAlg: SigningAlgorithm
 }
 
 /** Checks every field before writing any, so a refused change leaves the client as it was. */
@@ -139,7 +156,12 @@ export async function updateClient(db: Db, client: Client, changes: ClientChange
   const { postLogoutRedirectUris, backchannelLogoutUri } = validateOpenIdSettings(client, { ...changes, skipConsent: client.skipConsent })
   const updated = await db.kysely.transaction().execute(async (trx) => {
     if (!(await updateClientDetails(trx, client.id, name, redirectUris, now))) return undefined
-    return updateClientOpenIdSettings(trx, client.id, { postLogoutRedirectUris, backchannelLogoutUri }, now)
+    return updateClientOpenIdSettings(
+      trx,
+      client.id,
+      { postLogoutRedirectUris, backchannelLogoutUri, idTokenSignedResponseAlg: changes.idTokenSignedResponseAlg },
+      now,
+    )
   })
   if (!updated) throw new Refusal('client_not_found', 404)
   return updated

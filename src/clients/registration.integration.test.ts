@@ -95,6 +95,16 @@ await forEachDialect('RFC 7591 / 7592 dynamic client registration', (dialect) =>
     assert.ok(hasNoNull(body), JSON.stringify(body))
   })
 
+  it('echoes id_token_signed_response_alg, RS256 by default, and signs the ID tokens with it (OpenID Connect Registration §2, §3.2)', async () => {
+    const { body: byDefault } = await register(server, MCP_CLIENT)
+    assert.equal(byDefault.id_token_signed_response_alg, 'RS256')
+    const { response, body } = await register(server, { ...MCP_CLIENT, id_token_signed_response_alg: 'RS256' })
+    assert.equal(response.status, 201, JSON.stringify(body))
+    assert.equal(body.id_token_signed_response_alg, 'RS256')
+    const read = await fetch(String(body.registration_client_uri), { headers: { authorization: `Bearer ${String(body.registration_access_token)}` } })
+    assert.equal(((await read.json()) as Json).id_token_signed_response_alg, 'RS256')
+  })
+
   it('gives a confidential client a secret that authenticates it at the token endpoint', async () => {
     const { body } = await register(server, { redirect_uris: ['https://agent.example.com/cb'], token_endpoint_auth_method: 'client_secret_post' })
     assert.equal(typeof body.client_secret, 'string')
@@ -191,6 +201,9 @@ await forEachDialect('RFC 7591 / 7592 dynamic client registration', (dialect) =>
       ['a back-channel logout URI on a private address', { backchannel_logout_uri: 'https://10.0.0.7/bc' }, 'invalid_client_metadata'],
       ['a back-channel logout URI on a link-local address', { backchannel_logout_uri: 'https://[fe80::1]/bc' }, 'invalid_client_metadata'],
       ['backchannel_logout_session_required that is not a boolean', { backchannel_logout_session_required: 'yes' }, 'invalid_client_metadata'],
+      // OpenID Connect Registration §2: only what id_token_signing_alg_values_supported lists (RS256 here).
+      ['an id_token_signed_response_alg not supported', { id_token_signed_response_alg: 'ES256' }, 'invalid_client_metadata'],
+      ['id_token_signed_response_alg none', { id_token_signed_response_alg: 'none' }, 'invalid_client_metadata'],
     ]
     for (const [what, override, error] of cases) {
       it(what, async () => {
@@ -401,7 +414,7 @@ await forEachDialect('RFC 7591 / 7592 dynamic client registration', (dialect) =>
   })
 
   it('the janitor deletes self-registered clients never authorised within 24 h, and those unused for the TTL, and keeps the rest', async () => {
-    const deps = { db: server.ctx.db, keys: server.ctx.keys, issuer: server.ctx.config.issuer }
+    const deps = { db: server.ctx.db, keys: server.ctx.keys, issuer: server.ctx.config.issuer, idTokenAlgorithms: server.ctx.keyRing.idTokenAlgorithms() }
     const hour = 3600 * 1000
     const now = Date.now()
     const abandoned = await registerDynamicClient(deps, MCP_CLIENT, now - 25 * hour)

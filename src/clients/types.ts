@@ -4,6 +4,8 @@
  * its client_id is the https URL of its metadata document. The last two
  * belong to no one and are not verified.
  */
+import type { SigningAlgorithm } from '../keys/algorithms.js'
+
 export type ClientKind = 'registered' | 'dynamic' | 'metadata_document'
 
 /** RFC 7591 §2: what a client that registered itself declared it would use; it may use nothing else. */
@@ -27,6 +29,8 @@ export interface Client {
   postLogoutRedirectUris: string[]
   /** OpenID Connect Back-Channel Logout §2.2: where the logout token is POSTed when a session ends. */
   backchannelLogoutUri: string | null
+  /** OpenID Connect Registration §2: what its ID tokens and logout tokens are signed with; RS256 unless it chose another. */
+  idTokenSignedResponseAlg: SigningAlgorithm
   /** Null for clients that registered themselves or are known by a metadata document. */
   ownerUserId: number | null
   teamId: number | null

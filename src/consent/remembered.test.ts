@@ -13,6 +13,7 @@ function client(facts: Partial<Pick<Client, 'isConfidential' | 'isFirstParty' | 
     skipConsent: facts.skipConsent ?? false,
     postLogoutRedirectUris: [],
     backchannelLogoutUri: null,
+    idTokenSignedResponseAlg: 'RS256',
     ownerUserId: null,
     teamId: null,
     kind: facts.kind ?? 'registered',

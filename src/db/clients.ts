@@ -1,5 +1,6 @@
 import type { Selectable } from 'kysely'
 import type { Client, ClientKind, DeclaredUse, StoredClientSecret } from '../clients/types.js'
+import { DEFAULT_ID_TOKEN_ALGORITHM, isSigningAlgorithm, type SigningAlgorithm } from '../keys/algorithms.js'
 import type { Kysely } from 'kysely'
 import { compiledOnce } from './compiled.js'
 import type { Executor } from './executor.js'
@@ -25,6 +26,7 @@ function toClient(row: Selectable<ClientTable>): Client {
     skipConsent: row.skip_consent === 1,
     postLogoutRedirectUris: JSON.parse(row.post_logout_redirect_uris) as string[],
     backchannelLogoutUri: row.backchannel_logout_uri,
+    idTokenSignedResponseAlg: isSigningAlgorithm(row.id_token_signed_response_alg) ? row.id_token_signed_response_alg : DEFAULT_ID_TOKEN_ALGORITHM,
     ownerUserId: row.owner_user_id,
     teamId: row.team_id,
     kind: row.kind as ClientKind,
@@ -43,6 +45,7 @@ export interface NewClientRow {
   skipConsent?: boolean
   postLogoutRedirectUris?: string[]
   backchannelLogoutUri?: string | null
+  idTokenSignedResponseAlg?: SigningAlgorithm
   ownerUserId: number | null
   teamId: number | null
   secret: StoredClientSecret | undefined
@@ -63,6 +66,7 @@ export async function insertClient(db: Executor, client: NewClientRow): Promise<
       skip_consent: client.skipConsent ? 1 : 0,
       post_logout_redirect_uris: JSON.stringify(client.postLogoutRedirectUris ?? []),
       backchannel_logout_uri: client.backchannelLogoutUri ?? null,
+      id_token_signed_response_alg: client.idTokenSignedResponseAlg ?? DEFAULT_ID_TOKEN_ALGORITHM,
       secret_hash: client.secret?.hash ?? null,
       secret_encrypted: client.secret?.encrypted ?? null,
       owner_user_id: client.ownerUserId,
@@ -149,7 +153,7 @@ export async function updateClientDetails(db: Executor, id: string, name: string
 export async function updateClientOpenIdSettings(
   db: Executor,
   id: string,
-  settings: { skipConsent?: boolean; postLogoutRedirectUris?: string[]; backchannelLogoutUri?: string | null },
+  settings: { skipConsent?: boolean; postLogoutRedirectUris?: string[]; backchannelLogoutUri?: string | null; idTokenSignedResponseAlg?: SigningAlgorithm },
   now: number,
 ): Promise<Client | undefined> {
   const row = await db
@@ -159,6 +163,7 @@ export async function updateClientOpenIdSettings(
       ...(settings.skipConsent !== undefined && { skip_consent: settings.skipConsent ? 1 : 0 }),
       ...(settings.postLogoutRedirectUris !== undefined && { post_logout_redirect_uris: JSON.stringify(settings.postLogoutRedirectUris) }),
       ...(settings.backchannelLogoutUri !== undefined && { backchannel_logout_uri: settings.backchannelLogoutUri }),
+      ...(settings.idTokenSignedResponseAlg !== undefined && { id_token_signed_response_alg: settings.idTokenSignedResponseAlg }),
     })
     .where('id', '=', id)
     .returningAll()
@@ -216,6 +221,7 @@ export async function updateSelfRegisteredClient(
     metadataExpiresAt?: number | null
     postLogoutRedirectUris?: string[]
     backchannelLogoutUri?: string | null
+    idTokenSignedResponseAlg?: SigningAlgorithm
   },
   now: number,
 ): Promise<Client | undefined> {
@@ -228,6 +234,7 @@ export async function updateSelfRegisteredClient(
       updated_at: now,
       ...(fields.postLogoutRedirectUris !== undefined && { post_logout_redirect_uris: JSON.stringify(fields.postLogoutRedirectUris) }),
       ...(fields.backchannelLogoutUri !== undefined && { backchannel_logout_uri: fields.backchannelLogoutUri }),
+      ...(fields.idTokenSignedResponseAlg !== undefined && { id_token_signed_response_alg: fields.idTokenSignedResponseAlg }),
       ...(fields.registrationTokenHash !== undefined && { registration_token_hash: fields.registrationTokenHash }),
       ...(fields.metadataExpiresAt !== undefined && { metadata_expires_at: fields.metadataExpiresAt }),
     })

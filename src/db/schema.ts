@@ -87,6 +87,8 @@ export interface ClientTable {
   registration_token_hash: string | null
   /** When a metadata-document client's document is to be fetched again. */
   metadata_expires_at: number | null
+  /** OpenID Connect Registration §2: the JWS algorithm of the client's ID tokens. */
+  id_token_signed_response_alg: Generated<string>
 }
 
 export interface RegistrationTokenTable {

@@ -42,8 +42,8 @@ export async function insertSigningKey(db: Executor, key: Omit<SigningKeyRow, 'r
     .execute()
 }
 
-export async function retireSigningKeysExcept(db: Executor, kid: string, now: number): Promise<void> {
-  await db.updateTable('signing_keys').set({ retired_at: now }).where('retired_at', 'is', null).where('kid', '!=', kid).execute()
+export async function retireSigningKeysExcept(db: Executor, kids: string[], now: number): Promise<void> {
+  await db.updateTable('signing_keys').set({ retired_at: now }).where('retired_at', 'is', null).where('kid', 'not in', kids).execute()
 }
 
 export async function deleteSigningKeysRetiredBefore(db: Executor, before: number): Promise<number> {

@@ -10,7 +10,7 @@ import { openIdTokens, verifyIdToken, type TestClient } from '../testing/openid.
 import { meStatus } from '../testing/portal.js'
 import { startTestServer, type TestServer } from '../testing/server.js'
 import { pruneExpired } from '../tokens/prune.js'
-import { SIGNING_ALGORITHMS, type SigningAlgorithm } from './algorithms.js'
+import { idTokenAlgorithms, SIGNING_ALGORITHMS, type SigningAlgorithm } from './algorithms.js'
 import { KEY_REFRESH_MS } from './signing-keys.js'
 
 const ISSUER = 'https://id.example.test'
@@ -27,12 +27,12 @@ async function metadataOf(server: TestServer, path: string): Promise<Json> {
   return (await (await fetch(new URL(path, server.url))).json()) as Json
 }
 
-async function signingAlgorithmsAnnounced(server: TestServer): Promise<unknown[]> {
+/** Discovery's algorithms, the same in both documents: those of access tokens, and those of ID tokens. */
+async function signingAlgorithmsAnnounced(server: TestServer): Promise<{ accessTokens: unknown[]; idTokens: unknown[] }> {
   const oauth = await metadataOf(server, '/.well-known/oauth-authorization-server')
   const oidc = await metadataOf(server, '/.well-known/openid-configuration')
   assert.deepEqual(oidc.access_token_signing_alg_values_supported, oauth.access_token_signing_alg_values_supported)
-  assert.deepEqual(oidc.id_token_signing_alg_values_supported, oauth.access_token_signing_alg_values_supported)
-  return oidc.id_token_signing_alg_values_supported as unknown[]
+  return { accessTokens: oidc.access_token_signing_alg_values_supported as unknown[], idTokens: oidc.id_token_signing_alg_values_supported as unknown[] }
 }
 
 /** What a relying party computes independently (OpenID Connect Core §3.1.3.6; SHA-512 for Ed25519). */
@@ -69,9 +69,8 @@ for (const alg of SIGNING_ALGORITHMS) {
       const header = decodeProtectedHeader(accessToken)
       assert.equal(header.alg, alg)
       const set = await jwksOf(server)
-      assert.equal(set.keys.length, 1)
-      const key = set.keys[0]!
-      assert.deepEqual({ kid: key.kid, alg: key.alg, use: key.use }, { kid: header.kid, alg, use: 'sig' })
+      assert.deepEqual(set.keys.map((k) => k.alg).sort(), [...idTokenAlgorithms(alg)].sort(), 'a key for access tokens, and an RS256 one for ID tokens')
+      const key = set.keys.find((k) => k.kid === header.kid)!
       assert.equal('d' in key, false, 'no private part published')
       const { payload } = await jwtVerify(accessToken, createLocalJWKSet(set), {
         issuer: server.ctx.config.issuer,
@@ -85,17 +84,33 @@ for (const alg of SIGNING_ALGORITHMS) {
       assert.equal(verified.userId, owner.user.id, 'the resource-server kit accepts it')
     })
 
-    it(`signs ID tokens with ${alg}, with at_hash by that algorithm's hash, and announces ${alg} in discovery`, async () => {
+    it(`oidcc-idtoken-rs256: signs ID tokens with RS256 by default, verified by jose, and discovery lists RS256 first (OpenID Connect Core §15.1, Discovery 1.0 §3)`, async () => {
       const tokens = await openIdTokens(server, await browserFor(server, owner.user), client, { scope: 'openid', nonce: 'n-1' })
+      const set = createLocalJWKSet(await jwksOf(server))
+      const { payload, protectedHeader } = await jwtVerify(String(tokens.id_token), set, {
+        issuer: server.ctx.config.issuer,
+        audience: client.id,
+        algorithms: ['RS256'],
+      })
+      assert.equal(protectedHeader.alg, 'RS256')
+      assert.equal(payload.at_hash, expectedAtHash(String(tokens.access_token), 'RS256'))
+      assert.equal(decodeProtectedHeader(String(tokens.access_token)).alg, alg, 'access tokens keep GATEHOUSE_SIGNING_ALG')
+      assert.deepEqual(await signingAlgorithmsAnnounced(server), { accessTokens: [...new Set([alg, 'RS256'])], idTokens: idTokenAlgorithms(alg) })
+      assert.equal((await signingAlgorithmsAnnounced(server)).idTokens[0], 'RS256')
+    })
+
+    it(`signs ID tokens with ${alg} for a client registered with id_token_signed_response_alg=${alg}, with at_hash by that algorithm's hash (OpenID Connect Registration §2)`, async () => {
+      const { id, secret } = await seedClient(server.ctx, owner, { name: `${alg} App`, idTokenSignedResponseAlg: alg })
+      const chosen = { id, secret, redirectUri: REDIRECT }
+      const tokens = await openIdTokens(server, await browserFor(server, owner.user), chosen, { scope: 'openid', nonce: 'n-2' })
       assert.equal(decodeProtectedHeader(String(tokens.id_token)).alg, alg)
-      const claims = await verifyIdToken(server, tokens.id_token, client.id)
+      const claims = await verifyIdToken(server, tokens.id_token, chosen.id, alg)
       assert.equal(claims.at_hash, expectedAtHash(String(tokens.access_token), alg))
-      assert.deepEqual(await signingAlgorithmsAnnounced(server), [alg])
     })
   })
 }
 
-await forEachDialect('changing GATEHOUSE_SIGNING_ALG from RS256 to ES256', (dialect) => {
+await forEachDialect('changing GATEHOUSE_SIGNING_ALG from ES256 to EdDSA', (dialect) => {
   let server: TestServer
   let offset = 0
   let owner: SeededUser
@@ -103,60 +118,88 @@ await forEachDialect('changing GATEHOUSE_SIGNING_ALG from RS256 to ES256', (dial
 
   const tokensNow = async () => openIdTokens(server, await browserFor(server, owner.user), client, { scope: 'openid read' })
   const kidsAndAlgs = async () => (await jwksOf(server)).keys.map((k: JWK) => `${k.kid} ${k.alg} ${k.use}`).sort()
+  const sorted = (values: unknown[]) => [...values].sort()
 
   before(async () => {
     server = await startTestServer(
       dialect,
-      { issuer: ISSUER, accessTokenTtlSeconds: ACCESS_TOKEN_TTL, idTokenTtlSeconds: ID_TOKEN_TTL },
+      { issuer: ISSUER, accessTokenTtlSeconds: ACCESS_TOKEN_TTL, idTokenTtlSeconds: ID_TOKEN_TTL, signingAlg: 'ES256' },
       () => Date.now() + offset,
     )
     ;({ owner, client } = await seeded(server))
   })
   after(() => server.stop())
 
-  it('rotates to an ES256 key on restart, keeps the RS256 key published while its tokens live, then drops it', async () => {
+  it('rotates to an EdDSA key on restart, keeps the ES256 key published while its tokens live, then drops it; the RS256 ID token key stays', async () => {
     const before = await tokensNow()
     const oldAccess = String(before.access_token)
     const oldKid = decodeProtectedHeader(oldAccess).kid!
-    assert.equal(decodeProtectedHeader(oldAccess).alg, 'RS256')
+    assert.equal(decodeProtectedHeader(oldAccess).alg, 'ES256')
+    const idTokenKid = decodeProtectedHeader(String(before.id_token)).kid!
+    assert.equal(decodeProtectedHeader(String(before.id_token)).alg, 'RS256')
     const rotatedAt = server.ctx.clock()
 
-    server = await server.restart({ signingAlg: 'ES256' })
+    server = await server.restart({ signingAlg: 'EdDSA' })
     const after = await tokensNow()
     const newAccess = String(after.access_token)
     const newKid = decodeProtectedHeader(newAccess).kid!
-    assert.equal(decodeProtectedHeader(newAccess).alg, 'ES256')
-    assert.equal(decodeProtectedHeader(String(after.id_token)).alg, 'ES256')
+    assert.equal(decodeProtectedHeader(newAccess).alg, 'EdDSA')
+    assert.deepEqual(decodeProtectedHeader(String(after.id_token)), { alg: 'RS256', typ: 'JWT', kid: idTokenKid }, 'ID tokens keep their RS256 key')
     assert.notEqual(newKid, oldKid)
-    assert.deepEqual(await kidsAndAlgs(), [`${oldKid} RS256 sig`, `${newKid} ES256 sig`].sort())
-    assert.deepEqual(await signingAlgorithmsAnnounced(server), ['ES256', 'RS256'])
+    assert.deepEqual(await kidsAndAlgs(), [`${oldKid} ES256 sig`, `${idTokenKid} RS256 sig`, `${newKid} EdDSA sig`].sort())
+    const announced = await signingAlgorithmsAnnounced(server)
+    assert.equal(announced.accessTokens[0], 'EdDSA')
+    assert.deepEqual(sorted(announced.accessTokens), ['ES256', 'EdDSA', 'RS256'])
+    assert.deepEqual(announced.idTokens, ['RS256', 'EdDSA'])
 
     const set = createLocalJWKSet(await jwksOf(server))
     const verifyAt = { issuer: ISSUER, audience: client.id, typ: 'at+jwt', currentDate: new Date(server.ctx.clock()) }
     await jwtVerify(oldAccess, set, verifyAt)
     await jwtVerify(newAccess, set, verifyAt)
-    const { protectedHeader } = await jwtVerify(String(before.id_token), set, {
-      issuer: ISSUER,
-      audience: client.id,
-      currentDate: new Date(server.ctx.clock()),
-    })
-    assert.equal(protectedHeader.alg, 'RS256', 'an ID token of the RS256 key still verifies')
-    assert.equal(await meStatus(server, oldAccess), 200, 'a token of the RS256 key still works')
+    await jwtVerify(String(before.id_token), set, { issuer: ISSUER, audience: client.id, algorithms: ['RS256'], currentDate: new Date(server.ctx.clock()) })
+    assert.equal(await meStatus(server, oldAccess), 200, 'a token of the ES256 key still works')
     assert.equal((await introspect(server, oldAccess, client.id, client.secret)).active, true)
     const { response, body } = await refreshExchange(server, client, String(before.refresh_token))
     assert.equal(response.status, 200, JSON.stringify(body))
-    assert.equal(decodeProtectedHeader(String(body.access_token)).alg, 'ES256', 'a refresh issues tokens of the new algorithm')
+    assert.equal(decodeProtectedHeader(String(body.access_token)).alg, 'EdDSA', 'a refresh issues tokens of the new algorithm')
 
-    server = await server.restart({ signingAlg: 'ES256' })
-    assert.deepEqual(await kidsAndAlgs(), [`${oldKid} RS256 sig`, `${newKid} ES256 sig`].sort(), 'a restart with the same algorithm makes no new key')
+    server = await server.restart({ signingAlg: 'EdDSA' })
+    assert.deepEqual(
+      await kidsAndAlgs(),
+      [`${oldKid} ES256 sig`, `${idTokenKid} RS256 sig`, `${newKid} EdDSA sig`].sort(),
+      'a restart with the same algorithm makes no new key',
+    )
 
     offset = rotatedAt + ACCESS_TOKEN_TTL * 1000 - 60_000 - Date.now()
-    assert.ok((await kidsAndAlgs()).includes(`${oldKid} RS256 sig`), 'still published while its tokens may live')
+    assert.ok((await kidsAndAlgs()).includes(`${oldKid} ES256 sig`), 'still published while its tokens may live')
     assert.equal((await pruneExpired(server.ctx)).signing_keys, 0)
 
     offset = rotatedAt + ACCESS_TOKEN_TTL * 1000 + KEY_REFRESH_MS + 60_000 - Date.now()
-    assert.deepEqual(await kidsAndAlgs(), [`${newKid} ES256 sig`], 'gone once every token it signed has expired')
-    assert.deepEqual(await signingAlgorithmsAnnounced(server), ['ES256'])
+    assert.deepEqual(await kidsAndAlgs(), [`${idTokenKid} RS256 sig`, `${newKid} EdDSA sig`].sort(), 'gone once every token it signed has expired')
+    assert.deepEqual(sorted((await signingAlgorithmsAnnounced(server)).accessTokens), ['EdDSA', 'RS256'])
     assert.equal((await pruneExpired(server.ctx)).signing_keys, 1)
+  })
+})
+
+await forEachDialect('dynamic registration with GATEHOUSE_SIGNING_ALG=EdDSA', (dialect) => {
+  let server: TestServer
+
+  before(async () => {
+    server = await startTestServer(dialect, { signingAlg: 'EdDSA', clientRegistration: 'open' })
+  })
+  after(() => server.stop())
+
+  it('takes id_token_signed_response_alg among the supported values, echoes it, and refuses others with invalid_client_metadata (OpenID Connect Registration §2)', async () => {
+    const register = async (body: Json) =>
+      fetch(new URL('/oauth/register', server.url), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
+    const base = { redirect_uris: ['https://rp.example.com/cb'], token_endpoint_auth_method: 'none' }
+    for (const alg of ['RS256', 'EdDSA']) {
+      const response = await register({ ...base, id_token_signed_response_alg: alg })
+      assert.equal(response.status, 201)
+      assert.equal(((await response.json()) as Json).id_token_signed_response_alg, alg)
+    }
+    const refused = await register({ ...base, id_token_signed_response_alg: 'ES256' })
+    assert.equal(refused.status, 400)
+    assert.equal(((await refused.json()) as Json).error, 'invalid_client_metadata')
   })
 })

@@ -3,7 +3,7 @@ import { open, seal } from '../crypto/secret-box.js'
 import type { Db } from '../db/connection.js'
 import { insertSigningKey, listLiveSigningKeys, retireSigningKeysExcept } from '../db/signing-keys.js'
 import type { Config } from '../config.js'
-import { isSigningAlgorithm, type SigningAlgorithm } from './algorithms.js'
+import { DEFAULT_ID_TOKEN_ALGORITHM, idTokenAlgorithms, isSigningAlgorithm, type SigningAlgorithm } from './algorithms.js'
 
 /**
  * How long a process may go on signing with a key another process retired:
@@ -60,11 +60,21 @@ export async function createSigningKey(db: Db, encryptionKey: Buffer, alg: Signi
   return kid
 }
 
-/** Makes a new signing key and retires the others; their public keys stay published while their tokens live. */
+/**
+ * Makes a new signing key for `alg` and, when that is not RS256, one for
+ * RS256 ID tokens beside it, and retires the others; their public keys stay
+ * published while their tokens live. Returns the kid of the key for `alg`.
+ */
 export async function rotateSigningKey(db: Db, encryptionKey: Buffer, alg: SigningAlgorithm, now: number): Promise<string> {
-  const kid = await createSigningKey(db, encryptionKey, alg, now)
-  await retireSigningKeysExcept(db.kysely, kid, now)
-  return kid
+  const kids = []
+  for (const each of keptAlgorithms(alg)) kids.push(await createSigningKey(db, encryptionKey, each, now))
+  await retireSigningKeysExcept(db.kysely, kids, now)
+  return kids[0]!
+}
+
+/** GATEHOUSE_SIGNING_ALG for access tokens first, then what else ID tokens may need. */
+function keptAlgorithms(configured: SigningAlgorithm): SigningAlgorithm[] {
+  return [...new Set([configured, ...idTokenAlgorithms(configured)])]
 }
 
 /**
@@ -76,7 +86,7 @@ export class KeyRing {
   private keys: LoadedKey[] = []
   private loadedAt = -Infinity
   private loading: Promise<void> | undefined
-  private signing: { kid: string; alg: SigningAlgorithm; key: Promise<CryptoKey> } | undefined
+  private readonly privateKeys = new Map<string, Promise<CryptoKey>>()
 
   constructor(
     private readonly db: Db,
@@ -90,16 +100,21 @@ export class KeyRing {
   ) {}
 
   /**
-   * Loads the keys, creating the first one on an empty database, and
-   * rotating to a key of the configured algorithm when the signing key is of
-   * another (GATEHOUSE_SIGNING_ALG changed): the old keys stay published while
-   * their tokens live.
+   * Loads the keys, making a signing key for each kept algorithm that has
+   * none (the first start, or GATEHOUSE_SIGNING_ALG changed) and retiring
+   * the signing keys of algorithms no longer kept: the old keys stay
+   * published while their tokens live.
    */
   async init(): Promise<void> {
     await this.reload()
-    const current = this.keys.find((k) => k.retiredAt === null)
-    if (current?.alg === this.algorithm) return
-    await rotateSigningKey(this.db, this.encryptionKey, this.algorithm, this.clock())
+    const kept = keptAlgorithms(this.algorithm)
+    const current = this.keys.filter((k) => k.retiredAt === null)
+    if (kept.every((alg) => current.some((k) => k.alg === alg)) && current.every((k) => kept.includes(k.alg))) return
+    const kids = []
+    for (const alg of kept) {
+      kids.push(current.find((k) => k.alg === alg)?.kid ?? (await createSigningKey(this.db, this.encryptionKey, alg, this.clock())))
+    }
+    await retireSigningKeysExcept(this.db.kysely, kids, this.clock())
     await this.reload()
   }
 
@@ -135,15 +150,26 @@ export class KeyRing {
     return this.keys
   }
 
-  /** The key that signs new tokens: the newest one not retired. */
-  async signingKey(): Promise<SigningKey> {
+  /**
+   * The key that signs new tokens with `alg` (GATEHOUSE_SIGNING_ALG when left
+   * out): the newest one not retired. An algorithm no longer kept (a client
+   * registered for it before GATEHOUSE_SIGNING_ALG changed) gets RS256, the
+   * one every relying party verifies (OpenID Connect Core §15.1).
+   */
+  async signingKey(alg: SigningAlgorithm = this.algorithm): Promise<SigningKey> {
     const keys = await this.fresh()
-    const current = keys.find((k) => k.retiredAt === null) ?? keys[0]
-    if (!current) throw new Error('no signing key: run gatehouse migrate and start the server once')
-    if (this.signing?.kid !== current.kid) {
-      this.signing = { kid: current.kid, alg: current.alg, key: importPKCS8(open(this.encryptionKey, current.privateKeyEncrypted), current.alg) }
+    const wanted = keptAlgorithms(this.algorithm).includes(alg) ? alg : DEFAULT_ID_TOKEN_ALGORITHM
+    const ofAlg = keys.filter((k) => k.alg === wanted)
+    const current = ofAlg.find((k) => k.retiredAt === null) ?? ofAlg[0]
+    if (!current) throw new Error(`no ${wanted} signing key: run gatehouse migrate and start the server once`)
+    let privateKey = this.privateKeys.get(current.kid)
+    if (!privateKey) {
+      // Only the keys still loaded are worth keeping imported.
+      for (const kid of this.privateKeys.keys()) if (!keys.some((k) => k.kid === kid)) this.privateKeys.delete(kid)
+      privateKey = importPKCS8(open(this.encryptionKey, current.privateKeyEncrypted), current.alg)
+      this.privateKeys.set(current.kid, privateKey)
     }
-    return { kid: current.kid, alg: this.signing.alg, privateKey: await this.signing.key }
+    return { kid: current.kid, alg: current.alg, privateKey: await privateKey }
   }
 
   /** The public key for a `kid`, re-reading the database once when it is not known yet. */
@@ -157,11 +183,15 @@ export class KeyRing {
     return key && { alg: key.alg, publicKey: key.publicKey }
   }
 
-  /** The algorithms of the published keys, the signing key's first: what discovery says is in use. */
+  /** The algorithms of the published keys, GATEHOUSE_SIGNING_ALG first: what an access token that still verifies may be signed with. */
   async algorithms(): Promise<SigningAlgorithm[]> {
     const keys = await this.fresh()
-    const current = keys.find((k) => k.retiredAt === null)
-    return [...new Set([...(current ? [current.alg] : []), ...keys.map((k) => k.alg)])]
+    return [...new Set([this.algorithm, ...keys.map((k) => k.alg)])]
+  }
+
+  /** What ID tokens may be signed with, RS256 first (Discovery 1.0 §3). */
+  idTokenAlgorithms(): SigningAlgorithm[] {
+    return idTokenAlgorithms(this.algorithm)
   }
 
   /** RFC 7517 JWK Set of every key that can still verify a live token. */

@@ -116,6 +116,25 @@ await forEachDialect('introspection (RFC 7662), revocation (RFC 7009) and prunin
       assert.equal(body.iss, server.ctx.config.issuer)
     })
 
+    it('tells a client the e-mail address as username only with the email scope (OpenID Connect Core §5.4, RFC 7662 §2.2)', async () => {
+      const identityOnly = await tokensFor(app, 'openid')
+      for (const [what, token] of [
+        ['access token', identityOnly.access],
+        ['refresh token', identityOnly.refresh],
+      ] as const) {
+        const body = await introspect(server, token, app.id, app.secret)
+        assert.equal(body.active, true, what)
+        assert.equal(body.username, undefined, `${what} for scope=openid`)
+        assert.equal(body.sub, String(ada.id), what)
+        assert.equal((await introspect(server, token, firstParty.id, firstParty.secret)).username, ada.email, `${what} to a first-party client`)
+      }
+      const withEmail = await tokensFor(app, 'openid email')
+      assert.equal((await introspect(server, withEmail.access, app.id, app.secret)).username, ada.email, 'access token with email')
+      assert.equal((await introspect(server, withEmail.refresh, app.id, app.secret)).username, ada.email, 'refresh token with email')
+      const unrestricted = await tokensFor(app)
+      assert.equal((await introspect(server, unrestricted.access, app.id, app.secret)).username, ada.email, 'a token without scopes holds all permissions')
+    })
+
     it('answers unknown, malformed, forged and expired tokens with exactly {"active":false} (RFC 7662 §2.2)', async () => {
       const { access, refresh } = await tokensFor(app)
       const [header, payload] = access.split('.')

@@ -29,6 +29,20 @@ function mayInspect(caller: Client, tokenClientId: string): boolean {
   return caller.isFirstParty || caller.id === tokenClientId
 }
 
+/**
+ * OpenID Connect Core §5.4: the e-mail address goes only to holders of the
+ * `email` scope; RFC 7662 §2.2 makes `username` optional. A token without
+ * scopes holds all of its user's permissions, and first-party clients are
+ * the product's own services.
+ */
+function releasesEmail(caller: Client, scopes: string[]): boolean {
+  return caller.isFirstParty || scopes.length === 0 || scopes.includes('email')
+}
+
+function usernameFor(caller: Client, scopes: string[], email: string): { username?: string } {
+  return releasesEmail(caller, scopes) ? { username: email } : {}
+}
+
 /** RFC 7662 §2: `{"active":false}` and nothing more for any token that is not live. */
 export async function introspect(ctx: VerificationDeps, caller: Client, params: RawParams): Promise<IntrospectionResponse> {
   const token = requiredParam(params, 'token')
@@ -65,11 +79,12 @@ async function introspectAccessToken(ctx: VerificationDeps, caller: Client, toke
   const verdict = await checkAccessToken(ctx, token)
   if (!verdict.active || !mayInspect(caller, verdict.row.clientId)) return INACTIVE
   const { claims, row, user } = verdict
+  const scopes = splitScopes(row.scopes)
   return {
     active: true,
-    scope: splitScopes(row.scopes).join(' '),
+    scope: scopes.join(' '),
     client_id: row.clientId,
-    username: user.email,
+    ...usernameFor(caller, scopes, user.email),
     token_type: 'Bearer',
     exp: claims.expiresAtSeconds,
     iat: claims.issuedAtSeconds,
@@ -87,11 +102,12 @@ async function introspectRefreshToken(ctx: VerificationDeps, caller: Client, tok
   const held = await findRefreshTokenForRotation(ctx.db.kysely, hashSecret(token))
   if (!held || refreshTokenLiveness(held, ctx.clock()) !== 'live' || !mayInspect(caller, held.refresh.clientId)) return INACTIVE
   const { refresh, grant, user } = held
+  const scopes = splitScopes(grant.scopes)
   return {
     active: true,
-    scope: splitScopes(grant.scopes).join(' '),
+    scope: scopes.join(' '),
     client_id: refresh.clientId,
-    username: user.email,
+    ...usernameFor(caller, scopes, user.email),
     token_type: 'refresh_token',
     exp: Math.floor(refresh.expiresAt / 1000),
     iat: Math.floor(refresh.createdAt / 1000),

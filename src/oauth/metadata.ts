@@ -20,6 +20,8 @@ export interface MetadataFacts {
   resourceScopes: string[]
   /** The algorithms of the published keys: what a token that still verifies may be signed with. */
   signingAlgorithms: string[]
+  /** What ID tokens may be signed with, RS256 first. */
+  idTokenSigningAlgorithms: string[]
 }
 
 /** RFC 8414 §2: authorization server metadata. */
@@ -59,7 +61,8 @@ export function openIdConfiguration(ctx: { config: Pick<Config, 'issuer' | 'clie
     userinfo_endpoint: issuer + ENDPOINTS.userinfo,
     end_session_endpoint: issuer + ENDPOINTS.endSession,
     subject_types_supported: ['public'],
-    id_token_signing_alg_values_supported: facts.signingAlgorithms,
+    // Discovery 1.0 §3: RS256 must be listed; the client picks with id_token_signed_response_alg.
+    id_token_signing_alg_values_supported: facts.idTokenSigningAlgorithms,
     claims_supported: CLAIMS_SUPPORTED,
     claims_parameter_supported: false,
     request_parameter_supported: false,

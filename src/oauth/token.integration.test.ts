@@ -527,7 +527,7 @@ await forEachDialect('POST /oauth/token', (dialect) => {
       assert.deepEqual(unknown.body, wrong.body)
     })
 
-    it('shares the login throttle with the login page, both ways (src/accounts/login.ts)', async () => {
+    it('shares the login throttle with the login page, both ways, and a throttled password grant answers 429 with Retry-After (RFC 6585 §4)', async () => {
       const grant = (password: string) =>
         token({ grant_type: 'password', client_id: firstParty.id, client_secret: firstParty.secret, username: 'pat@example.com', password })
       // Failures on the login page and through the grant, from one address, add up to the per-account-and-address limit (5).
@@ -538,7 +538,9 @@ await forEachDialect('POST /oauth/token', (dialect) => {
       ])
       assert.deepEqual(failures, [401, 401, 401, 400, 400])
       const throttled = await grant(PASSWORD)
-      assertOAuthError(throttled.response, throttled.body, 400, 'invalid_grant', 'the right password while throttled')
+      // RFC 6585 §4: too many attempts is 429 with Retry-After, not a wrong password.
+      assertOAuthError(throttled.response, throttled.body, 429, 'too_many_requests', 'the right password while throttled')
+      assert.ok(Number(throttled.response.headers.get('retry-after')) >= 1, 'Retry-After in seconds')
       assert.equal((await logIn(new HttpClient(server.url), 'pat@example.com', PASSWORD)).status, 429, 'the login page is throttled too')
     })
   })

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto'
 import { decodeProtectedHeader, jwtVerify, SignJWT } from 'jose'
 import type { User } from '../accounts/types.js'
 import type { OpenIdLogin } from '../tokens/types.js'
+import type { SigningAlgorithm } from '../keys/algorithms.js'
 import type { KeyRing } from '../keys/signing-keys.js'
 import { userClaims } from './claims.js'
 
@@ -14,6 +15,8 @@ const AMR = ['pwd']
 export interface IdTokenInput {
   user: User
   clientId: string
+  /** The client's `id_token_signed_response_alg` (OpenID Connect Registration §2). */
+  algorithm: SigningAlgorithm
   teamId: number
   scopes: string[]
   login: OpenIdLogin
@@ -38,9 +41,9 @@ export function accessTokenHash(accessToken: string, algorithm: string): string 
   return digest.subarray(0, digest.length / 2).toString('base64url')
 }
 
-/** OpenID Connect Core §2: signed with the same keys and rotation as the access tokens. */
+/** OpenID Connect Core §2: signed with the client's algorithm, from the key ring that signs the access tokens. */
 export async function signIdToken(keyRing: KeyRing, issuer: string, input: IdTokenInput): Promise<string> {
-  const { kid, alg, privateKey } = await keyRing.signingKey()
+  const { kid, alg, privateKey } = await keyRing.signingKey(input.algorithm)
   const claims: Record<string, unknown> = {
     ...userClaims(input.user, input.teamId, input.scopes),
     at_hash: accessTokenHash(input.accessToken, alg),

@@ -136,6 +136,7 @@ interface Introspection {
   aud?: string | string[]
   scope?: string
   exp?: number
+  token_type?: string
   token_kind?: string
 }
 
@@ -194,7 +195,10 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
   }
 
   async function verify(token: string): Promise<VerifiedToken> {
-    if (tokenKind(token) === 'oauth_access_token') {
+    const kind = tokenKind(token)
+    // RFC 6749 §1.5: a refresh token is for the token endpoint only and authorises no request.
+    if (kind === 'refresh_token') throw reject('invalid_token', 'not an access token')
+    if (kind === 'oauth_access_token') {
       const { jwks } = await discover()
       try {
         await jwtVerify(token, jwks, {
@@ -216,13 +220,15 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
     if (!answer.active || answer.sub === undefined || answer.team_id === undefined || answer.exp === undefined) {
       throw reject('invalid_token', 'token revoked or unknown')
     }
+    // RFC 7662 §2.2: Gatehouse's answer names what the token is; only the access token the request presented passes.
+    if (answer.token_type?.toLowerCase() !== 'bearer' || answer.token_kind !== kind) throw reject('invalid_token', 'not an access token')
     // Gatehouse's stored record is the authority on the audience, not only the signed claim.
     if (accepted !== undefined) {
       const audience = answer.aud === undefined ? [] : Array.isArray(answer.aud) ? answer.aud : [answer.aud]
       if (!audience.some((a) => accepted.includes(a))) throw reject('invalid_token', 'token issued for another audience')
     }
     return {
-      kind: answer.token_kind === 'personal_access_token' ? 'personal_access_token' : 'oauth_access_token',
+      kind,
       userId: Number(answer.sub),
       teamId: answer.team_id,
       clientId: answer.client_id ?? null,

@@ -151,6 +151,17 @@ describe('resource-server kit against a running Gatehouse', () => {
     assert.equal(verified.clientId, null)
   })
 
+  it('refuses a refresh token as an access token, with or without an audience (RFC 6749 §1.5, RFC 7662 §2.2 token_type)', async () => {
+    const { refresh_token } = await accessToken()
+    assert.equal(
+      (await postOAuth(server, '/oauth/introspect', { token: refresh_token, client_id: service.id, client_secret: service.secret })).body.active,
+      true,
+    )
+    for (const check of [verifier(), verifier({ audience: app.id })]) {
+      await assert.rejects(check.verify(refresh_token), (err: unknown) => err instanceof TokenRejectedError && err.error === 'invalid_token')
+    }
+  })
+
   it('refuses garbage and a missing header with the RFC 6750 error codes', async () => {
     await assert.rejects(verifier().verify('a.b.c'), (err: unknown) => err instanceof TokenRejectedError && err.error === 'invalid_token')
     await assert.rejects(

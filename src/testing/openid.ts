@@ -21,13 +21,14 @@ export function exchangeCode(server: TestServer, client: TestClient, code: strin
 }
 
 /** Checks an ID token the way a relying party does (OpenID Connect Core §3.1.3.7), against the published keys. */
-export async function verifyIdToken(server: TestServer, idToken: unknown, clientId: string): Promise<JWTPayload> {
+/** RS256 unless the client chose another `id_token_signed_response_alg`. */
+export async function verifyIdToken(server: TestServer, idToken: unknown, clientId: string, alg = 'RS256'): Promise<JWTPayload> {
   assert.equal(typeof idToken, 'string', 'no id_token')
   const jwks = (await (await fetch(new URL('/oauth/jwks', server.url))).json()) as JSONWebKeySet
   const { payload } = await jwtVerify(idToken as string, createLocalJWKSet(jwks), {
     issuer: server.ctx.config.issuer,
     audience: clientId,
-    algorithms: [server.ctx.config.signingAlg],
+    algorithms: [alg],
     currentDate: new Date(server.ctx.clock()),
   })
   return payload

@@ -2,7 +2,7 @@ import { decodeProtectedHeader, errors, jwtVerify, SignJWT, type JWTPayload } fr
 import { randomSecret } from '../crypto/random.js'
 import type { KeyRing } from '../keys/signing-keys.js'
 import type { AccessTokenClaims } from './types.js'
-import type { VerifiedTokenCache } from './cache/verified-cache.js'
+import type { CheckedSignature, VerifiedTokenCache } from './cache/verified-cache.js'
 
 /** RFC 9068 §2.1: the media type of JWT access tokens. */
 export const ACCESS_TOKEN_TYPE = 'at+jwt'
@@ -50,17 +50,34 @@ export async function verifyAccessTokenSignature(
   at: { nowSeconds: number } | 'any time',
   cache?: VerifiedTokenCache,
 ): Promise<AccessTokenCheck> {
-  const known = cache?.get(token)
+  const known = cache && (await rememberedSignature(keyRing, cache, token))
   if (known) {
-    if (at !== 'any time' && known.expiresAtSeconds <= at.nowSeconds) return { ok: false, reason: 'token expired' }
-    return { ok: true, claims: known }
+    if (at !== 'any time' && known.claims.expiresAtSeconds <= at.nowSeconds) return { ok: false, reason: 'token expired' }
+    return { ok: true, claims: known.claims }
   }
   const checked = await verifyWithKey(keyRing, issuer, token, at)
-  if (checked.ok && cache) cache.set(token, checked.claims)
+  if (checked.ok && cache) cache.set(token, { claims: checked.claims, kid: checked.kid })
   return checked
 }
 
-async function verifyWithKey(keyRing: KeyRing, issuer: string, token: string, at: { nowSeconds: number } | 'any time'): Promise<AccessTokenCheck> {
+/**
+ * The remembered check of the token's signature, while the key that made it
+ * is still published: a key that left the key set verifies nothing more
+ * (RFC 7517 §5), so what it verified is forgotten, standing included.
+ */
+export async function rememberedSignature(keyRing: KeyRing, cache: VerifiedTokenCache, token: string): Promise<CheckedSignature | undefined> {
+  const known = cache.get(token)
+  if (!known || (await keyRing.verificationKey(known.kid))) return known
+  cache.drop(token)
+  return undefined
+}
+
+async function verifyWithKey(
+  keyRing: KeyRing,
+  issuer: string,
+  token: string,
+  at: { nowSeconds: number } | 'any time',
+): Promise<{ ok: true; claims: AccessTokenClaims; kid: string } | { ok: false; reason: string }> {
   let kid: string | undefined
   let alg: string | undefined
   try {
@@ -95,6 +112,7 @@ async function verifyWithKey(keyRing: KeyRing, issuer: string, token: string, at
   }
   return {
     ok: true,
+    kid,
     claims: {
       jti: payload.jti!,
       clientId,

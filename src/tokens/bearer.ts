@@ -1,4 +1,5 @@
 import { checkPersonalAccessToken } from './personal-access-tokens.js'
+import { rememberedSignature } from './access-token.js'
 import { checkAccessToken, type VerificationDeps } from './verify.js'
 import { splitResources } from '../resources/resources.js'
 import { splitScopes } from '../protocol/scopes.js'
@@ -15,6 +16,8 @@ export type BearerVerdict = { ok: true; principal: Principal } | { ok: false; re
 export async function authenticateBearer(ctx: VerificationDeps, token: string): Promise<BearerVerdict> {
   const now = ctx.clock()
   const cache = ctx.verifiedTokens
+  // An access token's remembered standing holds only while its signing key is published.
+  if (cache && tokenKind(token) === 'oauth_access_token') await rememberedSignature(ctx.keyRing, cache, token)
   const known = cache?.standing(token, now)
   if (known) return { ok: true, principal: known }
   const mark = cache?.mark() ?? 0

@@ -4,6 +4,7 @@ import { hashSecret, randomSecret, safeEqual } from '../../crypto/random.js'
 import { open } from '../../crypto/secret-box.js'
 import type { Db } from '../../db/connection.js'
 import { deleteClientById, findSelfRegisteredClient, insertClient, updateSelfRegisteredClient, type SelfRegisteredClientRow } from '../../db/clients.js'
+import { DEFAULT_ID_TOKEN_ALGORITHM, type SigningAlgorithm } from '../../keys/algorithms.js'
 import { InvalidClientMetadata, InvalidToken } from '../../protocol/errors.js'
 import { storeSecret } from '../clients.js'
 import type { Client } from '../types.js'
@@ -13,11 +14,21 @@ export interface RegistrationDeps {
   db: Db
   keys: Keys
   issuer: string
+  /** What ID tokens may be signed with (discovery's id_token_signing_alg_values_supported). */
+  idTokenAlgorithms: readonly SigningAlgorithm[]
 }
 
-/** The logout settings of a self-registered client, as its metadata says; none when it says nothing. */
-function logoutSettings(metadata: ClientMetadata): { postLogoutRedirectUris: string[]; backchannelLogoutUri: string | null } {
-  return { postLogoutRedirectUris: metadata.post_logout_redirect_uris ?? [], backchannelLogoutUri: metadata.backchannel_logout_uri ?? null }
+/** The OpenID Connect settings of a self-registered client, as its metadata says; the defaults when it says nothing. */
+function openIdSettings(metadata: ClientMetadata): {
+  postLogoutRedirectUris: string[]
+  backchannelLogoutUri: string | null
+  idTokenSignedResponseAlg: SigningAlgorithm
+} {
+  return {
+    postLogoutRedirectUris: metadata.post_logout_redirect_uris ?? [],
+    backchannelLogoutUri: metadata.backchannel_logout_uri ?? null,
+    idTokenSignedResponseAlg: metadata.id_token_signed_response_alg ?? DEFAULT_ID_TOKEN_ALGORITHM,
+  }
 }
 
 export function registrationClientUri(issuer: string, clientId: string): string {
@@ -33,6 +44,8 @@ function clientInformation(deps: RegistrationDeps, client: Client, metadata: Cli
     registration_access_token: registrationToken,
     registration_client_uri: registrationClientUri(deps.issuer, client.id),
     ...metadata,
+    // OpenID Connect Registration §3.2: the registered value, the default included.
+    id_token_signed_response_alg: client.idTokenSignedResponseAlg,
   }
 }
 
@@ -40,7 +53,7 @@ export type ClientInformation = ReturnType<typeof clientInformation>
 
 /** RFC 7591 §3: registers the client. It belongs to no owner and no team. */
 export async function registerDynamicClient(deps: RegistrationDeps, body: unknown, now: number): Promise<ClientInformation> {
-  const metadata = await parseDynamicClientMetadata(deps.db, body)
+  const metadata = await parseDynamicClientMetadata(deps.db, body, deps.idTokenAlgorithms)
   const isConfidential = metadata.token_endpoint_auth_method !== 'none'
   const secret = isConfidential ? randomSecret(32) : undefined
   const registrationToken = randomSecret(32)
@@ -50,7 +63,7 @@ export async function registerDynamicClient(deps: RegistrationDeps, body: unknow
     redirectUris: metadata.redirect_uris,
     isConfidential,
     isFirstParty: false,
-    ...logoutSettings(metadata),
+    ...openIdSettings(metadata),
     ownerUserId: null,
     teamId: null,
     secret: secret === undefined ? undefined : storeSecret(deps.keys, secret),
@@ -96,7 +109,7 @@ export async function updateRegistration(
   if (typeof body === 'object' && body !== null && 'client_id' in body && (body as { client_id: unknown }).client_id !== clientId) {
     throw new InvalidClientMetadata('client_id in the body must be the client being updated.')
   }
-  const metadata = await parseDynamicClientMetadata(deps.db, body)
+  const metadata = await parseDynamicClientMetadata(deps.db, body, deps.idTokenAlgorithms)
   if ((metadata.token_endpoint_auth_method === 'none') === found.client.isConfidential) {
     throw new InvalidClientMetadata('token_endpoint_auth_method cannot change between none and a client secret; register a new client instead.')
   }
@@ -108,7 +121,7 @@ export async function updateRegistration(
       name: displayName(metadata),
       redirectUris: metadata.redirect_uris,
       // RFC 7592 §2.2: what the new metadata leaves out is removed.
-      ...logoutSettings(metadata),
+      ...openIdSettings(metadata),
       metadata: JSON.stringify(metadata),
       registrationTokenHash: hashSecret(fresh),
     },

@@ -2,6 +2,7 @@ import type { Db } from '../../db/connection.js'
 import { listResourceRows } from '../../db/resources.js'
 import { Refusal } from '../../messages.js'
 import { isBlankName } from '../../names.js'
+import type { SigningAlgorithm } from '../../keys/algorithms.js'
 import { InvalidClientMetadata, InvalidRedirectUri, type OAuthError } from '../../protocol/errors.js'
 import { SCOPES } from '../../protocol/scopes.js'
 import { isInternalHost } from '../addresses.js'
@@ -32,6 +33,8 @@ export interface ClientMetadata {
   /** OpenID Connect Back-Channel Logout §2.2; taken from dynamic registration only. */
   backchannel_logout_uri?: string
   backchannel_logout_session_required?: boolean
+  /** OpenID Connect Registration §2; taken from dynamic registration only. */
+  id_token_signed_response_alg?: SigningAlgorithm
 }
 
 function optionalString(body: Record<string, unknown>, field: string, max: number): string | undefined {
@@ -135,10 +138,24 @@ function parseLogoutMetadata(fields: Record<string, unknown>): LogoutMetadata {
   return metadata
 }
 
-/** Dynamic registration's metadata: RFC 7591's, with the OpenID Connect logout metadata. */
-export async function parseDynamicClientMetadata(db: Db, body: unknown): Promise<ClientMetadata> {
+/**
+ * OpenID Connect Registration §2: the algorithm of the client's ID tokens,
+ * one of those discovery lists; RS256 when left out.
+ */
+function parseIdTokenAlgorithm(fields: Record<string, unknown>, offered: readonly SigningAlgorithm[]): SigningAlgorithm | undefined {
+  const value = optionalString(fields, 'id_token_signed_response_alg', MAX_TEXT)
+  if (value === undefined) return undefined
+  const alg = offered.find((a) => a === value)
+  if (!alg) throw new InvalidClientMetadata(`The id_token_signed_response_alg "${value}" is not supported; use ${offered.join(', ')}.`)
+  return alg
+}
+
+/** Dynamic registration's metadata: RFC 7591's, with the OpenID Connect logout metadata and ID token algorithm. */
+export async function parseDynamicClientMetadata(db: Db, body: unknown, idTokenAlgorithms: readonly SigningAlgorithm[]): Promise<ClientMetadata> {
   const metadata = await parseClientMetadata(db, body)
-  return { ...metadata, ...parseLogoutMetadata(body as Record<string, unknown>) }
+  const fields = body as Record<string, unknown>
+  const alg = parseIdTokenAlgorithm(fields, idTokenAlgorithms)
+  return { ...metadata, ...parseLogoutMetadata(fields), ...(alg !== undefined && { id_token_signed_response_alg: alg }) }
 }
 
 /**

@@ -55,7 +55,11 @@ export async function oauthEndpoints(app: FastifyInstance, ctx: AppContext): Pro
     })
   })
 
-  const metadataFacts = async () => ({ resourceScopes: await resourceScopes(ctx.db), signingAlgorithms: await ctx.keyRing.algorithms() })
+  const metadataFacts = async () => ({
+    resourceScopes: await resourceScopes(ctx.db),
+    signingAlgorithms: await ctx.keyRing.algorithms(),
+    idTokenSigningAlgorithms: ctx.keyRing.idTokenAlgorithms(),
+  })
   app.get('/.well-known/oauth-authorization-server', async (_request, reply) => {
     return reply.header('Cache-Control', 'public, max-age=300').send(authorizationServerMetadata(ctx, await metadataFacts()))
   })

@@ -14,7 +14,7 @@ function bearerToken(request: FastifyRequest): string | undefined {
 
 /** RFC 7591 registration and RFC 7592 management, inside the machine-facing OAuth scope (JSON errors, no-store). */
 export function registrationRoutes(scope: FastifyInstance, ctx: AppContext): void {
-  const deps = () => ({ db: ctx.db, keys: ctx.keys, issuer: ctx.config.issuer })
+  const deps = () => ({ db: ctx.db, keys: ctx.keys, issuer: ctx.config.issuer, idTokenAlgorithms: ctx.keyRing.idTokenAlgorithms() })
 
   endpoint(scope, ENDPOINTS.registration, {
     POST: async (request, reply) => {

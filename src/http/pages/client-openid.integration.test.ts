@@ -163,3 +163,41 @@ await forEachDialect('portal: OpenID Connect logout URLs of an API client', (dia
     }
   })
 })
+
+await forEachDialect('portal: ID token signing algorithm of an API client, with GATEHOUSE_SIGNING_ALG=EdDSA', (dialect) => {
+  let server: TestServer
+  let olive: SeededUser
+
+  before(async () => {
+    server = await startTestServer(dialect, { signingAlg: 'EdDSA' })
+    olive = await seedUser(server.ctx.db, 'olive@example.com', { name: 'Olive', team: 'Acme' })
+  })
+  after(() => server.stop())
+
+  it('offers RS256 (selected) and EdDSA for id_token_signed_response_alg, and keeps the choice (OpenID Connect Registration §2)', async () => {
+    const browser = await browserFor(server, olive.user)
+    const form = await pageHtml(browser, '/settings/clients/new')
+    assert.match(form, /<select id="id-token-alg" name="id_token_signed_response_alg"/)
+    assert.match(form, /<option value="RS256" selected>RS256<\/option>\s*<option value="EdDSA">EdDSA<\/option>/)
+    const response = await submitForm(browser, '/settings/clients/new', '/settings/clients', {
+      name: 'EdDSA app',
+      redirect_uri: ['https://web.example/callback'],
+      id_token_signed_response_alg: 'EdDSA',
+    })
+    assert.equal(seeOther(response), '/settings/clients?done=created')
+    const created = (await clientsOfTeam(server.ctx.db, olive.team!.id)).find((c) => c.name === 'EdDSA app')
+    assert.equal(created?.idTokenSignedResponseAlg, 'EdDSA')
+    assert.match(await pageHtml(browser, `/settings/clients/${created!.id}`), /<option value="EdDSA" selected>/)
+
+    const refused = await submitForm(browser, '/settings/clients/new', '/settings/clients', {
+      name: 'ES256 app',
+      redirect_uri: ['https://web.example/callback'],
+      id_token_signed_response_alg: 'ES256',
+    })
+    assert.equal(refused.status, 400)
+    assert.equal(
+      (await clientsOfTeam(server.ctx.db, olive.team!.id)).find((c) => c.name === 'ES256 app'),
+      undefined,
+    )
+  })
+})

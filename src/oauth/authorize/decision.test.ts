@@ -22,6 +22,7 @@ function client(facts: Partial<Pick<Client, 'isConfidential' | 'isFirstParty' | 
     skipConsent: facts.skipConsent ?? false,
     postLogoutRedirectUris: [],
     backchannelLogoutUri: null,
+    idTokenSignedResponseAlg: 'RS256',
     ownerUserId: kind === 'registered' ? USER : null,
     teamId: kind === 'registered' ? TEAM : null,
     kind,

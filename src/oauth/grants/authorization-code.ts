@@ -45,7 +45,11 @@ export async function authorizationCodeGrant(ctx: GrantDeps, client: Client, par
   assertUserMayHoldTokens(standing)
   const scopes = splitScopes(row.scopes)
   const resources = await tokenAudience(ctx, splitResources(row.resources), params)
-  const idToken = idTokenSigner(ctx, { user: found.user, clientId: client.id, teamId: row.teamId, login: row.login }, scopes)
+  const idToken = idTokenSigner(
+    ctx,
+    { user: found.user, clientId: client.id, algorithm: client.idTokenSignedResponseAlg, teamId: row.teamId, login: row.login },
+    scopes,
+  )
   const minted = await mintTokens(ctx, { grantId: row.grantId, clientId: client.id, userId: row.userId, teamId: row.teamId, scopes, resources }, idToken)
   const grant = {
     id: row.grantId,

@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto'
-import { authenticate } from '../../accounts/login.js'
+import { authenticate, LoginThrottled } from '../../accounts/login.js'
 import type { Client } from '../../clients/types.js'
 import { findMembership, listMembershipsOfUser } from '../../db/teams.js'
 import { insertGrant } from '../../db/tokens.js'
 import { insertImpliedConsentIfAbsent } from '../../db/consents.js'
 import { Refusal } from '../../messages.js'
 import { mintTokens, type TokenResponse } from '../../tokens/issue.js'
-import { InvalidGrant, InvalidRequest, UnauthorizedClient } from '../../protocol/errors.js'
+import { InvalidGrant, InvalidRequest, TooManyRequests, UnauthorizedClient } from '../../protocol/errors.js'
 import type { GrantDeps } from './deps.js'
 import { param, requiredParam, type RawParams } from '../../protocol/params.js'
 import { formatScopes, parseScope } from '../../protocol/scopes.js'
@@ -28,8 +28,9 @@ export async function passwordGrant(ctx: GrantDeps, client: Client, params: RawP
   try {
     user = await authenticate(ctx.db, ctx.activity, username, password, address, now, ctx.config.loginThrottle)
   } catch (err) {
+    // RFC 6585 §4: a throttled attempt is no wrong password; 429 with Retry-After, as on the login page.
+    if (err instanceof LoginThrottled) throw new TooManyRequests(err.message, err.retryAfter)
     if (!(err instanceof Refusal)) throw err
-    if (err.code === 'login_throttled') throw new InvalidGrant(err.message)
     throw new InvalidGrant('The e-mail address or password is incorrect.')
   }
 

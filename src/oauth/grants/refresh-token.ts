@@ -50,7 +50,12 @@ export async function refreshTokenGrant(ctx: GrantDeps, client: Client, params: 
   // The audience survives rotation: it comes from the grant, narrowed by `resource` if the request names some.
   const resources = await tokenAudience(ctx, splitResources(grant.resources), params)
   // OpenID Connect Core §12.2: a new ID token for the same login, without the nonce.
-  const idToken = idTokenSigner(ctx, { user: found.user, clientId: client.id, teamId: grant.teamId, login: grant.login }, scopes, false)
+  const idToken = idTokenSigner(
+    ctx,
+    { user: found.user, clientId: client.id, algorithm: client.idTokenSignedResponseAlg, teamId: grant.teamId, login: grant.login },
+    scopes,
+    false,
+  )
   const minted = await mintTokens(ctx, { grantId: grant.id, clientId: client.id, userId: grant.userId, teamId: grant.teamId, scopes, resources }, idToken)
   const rotated = await rotateRefreshToken(ctx.db, { tokenHash, accessTokenJti: row.accessTokenJti }, minted.rows, now)
   if (!rotated) throw await replayed()

@@ -1,4 +1,5 @@
 import type { User } from '../../accounts/types.js'
+import type { SigningAlgorithm } from '../../keys/algorithms.js'
 import { signIdToken } from '../../oidc/id-token.js'
 import type { IdTokenSigner } from '../../tokens/issue.js'
 import type { Grant, HolderStanding, OpenIdLogin, RefreshTokenRecord } from '../../tokens/types.js'
@@ -46,6 +47,7 @@ export function refreshTokenLiveness(held: { refresh: RefreshTokenRecord; grant:
 export interface OpenIdHolder {
   user: User
   clientId: string
+  algorithm: SigningAlgorithm
   teamId: number
   login: OpenIdLogin
 }

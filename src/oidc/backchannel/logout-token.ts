@@ -2,6 +2,7 @@ import { SignJWT } from 'jose'
 import type { Config } from '../../config.js'
 import { randomSecret } from '../../crypto/random.js'
 import type { BackchannelTarget } from '../../db/sessions.js'
+import { DEFAULT_ID_TOKEN_ALGORITHM } from '../../keys/algorithms.js'
 import { LOGOUT_TOKEN_TTL_SECONDS, type KeyRing } from '../../keys/signing-keys.js'
 
 /** OpenID Connect Back-Channel Logout 1.0 §2.4. */
@@ -15,9 +16,13 @@ export interface LogoutTokenDeps {
   clock: () => number
 }
 
-/** §2.4: a logout token names the session and the user, carries the logout event, and never a nonce. */
+/**
+ * §2.4: a logout token names the session and the user, carries the logout
+ * event, and never a nonce. It is signed with the keys of ID tokens, in
+ * RS256, which every relying party verifies (OpenID Connect Core §15.1).
+ */
 export async function signLogoutToken(deps: LogoutTokenDeps, target: BackchannelTarget): Promise<string> {
-  const { kid, alg, privateKey } = await deps.keyRing.signingKey()
+  const { kid, alg, privateKey } = await deps.keyRing.signingKey(DEFAULT_ID_TOKEN_ALGORITHM)
   const now = Math.floor(deps.clock() / 1000)
   return new SignJWT({ sid: target.sid, events: { [LOGOUT_EVENT]: {} } })
     .setProtectedHeader({ alg, typ: LOGOUT_TOKEN_TYPE, kid })

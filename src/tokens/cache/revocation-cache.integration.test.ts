@@ -14,6 +14,7 @@ import { postgresSkipReason } from '../../testing/databases.js'
 import { postOAuth } from '../../testing/oauth.js'
 import { redisSkipReason, redisUrl } from '../../testing/redis.js'
 import { startTestServer, type TestServer } from '../../testing/server.js'
+import { rotateSigningKey } from '../../keys/signing-keys.js'
 import { authenticateBearer } from '../bearer.js'
 import { createPersonalAccessToken, deletePersonalAccessToken } from '../personal-access-tokens.js'
 import { startRevocationFeed } from './revocation-feed.js'
@@ -58,6 +59,18 @@ await forEachDialect('revocation reaches the cache of verified tokens at once, i
     for (let i = 0; i < 3; i++) assert.equal(await me(server, accessToken), 200)
     await revoke(server, account, accessToken)
     assert.equal(await me(server, accessToken), 401)
+  })
+
+  it('a token whose signing key left the key set is refused on the next call, though its signature and standing were remembered (RFC 7517 §5)', async () => {
+    const { accessToken } = await seedTokens(server.ctx, account)
+    for (let i = 0; i < 3; i++) assert.equal(await me(server, accessToken), 200)
+    const kid = JSON.parse(Buffer.from(accessToken.split('.')[0]!, 'base64url').toString()) as { kid: string }
+    await rotateSigningKey(server.ctx.db, server.ctx.keys.encryption, server.ctx.config.signingAlg, server.ctx.clock())
+    // A key withdrawn at once, as after a leak: nothing it signed may pass any more.
+    await server.ctx.db.kysely.deleteFrom('signing_keys').where('kid', '=', kid.kid).execute()
+    await server.ctx.keyRing.reload()
+    assert.equal(await me(server, accessToken), 401)
+    assert.equal((await authenticateBearer(server.ctx, accessToken)).ok, false)
   })
 
   it('so is the token whose refresh token was revoked (the whole grant), and the one a refresh replaced', async () => {

@@ -20,8 +20,14 @@ interface Standing {
   checkedAt: number
 }
 
+/** A checked signature, with the key that checked it: it holds only while that key is published. */
+export interface CheckedSignature {
+  claims: AccessTokenClaims
+  kid: string
+}
+
 interface Entry {
-  claims?: AccessTokenClaims
+  signature?: CheckedSignature
   standing?: Standing
 }
 
@@ -57,12 +63,17 @@ export class VerifiedTokenCache {
     this.feed = feed
   }
 
-  get(token: string): AccessTokenClaims | undefined {
-    return this.entries.get(token)?.claims
+  get(token: string): CheckedSignature | undefined {
+    return this.entries.get(token)?.signature
   }
 
-  set(token: string, claims: AccessTokenClaims): void {
-    this.entry(token).claims = claims
+  set(token: string, signature: CheckedSignature): void {
+    this.entry(token).signature = signature
+  }
+
+  /** Forgets all that is known of the token: its key left the key set, so neither signature nor standing holds. */
+  drop(token: string): void {
+    this.entries.delete(token)
   }
 
   /** The standing remembered for the token, if it may still be trusted. */

@@ -35,7 +35,7 @@ export function clientPageRoutes(pages: FastifyInstance, ctx: AppContext): void 
     async (request, reply) => {
       const session = teamSessionOf(request)
       const client = await managedClient(ctx, session, request.params.id)
-      const input = readClientForm(request.body)
+      const input = readClientForm(request.body, ctx.keyRing.idTokenAlgorithms())
       return actOnce(ctx, request, reply, clientPath(client.id), async () => {
         try {
           const updated = await updateClient(ctx.db, client, input, ctx.clock())
@@ -43,7 +43,7 @@ export function clientPageRoutes(pages: FastifyInstance, ctx: AppContext): void 
           return `${clientPath(client.id)}?done=updated`
         } catch (err) {
           if (!isClientFormError(err)) throw err
-          return clientPage(ctx, request, reply, client, { form: refusedClientFormView(input, err) }, 400)
+          return clientPage(ctx, request, reply, client, { form: refusedClientFormView(input, err, ctx.keyRing.idTokenAlgorithms()) }, 400)
         }
       })
     },

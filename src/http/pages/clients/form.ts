@@ -1,4 +1,6 @@
+import { chooseIdTokenAlgorithm } from '../../../clients/clients.js'
 import { isRequestInspectionHost, validateRedirectUri } from '../../../clients/redirect-uris.js'
+import type { SigningAlgorithm } from '../../../keys/algorithms.js'
 import { Refusal, MESSAGES } from '../../../messages.js'
 import { formGuardProperties, type FormBody } from '../portal.js'
 
@@ -8,6 +10,7 @@ export interface ClientFormBody extends FormBody {
   redirect_uri?: string[]
   post_logout_redirect_uri?: string[]
   backchannel_logout_uri?: string
+  id_token_signed_response_alg?: string
 }
 
 export const clientFormBodySchema = {
@@ -20,6 +23,7 @@ export const clientFormBodySchema = {
     redirect_uri: { type: 'array', items: { type: 'string', maxLength: 4000 }, maxItems: 50 },
     post_logout_redirect_uri: { type: 'array', items: { type: 'string', maxLength: 4000 }, maxItems: 50 },
     backchannel_logout_uri: { type: 'string', maxLength: 4000 },
+    id_token_signed_response_alg: { type: 'string', maxLength: 20 },
     ...formGuardProperties,
   },
 } as const
@@ -44,6 +48,9 @@ export interface ClientFormView {
   rows: RedirectRow[]
   logoutRows: UrlField[]
   backchannel: UrlField
+  /** OpenID Connect Registration §2: the algorithm chosen, and those the select offers (RS256 first). */
+  idTokenAlg: string
+  idTokenAlgOptions: readonly SigningAlgorithm[]
   /** True when the form comes back with errors, for the banner above it. */
   failed: boolean
 }
@@ -53,29 +60,37 @@ export interface ClientInput {
   redirectUris: string[]
   postLogoutRedirectUris: string[]
   backchannelLogoutUri: string | null
+  idTokenSignedResponseAlg: SigningAlgorithm
 }
 
 const filled = (uris: string[] | undefined) => (uris ?? []).filter((uri) => uri.trim() !== '')
 
-/** Blank rows are left out: emptying a field is how a person removes a URL without JavaScript. */
-export function readClientForm(body: ClientFormBody | undefined): ClientInput {
+/**
+ * Blank rows are left out: emptying a field is how a person removes a URL
+ * without JavaScript. The ID token algorithm comes from a select, so one not
+ * offered is refused outright.
+ */
+export function readClientForm(body: ClientFormBody | undefined, idTokenAlgOptions: readonly SigningAlgorithm[]): ClientInput {
   const backchannel = body?.backchannel_logout_uri ?? ''
   return {
     name: body?.name ?? '',
     redirectUris: filled(body?.redirect_uri),
     postLogoutRedirectUris: filled(body?.post_logout_redirect_uri),
     backchannelLogoutUri: backchannel.trim() === '' ? null : backchannel,
+    idTokenSignedResponseAlg: chooseIdTokenAlgorithm(body?.id_token_signed_response_alg, idTokenAlgOptions),
   }
 }
 
 /** The form, with one empty row to add a URL in (a form without JavaScript cannot add rows). */
-export function clientFormView(input: ClientInput): ClientFormView {
+export function clientFormView(input: ClientInput, idTokenAlgOptions: readonly SigningAlgorithm[]): ClientFormView {
   return {
     name: input.name,
     nameError: undefined,
     rows: [...input.redirectUris.map((value) => ({ value, error: undefined, warning: isRequestInspectionHost(value) })), blankRow()],
     logoutRows: [...input.postLogoutRedirectUris.map((value) => ({ value, error: undefined })), { value: '', error: undefined }],
     backchannel: { value: input.backchannelLogoutUri ?? '', error: undefined },
+    idTokenAlg: input.idTokenSignedResponseAlg,
+    idTokenAlgOptions,
     failed: false,
   }
 }
@@ -101,7 +116,7 @@ function urlErrors(values: string[]): (string | undefined)[] {
  * problem; this puts a message next to every field that has one, so a
  * person fixes them all in one go.
  */
-export function refusedClientFormView(input: ClientInput, err: Refusal): ClientFormView {
+export function refusedClientFormView(input: ClientInput, err: Refusal, idTokenAlgOptions: readonly SigningAlgorithm[]): ClientFormView {
   const redirectErrors = urlErrors(input.redirectUris)
   const rows = input.redirectUris.map((value, i): RedirectRow => ({ value, error: redirectErrors[i], warning: isRequestInspectionHost(value) }))
   const logoutErrors = urlErrors(input.postLogoutRedirectUris)
@@ -118,6 +133,8 @@ export function refusedClientFormView(input: ClientInput, err: Refusal): ClientF
     rows: [...rows, extra],
     logoutRows: [...input.postLogoutRedirectUris.map((value, i) => ({ value, error: logoutErrors[i] })), { value: '', error: undefined }],
     backchannel,
+    idTokenAlg: input.idTokenSignedResponseAlg,
+    idTokenAlgOptions,
     failed: true,
   }
 }

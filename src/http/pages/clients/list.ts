@@ -1,3 +1,4 @@
+import { DEFAULT_ID_TOKEN_ALGORITHM } from '../../../keys/algorithms.js'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { clientsOfTeam } from '../../../clients/access.js'
 import { registerClient } from '../../../clients/clients.js'
@@ -33,12 +34,20 @@ export function clientListRoutes(pages: FastifyInstance, ctx: AppContext): void 
   })
 
   pages.get('/settings/clients/new', async (request, reply) =>
-    newClientPage(ctx, request, reply, clientFormView({ name: '', redirectUris: [], postLogoutRedirectUris: [], backchannelLogoutUri: null })),
+    newClientPage(
+      ctx,
+      request,
+      reply,
+      clientFormView(
+        { name: '', redirectUris: [], postLogoutRedirectUris: [], backchannelLogoutUri: null, idTokenSignedResponseAlg: DEFAULT_ID_TOKEN_ALGORITHM },
+        ctx.keyRing.idTokenAlgorithms(),
+      ),
+    ),
   )
 
   pages.post<{ Body: ClientFormBody }>('/settings/clients', { schema: { body: clientFormBodySchema } }, async (request, reply) => {
     const session = teamSessionOf(request)
-    const input = readClientForm(request.body)
+    const input = readClientForm(request.body, ctx.keyRing.idTokenAlgorithms())
     return actOnce(ctx, request, reply, '/settings/clients', async () => {
       try {
         const { client } = await registerClient(ctx.db, ctx.keys, { ...input, ownerUserId: session.user.id, teamId: session.activeTeam.id }, ctx.clock())
@@ -46,7 +55,7 @@ export function clientListRoutes(pages: FastifyInstance, ctx: AppContext): void 
         return '/settings/clients?done=created'
       } catch (err) {
         if (!isClientFormError(err)) throw err
-        return newClientPage(ctx, request, reply, refusedClientFormView(input, err), 400)
+        return newClientPage(ctx, request, reply, refusedClientFormView(input, err, ctx.keyRing.idTokenAlgorithms()), 400)
       }
     })
   })

@@ -46,7 +46,7 @@ export function clientPage(ctx: AppContext, request: FastifyRequest, reply: Fast
     {
       client: view,
       canManage: canManageClient(client, session.user, session.teams),
-      form: options.form ?? clientFormView(client),
+      form: options.form ?? clientFormView(client, ctx.keyRing.idTokenAlgorithms()),
       secret: options.secret,
       banner: options.banner,
       hasInspectionHost: view.redirectUris.some((r) => r.warning),
