@@ -1,4 +1,4 @@
-/** The JWS algorithms Gatehouse signs with (GATEHOUSE_SIGNING_ALG); RS256, as the seeds' tokens show, by default. */
+/** The JWS algorithms Gatehouse signs with (GATEHOUSE_SIGNING_ALG); RS256 (RSA 2048), which every client library verifies, by default. */
 export const SIGNING_ALGORITHMS = ['RS256', 'ES256', 'EdDSA'] as const
 export type SigningAlgorithm = (typeof SIGNING_ALGORITHMS)[number]
 export const DEFAULT_SIGNING_ALGORITHM: SigningAlgorithm = 'RS256'

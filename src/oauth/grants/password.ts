@@ -12,7 +12,7 @@ import { param, requiredParam, type RawParams } from '../../protocol/params.js'
 import { formatScopes, parseScope } from '../../protocol/scopes.js'
 
 /**
- * RFC 6749 §4.3, seed 004: a first-party client exchanges the user's e-mail
+ * RFC 6749 §4.3: a first-party client exchanges the user's e-mail
  * and password for tokens. Attempts count against the login throttle.
  * `team_id` picks the team; without it, the user's first team.
  */
