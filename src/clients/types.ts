@@ -21,7 +21,7 @@ export interface Client {
   redirectUris: string[]
   /** Confidential clients have a secret; public ones (native, single-page apps) use PKCE alone. */
   isConfidential: boolean
-  /** Only first-party clients may use the password grant (RFC 9700 §2.4: never third parties). */
+  /** Only first-party clients may use the password grant (RFC 6749 §4.3: only clients the user trusts as the product itself). */
   isFirstParty: boolean
   /** A first-party client the operator trusts to sign users in without the consent page. */
   skipConsent: boolean
