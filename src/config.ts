@@ -48,6 +48,14 @@ export interface Config {
    * address cannot lock the owner out).
    */
   loginThrottle: LoginThrottle
+  /** Where mail goes: smtp:// (STARTTLS when the server offers it) or smtps://; none: see `mailWithoutSmtp`. */
+  smtpUrl: string | undefined
+  /** The From of every mail, as in `Gatehouse <no-reply@example.com>`. */
+  mailFrom: string
+  /** Without SMTP: mail written as .eml files under the data directory (outside production), or not sent at all. */
+  mailWithoutSmtp: 'files' | 'off'
+  /** Seconds a password reset link stays valid. */
+  resetTtlSeconds: number
 }
 
 export interface LoginThrottle {
@@ -152,6 +160,7 @@ function seconds(env: Env, name: string, fallback: number): number {
 export const DEFAULT_ACCESS_TOKEN_TTL = 31_536_000
 export const DEFAULT_REFRESH_TOKEN_TTL = 2 * 31_536_000
 export const DEFAULT_ID_TOKEN_TTL = 3600
+const DEFAULT_RESET_TTL = 3600
 
 function trustProxy(env: Env): boolean | number | string[] {
   const raw = env.GATEHOUSE_TRUST_PROXY?.trim()
@@ -185,6 +194,29 @@ function accessLog(env: Env): AccessLogMode {
   if (raw === undefined || raw === '') return env.NODE_ENV === 'production' ? 'sampled' : 'all'
   if (raw === 'off' || raw === 'sampled' || raw === 'all') return raw
   throw new ConfigError('GATEHOUSE_ACCESS_LOG', `"${raw}" is not one of off, sampled, all`)
+}
+
+function smtpUrl(env: Env): string | undefined {
+  const raw = env.GATEHOUSE_SMTP_URL?.trim()
+  if (raw === undefined || raw === '') return undefined
+  let url: URL
+  try {
+    url = new URL(raw)
+  } catch {
+    throw new ConfigError('GATEHOUSE_SMTP_URL', 'is not a URL, such as smtp://user:password@mail.example.com:587')
+  }
+  if (url.protocol !== 'smtp:' && url.protocol !== 'smtps:') throw new ConfigError('GATEHOUSE_SMTP_URL', 'must start with smtp:// or smtps://')
+  if (url.hostname === '') throw new ConfigError('GATEHOUSE_SMTP_URL', 'must name the mail server, as in smtp://mail.example.com:587')
+  return raw
+}
+
+function mailFrom(env: Env): string {
+  const raw = env.GATEHOUSE_MAIL_FROM?.trim()
+  if (raw === undefined || raw === '') return 'Gatehouse <no-reply@localhost>'
+  // A From header with a line break could add headers of its own.
+  if (/[\r\n]/.test(raw) || !/^([^<>@]*<[^\s<>@]+@[^\s<>@]+>|[^\s<>@]+@[^\s<>@]+)$/.test(raw))
+    throw new ConfigError('GATEHOUSE_MAIL_FROM', 'must be an address, as in Gatehouse <no-reply@example.com>')
+  return raw
 }
 
 function signingAlg(env: Env): SigningAlgorithm {
@@ -230,5 +262,9 @@ export function loadConfig(env: Env = process.env): Config {
       perAccountAndAddress: count(env, 'GATEHOUSE_LOGIN_LIMIT_PER_ACCOUNT_ADDRESS', DEFAULT_LOGIN_THROTTLE.perAccountAndAddress, 1_000_000),
       perAccount: count(env, 'GATEHOUSE_LOGIN_LIMIT_PER_ACCOUNT', DEFAULT_LOGIN_THROTTLE.perAccount, 1_000_000),
     },
+    smtpUrl: smtpUrl(env),
+    mailFrom: mailFrom(env),
+    mailWithoutSmtp: env.NODE_ENV === 'production' ? 'off' : 'files',
+    resetTtlSeconds: seconds(env, 'GATEHOUSE_RESET_TTL', DEFAULT_RESET_TTL),
   }
 }

@@ -15,6 +15,13 @@ export const MESSAGES = {
   name_control_characters: CONTROL_CHARACTERS,
   password_too_short: 'The password must be at least 8 characters long.',
   password_too_long: 'The password must be at most 1024 characters long.',
+  password_common:
+    'This password is on a list of passwords that are used so often that attackers try them first. Choose one that is longer or less usual: a few unrelated words work well.',
+  password_incorrect: 'Your current password is incorrect.',
+  mail_unavailable: 'Gatehouse cannot send mail on this server. Ask your administrator to help you (they can run gatehouse users reset-link).',
+  reset_throttled: 'Too many links were asked for this address or from your network. Wait an hour and try again.',
+  verification_throttled: 'Too many links were sent. Wait an hour and try again.',
+  email_unchanged: 'This is already the address of your account.',
   user_not_found: 'No user has this e-mail address.',
   team_not_found: 'No team has this name.',
   team_name_required: 'Enter a team name.',

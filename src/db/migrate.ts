@@ -14,9 +14,10 @@ import { throttleCounters } from './migrations/011_throttle_counters.js'
 import { consentSkipped } from './migrations/012_consent_skipped.js'
 import { backchannelDeliveries } from './migrations/013_backchannel_deliveries.js'
 import { revocationNotices } from './migrations/014_revocation_notices.js'
+import { mail } from './migrations/015_mail.js'
 
 // Migrations run in the order of their names: three digits, one more than the
-// last migration's, then what it does. The next one is 015_…; it must not
+// last migration's, then what it does. The next one is 016_…; it must not
 // share a number, and a migration once released is never renamed or reordered.
 function migrationsFor(dialect: DialectName): Record<string, Migration> {
   return {
@@ -34,6 +35,7 @@ function migrationsFor(dialect: DialectName): Record<string, Migration> {
     '012_consent_skipped': consentSkipped(),
     '013_backchannel_deliveries': backchannelDeliveries(),
     '014_revocation_notices': revocationNotices(dialect),
+    '015_mail': mail(),
   }
 }
 
