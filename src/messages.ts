@@ -21,6 +21,10 @@ export const MESSAGES = {
   mail_unavailable: 'Gatehouse cannot send mail on this server. Ask your administrator to help you (they can run gatehouse users reset-link).',
   reset_throttled: 'Too many links were asked for this address or from your network. Wait an hour and try again.',
   verification_throttled: 'Too many links were sent. Wait an hour and try again.',
+  link_unknown: 'This link is not valid: it may have been cut short or changed. Copy the whole link from the mail, or ask for a new one.',
+  link_used: 'This link was already used. Each link works once: ask for a new one.',
+  link_expired: 'This link has expired. Ask for a new one.',
+  link_stale: 'This link no longer works: the password or the address of the account changed after it was sent. Ask for a new one if you still need it.',
   email_unchanged: 'This is already the address of your account.',
   user_not_found: 'No user has this e-mail address.',
   team_not_found: 'No team has this name.',
@@ -97,6 +101,15 @@ export const BANNERS = {
   },
   tokens: {
     deleted: 'The token was deleted. It no longer works.',
+  },
+  account: {
+    password_reset: 'Your new password is set and you are logged in. Every other session was signed out.',
+    password_changed: 'Your password was changed. Every other session was signed out.',
+    name_changed: 'Your name was changed.',
+    email_sent: 'We sent a link to your new address. Your address changes when you follow it.',
+    verification_sent: 'We sent a new link to your address. Follow it to confirm the address.',
+    verified: 'Your e-mail address is confirmed.',
+    email_changed: 'Your e-mail address was changed.',
   },
   sessions: {
     ended: 'That session was signed out. Apps it signed in to that listen for it were told.',

@@ -27,6 +27,8 @@ export interface MailQueue {
   readonly canSend: boolean
   /** Stores the mail for sending and returns: an SMTP outage never fails the caller. */
   queue(mail: OutgoingMail): Promise<void>
+  /** Runs work beside the request, never in its way (a mail whose timing must not show); waited for at shutdown. */
+  beside(work: Promise<void>): void
 }
 
 export interface OutboxDeps {
@@ -122,7 +124,6 @@ export class Outbox implements MailQueue {
     if (this.timer) this.track(this.pass())
   }
 
-  /** Runs work beside the request (a mail whose timing must not show), waited for at close. */
   beside(work: Promise<void>): void {
     this.track(work)
   }
