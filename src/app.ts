@@ -8,6 +8,8 @@ import { AccessLog } from './http/access-log.js'
 import { addPageErrorHandlers } from './http/pages/error-page.js'
 import { homeRoutes } from './http/pages/home.js'
 import { loginRoutes } from './http/pages/login.js'
+import { passwordResetRoutes } from './http/pages/password-reset.js'
+import { accountRoutes } from './http/pages/account.js'
 import { addSecurityHeaders } from './http/security-headers.js'
 import { allowCrossOrigin } from './http/cors.js'
 import { ENDPOINTS } from './oauth/metadata.js'
@@ -80,6 +82,8 @@ export async function buildApp(ctx: AppContext, logger: FastifyBaseLogger, limit
   healthRoutes(app, ctx)
 
   loginRoutes(app, ctx)
+  passwordResetRoutes(app, ctx)
+  accountRoutes(app, ctx)
   homeRoutes(app, ctx)
   settingsRoutes(app, ctx)
   sessionRoutes(app, ctx)

@@ -3,7 +3,8 @@ import { dialectOf } from './db/connection.js'
 import { DEFAULT_SIGNING_ALGORITHM, isSigningAlgorithm, SIGNING_ALGORITHMS, type SigningAlgorithm } from './keys/algorithms.js'
 
 /** Where a setting is listed in docs/configuration.md. */
-export type SettingTopic = 'Server' | 'Storage' | 'Tokens and keys' | 'Rate limits and throttles' | 'Client registration' | 'Logging and housekeeping'
+export type SettingTopic =
+  'Server' | 'Storage' | 'Tokens and keys' | 'Rate limits and throttles' | 'Client registration' | 'Mail and accounts' | 'Logging and housekeeping'
 
 /** One environment variable Gatehouse reads: its name, its default and what it means, in Markdown. */
 export interface Setting {
@@ -139,10 +140,20 @@ export const SETTINGS = [
       'Which answered requests get a log line (method, path, status, milliseconds): `all`, `sampled` (one in a hundred) or `off`. Warnings and errors are logged in every mode.',
   },
   {
+    name: 'GATEHOUSE_SMTP_URL',
+    topic: 'Mail and accounts',
+    default: 'not set',
+    meaning:
+      'The mail server: `smtp://user:pass@host:587` (STARTTLS when the server offers it) or `smtps://user:pass@host:465`. Without it, outside production, mail is written as `.eml` files under `<data dir>/outbox/` and its link is logged; in production Gatehouse warns once and pages that would send mail say to ask the administrator.',
+  },
+  { name: 'GATEHOUSE_MAIL_FROM', topic: 'Mail and accounts', default: '`Gatehouse <no-reply@localhost>`', meaning: 'The From of every mail.' },
+  { name: 'GATEHOUSE_RESET_TTL', topic: 'Mail and accounts', default: '`3600`', meaning: 'Seconds a password reset link stays valid.' },
+  {
     name: 'NODE_ENV',
     topic: 'Logging and housekeeping',
     default: 'not set',
-    meaning: '`production` makes `sampled` the default of `GATEHOUSE_ACCESS_LOG`.',
+    meaning:
+      '`production` makes `sampled` the default of `GATEHOUSE_ACCESS_LOG`, and without `GATEHOUSE_SMTP_URL` sends no mail rather than writing `.eml` files.',
   },
   {
     name: 'GATEHOUSE_ACTIVITY_RETENTION_DAYS',
@@ -201,6 +212,14 @@ export interface Config {
    * address cannot lock the owner out).
    */
   loginThrottle: LoginThrottle
+  /** Where mail goes: smtp:// (STARTTLS when the server offers it) or smtps://; none: see `mailWithoutSmtp`. */
+  smtpUrl: string | undefined
+  /** The From of every mail, as in `Gatehouse <no-reply@example.com>`. */
+  mailFrom: string
+  /** Without SMTP: mail written as .eml files under the data directory (outside production), or not sent at all. */
+  mailWithoutSmtp: 'files' | 'off'
+  /** Seconds a password reset link stays valid. */
+  resetTtlSeconds: number
 }
 
 export interface LoginThrottle {
@@ -305,6 +324,7 @@ function seconds(env: Env, name: SettingName, fallback: number): number {
 export const DEFAULT_ACCESS_TOKEN_TTL = 31_536_000
 export const DEFAULT_REFRESH_TOKEN_TTL = 2 * 31_536_000
 export const DEFAULT_ID_TOKEN_TTL = 3600
+const DEFAULT_RESET_TTL = 3600
 
 function trustProxy(env: Env): boolean | number | string[] {
   const raw = env.GATEHOUSE_TRUST_PROXY?.trim()
@@ -338,6 +358,29 @@ function accessLog(env: Env): AccessLogMode {
   if (raw === undefined || raw === '') return env.NODE_ENV === 'production' ? 'sampled' : 'all'
   if (raw === 'off' || raw === 'sampled' || raw === 'all') return raw
   throw new ConfigError('GATEHOUSE_ACCESS_LOG', `"${raw}" is not one of off, sampled, all`)
+}
+
+function smtpUrl(env: Env): string | undefined {
+  const raw = env.GATEHOUSE_SMTP_URL?.trim()
+  if (raw === undefined || raw === '') return undefined
+  let url: URL
+  try {
+    url = new URL(raw)
+  } catch {
+    throw new ConfigError('GATEHOUSE_SMTP_URL', 'is not a URL, such as smtp://user:password@mail.example.com:587')
+  }
+  if (url.protocol !== 'smtp:' && url.protocol !== 'smtps:') throw new ConfigError('GATEHOUSE_SMTP_URL', 'must start with smtp:// or smtps://')
+  if (url.hostname === '') throw new ConfigError('GATEHOUSE_SMTP_URL', 'must name the mail server, as in smtp://mail.example.com:587')
+  return raw
+}
+
+function mailFrom(env: Env): string {
+  const raw = env.GATEHOUSE_MAIL_FROM?.trim()
+  if (raw === undefined || raw === '') return 'Gatehouse <no-reply@localhost>'
+  // A From header with a line break could add headers of its own.
+  if (/[\r\n]/.test(raw) || !/^([^<>@]*<[^\s<>@]+@[^\s<>@]+>|[^\s<>@]+@[^\s<>@]+)$/.test(raw))
+    throw new ConfigError('GATEHOUSE_MAIL_FROM', 'must be an address, as in Gatehouse <no-reply@example.com>')
+  return raw
 }
 
 function signingAlg(env: Env): SigningAlgorithm {
@@ -383,5 +426,9 @@ export function loadConfig(env: Env = process.env): Config {
       perAccountAndAddress: count(env, 'GATEHOUSE_LOGIN_LIMIT_PER_ACCOUNT_ADDRESS', DEFAULT_LOGIN_THROTTLE.perAccountAndAddress, 1_000_000),
       perAccount: count(env, 'GATEHOUSE_LOGIN_LIMIT_PER_ACCOUNT', DEFAULT_LOGIN_THROTTLE.perAccount, 1_000_000),
     },
+    smtpUrl: smtpUrl(env),
+    mailFrom: mailFrom(env),
+    mailWithoutSmtp: env.NODE_ENV === 'production' ? 'off' : 'files',
+    resetTtlSeconds: seconds(env, 'GATEHOUSE_RESET_TTL', DEFAULT_RESET_TTL),
   }
 }

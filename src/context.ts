@@ -9,6 +9,7 @@ import type { VerifiedTokenCache } from './tokens/cache/verified-cache.js'
 import type { RevocationFeed } from './tokens/cache/revocation-feed.js'
 import type { Logger } from './logger.js'
 import type { BackchannelLogout } from './oidc/backchannel/delivery.js'
+import type { Outbox } from './mail/outbox.js'
 
 /**
  * What every part of the running server shares, built once at start. The
@@ -31,6 +32,8 @@ export interface AppContext {
   revocationFeed: RevocationFeed
   /** Tells the clients a session signed in to when it ends (OpenID Connect Back-Channel Logout). */
   backchannel: BackchannelLogout
+  /** Mail, queued durably and sent in the background. */
+  mail: Outbox
   log: Logger
   /** Milliseconds since the epoch; replaced in tests that move time. */
   clock: () => number

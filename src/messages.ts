@@ -15,6 +15,17 @@ export const MESSAGES = {
   name_control_characters: CONTROL_CHARACTERS,
   password_too_short: 'The password must be at least 8 characters long.',
   password_too_long: 'The password must be at most 1024 characters long.',
+  password_common:
+    'This password is on a list of passwords that are used so often that attackers try them first. Choose one that is longer or less usual: a few unrelated words work well.',
+  password_incorrect: 'Your current password is incorrect.',
+  mail_unavailable: 'Gatehouse cannot send mail on this server. Ask your administrator to help you (they can run gatehouse users reset-link).',
+  reset_throttled: 'Too many links were asked for this address or from your network. Wait an hour and try again.',
+  verification_throttled: 'Too many links were sent. Wait an hour and try again.',
+  link_unknown: 'This link is not valid: it may have been cut short or changed. Copy the whole link from the mail, or ask for a new one.',
+  link_used: 'This link was already used. Each link works once: ask for a new one.',
+  link_expired: 'This link has expired. Ask for a new one.',
+  link_stale: 'This link no longer works: the password or the address of the account changed after it was sent. Ask for a new one if you still need it.',
+  email_unchanged: 'This is already the address of your account.',
   user_not_found: 'No user has this e-mail address.',
   team_not_found: 'No team has this name.',
   team_name_required: 'Enter a team name.',
@@ -91,6 +102,15 @@ export const BANNERS = {
   },
   tokens: {
     deleted: 'The token was deleted. It no longer works.',
+  },
+  account: {
+    password_reset: 'Your new password is set and you are logged in. Every other session was signed out.',
+    password_changed: 'Your password was changed. Every other session was signed out.',
+    name_changed: 'Your name was changed.',
+    email_sent: 'We sent a link to your new address. Your address changes when you follow it.',
+    verification_sent: 'We sent a new link to your address. Follow it to confirm the address.',
+    verified: 'Your e-mail address is confirmed.',
+    email_changed: 'Your e-mail address was changed.',
   },
   sessions: {
     ended: 'That session was signed out. Apps it signed in to that listen for it were told.',

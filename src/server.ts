@@ -12,6 +12,7 @@ import { DatabaseUnavailableError, openDatabase, type Db } from './db/connection
 import { migrateToLatest } from './db/migrate.js'
 import { KeyRing, signedTokenLifetimeMs } from './keys/signing-keys.js'
 import { BackchannelLogout, type DeliveryPolicy } from './oidc/backchannel/delivery.js'
+import { Outbox, type MailPolicy } from './mail/outbox.js'
 import type { Logger as DomainLogger } from './logger.js'
 import { createRateLimiter } from './ratelimit/limiter.js'
 import { VerifiedTokenCache } from './tokens/cache/verified-cache.js'
@@ -39,6 +40,8 @@ export interface ServerOptions {
   backchannelDelivery?: DeliveryPolicy
   /** How long a whole request may take to arrive; HTTP_LIMITS.requestTimeout unless told. */
   requestTimeoutMs?: number
+  /** Mail retries; DEFAULT_MAIL_POLICY unless told. */
+  mailPolicy?: MailPolicy
 }
 
 /** The HTTP server's limits, set rather than inherited; the README's "HTTP limits" says why each. */
@@ -82,7 +85,13 @@ export function createLogger(enabled: boolean): Logger {
 }
 
 /** Everything a running Gatehouse shares: the master secret, the migrated database, the signing keys. */
-export async function openContext(config: Config, log: DomainLogger, clock: () => number = Date.now, delivery?: DeliveryPolicy): Promise<AppContext> {
+export async function openContext(
+  config: Config,
+  log: DomainLogger,
+  clock: () => number = Date.now,
+  delivery?: DeliveryPolicy,
+  mailPolicy?: MailPolicy,
+): Promise<AppContext> {
   const { secret } = loadOrCreateSecret(config.dataDir, config.secret)
   const db = await openMigratedDatabase(config)
   const keys = deriveKeys(secret)
@@ -102,6 +111,7 @@ export async function openContext(config: Config, log: DomainLogger, clock: () =
   )
   const backchannel = new BackchannelLogout({ db, keyRing, config, clock, log }, delivery)
   const usage = new BufferedApiUsage(db, clock, log)
+  const mail = new Outbox({ db, keys, config, activity, log, clock }, mailPolicy)
   // RFC 7591 §3 leaves abuse to the server: 20 registrations a minute per address is many for a client retrying, few for a flood.
   const registrationRateLimiter = await createRateLimiter({ limit: 20, windowSeconds: 60, namespace: `${config.issuer} registration` }, config.redisUrl, log)
   const verifiedTokens = new VerifiedTokenCache(clock)
@@ -118,6 +128,7 @@ export async function openContext(config: Config, log: DomainLogger, clock: () =
     verifiedTokens,
     revocationFeed,
     backchannel,
+    mail,
     log,
     clock,
   }
@@ -126,6 +137,7 @@ export async function openContext(config: Config, log: DomainLogger, clock: () =
 /** Writes what is buffered and lets go of every connection. */
 export async function closeContext(ctx: AppContext): Promise<void> {
   await ctx.backchannel.close()
+  await ctx.mail.close()
   await ctx.activity.close()
   await ctx.usage.close()
   await ctx.rateLimiter.close()
@@ -152,7 +164,7 @@ function closeConnectionsWhenStopping(app: FastifyInstance): void {
 
 export async function startServer(config: Config, options: ServerOptions = {}): Promise<RunningServer> {
   const log = createLogger(options.logger ?? false)
-  const ctx = await openContext(config, log, options.clock, options.backchannelDelivery)
+  const ctx = await openContext(config, log, options.clock, options.backchannelDelivery, options.mailPolicy)
   const app = await buildApp(ctx, log, { ...HTTP_LIMITS, requestTimeout: options.requestTimeoutMs ?? HTTP_LIMITS.requestTimeout })
   closeConnectionsWhenStopping(app)
   try {
@@ -170,6 +182,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
   const sandbox = options.sandbox === false ? undefined : await ensureSandboxAccount(ctx.db, ctx.clock())
   const janitor = startJanitor(ctx, config.pruneInterval * 1000)
   ctx.backchannel.start()
+  ctx.mail.start()
   const address = app.server.address()
   const port = typeof address === 'object' && address ? address.port : config.port
   const host = config.host.includes(':') ? `[${config.host}]` : config.host

@@ -1,4 +1,5 @@
 import { randomBytes, scrypt, timingSafeEqual, type ScryptOptions } from 'node:crypto'
+import { Refusal } from '../messages.js'
 
 // OWASP Password Storage Cheat Sheet: scrypt with N=2^15, r=8, p=3 (32 MiB),
 // one of its equivalent minimum settings. The parameters are stored with each
@@ -49,4 +50,25 @@ let decoy: Promise<string> | undefined
 export function decoyHash(): Promise<string> {
   decoy ??= hashPassword(randomBytes(16).toString('hex'))
   return decoy
+}
+
+/** NIST SP 800-63B §3.1.1.2: at least 8 characters; the upper limit is far above 64. */
+const MIN_LENGTH = 8
+const MAX_LENGTH = 1024
+
+let common: Promise<Set<string>> | undefined
+function commonPasswords(): Promise<Set<string>> {
+  common ??= import('@zxcvbn-ts/language-common').then(({ dictionary }) => new Set(dictionary['passwords-common']))
+  return common
+}
+
+/**
+ * Refuses a password a person chooses (reset, change, set by an operator)
+ * that is too short, too long, or on a list of commonly used passwords
+ * (NIST SP 800-63B §3.1.1.2), with one message that says why.
+ */
+export async function checkNewPassword(password: string): Promise<void> {
+  if (password.length < MIN_LENGTH) throw new Refusal('password_too_short')
+  if (password.length > MAX_LENGTH) throw new Refusal('password_too_long')
+  if ((await commonPasswords()).has(password.normalize('NFKC').toLowerCase())) throw new Refusal('password_common')
 }

@@ -22,8 +22,13 @@ export interface NewUser {
 
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/
 
+/** Refuses what cannot be an e-mail address. */
+export function checkEmail(email: string): void {
+  if (!EMAIL.test(email.trim()) || email.length > 254) throw new Refusal('email_invalid')
+}
+
 export function validateNewUser(input: NewUser): void {
-  if (!EMAIL.test(input.email.trim()) || input.email.length > 254) throw new Refusal('email_invalid')
+  checkEmail(input.email)
   validName(input.name, { required: 'name_required', controlCharacters: 'name_control_characters' })
   if (input.password.length < 8) throw new Refusal('password_too_short')
   if (input.password.length > 1024) throw new Refusal('password_too_long')

@@ -22,6 +22,15 @@ export type ActivityAction =
   | 'login.succeeded'
   | 'login.failed'
   | 'login.locked'
+  | 'mail.queued'
+  | 'mail.failed'
+  | 'password.reset_requested'
+  | 'password.reset_completed'
+  | 'password.changed'
+  | 'email.change_requested'
+  | 'email.change_completed'
+  | 'email.verification_requested'
+  | 'email.verified'
 
 export interface ActivityEvent {
   action: ActivityAction

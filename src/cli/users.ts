@@ -1,5 +1,12 @@
+import { text } from 'node:stream/consumers'
+import { operatorResetLink, setPasswordByOperator } from '../accounts/password-reset.js'
 import { createUser, setDisabled } from '../accounts/users.js'
 import { json, optional, print, required, withContext, withDatabase, type Commands } from './command.js'
+
+/** The password, from standard input: an argument would show in `ps` and the shell's history. */
+async function passwordFromStdin(): Promise<string> {
+  return (await text(process.stdin)).replace(/\r?\n$/, '')
+}
 
 export const userCommands: Commands = {
   'users create': {
@@ -51,6 +58,34 @@ export const userCommands: Commands = {
         { id: user.id, email: user.email, is_disabled: false },
         `Enabled ${user.email}. Tokens revoked when the user was disabled stay revoked: the user authorises apps and creates personal access tokens again.`,
       )
+    },
+  },
+
+  'users reset-link': {
+    usage: 'gatehouse users reset-link --email E [--json]',
+    options: { email: { type: 'string' }, ...json },
+    async run(values) {
+      const { user, link, expiresAt } = await withContext((ctx) => operatorResetLink(ctx, required(values, 'email')))
+      print(
+        values,
+        { id: user.id, email: user.email, reset_link: link, expires_at: expiresAt.toISOString() },
+        `One-time password reset link for ${user.email}, valid until ${expiresAt.toISOString()}:\n${link}`,
+      )
+    },
+  },
+
+  'users set-password': {
+    usage: 'gatehouse users set-password --email E [--json] < password',
+    options: { email: { type: 'string' }, ...json },
+    async run(values) {
+      const email = required(values, 'email')
+      const password = await passwordFromStdin()
+      const user = await withContext(async (ctx) => {
+        const result = await setPasswordByOperator({ ...ctx, sessionsEnded: (ended) => ctx.backchannel.sessionsEnded(ended) }, email, password)
+        await ctx.backchannel.settled()
+        return result
+      })
+      print(values, { id: user.id, email: user.email, sessions_ended: true }, `Set the password of ${user.email}; every session of the user was signed out.`)
     },
   },
 }

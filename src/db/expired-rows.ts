@@ -19,6 +19,7 @@ const PRUNABLE = {
   throttle_counters: 'key',
   form_submissions: 'key_hash',
   shown_once: 'id_hash',
+  account_links: 'token_hash',
   activities: 'id',
 } as const
 

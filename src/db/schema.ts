@@ -50,7 +50,42 @@ export interface ThrottleCounterTable {
   expires_at: number
 }
 
+/** Mail waiting to be sent; the row goes once the mail is sent or given up on. */
+export interface MailOutboxTable {
+  id: string
+  recipient: string
+  /** What the mail is for (password reset, e-mail change…): the activity log's and the logs' word for it. */
+  kind: string
+  /** Subject, text and HTML as JSON, sealed under GATEHOUSE_SECRET: it carries links with tokens. */
+  body_encrypted: string
+  attempts: Generated<number>
+  next_attempt_at: number
+  give_up_at: number
+  /** Until when a process that claimed the mail is sending it; null when no one is. */
+  lease_until: number | null
+  created_at: number
+}
+
+/** A single-use link sent by mail: a password reset, an e-mail verification or change. */
+export interface AccountLinkTable {
+  token_hash: string
+  user_id: number
+  purpose: string
+  /** The address the link was sent to: for an e-mail change, the new address. */
+  email: string
+  /** A hash of the password hash when the link was made: the link dies when the password changes. */
+  password_stamp: string
+  /** The short-lived token the link was exchanged for on first view, hashed. */
+  form_token_hash: string | null
+  form_expires_at: number | null
+  created_at: number
+  expires_at: number
+  consumed_at: number | null
+}
+
 export interface Database extends OAuthTables, ApiTables, PortalTables {
+  mail_outbox: MailOutboxTable
+  account_links: AccountLinkTable
   users: UserTable
   teams: TeamTable
   memberships: MembershipTable

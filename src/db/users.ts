@@ -96,3 +96,30 @@ export function joinedUser(row: { user_id: number } & { [C in UserColumn as `use
   for (const column of USER_COLUMNS) user[column] = row[`user_${column}`]
   return toUser(user as Pick<Selectable<UserTable>, 'id' | UserColumn>)
 }
+
+export async function findPasswordHash(db: Executor, id: number): Promise<string | undefined> {
+  const row = await db.selectFrom('users').select('password_hash').where('id', '=', id).executeTakeFirst()
+  return row?.password_hash
+}
+
+/** Sets the password; `verified` also marks the address proven (a link sent to it was followed). */
+export async function setUserPassword(db: Executor, id: number, passwordHash: string, verified: boolean, now: number): Promise<void> {
+  await db
+    .updateTable('users')
+    .set({ password_hash: passwordHash, updated_at: now, ...(verified ? { is_verified: 1 } : {}) })
+    .where('id', '=', id)
+    .execute()
+}
+
+export async function setUserName(db: Executor, id: number, name: string, now: number): Promise<void> {
+  await db.updateTable('users').set({ name, updated_at: now }).where('id', '=', id).execute()
+}
+
+/** The address the user proved they read: it becomes theirs, verified. */
+export async function setUserVerifiedEmail(db: Executor, id: number, email: string, now: number): Promise<void> {
+  await db
+    .updateTable('users')
+    .set({ email: email.trim(), email_normalized: normalizeEmail(email), is_verified: 1, updated_at: now })
+    .where('id', '=', id)
+    .execute()
+}

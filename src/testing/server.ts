@@ -18,7 +18,7 @@ export async function startTestServer(
   dialect: DialectName,
   overrides: Partial<Config> = {},
   clock?: () => number,
-  options: Pick<ServerOptions, 'shutdownGraceMs' | 'backchannelDelivery' | 'requestTimeoutMs'> = {},
+  options: Pick<ServerOptions, 'shutdownGraceMs' | 'backchannelDelivery' | 'requestTimeoutMs' | 'mailPolicy'> = {},
 ): Promise<TestServer> {
   const database = await createTestDatabase(dialect)
   const dataDir = mkdtempSync(join(tmpdir(), 'gatehouse-data-'))
@@ -45,6 +45,10 @@ export async function startTestServer(
     registeredClientTtlDays: 90,
     clientMetadataAllowedHosts: [],
     accessLog: 'off',
+    smtpUrl: undefined,
+    mailFrom: 'Gatehouse <no-reply@gatehouse.test>',
+    mailWithoutSmtp: 'files',
+    resetTtlSeconds: 3600,
     ...overrides,
   }
   const launch = async (launched: Config, issuerGiven: boolean): Promise<TestServer> => {

@@ -21,6 +21,8 @@ export interface PruneCounts {
   activities: number
   form_submissions: number
   shown_once: number
+  /** Password reset and e-mail links past their lifetime. */
+  account_links: number
   api_usage: number
   registration_tokens: number
   /** Self-registered clients never authorised within a day, or without a token for GATEHOUSE_REGISTERED_CLIENT_TTL_DAYS. */
@@ -82,5 +84,6 @@ export async function pruneExpired(ctx: PruneDeps): Promise<PruneCounts> {
     ),
     form_submissions: await expired('form_submissions'),
     shown_once: await expired('shown_once'),
+    account_links: await expired('account_links'),
   }
 }

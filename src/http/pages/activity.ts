@@ -36,6 +36,15 @@ export const ACTIONS: Record<ActivityAction, string> = {
   'login.succeeded': 'Logged in',
   'login.failed': 'Failed login',
   'login.locked': 'Logins refused for a while',
+  'mail.queued': 'Mail sent',
+  'mail.failed': 'Mail could not be delivered',
+  'password.reset_requested': 'Password reset asked for',
+  'password.reset_completed': 'Password reset',
+  'password.changed': 'Password changed',
+  'email.change_requested': 'New e-mail address asked for',
+  'email.change_completed': 'E-mail address changed',
+  'email.verification_requested': 'Confirmation of the e-mail address asked for',
+  'email.verified': 'E-mail address confirmed',
 }
 
 interface ActivityQuery {
