@@ -48,6 +48,12 @@ export interface Config {
    * address cannot lock the owner out).
    */
   loginThrottle: LoginThrottle
+  /**
+   * Whether a first start on an empty database creates the sandbox account.
+   * Never with NODE_ENV=production: its password goes to standard output, and
+   * a production log is read by more people than should hold it.
+   */
+  sandboxAccount: boolean
 }
 
 export interface LoginThrottle {
@@ -230,5 +236,6 @@ export function loadConfig(env: Env = process.env): Config {
       perAccountAndAddress: count(env, 'GATEHOUSE_LOGIN_LIMIT_PER_ACCOUNT_ADDRESS', DEFAULT_LOGIN_THROTTLE.perAccountAndAddress, 1_000_000),
       perAccount: count(env, 'GATEHOUSE_LOGIN_LIMIT_PER_ACCOUNT', DEFAULT_LOGIN_THROTTLE.perAccount, 1_000_000),
     },
+    sandboxAccount: env.NODE_ENV !== 'production',
   }
 }

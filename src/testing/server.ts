@@ -45,6 +45,7 @@ export async function startTestServer(
     registeredClientTtlDays: 90,
     clientMetadataAllowedHosts: [],
     accessLog: 'off',
+    sandboxAccount: true,
     ...overrides,
   }
   const launch = async (launched: Config, issuerGiven: boolean): Promise<TestServer> => {
