@@ -14,6 +14,7 @@ import { throttleCounters } from './migrations/011_throttle_counters.js'
 import { consentSkipped } from './migrations/012_consent_skipped.js'
 import { backchannelDeliveries } from './migrations/013_backchannel_deliveries.js'
 import { revocationNotices } from './migrations/014_revocation_notices.js'
+import { sessionsClient } from './migrations/016_sessions_client.js'
 
 // Migrations run in the order of their names: three digits, one more than the
 // last migration's, then what it does. The next one is 015_…; it must not
@@ -34,6 +35,7 @@ function migrationsFor(dialect: DialectName): Record<string, Migration> {
     '012_consent_skipped': consentSkipped(),
     '013_backchannel_deliveries': backchannelDeliveries(),
     '014_revocation_notices': revocationNotices(dialect),
+    '016_sessions_client': sessionsClient(),
   }
 }
 
