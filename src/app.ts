@@ -7,6 +7,7 @@ import type { AppContext } from './context.js'
 import { AccessLog } from './http/access-log.js'
 import { addPageErrorHandlers } from './http/pages/error-page.js'
 import { homeRoutes } from './http/pages/home.js'
+import { newTeamRoutes } from './http/pages/new-team.js'
 import { loginRoutes } from './http/pages/login.js'
 import { addSecurityHeaders } from './http/security-headers.js'
 import { allowCrossOrigin } from './http/cors.js'
@@ -65,6 +66,7 @@ export async function buildApp(ctx: AppContext, logger: FastifyBaseLogger, limit
 
   loginRoutes(app, ctx)
   homeRoutes(app, ctx)
+  newTeamRoutes(app, ctx)
   settingsRoutes(app, ctx)
   sessionRoutes(app, ctx)
   clientRoutes(app, ctx)

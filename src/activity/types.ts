@@ -22,6 +22,7 @@ export type ActivityAction =
   | 'login.succeeded'
   | 'login.failed'
   | 'login.locked'
+  | 'team.created'
 
 export interface ActivityEvent {
   action: ActivityAction

@@ -36,6 +36,7 @@ export const ACTIONS: Record<ActivityAction, string> = {
   'login.succeeded': 'Logged in',
   'login.failed': 'Failed login',
   'login.locked': 'Logins refused for a while',
+  'team.created': 'Team created',
 }
 
 interface ActivityQuery {
