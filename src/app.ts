@@ -7,6 +7,7 @@ import type { AppContext } from './context.js'
 import { AccessLog } from './http/access-log.js'
 import { addPageErrorHandlers } from './http/pages/error-page.js'
 import { homeRoutes } from './http/pages/home.js'
+import { newTeamRoutes } from './http/pages/new-team.js'
 import { loginRoutes } from './http/pages/login.js'
 import { passwordResetRoutes } from './http/pages/password-reset.js'
 import { accountRoutes } from './http/pages/account.js'
@@ -85,6 +86,7 @@ export async function buildApp(ctx: AppContext, logger: FastifyBaseLogger, limit
   passwordResetRoutes(app, ctx)
   accountRoutes(app, ctx)
   homeRoutes(app, ctx)
+  newTeamRoutes(app, ctx)
   settingsRoutes(app, ctx)
   sessionRoutes(app, ctx)
   clientRoutes(app, ctx)

@@ -118,6 +118,12 @@ describe('loadConfig', () => {
     assertRefused({ GATEHOUSE_ACCESS_LOG: 'some' }, 'GATEHOUSE_ACCESS_LOG')
   })
 
+  it('creates the sandbox account on a first start, except in production', () => {
+    assert.equal(loadConfig({}).sandboxAccount, true)
+    assert.equal(loadConfig({ NODE_ENV: 'development' }).sandboxAccount, true)
+    assert.equal(loadConfig({ NODE_ENV: 'production' }).sandboxAccount, false)
+  })
+
   it('refuses token lifetimes and limits out of range', () => {
     assertRefused({ GATEHOUSE_ACCESS_TOKEN_TTL: '59' }, 'GATEHOUSE_ACCESS_TOKEN_TTL')
     assertRefused({ GATEHOUSE_REFRESH_TOKEN_TTL: 'a year' }, 'GATEHOUSE_REFRESH_TOKEN_TTL')

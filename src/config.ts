@@ -220,6 +220,12 @@ export interface Config {
   mailWithoutSmtp: 'files' | 'off'
   /** Seconds a password reset link stays valid. */
   resetTtlSeconds: number
+  /**
+   * Whether a first start on an empty database creates the sandbox account.
+   * Never with NODE_ENV=production: its password goes to standard output, and
+   * a production log is read by more people than should hold it.
+   */
+  sandboxAccount: boolean
 }
 
 export interface LoginThrottle {
@@ -430,5 +436,6 @@ export function loadConfig(env: Env = process.env): Config {
     mailFrom: mailFrom(env),
     mailWithoutSmtp: env.NODE_ENV === 'production' ? 'off' : 'files',
     resetTtlSeconds: seconds(env, 'GATEHOUSE_RESET_TTL', DEFAULT_RESET_TTL),
+    sandboxAccount: env.NODE_ENV !== 'production',
   }
 }

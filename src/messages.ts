@@ -30,6 +30,9 @@ export const MESSAGES = {
   team_not_found: 'No team has this name.',
   team_name_required: 'Enter a team name.',
   team_name_control_characters: CONTROL_CHARACTERS,
+  team_name_too_long: 'The team name must be at most 100 characters long.',
+  team_name_taken: 'A team with this name already exists.',
+  team_id_or_name_not_found: 'No team has this id or name.',
   team_not_member: 'You are not a member of that team.',
   user_not_member: 'This user is not a member of that team.',
   role_invalid: 'The role must be owner or member.',
@@ -79,14 +82,20 @@ export const MESSAGES = {
 
 export type MessageCode = keyof typeof MESSAGES
 
-/** A failure a person can act on; `code` names its message. */
+/**
+ * A failure a person can act on; `code` names its message. `refused` is the
+ * value given, for the command line, where a script's log must say which of
+ * its values was wrong; quoted as JSON so a control character in it cannot
+ * rewrite the operator's terminal.
+ */
 export class Refusal extends Error {
   override readonly name = 'Refusal'
   constructor(
     readonly code: MessageCode,
     readonly status = 400,
+    refused?: string,
   ) {
-    super(MESSAGES[code])
+    super(refused === undefined ? MESSAGES[code] : `${MESSAGES[code].replace(/\.$/, '')}: ${JSON.stringify(refused)}.`)
   }
 }
 

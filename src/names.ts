@@ -10,7 +10,7 @@ import { Refusal, type MessageCode } from './messages.js'
  */
 const CONTROL_CHARACTERS = /[\p{Cc}\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]/u
 
-/** The longest name of a client or token, in UTF-16 units as the database and the form count them. */
+/** The longest name of a client, token or team, in UTF-16 units as the database and the form count them. */
 export const NAME_MAX_LENGTH = 100
 
 export interface NameRules {

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify'
 import { pino, type Logger } from 'pino'
-import { ensureSandboxAccount } from './accounts/sandbox.js'
+import { ensureSandboxAccount, type FirstAccount } from './accounts/sandbox.js'
 import { BufferedActivityLog } from './activity/recorder.js'
 import { BufferedApiUsage } from './activity/usage.js'
 import { buildApp, type HttpLimits } from './app.js'
@@ -25,7 +25,9 @@ export interface RunningServer {
   /** Where the server listens, e.g. http://127.0.0.1:3000 */
   url: string
   /** Set when this start created the sandbox account. */
-  sandbox: { email: string; password: string } | undefined
+  sandbox: FirstAccount['sandbox']
+  /** No user exists yet and no sandbox account was made (NODE_ENV=production). */
+  noUsers: boolean
   close(): Promise<void>
 }
 
@@ -179,7 +181,8 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     throw err
   }
   // Only once the server listens, so the printed password is never lost to a failed start.
-  const sandbox = options.sandbox === false ? undefined : await ensureSandboxAccount(ctx.db, ctx.clock())
+  const { sandbox, noUsers } =
+    options.sandbox === false ? { sandbox: undefined, noUsers: false } : await ensureSandboxAccount(ctx.db, ctx.clock(), config.sandboxAccount)
   const janitor = startJanitor(ctx, config.pruneInterval * 1000)
   ctx.backchannel.start()
   ctx.mail.start()
@@ -191,6 +194,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     ctx,
     url: `http://${host}:${port}`,
     sandbox,
+    noUsers,
     async close() {
       await janitor.stop()
       const cut = setTimeout(() => {

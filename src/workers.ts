@@ -1,6 +1,6 @@
 import cluster, { type Worker } from 'node:cluster'
 import { availableParallelism } from 'node:os'
-import { ensureSandboxAccount } from './accounts/sandbox.js'
+import { ensureSandboxAccount, type FirstAccount } from './accounts/sandbox.js'
 import { ConfigError, type Config } from './config.js'
 import { hostClusterRateLimits } from './ratelimit/limiter.js'
 import { closeContext, createLogger, openContext } from './server.js'
@@ -16,7 +16,8 @@ export function parseWorkerCount(value: string | undefined): number {
 
 export interface Primary {
   url: string
-  sandbox: { email: string; password: string } | undefined
+  sandbox: FirstAccount['sandbox']
+  noUsers: boolean
   stop(): Promise<void>
 }
 
@@ -57,11 +58,12 @@ export async function startPrimary(config: Config, count: number, argv: string[]
     setTimeout(fork, 1000).unref()
   })
 
-  const sandbox = await ensureSandboxAccount(ctx.db, Date.now())
+  const { sandbox, noUsers } = await ensureSandboxAccount(ctx.db, Date.now(), config.sandboxAccount)
   await closeContext(ctx)
   return {
     url: `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${config.port}`,
     sandbox,
+    noUsers,
     async stop() {
       stopping = true
       const workers = Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined)

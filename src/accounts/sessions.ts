@@ -9,7 +9,9 @@ import {
   listLiveSessionsOfUser,
   renewSession,
   setSessionTeam,
+  touchSession,
   type EndedSession,
+  type SessionClientRow,
   type SessionListRow,
 } from '../db/sessions.js'
 import { findMembership, listMembershipsOfUser } from '../db/teams.js'
@@ -19,6 +21,26 @@ import type { Team, TeamMembership, User } from './types.js'
 
 export const SESSION_TTL_MS = 12 * 60 * 60 * 1000
 
+/**
+ * How precisely "last active" is kept. Pages are read on every request
+ * anyway; writing on every one too would double the database work of a busy
+ * portal for a time nobody needs to the second.
+ */
+export const LAST_ACTIVE_RESOLUTION_MS = 60 * 1000
+
+/** A User-Agent longer than this is cut: enough for any real browser's, and no more of a stranger's choosing is stored. */
+const USER_AGENT_MAX_LENGTH = 512
+
+/** The browser a request came from, as it says: what the sessions page shows to tell sessions apart. */
+export interface SessionClient {
+  userAgent: string | undefined
+  address: string
+}
+
+function clientRow(client: SessionClient | undefined): SessionClientRow {
+  return { userAgent: client?.userAgent?.slice(0, USER_AGENT_MAX_LENGTH) || null, address: client?.address ?? null }
+}
+
 export interface LoadedSession {
   user: User
   teams: TeamMembership[]
@@ -27,6 +49,8 @@ export interface LoadedSession {
   sid: string
   /** When the user last entered their password in this session (epoch ms): the ID token's `auth_time`. */
   authenticatedAt: number
+  /** When the session's use was last recorded; null for sessions from before this was kept. */
+  lastActiveAt: number | null
   expiresAt: number
 }
 
@@ -34,11 +58,19 @@ export interface LoadedSession {
  * Starts a session after a login. The id is new every time (so an id planted
  * before login is worthless) and only its hash is stored.
  */
-export async function startSession(db: Db, user: User, now: number): Promise<{ id: string; expiresAt: number }> {
+export async function startSession(db: Db, user: User, now: number, client?: SessionClient): Promise<{ id: string; expiresAt: number }> {
   const id = randomSecret(32)
   const teams = await listMembershipsOfUser(db.kysely, user.id)
   const expiresAt = now + SESSION_TTL_MS
-  await insertSession(db.kysely, { idHash: hashSecret(id), sid: randomSecret(16), userId: user.id, activeTeamId: teams[0]?.team.id ?? null, now, expiresAt })
+  await insertSession(db.kysely, {
+    idHash: hashSecret(id),
+    sid: randomSecret(16),
+    userId: user.id,
+    activeTeamId: teams[0]?.team.id ?? null,
+    now,
+    expiresAt,
+    client: clientRow(client),
+  })
   return { id, expiresAt }
 }
 
@@ -47,10 +79,10 @@ export async function startSession(db: Db, user: User, now: number): Promise<{ i
  * the session gets a new secret id and login time and keeps its public id,
  * so the apps it signed in to stay signed in. Undefined when it has ended.
  */
-export async function renewLogin(db: Db, oldId: string, now: number): Promise<{ id: string; expiresAt: number } | undefined> {
+export async function renewLogin(db: Db, oldId: string, now: number, client: SessionClient): Promise<{ id: string; expiresAt: number } | undefined> {
   const id = randomSecret(32)
   const expiresAt = now + SESSION_TTL_MS
-  return (await renewSession(db.kysely, hashSecret(oldId), hashSecret(id), now, expiresAt)) ? { id, expiresAt } : undefined
+  return (await renewSession(db.kysely, hashSecret(oldId), hashSecret(id), now, expiresAt, clientRow(client))) ? { id, expiresAt } : undefined
 }
 
 /** The session's user and active team, or nothing when the session is unknown, expired or its user is disabled. */
@@ -61,7 +93,21 @@ export async function loadSession(db: Db, id: string, now: number): Promise<Load
   if (!user || user.isDisabled) return undefined
   const teams = await listMembershipsOfUser(db.kysely, user.id)
   const activeTeam = teams.find((m) => m.team.id === session.activeTeamId)?.team ?? teams[0]?.team
-  return { user, teams, activeTeam, sid: session.sid, authenticatedAt: session.authenticatedAt, expiresAt: session.expiresAt }
+  return {
+    user,
+    teams,
+    activeTeam,
+    sid: session.sid,
+    authenticatedAt: session.authenticatedAt,
+    lastActiveAt: session.lastActiveAt,
+    expiresAt: session.expiresAt,
+  }
+}
+
+/** Records that the session was used now from `address`: at most once per LAST_ACTIVE_RESOLUTION_MS. */
+export async function noteSessionUse(db: Db, id: string, session: LoadedSession, now: number, address: string): Promise<void> {
+  if (session.lastActiveAt !== null && now - session.lastActiveAt < LAST_ACTIVE_RESOLUTION_MS) return
+  await touchSession(db.kysely, hashSecret(id), now, address, LAST_ACTIVE_RESOLUTION_MS)
 }
 
 export async function switchTeam(db: Db, sessionId: string, userId: number, teamId: number): Promise<Team> {

@@ -1,8 +1,19 @@
 import type { ActivityEvent } from '../activity/types.js'
 import type { Db } from '../db/connection.js'
-import { deleteMembership, findTeamById, findTeamByName, listMembershipsOfUser, listTeamMembers, upsertMembership } from '../db/teams.js'
+import { isUniqueViolation } from '../db/errors.js'
+import {
+  deleteMembership,
+  findTeamById,
+  findTeamByName,
+  insertTeam,
+  listMembershipsOfUser,
+  listTeamMembers,
+  listTeamsWithMemberCounts,
+  upsertMembership,
+} from '../db/teams.js'
 import { findUserByEmail } from '../db/users.js'
 import { Refusal } from '../messages.js'
+import { validName } from '../names.js'
 import { revokeUserHoldings } from '../tokens/holdings.js'
 import { revokedActivity } from './revoked-activity.js'
 import type { Role, Team, User } from './types.js'
@@ -63,4 +74,49 @@ export async function userInTeam(db: Db, email: string, teamName: string | undef
 
 export function findTeam(db: Db, teamId: number): Promise<Team | undefined> {
   return findTeamById(db.kysely, teamId)
+}
+
+/** A team's name as typed: trimmed, visible, no control characters, short enough for the header's switcher. */
+export function validTeamName(name: string): string {
+  return validName(name, { required: 'team_name_required', controlCharacters: 'team_name_control_characters', tooLong: 'team_name_too_long' })
+}
+
+/** A new team with `ownerId` as its owner (one transaction); team names are unique. */
+export async function createTeam(db: Db, name: string, ownerId: number, now: number): Promise<Team> {
+  const teamName = validTeamName(name)
+  try {
+    return await db.kysely.transaction().execute(async (trx) => {
+      const team = await insertTeam(trx, teamName, now)
+      await upsertMembership(trx, team.id, ownerId, 'owner', now)
+      return team
+    })
+  } catch (err) {
+    if (isUniqueViolation(err)) throw new Refusal('team_name_taken', 409, teamName)
+    throw err
+  }
+}
+
+/** Every team, by name, with its number of members. */
+export function allTeams(db: Db): Promise<{ team: Team; members: number }[]> {
+  return listTeamsWithMemberCounts(db.kysely)
+}
+
+/**
+ * The team named `value`, or else the one with that id: names are what
+ * people type, ids what scripts read from `--json`.
+ */
+export async function teamByIdOrName(db: Db, value: string): Promise<Team> {
+  const byName = await findTeamByName(db.kysely, value.trim())
+  if (byName) return byName
+  const id = /^\d{1,15}$/.test(value.trim()) ? Number(value.trim()) : undefined
+  const byId = id === undefined ? undefined : await findTeamById(db.kysely, id)
+  if (!byId) throw new Refusal('team_id_or_name_not_found', 404, value)
+  return byId
+}
+
+/** A new team owned by the user with this e-mail address (the command line's `teams create`). */
+export async function createTeamOwnedBy(db: Db, name: string, ownerEmail: string, now: number): Promise<{ team: Team; owner: User }> {
+  const owner = await findUserByEmail(db.kysely, ownerEmail)
+  if (!owner) throw new Refusal('user_not_found', 404, ownerEmail)
+  return { team: await createTeam(db, name, owner.id, now), owner }
 }

@@ -31,6 +31,7 @@ export type ActivityAction =
   | 'email.change_completed'
   | 'email.verification_requested'
   | 'email.verified'
+  | 'team.created'
 
 export interface ActivityEvent {
   action: ActivityAction

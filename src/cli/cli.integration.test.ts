@@ -118,7 +118,8 @@ await forEachDialect('gatehouse command line', (dialect) => {
       settings,
     )
     const user = parseJson(run)
-    assert.deepEqual(Object.keys(user), ['id', 'email', 'name', 'team'])
+    assert.deepEqual(Object.keys(user), ['id', 'email', 'name', 'is_verified', 'team'])
+    assert.equal(user.is_verified, false)
     assert.ok(Number.isSafeInteger(user.id))
     assert.equal(user.email, 'Ada@Example.com')
     assert.equal(user.name, 'Ada')

@@ -44,6 +44,11 @@ export const serveCommand: Commands = {
             `This password is shown only once.\n\n`,
         )
       }
+      if (started.noUsers) {
+        process.stdout.write(
+          `\nNo account exists yet. Create the first owner with\n` + `  npx gatehouse users create --email E --name N --password P --team T --verified\n\n`,
+        )
+      }
       onStop(() => ('stop' in started ? started.stop() : started.close()))
     },
   },

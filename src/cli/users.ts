@@ -10,20 +10,30 @@ async function passwordFromStdin(): Promise<string> {
 
 export const userCommands: Commands = {
   'users create': {
-    usage: 'gatehouse users create --email E --name N --password P [--team T] [--json]',
-    options: { email: { type: 'string' }, name: { type: 'string' }, password: { type: 'string' }, team: { type: 'string' }, ...json },
+    usage: 'gatehouse users create --email E --name N --password P [--team T] [--verified] [--json]',
+    options: {
+      email: { type: 'string' },
+      name: { type: 'string' },
+      password: { type: 'string' },
+      team: { type: 'string' },
+      verified: { type: 'boolean' },
+      ...json,
+    },
+    describe: { verified: 'the operator vouches for the e-mail address; otherwise the user starts unverified' },
     async run(values) {
       const input = {
         email: required(values, 'email'),
         name: required(values, 'name'),
         password: required(values, 'password'),
         teamName: optional(values, 'team'),
+        // Typing an address proves nothing about who reads its mail.
+        isVerified: values.verified === true,
       }
       const { user, team } = await withDatabase((db) => createUser(db, input, Date.now()))
       print(
         values,
-        { id: user.id, email: user.email, name: user.name, team: team ? { id: team.id, name: team.name } : null },
-        `Created user ${user.email} (id ${user.id})${team ? `, owner of team "${team.name}" (id ${team.id})` : ''}`,
+        { id: user.id, email: user.email, name: user.name, is_verified: user.isVerified, team: team ? { id: team.id, name: team.name } : null },
+        `Created ${user.isVerified ? 'verified' : 'unverified'} user ${user.email} (id ${user.id})${team ? `, owner of team "${team.name}" (id ${team.id})` : ''}`,
       )
     },
   },

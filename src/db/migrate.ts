@@ -16,9 +16,10 @@ import { backchannelDeliveries } from './migrations/013_backchannel_deliveries.j
 import { revocationNotices } from './migrations/014_revocation_notices.js'
 import { idTokenAlg } from './migrations/015_id_token_alg.js'
 import { mail } from './migrations/016_mail.js'
+import { sessionsClient } from './migrations/017_sessions_client.js'
 
 // Migrations run in the order of their names: three digits, one more than the
-// last migration's, then what it does. The next one is 017_…; it must not
+// last migration's, then what it does. The next one is 018_…; it must not
 // share a number, and a migration once released is never renamed or reordered.
 function migrationsFor(dialect: DialectName): Record<string, Migration> {
   return {
@@ -38,6 +39,7 @@ function migrationsFor(dialect: DialectName): Record<string, Migration> {
     '014_revocation_notices': revocationNotices(dialect),
     '015_id_token_alg': idTokenAlg(),
     '016_mail': mail(),
+    '017_sessions_client': sessionsClient(),
   }
 }
 

@@ -39,6 +39,12 @@ export interface SessionTable {
   sid: string
   /** When the user last entered their password in this session (the ID token's `auth_time`). */
   authenticated_at: number
+  /** The browser's User-Agent header as sent, cut to a length worth keeping; null for sessions older than the column. */
+  user_agent: string | null
+  /** The address the session was last used from. */
+  address: string | null
+  /** When the session was last used, to the minute. */
+  last_active_at: number | null
 }
 
 /** Attempts counted by a throttle: `login:address:…`, `login:account:…`, `client:…`. */

@@ -6,6 +6,13 @@ export interface SessionRow {
   expiresAt: number
   sid: string
   authenticatedAt: number
+  lastActiveAt: number | null
+}
+
+/** The browser a session is used from, as it told us: its User-Agent and address. */
+export interface SessionClientRow {
+  userAgent: string | null
+  address: string | null
 }
 
 /** What is left to say about a session that ended: who it was, and its public id. */
@@ -21,6 +28,7 @@ export interface NewSessionRow {
   activeTeamId: number | null
   now: number
   expiresAt: number
+  client: SessionClientRow
 }
 
 export async function insertSession(db: Executor, session: NewSessionRow): Promise<void> {
@@ -34,6 +42,9 @@ export async function insertSession(db: Executor, session: NewSessionRow): Promi
       created_at: session.now,
       authenticated_at: session.now,
       expires_at: session.expiresAt,
+      user_agent: session.client.userAgent,
+      address: session.client.address,
+      last_active_at: session.now,
     })
     .execute()
 }
@@ -41,11 +52,35 @@ export async function insertSession(db: Executor, session: NewSessionRow): Promi
 export async function findLiveSession(db: Executor, idHash: string, now: number): Promise<SessionRow | undefined> {
   const row = await db
     .selectFrom('sessions')
-    .select(['user_id', 'active_team_id', 'expires_at', 'sid', 'authenticated_at'])
+    .select(['user_id', 'active_team_id', 'expires_at', 'sid', 'authenticated_at', 'last_active_at'])
     .where('id_hash', '=', idHash)
     .where('expires_at', '>', now)
     .executeTakeFirst()
-  return row && { userId: row.user_id, activeTeamId: row.active_team_id, expiresAt: row.expires_at, sid: row.sid, authenticatedAt: row.authenticated_at }
+  return (
+    row && {
+      userId: row.user_id,
+      activeTeamId: row.active_team_id,
+      expiresAt: row.expires_at,
+      sid: row.sid,
+      authenticatedAt: row.authenticated_at,
+      lastActiveAt: row.last_active_at,
+    }
+  )
+}
+
+/**
+ * Records that the session was used now, from `address`, unless that was
+ * already recorded less than `resolutionMs` ago: at most one write per
+ * session per period, however many requests it makes, and none when another
+ * process recorded it first.
+ */
+export async function touchSession(db: Executor, idHash: string, now: number, address: string | null, resolutionMs: number): Promise<void> {
+  await db
+    .updateTable('sessions')
+    .set({ last_active_at: now, address })
+    .where('id_hash', '=', idHash)
+    .where((eb) => eb.or([eb('last_active_at', 'is', null), eb('last_active_at', '<=', now - resolutionMs)]))
+    .execute()
 }
 
 export async function setSessionTeam(db: Executor, idHash: string, teamId: number): Promise<void> {
@@ -53,10 +88,17 @@ export async function setSessionTeam(db: Executor, idHash: string, teamId: numbe
 }
 
 /** A new password login in a live session: a new secret id, a new login time, the same public id. */
-export async function renewSession(db: Executor, oldIdHash: string, newIdHash: string, now: number, expiresAt: number): Promise<boolean> {
+export async function renewSession(
+  db: Executor,
+  oldIdHash: string,
+  newIdHash: string,
+  now: number,
+  expiresAt: number,
+  client: SessionClientRow,
+): Promise<boolean> {
   const result = await db
     .updateTable('sessions')
-    .set({ id_hash: newIdHash, authenticated_at: now, expires_at: expiresAt })
+    .set({ id_hash: newIdHash, authenticated_at: now, expires_at: expiresAt, user_agent: client.userAgent, address: client.address, last_active_at: now })
     .where('id_hash', '=', oldIdHash)
     .where('expires_at', '>', now)
     .executeTakeFirst()
@@ -103,23 +145,33 @@ export async function takeSessionClients(db: Executor, sids: string[]): Promise<
 }
 
 /** A live session as its user sees it in the list of their sessions: never its secret id. */
-export interface SessionListRow {
+export interface SessionListRow extends SessionClientRow {
   sid: string
   createdAt: number
   authenticatedAt: number
+  /** Sessions from before this was recorded count as last used when the password was last entered. */
+  lastActiveAt: number
   expiresAt: number
 }
 
 export async function listLiveSessionsOfUser(db: Executor, userId: number, now: number): Promise<SessionListRow[]> {
   const rows = await db
     .selectFrom('sessions')
-    .select(['sid', 'created_at', 'authenticated_at', 'expires_at'])
+    .select(['sid', 'created_at', 'authenticated_at', 'expires_at', 'user_agent', 'address', 'last_active_at'])
     .where('user_id', '=', userId)
     .where('expires_at', '>', now)
     .orderBy('authenticated_at', 'desc')
     .orderBy('sid')
     .execute()
-  return rows.map((row) => ({ sid: row.sid, createdAt: row.created_at, authenticatedAt: row.authenticated_at, expiresAt: row.expires_at }))
+  return rows.map((row) => ({
+    sid: row.sid,
+    createdAt: row.created_at,
+    authenticatedAt: row.authenticated_at,
+    lastActiveAt: Math.max(row.last_active_at ?? 0, row.authenticated_at),
+    expiresAt: row.expires_at,
+    userAgent: row.user_agent,
+    address: row.address,
+  }))
 }
 
 /** Ends one session of the user, named by its public id; undefined when it is not theirs or already over. */

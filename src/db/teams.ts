@@ -74,3 +74,17 @@ export async function listTeamMembers(db: Executor, teamId: number): Promise<{ u
     .execute()
   return rows.map(({ role, ...user }) => ({ user: toUser(user), role }))
 }
+
+/** Every team with how many members it has, by name. */
+export async function listTeamsWithMemberCounts(db: Executor): Promise<{ team: Team; members: number }[]> {
+  const rows = await db
+    .selectFrom('teams')
+    .leftJoin('memberships', 'memberships.team_id', 'teams.id')
+    .select(['teams.id', 'teams.name', 'teams.created_at', 'teams.updated_at'])
+    .select((eb) => eb.fn.count<number | string>('memberships.user_id').as('members'))
+    .groupBy(['teams.id', 'teams.name', 'teams.created_at', 'teams.updated_at'])
+    .orderBy('teams.name')
+    .orderBy('teams.id')
+    .execute()
+  return rows.map(({ members, ...team }) => ({ team: toTeam(team), members: Number(members) }))
+}

@@ -1,5 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
-import { csrfTokenFor, isValidCsrfToken, loadSession, SESSION_TTL_MS, type LoadedSession } from '../accounts/sessions.js'
+import { csrfTokenFor, isValidCsrfToken, loadSession, noteSessionUse, SESSION_TTL_MS, type LoadedSession, type SessionClient } from '../accounts/sessions.js'
 import type { AppContext } from '../context.js'
 import { randomSecret } from '../crypto/random.js'
 import { Refusal } from '../messages.js'
@@ -45,8 +45,16 @@ export function currentSession(ctx: AppContext, request: FastifyRequest): Promis
 async function load(ctx: AppContext, request: FastifyRequest): Promise<PortalSession | undefined> {
   const id = request.cookies[sessionCookieName(ctx)]
   if (!id) return undefined
-  const session = await loadSession(ctx.db, id, ctx.clock())
-  return session && { ...session, id, csrfToken: csrfTokenFor(ctx.keys.csrf, id) }
+  const now = ctx.clock()
+  const session = await loadSession(ctx.db, id, now)
+  if (!session) return undefined
+  await noteSessionUse(ctx.db, id, session, now, request.ip)
+  return { ...session, id, csrfToken: csrfTokenFor(ctx.keys.csrf, id) }
+}
+
+/** The browser of the request, for the session it logs in to. */
+export function sessionClientOf(request: FastifyRequest): SessionClient {
+  return { userAgent: request.headers['user-agent'], address: request.ip }
 }
 
 export function setSessionCookie(ctx: AppContext, reply: FastifyReply, id: string): void {

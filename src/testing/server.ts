@@ -49,6 +49,7 @@ export async function startTestServer(
     mailFrom: 'Gatehouse <no-reply@gatehouse.test>',
     mailWithoutSmtp: 'files',
     resetTtlSeconds: 3600,
+    sandboxAccount: true,
     ...overrides,
   }
   const launch = async (launched: Config, issuerGiven: boolean): Promise<TestServer> => {

@@ -45,6 +45,7 @@ export const ACTIONS: Record<ActivityAction, string> = {
   'email.change_completed': 'E-mail address changed',
   'email.verification_requested': 'Confirmation of the e-mail address asked for',
   'email.verified': 'E-mail address confirmed',
+  'team.created': 'Team created',
 }
 
 interface ActivityQuery {

@@ -7,6 +7,7 @@ import { safeLocalPath } from '../local-path.js'
 import { ACTIONS } from './activity.js'
 import { shownTime } from './format.js'
 import { sendPage } from './page.js'
+import { NEW_TEAM, NEW_TEAM_PATH } from './new-team.js'
 import { loggedInPages, sessionOf } from './session-guard.js'
 import { overviewCounts } from './settings.js'
 
@@ -31,6 +32,8 @@ export function homeRoutes(app: FastifyInstance, ctx: AppContext): void {
 
     pages.post<{ Body: { team_id?: string; return_to?: string; _csrf?: string } }>('/team', async (request, reply) => {
       const session = sessionOf(request)
+      // The switcher's "New team" entry: the switch that picked it goes to the form.
+      if (request.body?.team_id === NEW_TEAM) return reply.redirect(NEW_TEAM_PATH, 303)
       const teamId = Number(request.body?.team_id)
       await switchTeam(ctx.db, session.id, session.user.id, Number.isSafeInteger(teamId) ? teamId : -1)
       return reply.redirect(safeLocalPath(request.body?.return_to), 303)

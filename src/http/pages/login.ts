@@ -4,7 +4,7 @@ import { endSession, renewLogin, startSession } from '../../accounts/sessions.js
 import type { AppContext } from '../../context.js'
 import { Refusal } from '../../messages.js'
 import { safeLocalPath } from '../local-path.js'
-import { checkLoginCsrf, checkSessionCsrf, clearSessionCookie, currentSession, loginCsrfToken, setSessionCookie } from '../session.js'
+import { checkLoginCsrf, checkSessionCsrf, clearSessionCookie, currentSession, loginCsrfToken, sessionClientOf, setSessionCookie } from '../session.js'
 import { sendPage } from './page.js'
 
 interface LoginBody {
@@ -46,12 +46,12 @@ export function loginRoutes(app: FastifyInstance, ctx: AppContext): void {
       const user = await authenticate(ctx.db, ctx.activity, email, body.password ?? '', request.ip, ctx.clock(), ctx.config.loginThrottle)
       const previous = await currentSession(ctx, request)
       // The same user logging in again keeps the session (and the apps signed in with it); anyone else ends it.
-      const renewed = previous?.user.id === user.id ? await renewLogin(ctx.db, previous.id, ctx.clock()) : undefined
+      const renewed = previous?.user.id === user.id ? await renewLogin(ctx.db, previous.id, ctx.clock(), sessionClientOf(request)) : undefined
       if (previous && !renewed) {
         const ended = await endSession(ctx.db, previous.id)
         if (ended) ctx.backchannel.sessionsEnded([ended])
       }
-      const session = renewed ?? (await startSession(ctx.db, user, ctx.clock()))
+      const session = renewed ?? (await startSession(ctx.db, user, ctx.clock(), sessionClientOf(request)))
       setSessionCookie(ctx, reply, session.id)
       return reply.redirect(returnTo, 303)
     } catch (err) {

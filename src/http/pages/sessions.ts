@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify'
 import { endOtherSessions, endSessionOfUser, signedInSessions } from '../../accounts/sessions.js'
+import { describeBrowser } from '../../accounts/user-agent.js'
 import type { AppContext } from '../../context.js'
 import { Refusal, BANNERS } from '../../messages.js'
 import { shownTime } from './format.js'
@@ -34,8 +35,11 @@ export function sessionRoutes(app: FastifyInstance, ctx: AppContext): void {
         sessions: sessions.map((s) => ({
           sid: s.sid,
           current: s.sid === session.sid,
+          ...describeBrowser(s.userAgent),
+          address: s.address,
           createdAt: shownTime(new Date(s.createdAt)),
-          loggedInAt: shownTime(new Date(s.authenticatedAt)),
+          // This request used the session: a "last active" up to a minute old would look wrong beside "This session".
+          lastActiveAt: shownTime(new Date(s.sid === session.sid ? ctx.clock() : s.lastActiveAt)),
         })),
         banner: doneBanner(BANNERS.sessions, request.query.done),
       })
