@@ -56,6 +56,8 @@ export interface Config {
   mailWithoutSmtp: 'files' | 'off'
   /** Seconds a password reset link stays valid. */
   resetTtlSeconds: number
+  /** Whether anyone may create an account and a team of their own at /signup. */
+  signup: 'off' | 'open'
 }
 
 export interface LoginThrottle {
@@ -219,6 +221,12 @@ function mailFrom(env: Env): string {
   return raw
 }
 
+function signup(env: Env): Config['signup'] {
+  const raw = env.GATEHOUSE_SIGNUP?.trim() || 'off'
+  if (raw !== 'off' && raw !== 'open') throw new ConfigError('GATEHOUSE_SIGNUP', `"${raw}" is not one of off, open`)
+  return raw
+}
+
 function signingAlg(env: Env): SigningAlgorithm {
   const raw = env.GATEHOUSE_SIGNING_ALG?.trim()
   if (raw === undefined || raw === '') return DEFAULT_SIGNING_ALGORITHM
@@ -266,5 +274,6 @@ export function loadConfig(env: Env = process.env): Config {
     mailFrom: mailFrom(env),
     mailWithoutSmtp: env.NODE_ENV === 'production' ? 'off' : 'files',
     resetTtlSeconds: seconds(env, 'GATEHOUSE_RESET_TTL', DEFAULT_RESET_TTL),
+    signup: signup(env),
   }
 }

@@ -18,7 +18,7 @@ export interface NewUser {
   isVerified?: boolean
 }
 
-const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/
+export const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/
 
 export function validateNewUser(input: NewUser): void {
   if (!EMAIL.test(input.email.trim()) || input.email.length > 254) throw new Refusal('email_invalid')

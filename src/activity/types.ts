@@ -31,6 +31,13 @@ export type ActivityAction =
   | 'email.change_completed'
   | 'email.verification_requested'
   | 'email.verified'
+  | 'member.invited'
+  | 'invitation.accepted'
+  | 'invitation.cancelled'
+  | 'member.role_changed'
+  | 'member.removed'
+  | 'member.left'
+  | 'account.signed_up'
 
 export interface ActivityEvent {
   action: ActivityAction

@@ -15,6 +15,7 @@ import { consentSkipped } from './migrations/012_consent_skipped.js'
 import { backchannelDeliveries } from './migrations/013_backchannel_deliveries.js'
 import { revocationNotices } from './migrations/014_revocation_notices.js'
 import { mail } from './migrations/015_mail.js'
+import { invitations } from './migrations/017_invitations.js'
 
 // Migrations run in the order of their names: three digits, one more than the
 // last migration's, then what it does. The next one is 016_…; it must not
@@ -36,6 +37,7 @@ function migrationsFor(dialect: DialectName): Record<string, Migration> {
     '013_backchannel_deliveries': backchannelDeliveries(),
     '014_revocation_notices': revocationNotices(dialect),
     '015_mail': mail(),
+    '017_invitations': invitations(),
   }
 }
 

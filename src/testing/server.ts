@@ -49,6 +49,7 @@ export async function startTestServer(
     mailFrom: 'Gatehouse <no-reply@gatehouse.test>',
     mailWithoutSmtp: 'files',
     resetTtlSeconds: 3600,
+    signup: 'off',
     ...overrides,
   }
   const launch = async (launched: Config, issuerGiven: boolean): Promise<TestServer> => {
