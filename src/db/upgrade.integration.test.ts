@@ -162,6 +162,8 @@ await forEachDialect('upgrading a database of an older release', (dialect) => {
       '012_consent_skipped',
       '013_backchannel_deliveries',
       '014_revocation_notices',
+      '015_mail',
+      '017_invitations',
     ])
   })
 
@@ -170,7 +172,7 @@ await forEachDialect('upgrading a database of an older release', (dialect) => {
     try {
       const recorded = await sql<{ name: string; timestamp: string }>`select name, timestamp from gatehouse_migrations`.execute(db.kysely)
       const byTime = recorded.rows.sort((a, b) => a.timestamp.localeCompare(b.timestamp) || a.name.localeCompare(b.name)).map((r) => r.name)
-      assert.equal(byTime.length, 14)
+      assert.equal(byTime.length, 16)
       assert.deepEqual(byTime, [...byTime].sort())
       assert.ok(
         byTime.every((name) => /^\d{3}_[a-z_]+$/.test(name)),
