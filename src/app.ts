@@ -27,6 +27,9 @@ import { personalAccessTokenRoutes } from './http/pages/personal-access-tokens.j
 import { teamAppRoutes } from './http/pages/team-apps.js'
 import { sessionRoutes } from './http/pages/sessions.js'
 import { settingsRoutes } from './http/pages/settings.js'
+import { memberRoutes } from './http/pages/members.js'
+import { invitationRoutes } from './http/pages/invitation.js'
+import { signupRoutes } from './http/pages/signup.js'
 
 const stylesheet = readFileSync(fileURLToPath(new URL('../../public/app.css', import.meta.url)), 'utf8')
 const portalScript = readFileSync(fileURLToPath(new URL('../../public/portal.js', import.meta.url)), 'utf8')
@@ -92,6 +95,9 @@ export async function buildApp(ctx: AppContext, logger: FastifyBaseLogger, limit
   clientRoutes(app, ctx)
   personalAccessTokenRoutes(app, ctx)
   teamAppRoutes(app, ctx)
+  memberRoutes(app, ctx)
+  invitationRoutes(app, ctx)
+  signupRoutes(app, ctx)
   activityRoutes(app, ctx)
   authorizeRoutes(app, ctx)
   endSessionRoutes(app, ctx)

@@ -147,6 +147,13 @@ export const SETTINGS = [
       'The mail server: `smtp://user:pass@host:587` (STARTTLS when the server offers it) or `smtps://user:pass@host:465`. Without it, outside production, mail is written as `.eml` files under `<data dir>/outbox/` and its link is logged; in production Gatehouse warns once and pages that would send mail say to ask the administrator.',
   },
   { name: 'GATEHOUSE_MAIL_FROM', topic: 'Mail and accounts', default: '`Gatehouse <no-reply@localhost>`', meaning: 'The From of every mail.' },
+  {
+    name: 'GATEHOUSE_SIGNUP',
+    topic: 'Mail and accounts',
+    default: '`off`',
+    meaning:
+      '`open` lets anyone create an account and a team of their own at `/signup` (linked from the login page), confirmed by a mail; `off` answers 404 there. Signing up with an address that has an account mails that address instead, and the page answers the same.',
+  },
   { name: 'GATEHOUSE_RESET_TTL', topic: 'Mail and accounts', default: '`3600`', meaning: 'Seconds a password reset link stays valid.' },
   {
     name: 'NODE_ENV',
@@ -226,6 +233,8 @@ export interface Config {
    * a production log is read by more people than should hold it.
    */
   sandboxAccount: boolean
+  /** Whether anyone may create an account and a team of their own at /signup. */
+  signup: 'off' | 'open'
 }
 
 export interface LoginThrottle {
@@ -389,6 +398,12 @@ function mailFrom(env: Env): string {
   return raw
 }
 
+function signup(env: Env): Config['signup'] {
+  const raw = env.GATEHOUSE_SIGNUP?.trim() || 'off'
+  if (raw !== 'off' && raw !== 'open') throw new ConfigError('GATEHOUSE_SIGNUP', `"${raw}" is not one of off, open`)
+  return raw
+}
+
 function signingAlg(env: Env): SigningAlgorithm {
   const raw = env.GATEHOUSE_SIGNING_ALG?.trim()
   if (raw === undefined || raw === '') return DEFAULT_SIGNING_ALGORITHM
@@ -437,5 +452,6 @@ export function loadConfig(env: Env = process.env): Config {
     mailWithoutSmtp: env.NODE_ENV === 'production' ? 'off' : 'files',
     resetTtlSeconds: seconds(env, 'GATEHOUSE_RESET_TTL', DEFAULT_RESET_TTL),
     sandboxAccount: env.NODE_ENV !== 'production',
+    signup: signup(env),
   }
 }

@@ -36,6 +36,23 @@ export const MESSAGES = {
   team_not_member: 'You are not a member of that team.',
   user_not_member: 'This user is not a member of that team.',
   role_invalid: 'The role must be owner or member.',
+  owner_only: 'Only an owner of the team can do this.',
+  already_member: 'This person is already a member of the team.',
+  already_invited: 'This address has an invitation already. Send it again from the list of pending invitations.',
+  invitation_not_found: 'This invitation was accepted or cancelled in the meantime.',
+  invitation_invalid: 'This invitation link is not valid. Check that you copied all of it, or ask the team owner for a new one.',
+  invitation_expired: 'This invitation link has expired: invitations are valid for 7 days. Ask the team owner to send it again.',
+  invitation_used: 'This invitation link has already been used. Log in to reach the team.',
+  invitation_cancelled: 'This invitation was cancelled by the team. Ask the team owner if you still want to join.',
+  invitation_other_address:
+    'This invitation was sent to another e-mail address than the one you are logged in with. Log out, then open the link again to accept it with that address.',
+  last_owner_leave: 'You are the last owner of this team, so you cannot leave it. Make another member an owner first.',
+  last_owner_demote: 'This is the last owner of the team: make another member an owner first.',
+  last_owner_remove: 'This is the last owner of the team: make another member an owner first.',
+  signup_throttled: 'Too many sign-ups from this address or your network. Wait an hour and try again.',
+  verification_invalid: 'This confirmation link is not valid. Check that you copied all of it.',
+  verification_expired: 'This confirmation link has expired. Log in and ask for a new one.',
+  verification_used: 'This confirmation link has already been used: your address is confirmed.',
   redirect_uri_required: 'Enter at least one redirect URL.',
   redirect_uri_invalid: 'Enter a full URL, such as https://example.com/callback.',
   redirect_uri_not_https: 'Redirect URLs must use https (plain http is allowed only for 127.0.0.1, [::1] and localhost).',
@@ -125,6 +142,13 @@ export const BANNERS = {
     ended: 'That session was signed out. Apps it signed in to that listen for it were told.',
     others_ended: 'Every other session was signed out. Apps they signed in to that listen for it were told.',
   },
+  members: {
+    invited: 'The invitation was sent. It is valid for 7 days.',
+    resent: 'The invitation was sent again with a new link, valid for 7 days. The earlier link no longer works.',
+    cancelled: 'The invitation was cancelled. Its link no longer works.',
+    role_changed: 'The role was changed.',
+    removed: 'The member was removed. Every app authorisation and personal access token they held in this team has stopped working.',
+  },
   teamApps: {
     revoked: 'Access was revoked. Every token the app held for this team has stopped working; it must ask for authorisation again.',
     revoked_own: 'Your authorisation was revoked. Every token the app held for you in this team has stopped working.',
@@ -169,6 +193,18 @@ export const CONFIRMATIONS = {
     title: 'Revoke {name}',
     message: 'Every token {name} holds for you in the team {team} stops working at once. To use it again, you must go through the authorisation flow again.',
     confirmLabel: 'Revoke access',
+  },
+  removeMember: {
+    title: 'Remove {name} from {team}',
+    message:
+      '{name} leaves the team at once. Every app they authorised in this team and every personal access token they made for it stops working. Inviting them again restores none of it.',
+    confirmLabel: 'Remove member',
+  },
+  leaveTeam: {
+    title: 'Leave {team}',
+    message:
+      'You leave the team at once. Every app you authorised in this team and every personal access token you made for it stops working. To come back, an owner must invite you again.',
+    confirmLabel: 'Leave team',
   },
 } satisfies Record<string, Confirmation>
 

@@ -20,7 +20,7 @@ export interface NewUser {
   isVerified?: boolean
 }
 
-const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/
+export const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/
 
 /** Refuses what cannot be an e-mail address. */
 export function checkEmail(email: string): void {

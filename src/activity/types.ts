@@ -32,6 +32,13 @@ export type ActivityAction =
   | 'email.verification_requested'
   | 'email.verified'
   | 'team.created'
+  | 'member.invited'
+  | 'invitation.accepted'
+  | 'invitation.cancelled'
+  | 'member.role_changed'
+  | 'member.removed'
+  | 'member.left'
+  | 'account.signed_up'
 
 export interface ActivityEvent {
   action: ActivityAction

@@ -4,6 +4,7 @@ import { ConfigError } from '../config.js'
 import { Refusal } from '../messages.js'
 import { clientCommands } from './clients.js'
 import { UsageError, type Command, type Commands, type Values } from './command.js'
+import { invitationCommands } from './invitations.js'
 import { keyCommands } from './keys.js'
 import { migrateCommand } from './migrate.js'
 import { registrationTokenCommands } from './registration-tokens.js'
@@ -18,6 +19,7 @@ const commands: Commands = {
   ...migrateCommand,
   ...userCommands,
   ...teamCommands,
+  ...invitationCommands,
   ...clientCommands,
   ...resourceCommands,
   ...registrationTokenCommands,

@@ -17,9 +17,10 @@ import { revocationNotices } from './migrations/014_revocation_notices.js'
 import { idTokenAlg } from './migrations/015_id_token_alg.js'
 import { mail } from './migrations/016_mail.js'
 import { sessionsClient } from './migrations/017_sessions_client.js'
+import { invitations } from './migrations/018_invitations.js'
 
 // Migrations run in the order of their names: three digits, one more than the
-// last migration's, then what it does. The next one is 018_…; it must not
+// last migration's, then what it does. The next one is 019_…; it must not
 // share a number, and a migration once released is never renamed or reordered.
 function migrationsFor(dialect: DialectName): Record<string, Migration> {
   return {
@@ -40,6 +41,7 @@ function migrationsFor(dialect: DialectName): Record<string, Migration> {
     '015_id_token_alg': idTokenAlg(),
     '016_mail': mail(),
     '017_sessions_client': sessionsClient(),
+    '018_invitations': invitations(),
   }
 }
 

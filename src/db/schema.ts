@@ -89,9 +89,28 @@ export interface AccountLinkTable {
   consumed_at: number | null
 }
 
+/** An invitation to join a team, sent to one address; its link's token is stored hashed. */
+export interface InvitationTable {
+  id: string
+  token_hash: string
+  team_id: number
+  email: string
+  email_normalized: string
+  role: 'owner' | 'member'
+  invited_by: number | null
+  /** The short-lived token the link was exchanged for on first view, hashed. */
+  form_token_hash: string | null
+  form_expires_at: number | null
+  created_at: number
+  expires_at: number
+  accepted_at: number | null
+  cancelled_at: number | null
+}
+
 export interface Database extends OAuthTables, ApiTables, PortalTables {
   mail_outbox: MailOutboxTable
   account_links: AccountLinkTable
+  invitations: InvitationTable
   users: UserTable
   teams: TeamTable
   memberships: MembershipTable

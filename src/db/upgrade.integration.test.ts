@@ -165,6 +165,7 @@ await forEachDialect('upgrading a database of an older release', (dialect) => {
       '015_id_token_alg',
       '016_mail',
       '017_sessions_client',
+      '018_invitations',
     ])
   })
 
@@ -173,7 +174,7 @@ await forEachDialect('upgrading a database of an older release', (dialect) => {
     try {
       const recorded = await sql<{ name: string; timestamp: string }>`select name, timestamp from gatehouse_migrations`.execute(db.kysely)
       const byTime = recorded.rows.sort((a, b) => a.timestamp.localeCompare(b.timestamp) || a.name.localeCompare(b.name)).map((r) => r.name)
-      assert.equal(byTime.length, 17)
+      assert.equal(byTime.length, 18)
       assert.deepEqual(byTime, [...byTime].sort())
       assert.ok(
         byTime.every((name) => /^\d{3}_[a-z_]+$/.test(name)),

@@ -79,3 +79,29 @@ export function emailChangeNoticeMail(name: string, newEmail: string, issuer: st
     { text: 'If this was not you, change your password at once:', link: { href: `${issuer}/login/forgot`, label: 'Reset your password' } },
   ])
 }
+
+export function invitationMail(teamName: string, inviterName: string | undefined, role: string, link: string, ttlDays: number): MailBody {
+  const who = inviterName ? `${inviterName} invited you` : 'You are invited'
+  return compose(
+    `Join ${teamName} on Gatehouse`,
+    'Hello,',
+    [
+      {
+        text: `${who} to join the team ${teamName} on Gatehouse as ${role === 'owner' ? 'an owner' : 'a member'}. Follow this link to accept:`,
+        link: { href: link, label: 'Accept the invitation' },
+      },
+      { text: `The link works once, for ${ttlDays} days, and only for this e-mail address. If you did not expect it, ignore this mail.` },
+    ],
+    link,
+  )
+}
+
+export function alreadyRegisteredMail(name: string, issuer: string): MailBody {
+  return compose('You already have a Gatehouse account', `Hello ${name},`, [
+    {
+      text: 'Someone tried to sign up for Gatehouse with this e-mail address, which already has an account. Log in instead:',
+      link: { href: `${issuer}/login`, label: 'Log in' },
+    },
+    { text: 'If you forgot your password, reset it from the login page. If this was not you, ignore this mail: nothing was changed.' },
+  ])
+}

@@ -50,6 +50,7 @@ export async function startTestServer(
     mailWithoutSmtp: 'files',
     resetTtlSeconds: 3600,
     sandboxAccount: true,
+    signup: 'off',
     ...overrides,
   }
   const launch = async (launched: Config, issuerGiven: boolean): Promise<TestServer> => {

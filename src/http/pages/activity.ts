@@ -46,6 +46,13 @@ export const ACTIONS: Record<ActivityAction, string> = {
   'email.verification_requested': 'Confirmation of the e-mail address asked for',
   'email.verified': 'E-mail address confirmed',
   'team.created': 'Team created',
+  'member.invited': 'Invitation sent',
+  'invitation.accepted': 'Invitation accepted',
+  'invitation.cancelled': 'Invitation cancelled',
+  'member.role_changed': 'Role changed',
+  'member.removed': 'Member removed',
+  'member.left': 'Member left the team',
+  'account.signed_up': 'Signed up',
 }
 
 interface ActivityQuery {

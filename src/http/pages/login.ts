@@ -34,7 +34,13 @@ export function loginRoutes(app: FastifyInstance, ctx: AppContext): void {
     const hint = typeof request.query.login_hint === 'string' ? request.query.login_hint.slice(0, 320) : undefined
     const email = hint ?? session?.user.email ?? ''
     const expired = request.query.expired === '1'
-    return sendPage(ctx, request, reply, 'login', { returnTo, csrf: loginCsrfToken(ctx, request, reply), email, expired })
+    return sendPage(ctx, request, reply, 'login', {
+      returnTo,
+      csrf: loginCsrfToken(ctx, request, reply),
+      email,
+      expired,
+      signupOpen: ctx.config.signup === 'open',
+    })
   })
 
   app.post<{ Body: LoginBody }>('/login', { schema: { body: loginBodySchema } }, async (request, reply) => {
@@ -56,7 +62,14 @@ export function loginRoutes(app: FastifyInstance, ctx: AppContext): void {
       return reply.redirect(returnTo, 303)
     } catch (err) {
       if (!(err instanceof Refusal)) throw err
-      return sendPage(ctx, request, reply, 'login', { returnTo, csrf: loginCsrfToken(ctx, request, reply), email, error: err.message }, err.status)
+      return sendPage(
+        ctx,
+        request,
+        reply,
+        'login',
+        { returnTo, csrf: loginCsrfToken(ctx, request, reply), email, error: err.message, signupOpen: ctx.config.signup === 'open' },
+        err.status,
+      )
     }
   })
 
