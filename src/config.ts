@@ -35,8 +35,13 @@ export interface Config {
   clientRegistration: 'off' | 'open' | 'token'
   /** Days a self-registered client may go without a token before the janitor deletes it. */
   registeredClientTtlDays: number
-  /** Hosts whose client metadata documents may be fetched although they resolve to private addresses. */
-  clientMetadataAllowedHosts: string[]
+  /**
+   * Hosts (`host` or `host:port`) that Gatehouse may call although they are
+   * internal (private or loopback addresses), and over plain http: the
+   * operator's own services. Every other URL it calls must be https on a
+   * public address.
+   */
+  outboundAllowedHosts: string[]
   /** Which answered requests get a log line: every one, one in a hundred, or none. */
   accessLog: AccessLogMode
   /** Failed client authentications allowed per client id and calling address per window (RFC 6819 §5.1.4.2.3). */
@@ -177,7 +182,8 @@ function hostList(env: Env, name: string): string[] {
   const hosts = raw.split(',').map((h) => h.trim().toLowerCase())
   if (hosts.some((h) => !/^[a-z0-9.-]+(:\d{1,5})?$|^\[[0-9a-f:.]+\](:\d{1,5})?$/.test(h)))
     throw new ConfigError(name, 'must be comma-separated host names, such as intranet.example.com,localhost:8443')
-  return hosts
+  // `intranet.example.com.` is the same host as `intranet.example.com`, and is matched as such.
+  return hosts.map((h) => h.replace(/\.+(?=:\d+$|$)/, ''))
 }
 
 function accessLog(env: Env): AccessLogMode {
@@ -218,7 +224,8 @@ export function loadConfig(env: Env = process.env): Config {
     trustProxy: trustProxy(env),
     clientRegistration: clientRegistration(env),
     registeredClientTtlDays: count(env, 'GATEHOUSE_REGISTERED_CLIENT_TTL_DAYS', 90, 36_500),
-    clientMetadataAllowedHosts: hostList(env, 'GATEHOUSE_CLIENT_METADATA_ALLOWED_HOSTS'),
+    // The older name, from when only metadata documents were fetched, still adds to the list.
+    outboundAllowedHosts: [...new Set([...hostList(env, 'GATEHOUSE_OUTBOUND_ALLOWED_HOSTS'), ...hostList(env, 'GATEHOUSE_CLIENT_METADATA_ALLOWED_HOSTS')])],
     accessLog: accessLog(env),
     clientAuthThrottle: {
       limit: count(env, 'GATEHOUSE_CLIENT_AUTH_LIMIT', DEFAULT_CLIENT_AUTH_THROTTLE.limit, 1_000_000),

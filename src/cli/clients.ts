@@ -46,7 +46,8 @@ export const clientCommands: Commands = {
       'skip-consent': 'with --first-party: sign users in without the consent page',
       public: 'no client secret (native and single-page apps; PKCE required)',
       'post-logout-redirect-uri': 'a URL the browser may be sent to after logging out (repeat for several)',
-      'backchannel-logout-uri': 'a URL that is sent a logout token when a session that signed in to the client ends',
+      'backchannel-logout-uri':
+        'a URL that is sent a logout token when a session that signed in to the client ends (an internal host only if GATEHOUSE_OUTBOUND_ALLOWED_HOSTS lists it)',
       json: 'print the result as JSON',
     },
     async run(values) {
@@ -69,6 +70,7 @@ export const clientCommands: Commands = {
             skipConsent: Boolean(values['skip-consent']),
             postLogoutRedirectUris: repeated(values, 'post-logout-redirect-uri'),
             backchannelLogoutUri: optional(values, 'backchannel-logout-uri'),
+            byOperator: true,
           },
           Date.now(),
         )

@@ -16,6 +16,7 @@ import {
 } from '../db/clients.js'
 import { Refusal } from '../messages.js'
 import { validName } from '../names.js'
+import { isInternalHost } from '../outbound/addresses.js'
 import { validateRedirectUri, validateRedirectUris } from './redirect-uris.js'
 import { isSelfRegistered, type Client, type StoredClientSecret } from './types.js'
 
@@ -29,6 +30,8 @@ export interface NewClient {
   skipConsent?: boolean
   postLogoutRedirectUris?: string[]
   backchannelLogoutUri?: string | null
+  /** Made by an operator (the command line), who alone may name an internal host as the back-channel logout URL. */
+  byOperator?: boolean
 }
 
 export interface OpenIdSettings {
@@ -38,17 +41,35 @@ export interface OpenIdSettings {
 }
 
 /**
- * The OpenID Connect settings, checked: logout URLs follow the rules of
- * redirect URLs; only a first-party client with a secret may skip consent
- * (public and self-registered clients always show it).
+ * Gatehouse itself POSTs to the back-channel logout URL, so one that a
+ * portal member sets must be https on a public host, as for self-registered
+ * clients (OWASP A10:2021). An operator may name an internal host; Gatehouse
+ * calls it only if the host is on the operator's outbound allow-list.
  */
-export function validateOpenIdSettings(client: { isConfidential: boolean; isFirstParty: boolean }, input: Partial<OpenIdSettings>): OpenIdSettings {
+function validateBackchannelLogoutUri(uri: string, mayBeInternal: boolean): string {
+  const valid = validateRedirectUri(uri)
+  const url = new URL(valid)
+  if (!mayBeInternal && (url.protocol !== 'https:' || isInternalHost(url.hostname))) throw new Refusal('backchannel_logout_uri_not_public')
+  return valid
+}
+
+/**
+ * The OpenID Connect settings, checked: logout URLs follow the rules of
+ * redirect URLs, and the back-channel one those of URLs Gatehouse calls
+ * (`mayBeInternal` only for an operator's); only a first-party client with a
+ * secret may skip consent (public and self-registered clients always show it).
+ */
+function validateOpenIdSettings(
+  client: { isConfidential: boolean; isFirstParty: boolean },
+  input: Partial<OpenIdSettings>,
+  mayBeInternal: boolean,
+): OpenIdSettings {
   const postLogoutRedirectUris = (input.postLogoutRedirectUris ?? []).map(validateRedirectUri)
   if (new Set(postLogoutRedirectUris).size !== postLogoutRedirectUris.length) throw new Refusal('redirect_uri_duplicate')
   const backchannel = input.backchannelLogoutUri?.trim()
   const skipConsent = input.skipConsent ?? false
   if (skipConsent && !(client.isFirstParty && client.isConfidential)) throw new Refusal('skip_consent_first_party')
-  return { skipConsent, postLogoutRedirectUris, backchannelLogoutUri: backchannel ? validateRedirectUri(backchannel) : null }
+  return { skipConsent, postLogoutRedirectUris, backchannelLogoutUri: backchannel ? validateBackchannelLogoutUri(backchannel, mayBeInternal) : null }
 }
 
 function validateName(name: string): string {
@@ -70,7 +91,11 @@ export async function registerClient(db: Db, keys: Keys, input: NewClient, now: 
   const redirectUris = validateRedirectUris(input.redirectUris)
   const isConfidential = input.isConfidential ?? true
   const isFirstParty = input.isFirstParty ?? false
-  const openid = validateOpenIdSettings({ isConfidential, isFirstParty }, { ...input, backchannelLogoutUri: input.backchannelLogoutUri ?? null })
+  const openid = validateOpenIdSettings(
+    { isConfidential, isFirstParty },
+    { ...input, backchannelLogoutUri: input.backchannelLogoutUri ?? null },
+    input.byOperator ?? false,
+  )
   const secret = isConfidential ? randomSecret(32) : undefined
   const client = await insertClient(db.kysely, {
     id: randomUUID(),
@@ -132,11 +157,16 @@ export interface ClientChanges {
   backchannelLogoutUri: string | null
 }
 
-/** Checks every field before writing any, so a refused change leaves the client as it was. */
+/**
+ * Checks every field before writing any, so a refused change leaves the
+ * client as it was. A back-channel URL an operator set may stay as it is
+ * while the owner changes the rest; a new one follows the portal's rule.
+ */
 export async function updateClient(db: Db, client: Client, changes: ClientChanges, now: number): Promise<Client> {
   const name = validateName(changes.name)
   const redirectUris = validateRedirectUris(changes.redirectUris)
-  const { postLogoutRedirectUris, backchannelLogoutUri } = validateOpenIdSettings(client, { ...changes, skipConsent: client.skipConsent })
+  const unchanged = changes.backchannelLogoutUri?.trim() === client.backchannelLogoutUri
+  const { postLogoutRedirectUris, backchannelLogoutUri } = validateOpenIdSettings(client, { ...changes, skipConsent: client.skipConsent }, unchanged)
   const updated = await db.kysely.transaction().execute(async (trx) => {
     if (!(await updateClientDetails(trx, client.id, name, redirectUris, now))) return undefined
     return updateClientOpenIdSettings(trx, client.id, { postLogoutRedirectUris, backchannelLogoutUri }, now)

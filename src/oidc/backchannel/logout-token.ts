@@ -16,7 +16,7 @@ export interface LogoutTokenDeps {
 }
 
 /** §2.4: a logout token names the session and the user, carries the logout event, and never a nonce. */
-export async function signLogoutToken(deps: LogoutTokenDeps, target: BackchannelTarget): Promise<string> {
+export async function signLogoutToken(deps: LogoutTokenDeps, target: Pick<BackchannelTarget, 'sid' | 'userId' | 'clientId'>): Promise<string> {
   const { kid, alg, privateKey } = await deps.keyRing.signingKey()
   const now = Math.floor(deps.clock() / 1000)
   return new SignJWT({ sid: target.sid, events: { [LOGOUT_EVENT]: {} } })
