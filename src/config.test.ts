@@ -72,6 +72,18 @@ describe('loadConfig', () => {
     assert.equal(config.secret, undefined)
   })
 
+  it('reads the hosts the operator allows Gatehouse to call although internal, from GATEHOUSE_OUTBOUND_ALLOWED_HOSTS and its older name (OWASP A10:2021)', () => {
+    assert.deepEqual(loadConfig({}).outboundAllowedHosts, [])
+    assert.deepEqual(
+      loadConfig({
+        GATEHOUSE_OUTBOUND_ALLOWED_HOSTS: 'Intranet.example.com., 10.0.0.5:8443',
+        GATEHOUSE_CLIENT_METADATA_ALLOWED_HOSTS: 'docs.internal,10.0.0.5:8443',
+      }).outboundAllowedHosts,
+      ['intranet.example.com', '10.0.0.5:8443', 'docs.internal'],
+    )
+    assert.throws(() => loadConfig({ GATEHOUSE_OUTBOUND_ALLOWED_HOSTS: 'https://intranet.example.com/' }), /GATEHOUSE_OUTBOUND_ALLOWED_HOSTS/)
+  })
+
   it('refuses a port that is not a port number', () => {
     for (const PORT of ['notaport', '', '-1', '65536', '80.5', ' 80']) assertRefused({ PORT }, 'PORT')
     assert.equal(loadConfig({ PORT: '65535' }).port, 65535)

@@ -126,11 +126,17 @@ export const SETTINGS = [
     meaning: 'Days a self-registered client may go without a new token before the janitor deletes it. Clients nobody authorised are deleted after a day.',
   },
   {
-    name: 'GATEHOUSE_CLIENT_METADATA_ALLOWED_HOSTS',
+    name: 'GATEHOUSE_OUTBOUND_ALLOWED_HOSTS',
     topic: 'Client registration',
     default: 'not set',
     meaning:
-      'Comma-separated hosts (`name` or `name:port`) whose client metadata documents may be fetched although they resolve to private or loopback addresses, for intranets.',
+      "Comma-separated hosts (`name` or `name:port`) that Gatehouse may call although they are internal (private or loopback addresses), and over plain http: client metadata documents and back-channel logout URLs on your own network. Every other URL Gatehouse calls must be https on a public address. List only services that expect Gatehouse's calls. See [Security notes](security.md).",
+  },
+  {
+    name: 'GATEHOUSE_CLIENT_METADATA_ALLOWED_HOSTS',
+    topic: 'Client registration',
+    default: 'not set',
+    meaning: 'The older name of `GATEHOUSE_OUTBOUND_ALLOWED_HOSTS`: its hosts are added to that list.',
   },
   {
     name: 'GATEHOUSE_ACCESS_LOG',
@@ -206,8 +212,13 @@ export interface Config {
   clientRegistration: 'off' | 'open' | 'token'
   /** Days a self-registered client may go without a token before the janitor deletes it. */
   registeredClientTtlDays: number
-  /** Hosts whose client metadata documents may be fetched although they resolve to private addresses. */
-  clientMetadataAllowedHosts: string[]
+  /**
+   * Hosts (`host` or `host:port`) that Gatehouse may call although they are
+   * internal (private or loopback addresses), and over plain http: the
+   * operator's own services. Every other URL it calls must be https on a
+   * public address.
+   */
+  outboundAllowedHosts: string[]
   /** Which answered requests get a log line: every one, one in a hundred, or none. */
   accessLog: AccessLogMode
   /** Failed client authentications allowed per client id and calling address per window (RFC 6819 §5.1.4.2.3). */
@@ -365,7 +376,8 @@ function hostList(env: Env, name: SettingName): string[] {
   const hosts = raw.split(',').map((h) => h.trim().toLowerCase())
   if (hosts.some((h) => !/^[a-z0-9.-]+(:\d{1,5})?$|^\[[0-9a-f:.]+\](:\d{1,5})?$/.test(h)))
     throw new ConfigError(name, 'must be comma-separated host names, such as intranet.example.com,localhost:8443')
-  return hosts
+  // `intranet.example.com.` is the same host as `intranet.example.com`, and is matched as such.
+  return hosts.map((h) => h.replace(/\.+(?=:\d+$|$)/, ''))
 }
 
 function accessLog(env: Env): AccessLogMode {
@@ -435,7 +447,8 @@ export function loadConfig(env: Env = process.env): Config {
     trustProxy: trustProxy(env),
     clientRegistration: clientRegistration(env),
     registeredClientTtlDays: count(env, 'GATEHOUSE_REGISTERED_CLIENT_TTL_DAYS', 90, 36_500),
-    clientMetadataAllowedHosts: hostList(env, 'GATEHOUSE_CLIENT_METADATA_ALLOWED_HOSTS'),
+    // The older name, from when only metadata documents were fetched, still adds to the list.
+    outboundAllowedHosts: [...new Set([...hostList(env, 'GATEHOUSE_OUTBOUND_ALLOWED_HOSTS'), ...hostList(env, 'GATEHOUSE_CLIENT_METADATA_ALLOWED_HOSTS')])],
     accessLog: accessLog(env),
     clientAuthThrottle: {
       limit: count(env, 'GATEHOUSE_CLIENT_AUTH_LIMIT', DEFAULT_CLIENT_AUTH_THROTTLE.limit, 1_000_000),

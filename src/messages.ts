@@ -59,6 +59,8 @@ export const MESSAGES = {
   redirect_uri_fragment: 'Redirect URLs must not contain a fragment (#…).',
   redirect_uri_credentials: 'Redirect URLs must not contain a user name or password.',
   redirect_uri_duplicate: 'Each redirect URL may be listed only once.',
+  backchannel_logout_uri_not_public:
+    'The back-channel logout URL must use https on a public host: Gatehouse itself sends logout tokens there, and does not call addresses inside its own network.',
   skip_consent_first_party: 'Only first-party clients with a secret may skip the consent page.',
   id_token_alg_unsupported: 'Choose one of the listed algorithms for signing ID tokens.',
   redirect_uri_unsafe_characters: 'Redirect URLs must not contain spaces, tabs, line breaks or other control characters.',

@@ -49,7 +49,8 @@ export const clientCommands: Commands = {
       'skip-consent': 'with --first-party: sign users in without the consent page',
       public: 'no client secret (native and single-page apps; PKCE required)',
       'post-logout-redirect-uri': 'a URL the browser may be sent to after logging out (repeat for several)',
-      'backchannel-logout-uri': 'a URL that is sent a logout token when a session that signed in to the client ends',
+      'backchannel-logout-uri':
+        'a URL that is sent a logout token when a session that signed in to the client ends (an internal host only if GATEHOUSE_OUTBOUND_ALLOWED_HOSTS lists it)',
       'id-token-alg': `what the client's ID tokens are signed with: RS256 (the default) or GATEHOUSE_SIGNING_ALG (${SIGNING_ALGORITHMS.join(', ')})`,
       json: 'print the result as JSON',
     },
@@ -75,6 +76,7 @@ export const clientCommands: Commands = {
             postLogoutRedirectUris: repeated(values, 'post-logout-redirect-uri'),
             backchannelLogoutUri: optional(values, 'backchannel-logout-uri'),
             idTokenSignedResponseAlg,
+            byOperator: true,
           },
           Date.now(),
         )

@@ -17,6 +17,7 @@ import {
 import { DEFAULT_ID_TOKEN_ALGORITHM, type SigningAlgorithm } from '../keys/algorithms.js'
 import { Refusal } from '../messages.js'
 import { validName } from '../names.js'
+import { isInternalHost } from '../outbound/addresses.js'
 import { validateRedirectUri, validateRedirectUris } from './redirect-uris.js'
 import { isSelfRegistered, type Client, type StoredClientSecret } from './types.js'
 
@@ -32,6 +33,8 @@ export interface NewClient {
   backchannelLogoutUri?: string | null
   /** Chosen with chooseIdTokenAlgorithm; RS256 when left out. */
   idTokenSignedResponseAlg?: SigningAlgorithm
+  /** Made by an operator (the command line), who alone may name an internal host as the back-channel logout URL. */
+  byOperator?: boolean
 }
 
 /**
@@ -53,17 +56,35 @@ export interface OpenIdSettings {
 }
 
 /**
- * The OpenID Connect settings, checked: logout URLs follow the rules of
- * redirect URLs; only a first-party client with a secret may skip consent
- * (public and self-registered clients always show it).
+ * Gatehouse itself POSTs to the back-channel logout URL, so one that a
+ * portal member sets must be https on a public host, as for self-registered
+ * clients (OWASP A10:2021). An operator may name an internal host; Gatehouse
+ * calls it only if the host is on the operator's outbound allow-list.
  */
-export function validateOpenIdSettings(client: { isConfidential: boolean; isFirstParty: boolean }, input: Partial<OpenIdSettings>): OpenIdSettings {
+function validateBackchannelLogoutUri(uri: string, mayBeInternal: boolean): string {
+  const valid = validateRedirectUri(uri)
+  const url = new URL(valid)
+  if (!mayBeInternal && (url.protocol !== 'https:' || isInternalHost(url.hostname))) throw new Refusal('backchannel_logout_uri_not_public')
+  return valid
+}
+
+/**
+ * The OpenID Connect settings, checked: logout URLs follow the rules of
+ * redirect URLs, and the back-channel one those of URLs Gatehouse calls
+ * (`mayBeInternal` only for an operator's); only a first-party client with a
+ * secret may skip consent (public and self-registered clients always show it).
+ */
+function validateOpenIdSettings(
+  client: { isConfidential: boolean; isFirstParty: boolean },
+  input: Partial<OpenIdSettings>,
+  mayBeInternal: boolean,
+): OpenIdSettings {
   const postLogoutRedirectUris = (input.postLogoutRedirectUris ?? []).map(validateRedirectUri)
   if (new Set(postLogoutRedirectUris).size !== postLogoutRedirectUris.length) throw new Refusal('redirect_uri_duplicate')
   const backchannel = input.backchannelLogoutUri?.trim()
   const skipConsent = input.skipConsent ?? false
   if (skipConsent && !(client.isFirstParty && client.isConfidential)) throw new Refusal('skip_consent_first_party')
-  return { skipConsent, postLogoutRedirectUris, backchannelLogoutUri: backchannel ? validateRedirectUri(backchannel) : null }
+  return { skipConsent, postLogoutRedirectUris, backchannelLogoutUri: backchannel ? validateBackchannelLogoutUri(backchannel, mayBeInternal) : null }
 }
 
 function validateName(name: string): string {
@@ -85,7 +106,11 @@ export async function registerClient(db: Db, keys: Keys, input: NewClient, now: 
   const redirectUris = validateRedirectUris(input.redirectUris)
   const isConfidential = input.isConfidential ?? true
   const isFirstParty = input.isFirstParty ?? false
-  const openid = validateOpenIdSettings({ isConfidential, isFirstParty }, { ...input, backchannelLogoutUri: input.backchannelLogoutUri ?? null })
+  const openid = validateOpenIdSettings(
+    { isConfidential, isFirstParty },
+    { ...input, backchannelLogoutUri: input.backchannelLogoutUri ?? null },
+    input.byOperator ?? false,
+  )
   const secret = isConfidential ? randomSecret(32) : undefined
   const client = await insertClient(db.kysely, {
     id: randomUUID(),
@@ -149,11 +174,16 @@ export interface ClientChanges {
   idTokenSignedResponseAlg: SigningAlgorithm
 }
 
-/** Checks every field before writing any, so a refused change leaves the client as it was. */
+/**
+ * Checks every field before writing any, so a refused change leaves the
+ * client as it was. A back-channel URL an operator set may stay as it is
+ * while the owner changes the rest; a new one follows the portal's rule.
+ */
 export async function updateClient(db: Db, client: Client, changes: ClientChanges, now: number): Promise<Client> {
   const name = validateName(changes.name)
   const redirectUris = validateRedirectUris(changes.redirectUris)
-  const { postLogoutRedirectUris, backchannelLogoutUri } = validateOpenIdSettings(client, { ...changes, skipConsent: client.skipConsent })
+  const unchanged = changes.backchannelLogoutUri?.trim() === client.backchannelLogoutUri
+  const { postLogoutRedirectUris, backchannelLogoutUri } = validateOpenIdSettings(client, { ...changes, skipConsent: client.skipConsent }, unchanged)
   const updated = await db.kysely.transaction().execute(async (trx) => {
     if (!(await updateClientDetails(trx, client.id, name, redirectUris, now))) return undefined
     return updateClientOpenIdSettings(

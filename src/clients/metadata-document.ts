@@ -1,10 +1,7 @@
-import { lookup } from 'node:dns'
-import { request } from 'node:https'
-import { isIP, type LookupFunction } from 'node:net'
 import type { Config } from '../config.js'
 import type { Db } from '../db/connection.js'
 import { findSelfRegisteredClient, upsertMetadataDocumentClient } from '../db/clients.js'
-import { isPrivateAddress } from './addresses.js'
+import { callOut, OutboundFailed, OutboundRefused } from '../outbound/request.js'
 import { displayName, parseClientMetadata, parsePostLogoutRedirectUris } from './registration/metadata.js'
 import type { Client } from './types.js'
 
@@ -38,28 +35,6 @@ export function isMetadataDocumentUrl(clientId: string): boolean {
   return url.pathname !== '/' && url.hash === '' && !clientId.includes('#') && url.username === '' && url.password === ''
 }
 
-/**
- * A DNS lookup that refuses private addresses. It runs as the connection's
- * own lookup, so the address checked is the address connected to: a name
- * cannot resolve to a public address for the check and a private one for the
- * connection (DNS rebinding).
- */
-function guardedLookup(allowPrivate: boolean): LookupFunction {
-  return (hostname, options, callback) => {
-    lookup(hostname, { ...options, all: true }, (err, addresses) => {
-      if (err) return callback(err, '', 0)
-      const usable = allowPrivate ? addresses : addresses.filter((a) => !isPrivateAddress(a.address))
-      if (usable.length === 0) return callback(new MetadataDocumentError(`${hostname} resolves only to private or loopback addresses`), '', 0)
-      if (options.all) return (callback as unknown as (e: null, a: typeof usable) => void)(null, usable)
-      callback(null, usable[0]!.address, usable[0]!.family)
-    })
-  }
-}
-
-function isAllowedHost(url: URL, allowed: string[]): boolean {
-  return allowed.includes(url.host.toLowerCase()) || allowed.includes(url.hostname.toLowerCase())
-}
-
 /** RFC 9111 §5.2.2: max-age, bounded; no-store and no-cache mean fetch again next time. */
 export function cacheLifetimeMs(cacheControl: string | undefined): number {
   if (cacheControl === undefined) return DEFAULT_CACHE_MS
@@ -73,55 +48,36 @@ export function cacheLifetimeMs(cacheControl: string | undefined): number {
   return Math.min(Number(maxAge[1]) * 1000, MAX_CACHE_MS)
 }
 
-/** Fetches the document: https only, no redirects, within the size and time limits. */
-export function fetchMetadataDocument(url: URL, allowedHosts: string[]): Promise<{ body: unknown; cacheControl: string | undefined }> {
-  const allowPrivate = isAllowedHost(url, allowedHosts)
-  if (!allowPrivate && isIP(url.hostname.replace(/^\[|\]$/g, '')) !== 0 && isPrivateAddress(url.hostname.replace(/^\[|\]$/g, ''))) {
-    return Promise.reject(new MetadataDocumentError(`${url.hostname} is a private or loopback address`))
-  }
-  return new Promise((resolve, reject) => {
-    // Settled once; after that the request is torn down without an error, so nothing is left unhandled.
-    let settled = false
-    const finish = (outcome: () => void) => {
-      if (settled) return
-      settled = true
-      clearTimeout(deadline)
-      outcome()
-      req.destroy()
-    }
-    const fail = (message: string) => finish(() => reject(new MetadataDocumentError(message)))
-    const req = request(url, { method: 'GET', headers: { accept: 'application/json' }, lookup: guardedLookup(allowPrivate) }, (res) => {
-      if (res.statusCode !== 200) {
-        const redirect = res.statusCode !== undefined && res.statusCode >= 300 && res.statusCode < 400
-        return fail(`the document answered HTTP ${res.statusCode}${redirect ? ' (redirects are not followed)' : ''}`)
-      }
-      const chunks: Buffer[] = []
-      let size = 0
-      res.on('data', (chunk: Buffer) => {
-        size += chunk.length
-        if (size > MAX_DOCUMENT_BYTES) return fail(`the document is larger than ${MAX_DOCUMENT_BYTES} bytes`)
-        chunks.push(chunk)
-      })
-      res.on('error', () => fail('the document could not be read'))
-      res.on('end', () => {
-        let body: unknown
-        try {
-          body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown
-        } catch {
-          return fail('the document is not JSON')
-        }
-        finish(() => resolve({ body, cacheControl: res.headers['cache-control'] }))
-      })
+/** Fetches the document through the outbound guard: https on a public address (or an allowed host), no redirects, within the size and time limits. */
+export async function fetchMetadataDocument(url: URL, allowedHosts: readonly string[]): Promise<{ body: unknown; cacheControl: string | undefined }> {
+  let answer
+  try {
+    answer = await callOut(url, {
+      method: 'GET',
+      headers: { accept: 'application/json' },
+      timeoutMs: FETCH_TIMEOUT_MS,
+      maxBodyBytes: MAX_DOCUMENT_BYTES,
+      allowedHosts,
     })
-    const deadline = setTimeout(() => fail(`the document did not arrive within ${FETCH_TIMEOUT_MS / 1000} s`), FETCH_TIMEOUT_MS)
-    req.on('error', (err) => fail(err instanceof MetadataDocumentError ? err.message : `the document could not be fetched (${err.message})`))
-    req.end()
-  })
+  } catch (err) {
+    if (err instanceof OutboundRefused) throw new MetadataDocumentError(err.message)
+    if (err instanceof OutboundFailed) throw new MetadataDocumentError(`the document could not be fetched: ${err.message}`)
+    throw err
+  }
+  if (answer.status !== 200) {
+    const redirect = answer.status >= 300 && answer.status < 400
+    throw new MetadataDocumentError(`the document answered HTTP ${answer.status}${redirect ? ' (redirects are not followed)' : ''}`)
+  }
+  try {
+    return { body: JSON.parse(answer.body.toString('utf8')) as unknown, cacheControl: answer.headers['cache-control'] }
+  } catch {
+    throw new MetadataDocumentError('the document is not JSON')
+  }
 }
 
 export interface MetadataDocumentDeps {
   db: Db
-  config: Pick<Config, 'clientMetadataAllowedHosts'>
+  config: Pick<Config, 'outboundAllowedHosts'>
   clock: () => number
 }
 
@@ -136,7 +92,7 @@ export async function resolveMetadataDocumentClient(deps: MetadataDocumentDeps, 
   if (known && known.client.kind !== 'metadata_document') throw new MetadataDocumentError('the client_id belongs to another client')
   if (known && known.metadataExpiresAt !== null && known.metadataExpiresAt > now) return known.client
 
-  const { body, cacheControl } = await fetchMetadataDocument(new URL(clientId), deps.config.clientMetadataAllowedHosts)
+  const { body, cacheControl } = await fetchMetadataDocument(new URL(clientId), deps.config.outboundAllowedHosts)
   if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new MetadataDocumentError('the document is not a JSON object')
   const document = body as Record<string, unknown>
   // The draft §4.1: the document names itself; anything else could be a copy of someone else's.

@@ -198,6 +198,7 @@ await forEachDialect('RFC 7591 / 7592 dynamic client registration', (dialect) =>
         'invalid_client_metadata',
       ],
       ['a back-channel logout URI on localhost over https', { backchannel_logout_uri: 'https://localhost/bc' }, 'invalid_client_metadata'],
+      ['a back-channel logout URI on localhost with a trailing dot', { backchannel_logout_uri: 'https://localhost./bc' }, 'invalid_client_metadata'],
       ['a back-channel logout URI on a private address', { backchannel_logout_uri: 'https://10.0.0.7/bc' }, 'invalid_client_metadata'],
       ['a back-channel logout URI on a link-local address', { backchannel_logout_uri: 'https://[fe80::1]/bc' }, 'invalid_client_metadata'],
       ['backchannel_logout_session_required that is not a boolean', { backchannel_logout_session_required: 'yes' }, 'invalid_client_metadata'],

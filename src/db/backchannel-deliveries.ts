@@ -1,8 +1,10 @@
 import type { Executor } from './executor.js'
 import type { BackchannelTarget } from './sessions.js'
 
-export interface BackchannelDelivery extends BackchannelTarget {
+export interface BackchannelDelivery extends Omit<BackchannelTarget, 'backchannelLogoutUri'> {
   id: string
+  /** The client's back-channel URL at this attempt, not the one it had when the session ended; null once it has none. */
+  backchannelLogoutUri: string | null
   /** Attempts made so far, this one included once claimed. */
   attempts: number
   giveUpAt: number
@@ -61,17 +63,17 @@ export async function claimBackchannelDelivery(db: Executor, id: string, now: nu
     .where((w) => w.or([w('lease_until', 'is', null), w('lease_until', '<=', now)]))
     .returningAll()
     .executeTakeFirst()
-  return (
-    row && {
-      id: row.id,
-      clientId: row.client_id,
-      sid: row.sid,
-      userId: row.user_id,
-      backchannelLogoutUri: row.uri,
-      attempts: row.attempts,
-      giveUpAt: row.give_up_at,
-    }
-  )
+  if (!row) return undefined
+  const client = await db.selectFrom('clients').select('backchannel_logout_uri').where('id', '=', row.client_id).executeTakeFirst()
+  return {
+    id: row.id,
+    clientId: row.client_id,
+    sid: row.sid,
+    userId: row.user_id,
+    backchannelLogoutUri: client?.backchannel_logout_uri ?? null,
+    attempts: row.attempts,
+    giveUpAt: row.give_up_at,
+  }
 }
 
 /** Lets go of the delivery until its next attempt. */

@@ -31,7 +31,8 @@ await forEachDialect('OpenID Connect RP-Initiated Logout 1.0 and Back-Channel Lo
     })
     await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve))
     const port = (receiver.address() as { port: number }).port
-    server = await startTestServer(dialect)
+    // The receiver is on loopback: only a host the operator allows is called there.
+    server = await startTestServer(dialect, { outboundAllowedHosts: ['127.0.0.1'] })
     ada = await seedUser(server.ctx.db, 'ada@example.com', { team: 'Engines' })
     app = await seedClient(server.ctx, ada, { postLogoutRedirectUris: [BYE], backchannelLogoutUri: `http://127.0.0.1:${port}/backchannel` })
   })

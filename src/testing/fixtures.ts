@@ -57,7 +57,8 @@ let clientCount = 0
 
 /**
  * A client registered by the user in their team (or the team given), by
- * default confidential, third-party, named "App n" and sent back to REDIRECT.
+ * default confidential, third-party, named "App n" and sent back to REDIRECT;
+ * made as the command line makes it, so its back-channel URL may be internal.
  */
 export async function seedClient(ctx: { db: Db; keys: Keys }, owner: SeededUser, options: SeedClientOptions = {}): Promise<SeededClient> {
   const { now, ...fields } = options
@@ -67,7 +68,7 @@ export async function seedClient(ctx: { db: Db; keys: Keys }, owner: SeededUser,
   const { client, secret } = await registerClient(
     ctx.db,
     ctx.keys,
-    { name: `App ${clientCount}`, redirectUris: [REDIRECT], ...fields, ownerUserId: owner.user.id, teamId },
+    { name: `App ${clientCount}`, redirectUris: [REDIRECT], byOperator: true, ...fields, ownerUserId: owner.user.id, teamId },
     now ?? Date.now(),
   )
   return { client, id: client.id, secret: secret ?? '' }

@@ -43,7 +43,7 @@ export async function startTestServer(
     loginThrottle: DEFAULT_LOGIN_THROTTLE,
     clientRegistration: 'off',
     registeredClientTtlDays: 90,
-    clientMetadataAllowedHosts: [],
+    outboundAllowedHosts: [],
     accessLog: 'off',
     smtpUrl: undefined,
     mailFrom: 'Gatehouse <no-reply@gatehouse.test>',

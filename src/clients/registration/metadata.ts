@@ -5,7 +5,7 @@ import { isBlankName } from '../../names.js'
 import type { SigningAlgorithm } from '../../keys/algorithms.js'
 import { InvalidClientMetadata, InvalidRedirectUri, type OAuthError } from '../../protocol/errors.js'
 import { SCOPES } from '../../protocol/scopes.js'
-import { isInternalHost } from '../addresses.js'
+import { isInternalHost } from '../../outbound/addresses.js'
 import { isLoopbackHost, validateRedirectUri } from '../redirect-uris.js'
 
 const GRANT_TYPES = ['authorization_code', 'refresh_token']

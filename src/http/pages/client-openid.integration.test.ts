@@ -115,6 +115,51 @@ await forEachDialect('portal: OpenID Connect logout URLs of an API client', (dia
     assert.equal(stored?.backchannelLogoutUri, null)
   })
 
+  it('refuses a back-channel logout URL on an internal host from a team member: Gatehouse itself POSTs there (OWASP A10:2021, SSRF)', async () => {
+    const browser = await browserFor(server, bea.user)
+    const before = (await clientsOfTeam(server.ctx.db, bea.team!.id)).length
+    for (const uri of [
+      'http://127.0.0.1:4745/admin/shutdown',
+      'https://169.254.169.254/latest/meta-data/iam',
+      'https://10.0.0.5/internal',
+      'http://localhost:4745/x',
+      'https://localhost./bc',
+      'https://[::1]/bc',
+      'https://[fd00:ec2::254]/latest/meta-data',
+    ]) {
+      const response = await submitForm(browser, '/settings/clients/new', '/settings/clients', {
+        name: 'Probe',
+        redirect_uri: ['https://web.example/callback'],
+        backchannel_logout_uri: uri,
+      })
+      assert.equal(response.status, 400, uri)
+      const html = await response.text()
+      assert.match(html, new RegExp(`id="backchannel-logout-uri-error"[^>]*>${escapeRegExp(MESSAGES.backchannel_logout_uri_not_public)}<`), uri)
+      assert.match(html, new RegExp(`<a href="#backchannel-logout-uri">${escapeRegExp(MESSAGES.backchannel_logout_uri_not_public)}</a>`), uri)
+    }
+    assert.equal((await clientsOfTeam(server.ctx.db, bea.team!.id)).length, before, 'nothing registered')
+  })
+
+  it('refuses an internal back-channel URL on the client page, but keeps one the operator set while the rest changes', async () => {
+    const browser = await browserFor(server, olive.user)
+    const { client } = await seedClient(server.ctx, olive, { backchannelLogoutUri: 'http://127.0.0.1:9000/bc' })
+    const path = `/settings/clients/${client.id}`
+    const refused = await submitForm(browser, path, path, {
+      name: client.name,
+      redirect_uri: [REDIRECT],
+      backchannel_logout_uri: 'https://192.168.1.10/bc',
+    })
+    assert.equal(refused.status, 400)
+    assert.match(await refused.text(), new RegExp(`id="backchannel-logout-uri-error"[^>]*>${escapeRegExp(MESSAGES.backchannel_logout_uri_not_public)}<`))
+    assert.equal((await findClient(server.ctx.db, client.id))?.backchannelLogoutUri, 'http://127.0.0.1:9000/bc')
+
+    const renamed = await submitForm(browser, path, path, { name: 'Renamed', redirect_uri: [REDIRECT], backchannel_logout_uri: 'http://127.0.0.1:9000/bc' })
+    assert.equal(seeOther(renamed), `${path}?done=updated`)
+    const stored = await findClient(server.ctx.db, client.id)
+    assert.equal(stored?.name, 'Renamed')
+    assert.equal(stored?.backchannelLogoutUri, 'http://127.0.0.1:9000/bc')
+  })
+
   it("offers the consent-page switch on a first-party client's page to its managers, shows members its state, and records every change", async () => {
     const { client } = await seedClient(server.ctx, olive, { isFirstParty: true, name: 'Our web app' })
     const path = `/settings/clients/${client.id}`

@@ -20,7 +20,8 @@ await forEachDialect('portal: signed-in sessions', (dialect) => {
 
   before(async () => {
     receiver = await new LogoutReceiver().start()
-    server = await startTestServer(dialect)
+    // The receiver is on loopback: only a host the operator allows is called there.
+    server = await startTestServer(dialect, { outboundAllowedHosts: ['127.0.0.1'] })
     ada = await seedUser(server.ctx.db, 'ada@example.com', { team: 'Engines' })
     app = await seedClient(server.ctx, ada, { backchannelLogoutUri: receiver.url })
   })

@@ -21,7 +21,7 @@ import type { ResponseMode } from './response.js'
 
 export interface RequestDeps {
   db: Db
-  config: Pick<Config, 'issuer' | 'clientMetadataAllowedHosts'>
+  config: Pick<Config, 'issuer' | 'outboundAllowedHosts'>
   clock: () => number
 }
 

@@ -9,12 +9,15 @@ import {
 } from '../../db/backchannel-deliveries.js'
 import type { Db } from '../../db/connection.js'
 import { takeSessionClients, type EndedSession } from '../../db/sessions.js'
+import type { Config } from '../../config.js'
 import type { Logger } from '../../logger.js'
+import { callOut, OutboundRefused } from '../../outbound/request.js'
 import { signLogoutToken, type LogoutTokenDeps } from './logout-token.js'
 
 export interface BackchannelDeps extends LogoutTokenDeps {
   db: Db
   log: Logger
+  config: Pick<Config, 'issuer' | 'outboundAllowedHosts'>
 }
 
 export interface DeliveryPolicy {
@@ -134,9 +137,19 @@ export class BackchannelLogout {
   private async attempt(delivery: BackchannelDelivery): Promise<void> {
     const db = this.deps.db.kysely
     if (this.deps.clock() >= delivery.giveUpAt) return this.giveUp(delivery)
+    // The owner removed the URL since the session ended: the client no longer asks to hear of logouts.
+    if (delivery.backchannelLogoutUri === null) return deleteBackchannelDelivery(db, delivery.id)
     const outcome = await this.post(delivery.backchannelLogoutUri, await signLogoutToken(this.deps, delivery))
     // §2.8: 200 (or 204) means done; a 400 means the client refused this token, and sending it again changes nothing.
     if (outcome === 'done' || outcome === 'refused') return deleteBackchannelDelivery(db, delivery.id)
+    if (outcome instanceof OutboundRefused) {
+      // Every later attempt would be refused the same way (OWASP A10:2021): dropped, and said once, without the token.
+      await deleteBackchannelDelivery(db, delivery.id)
+      return this.deps.log.warn(
+        { clientId: delivery.clientId, uri: delivery.backchannelLogoutUri, reason: outcome.message },
+        'back-channel logout not sent: Gatehouse does not call internal addresses unless GATEHOUSE_OUTBOUND_ALLOWED_HOSTS lists the host',
+      )
+    }
     const wait = Math.min(this.policy.firstRetryDelayMs * 2 ** (delivery.attempts - 1), this.policy.maxRetryDelayMs)
     const next = this.deps.clock() + wait
     if (next >= delivery.giveUpAt) return this.giveUp(delivery)
@@ -148,20 +161,21 @@ export class BackchannelLogout {
     this.deps.log.warn({ clientId: delivery.clientId, attempts: delivery.attempts }, 'back-channel logout not delivered; gave up')
   }
 
-  private async post(uri: string, token: string): Promise<'done' | 'refused' | 'retry'> {
+  /** §2.5: the token POSTed as a form; a redirect is not followed, and counts as a failure. */
+  private async post(uri: string, token: string): Promise<'done' | 'refused' | 'retry' | OutboundRefused> {
     try {
-      const response = await fetch(uri, {
+      const answer = await callOut(uri, {
         method: 'POST',
         headers: { 'content-type': 'application/x-www-form-urlencoded' },
         body: new URLSearchParams({ logout_token: token }).toString(),
-        redirect: 'manual',
-        signal: AbortSignal.timeout(this.policy.timeoutMs),
+        timeoutMs: this.policy.timeoutMs,
+        maxBodyBytes: 0,
+        allowedHosts: this.deps.config.outboundAllowedHosts,
       })
-      await response.arrayBuffer().catch(() => undefined)
-      if (response.ok) return 'done'
-      return response.status === 400 ? 'refused' : 'retry'
-    } catch {
-      return 'retry'
+      if (answer.status >= 200 && answer.status < 300) return 'done'
+      return answer.status === 400 ? 'refused' : 'retry'
+    } catch (err) {
+      return err instanceof OutboundRefused ? err : 'retry'
     }
   }
 }

@@ -21,7 +21,7 @@ export interface LogoutTokenDeps {
  * event, and never a nonce. It is signed with the keys of ID tokens, in
  * RS256, which every relying party verifies (OpenID Connect Core §15.1).
  */
-export async function signLogoutToken(deps: LogoutTokenDeps, target: BackchannelTarget): Promise<string> {
+export async function signLogoutToken(deps: LogoutTokenDeps, target: Pick<BackchannelTarget, 'sid' | 'userId' | 'clientId'>): Promise<string> {
   const { kid, alg, privateKey } = await deps.keyRing.signingKey(DEFAULT_ID_TOKEN_ALGORITHM)
   const now = Math.floor(deps.clock() / 1000)
   return new SignJWT({ sid: target.sid, events: { [LOGOUT_EVENT]: {} } })

@@ -122,7 +122,10 @@ export function refusedClientFormView(input: ClientInput, err: Refusal, idTokenA
   const logoutErrors = urlErrors(input.postLogoutRedirectUris)
   const backchannel = {
     value: input.backchannelLogoutUri ?? '',
-    error: input.backchannelLogoutUri === null ? undefined : urlErrors([input.backchannelLogoutUri])[0],
+    error:
+      input.backchannelLogoutUri === null
+        ? undefined
+        : (urlErrors([input.backchannelLogoutUri])[0] ?? (err.code === 'backchannel_logout_uri_not_public' ? err.message : undefined)),
   }
   const extra = blankRow()
   // The domain refused the redirect URLs as a whole (none given): say so on the empty row.
@@ -145,5 +148,5 @@ function blankRow(): RedirectRow {
 
 /** Errors the form shows next to its fields; anything else goes to the error page. */
 export function isClientFormError(err: unknown): err is Refusal {
-  return err instanceof Refusal && (err.code.startsWith('client_name') || err.code.startsWith('redirect_uri'))
+  return err instanceof Refusal && (err.code.startsWith('client_name') || err.code.startsWith('redirect_uri') || err.code.startsWith('backchannel_logout_uri'))
 }
