@@ -4,7 +4,7 @@ import { compiledOnce } from './compiled.js'
 import type { Executor } from './executor.js'
 import type { Database } from './schema.js'
 import { JOINED_USER_COLUMNS, joinedUser } from './users.js'
-import type { AuthorizationCode } from '../oauth/types.js'
+import type { AuthorizationCode } from '../tokens/types.js'
 import { NO_OPENID_LOGIN, type HolderStanding, type HoldingsOf, type OpenIdLogin } from '../tokens/types.js'
 
 /** `login` only for OpenID Connect requests; without `resources`, the code's tokens are for the client itself. */

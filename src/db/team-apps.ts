@@ -1,4 +1,4 @@
-import type { TeamApp } from '../oauth/types.js'
+import type { TeamApp } from '../tokens/types.js'
 import type { Executor } from './executor.js'
 
 /** Every app a member of the team has authorised, with who did it and when the app last called the API in the team. */

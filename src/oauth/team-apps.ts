@@ -5,7 +5,7 @@ import { findClientById } from '../db/clients.js'
 import { listTeamApps } from '../db/team-apps.js'
 import { Refusal } from '../messages.js'
 import { revokeHoldings } from '../tokens/holdings.js'
-import type { TeamApp } from './types.js'
+import type { TeamApp } from '../tokens/types.js'
 
 /** The apps users of the team have authorised (the portal's Team apps page), one row per user. */
 export function teamApps(db: Db, teamId: number): Promise<TeamApp[]> {
