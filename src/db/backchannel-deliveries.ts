@@ -1,4 +1,5 @@
 import type { Executor } from './executor.js'
+import { claimDue, countQueued } from './leased-queue.js'
 import type { BackchannelTarget } from './sessions.js'
 
 export interface BackchannelDelivery extends Omit<BackchannelTarget, 'backchannelLogoutUri'> {
@@ -35,34 +36,8 @@ export async function insertBackchannelDeliveries(
     .execute()
 }
 
-/** Ids of deliveries due now that no process holds, the oldest first. */
-export async function listDueBackchannelDeliveries(db: Executor, now: number, limit: number): Promise<string[]> {
-  const rows = await db
-    .selectFrom('backchannel_deliveries')
-    .select('id')
-    .where('next_attempt_at', '<=', now)
-    .where((w) => w.or([w('lease_until', 'is', null), w('lease_until', '<=', now)]))
-    .orderBy('next_attempt_at')
-    .limit(limit)
-    .execute()
-  return rows.map((row) => row.id)
-}
-
-/**
- * Takes the delivery for one attempt until `leaseUntil`: a conditional
- * UPDATE that succeeds for exactly one of the processes that try, so each
- * attempt is made once. A process that dies holding it frees it when the
- * lease runs out.
- */
 export async function claimBackchannelDelivery(db: Executor, id: string, now: number, leaseUntil: number): Promise<BackchannelDelivery | undefined> {
-  const row = await db
-    .updateTable('backchannel_deliveries')
-    .set((eb) => ({ lease_until: leaseUntil, attempts: eb('attempts', '+', 1) }))
-    .where('id', '=', id)
-    .where('next_attempt_at', '<=', now)
-    .where((w) => w.or([w('lease_until', 'is', null), w('lease_until', '<=', now)]))
-    .returningAll()
-    .executeTakeFirst()
+  const row = await claimDue(db, 'backchannel_deliveries', id, now, leaseUntil)
   if (!row) return undefined
   const client = await db.selectFrom('clients').select('backchannel_logout_uri').where('id', '=', row.client_id).executeTakeFirst()
   return {
@@ -76,19 +51,6 @@ export async function claimBackchannelDelivery(db: Executor, id: string, now: nu
   }
 }
 
-/** Lets go of the delivery until its next attempt. */
-export async function rescheduleBackchannelDelivery(db: Executor, id: string, nextAttemptAt: number): Promise<void> {
-  await db.updateTable('backchannel_deliveries').set({ next_attempt_at: nextAttemptAt, lease_until: null }).where('id', '=', id).execute()
-}
-
-export async function deleteBackchannelDelivery(db: Executor, id: string): Promise<void> {
-  await db.deleteFrom('backchannel_deliveries').where('id', '=', id).execute()
-}
-
-export async function countBackchannelDeliveries(db: Executor): Promise<number> {
-  const row = await db
-    .selectFrom('backchannel_deliveries')
-    .select((eb) => eb.fn.countAll<number>().as('n'))
-    .executeTakeFirstOrThrow()
-  return Number(row.n)
+export function countBackchannelDeliveries(db: Executor): Promise<number> {
+  return countQueued(db, 'backchannel_deliveries')
 }

@@ -5,9 +5,11 @@ import type { Config } from '../config.js'
 import type { Keys } from '../crypto/master-key.js'
 import { open, seal } from '../crypto/secret-box.js'
 import type { Db } from '../db/connection.js'
-import { claimMail, deleteMail, insertMail, listDueMail, rescheduleMail, type ClaimedMail } from '../db/mail-outbox.js'
+import { listDue, putBack, removeFromQueue } from '../db/leased-queue.js'
+import { claimMail, insertMail, type ClaimedMail } from '../db/mail-outbox.js'
 import type { Logger } from '../logger.js'
 import { Refusal } from '../messages.js'
+import { nextAttemptAt, QueueWorker, type RetryPolicy } from '../queue/worker.js'
 import { fileTransport, smtpTransport, type MailBody, type Transport } from './transport.js'
 
 /** What a mail is for: the activity log's and the logs' word for it. */
@@ -40,10 +42,7 @@ export interface OutboxDeps {
   clock: () => number
 }
 
-export interface MailPolicy {
-  /** The wait after the first failed attempt; it doubles after each further one, up to `maxRetryDelayMs`. */
-  firstRetryDelayMs: number
-  maxRetryDelayMs: number
+export interface MailPolicy extends RetryPolicy {
   /** How long after it was queued Gatehouse stops trying to send a mail. */
   giveUpAfterMs: number
   /** How often each process looks for mail due (that of a restart, or of another process that stopped). */
@@ -79,17 +78,25 @@ function transportFor(deps: OutboxDeps): Transport | undefined {
  */
 export class Outbox implements MailQueue {
   private readonly transport: Transport | undefined
-  private readonly running = new Set<Promise<void>>()
-  private timer: NodeJS.Timeout | undefined
-  private passing = false
-  private passAgain = false
-  private closed = false
+  private readonly worker: QueueWorker<ClaimedMail>
 
   constructor(
     private readonly deps: OutboxDeps,
     private readonly policy: MailPolicy = DEFAULT_MAIL_POLICY,
   ) {
     this.transport = transportFor(deps)
+    this.worker = new QueueWorker({
+      log: deps.log,
+      clock: deps.clock,
+      failure: 'mail could not be sent',
+      pollIntervalMs: policy.pollIntervalMs,
+      batch: BATCH,
+      leaseMs: policy.leaseMs,
+      sideBySide: false,
+      listDue: (now, limit) => listDue(deps.db.kysely, 'mail_outbox', now, limit),
+      claim: (id, now, leaseUntil) => claimMail(deps.db.kysely, id, now, leaseUntil),
+      attempt: (mail) => this.attempt(mail),
+    })
   }
 
   get canSend(): boolean {
@@ -104,9 +111,7 @@ export class Outbox implements MailQueue {
       )
       return
     }
-    this.timer ??= setInterval(() => this.track(this.pass()), this.policy.pollIntervalMs)
-    this.timer.unref()
-    this.track(this.pass())
+    this.worker.start()
   }
 
   async queue(mail: OutgoingMail): Promise<void> {
@@ -121,71 +126,42 @@ export class Outbox implements MailQueue {
       now + this.policy.giveUpAfterMs,
     )
     this.deps.activity.record({ action: 'mail.queued', userId: mail.userId ?? null, teamId: mail.teamId ?? null, detail: `${mail.kind} to ${mail.to}` })
-    if (this.timer) this.track(this.pass())
+    this.worker.wake()
   }
 
   beside(work: Promise<void>): void {
-    this.track(work)
+    this.worker.beside(work)
   }
 
   /** Waits for the work under way. */
-  async settled(): Promise<void> {
-    while (this.running.size > 0) await Promise.all([...this.running])
+  settled(): Promise<void> {
+    return this.worker.settled()
   }
 
   /** Stops sending and waits for the attempts in flight; what is left waits in the database. */
   async close(): Promise<void> {
-    this.closed = true
-    clearInterval(this.timer)
-    await this.settled()
+    await this.worker.close()
     this.transport?.close()
   }
 
-  private track(job: Promise<void>): void {
-    const caught = job.catch((err: unknown) => this.deps.log.warn({ err }, 'mail could not be sent'))
-    this.running.add(caught)
-    void caught.finally(() => this.running.delete(caught))
-  }
-
-  /** One pass over the due mail; a pass asked for while one runs follows it. */
-  private async pass(): Promise<void> {
-    if (this.closed || !this.transport) return
-    if (this.passing) {
-      this.passAgain = true
-      return
-    }
-    this.passing = true
-    try {
-      do {
-        this.passAgain = false
-        const now = this.deps.clock()
-        const due = await listDueMail(this.deps.db.kysely, now, BATCH)
-        const claimed = await Promise.all(due.map((id) => claimMail(this.deps.db.kysely, id, now, now + this.policy.leaseMs)))
-        for (const mail of claimed) if (mail) await this.attempt(this.transport, mail)
-        if (due.length === BATCH) this.passAgain = true
-      } while (this.passAgain && !this.closed)
-    } finally {
-      this.passing = false
-    }
-  }
-
-  private async attempt(transport: Transport, mail: ClaimedMail): Promise<void> {
+  private async attempt(mail: ClaimedMail): Promise<void> {
     const db = this.deps.db.kysely
+    // Only a started outbox claims mail, and it starts only with a transport.
+    if (!this.transport) return
     if (this.deps.clock() >= mail.giveUpAt) return this.giveUp(mail)
     try {
-      await transport.send(mail.id, mail.recipient, JSON.parse(open(this.deps.keys.encryption, mail.bodyEncrypted)) as MailBody)
+      await this.transport.send(mail.id, mail.recipient, JSON.parse(open(this.deps.keys.encryption, mail.bodyEncrypted)) as MailBody)
     } catch (err) {
-      const wait = Math.min(this.policy.firstRetryDelayMs * 2 ** (mail.attempts - 1), this.policy.maxRetryDelayMs)
-      const next = this.deps.clock() + wait
-      if (next >= mail.giveUpAt) return this.giveUp(mail)
+      const next = nextAttemptAt(this.policy, mail.attempts, this.deps.clock(), mail.giveUpAt)
+      if (next === undefined) return this.giveUp(mail)
       this.deps.log.warn({ err, kind: mail.kind, attempts: mail.attempts }, 'mail not sent; will try again')
-      return rescheduleMail(db, mail.id, next)
+      return putBack(db, 'mail_outbox', mail.id, next)
     }
-    await deleteMail(db, mail.id)
+    await removeFromQueue(db, 'mail_outbox', mail.id)
   }
 
   private async giveUp(mail: ClaimedMail): Promise<void> {
-    await deleteMail(this.deps.db.kysely, mail.id)
+    await removeFromQueue(this.deps.db.kysely, 'mail_outbox', mail.id)
     this.deps.activity.record({ action: 'mail.failed', detail: `${mail.kind} to ${mail.recipient}` })
     this.deps.log.error({ kind: mail.kind, attempts: mail.attempts }, 'mail not sent; gave up')
   }

@@ -1,17 +1,12 @@
 import { randomUUID } from 'node:crypto'
-import {
-  claimBackchannelDelivery,
-  deleteBackchannelDelivery,
-  insertBackchannelDeliveries,
-  listDueBackchannelDeliveries,
-  rescheduleBackchannelDelivery,
-  type BackchannelDelivery,
-} from '../../db/backchannel-deliveries.js'
+import { claimBackchannelDelivery, insertBackchannelDeliveries, type BackchannelDelivery } from '../../db/backchannel-deliveries.js'
 import type { Db } from '../../db/connection.js'
+import { listDue, putBack, removeFromQueue } from '../../db/leased-queue.js'
 import { takeSessionClients, type EndedSession } from '../../db/sessions.js'
 import type { Config } from '../../config.js'
 import type { Logger } from '../../logger.js'
 import { callOut, OutboundRefused } from '../../outbound/request.js'
+import { nextAttemptAt, QueueWorker, type RetryPolicy } from '../../queue/worker.js'
 import { signLogoutToken, type LogoutTokenDeps } from './logout-token.js'
 
 export interface BackchannelDeps extends LogoutTokenDeps {
@@ -20,12 +15,9 @@ export interface BackchannelDeps extends LogoutTokenDeps {
   config: Pick<Config, 'issuer' | 'outboundAllowedHosts'>
 }
 
-export interface DeliveryPolicy {
+export interface DeliveryPolicy extends RetryPolicy {
   /** How long one POST may take. */
   timeoutMs: number
-  /** The wait after the first failed attempt; it doubles after each further one, up to `maxRetryDelayMs`. */
-  firstRetryDelayMs: number
-  maxRetryDelayMs: number
   /** How long after the session ended Gatehouse stops trying: the bound of the retries in time. */
   giveUpAfterMs: number
   /** How often each process looks for deliveries due (those of a restart, or of another process that stopped). */
@@ -52,46 +44,47 @@ const BATCH = 20
  * first, after a restart too.
  */
 export class BackchannelLogout {
-  private readonly running = new Set<Promise<void>>()
-  private timer: NodeJS.Timeout | undefined
-  private passing = false
-  private passAgain = false
-  private closed = false
+  private readonly worker: QueueWorker<BackchannelDelivery>
 
   constructor(
     private readonly deps: BackchannelDeps,
     private readonly policy: DeliveryPolicy = DEFAULT_DELIVERY,
-  ) {}
+  ) {
+    this.worker = new QueueWorker({
+      log: deps.log,
+      clock: deps.clock,
+      failure: 'back-channel logout could not be sent',
+      pollIntervalMs: policy.pollIntervalMs,
+      batch: BATCH,
+      // The lease outlasts one attempt's timeout, so a live process never loses a delivery it is sending.
+      leaseMs: 2 * policy.timeoutMs + 1_000,
+      // Each delivery waits on its own client: one slow client holds up no other.
+      sideBySide: true,
+      listDue: (now, limit) => listDue(deps.db.kysely, 'backchannel_deliveries', now, limit),
+      claim: (id, now, leaseUntil) => claimBackchannelDelivery(deps.db.kysely, id, now, leaseUntil),
+      attempt: (delivery) => this.attempt(delivery),
+    })
+  }
 
   /** Looks for due deliveries from now on (a serving process; a command only delivers what it ended). */
   start(): void {
-    this.timer ??= setInterval(() => this.track(this.pass()), this.policy.pollIntervalMs)
-    this.timer.unref()
-    this.track(this.pass())
+    this.worker.start()
   }
 
   /** Records the deliveries for the ended sessions and starts sending them; returns at once. */
   sessionsEnded(ended: EndedSession[]): void {
     if (ended.length === 0) return
-    this.track(this.enqueue(ended).then(() => this.pass()))
+    this.worker.beside(this.enqueue(ended).then(() => this.worker.pass()))
   }
 
   /** Waits for the work under way (a command that ends sessions, before it exits). */
-  async settled(): Promise<void> {
-    while (this.running.size > 0) await Promise.all([...this.running])
+  settled(): Promise<void> {
+    return this.worker.settled()
   }
 
   /** Stops looking for deliveries and waits for the attempts in flight; what is left waits in the database. */
-  async close(): Promise<void> {
-    this.closed = true
-    clearInterval(this.timer)
-    await this.settled()
-  }
-
-  private track(job: Promise<void>): void {
-    const caught = job.catch((err: unknown) => this.deps.log.warn({ err }, 'back-channel logout could not be sent'))
-    this.running.add(caught)
-    void caught.finally(() => this.running.delete(caught))
+  close(): Promise<void> {
+    return this.worker.close()
   }
 
   private async enqueue(ended: EndedSession[]): Promise<void> {
@@ -110,54 +103,29 @@ export class BackchannelLogout {
     })
   }
 
-  /** One pass over the due deliveries; a pass asked for while one runs follows it. */
-  private async pass(): Promise<void> {
-    if (this.closed) return
-    if (this.passing) {
-      this.passAgain = true
-      return
-    }
-    this.passing = true
-    try {
-      do {
-        this.passAgain = false
-        const now = this.deps.clock()
-        const due = await listDueBackchannelDeliveries(this.deps.db.kysely, now, BATCH)
-        // The lease outlasts one attempt's timeout, so a live process never loses a delivery it is sending.
-        const leaseUntil = now + 2 * this.policy.timeoutMs + 1_000
-        const claimed = await Promise.all(due.map((id) => claimBackchannelDelivery(this.deps.db.kysely, id, now, leaseUntil)))
-        await Promise.all(claimed.filter((delivery) => delivery !== undefined).map((delivery) => this.attempt(delivery)))
-        if (due.length === BATCH) this.passAgain = true
-      } while (this.passAgain && !this.closed)
-    } finally {
-      this.passing = false
-    }
-  }
-
   private async attempt(delivery: BackchannelDelivery): Promise<void> {
     const db = this.deps.db.kysely
     if (this.deps.clock() >= delivery.giveUpAt) return this.giveUp(delivery)
     // The owner removed the URL since the session ended: the client no longer asks to hear of logouts.
-    if (delivery.backchannelLogoutUri === null) return deleteBackchannelDelivery(db, delivery.id)
+    if (delivery.backchannelLogoutUri === null) return removeFromQueue(db, 'backchannel_deliveries', delivery.id)
     const outcome = await this.post(delivery.backchannelLogoutUri, await signLogoutToken(this.deps, delivery))
     // §2.8: 200 (or 204) means done; a 400 means the client refused this token, and sending it again changes nothing.
-    if (outcome === 'done' || outcome === 'refused') return deleteBackchannelDelivery(db, delivery.id)
+    if (outcome === 'done' || outcome === 'refused') return removeFromQueue(db, 'backchannel_deliveries', delivery.id)
     if (outcome instanceof OutboundRefused) {
       // Every later attempt would be refused the same way (OWASP A10:2021): dropped, and said once, without the token.
-      await deleteBackchannelDelivery(db, delivery.id)
+      await removeFromQueue(db, 'backchannel_deliveries', delivery.id)
       return this.deps.log.warn(
         { clientId: delivery.clientId, uri: delivery.backchannelLogoutUri, reason: outcome.message },
         'back-channel logout not sent: Gatehouse does not call internal addresses unless GATEHOUSE_OUTBOUND_ALLOWED_HOSTS lists the host',
       )
     }
-    const wait = Math.min(this.policy.firstRetryDelayMs * 2 ** (delivery.attempts - 1), this.policy.maxRetryDelayMs)
-    const next = this.deps.clock() + wait
-    if (next >= delivery.giveUpAt) return this.giveUp(delivery)
-    await rescheduleBackchannelDelivery(db, delivery.id, next)
+    const next = nextAttemptAt(this.policy, delivery.attempts, this.deps.clock(), delivery.giveUpAt)
+    if (next === undefined) return this.giveUp(delivery)
+    await putBack(db, 'backchannel_deliveries', delivery.id, next)
   }
 
   private async giveUp(delivery: BackchannelDelivery): Promise<void> {
-    await deleteBackchannelDelivery(this.deps.db.kysely, delivery.id)
+    await removeFromQueue(this.deps.db.kysely, 'backchannel_deliveries', delivery.id)
     this.deps.log.warn({ clientId: delivery.clientId, attempts: delivery.attempts }, 'back-channel logout not delivered; gave up')
   }
 
