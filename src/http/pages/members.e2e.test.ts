@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import type { Browser, Page } from 'playwright-core'
+import { BANNERS } from '../../messages.js'
 import { browserSkipReason, launchChromium, logIn, withPage } from '../../testing/browser.js'
 import { PASSWORD, seedUser, type SeededUser } from '../../testing/fixtures.js'
 import { startMailServer, type MailServer } from '../../testing/mail.js'
@@ -108,12 +109,17 @@ describe('members, invitations and sign-up in a browser, with real mail', { skip
       const known = await signUp('ada@example.com')
       assert.equal(known, fresh)
 
+      // The same link, page and rule as "Send the link again" on the account page.
       const verification = await smtp.nextMailTo('mary@example.com')
+      assert.ok(verification.link?.startsWith(`${server.url}/verify/`))
       await page.goto(verification.link!)
-      await page.getByTestId('signup-verified').waitFor()
+      await page.waitForURL((url) => url.pathname === '/login')
       const mary = await server.ctx.db.kysely.selectFrom('users').select('is_verified').where('email', '=', 'mary@example.com').executeTakeFirstOrThrow()
       assert.equal(Number(mary.is_verified), 1)
-      await logIn(page, server.url, 'mary@example.com', 'on the connexion of the sciences')
+      await page.getByLabel('E-mail address').fill('mary@example.com')
+      await page.getByLabel('Password').fill('on the connexion of the sciences')
+      await Promise.all([page.waitForURL((url) => url.pathname === '/account'), page.getByRole('button', { name: 'Log in' }).click()])
+      assert.equal((await page.getByTestId('success-banner').textContent())?.trim(), BANNERS.account.verified)
       assert.deepEqual(await memberEmails(page, server.url), ['mary@example.com'])
 
       const notice = await smtp.nextMailTo('ada@example.com')
