@@ -9,7 +9,7 @@ import { Refusal } from '../messages.js'
 import { countAgainst, type AttemptWindow } from '../ratelimit/attempts.js'
 import { verificationFor } from './email-address.js'
 import { hashPassword } from './passwords.js'
-import { validateNewUser } from './users.js'
+import { checkNewAccount } from './users.js'
 
 /**
  * Each sign-up sends a mail to the address typed in: a few per address an
@@ -77,7 +77,7 @@ async function createAccount(deps: SignupDeps, input: SignupInput, address: stri
  * neither the page nor its timing whether it has an account.
  */
 export async function signUp(deps: SignupDeps, input: SignupInput, address: string): Promise<void> {
-  validateNewUser(input)
+  await checkNewAccount(input)
   if (!deps.mail.canSend) throw new Refusal('mail_unavailable', 503)
   const now = deps.clock()
   const perEmail = await countAgainst(deps.db.kysely, `signup:email:${normalizeEmail(input.email)}`, PER_EMAIL, now)

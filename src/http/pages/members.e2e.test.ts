@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import type { Browser, Page } from 'playwright-core'
-import { BANNERS } from '../../messages.js'
+import { BANNERS, MESSAGES } from '../../messages.js'
 import { browserSkipReason, launchChromium, logIn, withPage } from '../../testing/browser.js'
 import { PASSWORD, seedUser, type SeededUser } from '../../testing/fixtures.js'
 import { startMailServer, type MailServer } from '../../testing/mail.js'
@@ -105,6 +105,17 @@ describe('members, invitations and sign-up in a browser, with real mail', { skip
         await page.getByRole('button', { name: 'Sign up' }).click()
         return ((await page.locator('main').textContent()) ?? '').replace(/\s+/g, ' ').replace(email, '<address>').trim()
       }
+      await page.goto(`${server.url}/signup`)
+      await page.getByLabel('Your name').fill('Mary Somerville')
+      await page.getByLabel('E-mail address').fill('mary@example.com')
+      await page.getByLabel('Password').fill('qwertyuiop')
+      await page.getByRole('button', { name: 'Sign up' }).click()
+      assert.equal((await page.getByTestId('error-summary').textContent())?.trim(), MESSAGES.password_common)
+      assert.deepEqual(
+        [await page.getByLabel('Your name').inputValue(), await page.getByLabel('E-mail address').inputValue(), await page.getByLabel('Password').inputValue()],
+        ['Mary Somerville', 'mary@example.com', 'qwertyuiop'],
+      )
+
       const fresh = await signUp('mary@example.com')
       const known = await signUp('ada@example.com')
       assert.equal(known, fresh)

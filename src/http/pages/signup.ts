@@ -30,14 +30,10 @@ export function signupRoutes(app: FastifyInstance, ctx: AppContext): void {
 
   app.post<{ Body: SignupBody }>('/signup', { schema: { body: signupBodySchema } }, async (request, reply) => {
     const body = request.body ?? {}
-    const form = { name: body.name ?? '', email: body.email ?? '' }
+    const form = { name: body.name ?? '', email: body.email ?? '', password: body.password ?? '' }
     try {
       checkLoginCsrf(ctx, request, body._csrf)
-      await signUp(
-        { db: ctx.db, activity: ctx.activity, mail: ctx.mail, issuer: ctx.config.issuer, clock: ctx.clock },
-        { ...form, password: body.password ?? '' },
-        request.ip,
-      )
+      await signUp({ db: ctx.db, activity: ctx.activity, mail: ctx.mail, issuer: ctx.config.issuer, clock: ctx.clock }, form, request.ip)
       return await sendPage(ctx, request, reply, 'signup-sent', { email: form.email.trim() })
     } catch (err) {
       if (!(err instanceof Refusal) || err.code === 'csrf_failed') throw err
