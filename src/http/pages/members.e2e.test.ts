@@ -137,4 +137,22 @@ describe('members, invitations and sign-up in a browser, with real mail', { skip
       assert.match(notice.subject, /already have a Gatehouse account/)
     }),
   )
+
+  it('with sign-up off, the login page has no sign-up link and /signup is the page-not-found page', { timeout: 90_000 }, async (t) => {
+    const closed = await startTestServer('sqlite', { smtpUrl: smtp.url, signup: 'off' })
+    try {
+      await withPage(browser, t, async (page) => {
+        await page.goto(`${closed.url}/login`)
+        await page.getByRole('button', { name: 'Log in' }).waitFor()
+        assert.equal(await page.getByRole('link', { name: 'Sign up' }).count(), 0)
+        assert.equal(await page.locator('a[href="/signup"]').count(), 0)
+        const response = await page.goto(`${closed.url}/signup`)
+        assert.equal(response?.status(), 404)
+        assert.equal(await page.getByRole('heading', { level: 1 }).textContent(), 'Page not found')
+        assert.equal(await page.getByLabel('Password').count(), 0)
+      })
+    } finally {
+      await closed.stop()
+    }
+  })
 })
