@@ -1,5 +1,7 @@
 import { isUniqueViolation } from '../db/errors.js'
+import type { Executor } from '../db/executor.js'
 import { findUserByEmail, findUserById, normalizeEmail, setUserName, setUserVerifiedEmail } from '../db/users.js'
+import type { OutgoingMail } from '../mail/outbox.js'
 import { emailChangeMail, emailChangeNoticeMail, verificationMail } from '../mail/templates.js'
 import { Refusal } from '../messages.js'
 import { validName } from '../names.js'
@@ -21,13 +23,21 @@ async function throttle(deps: AccountDeps, user: User): Promise<void> {
   }
 }
 
+/**
+ * The mail with a new link that proves the address is the user's: the same
+ * link, page and rule whether the account was just signed up for or the user
+ * asked again.
+ */
+export async function verificationFor(db: Executor, issuer: string, user: Pick<User, 'id' | 'name' | 'email'>, now: number): Promise<OutgoingMail> {
+  const token = await issueLink(db, user.id, 'verify', user.email, EMAIL_LINK_TTL_MS, now)
+  return { to: user.email, kind: 'email_verification', userId: user.id, ...verificationMail(user.name, linkUrl(issuer, 'verify', token)) }
+}
+
 /** Sends the user a link that proves their address is theirs ("Send the link again"). */
 export async function sendVerification(deps: AccountDeps, user: User, address: string): Promise<void> {
   if (!deps.mail.canSend) throw new Refusal('mail_unavailable', 503)
   await throttle(deps, user)
-  const token = await issueLink(deps.db.kysely, user.id, 'verify', user.email, EMAIL_LINK_TTL_MS, deps.clock())
-  const link = linkUrl(deps.config.issuer, 'verify', token)
-  await deps.mail.queue({ to: user.email, kind: 'email_verification', userId: user.id, ...verificationMail(user.name, link) })
+  await deps.mail.queue(await verificationFor(deps.db.kysely, deps.config.issuer, user, deps.clock()))
   await recordAccountEvent(deps, 'email.verification_requested', user.id, user.email, address)
 }
 

@@ -23,7 +23,7 @@ import { invitationMail } from '../mail/templates.js'
 import { Refusal } from '../messages.js'
 import { hashPassword } from './passwords.js'
 import type { Role, Team, User } from './types.js'
-import { EMAIL, validateNewUser } from './users.js'
+import { checkNewAccount, EMAIL } from './users.js'
 
 /** How long an invitation link works. */
 export const INVITATION_TTL_MS = 7 * 24 * 60 * 60_000
@@ -202,7 +202,7 @@ export async function acceptAsNewUser(
 ): Promise<{ user: User; team: Team }> {
   const now = deps.clock()
   const opened = usable(await findInvitationByForm(deps.db.kysely, hashSecret(formToken), now), now)
-  validateNewUser({ email: opened.email, name: input.name, password: input.password })
+  await checkNewAccount({ email: opened.email, name: input.name, password: input.password })
   const passwordHash = await hashPassword(input.password)
   try {
     const { row, user, team } = await deps.db.kysely.transaction().execute(async (trx) => {

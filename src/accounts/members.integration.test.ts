@@ -3,6 +3,7 @@ import { after, before, it } from 'node:test'
 import { forEachDialect } from '../testing/dialects.js'
 import { seedUser, type SeededUser } from '../testing/fixtures.js'
 import { HttpClient } from '../testing/http-client.js'
+import { MESSAGES } from '../messages.js'
 import { startTestServer, type TestServer } from '../testing/server.js'
 import { acceptAsUser, cancelInvitation, exchangeInvitationLink, invite, INVITATION_TTL_MS, type InvitationDeps } from './invitations.js'
 import { changeRole, leaveTeam, membersWithActivity, removeFromTeam } from './members.js'
@@ -107,6 +108,23 @@ await forEachDialect('team members and invitations', (dialect) => {
     assert.equal(noForm.status, 404)
     const forgedPost = await new HttpClient(server.url).postForm('/invitation', { invitation: 'forged', name: 'X', password: 'a long enough password' })
     assert.equal(forgedPost.status, 404)
+  })
+
+  it('a password chosen on an invitation is refused when commonly used, as on reset; the form keeps what was typed', async () => {
+    const client = new HttpClient(server.url)
+    const sent = await invite(deps, teamId(), 'common@example.com', 'member', as(ada))
+    await client.get(new URL(sent.link).pathname)
+    const formToken = /name="invitation" value="([^"]+)"/.exec(await (await client.get('/invitation')).text())![1]!
+    const refused = await client.postForm('/invitation', { invitation: formToken, name: 'Common Name', password: 'password123' })
+    assert.equal(refused.status, 400)
+    const html = await refused.text()
+    assert.ok(html.includes(MESSAGES.password_common))
+    assert.match(html, /name="name"[^>]*value="Common Name"/)
+    assert.match(html, /name="password"[^>]*value="password123"/)
+    const user = await server.ctx.db.kysely.selectFrom('users').select('id').where('email', '=', 'common@example.com').executeTakeFirst()
+    assert.equal(user, undefined)
+    const joined = await client.postForm('/invitation', { invitation: formToken, name: 'Common Name', password: 'an uncommon choice of words' })
+    assert.equal(joined.status, 303)
   })
 
   it('sign-up is not there unless the operator opens it', async () => {

@@ -1,19 +1,15 @@
 import type { ActivityLog } from '../activity/recorder.js'
-import { hashSecret, randomSecret } from '../crypto/random.js'
-import { consumeAccountLink, findAccountLink, insertAccountLink } from '../db/account-links.js'
 import type { Db } from '../db/connection.js'
 import { isUniqueViolation } from '../db/errors.js'
 import { findTeamByName, insertTeam, upsertMembership } from '../db/teams.js'
-import { findUserByEmail, findUserById, insertUser, normalizeEmail, setUserVerifiedEmail } from '../db/users.js'
+import { findUserByEmail, insertUser, normalizeEmail } from '../db/users.js'
 import type { MailQueue } from '../mail/outbox.js'
-import { alreadyRegisteredMail, verificationMail } from '../mail/templates.js'
+import { alreadyRegisteredMail } from '../mail/templates.js'
 import { Refusal } from '../messages.js'
 import { countAgainst, type AttemptWindow } from '../ratelimit/attempts.js'
+import { verificationFor } from './email-address.js'
 import { hashPassword } from './passwords.js'
-import { validateNewUser } from './users.js'
-
-/** How long the link that confirms a new account's address works. */
-const VERIFICATION_TTL_MS = 24 * 60 * 60_000
+import { checkNewAccount } from './users.js'
 
 /**
  * Each sign-up sends a mail to the address typed in: a few per address an
@@ -55,38 +51,23 @@ async function createAccount(deps: SignupDeps, input: SignupInput, address: stri
   }
   const passwordHash = await hashPassword(input.password)
   const teamName = await freeTeamName(deps.db, input.name.trim())
-  const token = randomSecret(32)
   let created
   try {
     created = await deps.db.kysely.transaction().execute(async (trx) => {
       const user = await insertUser(trx, { email: input.email, name: input.name.trim(), passwordHash, isVerified: false, now })
       const team = await insertTeam(trx, teamName, now)
       await upsertMembership(trx, team.id, user.id, 'owner', now)
-      await insertAccountLink(trx, {
-        tokenHash: hashSecret(token),
-        userId: user.id,
-        purpose: 'verify',
-        email: user.email,
-        passwordStamp: hashSecret(passwordHash),
-        now,
-        expiresAt: now + VERIFICATION_TTL_MS,
-      })
-      return { user, team }
+      const verification = await verificationFor(trx, deps.issuer, user, now)
+      return { user, team, verification }
     })
   } catch (err) {
     // The same address signed up twice at once: the second is told it has an account, as above.
     if (isUniqueViolation(err)) return createAccount(deps, input, address)
     throw err
   }
-  const { user, team } = created
+  const { user, team, verification } = created
   deps.activity.record({ action: 'account.signed_up', teamId: team.id, userId: user.id, detail: user.email, address })
-  await deps.mail.queue({
-    to: user.email,
-    kind: 'email_verification',
-    userId: user.id,
-    teamId: team.id,
-    ...verificationMail(user.name, `${deps.issuer}/signup/verify/${token}`),
-  })
+  await deps.mail.queue({ ...verification, teamId: team.id })
 }
 
 /**
@@ -96,24 +77,11 @@ async function createAccount(deps: SignupDeps, input: SignupInput, address: stri
  * neither the page nor its timing whether it has an account.
  */
 export async function signUp(deps: SignupDeps, input: SignupInput, address: string): Promise<void> {
-  validateNewUser(input)
+  await checkNewAccount(input)
   if (!deps.mail.canSend) throw new Refusal('mail_unavailable', 503)
   const now = deps.clock()
   const perEmail = await countAgainst(deps.db.kysely, `signup:email:${normalizeEmail(input.email)}`, PER_EMAIL, now)
   const perAddress = await countAgainst(deps.db.kysely, `signup:address:${address}`, PER_NETWORK_ADDRESS, now)
   if (perEmail.over || perAddress.over) throw new Refusal('signup_throttled', 429)
   deps.mail.beside(createAccount(deps, { ...input, email: input.email.trim() }, address))
-}
-
-/** Follows the link of a sign-up mail: the address is confirmed, once. */
-export async function verifySignup(db: Db, activity: ActivityLog, token: string, now: number): Promise<void> {
-  const link = await findAccountLink(db.kysely, hashSecret(token))
-  if (!link || link.purpose !== 'verify') throw new Refusal('verification_invalid', 404)
-  if (link.consumedAt !== null) throw new Refusal('verification_used', 410)
-  if (link.expiresAt <= now) throw new Refusal('verification_expired', 410)
-  const user = await findUserById(db.kysely, link.userId)
-  if (!user || normalizeEmail(user.email) !== normalizeEmail(link.email)) throw new Refusal('verification_invalid', 404)
-  if (!(await consumeAccountLink(db.kysely, link.tokenHash, now))) throw new Refusal('verification_used', 410)
-  await setUserVerifiedEmail(db.kysely, user.id, link.email, now)
-  activity.record({ action: 'email.verified', userId: user.id, detail: user.email })
 }

@@ -7,7 +7,7 @@ import { findUserByEmail, insertUser, setUserDisabled } from '../db/users.js'
 import { Refusal } from '../messages.js'
 import { validName } from '../names.js'
 import { revokeUserHoldings } from '../tokens/holdings.js'
-import { hashPassword } from './passwords.js'
+import { checkNewPassword, hashPassword } from './passwords.js'
 import { revokedActivity } from './revoked-activity.js'
 import type { Team, User } from './types.js'
 
@@ -33,6 +33,16 @@ export function validateNewUser(input: NewUser): void {
   if (input.password.length < 8) throw new Refusal('password_too_short')
   if (input.password.length > 1024) throw new Refusal('password_too_long')
   if (input.teamName !== undefined) validName(input.teamName, { required: 'team_name_required', controlCharacters: 'team_name_control_characters' })
+}
+
+/**
+ * A person opening their own account (sign-up, an invitation) chooses the
+ * password under the rule of reset and change: not one of the commonly used
+ * ones (NIST SP 800-63B §3.1.1.2).
+ */
+export async function checkNewAccount(input: NewUser): Promise<void> {
+  validateNewUser(input)
+  await checkNewPassword(input.password)
 }
 
 /** Creates the user and, when a team is named, makes them its owner: all or nothing. */

@@ -51,7 +51,7 @@ async function sendInvitationPage(
   request: FastifyRequest,
   reply: FastifyReply,
   formToken: string,
-  extra: { error?: string; name?: string } = {},
+  extra: { error?: string; name?: string; password?: string } = {},
   status = 200,
 ): Promise<FastifyReply> {
   const opened = await openedInvitation(ctx.db, formToken, ctx.clock())
@@ -73,6 +73,7 @@ async function sendInvitationPage(
       csrf: session?.csrfToken,
       loginHref: `/login?return_to=${encodeURIComponent(FORM_PATH)}&login_hint=${encodeURIComponent(email)}`,
       name: extra.name ?? '',
+      password: extra.password ?? '',
       error: extra.error,
     },
     mode === 'other-address' ? 403 : status,
@@ -133,7 +134,14 @@ export function invitationRoutes(app: FastifyInstance, ctx: AppContext): void {
         if (err instanceof Refusal && PROBLEM_TITLES[err.code]) return sendProblem(ctx, request, reply, err)
         if (!(err instanceof Refusal) || err.code === 'csrf_failed' || err.status >= 500) throw err
         try {
-          return await sendInvitationPage(ctx, request, reply, formToken, { error: err.message, name: body.name ?? '' }, err.status)
+          return await sendInvitationPage(
+            ctx,
+            request,
+            reply,
+            formToken,
+            { error: err.message, name: body.name ?? '', password: body.password ?? '' },
+            err.status,
+          )
         } catch (again) {
           return sendProblem(ctx, request, reply, again)
         }

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import type { Browser, Page } from 'playwright-core'
+import { BANNERS, MESSAGES } from '../../messages.js'
 import { browserSkipReason, launchChromium, logIn, withPage } from '../../testing/browser.js'
 import { PASSWORD, seedUser, type SeededUser } from '../../testing/fixtures.js'
 import { startMailServer, type MailServer } from '../../testing/mail.js'
@@ -104,20 +105,54 @@ describe('members, invitations and sign-up in a browser, with real mail', { skip
         await page.getByRole('button', { name: 'Sign up' }).click()
         return ((await page.locator('main').textContent()) ?? '').replace(/\s+/g, ' ').replace(email, '<address>').trim()
       }
+      await page.goto(`${server.url}/signup`)
+      await page.getByLabel('Your name').fill('Mary Somerville')
+      await page.getByLabel('E-mail address').fill('mary@example.com')
+      await page.getByLabel('Password').fill('qwertyuiop')
+      await page.getByRole('button', { name: 'Sign up' }).click()
+      assert.equal((await page.getByTestId('error-summary').textContent())?.trim(), MESSAGES.password_common)
+      assert.deepEqual(
+        [await page.getByLabel('Your name').inputValue(), await page.getByLabel('E-mail address').inputValue(), await page.getByLabel('Password').inputValue()],
+        ['Mary Somerville', 'mary@example.com', 'qwertyuiop'],
+      )
+
       const fresh = await signUp('mary@example.com')
       const known = await signUp('ada@example.com')
       assert.equal(known, fresh)
 
+      // The same link, page and rule as "Send the link again" on the account page.
       const verification = await smtp.nextMailTo('mary@example.com')
+      assert.ok(verification.link?.startsWith(`${server.url}/verify/`))
       await page.goto(verification.link!)
-      await page.getByTestId('signup-verified').waitFor()
+      await page.waitForURL((url) => url.pathname === '/login')
       const mary = await server.ctx.db.kysely.selectFrom('users').select('is_verified').where('email', '=', 'mary@example.com').executeTakeFirstOrThrow()
       assert.equal(Number(mary.is_verified), 1)
-      await logIn(page, server.url, 'mary@example.com', 'on the connexion of the sciences')
+      await page.getByLabel('E-mail address').fill('mary@example.com')
+      await page.getByLabel('Password').fill('on the connexion of the sciences')
+      await Promise.all([page.waitForURL((url) => url.pathname === '/account'), page.getByRole('button', { name: 'Log in' }).click()])
+      assert.equal((await page.getByTestId('success-banner').textContent())?.trim(), BANNERS.account.verified)
       assert.deepEqual(await memberEmails(page, server.url), ['mary@example.com'])
 
       const notice = await smtp.nextMailTo('ada@example.com')
       assert.match(notice.subject, /already have a Gatehouse account/)
     }),
   )
+
+  it('with sign-up off, the login page has no sign-up link and /signup is the page-not-found page', { timeout: 90_000 }, async (t) => {
+    const closed = await startTestServer('sqlite', { smtpUrl: smtp.url, signup: 'off' })
+    try {
+      await withPage(browser, t, async (page) => {
+        await page.goto(`${closed.url}/login`)
+        await page.getByRole('button', { name: 'Log in' }).waitFor()
+        assert.equal(await page.getByRole('link', { name: 'Sign up' }).count(), 0)
+        assert.equal(await page.locator('a[href="/signup"]').count(), 0)
+        const response = await page.goto(`${closed.url}/signup`)
+        assert.equal(response?.status(), 404)
+        assert.equal(await page.getByRole('heading', { level: 1 }).textContent(), 'Page not found')
+        assert.equal(await page.getByLabel('Password').count(), 0)
+      })
+    } finally {
+      await closed.stop()
+    }
+  })
 })

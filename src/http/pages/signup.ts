@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify'
-import { signUp, verifySignup } from '../../accounts/signup.js'
+import { signUp } from '../../accounts/signup.js'
 import type { AppContext } from '../../context.js'
 import { Refusal } from '../../messages.js'
 import { checkLoginCsrf, loginCsrfToken } from '../session.js'
@@ -22,12 +22,6 @@ const signupBodySchema = {
   },
 } as const
 
-const VERIFICATION_TITLES: Partial<Record<Refusal['code'], string>> = {
-  verification_invalid: 'This confirmation link is not valid',
-  verification_expired: 'This confirmation link has expired',
-  verification_used: 'This confirmation link was already used',
-}
-
 /** Open sign-up (GATEHOUSE_SIGNUP=open); without it these addresses do not exist. */
 export function signupRoutes(app: FastifyInstance, ctx: AppContext): void {
   if (ctx.config.signup !== 'open') return
@@ -36,33 +30,14 @@ export function signupRoutes(app: FastifyInstance, ctx: AppContext): void {
 
   app.post<{ Body: SignupBody }>('/signup', { schema: { body: signupBodySchema } }, async (request, reply) => {
     const body = request.body ?? {}
-    const form = { name: body.name ?? '', email: body.email ?? '' }
+    const form = { name: body.name ?? '', email: body.email ?? '', password: body.password ?? '' }
     try {
       checkLoginCsrf(ctx, request, body._csrf)
-      await signUp(
-        { db: ctx.db, activity: ctx.activity, mail: ctx.mail, issuer: ctx.config.issuer, clock: ctx.clock },
-        { ...form, password: body.password ?? '' },
-        request.ip,
-      )
+      await signUp({ db: ctx.db, activity: ctx.activity, mail: ctx.mail, issuer: ctx.config.issuer, clock: ctx.clock }, form, request.ip)
       return await sendPage(ctx, request, reply, 'signup-sent', { email: form.email.trim() })
     } catch (err) {
       if (!(err instanceof Refusal) || err.code === 'csrf_failed') throw err
       return sendPage(ctx, request, reply, 'signup', { csrf: loginCsrfToken(ctx, request, reply), form, error: err.message }, err.status)
     }
   })
-
-  app.get<{ Params: { token: string } }>(
-    '/signup/verify/:token',
-    { schema: { params: { type: 'object', properties: { token: { type: 'string', maxLength: 200 } }, required: ['token'] } } },
-    async (request, reply) => {
-      try {
-        await verifySignup(ctx.db, ctx.activity, request.params.token, ctx.clock())
-        return await sendPage(ctx, request, reply, 'signup-verified')
-      } catch (err) {
-        const title = err instanceof Refusal ? VERIFICATION_TITLES[err.code] : undefined
-        if (!title || !(err instanceof Refusal)) throw err
-        return sendPage(ctx, request, reply, 'invitation-problem', { title, message: err.message, problem: err.code }, err.status)
-      }
-    },
-  )
 }
