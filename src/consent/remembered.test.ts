@@ -1,27 +1,7 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import type { Client, ClientKind } from '../clients/types.js'
+import { clientWith as client } from '../testing/clients.js'
 import { consentRule, hasConsent, mayRememberConsent, rememberedOnApproval, skipsConsent, type ConsentOnFile, type ConsentRequest } from './remembered.js'
-
-function client(facts: Partial<Pick<Client, 'isConfidential' | 'isFirstParty' | 'skipConsent'>> & { kind?: ClientKind } = {}): Client {
-  return {
-    id: 'client-1',
-    name: 'Example App',
-    redirectUris: ['https://app.example/cb'],
-    isConfidential: facts.isConfidential ?? true,
-    isFirstParty: facts.isFirstParty ?? false,
-    skipConsent: facts.skipConsent ?? false,
-    postLogoutRedirectUris: [],
-    backchannelLogoutUri: null,
-    idTokenSignedResponseAlg: 'RS256',
-    ownerUserId: null,
-    teamId: null,
-    kind: facts.kind ?? 'registered',
-    declared: undefined,
-    createdAt: new Date(0),
-    updatedAt: new Date(0),
-  }
-}
 
 function request(overrides: Partial<ConsentRequest> = {}): ConsentRequest {
   return { client: client(), forceConsent: false, scopes: ['profile'], resources: [], ...overrides }

@@ -5,31 +5,16 @@ import type { ConsentOnFile } from '../../consent/remembered.js'
 import { InvalidScope } from '../../protocol/errors.js'
 import { decideAuthorization, decideOnConsentForm, errorAnswer, type Decision, type LoginState, type SignedIn } from './decision.js'
 import type { AuthorizationRequest } from './request.js'
+import { clientWith, type ClientFacts } from '../../testing/clients.js'
 
 const NOW = 1_750_000_000_000
 const MINUTE = 60 * 1000
 const USER = 7
 const TEAM = 3
 
-function client(facts: Partial<Pick<Client, 'isConfidential' | 'isFirstParty' | 'skipConsent'>> & { kind?: ClientKind } = {}): Client {
-  const kind = facts.kind ?? 'registered'
-  return {
-    id: kind === 'metadata_document' ? 'https://app.example/client.json' : 'client-1',
-    name: 'Example App',
-    redirectUris: ['https://app.example/cb'],
-    isConfidential: facts.isConfidential ?? true,
-    isFirstParty: facts.isFirstParty ?? false,
-    skipConsent: facts.skipConsent ?? false,
-    postLogoutRedirectUris: [],
-    backchannelLogoutUri: null,
-    idTokenSignedResponseAlg: 'RS256',
-    ownerUserId: kind === 'registered' ? USER : null,
-    teamId: kind === 'registered' ? TEAM : null,
-    kind,
-    declared: undefined,
-    createdAt: new Date(0),
-    updatedAt: new Date(0),
-  }
+function client(facts: ClientFacts = {}): Client {
+  const registered = (facts.kind ?? 'registered') === 'registered'
+  return clientWith({ ownerUserId: registered ? USER : null, teamId: registered ? TEAM : null, ...facts })
 }
 
 type Prompt = 'none' | 'login' | 'consent' | undefined
