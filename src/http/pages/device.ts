@@ -36,7 +36,13 @@ function scopeDescription(request: DeviceRequest, scope: string): string {
     .join(', ')}`
 }
 
-function consentPage(ctx: AppContext, request: FastifyRequest, reply: FastifyReply, session: PortalSession & { activeTeam: { id: number; name: string } }, device: DeviceRequest) {
+function consentPage(
+  ctx: AppContext,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  session: PortalSession & { activeTeam: { id: number; name: string } },
+  device: DeviceRequest,
+) {
   return sendPage(ctx, request, reply, 'device-consent', {
     title: AUTHORIZATION_TITLES.consent(device.client.name),
     client: device.client,

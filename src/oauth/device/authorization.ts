@@ -81,7 +81,10 @@ export async function startDeviceAuthorization(ctx: DeviceAuthorizationDeps, cli
 }
 
 /** User codes are short enough to collide now and then among those pending: a collision draws another. */
-async function insertWithFreshUserCode(ctx: DeviceAuthorizationDeps, row: Omit<Parameters<typeof insertDeviceAuthorization>[1], 'user_code_hash'>): Promise<string> {
+async function insertWithFreshUserCode(
+  ctx: DeviceAuthorizationDeps,
+  row: Omit<Parameters<typeof insertDeviceAuthorization>[1], 'user_code_hash'>,
+): Promise<string> {
   for (let attempt = 1; ; attempt++) {
     const userCode = newUserCode()
     try {

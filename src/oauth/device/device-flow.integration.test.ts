@@ -11,7 +11,12 @@ import { pruneExpired } from '../../tokens/prune.js'
 import { revokeTeamApp, teamApps } from '../team-apps.js'
 import { DEVICE_CODE_GRANT } from './authorization.js'
 
-async function post(server: TestServer, path: string, form: Record<string, string | string[]>, headers: Record<string, string> = {}): Promise<{ status: number; body: Json }> {
+async function post(
+  server: TestServer,
+  path: string,
+  form: Record<string, string | string[]>,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: Json }> {
   const body = new URLSearchParams()
   for (const [name, value] of Object.entries(form)) for (const v of [value].flat()) body.append(name, v)
   const response = await fetch(new URL(path, server.url), {
@@ -40,9 +45,17 @@ await forEachDialect('device authorization grant (RFC 8628)', (dialect) => {
   const start = async (client = cli, extra: Record<string, string | string[]> = {}) => {
     const answer = await post(server, '/oauth/device_authorization', { client_id: client.id, ...extra })
     assert.equal(answer.status, 200, JSON.stringify(answer.body))
-    return answer.body as { device_code: string; user_code: string; verification_uri: string; verification_uri_complete: string; expires_in: number; interval: number }
+    return answer.body as {
+      device_code: string
+      user_code: string
+      verification_uri: string
+      verification_uri_complete: string
+      expires_in: number
+      interval: number
+    }
   }
-  const poll = (deviceCode: string, client = cli) => post(server, '/oauth/token', { grant_type: DEVICE_CODE_GRANT, device_code: deviceCode, client_id: client.id })
+  const poll = (deviceCode: string, client = cli) =>
+    post(server, '/oauth/token', { grant_type: DEVICE_CODE_GRANT, device_code: deviceCode, client_id: client.id })
   const wait = (seconds: number) => {
     now += seconds * 1000
   }
@@ -149,7 +162,12 @@ await forEachDialect('device authorization grant (RFC 8628)', (dialect) => {
     const byIdAlone = await post(server, '/oauth/device_authorization', { client_id: confidential.id })
     assert.equal(byIdAlone.status, 401)
     assert.equal(byIdAlone.body.error, 'invalid_client')
-    const authenticated = await post(server, '/oauth/device_authorization', { scope: 'read write' }, { authorization: basicAuth(confidential.id, confidential.secret) })
+    const authenticated = await post(
+      server,
+      '/oauth/device_authorization',
+      { scope: 'read write' },
+      { authorization: basicAuth(confidential.id, confidential.secret) },
+    )
     assert.equal(authenticated.status, 200)
     const badScope = await post(server, '/oauth/device_authorization', { client_id: cli.id, scope: 'sudo' })
     assert.equal(badScope.body.error, 'invalid_scope')

@@ -1,6 +1,3 @@
-import type { User } from '../../accounts/types.js'
-import type { HolderStanding } from '../../tokens/types.js'
-
 /*
  * RFC 8628, from the device's request to its tokens:
  *
@@ -33,10 +30,4 @@ export interface DeviceAuthorization {
   authTime: number | null
   expiresAt: number
   consumedAt: number | null
-}
-
-/** An approved request with the user who approved it and whether they may still hold tokens in its team. */
-export interface ApprovedHolder {
-  user: User
-  standing: HolderStanding
 }

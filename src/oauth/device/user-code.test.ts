@@ -23,6 +23,7 @@ describe('device user codes (RFC 8628 §6.1)', () => {
   })
 
   it('refuse what cannot be a code: wrong length, vowels, digits, other characters', () => {
-    for (const typed of ['', 'WDJB-MJH', 'WDJB-MJHTX', 'WAJB-MJHT', 'WDJB-MJH1', 'WDJB_MJHT', 'WDJBMJHTÄ']) assert.equal(canonicalUserCode(typed), undefined, typed)
+    for (const typed of ['', 'WDJB-MJH', 'WDJB-MJHTX', 'WAJB-MJHT', 'WDJB-MJH1', 'WDJB_MJHT', 'WDJBMJHTÄ'])
+      assert.equal(canonicalUserCode(typed), undefined, typed)
   })
 })

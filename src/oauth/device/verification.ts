@@ -86,7 +86,14 @@ export async function decideDeviceRequest(deps: DeviceVerificationDeps, request:
   const decided = await deps.db.kysely.transaction().execute(async (trx) => {
     // The conditional UPDATE goes first: it takes SQLite's write lock before anything is read.
     if (!(await decideDeviceAuthorization(trx, userCodeHash, decision, now))) return false
-    if (approved) await rememberApproval(trx, { client: request.client, forceConsent: false, scopes: request.scopes, resources: request.resources }, { userId, teamId }, true, now)
+    if (approved)
+      await rememberApproval(
+        trx,
+        { client: request.client, forceConsent: false, scopes: request.scopes, resources: request.resources },
+        { userId, teamId },
+        true,
+        now,
+      )
     return true
   })
   if (decided && approved)

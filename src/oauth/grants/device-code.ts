@@ -24,7 +24,12 @@ export async function deviceCodeGrant(ctx: GrantDeps, client: Client, params: Ra
   const replayed = () =>
     row.userId === null || row.teamId === null
       ? new InvalidGrant(INVALID_DEVICE_CODE)
-      : answerReplay(ctx, { kind: 'device_code', grantId: row.grantId, clientId: client.id, userId: row.userId, teamId: row.teamId, address }, INVALID_DEVICE_CODE, now)
+      : answerReplay(
+          ctx,
+          { kind: 'device_code', grantId: row.grantId, clientId: client.id, userId: row.userId, teamId: row.teamId, address },
+          INVALID_DEVICE_CODE,
+          now,
+        )
   if (row.consumedAt !== null) throw await replayed()
   if (row.expiresAt <= now) throw new ExpiredToken()
   if (!(await takePoll(ctx.db.kysely, deviceCodeHash, now))) {
