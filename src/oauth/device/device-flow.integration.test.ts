@@ -35,7 +35,7 @@ await forEachDialect('device authorization grant (RFC 8628)', (dialect) => {
   let browser: HttpClient
 
   before(async () => {
-    server = await startTestServer(dialect, {}, () => now)
+    server = await startTestServer(dialect, { clientRegistration: 'open' }, () => now)
     ada = await seedUser(server.ctx.db, 'ada@example.com', { team: 'Engines' })
     cli = await seedClient(server.ctx, ada, { name: 'Engine CLI', isConfidential: false })
     browser = await browserFor(server, ada.user)
@@ -175,6 +175,28 @@ await forEachDialect('device authorization grant (RFC 8628)', (dialect) => {
     assert.equal(badResource.body.error, 'invalid_target')
     const inQuery = await fetch(new URL(`/oauth/token?device_code=x`, server.url), { method: 'POST' })
     assert.equal(inQuery.status, 400, 'a device code is a credential and never travels in the query string')
+  })
+
+  it('holds a client that registered itself to the grant types it declared (RFC 7591 §2), and marks it unverified on the page', async () => {
+    const register = async (grantTypes: string[]) => {
+      const response = await fetch(new URL('/oauth/register', server.url), {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ client_name: 'Self CLI', redirect_uris: ['http://127.0.0.1/cb'], grant_types: grantTypes, token_endpoint_auth_method: 'none' }),
+      })
+      assert.equal(response.status, 201)
+      return ((await response.json()) as { client_id: string }).client_id
+    }
+    const codeOnly = await register(['authorization_code'])
+    const refused = await post(server, '/oauth/device_authorization', { client_id: codeOnly })
+    assert.equal(refused.status, 400)
+    assert.equal(refused.body.error, 'unauthorized_client')
+
+    const declared = await register(['authorization_code', DEVICE_CODE_GRANT])
+    const started = await post(server, '/oauth/device_authorization', { client_id: declared })
+    assert.equal(started.status, 200)
+    const html = await (await browser.get(`/device?user_code=${started.body.user_code as string}`)).text()
+    assert.equal(testIdTexts(html, 'unverified-client').length, 1)
   })
 
   it('binds the token to the resource the device asked for (RFC 8707)', async () => {
