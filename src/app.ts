@@ -30,6 +30,7 @@ import { settingsRoutes } from './http/pages/settings.js'
 import { memberRoutes } from './http/pages/members.js'
 import { invitationRoutes } from './http/pages/invitation.js'
 import { signupRoutes } from './http/pages/signup.js'
+import { deviceRoutes } from './http/pages/device.js'
 
 const stylesheet = readFileSync(fileURLToPath(new URL('../../public/app.css', import.meta.url)), 'utf8')
 const portalScript = readFileSync(fileURLToPath(new URL('../../public/portal.js', import.meta.url)), 'utf8')
@@ -100,6 +101,7 @@ export async function buildApp(ctx: AppContext, logger: FastifyBaseLogger, limit
   signupRoutes(app, ctx)
   activityRoutes(app, ctx)
   authorizeRoutes(app, ctx)
+  deviceRoutes(app, ctx)
   endSessionRoutes(app, ctx)
   await oauthEndpoints(app, ctx)
   await userinfoRoutes(app, ctx)

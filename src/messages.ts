@@ -88,6 +88,9 @@ export const MESSAGES = {
   team_app_not_found: 'No user of your team has authorised this app.',
   team_app_forbidden: 'Only the person who authorised this app or an owner of the team can revoke it.',
   authorization_session_ended: 'Log in and start again from the application.',
+  device_code_unknown: 'This code is not valid, or it has expired. Check the code your device shows and type it again, or start again on the device.',
+  device_code_throttled: 'Too many codes were tried from your network. Wait 15 minutes and try again.',
+  device_code_decided: 'This code is no longer waiting for approval: it expired, or it was approved or denied already. Start again on the device.',
   csrf_failed: 'The form has expired. Go back, reload the page and try again.',
   not_found: 'There is nothing at this address.',
   in_another_team: 'This belongs to another of your teams. Switch to that team to open it.',
@@ -233,4 +236,7 @@ export const AUTHORIZATION_TITLES = {
   noTeam: 'No team',
   decisionRefused: 'This decision cannot be used',
   consent: (clientName: string) => `Authorise ${clientName}`,
+  device: 'Connect a device',
+  deviceApproved: 'Device connected',
+  deviceDenied: 'Device not connected',
 } as const

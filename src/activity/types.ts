@@ -7,6 +7,7 @@ export type ActivityAction =
   | 'token.revoked'
   | 'refresh_token.replayed'
   | 'authorization_code.replayed'
+  | 'device_code.replayed'
   | 'personal_access_token.created'
   | 'personal_access_token.deleted'
   | 'client.created'

@@ -9,6 +9,7 @@ import type { Executor } from './executor.js'
 const PRUNABLE = {
   authorization_codes: 'code_hash',
   authorization_requests: 'id_hash',
+  device_authorizations: 'device_code_hash',
   access_tokens: 'jti',
   refresh_tokens: 'token_hash',
   personal_access_tokens: 'id',

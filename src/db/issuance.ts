@@ -78,13 +78,20 @@ const ROTATE = numbered(`
   ),
   ${ACCESS_TOKEN}`)
 
-const REDEEM = numbered(`
-  with consumed as (${consumedSql('authorization_code')}),
+function redeemStatement(kind: RedeemedKind) {
+  return numbered(`
+  with consumed as (${consumedSql(kind)}),
   granted as (
     ${GRANTS.insertSelect('g')}
     where exists (select from consumed)
   ),
   ${ACCESS_TOKEN}`)
+}
+
+/** The secrets that become a grant when redeemed: an authorization code, or an approved device code (RFC 8628 §3.4). */
+export type RedeemedKind = 'authorization_code' | 'device_code'
+
+const REDEEM = { authorization_code: redeemStatement('authorization_code'), device_code: redeemStatement('device_code') }
 
 /**
  * RFC 6749 §6 with rotation: uses the refresh token once, ends the access
@@ -107,16 +114,16 @@ export async function rotateRefreshToken(db: Db, used: { tokenHash: string; acce
 }
 
 /**
- * RFC 6749 §4.1.2: redeems the code once, and writes the grant it becomes
- * with the first tokens, all or nothing. False when the code was already
- * used: nothing is written.
+ * RFC 6749 §4.1.2, RFC 8628 §3.5: redeems the code once, and writes the
+ * grant it becomes with the first tokens, all or nothing. False when the
+ * code was already used: nothing is written.
  */
-export async function redeemAuthorizationCode(db: Db, codeHash: string, grant: NewGrant, tokens: NewTokens, now: number): Promise<boolean> {
+export async function redeemCode(db: Db, kind: RedeemedKind, codeHash: string, grant: NewGrant, tokens: NewTokens, now: number): Promise<boolean> {
   if (db.dialect === 'postgres') {
-    return run(db, REDEEM, { now, hash: codeHash, ...GRANTS.parameters('g', grantRow(grant)), ...tokenParameters(tokens) })
+    return run(db, REDEEM[kind], { now, hash: codeHash, ...GRANTS.parameters('g', grantRow(grant)), ...tokenParameters(tokens) })
   }
   return db.kysely.transaction().execute(async (trx) => {
-    if (!(await consume(trx, 'authorization_code', codeHash, now))) return false
+    if (!(await consume(trx, kind, codeHash, now))) return false
     await insertGrant(trx, grant)
     await insertTokens(trx, tokens)
     return true

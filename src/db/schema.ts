@@ -280,6 +280,34 @@ export interface AuthorizationRequestTable {
   consumed_at: number | null
 }
 
+/**
+ * RFC 8628: a device authorization request. `pending` until the user decides
+ * on the /device page, then `approved` (with the user, team and login) or
+ * `denied`; `consumed_at` once the device redeemed it.
+ */
+export interface DeviceAuthorizationTable {
+  device_code_hash: string
+  user_code_hash: string
+  client_id: string
+  scopes: string
+  /** RFC 8707 resource URIs, space-separated; empty: the token's audience is its client. */
+  resources: string
+  /** RFC 8628 §3.5: how long the device must wait between polls; grows by 5 s on each slow_down. */
+  interval_seconds: number
+  last_polled_at: number | null
+  status: 'pending' | 'approved' | 'denied'
+  user_id: number | null
+  team_id: number | null
+  /** The grant the device code becomes when redeemed; known in advance so a replay can revoke it. */
+  grant_id: string
+  /** When the approving user entered their password, for an ID token's auth_time. */
+  auth_time: number | null
+  created_at: number
+  expires_at: number
+  decided_at: number | null
+  consumed_at: number | null
+}
+
 /** RFC 8707: a service tokens may be issued for, registered by the operator. */
 export interface ResourceTable {
   uri: string
@@ -295,6 +323,7 @@ export interface OAuthTables {
   clients: ClientTable
   authorization_codes: AuthorizationCodeTable
   authorization_requests: AuthorizationRequestTable
+  device_authorizations: DeviceAuthorizationTable
   grants: GrantTable
   access_tokens: AccessTokenTable
   refresh_tokens: RefreshTokenTable

@@ -3,7 +3,7 @@ import { compiledOnce } from './compiled.js'
 import type { Executor } from './executor.js'
 
 /**
- * The secrets that work once (codes, refresh tokens, consent forms), each
+ * The secrets that work once (codes, device codes, refresh tokens, consent forms), each
  * keyed by the hash of its value, and whether a revocation also ends it:
  * the one description of "not yet used" for the Kysely statements below and
  * the hand-written PostgreSQL issuance (issuance.ts).
@@ -12,6 +12,7 @@ const SINGLE_USE = {
   authorization_code: { table: 'authorization_codes', key: 'code_hash', revocable: false },
   refresh_token: { table: 'refresh_tokens', key: 'token_hash', revocable: true },
   authorization_request: { table: 'authorization_requests', key: 'id_hash', revocable: false },
+  device_code: { table: 'device_authorizations', key: 'device_code_hash', revocable: false },
 } as const
 
 export type SingleUseKind = keyof typeof SINGLE_USE
@@ -30,6 +31,7 @@ const CONSUME = {
   authorization_code: consumeStatement('authorization_code'),
   refresh_token: consumeStatement('refresh_token'),
   authorization_request: consumeStatement('authorization_request'),
+  device_code: consumeStatement('device_code'),
 }
 
 /**

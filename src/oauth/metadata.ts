@@ -12,6 +12,7 @@ export const ENDPOINTS = {
   userinfo: '/oauth/userinfo',
   endSession: '/oauth/logout',
   registration: '/oauth/register',
+  deviceAuthorization: '/oauth/device_authorization',
 } as const
 
 /** What the metadata says beyond the configuration. */
@@ -35,6 +36,7 @@ export function authorizationServerMetadata(ctx: { config: Pick<Config, 'issuer'
     jwks_uri: issuer + ENDPOINTS.jwks,
     revocation_endpoint: issuer + ENDPOINTS.revocation,
     introspection_endpoint: issuer + ENDPOINTS.introspection,
+    device_authorization_endpoint: issuer + ENDPOINTS.deviceAuthorization,
     scopes_supported: [...new Set([...Object.keys(SCOPES), ...facts.resourceScopes])],
     response_types_supported: ['code'],
     response_modes_supported: ['query', 'form_post'],

@@ -21,12 +21,13 @@ export interface Replay {
 const RECORDED = {
   authorization_code: { action: 'authorization_code.replayed', detail: 'tokens from this code revoked' },
   refresh_token: { action: 'refresh_token.replayed', detail: 'every token of this grant revoked' },
+  device_code: { action: 'device_code.replayed', detail: 'tokens from this device code revoked' },
 } as const
 
 /**
  * The one answer to a code or refresh token presented after it was used: it
  * has leaked, so the whole family it belongs to ends, in one transaction, and
- * the event is recorded (RFC 6749 §4.1.2 for codes, RFC 9700 §4.14.2 for
+ * the event is recorded (RFC 6749 §4.1.2 for codes, device codes alike, RFC 9700 §4.14.2 for
  * refresh tokens). Returns the error for the caller to throw.
  */
 export async function answerReplay(deps: ReplayDeps, replay: Replay, description: string, now: number): Promise<InvalidGrant> {

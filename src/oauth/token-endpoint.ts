@@ -4,6 +4,8 @@ import type { TokenResponse } from '../tokens/issue.js'
 import { authenticateClient, type ClientAuthenticationDeps } from './client-authentication.js'
 import { InvalidRequest, UnauthorizedClient, UnsupportedGrantType } from '../protocol/errors.js'
 import { authorizationCodeGrant } from './grants/authorization-code.js'
+import { deviceCodeGrant } from './grants/device-code.js'
+import { DEVICE_CODE_GRANT } from './device/authorization.js'
 import type { GrantDeps } from './grants/deps.js'
 import { passwordGrant } from './grants/password.js'
 import { refreshTokenGrant } from './grants/refresh-token.js'
@@ -24,6 +26,7 @@ const GRANTS: Record<string, GrantHandler> = {
   authorization_code: authorizationCodeGrant,
   refresh_token: refreshTokenGrant,
   password: passwordGrant,
+  [DEVICE_CODE_GRANT]: deviceCodeGrant,
 }
 
 export const GRANT_TYPES_SUPPORTED = Object.keys(GRANTS)

@@ -1,6 +1,6 @@
 /**
  * Protocol errors, named after their error codes: RFC 6749 (§4.1.2.1,
- * §5.2, which RFC 7009 and 7662 reuse), RFC 6750, RFC 7591, RFC 8707 and
+ * §5.2, which RFC 7009 and 7662 reuse), RFC 6750, RFC 7591, RFC 8628, RFC 8707 and
  * OpenID Connect Core. One handler turns them into JSON or a redirect.
  */
 export class OAuthError extends Error {
@@ -78,10 +78,31 @@ export class InvalidScope extends OAuthError {
   }
 }
 
-/** RFC 6749 §4.1.2.1: the user or the server refused the request. */
+/** RFC 6749 §4.1.2.1: the user or the server refused the request; 400 at the token endpoint (RFC 8628 §3.5, RFC 6749 §5.2). */
 export class AccessDenied extends OAuthError {
-  constructor(description = 'The user denied the request.') {
-    super('access_denied', description, 403)
+  constructor(description = 'The user denied the request.', status: 400 | 403 = 403) {
+    super('access_denied', description, status)
+  }
+}
+
+/** RFC 8628 §3.5: the user has not yet decided; the device polls again after its interval. */
+export class AuthorizationPending extends OAuthError {
+  constructor() {
+    super('authorization_pending', 'The user has not yet approved or denied the request.')
+  }
+}
+
+/** RFC 8628 §3.5: the device polled before its interval passed; the interval grows by 5 seconds. */
+export class SlowDown extends OAuthError {
+  constructor(intervalSeconds: number) {
+    super('slow_down', `Polling too fast: wait at least ${intervalSeconds} seconds between requests.`)
+  }
+}
+
+/** RFC 8628 §3.5: the device code expired; the device starts a new authorization. */
+export class ExpiredToken extends OAuthError {
+  constructor() {
+    super('expired_token', 'The device code has expired. Start a new device authorization.')
   }
 }
 

@@ -1,6 +1,7 @@
 import type { Transaction } from 'kysely'
 import { deletePendingAuthorizationCodes } from '../db/authorization-codes.js'
 import { deleteConsents } from '../db/consents.js'
+import { deleteUnredeemedDeviceAuthorizations } from '../db/device-authorizations.js'
 import { deletePersonalAccessTokensOf } from '../db/personal-access-tokens.js'
 import type { Database } from '../db/schema.js'
 import { revokeGrants } from '../db/tokens.js'
@@ -8,12 +9,13 @@ import type { HoldingsOf } from './types.js'
 
 /**
  * Ends what was authorised: the grants with every token descending from
- * them, the codes not yet redeemed, and the consents, so the next
+ * them, the codes and device approvals not yet redeemed, and the consents, so the next
  * authorisation asks again. Run in the caller's transaction: whole or not at all.
  */
 export async function revokeHoldings(trx: Transaction<Database>, of: HoldingsOf, now: number): Promise<{ grants: number }> {
   const grants = await revokeGrants(trx, of, now)
   await deletePendingAuthorizationCodes(trx, of)
+  await deleteUnredeemedDeviceAuthorizations(trx, of)
   await deleteConsents(trx, of)
   return { grants }
 }

@@ -10,6 +10,7 @@ import { KEY_REFRESH_MS, signedTokenLifetimeMs } from '../keys/signing-keys.js'
 export interface PruneCounts {
   authorization_codes: number
   authorization_requests: number
+  device_authorizations: number
   access_tokens: number
   refresh_tokens: number
   grants: number
@@ -51,7 +52,7 @@ async function inBatches(deleteBatch: () => Promise<number>): Promise<number> {
 }
 
 /**
- * Removes what can never be used again: expired codes, consent forms and tokens (revoked
+ * Removes what can never be used again: expired codes, device codes, consent forms and tokens (revoked
  * ones once they are past expiry too, so a revoked token is never mistaken
  * for an unknown one while it could still verify), grants with no token
  * left, expired sessions and throttle counts, retired keys no live token was signed with,
@@ -68,6 +69,7 @@ export async function pruneExpired(ctx: PruneDeps): Promise<PruneCounts> {
   return {
     authorization_codes: await expired('authorization_codes'),
     authorization_requests: await expired('authorization_requests'),
+    device_authorizations: await expired('device_authorizations'),
     access_tokens: await expired('access_tokens'),
     refresh_tokens: await expired('refresh_tokens'),
     grants: await inBatches(() => deleteEmptyGrants(db, now, BATCH)),

@@ -7,8 +7,9 @@ import { InvalidClientMetadata, InvalidRedirectUri, type OAuthError } from '../.
 import { SCOPES } from '../../protocol/scopes.js'
 import { isInternalHost } from '../../outbound/addresses.js'
 import { isLoopbackHost, validateRedirectUri } from '../redirect-uris.js'
+import { DEVICE_CODE_GRANT } from '../../oauth/device/authorization.js'
 
-const GRANT_TYPES = ['authorization_code', 'refresh_token']
+const GRANT_TYPES = ['authorization_code', 'refresh_token', DEVICE_CODE_GRANT]
 const AUTH_METHODS = ['none', 'client_secret_basic', 'client_secret_post']
 const MAX_REDIRECT_URIS = 10
 const MAX_NAME = 100
@@ -171,7 +172,7 @@ export async function parseClientMetadata(db: Db, body: unknown): Promise<Client
 
   const grantTypes = stringList(fields, 'grant_types') ?? ['authorization_code']
   for (const g of grantTypes)
-    if (!GRANT_TYPES.includes(g)) throw new InvalidClientMetadata(`The grant type "${g}" is not supported; use authorization_code and refresh_token.`)
+    if (!GRANT_TYPES.includes(g)) throw new InvalidClientMetadata(`The grant type "${g}" is not supported; use ${GRANT_TYPES.join(', ')}.`)
   if (!grantTypes.includes('authorization_code')) throw new InvalidClientMetadata('grant_types must include authorization_code.')
   const responseTypes = stringList(fields, 'response_types') ?? ['code']
   for (const r of responseTypes) if (r !== 'code') throw new InvalidClientMetadata(`The response type "${r}" is not supported; use code.`)

@@ -9,6 +9,7 @@ import { authorizationServerMetadata, ENDPOINTS, openIdConfiguration } from '../
 import { param, type RawParams } from '../../protocol/params.js'
 import { revokeToken } from '../../oauth/revocation.js'
 import { handleTokenRequest } from '../../oauth/token-endpoint.js'
+import { startDeviceAuthorization } from '../../oauth/device/authorization.js'
 import { endpoint, machineEndpoints } from './machine-endpoints.js'
 
 function bodyParams(request: FastifyRequest): RawParams {
@@ -35,6 +36,15 @@ export async function oauthEndpoints(app: FastifyInstance, ctx: AppContext): Pro
     })
 
     if (ctx.config.clientRegistration !== 'off') registrationRoutes(scope, ctx)
+
+    // RFC 8628 §3.1: public clients go by client_id alone, confidential ones authenticate as at the token endpoint.
+    endpoint(scope, ENDPOINTS.deviceAuthorization, {
+      POST: async (request) => {
+        const params = bodyParams(request)
+        const { client } = await authenticateClient(ctx, clientCredentials(request, params))
+        return startDeviceAuthorization(ctx, client, params)
+      },
+    })
 
     endpoint(scope, ENDPOINTS.revocation, {
       POST: async (request, reply) => {

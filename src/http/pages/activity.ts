@@ -21,6 +21,7 @@ export const ACTIONS: Record<ActivityAction, string> = {
   'token.revoked': 'Token revoked',
   'refresh_token.replayed': 'Used refresh token presented again',
   'authorization_code.replayed': 'Used authorisation code presented again',
+  'device_code.replayed': 'Used device code presented again',
   'personal_access_token.created': 'Personal access token created',
   'personal_access_token.deleted': 'Personal access token deleted',
   'client.created': 'API client created',

@@ -2,7 +2,7 @@ import { redirectUriMatchesCode } from '../../clients/redirect-uris.js'
 import type { Client } from '../../clients/types.js'
 import { hashSecret } from '../../crypto/random.js'
 import { findAuthorizationCodeForExchange } from '../../db/authorization-codes.js'
-import { redeemAuthorizationCode } from '../../db/issuance.js'
+import { redeemCode } from '../../db/issuance.js'
 import { mintTokens, type TokenResponse } from '../../tokens/issue.js'
 import { InvalidGrant } from '../../protocol/errors.js'
 import type { GrantDeps } from './deps.js'
@@ -61,7 +61,7 @@ export async function authorizationCodeGrant(ctx: GrantDeps, client: Client, par
     createdAt: now,
     login: row.login,
   }
-  const redeemed = await redeemAuthorizationCode(ctx.db, codeHash, grant, minted.rows, now)
+  const redeemed = await redeemCode(ctx.db, 'authorization_code', codeHash, grant, minted.rows, now)
   // Another request redeemed the code between our read and our write: a replay all the same.
   if (!redeemed) throw await replayed()
   ctx.activity.record({ action: 'token.issued', teamId: row.teamId, userId: row.userId, clientId: client.id, detail: 'authorization code grant', address })
