@@ -1,7 +1,16 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { clientWith as client } from '../testing/clients.js'
-import { consentRule, hasConsent, mayRememberConsent, rememberedOnApproval, skipsConsent, type ConsentOnFile, type ConsentRequest } from './remembered.js'
+import {
+  askedOnPage,
+  consentRule,
+  hasConsent,
+  mayRememberConsent,
+  rememberedOnApproval,
+  skipsConsent,
+  type ConsentOnFile,
+  type ConsentRequest,
+} from './remembered.js'
 
 function request(overrides: Partial<ConsentRequest> = {}): ConsentRequest {
   return { client: client(), forceConsent: false, scopes: ['profile'], resources: [], ...overrides }
@@ -84,5 +93,30 @@ describe('what is remembered on approval', () => {
     assert.equal(rememberedOnApproval(onFile(['profile']), skipping, false).implied, false)
     assert.equal(rememberedOnApproval(undefined, skipping, true).implied, false)
     assert.equal(rememberedOnApproval(undefined, request(), false).implied, false)
+  })
+})
+
+describe('what the consent page asks for when the client comes back for more (incremental consent)', () => {
+  it('only the scopes not approved before are new; those approved before are listed apart', () => {
+    const asked = askedOnPage(request({ scopes: ['read', 'write'] }), onFile(['read', 'profile']))
+    assert.deepEqual(asked.scopes, { new: ['write'], approved: ['read'] })
+  })
+
+  it('everything is new when nothing is on file, or only an approval the user never saw', () => {
+    const scopes = ['read', 'write']
+    assert.deepEqual(askedOnPage(request({ scopes }), undefined).scopes, { new: scopes, approved: [] })
+    assert.deepEqual(askedOnPage(request({ scopes }), onFile(['read'], { implied: true })).scopes, { new: scopes, approved: [] })
+  })
+
+  it('an approval of no scopes (all permissions) leaves nothing new; a request for all of them after some is new', () => {
+    assert.deepEqual(askedOnPage(request({ scopes: ['write'] }), onFile([])).scopes, { new: [], approved: 'all' })
+    assert.deepEqual(askedOnPage(request({ scopes: [] }), onFile(['read'])).scopes, { new: 'all', approved: [] })
+    assert.deepEqual(askedOnPage(request({ scopes: [] }), undefined).scopes, { new: 'all', approved: [] })
+  })
+
+  it('resources are split the same way (RFC 8707)', () => {
+    const resources = [{ uri: 'https://a.example' }, { uri: 'https://b.example' }]
+    const asked = askedOnPage(request({ resources }), onFile(['profile'], { resources: ['https://a.example'] }))
+    assert.deepEqual(asked.resources, { new: ['https://b.example'], approved: ['https://a.example'] })
   })
 })

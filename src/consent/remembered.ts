@@ -91,6 +91,33 @@ export function rememberedOnApproval(onFile: ConsentOnFile | undefined, request:
   }
 }
 
+/**
+ * What the consent page asks for, split by what the user approved before:
+ * a client coming back for more (incremental consent, the MCP scope
+ * challenge) is asked only for what is new, and what was approved before is
+ * listed apart, so the user still sees everything the token will carry.
+ * `all` stands for a request or approval of no scopes (all permissions).
+ */
+export interface AskedOnPage {
+  scopes: { new: string[] | 'all'; approved: string[] | 'all' }
+  resources: { new: string[]; approved: string[] }
+}
+
+export function askedOnPage(request: ConsentRequest, onFile: ConsentOnFile | undefined): AskedOnPage {
+  const uris = request.resources.map((r) => r.uri)
+  // An approval only implied by a client that skipped the page was never the user's decision.
+  if (onFile === undefined || onFile.implied) {
+    return { scopes: { new: request.scopes.length === 0 ? 'all' : request.scopes, approved: [] }, resources: { new: uris, approved: [] } }
+  }
+  const resources = { new: uris.filter((u) => !onFile.resources.includes(u)), approved: uris.filter((u) => onFile.resources.includes(u)) }
+  if (onFile.scopes.length === 0) return { scopes: { new: [], approved: 'all' }, resources }
+  if (request.scopes.length === 0) return { scopes: { new: 'all', approved: [] }, resources }
+  return {
+    scopes: { new: request.scopes.filter((s) => !onFile.scopes.includes(s)), approved: request.scopes.filter((s) => onFile.scopes.includes(s)) },
+    resources,
+  }
+}
+
 /** Who approves what: the user, the client and the team the tokens act in. */
 export interface ConsentHolder {
   userId: number
@@ -104,7 +131,8 @@ export async function consentOnFile(db: Executor, request: ConsentRequest, holde
   return readConsent(db, { ...holder, clientId: request.client.id })
 }
 
-async function readConsent(db: Executor, holder: ConsentHolder): Promise<ConsentOnFile | undefined> {
+/** The approval on file for a user, a client and a team, whatever the client's consent rule. */
+export async function readConsent(db: Executor, holder: ConsentHolder): Promise<ConsentOnFile | undefined> {
   const row = await findConsent(db, holder.userId, holder.clientId, holder.teamId)
   if (row === undefined) return undefined
   return { scopes: splitScopes(row.scopes), resources: splitResources(row.resources), implied: row.implied === 1 }

@@ -106,20 +106,31 @@ export function protectedResourceMetadata(options: ProtectedResourceMetadataOpti
   }
 }
 
-/** A token that must be refused; `status` and `challenge` are what to answer (RFC 6750 §3). */
+/** RFC 6750 §3.1's error codes. */
+export type BearerError = 'invalid_request' | 'invalid_token' | 'insufficient_scope'
+
+/**
+ * A token that must be refused; `status` and `challenge` are what to answer
+ * (RFC 6750 §3): 401 for a missing or bad token, 403 `insufficient_scope`
+ * for a good one that lacks what the route needs.
+ */
 export class TokenRejectedError extends Error {
   override readonly name = 'TokenRejectedError'
-  readonly status = 401
+  readonly status: 401 | 403
   constructor(
-    readonly error: 'invalid_request' | 'invalid_token',
+    readonly error: BearerError,
     message: string,
     readonly resourceMetadataUrl?: string,
+    /** With insufficient_scope: every scope the route needs, space-separated, for the client to ask for (RFC 6750 §3). */
+    readonly scope?: string,
   ) {
     super(message)
+    this.status = error === 'insufficient_scope' ? 403 : 401
   }
 
   get challenge(): string {
-    return bearerChallenge({ realm: 'gatehouse', resourceMetadataUrl: this.resourceMetadataUrl, error: this.error, errorDescription: this.message })
+    const { resourceMetadataUrl, error, scope } = this
+    return bearerChallenge({ realm: 'gatehouse', resourceMetadataUrl, error, errorDescription: this.message, scope })
   }
 }
 
@@ -140,11 +151,23 @@ interface Introspection {
   token_kind?: string
 }
 
+/** What a route needs of a token besides being valid. */
+export interface RouteRequirements {
+  /** Every scope the route needs; a token without scopes (all of its user's permissions) has them all. */
+  scopes?: string[]
+}
+
 export interface TokenVerifier {
-  /** Verifies a bare token. */
-  verify(token: string): Promise<VerifiedToken>
-  /** Verifies the token of an `Authorization: Bearer …` header. */
-  verifyAuthorizationHeader(header: string | undefined): Promise<VerifiedToken>
+  /** Verifies a bare token, and that it has what the route needs. */
+  verify(token: string, route?: RouteRequirements): Promise<VerifiedToken>
+  /** Verifies the token of an `Authorization: Bearer …` header, and that it has what the route needs. */
+  verifyAuthorizationHeader(header: string | undefined, route?: RouteRequirements): Promise<VerifiedToken>
+  /**
+   * Throws the 403 `insufficient_scope` rejection when a verified token lacks
+   * one of `scopes` (RFC 6750 §3.1): for a check that can only be made after
+   * the request is read, such as an MCP tool call.
+   */
+  requireScopes(token: Pick<VerifiedToken, 'scopes'>, scopes: string[]): void
 }
 
 const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i
@@ -194,7 +217,16 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
     return answer
   }
 
-  async function verify(token: string): Promise<VerifiedToken> {
+  function requireScopes(token: Pick<VerifiedToken, 'scopes'>, scopes: string[]): void {
+    if (token.scopes.length === 0) return
+    const missing = scopes.filter((s) => !token.scopes.includes(s))
+    if (missing.length === 0) return
+    // The challenge names all the route needs, not only what is missing: a client asks for that much (RFC 6750 §3).
+    const needed = [...new Set(scopes)].join(' ')
+    throw new TokenRejectedError('insufficient_scope', `missing scope: ${missing.join(' ')}`, options.resourceMetadataUrl, needed)
+  }
+
+  async function verifyToken(token: string): Promise<VerifiedToken> {
     const kind = tokenKind(token)
     // RFC 6749 §1.5: a refresh token is for the token endpoint only and authorises no request.
     if (kind === 'refresh_token') throw reject('invalid_token', 'not an access token')
@@ -238,12 +270,19 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
     }
   }
 
+  async function verify(token: string, route: RouteRequirements = {}): Promise<VerifiedToken> {
+    const verified = await verifyToken(token)
+    if (route.scopes !== undefined) requireScopes(verified, route.scopes)
+    return verified
+  }
+
   return {
     verify,
-    async verifyAuthorizationHeader(header) {
+    async verifyAuthorizationHeader(header, route) {
       const match = header === undefined ? null : BEARER.exec(header)
       if (!match) throw reject('invalid_request', 'send Authorization: Bearer <token>')
-      return verify(match[1]!)
+      return verify(match[1]!, route)
     },
+    requireScopes,
   }
 }

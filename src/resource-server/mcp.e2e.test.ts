@@ -4,7 +4,7 @@ import type { Server } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
-import { auth, type OAuthClientProvider } from '@modelcontextprotocol/sdk/client/auth.js'
+import { auth, UnauthorizedError, type OAuthClientProvider } from '@modelcontextprotocol/sdk/client/auth.js'
 import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
 import { InvalidTokenError } from '@modelcontextprotocol/sdk/server/auth/errors.js'
@@ -29,6 +29,8 @@ import { createTokenVerifier, protectedResourceMetadata, protectedResourceMetada
 
 const EMAIL = 'ada@example.com'
 const CALLBACK = 'http://127.0.0.1:45377/callback'
+/** What the notes server's write_note tool needs; connecting needs only `notes`. */
+const WRITE_NOTE_SCOPES = ['notes', 'notes:write']
 
 /**
  * A small MCP server made of the SDK's own pieces (McpServer, the streamable
@@ -69,10 +71,25 @@ async function startMcpServer(
       resourceMetadataUrl: protectedResourceMetadataUrl(resource),
     })(req, res, next),
   )
+  // A tool that changes notes needs more than the connection does: the token's scopes are checked once the call is read.
+  app.post('/mcp', (req, res, next) => {
+    const call = req.body as { method?: string; params?: { name?: string } }
+    if (call.method !== 'tools/call' || call.params?.name !== 'write_note') return next()
+    try {
+      handle.verifier.requireScopes(req.auth!, WRITE_NOTE_SCOPES)
+      next()
+    } catch (err) {
+      if (!(err instanceof TokenRejectedError)) return next(err)
+      res.status(err.status).set('WWW-Authenticate', err.challenge).json({ error: err.error })
+    }
+  })
   app.post('/mcp', async (req, res) => {
     const server = new McpServer({ name: 'notes', version: '1.0.0' })
     server.registerTool('whoami', { description: 'Who the token acts for' }, async (extra) => ({
       content: [{ type: 'text', text: `user ${String(extra.authInfo?.extra?.userId)} in team ${String(extra.authInfo?.extra?.teamId)}` }],
+    }))
+    server.registerTool('write_note', { description: 'Writes a note' }, async (extra) => ({
+      content: [{ type: 'text', text: `written with ${extra.authInfo?.scopes.join(' ') ?? ''}` }],
     }))
     const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined })
     res.on('close', () => void transport.close())
@@ -108,7 +125,7 @@ async function startMcpServer(
 class MemoryProvider implements OAuthClientProvider {
   authorizationUrl: URL | undefined
   private information: OAuthClientInformationMixed | undefined
-  private saved: OAuthTokens | undefined
+  protected saved: OAuthTokens | undefined
   private verifier = ''
   constructor(readonly clientMetadataUrl?: string) {}
   get redirectUrl() {
@@ -146,6 +163,18 @@ class MemoryProvider implements OAuthClientProvider {
   }
 }
 
+/**
+ * One that keeps no refresh token. On insufficient_scope the SDK refreshes
+ * first when it holds one, and a refresh never adds scopes (RFC 6749 §6),
+ * so it would get the same 403 and give up before sending the user to
+ * approve more.
+ */
+class AccessTokenOnlyProvider extends MemoryProvider {
+  override saveTokens(tokens: OAuthTokens) {
+    this.saved = { ...tokens, refresh_token: undefined }
+  }
+}
+
 const skip = browserSkipReason()
 
 describe('an unmodified MCP SDK client against MCP servers that trust Gatehouse', { skip: skip ?? false }, () => {
@@ -163,20 +192,23 @@ describe('an unmodified MCP SDK client against MCP servers that trust Gatehouse'
     async () => {
       dir = mkdtempSync(join(tmpdir(), 'gatehouse-mcp-'))
       const certificate = selfSignedCertificate(dir)
-      let documentUrl = ''
-      documents = await startHttpsServer(certificate, (_req, res) => {
+      let origin = ''
+      documents = await startHttpsServer(certificate, (req, res) => {
         res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'max-age=300' })
+        // The step-up agent declares every scope it may come to ask for; Gatehouse holds a self-registered client to them.
+        const stepUp = req.url === '/step-up.json'
         res.end(
           JSON.stringify({
-            client_id: documentUrl,
-            client_name: 'Document Agent',
+            client_id: `${origin}${req.url}`,
+            client_name: stepUp ? 'Step-up Agent' : 'Document Agent',
             redirect_uris: [CALLBACK],
             grant_types: ['authorization_code', 'refresh_token'],
             token_endpoint_auth_method: 'none',
+            ...(stepUp && { scope: WRITE_NOTE_SCOPES.join(' ') }),
           }),
         )
       })
-      documentUrl = `https://localhost:${documents.port}/client.json`
+      origin = `https://localhost:${documents.port}`
       database = await createTestDatabase('sqlite')
       db = await openDatabase(database.url)
       await migrateToLatest(db)
@@ -205,7 +237,7 @@ describe('an unmodified MCP SDK client against MCP servers that trust Gatehouse'
         [other, 'Other MCP'],
       ] as const) {
         server.setResource(server.url)
-        await createResource(db, issuer, { uri: server.url, name, scopes: ['notes'] }, Date.now())
+        await createResource(db, issuer, { uri: server.url, name, scopes: WRITE_NOTE_SCOPES }, Date.now())
       }
       browser = await launchChromium()
     },
@@ -307,5 +339,54 @@ describe('an unmodified MCP SDK client against MCP servers that trust Gatehouse'
       await flow(page, provider, 'Document Agent')
       assert.equal(provider.clientInformation()?.client_id, documentUrl)
     }),
+  )
+
+  it(
+    'steps up on insufficient_scope: the SDK asks for the scopes the challenge names, the consent page asks only for the new one, and the tool call goes through',
+    { timeout: 120_000 },
+    (t) =>
+      withPage(browser, t, async (page) => {
+        const provider = new AccessTokenOnlyProvider(`https://localhost:${documents.port}/step-up.json`)
+        assert.equal(await auth(provider, { serverUrl: notes.url }), 'REDIRECT')
+        assert.equal(provider.authorizationUrl?.searchParams.get('scope'), 'notes')
+        const code = await approveInBrowser(page, provider.authorizationUrl!, { appName: 'Step-up Agent' })
+        assert.equal(await auth(provider, { serverUrl: notes.url, authorizationCode: code }), 'AUTHORIZED')
+        assert.deepEqual(decodeJwt(provider.tokens()!.access_token).scopes, ['notes'])
+
+        const transport = new StreamableHTTPClientTransport(new URL(notes.url), { authProvider: provider })
+        const client = new Client({ name: 'test-agent', version: '1.0.0' })
+        await client.connect(transport)
+        provider.authorizationUrl = undefined
+        await assert.rejects(client.callTool({ name: 'write_note', arguments: {} }), UnauthorizedError)
+        await client.close()
+        const stepUp = provider.authorizationUrl as URL | undefined
+        assert.ok(stepUp, 'the SDK sent the user to approve more')
+        assert.equal(stepUp.searchParams.get('scope'), WRITE_NOTE_SCOPES.join(' '))
+        assert.equal(stepUp.searchParams.get('resource'), notes.url)
+
+        let callback: URL | undefined
+        await page.route(`${CALLBACK}**`, (route) => {
+          callback = new URL(route.request().url())
+          return route.fulfill({ status: 200, contentType: 'text/html', body: '<!doctype html><title>Agent</title><h1>You can close this window</h1>' })
+        })
+        await page.goto(stepUp.href)
+        assert.deepEqual(await page.getByTestId('consent-scope').locator('strong').allTextContents(), ['notes:write'])
+        assert.deepEqual(await page.getByTestId('consent-scope-approved').locator('strong').allTextContents(), ['notes'])
+        assert.equal(await page.getByTestId('consent-resource').count(), 0, 'the MCP server was approved before')
+        await page.getByRole('button', { name: 'Approve' }).click()
+        await page.getByRole('heading', { name: 'You can close this window' }).waitFor()
+        await page.unroute(`${CALLBACK}**`)
+        await transport.finishAuth(callback!.searchParams.get('code')!)
+        assert.deepEqual(decodeJwt(provider.tokens()!.access_token).scopes, WRITE_NOTE_SCOPES)
+
+        const again = new Client({ name: 'test-agent', version: '1.0.0' })
+        await again.connect(new StreamableHTTPClientTransport(new URL(notes.url), { authProvider: provider }))
+        try {
+          const result = (await again.callTool({ name: 'write_note', arguments: {} })) as { content: { text: string }[] }
+          assert.equal(result.content[0]!.text, 'written with notes notes:write')
+        } finally {
+          await again.close()
+        }
+      }),
   )
 })

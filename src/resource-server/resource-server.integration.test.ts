@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict'
 import Fastify from 'fastify'
+import * as oauth from 'oauth4webapi'
 import { after, before, describe, it } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { User } from '../accounts/types.js'
@@ -194,10 +195,76 @@ describe('resource-server kit against a running Gatehouse', () => {
       await resource.close()
     }
   })
+
+  it('answers a route that needs more scopes than the token has with 403 insufficient_scope naming them (RFC 6750 §3.1), as oauth4webapi reads it', async () => {
+    const metadataUrl = 'https://billing.example.com/.well-known/oauth-protected-resource/v1'
+    const check = verifier({ resourceMetadataUrl: metadataUrl })
+    const resource = Fastify()
+    resource.addHook('onRequest', async (request, reply) => {
+      try {
+        request.token = await check.verifyAuthorizationHeader(request.headers.authorization, { scopes: request.routeOptions.config.scopes })
+      } catch (err) {
+        if (!(err instanceof TokenRejectedError)) throw err
+        return reply.code(err.status).header('WWW-Authenticate', err.challenge).send({ error: err.error })
+      }
+    })
+    resource.get('/invoices', { config: { scopes: ['read'] } }, async () => ({ invoices: [] }))
+    resource.post('/invoices/pay', { config: { scopes: ['read', 'write'] } }, async () => ({ paid: true }))
+    await resource.listen({ port: 0, host: '127.0.0.1' })
+    try {
+      const base = `http://127.0.0.1:${(resource.server.address() as { port: number }).port}`
+      const code = await codeFor(await browserFor(server, user), { client_id: app.id, redirect_uri: REDIRECT, response_type: 'code', scope: 'read' })
+      const readOnly = (await redeemCode(server, app, code)).access_token
+      // The test's service listens on plain http on loopback.
+      const request = (token: string, method: string, path: string) =>
+        oauth.protectedResourceRequest(token, method, new URL(path, base), undefined, undefined, { [oauth.allowInsecureRequests]: true })
+      assert.equal((await request(readOnly, 'GET', '/invoices')).status, 200)
+      const refused = await request(readOnly, 'POST', '/invoices/pay').then(
+        () => assert.fail('a token without write was let through'),
+        (err: unknown) => err,
+      )
+      assert.ok(refused instanceof oauth.WWWAuthenticateChallengeError, String(refused))
+      assert.equal(refused.status, 403)
+      assert.deepEqual(refused.cause, [
+        {
+          scheme: 'bearer',
+          parameters: {
+            realm: 'gatehouse',
+            resource_metadata: metadataUrl,
+            error: 'insufficient_scope',
+            error_description: 'missing scope: write',
+            scope: 'read write',
+          },
+        },
+      ])
+      // A token without scopes acts with all of its user's permissions, so every route's scopes are its.
+      const all = (await accessToken()).access_token
+      assert.equal((await request(all, 'POST', '/invoices/pay')).status, 200)
+      const missing = await fetch(`${base}/invoices/pay`, { method: 'POST' })
+      assert.equal(missing.status, 401)
+    } finally {
+      await resource.close()
+    }
+  })
+
+  it('checks scopes after the request is read, for a check such as an MCP tool call', async () => {
+    const check = verifier()
+    assert.doesNotThrow(() => check.requireScopes({ scopes: ['notes', 'notes:write'] }, ['notes:write']))
+    assert.doesNotThrow(() => check.requireScopes({ scopes: [] }, ['notes:write']))
+    assert.throws(
+      () => check.requireScopes({ scopes: ['notes'] }, ['notes', 'notes:write']),
+      (err: unknown) =>
+        err instanceof TokenRejectedError && err.status === 403 && err.challenge.includes('error="insufficient_scope"') && err.scope === 'notes notes:write',
+    )
+  })
 })
 
 declare module 'fastify' {
   interface FastifyRequest {
     token?: import('./index.js').VerifiedToken
+  }
+  interface FastifyContextConfig {
+    /** The scopes a route needs, for the kit to check. */
+    scopes?: string[]
   }
 }

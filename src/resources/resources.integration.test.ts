@@ -166,7 +166,9 @@ await forEachDialect('RFC 8707 resource indicators', (dialect) => {
 
   it('names the resource on the consent page by its registered name, and accepts the scopes it defines', async () => {
     const html = await consentPage([CALENDAR], { scope: 'calendar:read' })
-    assert.match(html, /data-testid="consent-resource"><strong><bdi>Calendar MCP<\/bdi><\/strong>/)
+    // The tests before approved it: it is named among what the user already allowed, not asked for again.
+    assert.match(html, /data-testid="consent-resource-approved">Access to <bdi>Calendar MCP<\/bdi>/)
+    assert.doesNotMatch(html, /data-testid="consent-resource"/)
     assert.match(html, /calendar:read/)
     const unknownScope = redirectOf(await browser.get(authorizeQuery([FILES], { scope: 'calendar:read' })))
     assert.equal(unknownScope.searchParams.get('error'), 'invalid_scope')

@@ -16,6 +16,7 @@ import {
   type AuthorizationRequest,
 } from '../../oauth/authorize/request.js'
 import { authorizationResponse, errorFields, type ResponseTarget } from '../../oauth/authorize/response.js'
+import { askedOnPage, readConsent } from '../../consent/remembered.js'
 import { ConsentFormError, holdForConsent, requestParameters, takeConsentForm, type RequestParameters } from '../../consent/forms.js'
 import { OAuthError } from '../../protocol/errors.js'
 import { ENDPOINTS } from '../../oauth/metadata.js'
@@ -131,12 +132,17 @@ async function consentPage(
   const requestId = await holdForConsent(ctx, session.id, { clientId: authorization.client.id, teamId: session.activeTeam.id, parameters })
   // `resource` may repeat (RFC 8707 §2); every value is carried.
   const carried = Object.entries(parameters).flatMap(([name, value]) => (Array.isArray(value) ? value : [value]).map((v) => ({ name, value: v })))
+  const onFile = await readConsent(ctx.db.kysely, { userId: session.user.id, clientId: authorization.client.id, teamId: session.activeTeam.id })
+  const asked = askedOnPage(authorization, onFile)
+  const described = (scopes: string[] | 'all') =>
+    scopes === 'all' ? 'all' : scopes.map((s) => ({ name: s, description: SCOPES[s] ?? scopeOfResource(authorization, s) }))
+  const named = (uris: string[]) => authorization.resources.filter((r) => uris.includes(r.uri)).map((r) => ({ name: r.name, uri: r.uri }))
   return sendPage(ctx, request, reply, 'consent', {
     title: AUTHORIZATION_TITLES.consent(authorization.client.name),
     client: authorization.client,
     team: session.activeTeam,
-    scopes: authorization.scopes.map((s) => ({ name: s, description: SCOPES[s] ?? scopeOfResource(authorization, s) })),
-    resources: authorization.resources.map((r) => ({ name: r.name, uri: r.uri })),
+    scopes: { new: described(asked.scopes.new), approved: described(asked.scopes.approved) },
+    resources: { new: named(asked.resources.new), approved: named(asked.resources.approved) },
     unverified: isSelfRegistered(authorization.client)
       ? {
           redirectHost: new URL(authorization.redirectUri).host,
