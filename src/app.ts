@@ -13,6 +13,7 @@ import { passwordResetRoutes } from './http/pages/password-reset.js'
 import { accountRoutes } from './http/pages/account.js'
 import { addSecurityHeaders } from './http/security-headers.js'
 import { allowCrossOrigin } from './http/cors.js'
+import { answerClientError, closeConnectionsGracefully } from './http/graceful-close.js'
 import { ENDPOINTS } from './oauth/metadata.js'
 import { apiResourceMetadataUrl } from './resources/resources.js'
 import { authorizeRoutes } from './http/oauth/authorize.js'
@@ -60,7 +61,9 @@ export async function buildApp(ctx: AppContext, logger: FastifyBaseLogger, limit
     logController: new AccessLog(ctx.config.accessLog),
     ...limits,
     http: limits.requestTimeout ? enforcedRequestTimeout(limits.requestTimeout) : null,
+    clientErrorHandler: answerClientError,
   })
+  closeConnectionsGracefully(app)
   await app.register(cookie)
   await app.register(formbody)
   addSecurityHeaders(app, ctx.config)

@@ -47,7 +47,8 @@ export const SETTINGS = [
     name: 'DATABASE_URL',
     topic: 'Storage',
     default: '`sqlite:./data/gatehouse.sqlite` (the file `gatehouse.sqlite` in `GATEHOUSE_DATA_DIR`)',
-    meaning: '`sqlite:PATH` or `postgres://user:password@host:port/database`.',
+    meaning:
+      '`sqlite:PATH` or `postgres://user:password@host:port/database`. The directory of a SQLite file must exist; only `GATEHOUSE_DATA_DIR` is created when missing.',
   },
   { name: 'GATEHOUSE_DATA_DIR', topic: 'Storage', default: '`./data`', meaning: 'Where the SQLite file and the generated secret are kept.' },
   {

@@ -1,6 +1,8 @@
+import { mkdirSync } from 'node:fs'
+import { dirname, resolve } from 'node:path'
 import type { FastifyInstance } from 'fastify'
 import { pino, type Logger } from 'pino'
-import { ensureSandboxAccount, type FirstAccount } from './accounts/sandbox.js'
+import { ensureSandboxAccount, withdrawSandboxAccount, type FirstAccount } from './accounts/sandbox.js'
 import { BufferedActivityLog } from './activity/recorder.js'
 import { BufferedApiUsage } from './activity/usage.js'
 import { buildApp, type HttpLimits } from './app.js'
@@ -61,6 +63,9 @@ export const SHUTDOWN_GRACE_MS = 10_000
 
 /** Opens the database named by DATABASE_URL; a failure names the setting. */
 export async function connectDatabase(config: Config): Promise<Db> {
+  // Only the data directory is Gatehouse's to create; a SQLite file elsewhere must go into a directory that exists.
+  const sqlitePath = config.databaseUrl.startsWith('sqlite:') ? config.databaseUrl.slice('sqlite:'.length) : undefined
+  if (sqlitePath !== undefined && dirname(resolve(sqlitePath)) === resolve(config.dataDir)) mkdirSync(config.dataDir, { recursive: true })
   try {
     return await openDatabase(config.databaseUrl)
   } catch (err) {
@@ -169,9 +174,14 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
   const ctx = await openContext(config, log, options.clock, options.backchannelDelivery, options.mailPolicy)
   const app = await buildApp(ctx, log, { ...HTTP_LIMITS, requestTimeout: options.requestTimeoutMs ?? HTTP_LIMITS.requestTimeout })
   closeConnectionsWhenStopping(app)
+  // Before listening, so that the login page never answers before the account exists.
+  const { sandbox, noUsers } =
+    options.sandbox === false ? { sandbox: undefined, noUsers: false } : await ensureSandboxAccount(ctx.db, ctx.clock(), config.sandboxAccount)
   try {
     await app.listen({ port: config.port, host: config.host })
   } catch (err) {
+    // Its password is printed only once the server runs: a failed start leaves no account nobody can log in to.
+    if (sandbox) await withdrawSandboxAccount(ctx.db)
     await app.close()
     await closeContext(ctx)
     const code = (err as NodeJS.ErrnoException).code
@@ -180,9 +190,6 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND') throw new ConfigError('HOST', `cannot listen on ${config.host}`)
     throw err
   }
-  // Only once the server listens, so the printed password is never lost to a failed start.
-  const { sandbox, noUsers } =
-    options.sandbox === false ? { sandbox: undefined, noUsers: false } : await ensureSandboxAccount(ctx.db, ctx.clock(), config.sandboxAccount)
   const janitor = startJanitor(ctx, config.pruneInterval * 1000)
   ctx.backchannel.start()
   ctx.mail.start()

@@ -1,6 +1,6 @@
 import cluster, { type Worker } from 'node:cluster'
 import { availableParallelism } from 'node:os'
-import { ensureSandboxAccount, type FirstAccount } from './accounts/sandbox.js'
+import { ensureSandboxAccount, withdrawSandboxAccount, type FirstAccount } from './accounts/sandbox.js'
 import { ConfigError, type Config } from './config.js'
 import { hostClusterRateLimits } from './ratelimit/limiter.js'
 import { closeContext, createLogger, openContext } from './server.js'
@@ -30,6 +30,8 @@ export async function startPrimary(config: Config, count: number, argv: string[]
   const log = createLogger(true)
   const ctx = await openContext(config, log)
   hostClusterRateLimits()
+  // Before any worker listens, so that the login page never answers before the account exists.
+  const { sandbox, noUsers } = await ensureSandboxAccount(ctx.db, Date.now(), config.sandboxAccount)
   cluster.setupPrimary({ args: argv })
   let stopping = false
 
@@ -47,6 +49,7 @@ export async function startPrimary(config: Config, count: number, argv: string[]
     await listening
   } catch (err) {
     stopping = true
+    if (sandbox) await withdrawSandboxAccount(ctx.db)
     for (const worker of Object.values(cluster.workers ?? {})) worker?.kill('SIGTERM')
     await closeContext(ctx)
     throw err
@@ -54,11 +57,10 @@ export async function startPrimary(config: Config, count: number, argv: string[]
 
   cluster.on('exit', (worker, code, signal) => {
     if (stopping) return
-    log.warn({ pid: worker.process.pid, code, signal }, 'a worker died; starting another')
+    log.warn({ worker: worker.process.pid, code, signal }, 'a worker died; starting another')
     setTimeout(fork, 1000).unref()
   })
 
-  const { sandbox, noUsers } = await ensureSandboxAccount(ctx.db, Date.now(), config.sandboxAccount)
   await closeContext(ctx)
   return {
     url: `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${config.port}`,

@@ -57,7 +57,7 @@ async function sendResetLink(deps: AccountDeps, user: User, address: string): Pr
 /** The operator's way to help someone without mail: a reset link, printed rather than sent. */
 export async function operatorResetLink(deps: Omit<AccountDeps, 'mail'>, email: string): Promise<{ user: User; link: string; expiresAt: Date }> {
   const user = await findUserByEmail(deps.db.kysely, email)
-  if (!user) throw new Refusal('user_not_found', 404)
+  if (!user) throw new Refusal('user_not_found', 404, email)
   const now = deps.clock()
   const ttlMs = deps.config.resetTtlSeconds * 1000
   const token = await issueLink(deps.db.kysely, user.id, 'reset', user.email, ttlMs, now)
@@ -114,7 +114,7 @@ export async function changePassword(deps: AccountDeps, user: User, sessionId: s
 /** The operator sets a password (`gatehouse users set-password`): every session of the user ends. */
 export async function setPasswordByOperator(deps: AccountDeps, email: string, password: string): Promise<User> {
   const user = await findUserByEmail(deps.db.kysely, email)
-  if (!user) throw new Refusal('user_not_found', 404)
+  if (!user) throw new Refusal('user_not_found', 404, email)
   await checkNewPassword(password)
   await replacePassword(deps, user, password, false)
   await recordAccountEvent(deps, 'password.changed', user.id, `${user.email}, by an administrator`)

@@ -1,5 +1,5 @@
 import type { Db } from '../db/connection.js'
-import { countUsers } from '../db/users.js'
+import { countUsers, deleteUserWithTeams, findUserByEmail } from '../db/users.js'
 import { randomSecret } from '../crypto/random.js'
 import { Refusal } from '../messages.js'
 import { createUser } from './users.js'
@@ -30,4 +30,15 @@ export async function ensureSandboxAccount(db: Db, now: number, sandboxAccount: 
     throw err
   }
   return { sandbox: { email: SANDBOX_EMAIL, password }, noUsers: false }
+}
+
+/**
+ * Undoes a sandbox account whose password was never shown (the server it
+ * was made for failed to start), so that the next start makes a new one.
+ */
+export async function withdrawSandboxAccount(db: Db): Promise<void> {
+  await db.kysely.transaction().execute(async (trx) => {
+    const user = await findUserByEmail(trx, SANDBOX_EMAIL)
+    if (user) await deleteUserWithTeams(trx, user.id)
+  })
 }

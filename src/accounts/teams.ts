@@ -22,15 +22,15 @@ import { requireUserByEmail, type Revoked } from './users.js'
 export function parseRole(value: string | undefined): Role {
   if (value === undefined || value === 'member') return 'member'
   if (value === 'owner') return 'owner'
-  throw new Refusal('role_invalid')
+  throw new Refusal('role_invalid', 400, value)
 }
 
 export async function addMember(db: Db, teamName: string, email: string, role: Role, now: number): Promise<{ team: Team; user: User; role: Role }> {
   return db.kysely.transaction().execute(async (trx) => {
     const team = await findTeamByName(trx, teamName.trim())
-    if (!team) throw new Refusal('team_not_found', 404)
+    if (!team) throw new Refusal('team_not_found', 404, teamName.trim())
     const user = await findUserByEmail(trx, email)
-    if (!user) throw new Refusal('user_not_found', 404)
+    if (!user) throw new Refusal('user_not_found', 404, email)
     await upsertMembership(trx, team.id, user.id, role, now)
     return { team, user, role }
   })
@@ -49,11 +49,11 @@ export async function removeMember(
 ): Promise<{ team: Team; user: User; revoked: Revoked; activity: ActivityEvent[] }> {
   return db.kysely.transaction().execute(async (trx) => {
     const team = await findTeamByName(trx, teamName.trim())
-    if (!team) throw new Refusal('team_not_found', 404)
+    if (!team) throw new Refusal('team_not_found', 404, teamName.trim())
     const user = await findUserByEmail(trx, email)
-    if (!user) throw new Refusal('user_not_found', 404)
+    if (!user) throw new Refusal('user_not_found', 404, email)
     const activity = await revokedActivity(trx, user.id, [team.id], 'removed from the team')
-    if (!(await deleteMembership(trx, team.id, user.id))) throw new Refusal('user_not_member', 404)
+    if (!(await deleteMembership(trx, team.id, user.id))) throw new Refusal('user_not_member', 404, email)
     const revoked = await revokeUserHoldings(trx, user.id, team.id, now)
     return { team, user, revoked, activity }
   })
@@ -68,7 +68,7 @@ export async function userInTeam(db: Db, email: string, teamName: string | undef
   const user = await requireUserByEmail(db, email)
   const memberships = await listMembershipsOfUser(db.kysely, user.id)
   const membership = teamName === undefined ? memberships[0] : memberships.find((m) => m.team.name === teamName.trim())
-  if (!membership) throw new Refusal(teamName === undefined ? 'no_active_team' : 'team_not_member', 404)
+  if (!membership) throw teamName === undefined ? new Refusal('no_active_team', 404) : new Refusal('team_not_member', 404, teamName.trim())
   return { user, team: membership.team }
 }
 

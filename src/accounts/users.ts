@@ -65,7 +65,7 @@ export async function createUser(db: Db, input: NewUser, now: number): Promise<{
       return { user, team }
     })
   } catch (err) {
-    if (isUniqueViolation(err)) throw new Refusal('email_taken', 409)
+    if (isUniqueViolation(err)) throw new Refusal('email_taken', 409, input.email)
     throw err
   }
 }
@@ -91,7 +91,7 @@ export async function setDisabled(
 ): Promise<{ user: User; revoked: Revoked; activity: ActivityEvent[] }> {
   const { ended, ...result } = await db.kysely.transaction().execute(async (trx) => {
     const user = await findUserByEmail(trx, email)
-    if (!user) throw new Refusal('user_not_found', 404)
+    if (!user) throw new Refusal('user_not_found', 404, email)
     const updated = await setUserDisabled(trx, user.id, disabled, now)
     if (!disabled) return { user: updated ?? user, revoked: { grants: 0, personalAccessTokens: 0 }, activity: [], ended: [] }
     const teamIds = (await listMembershipsOfUser(trx, user.id)).map((m) => m.team.id)
@@ -106,6 +106,6 @@ export async function setDisabled(
 
 export async function requireUserByEmail(db: Db, email: string): Promise<User> {
   const user = await findUserByEmail(db.kysely, email)
-  if (!user) throw new Refusal('user_not_found', 404)
+  if (!user) throw new Refusal('user_not_found', 404, email)
   return user
 }

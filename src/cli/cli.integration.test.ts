@@ -142,7 +142,7 @@ await forEachDialect('gatehouse command line', (dialect) => {
 
   it('refuses a second user with the same e-mail in another letter case, in one line', async () => {
     const run = await gatehouse(['users', 'create', '--email', 'ADA@example.COM', '--name', 'Impostor', '--password', PASSWORD, '--json'], settings)
-    assert.deepEqual(assertCleanFailure(run), [`gatehouse: ${MESSAGES.email_taken}`])
+    assert.deepEqual(assertCleanFailure(run), [`gatehouse: ${MESSAGES.email_taken.replace(/\.$/, '')}: "ADA@example.COM".`])
     assert.equal(run.stdout, '')
   })
 
@@ -192,11 +192,11 @@ await forEachDialect('gatehouse command line', (dialect) => {
     assert.equal(result.role, 'member')
   })
 
-  it('teams add-member refuses an unknown team and an unknown role', async () => {
+  it('teams add-member refuses an unknown team and an unknown role, naming them', async () => {
     const team = await gatehouse(['teams', 'add-member', '--team', 'No Such Team', '--email', 'lin@example.com', '--json'], settings)
-    assert.deepEqual(assertCleanFailure(team), [`gatehouse: ${MESSAGES.team_not_found}`])
+    assert.deepEqual(assertCleanFailure(team), [`gatehouse: ${MESSAGES.team_not_found.replace(/\.$/, '')}: "No Such Team".`])
     const role = await gatehouse(['teams', 'add-member', '--team', 'Engines', '--email', 'lin@example.com', '--role', 'admin'], settings)
-    assert.deepEqual(assertCleanFailure(role), [`gatehouse: ${MESSAGES.role_invalid}`])
+    assert.deepEqual(assertCleanFailure(role), [`gatehouse: ${MESSAGES.role_invalid.replace(/\.$/, '')}: "admin".`])
   })
 
   it('users disable and users enable --json change the stored user', async () => {
@@ -215,7 +215,7 @@ await forEachDialect('gatehouse command line', (dialect) => {
       await db.close()
     }
     const unknown = await gatehouse(['users', 'disable', '--email', 'nobody@example.com'], settings)
-    assert.deepEqual(assertCleanFailure(unknown), [`gatehouse: ${MESSAGES.user_not_found}`])
+    assert.deepEqual(assertCleanFailure(unknown), [`gatehouse: ${MESSAGES.user_not_found.replace(/\.$/, '')}: "nobody@example.com".`])
   })
 
   it('users disable revokes every personal access token of the user and says that enabling restores none', async () => {
@@ -249,7 +249,7 @@ await forEachDialect('gatehouse command line', (dialect) => {
       assert.deepEqual(removed.revoked, { grants: 0, personal_access_tokens: 1 })
       assert.deepEqual(await personalAccessTokensOf(db, userId, teamId), [])
       const plain = await gatehouse(['teams', 'remove-member', '--team', 'Engines', '--email', 'rey@example.com'], settings)
-      assert.deepEqual(assertCleanFailure(plain), [`gatehouse: ${MESSAGES.user_not_member}`])
+      assert.deepEqual(assertCleanFailure(plain), [`gatehouse: ${MESSAGES.user_not_member.replace(/\.$/, '')}: "rey@example.com".`])
     } finally {
       await db.close()
     }

@@ -269,7 +269,7 @@ await forEachDialect('gatehouse clients / keys / tokens commands', (dialect) => 
     assert.equal((await db.kysely.selectFrom('authorization_codes').selectAll().where('client_id', '=', id).execute()).length, 0)
     const again = await gatehouse('clients', 'delete', '--client-id', id)
     assert.equal(again.code, 1)
-    assert.equal(again.stderr.trim(), `gatehouse: ${MESSAGES.client_not_found}`)
+    assert.equal(again.stderr.trim(), `gatehouse: ${MESSAGES.client_not_found.replace(/\.$/, '')}: "${id}".`)
   })
 
   it('keys rotate --json makes a new signing key and keeps the old one, retired, for the tokens it signed', async () => {

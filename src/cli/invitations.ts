@@ -10,7 +10,7 @@ async function teamIdOf(db: Db, idOrName: string): Promise<number> {
   const trimmed = idOrName.trim()
   const byId = /^\d{1,15}$/.test(trimmed) ? await findTeamById(db.kysely, Number(trimmed)) : undefined
   const team = byId ?? (await findTeamByName(db.kysely, trimmed))
-  if (!team) throw new Refusal('team_not_found', 404)
+  if (!team) throw new Refusal('team_not_found', 404, trimmed)
   return team.id
 }
 

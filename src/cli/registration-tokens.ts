@@ -7,7 +7,7 @@ export const registrationTokenCommands: Commands = {
     options: { 'expires-in': { type: 'string' }, ...json },
     async run(values) {
       const raw = optional(values, 'expires-in') ?? '86400'
-      if (!/^\d+$/.test(raw)) throw new UsageError('--expires-in is a number of seconds')
+      if (!/^\d+$/.test(raw)) throw new UsageError(`--expires-in "${raw}" is not a number of seconds`)
       const { token, expiresAt } = await withDatabase((db) => createRegistrationToken(db, Number(raw), Date.now()))
       print(
         values,

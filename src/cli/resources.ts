@@ -3,6 +3,20 @@ import { createResource, deleteResource, listResources } from '../resources/reso
 import type { Resource } from '../resources/types.js'
 import { json, print, repeated, required, withDatabase, type Commands } from './command.js'
 
+/**
+ * The issuer names Gatehouse's own API; the command reads it from the same
+ * settings as the server, and says which, since a shell without them gets
+ * the default port rather than the server's.
+ */
+function issuerLine(issuer: string, env: NodeJS.ProcessEnv = process.env): string {
+  const source = env.GATEHOUSE_ISSUER
+    ? 'from GATEHOUSE_ISSUER'
+    : env.PORT
+      ? 'from PORT, as GATEHOUSE_ISSUER is not set'
+      : 'the default, as neither GATEHOUSE_ISSUER nor PORT is set; set them as the server has them'
+  return `Issuer: ${issuer} (${source})`
+}
+
 function resourceJson(resource: Resource) {
   return { uri: resource.uri, name: resource.name, scopes: resource.scopes }
 }
@@ -22,11 +36,12 @@ export const resourceCommands: Commands = {
     usage: 'gatehouse resources list [--json]',
     options: json,
     async run(values) {
-      const resources = await withDatabase((db) => listResources(db, loadConfig().issuer))
+      const { issuer } = loadConfig()
+      const resources = await withDatabase((db) => listResources(db, issuer))
       print(
         values,
         resources.map(resourceJson),
-        resources.map((r) => `${r.uri}  ${r.name}${r.scopes.length > 0 ? `  scopes: ${r.scopes.join(' ')}` : ''}`).join('\n'),
+        [issuerLine(issuer), ...resources.map((r) => `${r.uri}  ${r.name}${r.scopes.length > 0 ? `  scopes: ${r.scopes.join(' ')}` : ''}`)].join('\n'),
       )
     },
   },

@@ -1,8 +1,8 @@
 import cluster from 'node:cluster'
-import { loadConfig } from '../config.js'
+import { ConfigError, loadConfig } from '../config.js'
 import { SHUTDOWN_GRACE_MS, startServer } from '../server.js'
 import { parseWorkerCount, startPrimary } from '../workers.js'
-import { optional, type Commands } from './command.js'
+import { optional, UsageError, type Commands } from './command.js'
 
 /** SIGTERM or SIGINT: stop taking requests, finish those in flight, close pools, exit 0. */
 function onStop(stop: () => Promise<void>): void {
@@ -22,13 +22,23 @@ function onStop(stop: () => Promise<void>): void {
   process.once('SIGINT', handler)
 }
 
+/** `--workers` is how the command was called: a value it cannot take is a usage error (exit 2), not a setting's. */
+function workerCount(value: string | undefined): number {
+  try {
+    return parseWorkerCount(value)
+  } catch (err) {
+    if (err instanceof ConfigError) throw new UsageError(err.message)
+    throw err
+  }
+}
+
 export const serveCommand: Commands = {
   serve: {
     usage: 'gatehouse serve [--workers N|auto]',
     options: { workers: { type: 'string' } },
     async run(values) {
+      const workers = workerCount(optional(values, 'workers'))
       const config = loadConfig()
-      const workers = parseWorkerCount(optional(values, 'workers'))
       if (cluster.isWorker) {
         const server = await startServer(config, { logger: true, sandbox: false })
         onStop(() => server.close())

@@ -45,7 +45,7 @@ export interface NewClient {
 export function chooseIdTokenAlgorithm(value: string | undefined, offered: readonly SigningAlgorithm[]): SigningAlgorithm {
   if (value === undefined || value === '') return DEFAULT_ID_TOKEN_ALGORITHM
   const alg = offered.find((a) => a === value)
-  if (!alg) throw new Refusal('id_token_alg_unsupported')
+  if (!alg) throw new Refusal('id_token_alg_unsupported', 400, value)
   return alg
 }
 
@@ -213,11 +213,11 @@ export async function setSkipConsent(db: Db, client: Client, skipConsent: boolea
 /** A new secret; the old one stops working at once. */
 export async function regenerateClientSecret(db: Db, keys: Keys, clientId: string, now: number): Promise<string> {
   const secret = randomSecret(32)
-  if (!(await updateClientSecret(db.kysely, clientId, storeSecret(keys, secret), now))) throw new Refusal('client_not_found', 404)
+  if (!(await updateClientSecret(db.kysely, clientId, storeSecret(keys, secret), now))) throw new Refusal('client_not_found', 404, clientId)
   return secret
 }
 
 /** Deletes the client; every code and token it holds goes with it. */
 export async function deleteClient(db: Db, clientId: string): Promise<void> {
-  if (!(await deleteClientById(db.kysely, clientId))) throw new Refusal('client_not_found', 404)
+  if (!(await deleteClientById(db.kysely, clientId))) throw new Refusal('client_not_found', 404, clientId)
 }

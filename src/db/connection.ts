@@ -1,8 +1,8 @@
 import SQLite from 'better-sqlite3'
 import { Kysely, PostgresDialect, SqliteDialect, sql, type SqliteStatement } from 'kysely'
 import type pg from 'pg'
-import { mkdirSync } from 'node:fs'
-import { dirname } from 'node:path'
+import { existsSync } from 'node:fs'
+import { dirname, resolve } from 'node:path'
 import { isDiskFailure } from './errors.js'
 import { preparedName } from './prepared.js'
 import type { Database } from './schema.js'
@@ -62,7 +62,10 @@ export async function openDatabase(url: string): Promise<Db> {
 }
 
 function openSqlite(path: string): Db {
-  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true })
+  // A mistyped path would otherwise become a new directory and an empty database there.
+  if (path !== ':memory:' && !existsSync(dirname(path))) {
+    throw new DatabaseUnavailableError(`the directory ${dirname(resolve(path))} of the SQLite file does not exist; create it first`)
+  }
   let file: SQLite.Database
   try {
     file = new SQLite(path)

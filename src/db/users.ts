@@ -123,3 +123,12 @@ export async function setUserVerifiedEmail(db: Executor, id: number, email: stri
     .where('id', '=', id)
     .execute()
 }
+
+/** Deletes a user and the teams they are a member of; what hangs off either goes with them. */
+export async function deleteUserWithTeams(db: Executor, userId: number): Promise<void> {
+  await db
+    .deleteFrom('teams')
+    .where('id', 'in', db.selectFrom('memberships').select('team_id').where('user_id', '=', userId))
+    .execute()
+  await db.deleteFrom('users').where('id', '=', userId).execute()
+}

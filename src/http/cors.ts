@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyReply } from 'fastify'
+import { finishReadingBody } from './errors.js'
 
 /**
  * CORS for the machine endpoints a browser-based client calls (metadata,
@@ -19,7 +20,10 @@ export function allowCrossOrigin(app: FastifyInstance, paths: string[]): { addPr
   // Added before the routes, so every scope inherits it: a preflight is answered before the route's handler, whatever it is.
   app.addHook('onRequest', async (request, reply) => {
     const route = request.routeOptions.url
-    if (request.method === 'OPTIONS' && route !== undefined && open.has(route)) return preflight(reply)
+    if (request.method === 'OPTIONS' && route !== undefined && open.has(route)) {
+      await finishReadingBody(request, reply)
+      return preflight(reply)
+    }
   })
   app.addHook('onSend', async (request, reply) => {
     const route = request.routeOptions.url

@@ -51,7 +51,7 @@ export function errorHandler<Own>(isOwn: (error: unknown) => error is Own, rende
  * was read (an unknown media type, a refused method, a 404). A client still
  * sending its body would otherwise see the connection close under it and get
  * a reset instead of the answer. Past the body limit the connection is closed
- * after the answer rather than read on.
+ * after the answer, gracefully (see graceful-close.ts).
  */
 export async function finishReadingBody(request: FastifyRequest, reply: FastifyReply): Promise<void> {
   const raw = request.raw
@@ -68,7 +68,6 @@ function drain(raw: IncomingMessage, limit: number): Promise<boolean> {
       raw.off('end', onEnd)
       raw.off('error', onError)
       raw.off('close', onError)
-      if (!drained) raw.pause()
       resolve(drained)
     }
     const onData = (chunk: Buffer) => {

@@ -34,6 +34,8 @@ export async function startRevocationFeed(
 ): Promise<RevocationFeed> {
   const down = new Set<string>()
   const warned = new Set<string>()
+  // A connection this process closes itself is no trouble to report.
+  let closing = false
   const channel = (name: string) => ({
     up() {
       if (!down.delete(name)) return
@@ -42,7 +44,7 @@ export async function startRevocationFeed(
     },
     down() {
       down.add(name)
-      if (warned.has(name)) return
+      if (closing || warned.has(name)) return
       warned.add(name)
       options.log.warn(`revocation notices by ${name} are lost: tokens are checked in the database again after a second`)
     },
@@ -110,6 +112,7 @@ export async function startRevocationFeed(
 
   return {
     async close() {
+      closing = true
       for (const close of closers.reverse()) await close()
     },
   }
