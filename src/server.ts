@@ -1,3 +1,4 @@
+import { ClientKeyCache } from './clients/client-keys.js'
 import type { FastifyInstance } from 'fastify'
 import { pino, type Logger } from 'pino'
 import { ensureSandboxAccount, type FirstAccount } from './accounts/sandbox.js'
@@ -129,6 +130,7 @@ export async function openContext(
     registrationRateLimiter,
     verifiedTokens,
     revocationFeed,
+    clientKeys: new ClientKeyCache(config, clock),
     backchannel,
     mail,
     log,
