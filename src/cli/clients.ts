@@ -1,6 +1,7 @@
 import { userInTeam } from '../accounts/teams.js'
 import { requireUserByEmail } from '../accounts/users.js'
-import { chooseIdTokenAlgorithm, clientsOwnedBy, deleteClient, registerClient } from '../clients/clients.js'
+import { chooseIdTokenAlgorithm, clientsOwnedBy, deleteClient, findClient, registerClient, setClientKeys } from '../clients/clients.js'
+import { Refusal } from '../messages.js'
 import { idTokenAlgorithms, SIGNING_ALGORITHMS } from '../keys/algorithms.js'
 import { readFileSync } from 'node:fs'
 import { keysRefusal, parsePublicKeys } from '../clients/client-keys.js'
@@ -141,6 +142,35 @@ export const clientCommands: Commands = {
             : client.isConfidential
               ? '  (no secret: it proves itself with its private key, private_key_jwt)'
               : '  (public client: no secret, PKCE required)'),
+      )
+    },
+  },
+
+  'clients auth': {
+    usage: 'gatehouse clients auth --client-id ID --auth-method M [--jwks-file F | --jwks-uri U] [--json]',
+    options: { 'client-id': { type: 'string' }, 'auth-method': { type: 'string' }, 'jwks-file': { type: 'string' }, 'jwks-uri': { type: 'string' }, ...json },
+    describe: {
+      'client-id': 'the confidential or service client to change',
+      'auth-method': `how it proves itself from now on: ${AUTH_METHODS.join(', ')}`,
+      'jwks-file': 'with private_key_jwt: a file holding the public key (a JWK, a JWK Set or a PEM public key)',
+      'jwks-uri': 'with private_key_jwt: the https URL of the JWK Set of its public keys',
+      json: 'print the result as JSON',
+    },
+    async run(values) {
+      const clientId = required(values, 'client-id')
+      required(values, 'auth-method')
+      const tokenEndpointAuthMethod = assertionMethod(values)
+      const jwks = await keysFromFile(optional(values, 'jwks-file'))
+      const { client, secret } = await withContext(async (ctx) => {
+        const found = await findClient(ctx.db, clientId)
+        if (!found) throw new Refusal('client_not_found', 404)
+        return setClientKeys(ctx.db, ctx.keys, found, { tokenEndpointAuthMethod, jwks, jwksUri: optional(values, 'jwks-uri'), byOperator: true }, Date.now())
+      })
+      print(
+        values,
+        clientJson(client, secret),
+        `API client ${client.id} now authenticates with ${tokenEndpointAuthMethod ?? 'its client secret'}` +
+          (secret === undefined ? '' : `\n  New client secret: ${secret}`),
       )
     },
   },

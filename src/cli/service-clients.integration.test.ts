@@ -123,6 +123,32 @@ await forEachDialect('gatehouse clients create --service and key-based client au
     assert.equal(jwksHits, before)
   })
 
+  it('clients auth moves a client to private_key_jwt (its secret stops working) and back (a new secret)', async () => {
+    const created = await create('--name', 'Moving job', '--service')
+    const file = join(dir, 'moving.pem')
+    writeFileSync(file, pem.publicKey.export({ format: 'pem', type: 'spki' }))
+    const keyed = await gatehouseJson(
+      ['clients', 'auth', '--client-id', String(created.client_id), '--auth-method', 'private_key_jwt', '--jwks-file', file],
+      settings,
+    )
+    assert.equal(keyed.token_endpoint_auth_method, 'private_key_jwt')
+    const oldSecret = await postOAuth(gatehouse.url, '/oauth/token', {
+      grant_type: 'client_credentials',
+      client_id: String(created.client_id),
+      client_secret: String(created.client_secret),
+    })
+    assert.equal(oldSecret.body.error, 'invalid_client')
+    assert.equal((await withAssertion(String(created.client_id), pem.privateKey, 'RS256')).status, 200)
+    const back = await gatehouseJson(['clients', 'auth', '--client-id', String(created.client_id), '--auth-method', 'client_secret_basic'], settings)
+    assert.ok(back.client_secret)
+    const newSecret = await postOAuth(gatehouse.url, '/oauth/token', {
+      grant_type: 'client_credentials',
+      client_id: String(created.client_id),
+      client_secret: String(back.client_secret),
+    })
+    assert.equal(newSecret.status, 200, JSON.stringify(newSecret.body))
+  })
+
   it('refuses flags that do not go together, and keys that are not public keys', async () => {
     const run = (...args: string[]) => runGatehouse(['clients', 'create', '--owner', 'ada@example.com', '--name', 'X', ...args], settings)
     const withRedirect = await run('--service', '--redirect-uri', 'https://app.example.com/cb')
