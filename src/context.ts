@@ -10,6 +10,7 @@ import type { RevocationFeed } from './tokens/cache/revocation-feed.js'
 import type { Logger } from './logger.js'
 import type { BackchannelLogout } from './oidc/backchannel/delivery.js'
 import type { Outbox } from './mail/outbox.js'
+import type { ClientKeyCache } from './clients/client-keys.js'
 
 /**
  * What every part of the running server shares, built once at start. The
@@ -32,6 +33,8 @@ export interface AppContext {
   revocationFeed: RevocationFeed
   /** Tells the clients a session signed in to when it ends (OpenID Connect Back-Channel Logout). */
   backchannel: BackchannelLogout
+  /** The public keys of private_key_jwt clients that registered a jwks_uri, as last fetched. */
+  clientKeys: ClientKeyCache
   /** Mail, queued durably and sent in the background. */
   mail: Outbox
   log: Logger

@@ -1,5 +1,6 @@
 import { mkdirSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
+import { ClientKeyCache } from './clients/client-keys.js'
 import type { FastifyInstance } from 'fastify'
 import { pino, type Logger } from 'pino'
 import { ensureSandboxAccount, withdrawSandboxAccount, type FirstAccount } from './accounts/sandbox.js'
@@ -134,6 +135,7 @@ export async function openContext(
     registrationRateLimiter,
     verifiedTokens,
     revocationFeed,
+    clientKeys: new ClientKeyCache(config, clock),
     backchannel,
     mail,
     log,

@@ -83,7 +83,9 @@ export async function authenticate(
     }
     throw new LoginThrottled(tally.retryAfter)
   }
-  const found = await findCredentialsByEmail(db.kysely, email)
+  const onFile = await findCredentialsByEmail(db.kysely, email)
+  // A service account has no password and never logs in: it answers as an unknown address does.
+  const found = onFile?.user.isServiceAccount ? undefined : onFile
   const ok = await verifyPassword(password, found?.passwordHash ?? (await decoyHash()))
   const teamId = found ? await teamOf(db, found.user.id) : null
   if (!found || !ok) {

@@ -49,11 +49,18 @@ async function requireMember(db: Executor, teamId: number, userId: number): Prom
   return user
 }
 
+/** A service account is a member of its client's team, as a member, for as long as the client exists. */
+async function requirePerson(db: Executor, teamId: number, userId: number): Promise<User> {
+  const user = await requireMember(db, teamId, userId)
+  if (user.isServiceAccount) throw new Refusal('service_account_membership', 409)
+  return user
+}
+
 export async function changeRole(db: Db, activity: ActivityLog, teamId: number, userId: number, role: Role, by: Actor & { user: User }): Promise<User> {
   const user = await db.kysely.transaction().execute(async (trx) => {
     await lockTeam(trx, teamId)
     await requireOwner(trx, teamId, by.user.id)
-    const user = await requireMember(trx, teamId, userId)
+    const user = await requirePerson(trx, teamId, userId)
     if (role === 'member') await keepAnOwner(trx, teamId, userId, 'last_owner_demote')
     await setMemberRole(trx, teamId, userId, role)
     return user
@@ -79,7 +86,7 @@ export async function removeFromTeam(
   const result = await db.kysely.transaction().execute(async (trx) => {
     await lockTeam(trx, teamId)
     await requireOwner(trx, teamId, by.user.id)
-    const user = await requireMember(trx, teamId, userId)
+    const user = await requirePerson(trx, teamId, userId)
     await keepAnOwner(trx, teamId, userId, userId === by.user.id ? 'last_owner_leave' : 'last_owner_remove')
     return { user, revoked: await takeOut(trx, teamId, userId, now) }
   })

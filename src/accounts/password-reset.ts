@@ -43,7 +43,7 @@ export async function requestPasswordReset(deps: AccountDeps, email: string, add
     if ((await countAgainst(deps.db.kysely, key, policy, now)).over) throw new Refusal('reset_throttled', 429)
   }
   const user = await findUserByEmail(deps.db.kysely, email)
-  if (user && !user.isDisabled) deps.mail.beside(sendResetLink(deps, user, address))
+  if (user && !user.isDisabled && !user.isServiceAccount) deps.mail.beside(sendResetLink(deps, user, address))
 }
 
 async function sendResetLink(deps: AccountDeps, user: User, address: string): Promise<void> {
@@ -58,6 +58,7 @@ async function sendResetLink(deps: AccountDeps, user: User, address: string): Pr
 export async function operatorResetLink(deps: Omit<AccountDeps, 'mail'>, email: string): Promise<{ user: User; link: string; expiresAt: Date }> {
   const user = await findUserByEmail(deps.db.kysely, email)
   if (!user) throw new Refusal('user_not_found', 404, email)
+  if (user.isServiceAccount) throw new Refusal('service_account_no_password')
   const now = deps.clock()
   const ttlMs = deps.config.resetTtlSeconds * 1000
   const token = await issueLink(deps.db.kysely, user.id, 'reset', user.email, ttlMs, now)
@@ -115,6 +116,7 @@ export async function changePassword(deps: AccountDeps, user: User, sessionId: s
 export async function setPasswordByOperator(deps: AccountDeps, email: string, password: string): Promise<User> {
   const user = await findUserByEmail(deps.db.kysely, email)
   if (!user) throw new Refusal('user_not_found', 404, email)
+  if (user.isServiceAccount) throw new Refusal('service_account_no_password')
   await checkNewPassword(password)
   await replacePassword(deps, user, password, false)
   await recordAccountEvent(deps, 'password.changed', user.id, `${user.email}, by an administrator`)

@@ -31,6 +31,7 @@ export async function addMember(db: Db, teamName: string, email: string, role: R
     if (!team) throw new Refusal('team_not_found', 404, teamName.trim())
     const user = await findUserByEmail(trx, email)
     if (!user) throw new Refusal('user_not_found', 404, email)
+    if (user.isServiceAccount) throw new Refusal('service_account_membership', 409)
     await upsertMembership(trx, team.id, user.id, role, now)
     return { team, user, role }
   })

@@ -6,6 +6,8 @@ export interface User {
   name: string
   isVerified: boolean
   isDisabled: boolean
+  /** The user a service client acts as: it has no password and never logs in. */
+  isServiceAccount: boolean
   createdAt: Date
   updatedAt: Date
 }

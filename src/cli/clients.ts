@@ -1,9 +1,36 @@
 import { userInTeam } from '../accounts/teams.js'
 import { requireUserByEmail } from '../accounts/users.js'
-import { chooseIdTokenAlgorithm, clientsOwnedBy, deleteClient, registerClient } from '../clients/clients.js'
+import { chooseIdTokenAlgorithm, clientsOwnedBy, deleteClient, findClient, registerClient, setClientKeys } from '../clients/clients.js'
+import { Refusal } from '../messages.js'
 import { idTokenAlgorithms, SIGNING_ALGORITHMS } from '../keys/algorithms.js'
-import type { Client } from '../clients/types.js'
-import { json, optional, print, repeated, required, UsageError, withContext, withDatabase, type Commands } from './command.js'
+import { readFileSync } from 'node:fs'
+import { keysRefusal, parsePublicKeys } from '../clients/client-keys.js'
+import type { AssertionMethod, Client, JsonWebKeySet } from '../clients/types.js'
+import { json, optional, print, repeated, required, UsageError, withContext, withDatabase, type Commands, type Values } from './command.js'
+
+const AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'client_secret_jwt', 'private_key_jwt']
+
+/** `--auth-method`: the secret methods need nothing stored beyond the secret; the assertion methods are what is recorded. */
+function assertionMethod(values: Values): AssertionMethod | null {
+  const given = optional(values, 'auth-method')
+  const keysGiven = optional(values, 'jwks-file') !== undefined || optional(values, 'jwks-uri') !== undefined
+  const method = given ?? (keysGiven ? 'private_key_jwt' : 'client_secret_basic')
+  if (!AUTH_METHODS.includes(method)) throw new UsageError(`--auth-method must be one of ${AUTH_METHODS.join(', ')}`)
+  if (keysGiven && method !== 'private_key_jwt') throw new UsageError('--jwks-file and --jwks-uri go with --auth-method private_key_jwt')
+  return method === 'client_secret_jwt' || method === 'private_key_jwt' ? method : null
+}
+
+/** `--jwks-file`: a JWK, a JWK Set or a PEM public key, as the portal takes them. */
+async function keysFromFile(path: string | undefined): Promise<JsonWebKeySet | null> {
+  if (path === undefined) return null
+  let text
+  try {
+    text = readFileSync(path, 'utf8')
+  } catch (err) {
+    throw new UsageError(`--jwks-file cannot be read: ${(err as Error).message}`)
+  }
+  return parsePublicKeys(text).catch(keysRefusal)
+}
 
 function clientJson(client: Client, secret?: string) {
   return {
@@ -18,6 +45,10 @@ function clientJson(client: Client, secret?: string) {
     post_logout_redirect_uris: client.postLogoutRedirectUris,
     backchannel_logout_uri: client.backchannelLogoutUri,
     id_token_signed_response_alg: client.idTokenSignedResponseAlg,
+    service: client.serviceAccountId !== null,
+    service_account_id: client.serviceAccountId,
+    token_endpoint_auth_method: client.tokenEndpointAuthMethod ?? (client.isConfidential ? 'client_secret_basic' : 'none'),
+    ...(client.jwksUri === null ? {} : { jwks_uri: client.jwksUri }),
     created_at: client.createdAt.toISOString(),
   }
 }
@@ -25,8 +56,9 @@ function clientJson(client: Client, secret?: string) {
 export const clientCommands: Commands = {
   'clients create': {
     usage:
-      'gatehouse clients create --owner E --name N --redirect-uri U [--redirect-uri U2 …] [--team T] [--first-party] [--skip-consent] [--public]' +
-      ' [--post-logout-redirect-uri U …] [--backchannel-logout-uri U] [--id-token-alg A] [--json]',
+      'gatehouse clients create --owner E --name N (--redirect-uri U [--redirect-uri U2 …] | --service) [--team T] [--first-party] [--skip-consent] [--public]' +
+      ' [--post-logout-redirect-uri U …] [--backchannel-logout-uri U] [--id-token-alg A]' +
+      ' [--auth-method M] [--jwks-file F | --jwks-uri U] [--json]',
     options: {
       owner: { type: 'string' },
       name: { type: 'string' },
@@ -38,6 +70,10 @@ export const clientCommands: Commands = {
       'post-logout-redirect-uri': { type: 'string', multiple: true },
       'backchannel-logout-uri': { type: 'string' },
       'id-token-alg': { type: 'string' },
+      service: { type: 'boolean' },
+      'auth-method': { type: 'string' },
+      'jwks-file': { type: 'string' },
+      'jwks-uri': { type: 'string' },
       ...json,
     },
     describe: {
@@ -52,13 +88,25 @@ export const clientCommands: Commands = {
       'backchannel-logout-uri':
         'a URL that is sent a logout token when a session that signed in to the client ends (an internal host only if GATEHOUSE_OUTBOUND_ALLOWED_HOSTS lists it)',
       'id-token-alg': `what the client's ID tokens are signed with: RS256 (the default) or GATEHOUSE_SIGNING_ALG (${SIGNING_ALGORITHMS.join(', ')})`,
+      service:
+        'a service client: no redirect URLs; it gets tokens for itself with the client_credentials grant, acting as a service account of its own in the team',
+      'auth-method': `how the client proves itself at the token endpoint: ${AUTH_METHODS.join(', ')} (default client_secret_basic, which also allows client_secret_post)`,
+      'jwks-file': 'with private_key_jwt: a file holding the public key (a JWK, a JWK Set or a PEM public key)',
+      'jwks-uri':
+        'with private_key_jwt: the https URL of the JWK Set of its public keys, fetched when needed (an internal host only if GATEHOUSE_OUTBOUND_ALLOWED_HOSTS lists it)',
       json: 'print the result as JSON',
     },
     async run(values) {
       const owner = required(values, 'owner')
       const name = required(values, 'name')
       const redirectUris = repeated(values, 'redirect-uri')
-      if (redirectUris.length === 0) throw new UsageError('--redirect-uri is required (once per URL)')
+      const isService = Boolean(values.service)
+      if (isService && redirectUris.length > 0) throw new UsageError('--service clients have no --redirect-uri')
+      if (isService && (values.public || values['first-party'])) throw new UsageError('--service clients are neither --public nor --first-party')
+      if (!isService && redirectUris.length === 0) throw new UsageError('--redirect-uri is required (once per URL), unless --service')
+      const tokenEndpointAuthMethod = assertionMethod(values)
+      if (values.public && tokenEndpointAuthMethod !== null) throw new UsageError('--public clients have no --auth-method but none')
+      const jwks = await keysFromFile(optional(values, 'jwks-file'))
       const { client, secret } = await withContext(async (ctx) => {
         const { user, team } = await userInTeam(ctx.db, owner, optional(values, 'team'))
         const idTokenSignedResponseAlg = chooseIdTokenAlgorithm(optional(values, 'id-token-alg'), idTokenAlgorithms(ctx.config.signingAlg))
@@ -77,6 +125,10 @@ export const clientCommands: Commands = {
             backchannelLogoutUri: optional(values, 'backchannel-logout-uri'),
             idTokenSignedResponseAlg,
             byOperator: true,
+            isService,
+            tokenEndpointAuthMethod,
+            jwks,
+            jwksUri: optional(values, 'jwks-uri'),
           },
           Date.now(),
         )
@@ -84,8 +136,41 @@ export const clientCommands: Commands = {
       print(
         values,
         clientJson(client, secret),
-        `Created API client "${client.name}"\n  Client ID:     ${client.id}\n` +
-          (secret === undefined ? '  (public client: no secret, PKCE required)' : `  Client secret: ${secret}`),
+        `Created ${isService ? 'service client' : 'API client'} "${client.name}"\n  Client ID:     ${client.id}\n` +
+          (secret !== undefined
+            ? `  Client secret: ${secret}`
+            : client.isConfidential
+              ? '  (no secret: it proves itself with its private key, private_key_jwt)'
+              : '  (public client: no secret, PKCE required)'),
+      )
+    },
+  },
+
+  'clients auth': {
+    usage: 'gatehouse clients auth --client-id ID --auth-method M [--jwks-file F | --jwks-uri U] [--json]',
+    options: { 'client-id': { type: 'string' }, 'auth-method': { type: 'string' }, 'jwks-file': { type: 'string' }, 'jwks-uri': { type: 'string' }, ...json },
+    describe: {
+      'client-id': 'the confidential or service client to change',
+      'auth-method': `how it proves itself from now on: ${AUTH_METHODS.join(', ')}`,
+      'jwks-file': 'with private_key_jwt: a file holding the public key (a JWK, a JWK Set or a PEM public key)',
+      'jwks-uri': 'with private_key_jwt: the https URL of the JWK Set of its public keys',
+      json: 'print the result as JSON',
+    },
+    async run(values) {
+      const clientId = required(values, 'client-id')
+      required(values, 'auth-method')
+      const tokenEndpointAuthMethod = assertionMethod(values)
+      const jwks = await keysFromFile(optional(values, 'jwks-file'))
+      const { client, secret } = await withContext(async (ctx) => {
+        const found = await findClient(ctx.db, clientId)
+        if (!found) throw new Refusal('client_not_found', 404)
+        return setClientKeys(ctx.db, ctx.keys, found, { tokenEndpointAuthMethod, jwks, jwksUri: optional(values, 'jwks-uri'), byOperator: true }, Date.now())
+      })
+      print(
+        values,
+        clientJson(client, secret),
+        `API client ${client.id} now authenticates with ${tokenEndpointAuthMethod ?? 'its client secret'}` +
+          (secret === undefined ? '' : `\n  New client secret: ${secret}`),
       )
     },
   },

@@ -12,14 +12,19 @@ import {
   listClientsByOwner,
   updateClientDetails,
   updateClientOpenIdSettings,
+  updateClientKeys,
   updateClientSecret,
+  clearClientSecret,
 } from '../db/clients.js'
+import { upsertMembership } from '../db/teams.js'
+import { deleteServiceAccount, insertServiceAccount, setUserName } from '../db/users.js'
+import { keysRefusal, parseJwks, validateJwksUri } from './client-keys.js'
 import { DEFAULT_ID_TOKEN_ALGORITHM, type SigningAlgorithm } from '../keys/algorithms.js'
 import { Refusal } from '../messages.js'
 import { validName } from '../names.js'
 import { isInternalHost } from '../outbound/addresses.js'
 import { validateRedirectUri, validateRedirectUris } from './redirect-uris.js'
-import { isSelfRegistered, type Client, type StoredClientSecret } from './types.js'
+import { isSelfRegistered, isServiceClient, type AssertionMethod, type Client, type JsonWebKeySet, type StoredClientSecret } from './types.js'
 
 export interface NewClient {
   name: string
@@ -35,6 +40,42 @@ export interface NewClient {
   idTokenSignedResponseAlg?: SigningAlgorithm
   /** Made by an operator (the command line), who alone may name an internal host as the back-channel logout URL. */
   byOperator?: boolean
+  /** A service client: no redirect URLs, and a service account of its own in its team, which its client_credentials tokens act as. */
+  isService?: boolean
+  /** Proves itself with a signed JWT rather than by sending its secret; a private_key_jwt client has no secret at all. */
+  tokenEndpointAuthMethod?: AssertionMethod | null
+  /** A private_key_jwt client's public keys, or where to fetch them: exactly one of the two. */
+  jwks?: JsonWebKeySet | null
+  jwksUri?: string | null
+}
+
+/** The keys a client proves itself with, checked: what its method needs and nothing else. */
+function validateClientKeys(input: {
+  isConfidential: boolean
+  tokenEndpointAuthMethod?: AssertionMethod | null
+  jwks?: JsonWebKeySet | null
+  jwksUri?: string | null
+  byOperator?: boolean
+}): { tokenEndpointAuthMethod: AssertionMethod | null; jwks: JsonWebKeySet | null; jwksUri: string | null } {
+  const method = input.tokenEndpointAuthMethod ?? null
+  const jwks = input.jwks ?? null
+  const jwksUri = input.jwksUri?.trim() ? input.jwksUri : null
+  if (method !== null && !input.isConfidential) throw new Refusal('client_keys_public')
+  if (method === 'private_key_jwt') {
+    if ((jwks === null) === (jwksUri === null)) throw new Refusal('client_keys_required')
+    try {
+      return { tokenEndpointAuthMethod: method, jwks: jwks && parseJwks(jwks), jwksUri: jwksUri && validateJwksUri(jwksUri, input.byOperator) }
+    } catch (err) {
+      keysRefusal(err)
+    }
+  }
+  if (jwks !== null || jwksUri !== null) throw new Refusal('client_keys_unused')
+  return { tokenEndpointAuthMethod: method, jwks: null, jwksUri: null }
+}
+
+/** A service account's address: on the reserved .invalid domain (RFC 2606), so no mail is ever sent to it and no person can sign up with it. */
+function serviceAccountEmail(clientId: string): string {
+  return `${clientId}@service-accounts.invalid`
 }
 
 /**
@@ -100,32 +141,75 @@ export function storeSecret(keys: Keys, secret: string): StoredClientSecret {
   return { hash: hashClientSecret(keys, secret), encrypted: seal(keys.encryption, secret) }
 }
 
-/** Registers a client; returns it with its secret (none for public clients). */
+/**
+ * Registers a client; returns it with its secret (none for public clients,
+ * nor for those that prove themselves with a private key). A service
+ * client's service account is made with it, member of its team, in the
+ * same transaction.
+ */
 export async function registerClient(db: Db, keys: Keys, input: NewClient, now: number): Promise<{ client: Client; secret: string | undefined }> {
   const name = validateName(input.name)
-  const redirectUris = validateRedirectUris(input.redirectUris)
+  const isService = input.isService ?? false
+  if (isService && input.redirectUris.some((u) => u.trim() !== '')) throw new Refusal('service_client_redirect_uris')
+  if (isService && (input.isConfidential === false || input.isFirstParty)) throw new Refusal('service_client_kind')
+  const redirectUris = isService ? [] : validateRedirectUris(input.redirectUris)
   const isConfidential = input.isConfidential ?? true
   const isFirstParty = input.isFirstParty ?? false
+  const clientKeys = validateClientKeys({ ...input, isConfidential })
   const openid = validateOpenIdSettings(
     { isConfidential, isFirstParty },
     { ...input, backchannelLogoutUri: input.backchannelLogoutUri ?? null },
     input.byOperator ?? false,
   )
-  const secret = isConfidential ? randomSecret(32) : undefined
-  const client = await insertClient(db.kysely, {
-    id: randomUUID(),
-    name,
-    redirectUris,
-    isConfidential,
-    isFirstParty,
-    ...openid,
-    idTokenSignedResponseAlg: input.idTokenSignedResponseAlg ?? DEFAULT_ID_TOKEN_ALGORITHM,
-    ownerUserId: input.ownerUserId,
-    teamId: input.teamId,
-    secret: secret === undefined ? undefined : storeSecret(keys, secret),
-    now,
+  const secret = isConfidential && clientKeys.tokenEndpointAuthMethod !== 'private_key_jwt' ? randomSecret(32) : undefined
+  const id = randomUUID()
+  const client = await db.kysely.transaction().execute(async (trx) => {
+    const account = isService ? await insertServiceAccount(trx, { email: serviceAccountEmail(id), name, now }) : undefined
+    if (account) await upsertMembership(trx, input.teamId, account.id, 'member', now)
+    return insertClient(trx, {
+      id,
+      name,
+      redirectUris,
+      isConfidential,
+      isFirstParty,
+      ...openid,
+      idTokenSignedResponseAlg: input.idTokenSignedResponseAlg ?? DEFAULT_ID_TOKEN_ALGORITHM,
+      ownerUserId: input.ownerUserId,
+      teamId: input.teamId,
+      secret: secret === undefined ? undefined : storeSecret(keys, secret),
+      serviceAccountId: account?.id,
+      ...clientKeys,
+      now,
+    })
   })
   return { client, secret }
+}
+
+/**
+ * Sets how a confidential client proves itself: by its secret (method
+ * null), by an HMAC with it (client_secret_jwt), or with a private key whose
+ * public keys or their URL it registered (private_key_jwt). A client moving
+ * to private_key_jwt loses its secret; one moving back gets a new one,
+ * returned once.
+ */
+export async function setClientKeys(
+  db: Db,
+  keys: Keys,
+  client: Client,
+  input: { tokenEndpointAuthMethod: AssertionMethod | null; jwks?: JsonWebKeySet | null; jwksUri?: string | null; byOperator?: boolean },
+  now: number,
+): Promise<{ client: Client; secret: string | undefined }> {
+  const checked = validateClientKeys({ ...input, isConfidential: client.isConfidential })
+  const hadSecret = client.tokenEndpointAuthMethod !== 'private_key_jwt'
+  const needsSecret = checked.tokenEndpointAuthMethod !== 'private_key_jwt'
+  const secret = needsSecret && !hadSecret ? randomSecret(32) : undefined
+  const updated = await db.kysely.transaction().execute(async (trx) => {
+    if (secret !== undefined) await updateClientSecret(trx, client.id, storeSecret(keys, secret), now)
+    if (!needsSecret) await clearClientSecret(trx, client.id, now)
+    return updateClientKeys(trx, client.id, checked, now)
+  })
+  if (!updated) throw new Refusal('client_not_found', 404)
+  return { client: updated, secret }
 }
 
 export function findClient(db: Db, id: string): Promise<Client | undefined> {
@@ -181,11 +265,14 @@ export interface ClientChanges {
  */
 export async function updateClient(db: Db, client: Client, changes: ClientChanges, now: number): Promise<Client> {
   const name = validateName(changes.name)
-  const redirectUris = validateRedirectUris(changes.redirectUris)
+  if (isServiceClient(client) && changes.redirectUris.some((u) => u.trim() !== '')) throw new Refusal('service_client_redirect_uris')
+  const redirectUris = isServiceClient(client) ? [] : validateRedirectUris(changes.redirectUris)
   const unchanged = changes.backchannelLogoutUri?.trim() === client.backchannelLogoutUri
   const { postLogoutRedirectUris, backchannelLogoutUri } = validateOpenIdSettings(client, { ...changes, skipConsent: client.skipConsent }, unchanged)
   const updated = await db.kysely.transaction().execute(async (trx) => {
     if (!(await updateClientDetails(trx, client.id, name, redirectUris, now))) return undefined
+    // The service account is named after its client, whatever the client is called now.
+    if (client.serviceAccountId !== null) await setUserName(trx, client.serviceAccountId, name, now)
     return updateClientOpenIdSettings(
       trx,
       client.id,
@@ -212,12 +299,19 @@ export async function setSkipConsent(db: Db, client: Client, skipConsent: boolea
 
 /** A new secret; the old one stops working at once. */
 export async function regenerateClientSecret(db: Db, keys: Keys, clientId: string, now: number): Promise<string> {
+  if ((await findClientById(db.kysely, clientId))?.tokenEndpointAuthMethod === 'private_key_jwt') throw new Refusal('client_no_secret_keys')
   const secret = randomSecret(32)
   if (!(await updateClientSecret(db.kysely, clientId, storeSecret(keys, secret), now))) throw new Refusal('client_not_found', 404, clientId)
   return secret
 }
 
-/** Deletes the client; every code and token it holds goes with it. */
+/** Deletes the client; every code and token it holds goes with it, and so does a service client's service account. */
 export async function deleteClient(db: Db, clientId: string): Promise<void> {
-  if (!(await deleteClientById(db.kysely, clientId))) throw new Refusal('client_not_found', 404, clientId)
+  const deleted = await db.kysely.transaction().execute(async (trx) => {
+    const client = await findClientById(trx, clientId)
+    if (!client || !(await deleteClientById(trx, clientId))) return false
+    if (client.serviceAccountId !== null) await deleteServiceAccount(trx, client.serviceAccountId)
+    return true
+  })
+  if (!deleted) throw new Refusal('client_not_found', 404, clientId)
 }

@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict'
+import { generateKeyPairSync, randomUUID } from 'node:crypto'
+import { SignJWT } from 'jose'
 import { after, before, describe, it } from 'node:test'
 import type { User } from '../accounts/types.js'
 import { createUser } from '../accounts/users.js'
@@ -23,6 +25,9 @@ import { createRegistrationToken } from './registration/initial-tokens.js'
 import { registerDynamicClient } from './registration/management.js'
 
 const LOOPBACK = 'http://127.0.0.1:33418/callback'
+const KEY_PAIR = generateKeyPairSync('ec', { namedCurve: 'P-256' })
+const PUBLIC_JWK = { ...KEY_PAIR.publicKey.export({ format: 'jwk' }), kid: 'agent-1' }
+const PRIVATE_JWK = KEY_PAIR.privateKey.export({ format: 'jwk' })
 
 /** What an MCP client built on the official SDK sends. */
 const MCP_CLIENT = {
@@ -127,6 +132,43 @@ await forEachDialect('RFC 7591 / 7592 dynamic client registration', (dialect) =>
     assert.equal(right.body.error, 'unauthorized_client', 'authenticated, and refused a grant type it did not register for')
   })
 
+  it('registers private_key_jwt with jwks (no secret) and client_secret_jwt (a secret): each then authenticates with an assertion (RFC 7523 §2.2)', async () => {
+    const { response, body } = await register(server, {
+      redirect_uris: ['https://agent.example.com/cb'],
+      token_endpoint_auth_method: 'private_key_jwt',
+      jwks: { keys: [PUBLIC_JWK] },
+    })
+    assert.equal(response.status, 201, JSON.stringify(body))
+    assert.equal(body.client_secret, undefined)
+    assert.deepEqual(body.jwks, { keys: [PUBLIC_JWK] })
+    const clientId = String(body.client_id)
+    const now = Math.floor(Date.now() / 1000)
+    const signed = await new SignJWT({ iss: clientId, sub: clientId, aud: server.url, exp: now + 60, jti: randomUUID() })
+      .setProtectedHeader({ alg: 'ES256' })
+      .sign(KEY_PAIR.privateKey)
+    const withKey = await postOAuth(server, '/oauth/token', {
+      grant_type: 'refresh_token',
+      refresh_token: 'x',
+      client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+      client_assertion: signed,
+    })
+    assert.equal(withKey.body.error, 'unauthorized_client', 'authenticated, and refused a grant type it did not register for')
+
+    const hmac = await register(server, { redirect_uris: ['https://agent.example.com/cb'], token_endpoint_auth_method: 'client_secret_jwt' })
+    assert.equal(hmac.response.status, 201, JSON.stringify(hmac.body))
+    const hmacId = String(hmac.body.client_id)
+    const mac = await new SignJWT({ iss: hmacId, sub: hmacId, aud: `${server.url}/oauth/token`, exp: now + 60, jti: randomUUID() })
+      .setProtectedHeader({ alg: 'HS256' })
+      .sign(new TextEncoder().encode(String(hmac.body.client_secret)))
+    const withMac = await postOAuth(server, '/oauth/token', {
+      grant_type: 'refresh_token',
+      refresh_token: 'x',
+      client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+      client_assertion: mac,
+    })
+    assert.equal(withMac.body.error, 'unauthorized_client')
+  })
+
   it('holds a client to the grant_types and scope it registered (RFC 7591 §2): no refresh token without refresh_token, no scope beyond its own', async () => {
     const cb = 'https://agent.example.com/cb'
     const { body: created } = await register(server, {
@@ -205,6 +247,20 @@ await forEachDialect('RFC 7591 / 7592 dynamic client registration', (dialect) =>
       // OpenID Connect Registration §2: only what id_token_signing_alg_values_supported lists (RS256 here).
       ['an id_token_signed_response_alg not supported', { id_token_signed_response_alg: 'ES256' }, 'invalid_client_metadata'],
       ['id_token_signed_response_alg none', { id_token_signed_response_alg: 'none' }, 'invalid_client_metadata'],
+      ['private_key_jwt without jwks or jwks_uri', { token_endpoint_auth_method: 'private_key_jwt' }, 'invalid_client_metadata'],
+      [
+        'private_key_jwt with both jwks and jwks_uri',
+        { token_endpoint_auth_method: 'private_key_jwt', jwks: { keys: [PUBLIC_JWK] }, jwks_uri: 'https://agent.example.com/jwks.json' },
+        'invalid_client_metadata',
+      ],
+      ['a jwks holding a private key', { token_endpoint_auth_method: 'private_key_jwt', jwks: { keys: [PRIVATE_JWK] } }, 'invalid_client_metadata'],
+      ['a plain http jwks_uri', { token_endpoint_auth_method: 'private_key_jwt', jwks_uri: 'http://agent.example.com/jwks.json' }, 'invalid_client_metadata'],
+      ['a jwks_uri on a private address', { token_endpoint_auth_method: 'private_key_jwt', jwks_uri: 'https://10.0.0.7/jwks.json' }, 'invalid_client_metadata'],
+      [
+        'jwks for a client that authenticates with its secret',
+        { token_endpoint_auth_method: 'client_secret_basic', jwks: { keys: [PUBLIC_JWK] } },
+        'invalid_client_metadata',
+      ],
     ]
     for (const [what, override, error] of cases) {
       it(what, async () => {

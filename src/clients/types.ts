@@ -15,6 +15,14 @@ export interface DeclaredUse {
   scopes: string[] | undefined
 }
 
+/** The client authentication methods that prove the client with a signed JWT (RFC 7523 §2.2, OpenID Connect Core §9). */
+export type AssertionMethod = 'client_secret_jwt' | 'private_key_jwt'
+
+/** RFC 7517 §5: a JWK Set, as the client registered it. */
+export interface JsonWebKeySet {
+  keys: Record<string, unknown>[]
+}
+
 export interface Client {
   id: string
   name: string
@@ -37,6 +45,14 @@ export interface Client {
   kind: ClientKind
   /** Undefined for clients a person registered, which only their kind limits. */
   declared: DeclaredUse | undefined
+  /** A service client's service account: the user its client_credentials tokens act as. Null for other clients. */
+  serviceAccountId: number | null
+  /** Set when the client proves itself with a signed JWT, and then only so; null: by its secret (basic or post), or, for a public client, not at all. */
+  tokenEndpointAuthMethod: AssertionMethod | null
+  /** The public keys of a private_key_jwt client, registered as they are... */
+  jwks: JsonWebKeySet | null
+  /** ...or the https URL they are fetched from. */
+  jwksUri: string | null
   createdAt: Date
   updatedAt: Date
 }
@@ -45,6 +61,11 @@ export interface Client {
 export interface StoredClientSecret {
   hash: string
   encrypted: string
+}
+
+/** A service client acts as its own service account, never for a person. */
+export function isServiceClient(client: Pick<Client, 'serviceAccountId'>): boolean {
+  return client.serviceAccountId !== null
 }
 
 /** Clients no person vouched for: their consent page always shows, and says so. */

@@ -1,5 +1,5 @@
 import type { Selectable } from 'kysely'
-import type { Client, ClientKind, DeclaredUse, StoredClientSecret } from '../clients/types.js'
+import type { AssertionMethod, Client, ClientKind, DeclaredUse, JsonWebKeySet, StoredClientSecret } from '../clients/types.js'
 import { DEFAULT_ID_TOKEN_ALGORITHM, isSigningAlgorithm, type SigningAlgorithm } from '../keys/algorithms.js'
 import type { Kysely } from 'kysely'
 import { compiledOnce } from './compiled.js'
@@ -31,6 +31,10 @@ function toClient(row: Selectable<ClientTable>): Client {
     teamId: row.team_id,
     kind: row.kind as ClientKind,
     declared: row.metadata === null ? undefined : declaredUse(row.metadata),
+    serviceAccountId: row.service_user_id === null ? null : Number(row.service_user_id),
+    tokenEndpointAuthMethod: row.token_endpoint_auth_method === null ? null : (row.token_endpoint_auth_method as AssertionMethod),
+    jwks: row.jwks === null ? null : (JSON.parse(row.jwks) as JsonWebKeySet),
+    jwksUri: row.jwks_uri,
     createdAt: new Date(row.created_at),
     updatedAt: new Date(row.updated_at),
   }
@@ -50,6 +54,11 @@ export interface NewClientRow {
   teamId: number | null
   secret: StoredClientSecret | undefined
   now: number
+  /** A service client's service account. */
+  serviceAccountId?: number
+  tokenEndpointAuthMethod?: AssertionMethod | null
+  jwks?: JsonWebKeySet | null
+  jwksUri?: string | null
   /** Left out for clients a person registers. */
   selfRegistered?: { kind: Exclude<ClientKind, 'registered'>; metadata: string; registrationTokenHash: string | null; metadataExpiresAt: number | null }
 }
@@ -73,6 +82,10 @@ export async function insertClient(db: Executor, client: NewClientRow): Promise<
       team_id: client.teamId,
       created_at: client.now,
       updated_at: client.now,
+      service_user_id: client.serviceAccountId ?? null,
+      token_endpoint_auth_method: client.tokenEndpointAuthMethod ?? null,
+      jwks: client.jwks ? JSON.stringify(client.jwks) : null,
+      jwks_uri: client.jwksUri ?? null,
       ...(client.selfRegistered && {
         kind: client.selfRegistered.kind,
         metadata: client.selfRegistered.metadata,
@@ -171,6 +184,27 @@ export async function updateClientOpenIdSettings(
   return row && toClient(row)
 }
 
+/** The keys a client's assertions are checked against: a JWK Set, or the URL of one, never both. */
+export async function updateClientKeys(
+  db: Executor,
+  id: string,
+  keys: { tokenEndpointAuthMethod: AssertionMethod | null; jwks: JsonWebKeySet | null; jwksUri: string | null },
+  now: number,
+): Promise<Client | undefined> {
+  const row = await db
+    .updateTable('clients')
+    .set({
+      token_endpoint_auth_method: keys.tokenEndpointAuthMethod,
+      jwks: keys.jwks ? JSON.stringify(keys.jwks) : null,
+      jwks_uri: keys.jwksUri,
+      updated_at: now,
+    })
+    .where('id', '=', id)
+    .returningAll()
+    .executeTakeFirst()
+  return row && toClient(row)
+}
+
 export async function updateClientSecret(db: Executor, id: string, secret: StoredClientSecret, now: number): Promise<boolean> {
   const result = await db
     .updateTable('clients')
@@ -179,6 +213,11 @@ export async function updateClientSecret(db: Executor, id: string, secret: Store
     .where('is_confidential', '=', 1)
     .executeTakeFirst()
   return Number(result.numUpdatedRows) === 1
+}
+
+/** A private_key_jwt client has no secret: one kept would be a second way in. */
+export async function clearClientSecret(db: Executor, id: string, now: number): Promise<void> {
+  await db.updateTable('clients').set({ secret_hash: null, secret_encrypted: null, updated_at: now }).where('id', '=', id).execute()
 }
 
 /** Deleting a client deletes its codes, grants and tokens with it (foreign keys cascade). */

@@ -21,6 +21,7 @@ const PRUNABLE = {
   form_submissions: 'key_hash',
   shown_once: 'id_hash',
   account_links: 'token_hash',
+  client_assertions: 'jti_hash',
   activities: 'id',
 } as const
 

@@ -13,6 +13,8 @@ export interface UserTable {
   is_disabled: number
   created_at: number
   updated_at: number
+  /** 1 for the user a service client acts as: no password, never logs in. */
+  is_service_account: Generated<number>
 }
 
 export interface TeamTable {
@@ -149,6 +151,21 @@ export interface ClientTable {
   metadata_expires_at: number | null
   /** OpenID Connect Registration §2: the JWS algorithm of the client's ID tokens. */
   id_token_signed_response_alg: Generated<string>
+  /** The service account a service client's tokens act as; null for other clients. */
+  service_user_id: number | null
+  /** RFC 7591 §2: the one way the client authenticates; null: by its secret if it has one (basic or post), else none. */
+  token_endpoint_auth_method: string | null
+  /** RFC 7591 §2: the client's public keys, a JWK Set as JSON, for private_key_jwt. */
+  jwks: string | null
+  /** RFC 7591 §2: where the client's public keys are fetched from, for private_key_jwt. */
+  jwks_uri: string | null
+}
+
+/** RFC 7523 §3: the jti of each client assertion accepted, hashed, kept until the assertion expires so it is never accepted twice. */
+export interface ClientAssertionTable {
+  jti_hash: string
+  client_id: string
+  expires_at: number
 }
 
 export interface RegistrationTokenTable {
@@ -331,6 +348,7 @@ export interface OAuthTables {
   signing_keys: SigningKeyTable
   session_clients: SessionClientTable
   backchannel_deliveries: BackchannelDeliveryTable
+  client_assertions: ClientAssertionTable
 }
 
 export interface PersonalAccessTokenTable {

@@ -15,6 +15,7 @@ export function toUser(row: Pick<Selectable<UserTable>, 'id' | UserColumn>): Use
     name: row.name,
     isVerified: row.is_verified === 1,
     isDisabled: row.is_disabled === 1,
+    isServiceAccount: row.is_service_account === 1,
     createdAt: new Date(row.created_at),
     updatedAt: new Date(row.updated_at),
   }
@@ -44,6 +45,30 @@ export async function insertUser(db: Executor, user: NewUserRow): Promise<User> 
     .returningAll()
     .executeTakeFirstOrThrow()
   return toUser(row)
+}
+
+/** A service client's account: named after it, with no password, so no login path accepts it. */
+export async function insertServiceAccount(db: Executor, account: { email: string; name: string; now: number }): Promise<User> {
+  const row = await db
+    .insertInto('users')
+    .values({
+      email: account.email,
+      email_normalized: normalizeEmail(account.email),
+      name: account.name,
+      password_hash: '',
+      is_verified: 1,
+      is_disabled: 0,
+      is_service_account: 1,
+      created_at: account.now,
+      updated_at: account.now,
+    })
+    .returningAll()
+    .executeTakeFirstOrThrow()
+  return toUser(row)
+}
+
+export async function deleteServiceAccount(db: Executor, id: number): Promise<void> {
+  await db.deleteFrom('users').where('id', '=', id).where('is_service_account', '=', 1).execute()
 }
 
 export async function findUserById(db: Executor, id: number): Promise<User | undefined> {
@@ -82,7 +107,7 @@ export async function countUsers(db: Executor): Promise<number> {
 }
 
 /** The user's columns other than its id and secrets: what a `User` is made of. */
-const USER_COLUMNS = ['email', 'name', 'is_verified', 'is_disabled', 'created_at', 'updated_at'] as const
+const USER_COLUMNS = ['email', 'name', 'is_verified', 'is_disabled', 'is_service_account', 'created_at', 'updated_at'] as const
 type UserColumn = (typeof USER_COLUMNS)[number]
 
 /**
@@ -91,7 +116,7 @@ type UserColumn = (typeof USER_COLUMNS)[number]
  */
 export const JOINED_USER_COLUMNS = USER_COLUMNS.map((column) => `u.${column} as user_${column}`) as { [C in UserColumn]: `u.${C} as user_${C}` }[UserColumn][]
 
-export function joinedUser(row: { user_id: number } & { [C in UserColumn as `user_${C}`]: UserTable[C] }): User {
+export function joinedUser(row: { user_id: number } & { [C in UserColumn as `user_${C}`]: Selectable<UserTable>[C] }): User {
   const user: Record<string, unknown> = { id: row.user_id }
   for (const column of USER_COLUMNS) user[column] = row[`user_${column}`]
   return toUser(user as Pick<Selectable<UserTable>, 'id' | UserColumn>)

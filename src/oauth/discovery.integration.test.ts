@@ -60,14 +60,22 @@ await forEachDialect('discovery (RFC 8414), JWKS and access-token JWTs (RFC 9068
     assert.deepEqual(metadata.response_types_supported, ['code'])
     assert.deepEqual([...(metadata.grant_types_supported as string[])].sort(), [
       'authorization_code',
+      'client_credentials',
       'password',
       'refresh_token',
       'urn:ietf:params:oauth:grant-type:device_code',
     ])
     assert.equal(metadata.device_authorization_endpoint, `${ISSUER}/oauth/device_authorization`)
     assert.deepEqual(metadata.code_challenge_methods_supported, ['S256'])
-    const authMethods = metadata.token_endpoint_auth_methods_supported as string[]
-    assert.ok(authMethods.includes('client_secret_basic') && authMethods.includes('client_secret_post'))
+    for (const endpoint of ['token', 'revocation', 'introspection']) {
+      const authMethods = metadata[`${endpoint}_endpoint_auth_methods_supported`] as string[]
+      for (const method of ['client_secret_basic', 'client_secret_post', 'client_secret_jwt', 'private_key_jwt'])
+        assert.ok(authMethods.includes(method), `${endpoint}: ${method}`)
+      // RFC 8414 §2: the algorithms client assertions may be signed with, never none.
+      const algorithms = metadata[`${endpoint}_endpoint_auth_signing_alg_values_supported`] as string[]
+      assert.ok(algorithms.includes('RS256') && algorithms.includes('ES256') && algorithms.includes('HS256'), endpoint)
+      assert.ok(!algorithms.includes('none'), endpoint)
+    }
     assert.equal(metadata.authorization_response_iss_parameter_supported, true)
     assert.deepEqual(metadata.scopes_supported, ['read', 'write', 'openid', 'profile', 'email'])
   })

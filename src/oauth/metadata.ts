@@ -1,6 +1,7 @@
 import type { Config } from '../config.js'
 import { CLAIMS_SUPPORTED } from '../oidc/claims.js'
 import { SCOPES } from '../protocol/scopes.js'
+import { ASSERTION_SIGNING_ALGORITHMS } from './client-assertion.js'
 import { GRANT_TYPES_SUPPORTED } from './token-endpoint.js'
 
 export const ENDPOINTS = {
@@ -28,7 +29,7 @@ export interface MetadataFacts {
 /** RFC 8414 §2: authorization server metadata. */
 export function authorizationServerMetadata(ctx: { config: Pick<Config, 'issuer' | 'clientRegistration'> }, facts: MetadataFacts): Record<string, unknown> {
   const issuer = ctx.config.issuer
-  const secretMethods = ['client_secret_basic', 'client_secret_post']
+  const confidentialMethods = ['client_secret_basic', 'client_secret_post', 'client_secret_jwt', 'private_key_jwt']
   return {
     issuer,
     authorization_endpoint: issuer + ENDPOINTS.authorization,
@@ -42,9 +43,13 @@ export function authorizationServerMetadata(ctx: { config: Pick<Config, 'issuer'
     response_modes_supported: ['query', 'form_post'],
     grant_types_supported: GRANT_TYPES_SUPPORTED,
     code_challenge_methods_supported: ['S256'],
-    token_endpoint_auth_methods_supported: [...secretMethods, 'none'],
-    revocation_endpoint_auth_methods_supported: [...secretMethods, 'none'],
-    introspection_endpoint_auth_methods_supported: secretMethods,
+    token_endpoint_auth_methods_supported: [...confidentialMethods, 'none'],
+    revocation_endpoint_auth_methods_supported: [...confidentialMethods, 'none'],
+    introspection_endpoint_auth_methods_supported: confidentialMethods,
+    // RFC 8414 §2: the JWS algorithms client assertions (RFC 7523 §2.2) may be signed with, at each endpoint that authenticates clients.
+    token_endpoint_auth_signing_alg_values_supported: ASSERTION_SIGNING_ALGORITHMS,
+    revocation_endpoint_auth_signing_alg_values_supported: ASSERTION_SIGNING_ALGORITHMS,
+    introspection_endpoint_auth_signing_alg_values_supported: ASSERTION_SIGNING_ALGORITHMS,
     authorization_response_iss_parameter_supported: true,
     access_token_signing_alg_values_supported: facts.signingAlgorithms,
     ...(ctx.config.clientRegistration !== 'off' && { registration_endpoint: issuer + ENDPOINTS.registration }),

@@ -1,11 +1,12 @@
 import { mayUseGrant } from '../clients/declared-use.js'
 import type { Client } from '../clients/types.js'
 import type { TokenResponse } from '../tokens/issue.js'
-import { authenticateClient, type ClientAuthenticationDeps } from './client-authentication.js'
+import { authenticateClient, credentialsOf, type ClientAuthenticationDeps } from './client-authentication.js'
 import { InvalidRequest, UnauthorizedClient, UnsupportedGrantType } from '../protocol/errors.js'
 import { authorizationCodeGrant } from './grants/authorization-code.js'
 import { deviceCodeGrant } from './grants/device-code.js'
 import { DEVICE_CODE_GRANT } from './device/authorization.js'
+import { clientCredentialsGrant } from './grants/client-credentials.js'
 import type { GrantDeps } from './grants/deps.js'
 import { passwordGrant } from './grants/password.js'
 import { refreshTokenGrant } from './grants/refresh-token.js'
@@ -16,23 +17,26 @@ export interface TokenRequest {
   authorization: string | undefined
   /** The caller's address, for the client authentication and login throttles. */
   address: string
+  /** The token endpoint's full URL, which a client assertion may name as its aud. */
+  endpoint: string
 }
 
 export type TokenEndpointDeps = GrantDeps & ClientAuthenticationDeps
 
-type GrantHandler = (ctx: GrantDeps, client: Client, params: RawParams, address: string) => Promise<TokenResponse>
+/** RFC 6749 §5.1: the refresh token is optional, and left out for a client that did not register for the refresh_token grant. */
+type TokenEndpointResponse = Omit<TokenResponse, 'refresh_token'> & { refresh_token?: string }
+
+type GrantHandler = (ctx: GrantDeps, client: Client, params: RawParams, address: string) => Promise<TokenEndpointResponse>
 
 const GRANTS: Record<string, GrantHandler> = {
   authorization_code: authorizationCodeGrant,
   refresh_token: refreshTokenGrant,
   password: passwordGrant,
   [DEVICE_CODE_GRANT]: deviceCodeGrant,
+  client_credentials: clientCredentialsGrant,
 }
 
 export const GRANT_TYPES_SUPPORTED = Object.keys(GRANTS)
-
-/** RFC 6749 §5.1: the refresh token is optional, and left out for a client that did not register for the refresh_token grant. */
-type TokenEndpointResponse = Omit<TokenResponse, 'refresh_token'> & { refresh_token?: string }
 
 /** RFC 6749 §3.2: authenticates the client, then hands the request to the handler of its grant_type. */
 export async function handleTokenRequest(ctx: TokenEndpointDeps, request: TokenRequest): Promise<TokenEndpointResponse> {
@@ -40,12 +44,7 @@ export async function handleTokenRequest(ctx: TokenEndpointDeps, request: TokenR
   if (grantType === undefined || grantType === '') throw new InvalidRequest('The grant_type parameter is required.')
   const handler = Object.hasOwn(GRANTS, grantType) ? GRANTS[grantType] : undefined
   if (!handler) throw new UnsupportedGrantType(`The grant_type "${grantType}" is not supported.`)
-  const { client, method } = await authenticateClient(ctx, {
-    authorization: request.authorization,
-    clientId: param(request.params, 'client_id'),
-    clientSecret: param(request.params, 'client_secret'),
-    address: request.address,
-  })
+  const { client, method } = await authenticateClient(ctx, credentialsOf(request.params, request))
   if (method === 'none' && grantType === 'password') throw new UnauthorizedClient('A public client cannot use the password grant.')
   // RFC 7591 §2: a client that registered itself uses only the grant types it declared.
   if (!mayUseGrant(client, grantType)) throw new UnauthorizedClient(`This application did not register for the ${grantType} grant.`)
@@ -53,7 +52,7 @@ export async function handleTokenRequest(ctx: TokenEndpointDeps, request: TokenR
   return mayUseGrant(client, 'refresh_token') ? response : withoutRefreshToken(response)
 }
 
-function withoutRefreshToken(response: TokenResponse): TokenEndpointResponse {
+function withoutRefreshToken(response: TokenEndpointResponse): TokenEndpointResponse {
   const { refresh_token: _unissued, ...rest } = response
   return rest
 }

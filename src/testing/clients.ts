@@ -20,6 +20,10 @@ export function clientWith(facts: ClientFacts = {}): Client {
     teamId: facts.teamId ?? null,
     kind,
     declared: undefined,
+    serviceAccountId: null,
+    tokenEndpointAuthMethod: null,
+    jwks: null,
+    jwksUri: null,
     createdAt: new Date(0),
     updatedAt: new Date(0),
   }

@@ -5,6 +5,7 @@
  */
 import { randomUUID } from 'node:crypto'
 import { BufferedActivityLog } from '../activity/recorder.js'
+import { ClientKeyCache } from '../clients/client-keys.js'
 import { DEFAULT_CLIENT_AUTH_THROTTLE, DEFAULT_LOGIN_THROTTLE } from '../config.js'
 import { deriveKeys, type Keys } from '../crypto/master-key.js'
 import { hashSecret, randomSecret } from '../crypto/random.js'
@@ -54,6 +55,7 @@ export async function openTestDomain(url = 'sqlite::memory:'): Promise<TestDomai
     keyRing,
     config,
     activity,
+    clientKeys: new ClientKeyCache({ outboundAllowedHosts: [] }, clock),
     clock,
     advance(ms) {
       offset += ms

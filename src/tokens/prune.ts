@@ -28,6 +28,8 @@ export interface PruneCounts {
   registration_tokens: number
   /** Self-registered clients never authorised within a day, or without a token for GATEHOUSE_REGISTERED_CLIENT_TTL_DAYS. */
   registered_clients: number
+  /** The jti of client assertions (RFC 7523), kept until the assertion expires. */
+  client_assertions: number
 }
 
 export interface PruneDeps {
@@ -59,7 +61,7 @@ async function inBatches(deleteBatch: () => Promise<number>): Promise<number> {
  * expired personal access tokens, activity and API usage older than the
  * activity log's retention, expired initial access tokens, self-registered
  * clients left unused, and the portal's records of form submissions and
- * secrets waiting to be shown.
+ * secrets waiting to be shown, and the jti of client assertions past their expiry.
  */
 export async function pruneExpired(ctx: PruneDeps): Promise<PruneCounts> {
   const db = ctx.db.kysely
@@ -87,5 +89,6 @@ export async function pruneExpired(ctx: PruneDeps): Promise<PruneCounts> {
     form_submissions: await expired('form_submissions'),
     shown_once: await expired('shown_once'),
     account_links: await expired('account_links'),
+    client_assertions: await expired('client_assertions'),
   }
 }

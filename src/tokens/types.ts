@@ -107,6 +107,8 @@ export interface TeamApp {
   name: string
   /** Registered itself (RFC 7591) or known by a metadata document: nobody vouched for it. */
   selfRegistered: boolean
+  /** A service client: its service account, a bot, authorised it by asking for a token. */
+  service: boolean
   authorisedBy: { userId: number; name: string; email: string }
   authorisedAt: Date
   lastUsedAt: Date | null

@@ -3,11 +3,18 @@ import type { Keys } from '../../crypto/master-key.js'
 import { hashSecret, randomSecret, safeEqual } from '../../crypto/random.js'
 import { open } from '../../crypto/secret-box.js'
 import type { Db } from '../../db/connection.js'
-import { deleteClientById, findSelfRegisteredClient, insertClient, updateSelfRegisteredClient, type SelfRegisteredClientRow } from '../../db/clients.js'
+import {
+  deleteClientById,
+  findSelfRegisteredClient,
+  insertClient,
+  updateClientKeys,
+  updateSelfRegisteredClient,
+  type SelfRegisteredClientRow,
+} from '../../db/clients.js'
 import { DEFAULT_ID_TOKEN_ALGORITHM, type SigningAlgorithm } from '../../keys/algorithms.js'
 import { InvalidClientMetadata, InvalidToken } from '../../protocol/errors.js'
 import { storeSecret } from '../clients.js'
-import type { Client } from '../types.js'
+import type { AssertionMethod, Client, JsonWebKeySet } from '../types.js'
 import { displayName, parseDynamicClientMetadata, type ClientMetadata } from './metadata.js'
 
 export interface RegistrationDeps {
@@ -28,6 +35,16 @@ function openIdSettings(metadata: ClientMetadata): {
     postLogoutRedirectUris: metadata.post_logout_redirect_uris ?? [],
     backchannelLogoutUri: metadata.backchannel_logout_uri ?? null,
     idTokenSignedResponseAlg: metadata.id_token_signed_response_alg ?? DEFAULT_ID_TOKEN_ALGORITHM,
+  }
+}
+
+/** How the client proves itself, as registered: the assertion methods and their keys are kept on the client for client authentication. */
+function clientKeysOf(metadata: ClientMetadata): { tokenEndpointAuthMethod: AssertionMethod | null; jwks: JsonWebKeySet | null; jwksUri: string | null } {
+  const method = metadata.token_endpoint_auth_method
+  return {
+    tokenEndpointAuthMethod: method === 'client_secret_jwt' || method === 'private_key_jwt' ? method : null,
+    jwks: metadata.jwks ?? null,
+    jwksUri: metadata.jwks_uri ?? null,
   }
 }
 
@@ -55,7 +72,7 @@ export type ClientInformation = ReturnType<typeof clientInformation>
 export async function registerDynamicClient(deps: RegistrationDeps, body: unknown, now: number): Promise<ClientInformation> {
   const metadata = await parseDynamicClientMetadata(deps.db, body, deps.idTokenAlgorithms)
   const isConfidential = metadata.token_endpoint_auth_method !== 'none'
-  const secret = isConfidential ? randomSecret(32) : undefined
+  const secret = isConfidential && metadata.token_endpoint_auth_method !== 'private_key_jwt' ? randomSecret(32) : undefined
   const registrationToken = randomSecret(32)
   const client = await insertClient(deps.db.kysely, {
     id: randomUUID(),
@@ -67,6 +84,7 @@ export async function registerDynamicClient(deps: RegistrationDeps, body: unknow
     ownerUserId: null,
     teamId: null,
     secret: secret === undefined ? undefined : storeSecret(deps.keys, secret),
+    ...clientKeysOf(metadata),
     now,
     selfRegistered: { kind: 'dynamic', metadata: JSON.stringify(metadata), registrationTokenHash: hashSecret(registrationToken), metadataExpiresAt: null },
   })
@@ -113,6 +131,9 @@ export async function updateRegistration(
   if ((metadata.token_endpoint_auth_method === 'none') === found.client.isConfidential) {
     throw new InvalidClientMetadata('token_endpoint_auth_method cannot change between none and a client secret; register a new client instead.')
   }
+  if ((metadata.token_endpoint_auth_method === 'private_key_jwt') !== (found.client.tokenEndpointAuthMethod === 'private_key_jwt')) {
+    throw new InvalidClientMetadata('token_endpoint_auth_method cannot change between private_key_jwt and a client secret; register a new client instead.')
+  }
   const fresh = randomSecret(32)
   const client = await updateSelfRegisteredClient(
     deps.db.kysely,
@@ -127,7 +148,8 @@ export async function updateRegistration(
     },
     now,
   )
-  if (!client) throw new InvalidToken('The registration access token is missing or not valid for this client.')
+  if (!client || !(await updateClientKeys(deps.db.kysely, clientId, clientKeysOf(metadata), now)))
+    throw new InvalidToken('The registration access token is missing or not valid for this client.')
   return clientInformation(deps, client, metadata, found.secret && open(deps.keys.encryption, found.secret.encrypted), fresh)
 }
 

@@ -8,9 +8,11 @@ import { SCOPES } from '../../protocol/scopes.js'
 import { isInternalHost } from '../../outbound/addresses.js'
 import { isLoopbackHost, validateRedirectUri } from '../redirect-uris.js'
 import { DEVICE_CODE_GRANT } from '../../oauth/device/authorization.js'
+import { ClientKeysError, parseJwks, validateJwksUri } from '../client-keys.js'
+import type { JsonWebKeySet } from '../types.js'
 
 const GRANT_TYPES = ['authorization_code', 'refresh_token', DEVICE_CODE_GRANT]
-const AUTH_METHODS = ['none', 'client_secret_basic', 'client_secret_post']
+const AUTH_METHODS = ['none', 'client_secret_basic', 'client_secret_post', 'client_secret_jwt', 'private_key_jwt']
 const MAX_REDIRECT_URIS = 10
 const MAX_NAME = 100
 const MAX_TEXT = 200
@@ -36,6 +38,9 @@ export interface ClientMetadata {
   backchannel_logout_session_required?: boolean
   /** OpenID Connect Registration §2; taken from dynamic registration only. */
   id_token_signed_response_alg?: SigningAlgorithm
+  /** RFC 7591 §2: the public keys of a private_key_jwt client, or where to fetch them; one of the two. */
+  jwks?: JsonWebKeySet
+  jwks_uri?: string
 }
 
 function optionalString(body: Record<string, unknown>, field: string, max: number): string | undefined {
@@ -160,6 +165,31 @@ export async function parseDynamicClientMetadata(db: Db, body: unknown, idTokenA
 }
 
 /**
+ * RFC 7591 §2 `jwks` and `jwks_uri`: a private_key_jwt client registers one
+ * of the two (public keys only; an https URL on a public host), and no other
+ * client registers either.
+ */
+function parseKeyMetadata(fields: Record<string, unknown>, authMethod: string): Pick<ClientMetadata, 'jwks' | 'jwks_uri'> {
+  const jwks = fields.jwks ?? undefined
+  const jwksUri = fields.jwks_uri ?? undefined
+  if (authMethod !== 'private_key_jwt') {
+    if (jwks !== undefined || jwksUri !== undefined)
+      throw new InvalidClientMetadata('jwks and jwks_uri are only for token_endpoint_auth_method private_key_jwt.')
+    return {}
+  }
+  if ((jwks === undefined) === (jwksUri === undefined))
+    throw new InvalidClientMetadata('A private_key_jwt client registers its public keys: jwks or jwks_uri, one of the two.')
+  try {
+    if (jwks !== undefined) return { jwks: parseJwks(jwks) }
+    if (typeof jwksUri !== 'string') throw new InvalidClientMetadata('jwks_uri must be a string.')
+    return { jwks_uri: validateJwksUri(jwksUri) }
+  } catch (err) {
+    if (err instanceof ClientKeysError) throw new InvalidClientMetadata(err.message)
+    throw err
+  }
+}
+
+/**
  * RFC 7591 §2: reads the metadata a client sent. Unknown fields are ignored
  * (§2: the server must ignore what it does not understand); known ones are
  * checked and refused with invalid_client_metadata or invalid_redirect_uri.
@@ -179,7 +209,8 @@ export async function parseClientMetadata(db: Db, body: unknown): Promise<Client
 
   const authMethod = optionalString(fields, 'token_endpoint_auth_method', MAX_TEXT) ?? 'client_secret_basic'
   if (!AUTH_METHODS.includes(authMethod))
-    throw new InvalidClientMetadata(`The token_endpoint_auth_method "${authMethod}" is not supported; use none, client_secret_basic or client_secret_post.`)
+    throw new InvalidClientMetadata(`The token_endpoint_auth_method "${authMethod}" is not supported; use ${AUTH_METHODS.join(', ')}.`)
+  const keys = parseKeyMetadata(fields, authMethod)
 
   const name = optionalString(fields, 'client_name', MAX_NAME)
   if (name !== undefined && isBlankName(name)) throw new InvalidClientMetadata('client_name must not be empty or invisible.')
@@ -202,6 +233,7 @@ export async function parseClientMetadata(db: Db, body: unknown): Promise<Client
     grant_types: [...new Set(grantTypes)],
     response_types: [...new Set(responseTypes)],
     token_endpoint_auth_method: authMethod,
+    ...keys,
   }
   const optional = {
     client_name: name?.trim(),

@@ -15,6 +15,7 @@ export function userObject(user: User) {
     email: user.email,
     is_verified: user.isVerified,
     is_disabled: user.isDisabled,
+    is_service_account: user.isServiceAccount,
     created_at: timestamp(user.createdAt),
     updated_at: timestamp(user.updatedAt),
   }

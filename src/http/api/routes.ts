@@ -17,6 +17,7 @@ const userSchema = {
     email: { type: 'string' },
     is_verified: { type: 'boolean' },
     is_disabled: { type: 'boolean' },
+    is_service_account: { type: 'boolean' },
     created_at: { type: 'string' },
     updated_at: { type: 'string' },
   },

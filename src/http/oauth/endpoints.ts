@@ -1,12 +1,12 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { AppContext } from '../../context.js'
-import { authenticateClient } from '../../oauth/client-authentication.js'
+import { authenticateClient, credentialsOf } from '../../oauth/client-authentication.js'
 import { InvalidClient, InvalidRequest } from '../../protocol/errors.js'
 import { resourceScopes } from '../../resources/resources.js'
 import { registrationRoutes } from './registration.js'
 import { introspect } from '../../oauth/introspection.js'
 import { authorizationServerMetadata, ENDPOINTS, openIdConfiguration } from '../../oauth/metadata.js'
-import { param, type RawParams } from '../../protocol/params.js'
+import type { RawParams } from '../../protocol/params.js'
 import { revokeToken } from '../../oauth/revocation.js'
 import { handleTokenRequest } from '../../oauth/token-endpoint.js'
 import { startDeviceAuthorization } from '../../oauth/device/authorization.js'
@@ -19,20 +19,21 @@ function bodyParams(request: FastifyRequest): RawParams {
   return body as RawParams
 }
 
-function clientCredentials(request: FastifyRequest, params: RawParams) {
-  return {
-    authorization: request.headers.authorization,
-    clientId: param(params, 'client_id'),
-    clientSecret: param(params, 'client_secret'),
-    address: request.ip,
-  }
+function clientCredentials(ctx: AppContext, request: FastifyRequest, params: RawParams, path: string) {
+  return credentialsOf(params, { authorization: request.headers.authorization, address: request.ip, endpoint: ctx.config.issuer + path })
 }
 
 /** The machine-facing OAuth endpoints: JSON in RFC 6749 §5.2 shape, whatever goes wrong. */
 export async function oauthEndpoints(app: FastifyInstance, ctx: AppContext): Promise<void> {
   await machineEndpoints(app, (scope) => {
     endpoint(scope, ENDPOINTS.token, {
-      POST: async (request) => handleTokenRequest(ctx, { params: bodyParams(request), authorization: request.headers.authorization, address: request.ip }),
+      POST: async (request) =>
+        handleTokenRequest(ctx, {
+          params: bodyParams(request),
+          authorization: request.headers.authorization,
+          address: request.ip,
+          endpoint: ctx.config.issuer + ENDPOINTS.token,
+        }),
     })
 
     if (ctx.config.clientRegistration !== 'off') registrationRoutes(scope, ctx)
@@ -41,7 +42,7 @@ export async function oauthEndpoints(app: FastifyInstance, ctx: AppContext): Pro
     endpoint(scope, ENDPOINTS.deviceAuthorization, {
       POST: async (request) => {
         const params = bodyParams(request)
-        const { client } = await authenticateClient(ctx, clientCredentials(request, params))
+        const { client } = await authenticateClient(ctx, clientCredentials(ctx, request, params, ENDPOINTS.deviceAuthorization))
         return startDeviceAuthorization(ctx, client, params)
       },
     })
@@ -49,7 +50,7 @@ export async function oauthEndpoints(app: FastifyInstance, ctx: AppContext): Pro
     endpoint(scope, ENDPOINTS.revocation, {
       POST: async (request, reply) => {
         const params = bodyParams(request)
-        const { client } = await authenticateClient(ctx, clientCredentials(request, params))
+        const { client } = await authenticateClient(ctx, clientCredentials(ctx, request, params, ENDPOINTS.revocation))
         await revokeToken(ctx, client, params)
         return reply.code(200).send()
       },
@@ -58,7 +59,7 @@ export async function oauthEndpoints(app: FastifyInstance, ctx: AppContext): Pro
     endpoint(scope, ENDPOINTS.introspection, {
       POST: async (request) => {
         const params = bodyParams(request)
-        const { client, method } = await authenticateClient(ctx, clientCredentials(request, params))
+        const { client, method } = await authenticateClient(ctx, clientCredentials(ctx, request, params, ENDPOINTS.introspection))
         if (method === 'none') throw new InvalidClient('Introspection needs client authentication.')
         return introspect(ctx, client, params)
       },

@@ -72,6 +72,7 @@ async function sendMembersPage(ctx: AppContext, request: FastifyRequest, reply: 
         email: m.user.email,
         role: m.role,
         isYou: m.user.id === session.user.id,
+        isBot: m.user.isServiceAccount,
         isLastOwner: m.role === 'owner' && owners === 1,
         joinedAt: shownTime(m.joinedAt),
         lastActiveAt: shownTime(m.lastActiveAt),

@@ -24,6 +24,7 @@ function appViews(apps: TeamApp[], by: TeamAppRevoker) {
       clientId: authorisations[0]!.clientId,
       name: authorisations[0]!.name,
       selfRegistered: authorisations[0]!.selfRegistered,
+      service: authorisations[0]!.service,
       authorisations: authorisations.map((a) => ({ by: a.authorisedBy, at: shownTime(a.authorisedAt) })),
       lastUsedAt: shownTime(lastUsed === 0 ? null : new Date(lastUsed)),
       mayRevoke: authorisations.some((a) => mayRevokeTeamApp(a, by)),

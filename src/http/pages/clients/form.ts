@@ -1,5 +1,6 @@
 import { chooseIdTokenAlgorithm } from '../../../clients/clients.js'
 import { isRequestInspectionHost, validateRedirectUri } from '../../../clients/redirect-uris.js'
+import type { AssertionMethod } from '../../../clients/types.js'
 import type { SigningAlgorithm } from '../../../keys/algorithms.js'
 import { Refusal, MESSAGES } from '../../../messages.js'
 import { formGuardProperties, type FormBody } from '../portal.js'
@@ -11,6 +12,9 @@ export interface ClientFormBody extends FormBody {
   post_logout_redirect_uri?: string[]
   backchannel_logout_uri?: string
   id_token_signed_response_alg?: string
+  kind?: string
+  auth_method?: string
+  public_key?: string
 }
 
 export const clientFormBodySchema = {
@@ -24,6 +28,9 @@ export const clientFormBodySchema = {
     post_logout_redirect_uri: { type: 'array', items: { type: 'string', maxLength: 4000 }, maxItems: 50 },
     backchannel_logout_uri: { type: 'string', maxLength: 4000 },
     id_token_signed_response_alg: { type: 'string', maxLength: 20 },
+    kind: { type: 'string', maxLength: 20 },
+    auth_method: { type: 'string', maxLength: 20 },
+    public_key: { type: 'string', maxLength: 20_000 },
     ...formGuardProperties,
   },
 } as const
@@ -51,9 +58,22 @@ export interface ClientFormView {
   /** OpenID Connect Registration §2: the algorithm chosen, and those the select offers (RS256 first). */
   idTokenAlg: string
   idTokenAlgOptions: readonly SigningAlgorithm[]
+  /** What kind of client the create form makes, and how it proves itself. */
+  kind: ClientFormKind
+  kindError: string | undefined
+  authMethod: ClientFormAuthMethod
+  publicKey: string
+  publicKeyError: string | undefined
   /** True when the form comes back with errors, for the banner above it. */
   failed: boolean
 }
+
+/** The kinds the create form offers: a confidential client, or a service client with a service account of its own. */
+export type ClientFormKind = 'confidential' | 'service'
+const KINDS: readonly ClientFormKind[] = ['confidential', 'service']
+/** How the client proves itself: by sending its secret, by an HMAC with it (client_secret_jwt), or with a private key (private_key_jwt). */
+export type ClientFormAuthMethod = 'client_secret' | AssertionMethod
+const AUTH_METHODS: readonly ClientFormAuthMethod[] = ['client_secret', 'client_secret_jwt', 'private_key_jwt']
 
 export interface ClientInput {
   name: string
@@ -61,6 +81,18 @@ export interface ClientInput {
   postLogoutRedirectUris: string[]
   backchannelLogoutUri: string | null
   idTokenSignedResponseAlg: SigningAlgorithm
+  kind: ClientFormKind
+  authMethod: ClientFormAuthMethod
+  /** A JWK, a JWK Set or a PEM public key, as pasted, for private_key_jwt. */
+  publicKey: string
+}
+
+/** The radio groups send one of their values; anything else was not sent by the form and is refused outright. */
+function choice<T extends string>(value: string | undefined, offered: readonly T[]): T {
+  if (value === undefined || value === '') return offered[0]!
+  const chosen = offered.find((o) => o === value)
+  if (!chosen) throw new Refusal('not_found', 400)
+  return chosen
 }
 
 const filled = (uris: string[] | undefined) => (uris ?? []).filter((uri) => uri.trim() !== '')
@@ -78,12 +110,23 @@ export function readClientForm(body: ClientFormBody | undefined, idTokenAlgOptio
     postLogoutRedirectUris: filled(body?.post_logout_redirect_uri),
     backchannelLogoutUri: backchannel.trim() === '' ? null : backchannel,
     idTokenSignedResponseAlg: chooseIdTokenAlgorithm(body?.id_token_signed_response_alg, idTokenAlgOptions),
+    kind: choice(body?.kind, KINDS),
+    authMethod: choice(body?.auth_method, AUTH_METHODS),
+    publicKey: body?.public_key ?? '',
   }
 }
 
 /** The form, with one empty row to add a URL in (a form without JavaScript cannot add rows). */
-export function clientFormView(input: ClientInput, idTokenAlgOptions: readonly SigningAlgorithm[]): ClientFormView {
+export function clientFormView(
+  input: Omit<ClientInput, 'kind' | 'authMethod' | 'publicKey'> & Partial<ClientInput>,
+  idTokenAlgOptions: readonly SigningAlgorithm[],
+): ClientFormView {
   return {
+    kind: input.kind ?? 'confidential',
+    kindError: undefined,
+    authMethod: input.authMethod ?? 'client_secret',
+    publicKey: input.publicKey ?? '',
+    publicKeyError: undefined,
     name: input.name,
     nameError: undefined,
     rows: [...input.redirectUris.map((value) => ({ value, error: undefined, warning: isRequestInspectionHost(value) })), blankRow()],
@@ -128,9 +171,14 @@ export function refusedClientFormView(input: ClientInput, err: Refusal, idTokenA
         : (urlErrors([input.backchannelLogoutUri])[0] ?? (err.code === 'backchannel_logout_uri_not_public' ? err.message : undefined)),
   }
   const extra = blankRow()
-  // The domain refused the redirect URLs as a whole (none given): say so on the empty row.
-  if (err.code === 'redirect_uri_required') extra.error = err.message
+  // The domain refused the redirect URLs as a whole (none given, or any for a service client): say so on the empty row.
+  if (err.code === 'redirect_uri_required' || err.code === 'service_client_redirect_uris') extra.error = err.message
   return {
+    kind: input.kind,
+    kindError: err.code === 'owner_only' ? err.message : undefined,
+    authMethod: input.authMethod,
+    publicKey: input.publicKey,
+    publicKeyError: err.code.startsWith('client_keys') ? err.message : undefined,
     name: input.name,
     nameError: err.code.startsWith('client_name') ? err.message : undefined,
     rows: [...rows, extra],
@@ -148,5 +196,13 @@ function blankRow(): RedirectRow {
 
 /** Errors the form shows next to its fields; anything else goes to the error page. */
 export function isClientFormError(err: unknown): err is Refusal {
-  return err instanceof Refusal && (err.code.startsWith('client_name') || err.code.startsWith('redirect_uri') || err.code.startsWith('backchannel_logout_uri'))
+  return (
+    err instanceof Refusal &&
+    (err.code.startsWith('client_name') ||
+      err.code.startsWith('redirect_uri') ||
+      err.code.startsWith('backchannel_logout_uri') ||
+      err.code.startsWith('client_keys') ||
+      err.code === 'service_client_redirect_uris' ||
+      err.code === 'owner_only')
+  )
 }

@@ -3,7 +3,9 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { clientsOfTeam } from '../../../clients/access.js'
 import { registerClient } from '../../../clients/clients.js'
 import type { AppContext } from '../../../context.js'
-import { BANNERS } from '../../../messages.js'
+import { roleIn } from '../../../accounts/members.js'
+import { keysRefusal, parsePublicKeys } from '../../../clients/client-keys.js'
+import { BANNERS, Refusal } from '../../../messages.js'
 import { sendTeamPage } from '../page.js'
 import { actOnce, doneBanner } from '../portal.js'
 import { teamSessionOf } from '../session-guard.js'
@@ -50,7 +52,17 @@ export function clientListRoutes(pages: FastifyInstance, ctx: AppContext): void 
     const input = readClientForm(request.body, ctx.keyRing.idTokenAlgorithms())
     return actOnce(ctx, request, reply, '/settings/clients', async () => {
       try {
-        const { client } = await registerClient(ctx.db, ctx.keys, { ...input, ownerUserId: session.user.id, teamId: session.activeTeam.id }, ctx.clock())
+        const isService = input.kind === 'service'
+        // A service client acts in the team on its own: only an owner may add one.
+        if (isService && (await roleIn(ctx.db.kysely, session.activeTeam.id, session.user.id)) !== 'owner') throw new Refusal('owner_only', 403)
+        const method = input.authMethod === 'client_secret' ? null : input.authMethod
+        const jwks = method === 'private_key_jwt' && input.publicKey.trim() !== '' ? await parsePublicKeys(input.publicKey).catch(keysRefusal) : null
+        const { client } = await registerClient(
+          ctx.db,
+          ctx.keys,
+          { ...input, isService, tokenEndpointAuthMethod: method, jwks, ownerUserId: session.user.id, teamId: session.activeTeam.id },
+          ctx.clock(),
+        )
         recordClientEvent(ctx, request, session, client, 'client.created')
         return '/settings/clients?done=created'
       } catch (err) {

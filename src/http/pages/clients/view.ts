@@ -2,7 +2,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify'
 import { canManageClient } from '../../../clients/access.js'
 import { mayOfferSkipConsent } from '../../../clients/clients.js'
 import { isRequestInspectionHost } from '../../../clients/redirect-uris.js'
-import type { Client } from '../../../clients/types.js'
+import { isServiceClient, type Client } from '../../../clients/types.js'
 import type { AppContext } from '../../../context.js'
 import { shownTime } from '../format.js'
 import { sendTeamPage } from '../page.js'
@@ -14,6 +14,10 @@ export function clientView(client: Client) {
     id: client.id,
     name: client.name,
     isConfidential: client.isConfidential,
+    kind: isServiceClient(client) ? ('service' as const) : client.isConfidential ? ('confidential' as const) : ('public' as const),
+    /** How it proves itself; a private_key_jwt client has no secret to show. */
+    authMethod: client.tokenEndpointAuthMethod,
+    hasSecret: client.isConfidential && client.tokenEndpointAuthMethod !== 'private_key_jwt',
     redirectUris: client.redirectUris.map((uri) => ({ uri, warning: isRequestInspectionHost(uri) })),
     postLogoutRedirectUris: client.postLogoutRedirectUris,
     backchannelLogoutUri: client.backchannelLogoutUri,
@@ -46,7 +50,7 @@ export function clientPage(ctx: AppContext, request: FastifyRequest, reply: Fast
     {
       client: view,
       canManage: canManageClient(client, session.user, session.teams),
-      form: options.form ?? clientFormView(client, ctx.keyRing.idTokenAlgorithms()),
+      form: options.form ?? clientFormView({ ...client, kind: view.kind === 'service' ? 'service' : 'confidential' }, ctx.keyRing.idTokenAlgorithms()),
       secret: options.secret,
       banner: options.banner,
       hasInspectionHost: view.redirectUris.some((r) => r.warning),
