@@ -18,9 +18,10 @@ import { idTokenAlg } from './migrations/015_id_token_alg.js'
 import { mail } from './migrations/016_mail.js'
 import { sessionsClient } from './migrations/017_sessions_client.js'
 import { invitations } from './migrations/018_invitations.js'
+import { adminApi } from './migrations/019_admin_api.js'
 
 // Migrations run in the order of their names: three digits, one more than the
-// last migration's, then what it does. The next one is 019_…; it must not
+// last migration's, then what it does. The next one is 020_…; it must not
 // share a number, and a migration once released is never renamed or reordered.
 function migrationsFor(dialect: DialectName): Record<string, Migration> {
   return {
@@ -42,6 +43,7 @@ function migrationsFor(dialect: DialectName): Record<string, Migration> {
     '016_mail': mail(),
     '017_sessions_client': sessionsClient(),
     '018_invitations': invitations(),
+    '019_admin_api': adminApi(),
   }
 }
 
