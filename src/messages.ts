@@ -27,6 +27,7 @@ export const MESSAGES = {
   link_stale: 'This link no longer works: the password or the address of the account changed after it was sent. Ask for a new one if you still need it.',
   email_unchanged: 'This is already the address of your account.',
   user_not_found: 'No user has this e-mail address.',
+  user_id_not_found: 'No user has this id.',
   team_not_found: 'No team has this name.',
   team_name_required: 'Enter a team name.',
   team_name_control_characters: CONTROL_CHARACTERS,
