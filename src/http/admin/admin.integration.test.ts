@@ -127,6 +127,17 @@ await forEachDialect('admin API', (dialect) => {
       assert.equal(await countUsers(server.ctx.db.kysely), count)
     })
 
+    it('creates one user when retries race with the same Idempotency-Key', async () => {
+      const body = { email: 'race@example.com', name: 'Race', password: 'correct horse battery' }
+      const answers = await Promise.all([1, 2, 3, 4].map(() => call('POST', '/admin/v1/users', { body, headers: { 'idempotency-key': 'race-1' } })))
+      const created = answers.filter((a) => a.status === 201)
+      assert.ok(created.length >= 1)
+      for (const answer of answers) if (answer.status !== 201) assertProblem(answer, 409, 'idempotency_key_in_use')
+      assert.equal(new Set(created.map((a) => a.body.id)).size, 1)
+      const found = await call<List>('GET', '/admin/v1/users?email=race@example.com')
+      assert.equal(found.body.data.length, 1)
+    })
+
     it('refuses bad input with a problem and creates nothing', async () => {
       const count = await countUsers(server.ctx.db.kysely)
       assertProblem(await call('POST', '/admin/v1/users', { body: { email: 'x@example.com' } }), 400, 'invalid_request')

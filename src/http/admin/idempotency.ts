@@ -1,6 +1,6 @@
-import { createHash } from 'node:crypto'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { AppContext } from '../../context.js'
+import { hmac, safeEqual } from '../../crypto/random.js'
 import { open, seal } from '../../crypto/secret-box.js'
 import { claimIdempotencyKey, findIdempotentRequest, releaseIdempotencyKey, storeIdempotentResponse } from '../../db/admin-idempotency.js'
 import { AdminProblem } from './problems.js'
@@ -24,10 +24,9 @@ interface StoredAnswer {
   body: string
 }
 
-function requestHash(request: FastifyRequest): string {
-  return createHash('sha256')
-    .update(`${request.method} ${request.url}\n${JSON.stringify(request.body ?? null)}`)
-    .digest('base64url')
+/** Keyed, as the body may hold a password: the stored hash cannot be checked against guesses without GATEHOUSE_SECRET. */
+function requestHash(key: Buffer, request: FastifyRequest): string {
+  return hmac(key, `${request.method} ${request.url}\n${JSON.stringify(request.body ?? null)}`)
 }
 
 function header(reply: FastifyReply, name: string): string | undefined {
@@ -50,7 +49,7 @@ export function idempotency(ctx: AppContext) {
       const key = Array.isArray(raw) ? raw[0]! : raw
       if (!KEY.test(key)) throw new AdminProblem(400, 'idempotency_key_invalid', 'An Idempotency-Key is 1 to 255 visible ASCII characters.')
       const tokenId = request.adminToken.id
-      const hash = requestHash(request)
+      const hash = requestHash(ctx.keys.idempotency, request)
       const now = ctx.clock()
       if (await claimIdempotencyKey(ctx.db.kysely, { adminTokenId: tokenId, key, requestHash: hash, now, expiresAt: now + IDEMPOTENCY_WINDOW_MS })) {
         request.idempotencyKey = key
@@ -58,7 +57,7 @@ export function idempotency(ctx: AppContext) {
       }
       const stored = await findIdempotentRequest(ctx.db.kysely, tokenId, key)
       if (!stored) throw new AdminProblem(409, 'idempotency_key_in_use', 'A request with this Idempotency-Key is being answered. Try again shortly.')
-      if (stored.requestHash !== hash)
+      if (!safeEqual(stored.requestHash, hash))
         throw new AdminProblem(
           422,
           'idempotency_key_reused',
