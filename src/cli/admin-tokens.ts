@@ -47,7 +47,9 @@ export const adminTokenCommands: Commands = {
         tokens.map(adminTokenJson),
         tokens.length === 0
           ? 'No admin tokens'
-          : tokens.map((t) => `${t.id}  ${t.name}  ${t.scope}${t.revokedAt ? '  (revoked)' : t.expiresAt ? `  until ${t.expiresAt.toISOString()}` : ''}`).join('\n'),
+          : tokens
+              .map((t) => `${t.id}  ${t.name}  ${t.scope}${t.revokedAt ? '  (revoked)' : t.expiresAt ? `  until ${t.expiresAt.toISOString()}` : ''}`)
+              .join('\n'),
       )
     },
   },

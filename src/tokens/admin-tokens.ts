@@ -1,7 +1,15 @@
 import { randomUUID } from 'node:crypto'
 import type { Db } from '../db/connection.js'
 import { hashSecret } from '../crypto/random.js'
-import { findAdminTokenByHash, insertAdminToken, listAdminTokens, revokeAdminTokenRow, touchAdminToken, type AdminScope, type AdminToken } from '../db/admin-tokens.js'
+import {
+  findAdminTokenByHash,
+  insertAdminToken,
+  listAdminTokens,
+  revokeAdminTokenRow,
+  touchAdminToken,
+  type AdminScope,
+  type AdminToken,
+} from '../db/admin-tokens.js'
 import { Refusal } from '../messages.js'
 import { ADMIN_TOKEN_PREFIX } from '../protocol/token-kind.js'
 import { checksummedToken, hasChecksummedShape, validateTokenName } from './personal-access-tokens.js'
