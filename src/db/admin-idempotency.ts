@@ -60,3 +60,14 @@ export async function storeIdempotentResponse(db: Executor, adminTokenId: string
 export async function releaseIdempotencyKey(db: Executor, adminTokenId: string, key: string): Promise<void> {
   await db.deleteFrom('admin_idempotency_keys').where('admin_token_id', '=', adminTokenId).where('key', '=', key).where('status', 'is', null).execute()
 }
+
+/** Forgets the keys past their window, a few hundred at a time. */
+export async function deleteExpiredIdempotencyKeys(db: Executor, now: number, limit: number): Promise<number> {
+  const batch = await db.selectFrom('admin_idempotency_keys').select(['admin_token_id', 'key']).where('expires_at', '<=', now).limit(limit).execute()
+  let deleted = 0
+  for (const row of batch) {
+    const result = await db.deleteFrom('admin_idempotency_keys').where('admin_token_id', '=', row.admin_token_id).where('key', '=', row.key).executeTakeFirst()
+    deleted += Number(result.numDeletedRows)
+  }
+  return deleted
+}

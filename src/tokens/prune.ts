@@ -5,6 +5,7 @@ import { deleteRowsBefore, type PrunableTable } from '../db/expired-rows.js'
 import { deleteSigningKeysRetiredBefore } from '../db/signing-keys.js'
 import { deleteEmptyGrants } from '../db/tokens.js'
 import { deleteAbandonedClients } from '../db/clients.js'
+import { deleteExpiredIdempotencyKeys } from '../db/admin-idempotency.js'
 import { KEY_REFRESH_MS, signedTokenLifetimeMs } from '../keys/signing-keys.js'
 
 export interface PruneCounts {
@@ -27,6 +28,8 @@ export interface PruneCounts {
   registration_tokens: number
   /** Self-registered clients never authorised within a day, or without a token for GATEHOUSE_REGISTERED_CLIENT_TTL_DAYS. */
   registered_clients: number
+  /** Admin API answers kept for retries, past their window. */
+  admin_idempotency_keys: number
 }
 
 export interface PruneDeps {
@@ -57,8 +60,8 @@ async function inBatches(deleteBatch: () => Promise<number>): Promise<number> {
  * left, expired sessions and throttle counts, retired keys no live token was signed with,
  * expired personal access tokens, activity and API usage older than the
  * activity log's retention, expired initial access tokens, self-registered
- * clients left unused, and the portal's records of form submissions and
- * secrets waiting to be shown.
+ * clients left unused, the portal's records of form submissions and
+ * secrets waiting to be shown, and admin API answers kept for retries.
  */
 export async function pruneExpired(ctx: PruneDeps): Promise<PruneCounts> {
   const db = ctx.db.kysely
@@ -85,5 +88,6 @@ export async function pruneExpired(ctx: PruneDeps): Promise<PruneCounts> {
     form_submissions: await expired('form_submissions'),
     shown_once: await expired('shown_once'),
     account_links: await expired('account_links'),
+    admin_idempotency_keys: await inBatches(() => deleteExpiredIdempotencyKeys(db, now, BATCH)),
   }
 }

@@ -4,6 +4,7 @@ import { Validator } from '@seriousme/openapi-schema-validator'
 import { countUsers } from '../../db/users.js'
 import { createAdminToken } from '../../tokens/admin-tokens.js'
 import { createPersonalAccessToken } from '../../tokens/personal-access-tokens.js'
+import { pruneExpired } from '../../tokens/prune.js'
 import { forEachDialect } from '../../testing/dialects.js'
 import { REDIRECT, seedClient, seedUser, type SeededUser } from '../../testing/fixtures.js'
 import { browserFor, codeFor, redeemCode } from '../../testing/oauth.js'
@@ -491,6 +492,16 @@ await forEachDialect('admin API', (dialect) => {
       }
       assert.equal((await callChecked(api, server, 'GET', '/api/v2/me')).status, 401)
       assert.equal((await callChecked(api, server, 'GET', '/api/v2/activities?limit=0', { token })).status, 400)
+    })
+  })
+
+  describe('housekeeping', () => {
+    it('forgets Idempotency-Keys a day after their request: the same key then makes a new request', async () => {
+      const later = Date.now() + 25 * 3600 * 1000
+      const counts = await pruneExpired({ ...server.ctx, clock: () => later })
+      assert.ok(counts.admin_idempotency_keys >= 2)
+      const body = { email: 'uma@example.com', name: 'Uma User', password: 'correct horse battery', is_verified: true }
+      assertProblem(await call('POST', '/admin/v1/users', { body, headers: { 'idempotency-key': 'create-uma-1' } }), 409, 'email_taken')
     })
   })
 })
