@@ -21,6 +21,8 @@ import { oauthEndpoints } from './http/oauth/endpoints.js'
 import { userinfoRoutes } from './http/oauth/userinfo.js'
 import { endSessionRoutes } from './http/oauth/end-session.js'
 import { apiRoutes } from './http/api/routes.js'
+import { adminRoutes } from './http/admin/routes.js'
+import { collectOpenApi, openApiRoutes } from './http/openapi.js'
 import { healthRoutes } from './http/health.js'
 import { activityRoutes } from './http/pages/activity.js'
 import { clientRoutes } from './http/pages/clients/routes.js'
@@ -66,6 +68,7 @@ export async function buildApp(ctx: AppContext, logger: FastifyBaseLogger, limit
   closeConnectionsGracefully(app)
   await app.register(cookie)
   await app.register(formbody)
+  await collectOpenApi(app)
   addSecurityHeaders(app, ctx.config)
   const cors = allowCrossOrigin(app, [
     '/.well-known/oauth-authorization-server',
@@ -109,6 +112,8 @@ export async function buildApp(ctx: AppContext, logger: FastifyBaseLogger, limit
   await oauthEndpoints(app, ctx)
   await userinfoRoutes(app, ctx)
   await apiRoutes(app, ctx)
+  await adminRoutes(app, ctx)
+  openApiRoutes(app, ctx)
   cors.addPreflightRoutes()
   return app
 }

@@ -10,6 +10,8 @@ import { Refusal } from '../messages.js'
 import { revokeUserHoldings } from '../tokens/holdings.js'
 import type { Actor } from './invitations.js'
 import type { Role, User } from './types.js'
+import type { ActivityEvent } from '../activity/types.js'
+import { revokedActivity } from './revoked-activity.js'
 import type { Revoked } from './users.js'
 
 export interface Member {
@@ -109,4 +111,33 @@ export async function leaveTeam(db: Db, activity: ActivityLog, teamId: number, b
 /** Only an owner invites, resends and cancels invitations. */
 export async function requireTeamOwner(db: Db, teamId: number, userId: number): Promise<void> {
   await requireOwner(db.kysely, teamId, userId)
+}
+
+/** An operator changes a member's role (the admin API); the team still keeps an owner. */
+export async function changeRoleByOperator(db: Db, teamId: number, userId: number, role: Role): Promise<{ user: User; activity: ActivityEvent[] }> {
+  const user = await db.kysely.transaction().execute(async (trx) => {
+    await lockTeam(trx, teamId)
+    const user = await requireMember(trx, teamId, userId)
+    if (role === 'member') await keepAnOwner(trx, teamId, userId, 'last_owner_demote')
+    await setMemberRole(trx, teamId, userId, role)
+    return user
+  })
+  return { user, activity: [{ action: 'member.role_changed', teamId, detail: `${user.email} to ${role}` }] }
+}
+
+/** An operator takes a member out of the team (the admin API), ending what they hold there; the team still keeps an owner. */
+export async function removeByOperator(
+  db: Db,
+  teamId: number,
+  userId: number,
+  now: number,
+): Promise<{ user: User; revoked: Revoked; activity: ActivityEvent[] }> {
+  return db.kysely.transaction().execute(async (trx) => {
+    await lockTeam(trx, teamId)
+    const user = await requireMember(trx, teamId, userId)
+    await keepAnOwner(trx, teamId, userId, 'last_owner_remove')
+    const activity = await revokedActivity(trx, userId, [teamId], 'removed from the team')
+    const revoked = await takeOut(trx, teamId, userId, now)
+    return { user, revoked, activity: [...activity, { action: 'member.removed' as const, teamId, detail: user.email }] }
+  })
 }

@@ -9,6 +9,7 @@ import {
   listMembershipsOfUser,
   listTeamMembers,
   listTeamsWithMemberCounts,
+  setTeamName,
   upsertMembership,
 } from '../db/teams.js'
 import { findUserByEmail } from '../db/users.js'
@@ -120,4 +121,23 @@ export async function createTeamOwnedBy(db: Db, name: string, ownerEmail: string
   const owner = await findUserByEmail(db.kysely, ownerEmail)
   if (!owner) throw new Refusal('user_not_found', 404, ownerEmail)
   return { team: await createTeam(db, name, owner.id, now), owner }
+}
+
+export async function requireTeam(db: Db, teamId: number): Promise<Team> {
+  const team = await findTeamById(db.kysely, teamId)
+  if (!team) throw new Refusal('team_not_found', 404)
+  return team
+}
+
+/** A new name for the team; names stay unique. */
+export async function renameTeam(db: Db, teamId: number, name: string, now: number): Promise<Team> {
+  const teamName = validTeamName(name)
+  try {
+    const team = await setTeamName(db.kysely, teamId, teamName, now)
+    if (!team) throw new Refusal('team_not_found', 404)
+    return team
+  } catch (err) {
+    if (isUniqueViolation(err)) throw new Refusal('team_name_taken', 409, teamName)
+    throw err
+  }
 }

@@ -3,7 +3,7 @@ import type { Db } from '../db/connection.js'
 import { isUniqueViolation } from '../db/errors.js'
 import { deleteSessionsOfUser, type EndedSession } from '../db/sessions.js'
 import { findTeamByName, insertTeam, listMembershipsOfUser, upsertMembership } from '../db/teams.js'
-import { findUserByEmail, insertUser, setUserDisabled } from '../db/users.js'
+import { findUserByEmail, findUserById, insertUser, listUsers, setUserDisabled, setUserName } from '../db/users.js'
 import { Refusal } from '../messages.js'
 import { validName } from '../names.js'
 import { revokeUserHoldings } from '../tokens/holdings.js'
@@ -108,4 +108,22 @@ export async function requireUserByEmail(db: Db, email: string): Promise<User> {
   const user = await findUserByEmail(db.kysely, email)
   if (!user) throw new Refusal('user_not_found', 404, email)
   return user
+}
+
+export async function requireUserById(db: Db, id: number): Promise<User> {
+  const user = await findUserById(db.kysely, id)
+  if (!user) throw new Refusal('user_id_not_found', 404)
+  return user
+}
+
+/** Users by id, `limit` of them after `afterId`: the admin API's list. */
+export function usersAfter(db: Db, filter: { afterId?: number; limit: number; email?: string; disabled?: boolean }): Promise<User[]> {
+  return listUsers(db.kysely, filter)
+}
+
+/** An operator renames a user; the name follows the rule of sign-up. */
+export async function renameUser(db: Db, id: number, name: string, now: number): Promise<User> {
+  const valid = validName(name, { required: 'name_required', controlCharacters: 'name_control_characters' })
+  await setUserName(db.kysely, id, valid, now)
+  return requireUserById(db, id)
 }

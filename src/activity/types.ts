@@ -40,6 +40,7 @@ export type ActivityAction =
   | 'member.removed'
   | 'member.left'
   | 'account.signed_up'
+  | 'admin.request'
 
 export interface ActivityEvent {
   action: ActivityAction
@@ -47,6 +48,8 @@ export interface ActivityEvent {
   userId?: number | null
   clientId?: string | null
   personalAccessTokenId?: string | null
+  /** The admin token the action was taken with (admin API calls). */
+  adminTokenId?: string | null
   /** Never a token or secret: a request line, a grant type, an app's name. */
   detail?: string | null
   address?: string | null
@@ -59,6 +62,7 @@ export interface Activity {
   userId: number | null
   clientId: string | null
   personalAccessTokenId: string | null
+  adminTokenId: string | null
   detail: string | null
   address: string | null
   createdAt: Date

@@ -2,6 +2,7 @@
 import { parseArgs } from 'node:util'
 import { ConfigError } from '../config.js'
 import { Refusal } from '../messages.js'
+import { adminTokenCommands } from './admin-tokens.js'
 import { clientCommands } from './clients.js'
 import { UsageError, type Command, type Commands, type Values } from './command.js'
 import { invitationCommands } from './invitations.js'
@@ -25,6 +26,7 @@ const commands: Commands = {
   ...registrationTokenCommands,
   ...keyCommands,
   ...tokenCommands,
+  ...adminTokenCommands,
 }
 
 function help(): string {

@@ -9,6 +9,7 @@ import {
   findClientForAuthentication,
   findClientWithSecret,
   insertClient,
+  listClients,
   listClientsByOwner,
   updateClientDetails,
   updateClientOpenIdSettings,
@@ -214,6 +215,11 @@ export async function setClientKeys(
 
 export function findClient(db: Db, id: string): Promise<Client | undefined> {
   return findClientById(db.kysely, id)
+}
+
+/** Clients of every kind by id, `limit` of them after `afterId`: the admin API's list. */
+export function clientsAfter(db: Db, filter: Parameters<typeof listClients>[1]): Promise<Client[]> {
+  return listClients(db.kysely, filter)
 }
 
 export function clientsOwnedBy(db: Db, userId: number): Promise<Client[]> {

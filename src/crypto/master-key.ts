@@ -27,9 +27,16 @@ export interface Keys {
   encryption: Buffer
   /** Keys the SHA-256 with which client secrets are checked. */
   clientSecret: Buffer
+  /** Keys the hash of an admin API request kept with its Idempotency-Key (its body may hold a password). */
+  idempotency: Buffer
 }
 
 export function deriveKeys(secret: string): Keys {
   const derive = (info: string) => Buffer.from(hkdfSync('sha256', Buffer.from(secret, 'utf8'), Buffer.alloc(0), info, 32))
-  return { csrf: derive('gatehouse csrf'), encryption: derive('gatehouse encryption'), clientSecret: derive('gatehouse client secret') }
+  return {
+    csrf: derive('gatehouse csrf'),
+    encryption: derive('gatehouse encryption'),
+    clientSecret: derive('gatehouse client secret'),
+    idempotency: derive('gatehouse idempotency'),
+  }
 }

@@ -11,6 +11,7 @@ export async function insertActivities(db: Executor, events: { event: ActivityEv
         user_id: event.userId ?? null,
         client_id: event.clientId ?? null,
         personal_access_token_id: event.personalAccessTokenId ?? null,
+        admin_token_id: event.adminTokenId ?? null,
         action: event.action,
         detail: event.detail ?? null,
         address: event.address ?? null,
@@ -21,7 +22,10 @@ export async function insertActivities(db: Executor, events: { event: ActivityEv
 }
 
 export interface ActivityFilter {
-  teamId: number
+  /** Every team's entries and those of no team when absent (the admin API). */
+  teamId?: number
+  action?: string
+  adminTokenId?: string
   userId?: number
   clientId?: string
   personalAccessTokenId?: string
@@ -32,7 +36,10 @@ export interface ActivityFilter {
 
 /** Newest first. */
 export async function listActivities(db: Executor, filter: ActivityFilter): Promise<Activity[]> {
-  let query = db.selectFrom('activities').selectAll().where('team_id', '=', filter.teamId)
+  let query = db.selectFrom('activities').selectAll()
+  if (filter.teamId !== undefined) query = query.where('team_id', '=', filter.teamId)
+  if (filter.action !== undefined) query = query.where('action', '=', filter.action)
+  if (filter.adminTokenId !== undefined) query = query.where('admin_token_id', '=', filter.adminTokenId)
   if (filter.userId !== undefined) query = query.where('user_id', '=', filter.userId)
   if (filter.clientId !== undefined) query = query.where('client_id', '=', filter.clientId)
   if (filter.personalAccessTokenId !== undefined) query = query.where('personal_access_token_id', '=', filter.personalAccessTokenId)
@@ -45,6 +52,7 @@ export async function listActivities(db: Executor, filter: ActivityFilter): Prom
     userId: r.user_id,
     clientId: r.client_id,
     personalAccessTokenId: r.personal_access_token_id,
+    adminTokenId: r.admin_token_id,
     detail: r.detail,
     address: r.address,
     createdAt: new Date(r.created_at),

@@ -359,3 +359,17 @@ export async function upsertMetadataDocumentClient(
     .executeTakeFirstOrThrow()
   return toClient(row)
 }
+
+/** A page of clients of every kind by id, after `afterId`. */
+export async function listClients(
+  db: Executor,
+  filter: { afterId?: string; limit: number; teamId?: number; ownerUserId?: number; kind?: ClientKind },
+): Promise<Client[]> {
+  let query = db.selectFrom('clients').selectAll()
+  if (filter.afterId !== undefined) query = query.where('id', '>', filter.afterId)
+  if (filter.teamId !== undefined) query = query.where('team_id', '=', filter.teamId)
+  if (filter.ownerUserId !== undefined) query = query.where('owner_user_id', '=', filter.ownerUserId)
+  if (filter.kind !== undefined) query = query.where('kind', '=', filter.kind)
+  const rows = await query.orderBy('id').limit(filter.limit).execute()
+  return rows.map(toClient)
+}

@@ -20,9 +20,10 @@ import { sessionsClient } from './migrations/017_sessions_client.js'
 import { invitations } from './migrations/018_invitations.js'
 import { deviceAuthorizations } from './migrations/019_device_authorizations.js'
 import { serviceClients } from './migrations/020_service_clients.js'
+import { adminApi } from './migrations/021_admin_api.js'
 
 // Migrations run in the order of their names: three digits, one more than the
-// last migration's, then what it does. The next one is 019_…; it must not
+// last migration's, then what it does. The next one is 020_…; it must not
 // share a number, and a migration once released is never renamed or reordered.
 function migrationsFor(dialect: DialectName): Record<string, Migration> {
   return {
@@ -46,6 +47,7 @@ function migrationsFor(dialect: DialectName): Record<string, Migration> {
     '018_invitations': invitations(),
     '019_device_authorizations': deviceAuthorizations(),
     '020_service_clients': serviceClients(),
+    '021_admin_api': adminApi(),
   }
 }
 

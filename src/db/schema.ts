@@ -109,7 +109,32 @@ export interface InvitationTable {
   cancelled_at: number | null
 }
 
+export interface AdminTokenTable {
+  id: string
+  name: string
+  scope: 'admin:read' | 'admin:write'
+  token_hash: string
+  created_at: number
+  expires_at: number | null
+  revoked_at: number | null
+  last_used_at: number | null
+}
+
+/** A POST sent with an Idempotency-Key: the request's hash, then its answer once there is one. */
+export interface AdminIdempotencyKeyTable {
+  admin_token_id: string
+  key: string
+  request_hash: string
+  status: number | null
+  /** The answer's body, sealed under GATEHOUSE_SECRET: a create's answer may hold a secret shown once. */
+  response_sealed: string | null
+  created_at: number
+  expires_at: number
+}
+
 export interface Database extends OAuthTables, ApiTables, PortalTables {
+  admin_tokens: AdminTokenTable
+  admin_idempotency_keys: AdminIdempotencyKeyTable
   mail_outbox: MailOutboxTable
   account_links: AccountLinkTable
   invitations: InvitationTable
@@ -373,6 +398,8 @@ export interface ActivityTable {
   detail: string | null
   address: string | null
   created_at: number
+  /** The admin token the action was taken with, if any. */
+  admin_token_id: string | null
 }
 
 export interface FormSubmissionTable {

@@ -88,3 +88,8 @@ export async function listTeamsWithMemberCounts(db: Executor): Promise<{ team: T
     .execute()
   return rows.map(({ members, ...team }) => ({ team: toTeam(team), members: Number(members) }))
 }
+
+export async function setTeamName(db: Executor, id: number, name: string, now: number): Promise<Team | undefined> {
+  const row = await db.updateTable('teams').set({ name, updated_at: now }).where('id', '=', id).returningAll().executeTakeFirst()
+  return row && toTeam(row)
+}

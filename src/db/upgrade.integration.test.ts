@@ -168,6 +168,7 @@ await forEachDialect('upgrading a database of an older release', (dialect) => {
       '018_invitations',
       '019_device_authorizations',
       '020_service_clients',
+      '021_admin_api',
     ])
   })
 

@@ -157,3 +157,13 @@ export async function deleteUserWithTeams(db: Executor, userId: number): Promise
     .execute()
   await db.deleteFrom('users').where('id', '=', userId).execute()
 }
+
+/** A page of users by id, after `afterId`; `email` matches the address in any letter case. */
+export async function listUsers(db: Executor, filter: { afterId?: number; limit: number; email?: string; disabled?: boolean }): Promise<User[]> {
+  let query = db.selectFrom('users').selectAll()
+  if (filter.afterId !== undefined) query = query.where('id', '>', filter.afterId)
+  if (filter.email !== undefined) query = query.where('email_normalized', '=', normalizeEmail(filter.email))
+  if (filter.disabled !== undefined) query = query.where('is_disabled', '=', filter.disabled ? 1 : 0)
+  const rows = await query.orderBy('id').limit(filter.limit).execute()
+  return rows.map(toUser)
+}

@@ -199,3 +199,21 @@ export class KeyRing {
     return { keys: (await this.fresh()).map((k) => k.publicJwk) }
   }
 }
+
+/** A signing key as an operator sees it: never its private part. */
+export interface PublishedSigningKey {
+  kid: string
+  alg: string
+  createdAt: Date
+  /** Null for a key that signs now; a retired key stays published while tokens it signed may live. */
+  retiredAt: Date | null
+}
+
+export async function publishedSigningKeys(
+  db: Db,
+  config: Pick<Config, 'accessTokenTtlSeconds' | 'idTokenTtlSeconds'>,
+  now: number,
+): Promise<PublishedSigningKey[]> {
+  const rows = await listLiveSigningKeys(db.kysely, now - signedTokenLifetimeMs(config) - KEY_REFRESH_MS)
+  return rows.map((r) => ({ kid: r.kid, alg: r.algorithm, createdAt: new Date(r.createdAt), retiredAt: r.retiredAt === null ? null : new Date(r.retiredAt) }))
+}

@@ -1,6 +1,9 @@
 /** Recognisable to secret scanners, like GitHub's `ghp_` tokens. */
 export const PAT_PREFIX = 'gatehouse_pat_'
 
+/** Admin tokens work only on /admin/v1, and no other endpoint takes them for any other kind. */
+export const ADMIN_TOKEN_PREFIX = 'gatehouse_admin_'
+
 /** The names introspection answers in `token_kind`, plus the refresh token, which no API accepts. */
 export type TokenKind = 'personal_access_token' | 'oauth_access_token' | 'refresh_token'
 

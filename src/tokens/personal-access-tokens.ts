@@ -35,16 +35,24 @@ function checksum(body: string): string {
   return base62(BigInt(crc32(body)), CHECKSUM_LENGTH)
 }
 
-/** `gatehouse_pat_` + 256 random bits in base62 + a CRC32 checksum, so a scanner can tell a real token from noise offline. */
-export function generatePersonalAccessToken(): string {
+/** The prefix + 256 random bits in base62 + a CRC32 checksum, so a scanner can tell a real token from noise offline. */
+export function checksummedToken(prefix: string): string {
   const body = base62(BigInt('0x' + randomBytes(32).toString('hex')), BODY_LENGTH)
-  return PAT_PREFIX + body + checksum(body)
+  return prefix + body + checksum(body)
+}
+
+export function hasChecksummedShape(token: string, prefix: string): boolean {
+  if (!token.startsWith(prefix) || token.length !== prefix.length + BODY_LENGTH + CHECKSUM_LENGTH) return false
+  const body = token.slice(prefix.length, prefix.length + BODY_LENGTH)
+  return /^[0-9A-Za-z]+$/.test(body) && token.endsWith(checksum(body))
+}
+
+export function generatePersonalAccessToken(): string {
+  return checksummedToken(PAT_PREFIX)
 }
 
 export function looksLikePersonalAccessToken(token: string): boolean {
-  if (!token.startsWith(PAT_PREFIX) || token.length !== PAT_PREFIX.length + BODY_LENGTH + CHECKSUM_LENGTH) return false
-  const body = token.slice(PAT_PREFIX.length, PAT_PREFIX.length + BODY_LENGTH)
-  return /^[0-9A-Za-z]+$/.test(body) && token.endsWith(checksum(body))
+  return hasChecksummedShape(token, PAT_PREFIX)
 }
 
 export function validateTokenName(name: string): string {

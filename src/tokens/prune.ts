@@ -5,6 +5,7 @@ import { deleteRowsBefore, type PrunableTable } from '../db/expired-rows.js'
 import { deleteSigningKeysRetiredBefore } from '../db/signing-keys.js'
 import { deleteEmptyGrants } from '../db/tokens.js'
 import { deleteAbandonedClients } from '../db/clients.js'
+import { deleteExpiredIdempotencyKeys } from '../db/admin-idempotency.js'
 import { KEY_REFRESH_MS, signedTokenLifetimeMs } from '../keys/signing-keys.js'
 
 export interface PruneCounts {
@@ -30,6 +31,8 @@ export interface PruneCounts {
   registered_clients: number
   /** The jti of client assertions (RFC 7523), kept until the assertion expires. */
   client_assertions: number
+  /** Admin API answers kept for retries, past their window. */
+  admin_idempotency_keys: number
 }
 
 export interface PruneDeps {
@@ -60,8 +63,9 @@ async function inBatches(deleteBatch: () => Promise<number>): Promise<number> {
  * left, expired sessions and throttle counts, retired keys no live token was signed with,
  * expired personal access tokens, activity and API usage older than the
  * activity log's retention, expired initial access tokens, self-registered
- * clients left unused, and the portal's records of form submissions and
- * secrets waiting to be shown, and the jti of client assertions past their expiry.
+ * clients left unused, the portal's records of form submissions and
+ * secrets waiting to be shown, the jti of client assertions past their expiry,
+ * and admin API answers kept for retries.
  */
 export async function pruneExpired(ctx: PruneDeps): Promise<PruneCounts> {
   const db = ctx.db.kysely
@@ -90,5 +94,6 @@ export async function pruneExpired(ctx: PruneDeps): Promise<PruneCounts> {
     shown_once: await expired('shown_once'),
     account_links: await expired('account_links'),
     client_assertions: await expired('client_assertions'),
+    admin_idempotency_keys: await inBatches(() => deleteExpiredIdempotencyKeys(db, now, BATCH)),
   }
 }

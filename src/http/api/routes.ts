@@ -8,20 +8,61 @@ import { ApiError, isApiError } from './errors.js'
 import { apiGuard } from './guard.js'
 import { activityObject, teamObject, userObject } from './representations.js'
 
-const userSchema = {
-  type: 'object',
-  properties: {
-    object: { type: 'string' },
-    id: { type: 'integer' },
-    name: { type: 'string' },
-    email: { type: 'string' },
-    is_verified: { type: 'boolean' },
-    is_disabled: { type: 'boolean' },
-    is_service_account: { type: 'boolean' },
-    created_at: { type: 'string' },
-    updated_at: { type: 'string' },
-  },
-} as const
+/*
+ * The response schemas describe the API in its OpenAPI document, and Fastify
+ * serializes with them: properties in the order the representations build
+ * them, so the bytes on the wire are what they were before there were schemas.
+ */
+
+/** A strict object: every property required, nothing else. */
+function strict<P extends Record<string, object>>(properties: P) {
+  return { type: 'object', required: Object.keys(properties), additionalProperties: false, properties } as const
+}
+
+const userSchema = strict({
+  object: { type: 'string', enum: ['user'] },
+  id: { type: 'integer' },
+  name: { type: 'string' },
+  email: { type: 'string' },
+  is_verified: { type: 'boolean' },
+  is_disabled: { type: 'boolean' },
+  is_service_account: { type: 'boolean' },
+  created_at: { type: 'string' },
+  updated_at: { type: 'string' },
+})
+
+const teamSchema = strict({
+  object: { type: 'string', enum: ['team'] },
+  id: { type: 'integer' },
+  name: { type: 'string' },
+  created_at: { type: 'string' },
+})
+
+const activitySchema = strict({
+  object: { type: 'string', enum: ['activity'] },
+  id: { type: 'integer' },
+  action: { type: 'string' },
+  user_id: { type: ['integer', 'null'] },
+  client_id: { type: ['string', 'null'] },
+  personal_access_token_id: { type: ['string', 'null'] },
+  detail: { type: ['string', 'null'] },
+  ip_address: { type: ['string', 'null'] },
+  created_at: { type: 'string' },
+})
+
+const activityListSchema = strict({
+  object: { type: 'string', enum: ['list'] },
+  data: { type: 'array', items: activitySchema },
+  has_more: { type: 'boolean' },
+  next_cursor: { type: ['string', 'null'] },
+})
+
+const errorSchema = {
+  description: 'What went wrong: a stable `error` code and a `message` for people.',
+  ...strict({ error: { type: 'string' }, message: { type: 'string' } }),
+}
+
+const errors = { '4xx': errorSchema, '5xx': errorSchema } as const
 
 /** A body must be `application/json`, with no media type parameters, as the API has always required. */
 function isExactJson(contentType: string | undefined): boolean {
@@ -94,21 +135,32 @@ export async function apiRoutes(app: FastifyInstance, ctx: AppContext): Promise<
         return reply.code(404).send({ error: 'not_found', message: `No API endpoint ${request.method} ${request.url.split('?')[0]}.` })
       })
 
-      api.get('/v2/me', { preHandler: apiGuard(ctx, 'read'), schema: { response: { 200: userSchema } } }, async (request) => {
-        return userObject(request.principal!.user)
-      })
+      api.get(
+        '/v2/me',
+        { preHandler: apiGuard(ctx, 'read'), schema: { summary: 'The user the token acts for', tags: ['api'], response: { 200: userSchema, ...errors } } },
+        async (request) => {
+          return userObject(request.principal!.user)
+        },
+      )
 
-      api.get('/v2/team', { preHandler: apiGuard(ctx, 'read') }, async (request) => {
-        const team = await findTeam(ctx.db, request.principal!.teamId)
-        if (!team) throw new ApiError(404, 'not_found', 'The team of this token no longer exists.')
-        return teamObject(team)
-      })
+      api.get(
+        '/v2/team',
+        { preHandler: apiGuard(ctx, 'read'), schema: { summary: 'The team the token acts in', tags: ['api'], response: { 200: teamSchema, ...errors } } },
+        async (request) => {
+          const team = await findTeam(ctx.db, request.principal!.teamId)
+          if (!team) throw new ApiError(404, 'not_found', 'The team of this token no longer exists.')
+          return teamObject(team)
+        },
+      )
 
       api.get<{ Querystring: { cursor?: string; limit?: number; user_id?: number; client_id?: string; personal_access_token_id?: string } }>(
         '/v2/activities',
         {
           preHandler: apiGuard(ctx, 'read'),
           schema: {
+            summary: "The team's activity log, newest first",
+            tags: ['api'],
+            response: { 200: activityListSchema, ...errors },
             querystring: {
               type: 'object',
               properties: {

@@ -54,6 +54,7 @@ export const ACTIONS: Record<ActivityAction, string> = {
   'member.removed': 'Member removed',
   'member.left': 'Member left the team',
   'account.signed_up': 'Signed up',
+  'admin.request': 'Admin API request',
 }
 
 interface ActivityQuery {

@@ -1,0 +1,507 @@
+import assert from 'node:assert/strict'
+import { after, before, describe, it } from 'node:test'
+import { Validator } from '@seriousme/openapi-schema-validator'
+import { countUsers } from '../../db/users.js'
+import { createAdminToken } from '../../tokens/admin-tokens.js'
+import { createPersonalAccessToken } from '../../tokens/personal-access-tokens.js'
+import { pruneExpired } from '../../tokens/prune.js'
+import { forEachDialect } from '../../testing/dialects.js'
+import { REDIRECT, seedClient, seedUser, type SeededUser } from '../../testing/fixtures.js'
+import { browserFor, codeFor, redeemCode } from '../../testing/oauth.js'
+import { callChecked, OpenApiChecker, type Answer } from '../../testing/openapi.js'
+import { startTestServer, type TestServer } from '../../testing/server.js'
+
+type Json = Record<string, unknown>
+type List = { object: 'list'; data: Json[]; has_more: boolean; next_cursor: string | null }
+
+const PROBLEM = /^application\/problem\+json/
+
+function assertProblem(answer: Answer, status: number, code: string): void {
+  assert.equal(answer.status, status, JSON.stringify(answer.body))
+  assert.match(answer.headers.get('content-type') ?? '', PROBLEM)
+  assert.equal(answer.body.type, `urn:gatehouse:problem:${code}`)
+  assert.equal(answer.body.status, status)
+}
+
+await forEachDialect('admin API', (dialect) => {
+  let server: TestServer
+  let admin: OpenApiChecker
+  let writer: string
+  let writerId: string
+  let reader: string
+  let readerId: string
+  let owner: SeededUser
+
+  const call = <T = Json>(method: string, path: string, options: { token?: string; body?: unknown; headers?: Record<string, string> } = {}) =>
+    callChecked<T>(admin, server, method, path, { token: writer, ...options })
+
+  before(async () => {
+    server = await startTestServer(dialect)
+    admin = await OpenApiChecker.load(server, '/openapi/admin-v1.json')
+    const created = await createAdminToken(server.ctx.db, { name: 'back office', scope: 'admin:write' }, Date.now())
+    writer = created.token
+    writerId = created.record.id
+    const read = await createAdminToken(server.ctx.db, { name: 'support desk', scope: 'admin:read' }, Date.now())
+    reader = read.token
+    readerId = read.record.id
+    owner = await seedUser(server.ctx.db, 'olive@example.com', { name: 'Olive Owner', team: 'Acme' })
+  })
+  after(() => server.stop())
+
+  describe('who may call it', () => {
+    it('refuses a call without credentials, with a Bearer challenge', async () => {
+      const answer = await call('GET', '/admin/v1/users', { token: undefined, headers: {} })
+      assertProblem(answer, 401, 'unauthenticated')
+      assert.match(answer.headers.get('www-authenticate') ?? '', /^Bearer realm="gatehouse-admin"/)
+    })
+
+    it('refuses an OAuth access token and a personal access token: they act for a user, never for the operator', async () => {
+      const { id, secret } = await seedClient(server.ctx, owner, { name: 'Portal App' })
+      const browser = await browserFor(server, owner.user)
+      const code = await codeFor(browser, { client_id: id, redirect_uri: REDIRECT, response_type: 'code', prompt: 'consent' })
+      const accessToken = (await redeemCode(server, { id, secret }, code)).access_token
+      const { token: pat } = await createPersonalAccessToken(server.ctx.db, { userId: owner.user.id, teamId: owner.team!.id, name: 'ci' }, Date.now())
+      for (const token of [accessToken, pat]) {
+        const answer = await call('GET', '/admin/v1/users', { token })
+        assertProblem(answer, 401, 'invalid_token')
+        // The same tokens work on the user's API, so it is the admin API refusing them.
+        assert.equal((await fetch(new URL('/api/v2/me', server.url), { headers: { authorization: `Bearer ${token}` } })).status, 200)
+      }
+    })
+
+    it('refuses an admin token on /api/v2: it works nowhere but /admin/v1', async () => {
+      const answer = await fetch(new URL('/api/v2/me', server.url), { headers: { authorization: `Bearer ${writer}` } })
+      assert.equal(answer.status, 401)
+      assert.equal(((await answer.json()) as Json).error, 'invalid_token')
+    })
+
+    it('lets an admin:read token read but not write, and writes nothing for it', async () => {
+      assert.equal((await call('GET', '/admin/v1/users', { token: reader })).status, 200)
+      const before = await countUsers(server.ctx.db.kysely)
+      const answer = await call('POST', '/admin/v1/users', {
+        token: reader,
+        body: { email: 'ria@example.com', name: 'Ria', password: 'correct horse battery' },
+      })
+      assertProblem(answer, 403, 'insufficient_scope')
+      assert.match(answer.headers.get('www-authenticate') ?? '', /error="insufficient_scope", scope="admin:write"/)
+      assert.equal(await countUsers(server.ctx.db.kysely), before)
+    })
+
+    it('refuses a revoked admin token and a made-up one', async () => {
+      const { token, record } = await createAdminToken(server.ctx.db, { name: 'short-lived', scope: 'admin:read' }, Date.now())
+      assert.equal((await call('GET', '/admin/v1/teams', { token })).status, 200)
+      const { revokeAdminToken } = await import('../../tokens/admin-tokens.js')
+      await revokeAdminToken(server.ctx.db, record.id, Date.now())
+      assertProblem(await call('GET', '/admin/v1/teams', { token }), 401, 'invalid_token')
+      assertProblem(await call('GET', '/admin/v1/teams', { token: token.slice(0, -1) + (token.endsWith('A') ? 'B' : 'A') }), 401, 'invalid_token')
+    })
+
+    it('answers an unknown operation with a problem, not a page', async () => {
+      assertProblem(await fetchProblem('/admin/v1/nothing-here'), 404, 'not_found')
+    })
+  })
+
+  async function fetchProblem(path: string): Promise<Answer> {
+    const response = await fetch(new URL(path, server.url), { headers: { authorization: `Bearer ${writer}` } })
+    return { status: response.status, headers: response.headers, body: (await response.json()) as Json }
+  }
+
+  describe('users', () => {
+    let userId: number
+
+    it('creates a user once for a retried POST with the same Idempotency-Key, and refuses the key for another body', async () => {
+      const body = { email: 'uma@example.com', name: 'Uma User', password: 'correct horse battery', is_verified: true }
+      const headers = { 'idempotency-key': 'create-uma-1' }
+      const first = await call('POST', '/admin/v1/users', { body, headers })
+      assert.equal(first.status, 201)
+      assert.equal(first.body.email, 'uma@example.com')
+      assert.equal(first.body.is_verified, true)
+      userId = first.body.id as number
+      assert.equal(first.headers.get('location'), `/admin/v1/users/${userId}`)
+      const count = await countUsers(server.ctx.db.kysely)
+      const retry = await call('POST', '/admin/v1/users', { body, headers })
+      assert.equal(retry.status, 201)
+      assert.equal(retry.headers.get('idempotent-replayed'), 'true')
+      assert.deepEqual(retry.body, first.body)
+      assert.equal(await countUsers(server.ctx.db.kysely), count)
+      assertProblem(await call('POST', '/admin/v1/users', { body: { ...body, name: 'Someone Else' }, headers }), 422, 'idempotency_key_reused')
+      assert.equal(await countUsers(server.ctx.db.kysely), count)
+    })
+
+    it('creates one user when retries race with the same Idempotency-Key', async () => {
+      const body = { email: 'race@example.com', name: 'Race', password: 'correct horse battery' }
+      const answers = await Promise.all([1, 2, 3, 4].map(() => call('POST', '/admin/v1/users', { body, headers: { 'idempotency-key': 'race-1' } })))
+      const created = answers.filter((a) => a.status === 201)
+      assert.ok(created.length >= 1)
+      for (const answer of answers) if (answer.status !== 201) assertProblem(answer, 409, 'idempotency_key_in_use')
+      assert.equal(new Set(created.map((a) => a.body.id)).size, 1)
+      const found = await call<List>('GET', '/admin/v1/users?email=race@example.com')
+      assert.equal(found.body.data.length, 1)
+    })
+
+    it('refuses bad input with a problem and creates nothing', async () => {
+      const count = await countUsers(server.ctx.db.kysely)
+      assertProblem(await call('POST', '/admin/v1/users', { body: { email: 'x@example.com' } }), 400, 'invalid_request')
+      assertProblem(
+        await call('POST', '/admin/v1/users', { body: { email: 'not-an-address', name: 'X', password: 'correct horse battery' } }),
+        400,
+        'email_invalid',
+      )
+      assertProblem(await call('POST', '/admin/v1/users', { body: { email: 'x@example.com', name: 'X', password: 'short' } }), 400, 'password_too_short')
+      assertProblem(
+        await call('POST', '/admin/v1/users', { body: { email: 'x@example.com', name: 42, password: 'correct horse battery' } }),
+        400,
+        'invalid_request',
+      )
+      assertProblem(
+        await call('POST', '/admin/v1/users', { body: { email: 'x@example.com', name: 'X', password: 'correct horse battery', role: 'root' } }),
+        400,
+        'invalid_request',
+      )
+      assertProblem(
+        await call('POST', '/admin/v1/users', { body: { email: 'uma@example.com', name: 'Uma', password: 'correct horse battery' } }),
+        409,
+        'email_taken',
+      )
+      assertProblem(await call('POST', '/admin/v1/users', { body: '{"email":', headers: {} }), 400, 'bad_request')
+      assertProblem(
+        await call('POST', '/admin/v1/users', { body: 'email=x', headers: { 'content-type': 'application/x-www-form-urlencoded' } }),
+        415,
+        'unsupported_media_type',
+      )
+      assert.equal(await countUsers(server.ctx.db.kysely), count)
+    })
+
+    it('lists users a page at a time, and filters them', async () => {
+      for (const n of [1, 2, 3]) await seedUser(server.ctx.db, `page${n}@example.com`)
+      const seen: number[] = []
+      let cursor: string | null = null
+      do {
+        const page: Answer<List> = await call<List>('GET', `/admin/v1/users?limit=2${cursor ? `&cursor=${cursor}` : ''}`)
+        assert.equal(page.status, 200)
+        assert.ok(page.body.data.length <= 2)
+        seen.push(...page.body.data.map((u) => u.id as number))
+        cursor = page.body.next_cursor
+        assert.equal(page.body.has_more, cursor !== null)
+      } while (cursor)
+      assert.deepEqual(
+        seen,
+        [...seen].sort((a, b) => a - b),
+      )
+      assert.equal(new Set(seen).size, await countUsers(server.ctx.db.kysely))
+      const one = await call<List>('GET', '/admin/v1/users?email=UMA@example.com')
+      assert.deepEqual(
+        one.body.data.map((u) => u.id),
+        [userId],
+      )
+      assertProblem(await call('GET', '/admin/v1/users?cursor=abc'), 400, 'cursor_invalid')
+      assertProblem(await call('GET', '/admin/v1/users?limit=1000'), 400, 'invalid_request')
+    })
+
+    it('gets a user with an ETag, and updates it only while the If-Match still holds', async () => {
+      const got = await call('GET', `/admin/v1/users/${userId}`)
+      const etag = got.headers.get('etag')!
+      assert.match(etag, /^"user-/)
+      const renamed = await call('PATCH', `/admin/v1/users/${userId}`, { body: { name: 'Uma Renamed' }, headers: { 'if-match': etag } })
+      assert.equal(renamed.status, 200)
+      assert.equal(renamed.body.name, 'Uma Renamed')
+      assert.notEqual(renamed.headers.get('etag'), etag)
+      assertProblem(
+        await call('PATCH', `/admin/v1/users/${userId}`, { body: { name: 'Lost Update' }, headers: { 'if-match': etag } }),
+        412,
+        'precondition_failed',
+      )
+      assert.equal((await call('GET', `/admin/v1/users/${userId}`)).body.name, 'Uma Renamed')
+      assertProblem(await call('PATCH', `/admin/v1/users/${userId}`, { body: { name: '' } }), 400, 'name_required')
+      assertProblem(await call('GET', '/admin/v1/users/999999'), 404, 'user_id_not_found')
+      assertProblem(await call('GET', '/admin/v1/users/abc'), 400, 'invalid_request')
+      assertProblem(await call('PATCH', '/admin/v1/users/999999', { body: { name: 'Nobody' } }), 404, 'user_id_not_found')
+    })
+
+    it("lists and revokes a user's personal access tokens, sessions and app authorisations", async () => {
+      const user = await seedUser(server.ctx.db, 'gus@example.com', { name: 'Gus', team: 'Gus Team' })
+      const { id, secret } = await seedClient(server.ctx, user, { name: 'Gus App' })
+      const browser = await browserFor(server, user.user)
+      const code = await codeFor(browser, { client_id: id, redirect_uri: REDIRECT, response_type: 'code', prompt: 'consent' })
+      const accessToken = (await redeemCode(server, { id, secret }, code)).access_token
+      const pat = await createPersonalAccessToken(server.ctx.db, { userId: user.user.id, teamId: user.team!.id, name: 'deploy' }, Date.now())
+
+      const grants = await call<List>('GET', `/admin/v1/users/${user.user.id}/grants`)
+      assert.deepEqual(
+        grants.body.data.map((g) => [g.client_id, g.team_id]),
+        [[id, user.team!.id]],
+      )
+      assert.equal((await call('DELETE', `/admin/v1/users/${user.user.id}/grants/${id}`)).status, 204)
+      assert.equal((await fetch(new URL('/api/v2/me', server.url), { headers: { authorization: `Bearer ${accessToken}` } })).status, 401)
+      assertProblem(await call('DELETE', `/admin/v1/users/${user.user.id}/grants/${id}`), 404, 'team_app_not_found')
+
+      const tokens = await call<List>('GET', `/admin/v1/users/${user.user.id}/personal-access-tokens`)
+      assert.deepEqual(
+        tokens.body.data.map((t) => t.name),
+        ['deploy'],
+      )
+      assert.equal((await call('DELETE', `/admin/v1/users/${user.user.id}/personal-access-tokens/${pat.record.id}`)).status, 204)
+      assert.equal((await fetch(new URL('/api/v2/me', server.url), { headers: { authorization: `Bearer ${pat.token}` } })).status, 401)
+      assertProblem(await call('DELETE', `/admin/v1/users/${user.user.id}/personal-access-tokens/${pat.record.id}`), 404, 'token_not_found')
+
+      const sessions = await call<List>('GET', `/admin/v1/users/${user.user.id}/sessions`)
+      assert.equal(sessions.body.data.length, 1)
+      const sid = sessions.body.data[0]!.sid as string
+      assert.equal((await call('DELETE', `/admin/v1/users/${user.user.id}/sessions/${sid}`)).status, 204)
+      assert.equal((await call<List>('GET', `/admin/v1/users/${user.user.id}/sessions`)).body.data.length, 0)
+      assertProblem(await call('DELETE', `/admin/v1/users/${user.user.id}/sessions/${sid}`), 404, 'session_not_found')
+    })
+
+    it('disables and enables a user, and makes a reset link', async () => {
+      const disabled = await call<{ user: Json; revoked: Json }>('POST', `/admin/v1/users/${userId}/disable`)
+      assert.equal(disabled.status, 200)
+      assert.equal(disabled.body.user.is_disabled, true)
+      const enabled = await call('POST', `/admin/v1/users/${userId}/enable`)
+      assert.equal(enabled.body.is_disabled, false)
+      const link = await call('POST', `/admin/v1/users/${userId}/reset-link`)
+      assert.equal(link.status, 200)
+      assert.match(String(link.body.reset_link), /^http:\/\/127\.0\.0\.1:\d+\//)
+      assertProblem(await call('POST', '/admin/v1/users/999999/disable'), 404, 'user_id_not_found')
+    })
+  })
+
+  describe('teams, members and invitations', () => {
+    let teamId: number
+    let memberId: number
+
+    it('creates, gets, renames and lists teams', async () => {
+      const created = await call('POST', '/admin/v1/teams', { body: { name: 'Globex', owner_id: owner.user.id } })
+      assert.equal(created.status, 201)
+      teamId = created.body.id as number
+      const got = await call('GET', `/admin/v1/teams/${teamId}`)
+      const renamed = await call('PATCH', `/admin/v1/teams/${teamId}`, { body: { name: 'Globex Corp' }, headers: { 'if-match': got.headers.get('etag')! } })
+      assert.equal(renamed.body.name, 'Globex Corp')
+      assertProblem(
+        await call('PATCH', `/admin/v1/teams/${teamId}`, { body: { name: 'Late' }, headers: { 'if-match': got.headers.get('etag')! } }),
+        412,
+        'precondition_failed',
+      )
+      assertProblem(await call('PATCH', `/admin/v1/teams/${teamId}`, { body: { name: 'Acme' } }), 409, 'team_name_taken')
+      assertProblem(await call('POST', '/admin/v1/teams', { body: { name: 'Orphan', owner_id: 999999 } }), 404, 'user_id_not_found')
+      assertProblem(await call('POST', '/admin/v1/teams', { body: { name: 'Acme', owner_id: owner.user.id } }), 409, 'team_name_taken')
+      const list = await call<List>('GET', '/admin/v1/teams?name=Globex%20Corp')
+      assert.deepEqual(
+        list.body.data.map((t) => t.id),
+        [teamId],
+      )
+      assertProblem(await call('GET', '/admin/v1/teams/999999'), 404, 'team_not_found')
+    })
+
+    it('adds a member, changes the role, keeps an owner, and removes the member', async () => {
+      memberId = (await seedUser(server.ctx.db, 'mo@example.com', { name: 'Mo' })).user.id
+      const added = await call('POST', `/admin/v1/teams/${teamId}/members`, { body: { user_id: memberId } })
+      assert.equal(added.status, 201)
+      assert.equal(added.body.role, 'member')
+      assertProblem(await call('POST', `/admin/v1/teams/${teamId}/members`, { body: { user_id: memberId } }), 409, 'already_member')
+      assertProblem(await call('POST', `/admin/v1/teams/${teamId}/members`, { body: { user_id: memberId, role: 'boss' } }), 400, 'invalid_request')
+      const promoted = await call('PATCH', `/admin/v1/teams/${teamId}/members/${memberId}`, { body: { role: 'owner' } })
+      assert.equal(promoted.body.role, 'owner')
+      const members = await call<List>('GET', `/admin/v1/teams/${teamId}/members`)
+      assert.deepEqual(members.body.data.map((m) => m.role).sort(), ['owner', 'owner'])
+      await call('PATCH', `/admin/v1/teams/${teamId}/members/${owner.user.id}`, { body: { role: 'member' } })
+      assertProblem(await call('PATCH', `/admin/v1/teams/${teamId}/members/${memberId}`, { body: { role: 'member' } }), 409, 'last_owner_demote')
+      assertProblem(await call('DELETE', `/admin/v1/teams/${teamId}/members/${memberId}`), 409, 'last_owner_remove')
+      const removed = await call<{ user: Json }>('DELETE', `/admin/v1/teams/${teamId}/members/${owner.user.id}`)
+      assert.equal(removed.status, 200)
+      assert.equal(removed.body.user.id, owner.user.id)
+      assertProblem(await call('DELETE', `/admin/v1/teams/${teamId}/members/${owner.user.id}`), 404, 'user_not_member')
+    })
+
+    it('invites, lists and cancels invitations', async () => {
+      const sent = await call<{ invitation: Json; link: string }>('POST', `/admin/v1/teams/${teamId}/invitations`, {
+        body: { email: 'ivy@example.com', role: 'member' },
+      })
+      assert.equal(sent.status, 201)
+      assert.match(sent.body.link, /\/invitations\//)
+      assertProblem(await call('POST', `/admin/v1/teams/${teamId}/invitations`, { body: { email: 'ivy@example.com' } }), 409, 'already_invited')
+      assertProblem(await call('POST', `/admin/v1/teams/${teamId}/invitations`, { body: { email: 'nope' } }), 400, 'email_invalid')
+      const open = await call<List>('GET', `/admin/v1/teams/${teamId}/invitations`)
+      assert.deepEqual(
+        open.body.data.map((i) => i.email),
+        ['ivy@example.com'],
+      )
+      const cancelled = await call('DELETE', `/admin/v1/teams/${teamId}/invitations/${String(sent.body.invitation.id)}`)
+      assert.equal(cancelled.body.is_cancelled, true)
+      assert.equal((await call<List>('GET', `/admin/v1/teams/${teamId}/invitations`)).body.data.length, 0)
+      assertProblem(await call('DELETE', `/admin/v1/teams/${teamId}/invitations/${String(sent.body.invitation.id)}`), 404, 'invitation_not_found')
+    })
+  })
+
+  describe('clients', () => {
+    let clientId: string
+
+    it('registers a confidential client, showing its secret once, and a public one without', async () => {
+      const created = await call('POST', '/admin/v1/clients', {
+        body: { name: 'Back Office', owner_id: owner.user.id, team_id: owner.team!.id, redirect_uris: ['https://office.example/cb'] },
+        headers: { 'idempotency-key': 'client-1' },
+      })
+      assert.equal(created.status, 201)
+      clientId = created.body.client_id as string
+      assert.equal(typeof created.body.client_secret, 'string')
+      const replay = await call('POST', '/admin/v1/clients', {
+        body: { name: 'Back Office', owner_id: owner.user.id, team_id: owner.team!.id, redirect_uris: ['https://office.example/cb'] },
+        headers: { 'idempotency-key': 'client-1' },
+      })
+      assert.deepEqual(replay.body, created.body)
+      const got = await call('GET', `/admin/v1/clients/${clientId}`)
+      assert.equal(got.body.client_secret, undefined)
+      const pub = await call('POST', '/admin/v1/clients', {
+        body: { name: 'SPA', owner_id: owner.user.id, redirect_uris: ['https://spa.example/cb'], confidential: false },
+      })
+      assert.equal(pub.body.confidential, false)
+      assert.equal(pub.body.client_secret, undefined)
+      assertProblem(await call('POST', `/admin/v1/clients/${String(pub.body.client_id)}/secret`), 409, 'client_no_secret')
+    })
+
+    it('refuses bad clients and registers none', async () => {
+      const before = (await call<List>('GET', `/admin/v1/clients?owner_id=${owner.user.id}&limit=100`)).body.data.length
+      assertProblem(
+        await call('POST', '/admin/v1/clients', { body: { name: 'X', owner_id: owner.user.id, redirect_uris: ['ftp://x'] } }),
+        400,
+        'redirect_uri_not_https',
+      )
+      assertProblem(await call('POST', '/admin/v1/clients', { body: { name: 'X', owner_id: owner.user.id, redirect_uris: [] } }), 400, 'invalid_request')
+      assertProblem(
+        await call('POST', '/admin/v1/clients', { body: { name: 'X', owner_id: 999999, redirect_uris: ['https://x.example/cb'] } }),
+        404,
+        'user_id_not_found',
+      )
+      assertProblem(
+        await call('POST', '/admin/v1/clients', { body: { name: 'X', owner_id: owner.user.id, team_id: 999999, redirect_uris: ['https://x.example/cb'] } }),
+        400,
+        'user_not_member',
+      )
+      assert.equal((await call<List>('GET', `/admin/v1/clients?owner_id=${owner.user.id}&limit=100`)).body.data.length, before)
+    })
+
+    it('lists, changes, regenerates the secret of, and deletes a client', async () => {
+      const list = await call<List>('GET', `/admin/v1/clients?team_id=${owner.team!.id}&kind=registered&limit=1`)
+      assert.equal(list.body.data.length, 1)
+      assert.equal(list.body.has_more, true)
+      const next = await call<List>('GET', `/admin/v1/clients?team_id=${owner.team!.id}&kind=registered&limit=1&cursor=${list.body.next_cursor!}`)
+      assert.notEqual(next.body.data[0]!.client_id, list.body.data[0]!.client_id)
+      const got = await call('GET', `/admin/v1/clients/${clientId}`)
+      const changed = await call('PATCH', `/admin/v1/clients/${clientId}`, {
+        body: { name: 'Back Office 2', redirect_uris: ['https://office.example/cb2'] },
+        headers: { 'if-match': got.headers.get('etag')! },
+      })
+      assert.equal(changed.body.name, 'Back Office 2')
+      assert.deepEqual(changed.body.redirect_uris, ['https://office.example/cb2'])
+      assertProblem(
+        await call('PATCH', `/admin/v1/clients/${clientId}`, { body: { name: 'Late' }, headers: { 'if-match': got.headers.get('etag')! } }),
+        412,
+        'precondition_failed',
+      )
+      assertProblem(await call('PATCH', `/admin/v1/clients/${clientId}`, { body: { redirect_uris: ['http://example.com/cb'] } }), 400, 'redirect_uri_not_https')
+      assert.equal((await call('GET', `/admin/v1/clients/${clientId}`)).body.name, 'Back Office 2')
+      const secret = await call('POST', `/admin/v1/clients/${clientId}/secret`)
+      assert.equal(typeof secret.body.client_secret, 'string')
+      assert.equal((await call('DELETE', `/admin/v1/clients/${clientId}`)).status, 204)
+      assertProblem(await call('GET', `/admin/v1/clients/${clientId}`), 404, 'client_not_found')
+      assertProblem(await call('DELETE', `/admin/v1/clients/${clientId}`), 404, 'client_not_found')
+    })
+  })
+
+  describe('resources, registration tokens, signing keys and activity', () => {
+    it('registers, lists and deletes resources', async () => {
+      const created = await call('POST', '/admin/v1/resources', { body: { uri: 'https://mcp.example/mcp', name: 'MCP', scopes: ['tools:read'] } })
+      assert.equal(created.status, 201)
+      assertProblem(await call('POST', '/admin/v1/resources', { body: { uri: 'https://mcp.example/mcp', name: 'MCP' } }), 400, 'resource_exists')
+      assertProblem(await call('POST', '/admin/v1/resources', { body: { uri: 'not a uri', name: 'Bad' } }), 400, 'resource_uri_invalid')
+      const list = await call<List>('GET', '/admin/v1/resources')
+      assert.ok(list.body.data.some((r) => r.uri === 'https://mcp.example/mcp'))
+      assert.equal((await call('DELETE', `/admin/v1/resources/${encodeURIComponent('https://mcp.example/mcp')}`)).status, 204)
+      assertProblem(await call('DELETE', `/admin/v1/resources/${encodeURIComponent('https://mcp.example/mcp')}`), 404, 'resource_not_found')
+    })
+
+    it('makes registration tokens', async () => {
+      const made = await call('POST', '/admin/v1/registration-tokens')
+      assert.equal(made.status, 201)
+      assert.match(String(made.body.registration_token), /^gatehouse_reg_/)
+      assertProblem(await call('POST', '/admin/v1/registration-tokens', { body: { expires_in: 5 } }), 400, 'registration_token_lifetime_invalid')
+      assertProblem(await call('POST', '/admin/v1/registration-tokens', { body: { expires_in: 'soon' } }), 400, 'invalid_request')
+    })
+
+    it('lists and rotates signing keys', async () => {
+      const before = await call<List>('GET', '/admin/v1/signing-keys')
+      const rotated = await call('POST', '/admin/v1/signing-keys/rotate')
+      assert.equal(rotated.status, 200)
+      const after = await call<List>('GET', '/admin/v1/signing-keys')
+      assert.ok(after.body.data.some((k) => k.kid === rotated.body.kid && k.retired_at === null))
+      assert.ok(after.body.data.length > before.body.data.length)
+      assertProblem(await call('POST', '/admin/v1/signing-keys/rotate', { token: reader }), 403, 'insufficient_scope')
+    })
+
+    it('logs every admin call with the admin token, and lists the log filtered and paged', async () => {
+      await server.ctx.activity.flush()
+      const calls = await call<List>('GET', `/admin/v1/activity?admin_token_id=${writerId}&action=admin.request&limit=5`)
+      assert.equal(calls.body.data.length, 5)
+      assert.equal(calls.body.has_more, true)
+      for (const entry of calls.body.data) {
+        assert.equal(entry.admin_token_id, writerId)
+        assert.match(String(entry.detail), /^back office: (GET|POST|PATCH|DELETE) \/admin\/v1\//)
+      }
+      const next = await call<List>(`GET`, `/admin/v1/activity?admin_token_id=${writerId}&action=admin.request&limit=5&cursor=${calls.body.next_cursor!}`)
+      assert.ok((next.body.data[0]!.id as number) < (calls.body.data[4]!.id as number))
+      const created = await call<List>('GET', `/admin/v1/activity?action=client.created&admin_token_id=${writerId}`)
+      assert.ok(created.body.data.some((e) => e.detail === 'Back Office'))
+      const refused = await call<List>('GET', `/admin/v1/activity?action=admin.request&admin_token_id=${readerId}&limit=100`)
+      assert.ok(refused.body.data.some((e) => /^support desk: POST \/admin\/v1\/users 403$/.test(String(e.detail))))
+    })
+  })
+
+  describe('OpenAPI', () => {
+    it('serves documents for /api/v2 and /admin/v1 that pass an OpenAPI 3.1 validator', async () => {
+      for (const path of ['/openapi/api-v2.json', '/openapi/admin-v1.json']) {
+        const document = (await (await fetch(new URL(path, server.url))).json()) as Json
+        assert.equal(document.openapi, '3.1.0')
+        const result = await new Validator().validate(document)
+        assert.equal(result.valid, true, JSON.stringify(result.errors))
+      }
+    })
+
+    it('describes every operation of the admin API, and the tests answered each', async () => {
+      const operations = Object.entries(admin.document.paths).flatMap(([path, item]) => Object.keys(item).map((m) => `${m.toUpperCase()} ${path}`))
+      assert.ok(operations.length >= 30)
+      const answered = new Set([...admin.seen].map((s) => s.split(' ').slice(0, 2).join(' ')))
+      assert.deepEqual(
+        operations.filter((o) => !answered.has(o)),
+        [],
+      )
+    })
+
+    it('has a reference page listing the operations, linking both documents', async () => {
+      const response = await fetch(new URL('/openapi', server.url))
+      assert.equal(response.status, 200)
+      const html = await response.text()
+      assert.match(html, /href="\/openapi\/admin-v1\.json"/)
+      assert.match(html, /href="\/openapi\/api-v2\.json"/)
+      assert.match(html, /<code>\/admin\/v1\/users\/\{id\}\/disable<\/code>/)
+    })
+
+    it('describes the answers of /api/v2 as they are sent', async () => {
+      const api = await OpenApiChecker.load(server, '/openapi/api-v2.json')
+      const { token } = await createPersonalAccessToken(server.ctx.db, { userId: owner.user.id, teamId: owner.team!.id, name: 'docs' }, Date.now())
+      for (const path of ['/api/v2/me', '/api/v2/team', '/api/v2/activities?limit=2']) {
+        assert.equal((await callChecked(api, server, 'GET', path, { token })).status, 200)
+      }
+      assert.equal((await callChecked(api, server, 'GET', '/api/v2/me')).status, 401)
+      assert.equal((await callChecked(api, server, 'GET', '/api/v2/activities?limit=0', { token })).status, 400)
+    })
+  })
+
+  describe('housekeeping', () => {
+    it('forgets Idempotency-Keys a day after their request: the same key then makes a new request', async () => {
+      const later = Date.now() + 25 * 3600 * 1000
+      const counts = await pruneExpired({ ...server.ctx, clock: () => later })
+      assert.ok(counts.admin_idempotency_keys >= 2)
+      const body = { email: 'uma@example.com', name: 'Uma User', password: 'correct horse battery', is_verified: true }
+      assertProblem(await call('POST', '/admin/v1/users', { body, headers: { 'idempotency-key': 'create-uma-1' } }), 409, 'email_taken')
+    })
+  })
+})
