@@ -11,6 +11,7 @@ import { newTeamRoutes } from './http/pages/new-team.js'
 import { loginRoutes } from './http/pages/login.js'
 import { passwordResetRoutes } from './http/pages/password-reset.js'
 import { accountRoutes } from './http/pages/account.js'
+import { securityRoutes } from './http/pages/security.js'
 import { addSecurityHeaders } from './http/security-headers.js'
 import { allowCrossOrigin } from './http/cors.js'
 import { ENDPOINTS } from './oauth/metadata.js'
@@ -88,6 +89,7 @@ export async function buildApp(ctx: AppContext, logger: FastifyBaseLogger, limit
   loginRoutes(app, ctx)
   passwordResetRoutes(app, ctx)
   accountRoutes(app, ctx)
+  securityRoutes(app, ctx)
   homeRoutes(app, ctx)
   newTeamRoutes(app, ctx)
   settingsRoutes(app, ctx)

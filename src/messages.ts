@@ -88,6 +88,16 @@ export const MESSAGES = {
   team_app_not_found: 'No user of your team has authorised this app.',
   team_app_forbidden: 'Only the person who authorised this app or an owner of the team can revoke it.',
   authorization_session_ended: 'Log in and start again from the application.',
+  second_factor_incorrect: 'That code is not right. Enter the 6-digit code your authenticator app shows now, or one of your recovery codes.',
+  second_factor_reused: 'This code was used already: each code works once. Wait for your app to show the next one.',
+  second_factor_throttled: 'Too many wrong codes.',
+  second_factor_expired: 'Signing in took too long. Enter your e-mail address and password again.',
+  totp_code_incorrect:
+    "That code does not match. Check that your app was set up with the key shown here and that your phone's clock is right, then enter the code it shows now.",
+  totp_enrolment_missing: 'This setup was finished or started over elsewhere. Start adding the authenticator app again.',
+  factor_not_found: 'That sign-in method was already removed.',
+  recovery_codes_need_factor: 'Recovery codes come with two-factor sign-in: add an authenticator app first.',
+  two_factor_required_here: 'This team requires two-factor sign-in. Log in again with your second factor to do this.',
   csrf_failed: 'The form has expired. Go back, reload the page and try again.',
   not_found: 'There is nothing at this address.',
   in_another_team: 'This belongs to another of your teams. Switch to that team to open it.',
@@ -136,6 +146,10 @@ export const BANNERS = {
     verification_sent: 'We sent a new link to your address. Follow it to confirm the address.',
     verified: 'Your e-mail address is confirmed.',
     email_changed: 'Your e-mail address was changed.',
+  },
+  security: {
+    app_added: 'The authenticator app was added. From now on you sign in with your password and a code from the app.',
+    removed: 'The sign-in method was removed.',
   },
   sessions: {
     ended: 'That session was signed out. Apps it signed in to that listen for it were told.',

@@ -15,6 +15,8 @@ export interface Team {
   name: string
   createdAt: Date
   updatedAt: Date
+  /** Members must sign in with a second factor to work in the team. */
+  requiresTwoFactor: boolean
 }
 
 export interface TeamMembership {

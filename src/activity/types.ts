@@ -39,6 +39,12 @@ export type ActivityAction =
   | 'member.removed'
   | 'member.left'
   | 'account.signed_up'
+  | 'login.second_factor_failed'
+  | 'factor.added'
+  | 'factor.removed'
+  | 'factors.reset'
+  | 'recovery_codes.generated'
+  | 'team.two_factor_changed'
 
 export interface ActivityEvent {
   action: ActivityAction

@@ -27,9 +27,16 @@ export interface Keys {
   encryption: Buffer
   /** Keys the SHA-256 with which client secrets are checked. */
   clientSecret: Buffer
+  /** Keys the hashes of recovery codes: short enough that a bare hash would be guessed from a stolen database. */
+  recoveryCode: Buffer
 }
 
 export function deriveKeys(secret: string): Keys {
   const derive = (info: string) => Buffer.from(hkdfSync('sha256', Buffer.from(secret, 'utf8'), Buffer.alloc(0), info, 32))
-  return { csrf: derive('gatehouse csrf'), encryption: derive('gatehouse encryption'), clientSecret: derive('gatehouse client secret') }
+  return {
+    csrf: derive('gatehouse csrf'),
+    encryption: derive('gatehouse encryption'),
+    clientSecret: derive('gatehouse client secret'),
+    recoveryCode: derive('gatehouse recovery code'),
+  }
 }

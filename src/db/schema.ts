@@ -20,6 +20,8 @@ export interface TeamTable {
   name: string
   created_at: number
   updated_at: number
+  /** 1: members must sign in with a second factor to work in the team. */
+  require_two_factor: Generated<number>
 }
 
 export interface MembershipTable {
@@ -45,6 +47,36 @@ export interface SessionTable {
   address: string | null
   /** When the session was last used, to the minute. */
   last_active_at: number | null
+  /** RFC 8176 methods the login used, space-separated; null: the password alone. */
+  amr: string | null
+}
+
+/** A user's second factor: an authenticator app (TOTP) or a passkey (WebAuthn). */
+export interface UserFactorTable {
+  id: string
+  user_id: number
+  kind: 'totp' | 'passkey'
+  name: string
+  /** The TOTP secret, sealed under GATEHOUSE_SECRET. */
+  secret_encrypted: string | null
+  /** The last TOTP time step accepted: a code is never accepted twice. */
+  last_used_step: number | null
+  credential_id: string | null
+  public_key: string | null
+  sign_count: number | null
+  transports: string | null
+  /** Null while an authenticator app awaits its first correct code. */
+  confirmed_at: number | null
+  created_at: number
+  last_used_at: number | null
+}
+
+/** Single-use recovery codes, by keyed hash. */
+export interface RecoveryCodeTable {
+  code_hash: string
+  user_id: number
+  created_at: number
+  used_at: number | null
 }
 
 /** Attempts counted by a throttle: `login:address:…`, `login:account:…`, `client:…`. */
@@ -116,6 +148,8 @@ export interface Database extends OAuthTables, ApiTables, PortalTables {
   memberships: MembershipTable
   sessions: SessionTable
   throttle_counters: ThrottleCounterTable
+  user_factors: UserFactorTable
+  recovery_codes: RecoveryCodeTable
 }
 
 export interface ClientTable {
@@ -162,6 +196,8 @@ interface OpenIdColumns {
   nonce: string | null
   sid: string | null
   auth_time: number | null
+  /** RFC 8176 methods of the login, space-separated; null: the password alone. */
+  amr: string | null
 }
 
 /** The clients a session signed in to through OpenID Connect, told by back-channel logout when it ends. */

@@ -43,8 +43,8 @@ function inTeam(session: PortalSession | undefined): SessionInTeam {
 }
 
 function approverOf(session: SessionInTeam, address: string, onConsentPage: boolean): Approver {
-  const { user, activeTeam, sid, authenticatedAt, expiresAt } = session
-  return { userId: user.id, teamId: activeTeam.id, sid, authenticatedAt, sessionExpiresAt: expiresAt, address, onConsentPage }
+  const { user, activeTeam, sid, authenticatedAt, amr, expiresAt } = session
+  return { userId: user.id, teamId: activeTeam.id, sid, authenticatedAt, amr, sessionExpiresAt: expiresAt, address, onConsentPage }
 }
 
 function respond(ctx: AppContext, request: FastifyRequest, reply: FastifyReply, to: ResponseTarget, fields: Record<string, string | undefined>) {
