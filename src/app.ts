@@ -12,6 +12,7 @@ import { loginRoutes } from './http/pages/login.js'
 import { passwordResetRoutes } from './http/pages/password-reset.js'
 import { accountRoutes } from './http/pages/account.js'
 import { securityRoutes } from './http/pages/security.js'
+import { teamSettingsRoutes } from './http/pages/team-settings.js'
 import { addSecurityHeaders } from './http/security-headers.js'
 import { allowCrossOrigin } from './http/cors.js'
 import { ENDPOINTS } from './oauth/metadata.js'
@@ -90,6 +91,7 @@ export async function buildApp(ctx: AppContext, logger: FastifyBaseLogger, limit
   passwordResetRoutes(app, ctx)
   accountRoutes(app, ctx)
   securityRoutes(app, ctx)
+  teamSettingsRoutes(app, ctx)
   homeRoutes(app, ctx)
   newTeamRoutes(app, ctx)
   settingsRoutes(app, ctx)

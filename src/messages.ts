@@ -97,7 +97,8 @@ export const MESSAGES = {
   totp_enrolment_missing: 'This setup was finished or started over elsewhere. Start adding the authenticator app again.',
   factor_not_found: 'That sign-in method was already removed.',
   recovery_codes_need_factor: 'Recovery codes come with two-factor sign-in: add an authenticator app first.',
-  two_factor_required_here: 'This team requires two-factor sign-in. Log in again with your second factor to do this.',
+  two_factor_needed_for_app:
+    'This app, or your team, asks for two-factor sign-in, and your account has none yet. Add an authenticator app on your Sign-in security page (/account/security), then sign in to the app again.',
   csrf_failed: 'The form has expired. Go back, reload the page and try again.',
   not_found: 'There is nothing at this address.',
   in_another_team: 'This belongs to another of your teams. Switch to that team to open it.',
@@ -146,6 +147,9 @@ export const BANNERS = {
     verification_sent: 'We sent a new link to your address. Follow it to confirm the address.',
     verified: 'Your e-mail address is confirmed.',
     email_changed: 'Your e-mail address was changed.',
+  },
+  teamSettings: {
+    saved: 'The team settings were saved.',
   },
   security: {
     app_added: 'The authenticator app was added. From now on you sign in with your password and a code from the app.',
@@ -245,6 +249,7 @@ export const AUTHORIZATION_TITLES = {
   invalid: 'This authorization request is not valid',
   sessionEnded: 'Your session has ended',
   noTeam: 'No team',
+  twoFactorNeeded: 'Two-factor sign-in needed',
   decisionRefused: 'This decision cannot be used',
   consent: (clientName: string) => `Authorise ${clientName}`,
 } as const

@@ -7,13 +7,12 @@
 export const ACR = {
   password: 'urn:gatehouse:acr:password',
   mfa: 'urn:gatehouse:acr:mfa',
-  phishingResistant: 'urn:gatehouse:acr:phishing-resistant',
 } as const
 
 export type Acr = (typeof ACR)[keyof typeof ACR]
 
 /** Weakest first: discovery lists them in this order. */
-export const ACR_VALUES: readonly Acr[] = [ACR.password, ACR.mfa, ACR.phishingResistant]
+export const ACR_VALUES: readonly Acr[] = [ACR.password, ACR.mfa]
 
 /** A password alone: every session from before two-factor sign-in. */
 export const PASSWORD_ONLY = ['pwd'] as const
@@ -30,17 +29,18 @@ export function formatAmr(amr: readonly string[]): string {
   return amr.join(' ')
 }
 
-/** The class a login with these methods reaches: a passkey (hwk, swk) resists phishing; two factors are mfa. */
+/** The class a login with these methods reaches. */
 export function acrOf(amr: readonly string[]): Acr {
-  if (amr.includes('hwk') || amr.includes('swk')) return ACR.phishingResistant
-  if (amr.includes('mfa')) return ACR.mfa
-  return ACR.password
+  return amr.includes('mfa') ? ACR.mfa : ACR.password
 }
 
-/** Whether a login of class `has` meets the demand for `wanted`; an unknown value is met by nothing. */
-export function meetsAcr(has: Acr, wanted: string): boolean {
-  const wantedRank = ACR_VALUES.indexOf(wanted as Acr)
-  return wantedRank !== -1 && ACR_VALUES.indexOf(has) >= wantedRank
+export function isKnownAcr(value: string): value is Acr {
+  return (ACR_VALUES as readonly string[]).includes(value)
+}
+
+/** Whether a login of class `has` meets the demand for `wanted`: it or anything stronger. */
+export function meetsAcr(has: Acr, wanted: Acr): boolean {
+  return ACR_VALUES.indexOf(has) >= ACR_VALUES.indexOf(wanted)
 }
 
 /** A login has a second factor when it reached more than the password class. */

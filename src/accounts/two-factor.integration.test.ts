@@ -8,16 +8,8 @@ import { HttpClient, logIn } from '../testing/http-client.js'
 import { postOAuth } from '../testing/oauth.js'
 import { startTestServer, type TestServer } from '../testing/server.js'
 import { runGatehouse } from '../testing/spawned.js'
-import { oathtoolCode } from '../testing/totp.js'
-import { confirmTotpEnrolment, hasFactor, pendingTotpEnrolment, startTotpEnrolment } from './factors.js'
-
-/** Gives the user an authenticator app, as the security page does; returns its secret. */
-async function enrolApp(server: TestServer, seeded: SeededUser): Promise<string> {
-  await startTotpEnrolment(server.ctx, seeded.user)
-  const enrolment = (await pendingTotpEnrolment(server.ctx, seeded.user))!
-  await confirmTotpEnrolment(server.ctx, seeded.user, enrolment.factorId, oathtoolCode(enrolment.secret, server.ctx.clock()), '127.0.0.1')
-  return enrolment.secret
-}
+import { enrolApp } from '../testing/totp.js'
+import { hasFactor } from './factors.js'
 
 await forEachDialect('two-factor sign-in', (dialect) => {
   let server: TestServer
@@ -28,7 +20,7 @@ await forEachDialect('two-factor sign-in', (dialect) => {
     server = await startTestServer(dialect)
     ada = await seedUser(server.ctx.db, 'ada@example.com', { team: 'Engines' })
     app = await seedClient(server.ctx, ada, { isFirstParty: true })
-    await enrolApp(server, ada)
+    await enrolApp(server.ctx, ada.user)
   })
   after(() => server?.stop())
 

@@ -45,6 +45,15 @@ export interface AccessTokenClaims {
   scopes: string[]
   issuedAtSeconds: number
   expiresAtSeconds: number
+  /** RFC 9068 §2.2.1: the user's login, for tokens a user signed in for in the browser. */
+  authentication?: TokenAuthentication
+}
+
+/** How the user signed in for a token: `auth_time`, `amr` and `acr` (RFC 9068 §2.2.1). */
+export interface TokenAuthentication {
+  authTimeSeconds: number
+  amr: string[]
+  acr: string
 }
 
 /** A stored access token; its times in epoch milliseconds, like every time in the database. */

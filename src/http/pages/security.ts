@@ -77,8 +77,12 @@ export function securityRoutes(app: FastifyInstance, ctx: AppContext): void {
   }
 
   loggedInPages(app, ctx, (pages) => {
-    pages.get<{ Querystring: { done?: string } }>(SECURITY_PATH, async (request, reply) =>
-      sendSecurity(request, reply, { banner: doneBanner(BANNERS.security, request.query.done) }),
+    // required=team: the active team requires two-factor sign-in and sent its member here first.
+    pages.get<{ Querystring: { done?: string; required?: string } }>(SECURITY_PATH, async (request, reply) =>
+      sendSecurity(request, reply, {
+        banner: doneBanner(BANNERS.security, request.query.done),
+        requiredBy: request.query.required === 'team' && sessionOf(request).activeTeam?.requiresTwoFactor ? sessionOf(request).activeTeam : undefined,
+      }),
     )
 
     pages.post<{ Body: FormBody }>(APP_PATH, { schema: { body: csrfBodySchema } }, async (request, reply) =>

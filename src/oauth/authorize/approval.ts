@@ -58,7 +58,13 @@ export async function approve(deps: ApprovalDeps, request: AuthorizationRequest,
       grantId: randomUUID(),
       createdAt: now,
       expiresAt: now + AUTHORIZATION_CODE_TTL_MS,
-      login: openid ? { nonce: request.nonce ?? null, sid: approver.sid, authTime: approver.authenticatedAt, amr: formatAmr(approver.amr) } : NO_OPENID_LOGIN,
+      // The login time and methods go into every token of the grant (RFC 9068 §2.2.1); nonce and sid only with an ID token.
+      login: {
+        ...NO_OPENID_LOGIN,
+        ...(openid && { nonce: request.nonce ?? null, sid: approver.sid }),
+        authTime: approver.authenticatedAt,
+        amr: formatAmr(approver.amr),
+      },
     })
     await rememberApproval(trx, request, { userId, teamId }, approver.onConsentPage, now)
     // Back-channel logout 1.0 §2.7: the clients this session signed in to hear when it ends.
