@@ -11,6 +11,8 @@ import { newTeamRoutes } from './http/pages/new-team.js'
 import { loginRoutes } from './http/pages/login.js'
 import { passwordResetRoutes } from './http/pages/password-reset.js'
 import { accountRoutes } from './http/pages/account.js'
+import { securityRoutes } from './http/pages/security.js'
+import { teamSettingsRoutes } from './http/pages/team-settings.js'
 import { addSecurityHeaders } from './http/security-headers.js'
 import { allowCrossOrigin } from './http/cors.js'
 import { answerClientError, closeConnectionsGracefully } from './http/graceful-close.js'
@@ -95,6 +97,8 @@ export async function buildApp(ctx: AppContext, logger: FastifyBaseLogger, limit
   loginRoutes(app, ctx)
   passwordResetRoutes(app, ctx)
   accountRoutes(app, ctx)
+  securityRoutes(app, ctx)
+  teamSettingsRoutes(app, ctx)
   homeRoutes(app, ctx)
   newTeamRoutes(app, ctx)
   settingsRoutes(app, ctx)

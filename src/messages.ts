@@ -105,6 +105,17 @@ export const MESSAGES = {
   device_code_unknown: 'This code is not valid, or it has expired. Check the code your device shows and type it again, or start again on the device.',
   device_code_throttled: 'Too many codes were tried from your network. Wait 15 minutes and try again.',
   device_code_decided: 'This code is no longer waiting for approval: it expired, or it was approved or denied already. Start again on the device.',
+  second_factor_incorrect: 'That code is not right. Enter the 6-digit code your authenticator app shows now, or one of your recovery codes.',
+  second_factor_reused: 'This code was used already: each code works once. Wait for your app to show the next one.',
+  second_factor_throttled: 'Too many wrong codes.',
+  second_factor_expired: 'Signing in took too long. Enter your e-mail address and password again.',
+  totp_code_incorrect:
+    "That code does not match. Check that your app was set up with the key shown here and that your phone's clock is right, then enter the code it shows now.",
+  totp_enrolment_missing: 'This setup was finished or started over elsewhere. Start adding the authenticator app again.',
+  factor_not_found: 'That sign-in method was already removed.',
+  recovery_codes_need_factor: 'Recovery codes come with two-factor sign-in: add an authenticator app first.',
+  two_factor_needed_for_app:
+    'This app, or your team, asks for two-factor sign-in, and your account has none yet. Add an authenticator app on your Sign-in security page (/account/security), then sign in to the app again.',
   csrf_failed: 'The form has expired. Go back, reload the page and try again.',
   not_found: 'There is nothing at this address.',
   in_another_team: 'This belongs to another of your teams. Switch to that team to open it.',
@@ -153,6 +164,13 @@ export const BANNERS = {
     verification_sent: 'We sent a new link to your address. Follow it to confirm the address.',
     verified: 'Your e-mail address is confirmed.',
     email_changed: 'Your e-mail address was changed.',
+  },
+  teamSettings: {
+    saved: 'The team settings were saved.',
+  },
+  security: {
+    app_added: 'The authenticator app was added. From now on you sign in with your password and a code from the app.',
+    removed: 'The sign-in method was removed.',
   },
   sessions: {
     ended: 'That session was signed out. Apps it signed in to that listen for it were told.',
@@ -248,6 +266,7 @@ export const AUTHORIZATION_TITLES = {
   invalid: 'This authorization request is not valid',
   sessionEnded: 'Your session has ended',
   noTeam: 'No team',
+  twoFactorNeeded: 'Two-factor sign-in needed',
   decisionRefused: 'This decision cannot be used',
   consent: (clientName: string) => `Authorise ${clientName}`,
   device: 'Connect a device',

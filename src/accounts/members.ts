@@ -2,9 +2,10 @@ import type { Transaction } from 'kysely'
 import type { ActivityLog } from '../activity/recorder.js'
 import type { Db } from '../db/connection.js'
 import type { Executor } from '../db/executor.js'
+import { usersWithFactors } from '../db/factors.js'
 import { countOwners, listMembersWithLogins, lockTeam, setMemberRole } from '../db/members.js'
 import type { Database } from '../db/schema.js'
-import { deleteMembership, findMembership } from '../db/teams.js'
+import { deleteMembership, findMembership, setTeamRequiresTwoFactor } from '../db/teams.js'
 import { findUserById } from '../db/users.js'
 import { Refusal } from '../messages.js'
 import { revokeUserHoldings } from '../tokens/holdings.js'
@@ -20,14 +21,22 @@ export interface Member {
   joinedAt: Date
   /** The member's latest login; when none is known, the day they joined. */
   lastActiveAt: Date
+  /** Whether the member signs in with a second factor. */
+  hasTwoFactor: boolean
 }
 
 export async function membersWithActivity(db: Db, teamId: number): Promise<Member[]> {
-  return (await listMembersWithLogins(db.kysely, teamId)).map((row) => ({
+  const rows = await listMembersWithLogins(db.kysely, teamId)
+  const withFactors = await usersWithFactors(
+    db.kysely,
+    rows.map((row) => row.user.id),
+  )
+  return rows.map((row) => ({
     user: row.user,
     role: row.role,
     joinedAt: new Date(row.joinedAt),
     lastActiveAt: new Date(Math.max(row.joinedAt, row.lastLoginAt ?? 0)),
+    hasTwoFactor: withFactors.has(row.user.id),
   }))
 }
 
@@ -140,4 +149,17 @@ export async function removeByOperator(
     const revoked = await takeOut(trx, teamId, userId, now)
     return { user, revoked, activity: [...activity, { action: 'member.removed' as const, teamId, detail: user.email }] }
   })
+}
+
+/** An owner turns the team's demand for two-factor sign-in on or off. */
+export async function setTwoFactorRequirement(
+  deps: { db: Db; activity: ActivityLog },
+  teamId: number,
+  by: { user: User; address: string },
+  required: boolean,
+  now: number,
+): Promise<void> {
+  await requireOwner(deps.db.kysely, teamId, by.user.id)
+  await setTeamRequiresTwoFactor(deps.db.kysely, teamId, required, now)
+  deps.activity.record({ action: 'team.two_factor_changed', teamId, userId: by.user.id, detail: required ? 'required' : 'not required', address: by.address })
 }

@@ -17,6 +17,7 @@ import {
 import { findMembership, listMembershipsOfUser } from '../db/teams.js'
 import { findUserById } from '../db/users.js'
 import { Refusal } from '../messages.js'
+import { formatAmr, parseAmr, PASSWORD_ONLY } from './assurance.js'
 import type { Team, TeamMembership, User } from './types.js'
 
 export const SESSION_TTL_MS = 12 * 60 * 60 * 1000
@@ -47,8 +48,10 @@ export interface LoadedSession {
   activeTeam: Team | undefined
   /** The session's public id, the `sid` of the ID tokens issued in it. */
   sid: string
-  /** When the user last entered their password in this session (epoch ms): the ID token's `auth_time`. */
+  /** When the user last signed in to this session (epoch ms): the ID token's `auth_time`. */
   authenticatedAt: number
+  /** How they signed in (RFC 8176 methods): the ID token's `amr`. */
+  amr: string[]
   /** When the session's use was last recorded; null for sessions from before this was kept. */
   lastActiveAt: number | null
   expiresAt: number
@@ -58,7 +61,13 @@ export interface LoadedSession {
  * Starts a session after a login. The id is new every time (so an id planted
  * before login is worthless) and only its hash is stored.
  */
-export async function startSession(db: Db, user: User, now: number, client?: SessionClient): Promise<{ id: string; expiresAt: number }> {
+export async function startSession(
+  db: Db,
+  user: User,
+  now: number,
+  client?: SessionClient,
+  amr: readonly string[] = PASSWORD_ONLY,
+): Promise<{ id: string; expiresAt: number }> {
   const id = randomSecret(32)
   const teams = await listMembershipsOfUser(db.kysely, user.id)
   const expiresAt = now + SESSION_TTL_MS
@@ -70,6 +79,7 @@ export async function startSession(db: Db, user: User, now: number, client?: Ses
     now,
     expiresAt,
     client: clientRow(client),
+    amr: formatAmr(amr),
   })
   return { id, expiresAt }
 }
@@ -79,10 +89,16 @@ export async function startSession(db: Db, user: User, now: number, client?: Ses
  * the session gets a new secret id and login time and keeps its public id,
  * so the apps it signed in to stay signed in. Undefined when it has ended.
  */
-export async function renewLogin(db: Db, oldId: string, now: number, client: SessionClient): Promise<{ id: string; expiresAt: number } | undefined> {
+export async function renewLogin(
+  db: Db,
+  oldId: string,
+  now: number,
+  client: SessionClient,
+  amr: readonly string[] = PASSWORD_ONLY,
+): Promise<{ id: string; expiresAt: number } | undefined> {
   const id = randomSecret(32)
   const expiresAt = now + SESSION_TTL_MS
-  return (await renewSession(db.kysely, hashSecret(oldId), hashSecret(id), now, expiresAt, clientRow(client))) ? { id, expiresAt } : undefined
+  return (await renewSession(db.kysely, hashSecret(oldId), hashSecret(id), now, expiresAt, clientRow(client), formatAmr(amr))) ? { id, expiresAt } : undefined
 }
 
 /** The session's user and active team, or nothing when the session is unknown, expired or its user is disabled. */
@@ -99,6 +115,7 @@ export async function loadSession(db: Db, id: string, now: number): Promise<Load
     activeTeam,
     sid: session.sid,
     authenticatedAt: session.authenticatedAt,
+    amr: parseAmr(session.amr),
     lastActiveAt: session.lastActiveAt,
     expiresAt: session.expiresAt,
   }

@@ -17,6 +17,8 @@ export interface Team {
   name: string
   createdAt: Date
   updatedAt: Date
+  /** Members must sign in with a second factor to work in the team. */
+  requiresTwoFactor: boolean
 }
 
 export interface TeamMembership {

@@ -41,6 +41,12 @@ export type ActivityAction =
   | 'member.left'
   | 'account.signed_up'
   | 'admin.request'
+  | 'login.second_factor_failed'
+  | 'factor.added'
+  | 'factor.removed'
+  | 'factors.reset'
+  | 'recovery_codes.generated'
+  | 'team.two_factor_changed'
 
 export interface ActivityEvent {
   action: ActivityAction

@@ -1,4 +1,5 @@
 import { text } from 'node:stream/consumers'
+import { resetFactorsByOperator } from '../accounts/factors.js'
 import { operatorResetLink, setPasswordByOperator } from '../accounts/password-reset.js'
 import { createUser, setDisabled } from '../accounts/users.js'
 import { json, optional, print, required, withContext, withDatabase, type Commands } from './command.js'
@@ -96,6 +97,20 @@ export const userCommands: Commands = {
         return result
       })
       print(values, { id: user.id, email: user.email, sessions_ended: true }, `Set the password of ${user.email}; every session of the user was signed out.`)
+    },
+  },
+
+  'users mfa-reset': {
+    usage: 'gatehouse users mfa-reset --email E [--json]',
+    options: { email: { type: 'string' }, ...json },
+    describe: { email: 'the user who lost their second factors: every one of them and every recovery code is removed' },
+    async run(values) {
+      const { user, removed } = await withContext((ctx) => resetFactorsByOperator(ctx, required(values, 'email')))
+      print(
+        values,
+        { id: user.id, email: user.email, factors_removed: removed },
+        `Removed ${removed} two-factor sign-in method(s) and the recovery codes of ${user.email}, who now signs in with the password alone and was told by mail.`,
+      )
     },
   },
 }

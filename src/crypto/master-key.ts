@@ -29,6 +29,8 @@ export interface Keys {
   clientSecret: Buffer
   /** Keys the hash of an admin API request kept with its Idempotency-Key (its body may hold a password). */
   idempotency: Buffer
+  /** Keys the hashes of recovery codes: short enough that a bare hash would be guessed from a stolen database. */
+  recoveryCode: Buffer
 }
 
 export function deriveKeys(secret: string): Keys {
@@ -38,5 +40,6 @@ export function deriveKeys(secret: string): Keys {
     encryption: derive('gatehouse encryption'),
     clientSecret: derive('gatehouse client secret'),
     idempotency: derive('gatehouse idempotency'),
+    recoveryCode: derive('gatehouse recovery code'),
   }
 }

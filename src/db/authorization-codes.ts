@@ -31,6 +31,7 @@ export async function insertAuthorizationCode(
       nonce: login.nonce,
       sid: login.sid,
       auth_time: login.authTime,
+      amr: login.amr,
     })
     .execute()
 }
@@ -78,7 +79,7 @@ export async function findAuthorizationCodeForExchange(
       createdAt: row.created_at,
       expiresAt: row.expires_at,
       consumedAt: row.consumed_at,
-      login: { nonce: row.nonce, sid: row.sid, authTime: row.auth_time },
+      login: { nonce: row.nonce, sid: row.sid, authTime: row.auth_time, amr: row.amr },
     },
     standing: { userDisabled: user.isDisabled, isMember: row.role !== null },
   }

@@ -7,11 +7,11 @@ import { JOINED_USER_COLUMNS, joinedUser } from './users.js'
 
 export async function insertDeviceAuthorization(
   db: Executor,
-  row: Omit<DeviceAuthorizationTable, 'status' | 'last_polled_at' | 'user_id' | 'team_id' | 'auth_time' | 'decided_at' | 'consumed_at'>,
+  row: Omit<DeviceAuthorizationTable, 'status' | 'last_polled_at' | 'user_id' | 'team_id' | 'auth_time' | 'amr' | 'decided_at' | 'consumed_at'>,
 ): Promise<void> {
   await db
     .insertInto('device_authorizations')
-    .values({ ...row, status: 'pending', last_polled_at: null, user_id: null, team_id: null, auth_time: null, decided_at: null, consumed_at: null })
+    .values({ ...row, status: 'pending', last_polled_at: null, user_id: null, team_id: null, auth_time: null, amr: null, decided_at: null, consumed_at: null })
     .execute()
 }
 
@@ -31,12 +31,12 @@ export async function findUndecidedDeviceAuthorization(
   return row && { clientId: row.client_id, scopes: row.scopes, resources: row.resources, expiresAt: row.expires_at }
 }
 
-export type DeviceDecision = { approved: true; userId: number; teamId: number; authTime: number } | { approved: false }
+export type DeviceDecision = { approved: true; userId: number; teamId: number; authTime: number; amr: string | null } | { approved: false }
 
 /** Records the decision on a request still waiting for one; false when it was decided already or expired. */
 export async function decideDeviceAuthorization(db: Executor, userCodeHash: string, decision: DeviceDecision, now: number): Promise<boolean> {
   const decided = decision.approved
-    ? { status: 'approved' as const, user_id: decision.userId, team_id: decision.teamId, auth_time: decision.authTime, decided_at: now }
+    ? { status: 'approved' as const, user_id: decision.userId, team_id: decision.teamId, auth_time: decision.authTime, amr: decision.amr, decided_at: now }
     : { status: 'denied' as const, decided_at: now }
   const result = await db
     .updateTable('device_authorizations')
@@ -72,6 +72,7 @@ export async function findDeviceAuthorizationForPoll(
     teamId: row.team_id,
     grantId: row.grant_id,
     authTime: row.auth_time,
+    amr: row.amr,
     expiresAt: row.expires_at,
     consumedAt: row.consumed_at,
   }

@@ -21,6 +21,7 @@ import { invitations } from './migrations/018_invitations.js'
 import { deviceAuthorizations } from './migrations/019_device_authorizations.js'
 import { serviceClients } from './migrations/020_service_clients.js'
 import { adminApi } from './migrations/021_admin_api.js'
+import { twoFactor } from './migrations/022_two_factor.js'
 
 // Migrations run in the order of their names: three digits, one more than the
 // last migration's, then what it does. The next one is 020_…; it must not
@@ -48,6 +49,7 @@ function migrationsFor(dialect: DialectName): Record<string, Migration> {
     '019_device_authorizations': deviceAuthorizations(),
     '020_service_clients': serviceClients(),
     '021_admin_api': adminApi(),
+    '022_two_factor': twoFactor(),
   }
 }
 

@@ -22,6 +22,8 @@ export interface TeamTable {
   name: string
   created_at: number
   updated_at: number
+  /** 1: members must sign in with a second factor to work in the team. */
+  require_two_factor: Generated<number>
 }
 
 export interface MembershipTable {
@@ -47,6 +49,36 @@ export interface SessionTable {
   address: string | null
   /** When the session was last used, to the minute. */
   last_active_at: number | null
+  /** RFC 8176 methods the login used, space-separated; null: the password alone. */
+  amr: string | null
+}
+
+/** A user's second factor: an authenticator app (TOTP) or a passkey (WebAuthn). */
+export interface UserFactorTable {
+  id: string
+  user_id: number
+  kind: 'totp' | 'passkey'
+  name: string
+  /** The TOTP secret, sealed under GATEHOUSE_SECRET. */
+  secret_encrypted: string | null
+  /** The last TOTP time step accepted: a code is never accepted twice. */
+  last_used_step: number | null
+  credential_id: string | null
+  public_key: string | null
+  sign_count: number | null
+  transports: string | null
+  /** Null while an authenticator app awaits its first correct code. */
+  confirmed_at: number | null
+  created_at: number
+  last_used_at: number | null
+}
+
+/** Single-use recovery codes, by keyed hash. */
+export interface RecoveryCodeTable {
+  code_hash: string
+  user_id: number
+  created_at: number
+  used_at: number | null
 }
 
 /** Attempts counted by a throttle: `login:address:…`, `login:account:…`, `client:…`. */
@@ -143,6 +175,8 @@ export interface Database extends OAuthTables, ApiTables, PortalTables {
   memberships: MembershipTable
   sessions: SessionTable
   throttle_counters: ThrottleCounterTable
+  user_factors: UserFactorTable
+  recovery_codes: RecoveryCodeTable
 }
 
 export interface ClientTable {
@@ -204,6 +238,8 @@ interface OpenIdColumns {
   nonce: string | null
   sid: string | null
   auth_time: number | null
+  /** RFC 8176 methods of the login, space-separated; null: the password alone. */
+  amr: string | null
 }
 
 /** The clients a session signed in to through OpenID Connect, told by back-channel logout when it ends. */
@@ -344,6 +380,8 @@ export interface DeviceAuthorizationTable {
   grant_id: string
   /** When the approving user entered their password, for an ID token's auth_time. */
   auth_time: number | null
+  /** RFC 8176 methods of the approving session's login, space-separated; null: the password alone. */
+  amr: string | null
   created_at: number
   expires_at: number
   decided_at: number | null

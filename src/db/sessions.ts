@@ -7,6 +7,8 @@ export interface SessionRow {
   sid: string
   authenticatedAt: number
   lastActiveAt: number | null
+  /** RFC 8176 methods of the login, space-separated; null: the password alone. */
+  amr: string | null
 }
 
 /** The browser a session is used from, as it told us: its User-Agent and address. */
@@ -29,6 +31,7 @@ export interface NewSessionRow {
   now: number
   expiresAt: number
   client: SessionClientRow
+  amr: string
 }
 
 export async function insertSession(db: Executor, session: NewSessionRow): Promise<void> {
@@ -45,6 +48,7 @@ export async function insertSession(db: Executor, session: NewSessionRow): Promi
       user_agent: session.client.userAgent,
       address: session.client.address,
       last_active_at: session.now,
+      amr: session.amr,
     })
     .execute()
 }
@@ -52,7 +56,7 @@ export async function insertSession(db: Executor, session: NewSessionRow): Promi
 export async function findLiveSession(db: Executor, idHash: string, now: number): Promise<SessionRow | undefined> {
   const row = await db
     .selectFrom('sessions')
-    .select(['user_id', 'active_team_id', 'expires_at', 'sid', 'authenticated_at', 'last_active_at'])
+    .select(['user_id', 'active_team_id', 'expires_at', 'sid', 'authenticated_at', 'last_active_at', 'amr'])
     .where('id_hash', '=', idHash)
     .where('expires_at', '>', now)
     .executeTakeFirst()
@@ -64,6 +68,7 @@ export async function findLiveSession(db: Executor, idHash: string, now: number)
       sid: row.sid,
       authenticatedAt: row.authenticated_at,
       lastActiveAt: row.last_active_at,
+      amr: row.amr,
     }
   )
 }
@@ -87,7 +92,7 @@ export async function setSessionTeam(db: Executor, idHash: string, teamId: numbe
   await db.updateTable('sessions').set({ active_team_id: teamId }).where('id_hash', '=', idHash).execute()
 }
 
-/** A new password login in a live session: a new secret id, a new login time, the same public id. */
+/** A new login in a live session: a new secret id, a new login time and methods, the same public id. */
 export async function renewSession(
   db: Executor,
   oldIdHash: string,
@@ -95,10 +100,11 @@ export async function renewSession(
   now: number,
   expiresAt: number,
   client: SessionClientRow,
+  amr: string,
 ): Promise<boolean> {
   const result = await db
     .updateTable('sessions')
-    .set({ id_hash: newIdHash, authenticated_at: now, expires_at: expiresAt, user_agent: client.userAgent, address: client.address, last_active_at: now })
+    .set({ id_hash: newIdHash, authenticated_at: now, expires_at: expiresAt, user_agent: client.userAgent, address: client.address, last_active_at: now, amr })
     .where('id_hash', '=', oldIdHash)
     .where('expires_at', '>', now)
     .executeTakeFirst()

@@ -6,7 +6,13 @@ import type { TeamTable } from './schema.js'
 import { toUser } from './users.js'
 
 function toTeam(row: Selectable<TeamTable>): Team {
-  return { id: row.id, name: row.name, createdAt: new Date(row.created_at), updatedAt: new Date(row.updated_at) }
+  return {
+    id: row.id,
+    name: row.name,
+    createdAt: new Date(row.created_at),
+    updatedAt: new Date(row.updated_at),
+    requiresTwoFactor: row.require_two_factor === 1,
+  }
 }
 
 export async function insertTeam(db: Executor, name: string, now: number): Promise<Team> {
@@ -22,6 +28,15 @@ export async function findTeamByName(db: Executor, name: string): Promise<Team |
 export async function findTeamById(db: Executor, id: number): Promise<Team | undefined> {
   const row = await db.selectFrom('teams').selectAll().where('id', '=', id).executeTakeFirst()
   return row && toTeam(row)
+}
+
+/** Whether the team's members must sign in with a second factor (an owner's setting). */
+export async function setTeamRequiresTwoFactor(db: Executor, teamId: number, required: boolean, now: number): Promise<void> {
+  await db
+    .updateTable('teams')
+    .set({ require_two_factor: required ? 1 : 0, updated_at: now })
+    .where('id', '=', teamId)
+    .execute()
 }
 
 /** Adds the user to the team, or changes the role of an existing member. */
@@ -43,7 +58,7 @@ export async function listMembershipsOfUser(db: Executor, userId: number): Promi
   const rows = await db
     .selectFrom('memberships')
     .innerJoin('teams', 'teams.id', 'memberships.team_id')
-    .select(['teams.id', 'teams.name', 'teams.created_at', 'teams.updated_at', 'memberships.role'])
+    .select(['teams.id', 'teams.name', 'teams.created_at', 'teams.updated_at', 'teams.require_two_factor', 'memberships.role'])
     .where('memberships.user_id', '=', userId)
     .orderBy('teams.name')
     .orderBy('teams.id')
@@ -55,7 +70,7 @@ export async function findMembership(db: Executor, teamId: number, userId: numbe
   const row = await db
     .selectFrom('memberships')
     .innerJoin('teams', 'teams.id', 'memberships.team_id')
-    .select(['teams.id', 'teams.name', 'teams.created_at', 'teams.updated_at', 'memberships.role'])
+    .select(['teams.id', 'teams.name', 'teams.created_at', 'teams.updated_at', 'teams.require_two_factor', 'memberships.role'])
     .where('memberships.user_id', '=', userId)
     .where('memberships.team_id', '=', teamId)
     .executeTakeFirst()
@@ -80,9 +95,9 @@ export async function listTeamsWithMemberCounts(db: Executor): Promise<{ team: T
   const rows = await db
     .selectFrom('teams')
     .leftJoin('memberships', 'memberships.team_id', 'teams.id')
-    .select(['teams.id', 'teams.name', 'teams.created_at', 'teams.updated_at'])
+    .select(['teams.id', 'teams.name', 'teams.created_at', 'teams.updated_at', 'teams.require_two_factor'])
     .select((eb) => eb.fn.count<number | string>('memberships.user_id').as('members'))
-    .groupBy(['teams.id', 'teams.name', 'teams.created_at', 'teams.updated_at'])
+    .groupBy(['teams.id', 'teams.name', 'teams.created_at', 'teams.updated_at', 'teams.require_two_factor'])
     .orderBy('teams.name')
     .orderBy('teams.id')
     .execute()

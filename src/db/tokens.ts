@@ -27,6 +27,7 @@ export const GRANTS = new Columns('grants', {
   nonce: 'text',
   sid: 'text',
   auth_time: 'bigint',
+  amr: 'text',
 })
 export const ACCESS_TOKENS = new Columns('access_tokens', {
   jti: 'text',
@@ -46,8 +47,8 @@ export const REFRESH_TOKENS = new Columns('refresh_tokens', {
   revoked_at: 'bigint',
 })
 
-function toGrant({ nonce, sid, authTime, ...grant }: Fields<Selectable<GrantTable>>): Grant {
-  return { ...grant, login: { nonce, sid, authTime } }
+function toGrant({ nonce, sid, authTime, amr, ...grant }: Fields<Selectable<GrantTable>>): Grant {
+  return { ...grant, login: { nonce, sid, authTime, amr } }
 }
 
 export type NewGrant = Omit<Grant, 'revokedAt' | 'login' | 'resources'> & { login?: OpenIdLogin; resources?: string }

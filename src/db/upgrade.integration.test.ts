@@ -169,6 +169,7 @@ await forEachDialect('upgrading a database of an older release', (dialect) => {
       '019_device_authorizations',
       '020_service_clients',
       '021_admin_api',
+      '022_two_factor',
     ])
   })
 

@@ -1,7 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { csrfTokenFor, isValidCsrfToken, loadSession, noteSessionUse, SESSION_TTL_MS, type LoadedSession, type SessionClient } from '../accounts/sessions.js'
 import type { AppContext } from '../context.js'
-import { randomSecret } from '../crypto/random.js'
+import { hmac, randomSecret, safeEqual } from '../crypto/random.js'
 import { Refusal } from '../messages.js'
 
 export interface PortalSession extends LoadedSession {
@@ -24,6 +24,40 @@ export function sessionCookieName(ctx: AppContext): string {
 
 function loginCookieName(ctx: AppContext): string {
   return secure(ctx) ? '__Host-gatehouse_login' : 'gatehouse_login'
+}
+
+function secondStepCookieName(ctx: AppContext): string {
+  return secure(ctx) ? '__Host-gatehouse_second_step' : 'gatehouse_second_step'
+}
+
+/** How long the second step of a login may take after the password. */
+const SECOND_STEP_TTL_MS = 5 * 60 * 1000
+
+function secondStepMac(ctx: AppContext, userId: number, at: number): string {
+  return hmac(ctx.keys.csrf, `second-step:${userId}:${at}`)
+}
+
+/**
+ * The password was right and a second factor is due: who, and since when,
+ * signed so it cannot be made up. No session exists until the second step.
+ */
+export function setSecondStepCookie(ctx: AppContext, reply: FastifyReply, userId: number): void {
+  const at = ctx.clock()
+  reply.setCookie(secondStepCookieName(ctx), `${userId}.${at}.${secondStepMac(ctx, userId, at)}`, cookieOptions(ctx, SECOND_STEP_TTL_MS / 1000))
+}
+
+/** The user whose password was just right, if the cookie is genuine and recent. */
+export function secondStepUserId(ctx: AppContext, request: FastifyRequest): number | undefined {
+  const [user, at, mac] = (request.cookies[secondStepCookieName(ctx)] ?? '').split('.')
+  const userId = Number(user)
+  const time = Number(at)
+  if (!Number.isSafeInteger(userId) || !Number.isSafeInteger(time) || mac === undefined) return undefined
+  if (!safeEqual(mac, secondStepMac(ctx, userId, time)) || ctx.clock() - time > SECOND_STEP_TTL_MS) return undefined
+  return userId
+}
+
+export function clearSecondStepCookie(ctx: AppContext, reply: FastifyReply): void {
+  reply.clearCookie(secondStepCookieName(ctx), { path: '/' })
 }
 
 function cookieOptions(ctx: AppContext, maxAgeSeconds: number) {

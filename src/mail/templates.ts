@@ -105,3 +105,30 @@ export function alreadyRegisteredMail(name: string, issuer: string): MailBody {
     { text: 'If you forgot your password, reset it from the login page. If this was not you, ignore this mail: nothing was changed.' },
   ])
 }
+
+export function factorAddedMail(name: string, what: string, issuer: string): MailBody {
+  return compose('A two-factor sign-in method was added to your Gatehouse account', `Hello ${name},`, [
+    { text: `${what} was just added to your Gatehouse account. From now on, signing in needs it as well as your password.` },
+    {
+      text: 'If this was not you, someone knows your password: reset it at once, then remove what they added.',
+      link: { href: `${issuer}/login/forgot`, label: 'Reset your password' },
+    },
+  ])
+}
+
+export function factorRemovedMail(name: string, what: string, issuer: string): MailBody {
+  return compose('A two-factor sign-in method was removed from your Gatehouse account', `Hello ${name},`, [
+    { text: `${what} was just removed from your Gatehouse account.` },
+    { text: 'If this was not you, reset your password at once:', link: { href: `${issuer}/login/forgot`, label: 'Reset your password' } },
+  ])
+}
+
+export function factorsResetMail(name: string, issuer: string): MailBody {
+  return compose('Two-factor sign-in was turned off for your Gatehouse account', `Hello ${name},`, [
+    {
+      text: 'An administrator removed every two-factor sign-in method and recovery code of your Gatehouse account, as asked when the old ones were lost. You sign in with your password alone until you add a new one.',
+    },
+    { text: 'Add an authenticator app again on your security page:', link: { href: `${issuer}/account/security`, label: 'Open your security page' } },
+    { text: 'If you did not ask for this, tell your administrator at once.' },
+  ])
+}

@@ -95,6 +95,11 @@ async function introspectAccessToken(ctx: VerificationDeps, caller: Client, toke
     jti: row.jti,
     team_id: row.teamId,
     token_kind: 'oauth_access_token',
+    ...(claims.authentication && {
+      auth_time: claims.authentication.authTimeSeconds,
+      amr: claims.authentication.amr,
+      acr: claims.authentication.acr,
+    }),
   }
 }
 

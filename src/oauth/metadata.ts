@@ -1,3 +1,4 @@
+import { ACR_VALUES } from '../accounts/assurance.js'
 import type { Config } from '../config.js'
 import { CLAIMS_SUPPORTED } from '../oidc/claims.js'
 import { SCOPES } from '../protocol/scopes.js'
@@ -71,7 +72,9 @@ export function openIdConfiguration(ctx: { config: Pick<Config, 'issuer' | 'clie
     // Discovery 1.0 §3: RS256 must be listed; the client picks with id_token_signed_response_alg.
     id_token_signing_alg_values_supported: facts.idTokenSigningAlgorithms,
     claims_supported: CLAIMS_SUPPORTED,
-    claims_parameter_supported: false,
+    // Only the id_token member's acr is read from it (step-up); the other claims follow the scopes.
+    claims_parameter_supported: true,
+    acr_values_supported: ACR_VALUES,
     request_parameter_supported: false,
     request_uri_parameter_supported: false,
     prompt_values_supported: ['none', 'login', 'consent'],

@@ -18,6 +18,7 @@ export const CLAIMS_SUPPORTED = [
   'at_hash',
   'sid',
   'amr',
+  'acr',
   'team_id',
   ...Object.values(SCOPE_CLAIMS).flat(),
 ]

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto'
 import { decodeProtectedHeader, jwtVerify, SignJWT } from 'jose'
+import { acrOf, parseAmr } from '../accounts/assurance.js'
 import type { User } from '../accounts/types.js'
 import type { OpenIdLogin } from '../tokens/types.js'
 import type { SigningAlgorithm } from '../keys/algorithms.js'
@@ -8,9 +9,6 @@ import { userClaims } from './claims.js'
 
 /** ID tokens carry `typ: JWT`, access tokens `at+jwt` (RFC 9068): neither passes for the other. */
 export const ID_TOKEN_TYPE = 'JWT'
-
-/** The only authentication method Gatehouse has: a password (RFC 8176 §2 `pwd`). */
-const AMR = ['pwd']
 
 export interface IdTokenInput {
   user: User
@@ -47,8 +45,11 @@ export async function signIdToken(keyRing: KeyRing, issuer: string, input: IdTok
   const claims: Record<string, unknown> = {
     ...userClaims(input.user, input.teamId, input.scopes),
     at_hash: accessTokenHash(input.accessToken, alg),
-    amr: AMR,
   }
+  // RFC 8176 methods of the login and the class they reach; an ID token always has a login behind it.
+  const amr = parseAmr(input.login.amr)
+  claims.amr = amr
+  claims.acr = acrOf(amr)
   if (input.login.authTime !== null) claims.auth_time = Math.floor(input.login.authTime / 1000)
   if (input.login.sid !== null) claims.sid = input.login.sid
   if (input.withNonce && input.login.nonce !== null) claims.nonce = input.login.nonce

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto'
 import { createRemoteJWKSet, errors as joseErrors, jwtVerify, type JWTVerifyGetKey } from 'jose'
+import { ACR_VALUES } from '../accounts/assurance.js'
 import { SIGNING_ALGORITHMS } from '../keys/algorithms.js'
 import { tokenKind } from '../protocol/token-kind.js'
 
@@ -45,6 +46,18 @@ export interface VerifiedToken {
   audience: string[]
   /** Epoch seconds. */
   expiresAt: number
+  /** How the user signed in for the token (RFC 9068 §2.2.1); undefined for personal access tokens and tokens of the password grant. */
+  authentication: { authTime: number; amr: string[]; acr: string } | undefined
+}
+
+/**
+ * What a route demands of the user's sign-in (RFC 9470): an authentication
+ * class (`urn:gatehouse:acr:mfa`: two factors) and how long ago it may have
+ * happened, in seconds.
+ */
+export interface AuthenticationDemand {
+  acr?: string
+  maxAgeSeconds?: number
 }
 
 function quoted(value: string): string {
@@ -55,11 +68,14 @@ export interface ChallengeOptions {
   /** RFC 9728 §5.1: where clients find the service's metadata, and through it the authorization server. */
   resourceMetadataUrl?: string
   realm?: string
-  /** RFC 6750 §3.1; left out when the request had no token at all. */
-  error?: 'invalid_request' | 'invalid_token' | 'insufficient_scope'
+  /** RFC 6750 §3.1 (RFC 9470 §3 insufficient_user_authentication); left out when the request had no token at all. */
+  error?: 'invalid_request' | 'invalid_token' | 'insufficient_scope' | 'insufficient_user_authentication'
   errorDescription?: string
   /** The scope the request needed (with insufficient_scope, RFC 6750 §3). */
   scope?: string
+  /** RFC 9470 §3: with insufficient_user_authentication, the class and the age the client must step up to. */
+  acrValues?: string
+  maxAge?: number
 }
 
 /** The `WWW-Authenticate` value for a 401 or 403 (RFC 6750 §3, RFC 9728 §5.1). */
@@ -70,6 +86,8 @@ export function bearerChallenge(options: ChallengeOptions = {}): string {
   if (options.error !== undefined) params.push(`error=${quoted(options.error)}`)
   if (options.errorDescription !== undefined) params.push(`error_description=${quoted(options.errorDescription)}`)
   if (options.scope !== undefined) params.push(`scope=${quoted(options.scope)}`)
+  if (options.acrValues !== undefined) params.push(`acr_values=${quoted(options.acrValues)}`)
+  if (options.maxAge !== undefined) params.push(`max_age=${quoted(String(options.maxAge))}`)
   return params.length === 0 ? 'Bearer' : `Bearer ${params.join(', ')}`
 }
 
@@ -134,6 +152,55 @@ export class TokenRejectedError extends Error {
   }
 }
 
+/**
+ * RFC 9470 §3: the token is good, but the user's sign-in behind it is too
+ * weak or too old for this route. Answer 401 with `challenge`; the client
+ * asks Gatehouse again with these acr_values and max_age.
+ */
+export class InsufficientUserAuthenticationError extends Error {
+  override readonly name = 'InsufficientUserAuthenticationError'
+  readonly status = 401
+  readonly error = 'insufficient_user_authentication'
+  constructor(
+    message: string,
+    readonly demand: AuthenticationDemand,
+    readonly resourceMetadataUrl?: string,
+  ) {
+    super(message)
+  }
+
+  get challenge(): string {
+    return bearerChallenge({
+      realm: 'gatehouse',
+      resourceMetadataUrl: this.resourceMetadataUrl,
+      error: this.error,
+      errorDescription: this.message,
+      acrValues: this.demand.acr,
+      maxAge: this.demand.maxAgeSeconds,
+    })
+  }
+}
+
+/** The sign-in behind the token meets the demand, or InsufficientUserAuthenticationError. `nowSeconds` for tests. */
+export function requireAuthentication(
+  token: VerifiedToken,
+  demand: AuthenticationDemand,
+  options: { resourceMetadataUrl?: string; nowSeconds?: number } = {},
+): void {
+  const refuse = (message: string) => new InsufficientUserAuthenticationError(message, demand, options.resourceMetadataUrl)
+  const signIn = token.authentication
+  if (demand.acr === undefined && demand.maxAgeSeconds === undefined) return
+  if (!signIn) throw refuse('the token does not say how the user signed in')
+  if (demand.acr !== undefined) {
+    const wanted = ACR_VALUES.indexOf(demand.acr as (typeof ACR_VALUES)[number])
+    const has = ACR_VALUES.indexOf(signIn.acr as (typeof ACR_VALUES)[number])
+    if (wanted === -1) throw new Error(`Unknown acr ${demand.acr}: Gatehouse's are ${ACR_VALUES.join(', ')}`)
+    if (has < wanted) throw refuse('a stronger sign-in is required')
+  }
+  const now = options.nowSeconds ?? Math.floor(Date.now() / 1000)
+  if (demand.maxAgeSeconds !== undefined && now - signIn.authTime > demand.maxAgeSeconds) throw refuse('a more recent sign-in is required')
+}
+
 interface Metadata {
   jwks_uri: string
   introspection_endpoint: string
@@ -149,16 +216,19 @@ interface Introspection {
   exp?: number
   token_type?: string
   token_kind?: string
+  auth_time?: number
+  amr?: string[]
+  acr?: string
 }
 
 /** What a route needs of a token besides being valid. */
-export interface RouteRequirements {
+export interface RouteRequirements extends AuthenticationDemand {
   /** Every scope the route needs; a token without scopes (all of its user's permissions) has them all. */
   scopes?: string[]
 }
 
 export interface TokenVerifier {
-  /** Verifies a bare token, and that it has what the route needs. */
+  /** Verifies a bare token, and that it has what the route needs: scopes, and the user's sign-in behind it (requireAuthentication). */
   verify(token: string, route?: RouteRequirements): Promise<VerifiedToken>
   /** Verifies the token of an `Authorization: Bearer …` header, and that it has what the route needs. */
   verifyAuthorizationHeader(header: string | undefined, route?: RouteRequirements): Promise<VerifiedToken>
@@ -267,11 +337,16 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
       scopes: answer.scope ? answer.scope.split(' ') : [],
       audience: answer.aud === undefined ? [] : Array.isArray(answer.aud) ? answer.aud : [answer.aud],
       expiresAt: answer.exp,
+      authentication:
+        typeof answer.auth_time === 'number' && Array.isArray(answer.amr) && typeof answer.acr === 'string'
+          ? { authTime: answer.auth_time, amr: answer.amr, acr: answer.acr }
+          : undefined,
     }
   }
 
   async function verify(token: string, route: RouteRequirements = {}): Promise<VerifiedToken> {
     const verified = await verifyToken(token)
+    requireAuthentication(verified, route, { resourceMetadataUrl: options.resourceMetadataUrl })
     if (route.scopes !== undefined) requireScopes(verified, route.scopes)
     return verified
   }

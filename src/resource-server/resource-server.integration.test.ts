@@ -48,10 +48,14 @@ describe('resource-server kit against a running Gatehouse', () => {
   it('accepts a live access token and tells its user, team and client', async () => {
     const { access_token } = await accessToken()
     const verified = await verifier().verifyAuthorizationHeader(`Bearer ${access_token}`)
+    const { authentication, ...rest } = verified
     assert.deepEqual(
-      { ...verified, expiresAt: 0 },
+      { ...rest, expiresAt: 0 },
       { kind: 'oauth_access_token', userId: user.id, teamId, clientId: app.id, scopes: [], audience: [app.id], expiresAt: 0 },
     )
+    // Signed in with the password in the browser: RFC 9068 §2.2.1's claims, as introspection returns them.
+    assert.deepEqual({ ...authentication, authTime: 0 }, { acr: 'urn:gatehouse:acr:password', amr: ['pwd'], authTime: 0 })
+    assert.ok(Number.isSafeInteger(authentication?.authTime))
   })
 
   it('refuses a revoked token although its signature is valid', async () => {

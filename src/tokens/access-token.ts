@@ -1,7 +1,7 @@
 import { decodeProtectedHeader, errors, jwtVerify, SignJWT, type JWTPayload } from 'jose'
 import { randomSecret } from '../crypto/random.js'
 import type { KeyRing } from '../keys/signing-keys.js'
-import type { AccessTokenClaims } from './types.js'
+import type { AccessTokenClaims, TokenAuthentication } from './types.js'
 import type { CheckedSignature, VerifiedTokenCache } from './cache/verified-cache.js'
 
 /** RFC 9068 §2.1: the media type of JWT access tokens. */
@@ -24,6 +24,11 @@ export async function signAccessToken(keyRing: KeyRing, issuer: string, claims: 
     scopes: claims.scopes,
     scope: claims.scopes.join(' '),
     team_id: claims.teamId,
+    ...(claims.authentication && {
+      auth_time: claims.authentication.authTimeSeconds,
+      amr: claims.authentication.amr,
+      acr: claims.authentication.acr,
+    }),
   })
     .setProtectedHeader({ alg, typ: ACCESS_TOKEN_TYPE, kid })
     .setIssuer(issuer)
@@ -121,6 +126,13 @@ async function verifyWithKey(
       scopes: scopes.filter((s): s is string => typeof s === 'string'),
       issuedAtSeconds: payload.iat!,
       expiresAtSeconds: payload.exp!,
+      ...authenticationOf(payload),
     },
   }
+}
+
+function authenticationOf(payload: JWTPayload): { authentication?: TokenAuthentication } {
+  const { auth_time: authTime, amr, acr } = payload
+  if (typeof authTime !== 'number' || !Array.isArray(amr) || typeof acr !== 'string') return {}
+  return { authentication: { authTimeSeconds: authTime, amr: amr.filter((m): m is string => typeof m === 'string'), acr } }
 }

@@ -5,7 +5,15 @@ import { insertTokens, type NewTokens } from '../db/issuance.js'
 import { formatScopes } from '../protocol/scopes.js'
 import { formatResources } from '../resources/resources.js'
 import type { KeyRing } from '../keys/signing-keys.js'
+import { acrOf, parseAmr } from '../accounts/assurance.js'
 import { newTokenId, signAccessToken } from './access-token.js'
+import type { OpenIdLogin, TokenAuthentication } from './types.js'
+
+function authenticationOf(login: TokenSubject['login']): { authentication?: TokenAuthentication } {
+  if (login?.authTime === null || login?.authTime === undefined) return {}
+  const amr = parseAmr(login.amr)
+  return { authentication: { authTimeSeconds: Math.floor(login.authTime / 1000), amr, acr: acrOf(amr) } }
+}
 
 export interface IssuanceDeps {
   keyRing: KeyRing
@@ -21,6 +29,8 @@ export interface TokenSubject {
   scopes: string[]
   /** RFC 8707: the resources the access token is for (its `aud`); none: the client itself. */
   resources?: string[]
+  /** The login the grant came from, for `auth_time`, `amr` and `acr` (RFC 9068 §2.2.1); none for other grants. */
+  login?: Pick<OpenIdLogin, 'authTime' | 'amr'>
 }
 
 /** RFC 6749 §5.1, in the field order integrators have always received. */
@@ -69,6 +79,7 @@ export async function mintTokens(ctx: IssuanceDeps, subject: TokenSubject, signI
       scopes: subject.scopes,
       issuedAtSeconds,
       expiresAtSeconds,
+      ...authenticationOf(subject.login),
     },
     subject.resources ?? [],
   )

@@ -30,9 +30,11 @@ export interface OpenIdLogin {
   sid: string | null
   /** When the user entered their password, epoch ms. */
   authTime: number | null
+  /** RFC 8176 methods of that login, space-separated; null: the password alone. */
+  amr: string | null
 }
 
-export const NO_OPENID_LOGIN: OpenIdLogin = { nonce: null, sid: null, authTime: null }
+export const NO_OPENID_LOGIN: OpenIdLogin = { nonce: null, sid: null, authTime: null, amr: null }
 
 /** What a signed access token says (RFC 9068 §2.2); its times in epoch seconds, as in the JWT (RFC 7519 §2 NumericDate). */
 export interface AccessTokenClaims {
@@ -43,6 +45,15 @@ export interface AccessTokenClaims {
   scopes: string[]
   issuedAtSeconds: number
   expiresAtSeconds: number
+  /** RFC 9068 §2.2.1: the user's login, for tokens a user signed in for in the browser. */
+  authentication?: TokenAuthentication
+}
+
+/** How the user signed in for a token: `auth_time`, `amr` and `acr` (RFC 9068 §2.2.1). */
+export interface TokenAuthentication {
+  authTimeSeconds: number
+  amr: string[]
+  acr: string
 }
 
 /** A stored access token; its times in epoch milliseconds, like every time in the database. */

@@ -23,6 +23,7 @@ export function deviceAuthorizations() {
         .addColumn('team_id', BIG, (c) => c.references('teams.id').onDelete('cascade'))
         .addColumn('grant_id', 'text', (c) => c.notNull())
         .addColumn('auth_time', BIG)
+        .addColumn('amr', 'text')
         .addColumn('created_at', BIG, (c) => c.notNull())
         .addColumn('expires_at', BIG, (c) => c.notNull())
         .addColumn('decided_at', BIG)

@@ -1,4 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { acrOf } from '../../accounts/assurance.js'
+import { hasFactor } from '../../accounts/factors.js'
 import type { AppContext } from '../../context.js'
 import { AUTHORIZATION_TITLES, MESSAGES } from '../../messages.js'
 import { isLoopbackHost } from '../../clients/redirect-uris.js'
@@ -23,6 +25,7 @@ import { ENDPOINTS } from '../../oauth/metadata.js'
 import type { RawParams } from '../../protocol/params.js'
 import { SCOPES } from '../../protocol/scopes.js'
 import { checkSessionCsrf, currentSession, type PortalSession } from '../session.js'
+import { SECOND_STEP_PATH } from '../pages/login.js'
 import { sendPage } from '../pages/page.js'
 
 function scopeOfResource(authorization: AuthorizationRequest, scope: string): string {
@@ -31,7 +34,13 @@ function scopeOfResource(authorization: AuthorizationRequest, scope: string): st
 }
 
 function signedInOf(session: PortalSession): SignedIn {
-  return { userId: session.user.id, authenticatedAt: session.authenticatedAt, teamId: session.activeTeam?.id }
+  return {
+    userId: session.user.id,
+    authenticatedAt: session.authenticatedAt,
+    acr: acrOf(session.amr),
+    teamId: session.activeTeam?.id,
+    teamRequiresTwoFactor: session.activeTeam?.requiresTwoFactor ?? false,
+  }
 }
 
 type SessionInTeam = PortalSession & { activeTeam: NonNullable<PortalSession['activeTeam']> }
@@ -44,8 +53,8 @@ function inTeam(session: PortalSession | undefined): SessionInTeam {
 }
 
 function approverOf(session: SessionInTeam, address: string, onConsentPage: boolean): Approver {
-  const { user, activeTeam, sid, authenticatedAt, expiresAt } = session
-  return { userId: user.id, teamId: activeTeam.id, sid, authenticatedAt, sessionExpiresAt: expiresAt, address, onConsentPage }
+  const { user, activeTeam, sid, authenticatedAt, amr, expiresAt } = session
+  return { userId: user.id, teamId: activeTeam.id, sid, authenticatedAt, amr, sessionExpiresAt: expiresAt, address, onConsentPage }
 }
 
 function respond(ctx: AppContext, request: FastifyRequest, reply: FastifyReply, to: ResponseTarget, fields: Record<string, string | undefined>) {
@@ -172,6 +181,11 @@ async function carryOut(
       return sendToLogin(ctx, request, reply, authorization, params, decision.reason !== 'signed-out')
     case 'no-team':
       return sendPage(ctx, request, reply, 'error', { title: AUTHORIZATION_TITLES.noTeam, message: MESSAGES.no_active_team }, 403)
+    case 'step-up':
+      // A user with no second factor cannot step up: they add one first, and are never given less than asked for.
+      if (!session || !(await hasFactor(ctx, session.user.id)))
+        return sendPage(ctx, request, reply, 'error', { title: AUTHORIZATION_TITLES.twoFactorNeeded, message: MESSAGES.two_factor_needed_for_app }, 403)
+      return reply.redirect(`${SECOND_STEP_PATH}?return_to=${encodeURIComponent(requestPath(request, params))}`, 303)
     case 'error':
       return respond(ctx, request, reply, authorization, errorFields(decision.error, authorization.state))
     case 'error-page':

@@ -55,6 +55,12 @@ export const ACTIONS: Record<ActivityAction, string> = {
   'member.left': 'Member left the team',
   'account.signed_up': 'Signed up',
   'admin.request': 'Admin API request',
+  'login.second_factor_failed': 'Wrong two-factor code',
+  'factor.added': 'Two-factor sign-in method added',
+  'factor.removed': 'Two-factor sign-in method removed',
+  'factors.reset': 'Two-factor sign-in reset by an administrator',
+  'recovery_codes.generated': 'New recovery codes made',
+  'team.two_factor_changed': 'Two-factor sign-in requirement changed',
 }
 
 interface ActivityQuery {

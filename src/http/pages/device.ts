@@ -95,7 +95,7 @@ export function deviceRoutes(app: FastifyInstance, ctx: AppContext): void {
     // The page named one team; if another became active since (another tab), ask again for that one.
     if (text(body.team_id) !== String(team.id)) return reply.redirect(pagePath(device.userCode), 303)
     const approved = body.decision === 'approve'
-    const approver = { userId: session.user.id, teamId: team.id, authenticatedAt: session.authenticatedAt, address: request.ip }
+    const approver = { userId: session.user.id, teamId: team.id, authenticatedAt: session.authenticatedAt, amr: session.amr, address: request.ip }
     if (!(await decideDeviceRequest(ctx, device, approver, approved))) {
       return sendPage(ctx, request, reply, 'error', { title: AUTHORIZATION_TITLES.decisionRefused, message: MESSAGES.device_code_decided }, 400)
     }

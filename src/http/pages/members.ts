@@ -76,6 +76,7 @@ async function sendMembersPage(ctx: AppContext, request: FastifyRequest, reply: 
         isLastOwner: m.role === 'owner' && owners === 1,
         joinedAt: shownTime(m.joinedAt),
         lastActiveAt: shownTime(m.lastActiveAt),
+        hasTwoFactor: m.hasTwoFactor,
       })),
       invitations: invitations.map((i) => ({ id: i.id, email: i.email, role: i.role, expired: i.expired, expiresAt: shownTime(new Date(i.expiresAt)) })),
       canMail: ctx.mail.canSend,

@@ -1,4 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { hasSecondFactor } from '../../accounts/assurance.js'
+import { hasFactor } from '../../accounts/factors.js'
 import type { Team } from '../../accounts/types.js'
 import type { AppContext } from '../../context.js'
 import { Refusal } from '../../messages.js'
@@ -23,9 +25,23 @@ function toLogin(ctx: AppContext, request: FastifyRequest, reply: FastifyReply):
 }
 
 /**
+ * A team that requires two-factor sign-in: a member without a second factor
+ * is sent to add one (their other teams stay open to them), and a form acts
+ * only in a session signed in with it: one with the password alone steps up.
+ */
+async function twoFactorDemand(ctx: AppContext, request: FastifyRequest, reply: FastifyReply, session: PortalSession): Promise<FastifyReply | undefined> {
+  if (!session.activeTeam?.requiresTwoFactor || hasSecondFactor(session.amr)) return undefined
+  if (!(await hasFactor(ctx, session.user.id))) return reply.redirect('/account/security?required=team', 303)
+  if (request.method !== 'POST') return undefined
+  const formPage = (request.body as { _page?: unknown } | undefined)?._page
+  return reply.redirect(`/login/code?return_to=${encodeURIComponent(safeLocalPath(formPage))}`, 303)
+}
+
+/**
  * In front of every page behind the login: no session goes to the login
- * page; the team pages refuse a session without an active team; a form acts
- * only with the session's CSRF token.
+ * page; the team pages refuse a session without an active team, and follow
+ * its demand for two-factor sign-in; a form acts only with the session's
+ * CSRF token.
  */
 function sessionGuard(ctx: AppContext, needsTeam: boolean) {
   return async function guard(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> {
@@ -33,6 +49,10 @@ function sessionGuard(ctx: AppContext, needsTeam: boolean) {
     if (!session) return toLogin(ctx, request, reply)
     if (needsTeam && !session.activeTeam) throw new Refusal('no_active_team', 403)
     if (request.method === 'POST') checkSessionCsrf(ctx, session, (request.body as { _csrf?: unknown } | undefined)?._csrf)
+    if (needsTeam) {
+      const demand = await twoFactorDemand(ctx, request, reply, session)
+      if (demand) return demand
+    }
     guarded.set(request, session)
     return undefined
   }

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import type { ActivityLog } from '../../activity/recorder.js'
+import { formatAmr } from '../../accounts/assurance.js'
 import { rememberApproval } from '../../consent/remembered.js'
 import { hashSecret, randomSecret } from '../../crypto/random.js'
 import { insertAuthorizationCode } from '../../db/authorization-codes.js'
@@ -23,8 +24,10 @@ export interface Approver {
   userId: number
   teamId: number
   sid: string
-  /** Epoch ms of the session's password login. */
+  /** Epoch ms of the session's login. */
   authenticatedAt: number
+  /** RFC 8176 methods of that login. */
+  amr: string[]
   /** When the session ends, the record of the clients it signed in to may go. */
   sessionExpiresAt: number
   /** Where the approval came from, for the team's activity log. */
@@ -55,7 +58,13 @@ export async function approve(deps: ApprovalDeps, request: AuthorizationRequest,
       grantId: randomUUID(),
       createdAt: now,
       expiresAt: now + AUTHORIZATION_CODE_TTL_MS,
-      login: openid ? { nonce: request.nonce ?? null, sid: approver.sid, authTime: approver.authenticatedAt } : NO_OPENID_LOGIN,
+      // The login time and methods go into every token of the grant (RFC 9068 §2.2.1); nonce and sid only with an ID token.
+      login: {
+        ...NO_OPENID_LOGIN,
+        ...(openid && { nonce: request.nonce ?? null, sid: approver.sid }),
+        authTime: approver.authenticatedAt,
+        amr: formatAmr(approver.amr),
+      },
     })
     await rememberApproval(trx, request, { userId, teamId }, approver.onConsentPage, now)
     // Back-channel logout 1.0 §2.7: the clients this session signed in to hear when it ends.

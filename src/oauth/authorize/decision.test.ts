@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
+import { ACR } from '../../accounts/assurance.js'
 import type { Client, ClientKind } from '../../clients/types.js'
 import type { ConsentOnFile } from '../../consent/remembered.js'
 import { InvalidScope } from '../../protocol/errors.js'
@@ -36,6 +37,7 @@ function request(overrides: Partial<AuthorizationRequest> & { prompt?: Prompt } 
     forceConsent: prompt === 'consent',
     noPrompt: prompt === 'none',
     forceLogin: prompt === 'login',
+    acrValues: [],
     ...rest,
   }
 }
@@ -46,14 +48,14 @@ function state(overrides: Omit<Partial<LoginState>, 'signedIn'> & { signedIn?: P
   const signedIn =
     'signedIn' in overrides && overrides.signedIn === undefined
       ? undefined
-      : { userId: USER, authenticatedAt: NOW - 5 * MINUTE, teamId: TEAM, ...overrides.signedIn }
+      : { userId: USER, authenticatedAt: NOW - 5 * MINUTE, acr: ACR.password, teamId: TEAM, teamRequiresTwoFactor: false, ...overrides.signedIn }
   return { loginRequestedAt: undefined, hintedUserId: undefined, consentOnFile: COVERING, now: NOW, ...overrides, signedIn }
 }
 
 /** The decision without its error object, which is compared by its code. */
 function outcome(decision: Decision): string {
   if (decision.do === 'error' || decision.do === 'error-page') return `${decision.do}:${decision.error.error}`
-  if (decision.do === 'no-team') return 'no-team'
+  if (decision.do === 'no-team' || decision.do === 'step-up') return decision.do
   return `${decision.do}:${decision.reason}`
 }
 
@@ -206,7 +208,7 @@ describe('the authorization decision: consent, by client kind', () => {
 })
 
 describe('the decision posted from the consent page', () => {
-  const signedIn: SignedIn = { userId: USER, authenticatedAt: NOW - 5 * MINUTE, teamId: TEAM }
+  const signedIn: SignedIn = { userId: USER, authenticatedAt: NOW - 5 * MINUTE, acr: ACR.password, teamId: TEAM, teamRequiresTwoFactor: false }
   const posted = (
     req: AuthorizationRequest,
     form: { teamId?: number; approved?: boolean },
@@ -254,5 +256,39 @@ describe('no open redirector for unverified clients (RFC 9700 §4.11.2)', () => 
   it('keeps the redirect for clients a person registered, signed in or not', () => {
     assert.equal(decide(request({ prompt: 'none' }), state({ signedIn: undefined })), 'error:login_required')
     assert.equal(outcome(errorAnswer(client(), false, new InvalidScope('x'))), 'error:invalid_scope')
+  })
+})
+
+describe('the authorization decision: the authentication class (OpenID Connect Core §3.1.2.1 acr_values, RFC 8176)', () => {
+  const mfa = { acr: ACR.mfa }
+
+  it('steps a password-only login up when the client asks for two factors, and never issues less under prompt=none', () => {
+    assert.equal(decide(request({ acrValues: [ACR.mfa] })), 'step-up')
+    assert.equal(decide(request({ acrValues: [ACR.mfa], prompt: 'none' })), 'error:login_required')
+    assert.equal(decide(request({ acrValues: [ACR.mfa] }), state({ signedIn: mfa })), 'code:on-file')
+  })
+
+  it('takes any one of the classes asked for, and a stronger one for a weaker', () => {
+    assert.equal(decide(request({ acrValues: [ACR.mfa, ACR.password] })), 'code:on-file')
+    assert.equal(decide(request({ acrValues: [ACR.password] }), state({ signedIn: mfa })), 'code:on-file')
+  })
+
+  it('steps up for a team that requires two-factor sign-in, whatever the client asks', () => {
+    assert.equal(decide(request(), state({ signedIn: { teamRequiresTwoFactor: true } })), 'step-up')
+    assert.equal(decide(request({ acrValues: [ACR.password] }), state({ signedIn: { teamRequiresTwoFactor: true } })), 'step-up')
+    assert.equal(decide(request(), state({ signedIn: { teamRequiresTwoFactor: true, ...mfa } })), 'code:on-file')
+  })
+
+  it('asks for the login first when it is stale, then for the second step', () => {
+    assert.equal(decide(request({ acrValues: [ACR.mfa], forceLogin: true })), 'login:prompt-login')
+  })
+
+  it('steps up before a consent form counts', () => {
+    const st = {
+      signedIn: { userId: USER, authenticatedAt: NOW, acr: ACR.password, teamId: TEAM, teamRequiresTwoFactor: false },
+      loginRequestedAt: undefined,
+      now: NOW,
+    }
+    assert.equal(outcome(decideOnConsentForm(request({ acrValues: [ACR.mfa] }), st, { teamId: TEAM, approved: true })), 'step-up')
   })
 })

@@ -1,3 +1,4 @@
+import { ACR, meetsAcr, type Acr } from '../../accounts/assurance.js'
 import { isSelfRegistered, type Client } from '../../clients/types.js'
 import { consentRule, hasConsent, type ConsentOnFile } from '../../consent/remembered.js'
 import { MESSAGES } from '../../messages.js'
@@ -7,10 +8,14 @@ import type { AuthorizationRequest } from './request.js'
 /** The user signed in, as far as the decision needs them. */
 export interface SignedIn {
   userId: number
-  /** Epoch ms of the session's password login. */
+  /** Epoch ms of the session's login. */
   authenticatedAt: number
+  /** The class the session's login reached. */
+  acr: Acr
   /** The team the tokens would act in; undefined when none is chosen. */
   teamId: number | undefined
+  /** That team requires two-factor sign-in. */
+  teamRequiresTwoFactor: boolean
 }
 
 /** Everything besides the request that the answer depends on. */
@@ -56,6 +61,8 @@ export type Decision =
   | { do: 'login'; reason: 'signed-out' | StaleLogin }
   /** Nothing can be approved until the user chooses a team: a page, not an answer to the client. */
   | { do: 'no-team' }
+  /** The login does not reach the class the client or the team asks for: the second step, then back. */
+  | { do: 'step-up' }
   | { do: 'consent'; reason: 'prompt-consent' | 'always-asked' | 'not-on-file' | 'team-changed' }
   | { do: 'code'; reason: 'skips-consent' | 'on-file' | 'approved' }
   /** An error answer to the client. */
@@ -90,6 +97,16 @@ function staleLogin(request: AuthorizationRequest, authenticatedAt: number, now:
   return request.maxAge === undefined || now - authenticatedAt <= request.maxAge * 1000 ? undefined : 'max-age'
 }
 
+/**
+ * Whether the session's login is strong enough: one of the classes the
+ * client asked for (any of them), and a second factor when the team requires
+ * it (OpenID Connect Core §3.1.2.1: never a lower class, silently).
+ */
+function assuranceMet(request: AuthorizationRequest, signedIn: SignedIn): boolean {
+  if (signedIn.teamRequiresTwoFactor && !meetsAcr(signedIn.acr, ACR.mfa)) return false
+  return request.acrValues.length === 0 || request.acrValues.some((wanted) => meetsAcr(signedIn.acr, wanted))
+}
+
 function consentDecision(request: AuthorizationRequest, onFile: ConsentOnFile | undefined): Decision {
   const rule = consentRule(request)
   switch (rule) {
@@ -112,6 +129,7 @@ function decideWithoutPrompt(request: AuthorizationRequest, state: LoginState): 
   if (staleLogin(request, signedIn.authenticatedAt, state.now, undefined))
     return { do: 'error', error: new LoginRequired('The login is older than max_age allows.') }
   if (signedIn.teamId === undefined) return { do: 'error', error: new InteractionRequired(MESSAGES.no_active_team) }
+  if (!assuranceMet(request, signedIn)) return { do: 'error', error: new LoginRequired('The login does not reach the authentication class asked for.') }
   const decision = consentDecision(request, state.consentOnFile)
   return decision.do === 'consent' ? { do: 'error', error: new ConsentRequired() } : decision
 }
@@ -124,6 +142,7 @@ export function decideAuthorization(request: AuthorizationRequest, state: LoginS
   const stale = staleLogin(request, signedIn.authenticatedAt, state.now, state.loginRequestedAt)
   if (stale) return { do: 'login', reason: stale }
   if (signedIn.teamId === undefined) return { do: 'no-team' }
+  if (!assuranceMet(request, signedIn)) return { do: 'step-up' }
   return consentDecision(request, state.consentOnFile)
 }
 
@@ -138,6 +157,7 @@ export function decideOnConsentForm(
   // The page was shown after a fresh enough login; a form posted without one does not stand in for it.
   const stale = staleLogin(request, signedIn.authenticatedAt, state.now, state.loginRequestedAt)
   if (stale) return { do: 'login', reason: stale }
+  if (!assuranceMet(request, signedIn)) return { do: 'step-up' }
   // The page named one team; if another became active since (another tab), ask again for that one.
   if (signedIn.teamId !== form.teamId) return { do: 'consent', reason: 'team-changed' }
   if (!form.approved) return { do: 'error', error: new AccessDenied() }

@@ -1,3 +1,4 @@
+import { ACR_VALUES, isKnownAcr, type Acr } from '../../accounts/assurance.js'
 import { findClient } from '../../clients/clients.js'
 import { withinDeclaredScope } from '../../clients/declared-use.js'
 import { chooseRedirectUri } from '../../clients/redirect-uris.js'
@@ -7,7 +8,7 @@ import type { Config } from '../../config.js'
 import type { Db } from '../../db/connection.js'
 import { resolveResources } from '../../resources/resources.js'
 import type { Resource } from '../../resources/types.js'
-import { InvalidRequest, RequestNotSupported, RequestUriNotSupported, UnsupportedResponseType } from '../../protocol/errors.js'
+import { AccessDenied, InvalidRequest, RequestNotSupported, RequestUriNotSupported, UnsupportedResponseType } from '../../protocol/errors.js'
 import { param, repeatedParam, type RawParams } from '../../protocol/params.js'
 import { challengeOfRequest } from '../../protocol/pkce.js'
 import { isOpenIdRequest, parseScope } from '../../protocol/scopes.js'
@@ -50,6 +51,12 @@ export interface AuthorizationRequest {
   loginHint: string | undefined
   idTokenHint: string | undefined
   responseMode: ResponseMode
+  /**
+   * The authentication classes the client asked for (`acr_values`, or the
+   * `claims` parameter's `acr`), those Gatehouse knows; any one of them
+   * will do. Empty: whatever the session has.
+   */
+  acrValues: Acr[]
 }
 
 /**
@@ -142,6 +149,7 @@ export function parseAuthorizationRequest(client: Client, redirectUri: string, p
   if (prompts.includes('none') && prompts.length > 1) throw new InvalidRequest('prompt=none cannot be combined with other values.')
   const rawMaxAge = param(params, 'max_age')
   if (rawMaxAge !== undefined && !/^\d{1,10}$/.test(rawMaxAge)) throw new InvalidRequest('max_age must be a number of seconds.')
+  const acrValues = requestedAcr(param(params, 'acr_values'), param(params, 'claims'))
   const text = (name: string) => {
     const value = param(params, name)
     return value === '' ? undefined : value
@@ -161,5 +169,35 @@ export function parseAuthorizationRequest(client: Client, redirectUri: string, p
     loginHint: text('login_hint'),
     idTokenHint: text('id_token_hint'),
     responseMode: responseModeOf(params),
+    acrValues,
   }
+}
+
+/**
+ * OpenID Connect Core §3.1.2.1 `acr_values` and §5.5.1.1 the `acr` of the
+ * `claims` parameter's id_token member. Gatehouse never issues a lower class
+ * than asked for: it steps the login up instead. Values it does not know are
+ * left out; an essential `acr` of nothing but such values cannot be met.
+ */
+function requestedAcr(acrValues: string | undefined, claims: string | undefined): Acr[] {
+  const wanted = (acrValues ?? '').split(' ').filter((v) => v !== '')
+  let essentialUnknown = false
+  if (claims !== undefined) {
+    let parsed: unknown
+    try {
+      parsed = JSON.parse(claims)
+    } catch {
+      throw new InvalidRequest('claims must be a JSON object.')
+    }
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new InvalidRequest('claims must be a JSON object.')
+    const acr = (parsed as { id_token?: { acr?: unknown } }).id_token?.acr
+    if (typeof acr === 'object' && acr !== null) {
+      const { value, values, essential } = acr as { value?: unknown; values?: unknown; essential?: unknown }
+      const listed = [value, ...(Array.isArray(values) ? values : [])].filter((v): v is string => typeof v === 'string')
+      wanted.push(...listed)
+      essentialUnknown = essential === true && listed.length > 0 && !listed.some(isKnownAcr)
+    }
+  }
+  if (essentialUnknown) throw new AccessDenied(`None of the requested acr values is offered here; they are ${ACR_VALUES.join(', ')}.`)
+  return [...new Set(wanted.filter(isKnownAcr))]
 }

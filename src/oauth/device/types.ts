@@ -28,6 +28,8 @@ export interface DeviceAuthorization {
   grantId: string
   /** When the approving user entered their password, epoch ms. */
   authTime: number | null
+  /** RFC 8176 methods of the approving session's login, space-separated; null: the password alone. */
+  amr: string | null
   expiresAt: number
   consumedAt: number | null
 }

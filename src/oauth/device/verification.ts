@@ -1,3 +1,4 @@
+import { formatAmr } from '../../accounts/assurance.js'
 import type { ActivityLog } from '../../activity/recorder.js'
 import { findClient } from '../../clients/clients.js'
 import type { Client } from '../../clients/types.js'
@@ -70,6 +71,8 @@ export interface DeviceApprover {
   teamId: number
   /** Epoch ms of the session's password login. */
   authenticatedAt: number
+  /** RFC 8176 methods of that login. */
+  amr: string[]
   address: string
 }
 
@@ -82,7 +85,7 @@ export async function decideDeviceRequest(deps: DeviceVerificationDeps, request:
   const { userId, teamId } = approver
   const now = deps.clock()
   const userCodeHash = hashSecret(request.userCode)
-  const decision = approved ? { approved, userId, teamId, authTime: approver.authenticatedAt } : { approved }
+  const decision = approved ? { approved, userId, teamId, authTime: approver.authenticatedAt, amr: formatAmr(approver.amr) } : { approved }
   const decided = await deps.db.kysely.transaction().execute(async (trx) => {
     // The conditional UPDATE goes first: it takes SQLite's write lock before anything is read.
     if (!(await decideDeviceAuthorization(trx, userCodeHash, decision, now))) return false

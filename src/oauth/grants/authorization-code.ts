@@ -50,7 +50,11 @@ export async function authorizationCodeGrant(ctx: GrantDeps, client: Client, par
     { user: found.user, clientId: client.id, algorithm: client.idTokenSignedResponseAlg, teamId: row.teamId, login: row.login },
     scopes,
   )
-  const minted = await mintTokens(ctx, { grantId: row.grantId, clientId: client.id, userId: row.userId, teamId: row.teamId, scopes, resources }, idToken)
+  const minted = await mintTokens(
+    ctx,
+    { grantId: row.grantId, clientId: client.id, userId: row.userId, teamId: row.teamId, scopes, resources, login: row.login },
+    idToken,
+  )
   const grant = {
     id: row.grantId,
     clientId: client.id,

@@ -45,7 +45,7 @@ export async function deviceCodeGrant(ctx: GrantDeps, client: Client, params: Ra
   const teamId = row.teamId
   const scopes = splitScopes(row.scopes)
   const resources = await tokenAudience(ctx, splitResources(row.resources), params)
-  const login = { nonce: null, sid: null, authTime: row.authTime }
+  const login = { nonce: null, sid: null, authTime: row.authTime, amr: row.amr }
   const idToken = idTokenSigner(ctx, { user: holder.user, clientId: client.id, algorithm: client.idTokenSignedResponseAlg, teamId, login }, scopes)
   const minted = await mintTokens(ctx, { grantId: row.grantId, clientId: client.id, userId, teamId, scopes, resources }, idToken)
   const grant = { id: row.grantId, clientId: client.id, userId, teamId, scopes: row.scopes, resources: row.resources, createdAt: now, login }

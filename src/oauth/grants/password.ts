@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { authenticate, LoginThrottled } from '../../accounts/login.js'
+import { countConfirmedFactors } from '../../db/factors.js'
 import type { Client } from '../../clients/types.js'
 import { findMembership, listMembershipsOfUser } from '../../db/teams.js'
 import { insertGrant } from '../../db/tokens.js'
@@ -33,6 +34,9 @@ export async function passwordGrant(ctx: GrantDeps, client: Client, params: RawP
     if (!(err instanceof Refusal)) throw err
     throw new InvalidGrant('The e-mail address or password is incorrect.')
   }
+  // A password alone never stands in for a second factor; only the browser can ask for it.
+  if ((await countConfirmedFactors(ctx.db.kysely, user.id)) > 0)
+    throw new InvalidGrant('This user signs in with two-factor sign-in, which the password grant cannot ask for: the app must use the authorization code flow.')
 
   let teamId: number | undefined
   if (teamParam !== undefined) {

@@ -56,7 +56,11 @@ export async function refreshTokenGrant(ctx: GrantDeps, client: Client, params: 
     scopes,
     false,
   )
-  const minted = await mintTokens(ctx, { grantId: grant.id, clientId: client.id, userId: grant.userId, teamId: grant.teamId, scopes, resources }, idToken)
+  const minted = await mintTokens(
+    ctx,
+    { grantId: grant.id, clientId: client.id, userId: grant.userId, teamId: grant.teamId, scopes, resources, login: grant.login },
+    idToken,
+  )
   const rotated = await rotateRefreshToken(ctx.db, { tokenHash, accessTokenJti: row.accessTokenJti }, minted.rows, now)
   if (!rotated) throw await replayed()
   ctx.activity.record({ action: 'token.refreshed', teamId: grant.teamId, userId: grant.userId, clientId: client.id, address })
