@@ -30,6 +30,8 @@ import { settingsRoutes } from './http/pages/settings.js'
 import { memberRoutes } from './http/pages/members.js'
 import { invitationRoutes } from './http/pages/invitation.js'
 import { signupRoutes } from './http/pages/signup.js'
+import { measureRequests } from './observability/http.js'
+import { isTracing, traceRequests } from './observability/tracing.js'
 
 const stylesheet = readFileSync(fileURLToPath(new URL('../../public/app.css', import.meta.url)), 'utf8')
 const portalScript = readFileSync(fileURLToPath(new URL('../../public/portal.js', import.meta.url)), 'utf8')
@@ -60,6 +62,9 @@ export async function buildApp(ctx: AppContext, logger: FastifyBaseLogger, limit
     ...limits,
     http: limits.requestTimeout ? enforcedRequestTimeout(limits.requestTimeout) : null,
   })
+  // First, so the time and the span cover every other hook.
+  if (isTracing()) traceRequests(app)
+  if (ctx.config.managementPort !== 'off') measureRequests(app)
   await app.register(cookie)
   await app.register(formbody)
   addSecurityHeaders(app, ctx.config)

@@ -3,7 +3,8 @@ import { availableParallelism } from 'node:os'
 import { ensureSandboxAccount, type FirstAccount } from './accounts/sandbox.js'
 import { ConfigError, type Config } from './config.js'
 import { hostClusterRateLimits } from './ratelimit/limiter.js'
-import { closeContext, createLogger, openContext } from './server.js'
+import { startManagement } from './observability/management.js'
+import { closeContext, connectDatabase, createLogger, openContext } from './server.js'
 
 /** `--workers N` or `--workers auto` (one per core). */
 export function parseWorkerCount(value: string | undefined): number {
@@ -18,6 +19,8 @@ export interface Primary {
   url: string
   sandbox: FirstAccount['sandbox']
   noUsers: boolean
+  /** Where the management listener answers for the whole cluster; undefined when it is off. */
+  managementUrl: string | undefined
   stop(): Promise<void>
 }
 
@@ -25,11 +28,27 @@ export interface Primary {
  * The primary process of `serve --workers N`: it prepares the database
  * once (migrations, secret, keys), forks the workers, which share the port
  * through node:cluster, replaces any that die, and stops them all on SIGTERM.
+ * It holds the management listener: one /metrics for the cluster, adding up
+ * what each worker counted, and /readyz on a database connection of its own.
  */
 export async function startPrimary(config: Config, count: number, argv: string[]): Promise<Primary> {
   const log = createLogger(true)
   const ctx = await openContext(config, log)
   hostClusterRateLimits()
+  let management
+  let db
+  try {
+    db = await connectDatabase(config)
+    management = await startManagement(config, { db, cluster: true, log })
+  } catch (err) {
+    await db?.close()
+    await closeContext(ctx)
+    throw err
+  }
+  const closeManagement = async () => {
+    await management?.close()
+    await db.close()
+  }
   cluster.setupPrimary({ args: argv })
   let stopping = false
 
@@ -48,6 +67,7 @@ export async function startPrimary(config: Config, count: number, argv: string[]
   } catch (err) {
     stopping = true
     for (const worker of Object.values(cluster.workers ?? {})) worker?.kill('SIGTERM')
+    await closeManagement()
     await closeContext(ctx)
     throw err
   }
@@ -64,6 +84,7 @@ export async function startPrimary(config: Config, count: number, argv: string[]
     url: `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${config.port}`,
     sandbox,
     noUsers,
+    managementUrl: management?.url,
     async stop() {
       stopping = true
       const workers = Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined)
@@ -77,6 +98,7 @@ export async function startPrimary(config: Config, count: number, argv: string[]
             }),
         ),
       )
+      await closeManagement()
     },
   }
 }

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { AppContext } from '../../context.js'
 import { authenticateClient } from '../../oauth/client-authentication.js'
-import { InvalidClient, InvalidRequest } from '../../protocol/errors.js'
+import { InvalidClient, InvalidRequest, OAuthError } from '../../protocol/errors.js'
 import { resourceScopes } from '../../resources/resources.js'
 import { registrationRoutes } from './registration.js'
 import { introspect } from '../../oauth/introspection.js'
@@ -10,6 +10,7 @@ import { param, type RawParams } from '../../protocol/params.js'
 import { revokeToken } from '../../oauth/revocation.js'
 import { handleTokenRequest } from '../../oauth/token-endpoint.js'
 import { endpoint, machineEndpoints } from './machine-endpoints.js'
+import { countTokenRefusal, introspections, revocations } from '../../observability/metrics.js'
 
 function bodyParams(request: FastifyRequest): RawParams {
   const body = request.body
@@ -31,26 +32,47 @@ function clientCredentials(request: FastifyRequest, params: RawParams) {
 export async function oauthEndpoints(app: FastifyInstance, ctx: AppContext): Promise<void> {
   await machineEndpoints(app, (scope) => {
     endpoint(scope, ENDPOINTS.token, {
-      POST: async (request) => handleTokenRequest(ctx, { params: bodyParams(request), authorization: request.headers.authorization, address: request.ip }),
+      POST: async (request) => {
+        try {
+          return await handleTokenRequest(ctx, { params: bodyParams(request), authorization: request.headers.authorization, address: request.ip })
+        } catch (err) {
+          countTokenRefusal(err instanceof OAuthError ? err.error : 'server_error')
+          throw err
+        }
+      },
     })
 
     if (ctx.config.clientRegistration !== 'off') registrationRoutes(scope, ctx)
 
     endpoint(scope, ENDPOINTS.revocation, {
       POST: async (request, reply) => {
-        const params = bodyParams(request)
-        const { client } = await authenticateClient(ctx, clientCredentials(request, params))
-        await revokeToken(ctx, client, params)
+        try {
+          const params = bodyParams(request)
+          const { client } = await authenticateClient(ctx, clientCredentials(request, params))
+          await revokeToken(ctx, client, params)
+        } catch (err) {
+          revocations.refused.inc()
+          throw err
+        }
+        revocations.revoked.inc()
         return reply.code(200).send()
       },
     })
 
     endpoint(scope, ENDPOINTS.introspection, {
       POST: async (request) => {
-        const params = bodyParams(request)
-        const { client, method } = await authenticateClient(ctx, clientCredentials(request, params))
-        if (method === 'none') throw new InvalidClient('Introspection needs client authentication.')
-        return introspect(ctx, client, params)
+        let answer
+        try {
+          const params = bodyParams(request)
+          const { client, method } = await authenticateClient(ctx, clientCredentials(request, params))
+          if (method === 'none') throw new InvalidClient('Introspection needs client authentication.')
+          answer = await introspect(ctx, client, params)
+        } catch (err) {
+          introspections.refused.inc()
+          throw err
+        }
+        ;(answer.active ? introspections.active : introspections.inactive).inc()
+        return answer
       },
     })
   })
