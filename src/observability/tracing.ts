@@ -128,12 +128,12 @@ export function traceRequests(app: FastifyInstance): void {
   })
   app.addHook('onResponse', (request, reply, done) => {
     const entered = requestSpans.get(request)
-    if (entered) {
-      entered.span.setAttribute('http.response.status_code', reply.statusCode)
-      if (reply.statusCode >= 500) entered.span.setStatus({ code: SpanStatusCode.ERROR })
-      entered.span.end()
-      requestSpans.delete(request)
-    }
-    done()
+    if (!entered) return done()
+    entered.span.setAttribute('http.response.status_code', reply.statusCode)
+    if (reply.statusCode >= 500) entered.span.setStatus({ code: SpanStatusCode.ERROR })
+    entered.span.end()
+    requestSpans.delete(request)
+    // The access log line is written after this hook: in the span's context, it carries the trace id.
+    context.with(entered.context, done)
   })
 }
