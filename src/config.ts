@@ -193,7 +193,7 @@ export const SETTINGS = [
     name: 'GATEHOUSE_MANAGEMENT_HOST',
     topic: 'Monitoring',
     default: '`127.0.0.1`',
-    meaning: 'Address the management listener listens on. Metrics describe every client\'s traffic: open it only to your monitoring network.',
+    meaning: "Address the management listener listens on. Metrics describe every client's traffic: open it only to your monitoring network.",
   },
   {
     name: 'OTEL_EXPORTER_OTLP_ENDPOINT',

@@ -18,9 +18,9 @@ function onStop(stop: () => Promise<void>, tracing: Tracing | undefined): void {
     stop()
       .then(() => tracing?.shutdown())
       .then(
-      () => process.exit(0),
-      () => process.exit(1),
-    )
+        () => process.exit(0),
+        () => process.exit(1),
+      )
   }
   process.once('SIGTERM', handler)
   process.once('SIGINT', handler)

@@ -6,7 +6,10 @@ import { recordFinishedSpan } from './tracing.js'
 const KINDS = ['select', 'insert', 'update', 'delete', 'transaction', 'other'] as const
 type Kind = (typeof KINDS)[number]
 
-const byKind = Object.fromEntries(KINDS.map((kind) => [kind, dbStatementDuration.labels({ kind })])) as Record<Kind, ReturnType<typeof dbStatementDuration.labels>>
+const byKind = Object.fromEntries(KINDS.map((kind) => [kind, dbStatementDuration.labels({ kind })])) as Record<
+  Kind,
+  ReturnType<typeof dbStatementDuration.labels>
+>
 
 /** The statement's kind from its first word; Kysely writes them lower-case. */
 function kindOf(sql: string): Kind {

@@ -131,7 +131,7 @@ await forEachDialect('Prometheus metrics on the management listener', (dialect) 
       'gatehouse_replays_detected_total{kind="authorization_code"}': 0,
       'gatehouse_token_families_revoked_total{cause="replay"}': 1,
       'gatehouse_token_families_revoked_total{cause="revocation"}': 1,
-      'gatehouse_id_tokens_issued_total': 1,
+      gatehouse_id_tokens_issued_total: 1,
       'gatehouse_introspections_total{outcome="active"}': 1,
       'gatehouse_introspections_total{outcome="inactive"}': 1,
       'gatehouse_introspections_total{outcome="refused"}': 0,
@@ -176,14 +176,23 @@ await forEachDialect('Prometheus metrics on the management listener', (dialect) 
     assert.ok(after.has('process_cpu_user_seconds_total'))
     // No series names a user, a client or a token.
     const text = (await scrapeMetrics(management)).text
-    for (const secret of [client.id, tokens.access_token, tokens.refresh_token, 'bob@example.com']) assert.ok(!text.includes(secret), 'a secret or id in the metrics')
+    for (const secret of [client.id, tokens.access_token, tokens.refresh_token, 'bob@example.com'])
+      assert.ok(!text.includes(secret), 'a secret or id in the metrics')
   })
 
   it('puts a queued mail in the queue depth and its age', async () => {
     const now = server.ctx.clock()
     await server.ctx.db.kysely
       .insertInto('mail_outbox')
-      .values({ id: 'waiting', recipient: 'x@example.com', kind: 'test', body_encrypted: 'x', next_attempt_at: now + 3_600_000, give_up_at: now + 7_200_000, created_at: now - 30_000 })
+      .values({
+        id: 'waiting',
+        recipient: 'x@example.com',
+        kind: 'test',
+        body_encrypted: 'x',
+        next_attempt_at: now + 3_600_000,
+        give_up_at: now + 7_200_000,
+        created_at: now - 30_000,
+      })
       .execute()
     try {
       const { series } = await scrapeMetrics(management)

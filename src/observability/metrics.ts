@@ -24,10 +24,7 @@ function bound<Label extends string, Value extends string>(
       child.inc(0)
       return [value, child]
     }),
-  ) as Record<
-    Value,
-    { inc(by?: number): void }
-  >
+  ) as Record<Value, { inc(by?: number): void }>
 }
 
 export const httpRequestDuration = new Histogram({
@@ -39,7 +36,11 @@ export const httpRequestDuration = new Histogram({
 
 export const GRANT_TYPES = ['authorization_code', 'refresh_token', 'password'] as const
 export const tokensIssued = bound(
-  new Counter({ name: 'gatehouse_tokens_issued_total', help: 'Token responses issued by the token endpoint, by grant type.', labelNames: ['grant_type'] as const }),
+  new Counter({
+    name: 'gatehouse_tokens_issued_total',
+    help: 'Token responses issued by the token endpoint, by grant type.',
+    labelNames: ['grant_type'] as const,
+  }),
   'grant_type',
   GRANT_TYPES,
 )
@@ -134,7 +135,11 @@ export const metadataDocumentFetches = bound(
 )
 
 export const logins = bound(
-  new Counter({ name: 'gatehouse_logins_total', help: 'Password checks at the login page and the password grant, by outcome.', labelNames: ['outcome'] as const }),
+  new Counter({
+    name: 'gatehouse_logins_total',
+    help: 'Password checks at the login page and the password grant, by outcome.',
+    labelNames: ['outcome'] as const,
+  }),
   'outcome',
   ['success', 'wrong_password', 'throttled', 'locked', 'disabled', 'second_factor'] as const,
 )

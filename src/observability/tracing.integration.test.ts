@@ -118,7 +118,10 @@ describe('OpenTelemetry traces of gatehouse serve, sent to an OTLP/HTTP receiver
       return tokenSpan !== undefined && receiver.spans.some((s) => s.name === 'GET /api/v2/me')
     })
     assert.ok(arrived, `spans received: ${receiver.spans.map((s) => s.name).join(', ')}`)
-    assert.ok([...receiver.contentTypes].every((type) => type.startsWith('application/json')), [...receiver.contentTypes].join())
+    assert.ok(
+      [...receiver.contentTypes].every((type) => type.startsWith('application/json')),
+      [...receiver.contentTypes].join(),
+    )
     assert.equal(receiver.resources[0]?.['service.name'], 'gatehouse-under-test')
 
     const tokenSpan = receiver.spans.find((s) => s.traceId === traceId && s.name === 'POST /oauth/token')!
