@@ -191,19 +191,18 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND') throw new ConfigError('HOST', `cannot listen on ${config.host}`)
     throw err
   }
-  // Only once the server listens, so the printed password is never lost to a failed start.
-  const { sandbox, noUsers } =
-    options.sandbox === false ? { sandbox: undefined, noUsers: false } : await ensureSandboxAccount(ctx.db, ctx.clock(), config.sandboxAccount)
-  const stopReading = readFrom(storeReadings(ctx.db, ctx.clock))
   let management
   try {
     management = options.management === false ? undefined : await startManagement(config, { db: ctx.db, cluster: false, log })
   } catch (err) {
-    stopReading()
     await app.close()
     await closeContext(ctx)
     throw err
   }
+  const stopReading = readFrom(storeReadings(ctx.db, ctx.clock))
+  // Only once the server listens, so the printed password is never lost to a failed start.
+  const { sandbox, noUsers } =
+    options.sandbox === false ? { sandbox: undefined, noUsers: false } : await ensureSandboxAccount(ctx.db, ctx.clock(), config.sandboxAccount)
   const janitor = startJanitor(ctx, config.pruneInterval * 1000)
   ctx.backchannel.start()
   ctx.mail.start()

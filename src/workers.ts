@@ -3,7 +3,8 @@ import { availableParallelism } from 'node:os'
 import { ensureSandboxAccount, type FirstAccount } from './accounts/sandbox.js'
 import { ConfigError, type Config } from './config.js'
 import { hostClusterRateLimits } from './ratelimit/limiter.js'
-import { startManagement } from './observability/management.js'
+import type { Db } from './db/connection.js'
+import { startManagement, type ManagementListener } from './observability/management.js'
 import { closeContext, connectDatabase, createLogger, openContext } from './server.js'
 
 /** `--workers N` or `--workers auto` (one per core). */
@@ -35,11 +36,13 @@ export async function startPrimary(config: Config, count: number, argv: string[]
   const log = createLogger(true)
   const ctx = await openContext(config, log)
   hostClusterRateLimits()
-  let management
-  let db
+  let management: ManagementListener | undefined
+  let db: Db | undefined
   try {
-    db = await connectDatabase(config)
-    management = await startManagement(config, { db, cluster: true, log })
+    if (config.managementPort !== 'off') {
+      db = await connectDatabase(config)
+      management = await startManagement(config, { db, cluster: true, log })
+    }
   } catch (err) {
     await db?.close()
     await closeContext(ctx)
@@ -47,7 +50,7 @@ export async function startPrimary(config: Config, count: number, argv: string[]
   }
   const closeManagement = async () => {
     await management?.close()
-    await db.close()
+    await db?.close()
   }
   cluster.setupPrimary({ args: argv })
   let stopping = false
