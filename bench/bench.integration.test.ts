@@ -58,6 +58,12 @@ describe('npm run bench -- --quick', { timeout: 600_000 }, () => {
     for (const scenario of ['GET /api/v2/me', 'token: refresh_token grant (rotation)', 'token: authorization_code grant']) {
       assert.ok(has('Gatehouse, SQLite, one process, GATEHOUSE_SIGNING_ALG=ES256', scenario), `ES256 | ${scenario}`)
     }
+    for (const group of [
+      'Gatehouse, SQLite, one process, GATEHOUSE_MANAGEMENT_PORT=off (no metrics)',
+      'Gatehouse, SQLite, one process, OpenTelemetry tracing, every request sampled',
+    ]) {
+      for (const scenario of ['GET /api/v2/me', 'token: refresh_token grant (rotation)']) assert.ok(has(group, scenario), `${group} | ${scenario}`)
+    }
     for (const stored of ['1,000', '2,000']) assert.ok(has(`Growth, SQLite, ${stored} tokens stored`, 'token: refresh_token grant (rotation)'), stored)
     for (const row of results.rows) {
       assert.equal(row.failed, 0, `${row.group} | ${row.scenario}: failed requests`)

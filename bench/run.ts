@@ -1,6 +1,9 @@
 import autocannon from 'autocannon'
 import { SignJWT } from 'jose'
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { once } from 'node:events'
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { availableParallelism, cpus, loadavg, tmpdir, totalmem } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -182,6 +185,8 @@ async function deployment(dialect: 'sqlite' | 'postgres', signingAlg: SigningAlg
     // Production defaults, a sampled access log among them.
     NODE_ENV: 'production',
     GATEHOUSE_SIGNING_ALG: signingAlg,
+    // Metrics on, as by default, on a port of its own: servers of the run may overlap.
+    GATEHOUSE_MANAGEMENT_PORT: '0',
   }
   delete env.REDIS_URL
   return { env, port, database, dataDir, base: `http://127.0.0.1:${port}` }
@@ -327,6 +332,51 @@ async function es256Rows(): Promise<void> {
   }
 }
 
+const OBSERVABILITY_SCENARIOS = [SCENARIO.me, SCENARIO.refresh]
+
+/**
+ * What observing costs: the one-process rows run with metrics on (the
+ * default); these run the same requests with metrics off, and with every
+ * request traced, its spans sent over OTLP/HTTP to a sink in this process
+ * that reads and drops them.
+ */
+async function observabilityRows(): Promise<void> {
+  const sink = createServer((request, response) => {
+    request.resume()
+    request.on('end', () => response.writeHead(200, { 'content-type': 'application/json' }).end('{}'))
+  })
+  sink.listen(0, '127.0.0.1')
+  await once(sink, 'listening')
+  const { port } = sink.address() as AddressInfo
+  const variants = [
+    { group: GROUP.metricsOff, settings: { GATEHOUSE_MANAGEMENT_PORT: 'off' } },
+    { group: GROUP.tracing, settings: { OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${port}`, OTEL_TRACES_SAMPLER: 'always_on' } },
+  ]
+  try {
+    for (const { group, settings } of variants) {
+      const d = await deployment('sqlite')
+      Object.assign(d.env, settings)
+      try {
+        const { account, tokens, refresh } = await withContext(d, async (ctx) => {
+          const account = await seedAccount(ctx)
+          return { account, tokens: await seedTokens(ctx, account), refresh: pool(await seedIssuances(ctx, account, POOL)) }
+        })
+        const server = await startGatehouse(d, 1)
+        try {
+          await measure(group, SCENARIO.me, `${d.base}/api/v2/me`, meLoad(tokens.accessToken))
+          await measure(group, SCENARIO.refresh, `${d.base}/oauth/token`, refreshLoad(account, refresh))
+        } finally {
+          await server.stop()
+        }
+      } finally {
+        await dropDeployment(d)
+      }
+    }
+  } finally {
+    sink.close()
+  }
+}
+
 async function growthRows(dialect: 'sqlite' | 'postgres'): Promise<void> {
   const d = await deployment(dialect)
   try {
@@ -467,7 +517,7 @@ const PROCESS_SECONDS = 3
 function estimate(dialects: ('sqlite' | 'postgres')[]): { seconds: number; rows: number } {
   const perRow = QUICK ? 1 : WARMUP + DURATION
   const groups = dialects.reduce((n, d) => n + (QUICK && d === 'postgres' ? 1 : 2), 0)
-  const measured = 1 + groups * 6 + ES256_SCENARIOS.length + 5 + dialects.length * GROWTH.length * 2
+  const measured = 1 + groups * 6 + ES256_SCENARIOS.length + 2 * OBSERVABILITY_SCENARIOS.length + 5 + dialects.length * GROWTH.length * 2
   let seeding = 0
   let processes = 2
   for (const d of dialects) {
@@ -479,7 +529,9 @@ function estimate(dialects: ('sqlite' | 'postgres')[]): { seconds: number; rows:
   }
   seeding += POOL * (SEED_MS.sqlite.code + SEED_MS.sqlite.issuance) + POOL * SEED_MS.sqlite.issuance
   seeding += (POOL + REVOKE_POOL) * SEED_MS.peer
-  processes += 2
+  // The metrics-off and tracing deployments: a refresh pool each.
+  seeding += 2 * POOL * SEED_MS.sqlite.issuance
+  processes += 4
   const seconds =
     measured * perRow + (QUICK ? 1 : DURATION) + SIGNING_BENCH_ALGORITHMS.length * RAW_SIGNING_SECONDS + seeding / 1000 + processes * PROCESS_SECONDS
   return { seconds, rows: measured }
@@ -512,6 +564,7 @@ try {
     for (const workers of QUICK && dialect === 'postgres' ? [1] : [1, 2]) await gatehouseRows(dialect, workers, signing.RS256!)
   }
   await es256Rows()
+  await observabilityRows()
   await peerRows()
   for (const dialect of dialects) if (GROWTH.length > 0) await growthRows(dialect)
   await profileTokenEndpoint()

@@ -36,6 +36,8 @@ import { memberRoutes } from './http/pages/members.js'
 import { invitationRoutes } from './http/pages/invitation.js'
 import { signupRoutes } from './http/pages/signup.js'
 import { deviceRoutes } from './http/pages/device.js'
+import { measureRequests } from './observability/http.js'
+import { isTracing, traceRequests } from './observability/tracing.js'
 
 const stylesheet = readFileSync(fileURLToPath(new URL('../../public/app.css', import.meta.url)), 'utf8')
 const portalScript = readFileSync(fileURLToPath(new URL('../../public/portal.js', import.meta.url)), 'utf8')
@@ -67,6 +69,9 @@ export async function buildApp(ctx: AppContext, logger: FastifyBaseLogger, limit
     http: limits.requestTimeout ? enforcedRequestTimeout(limits.requestTimeout) : null,
     clientErrorHandler: answerClientError,
   })
+  // First, so the time and the span cover every other hook.
+  if (isTracing()) traceRequests(app)
+  if (ctx.config.managementPort !== 'off') measureRequests(app)
   closeConnectionsGracefully(app)
   await app.register(cookie)
   await app.register(formbody)

@@ -160,4 +160,17 @@ describe('loadConfig', () => {
     for (const alg of ['HS256', 'es256', 'none', 'PS256', 'Ed25519']) assertRefused({ GATEHOUSE_SIGNING_ALG: alg }, 'GATEHOUSE_SIGNING_ALG')
     assert.throws(() => loadConfig({ GATEHOUSE_SIGNING_ALG: 'HS256' }), { message: 'GATEHOUSE_SIGNING_ALG: "HS256" is not one of RS256, ES256, EdDSA' })
   })
+
+  it('opens the management listener on 127.0.0.1:9464 unless told otherwise, and never on the public port', () => {
+    const defaults = loadConfig({})
+    assert.equal(defaults.managementPort, 9464)
+    assert.equal(defaults.managementHost, '127.0.0.1')
+    assert.equal(loadConfig({ GATEHOUSE_MANAGEMENT_PORT: 'off' }).managementPort, 'off')
+    assert.equal(loadConfig({ GATEHOUSE_MANAGEMENT_PORT: '0' }).managementPort, 0)
+    assert.equal(loadConfig({ GATEHOUSE_MANAGEMENT_PORT: '9100', GATEHOUSE_MANAGEMENT_HOST: '10.0.0.5' }).managementHost, '10.0.0.5')
+    assertRefused({ GATEHOUSE_MANAGEMENT_PORT: 'on' }, 'GATEHOUSE_MANAGEMENT_PORT')
+    assertRefused({ GATEHOUSE_MANAGEMENT_PORT: '70000' }, 'GATEHOUSE_MANAGEMENT_PORT')
+    assertRefused({ PORT: '9464' }, 'GATEHOUSE_MANAGEMENT_PORT')
+    assert.equal(loadConfig({ PORT: '0', GATEHOUSE_MANAGEMENT_PORT: '0' }).managementPort, 0)
+  })
 })

@@ -4,7 +4,14 @@ import { DEFAULT_SIGNING_ALGORITHM, isSigningAlgorithm, SIGNING_ALGORITHMS, type
 
 /** Where a setting is listed in docs/configuration.md. */
 export type SettingTopic =
-  'Server' | 'Storage' | 'Tokens and keys' | 'Rate limits and throttles' | 'Client registration' | 'Mail and accounts' | 'Logging and housekeeping'
+  | 'Server'
+  | 'Storage'
+  | 'Tokens and keys'
+  | 'Rate limits and throttles'
+  | 'Client registration'
+  | 'Mail and accounts'
+  | 'Logging and housekeeping'
+  | 'Monitoring'
 
 /** One environment variable Gatehouse reads: its name, its default and what it means, in Markdown. */
 export interface Setting {
@@ -176,6 +183,32 @@ export const SETTINGS = [
     meaning: 'How long the activity log keeps an entry; pruning removes older ones.',
   },
   { name: 'GATEHOUSE_PRUNE_INTERVAL', topic: 'Logging and housekeeping', default: '`600`', meaning: 'Seconds between background prunes of expired rows.' },
+  {
+    name: 'GATEHOUSE_MANAGEMENT_PORT',
+    topic: 'Monitoring',
+    default: '`9464`',
+    meaning:
+      'The management listener, apart from `PORT`: `/metrics` (Prometheus), `/healthz` and `/readyz`. `off` turns it off. With `--workers N` the primary process answers for the whole cluster. See [Monitoring](operations.md#monitoring).',
+  },
+  {
+    name: 'GATEHOUSE_MANAGEMENT_HOST',
+    topic: 'Monitoring',
+    default: '`127.0.0.1`',
+    meaning: "Address the management listener listens on. Metrics describe every client's traffic: open it only to your monitoring network.",
+  },
+  {
+    name: 'OTEL_EXPORTER_OTLP_ENDPOINT',
+    topic: 'Monitoring',
+    default: 'not set (no tracing)',
+    meaning:
+      'OpenTelemetry traces are sent over OTLP/HTTP (JSON) to this collector (`/v1/traces` is appended); `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` names the full URL instead. Unset, Gatehouse records no spans. The standard `OTEL_SERVICE_NAME` (default `gatehouse`), `OTEL_RESOURCE_ATTRIBUTES`, `OTEL_TRACES_SAMPLER`, `OTEL_TRACES_SAMPLER_ARG`, `OTEL_EXPORTER_OTLP_HEADERS` and `OTEL_EXPORTER_OTLP_TIMEOUT` apply.',
+  },
+  {
+    name: 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT',
+    topic: 'Monitoring',
+    default: 'not set',
+    meaning: 'The full OTLP/HTTP traces URL, in place of `OTEL_EXPORTER_OTLP_ENDPOINT`.',
+  },
 ] as const satisfies readonly Setting[]
 
 export type SettingName = (typeof SETTINGS)[number]['name']
@@ -247,6 +280,9 @@ export interface Config {
   sandboxAccount: boolean
   /** Whether anyone may create an account and a team of their own at /signup. */
   signup: 'off' | 'open'
+  /** The port of the management listener (/metrics, /healthz, /readyz), or off. */
+  managementPort: number | 'off'
+  managementHost: string
 }
 
 export interface LoginThrottle {
@@ -278,6 +314,21 @@ function port(env: Env): number {
   const raw = env.PORT ?? '3000'
   if (!/^\d+$/.test(raw) || Number(raw) > 65535) throw new ConfigError('PORT', `"${raw}" is not a port number (0-65535)`)
   return Number(raw)
+}
+
+export const DEFAULT_MANAGEMENT_PORT = 9464
+
+function managementPort(env: Env, publicPort: number): number | 'off' {
+  const raw = env.GATEHOUSE_MANAGEMENT_PORT?.trim() || String(DEFAULT_MANAGEMENT_PORT)
+  if (raw === 'off') return 'off'
+  if (!/^\d+$/.test(raw) || Number(raw) > 65535) throw new ConfigError('GATEHOUSE_MANAGEMENT_PORT', `"${raw}" is not a port number (0-65535) or off`)
+  if (Number(raw) !== 0 && Number(raw) === publicPort) throw new ConfigError('GATEHOUSE_MANAGEMENT_PORT', `must differ from PORT (${publicPort})`)
+  return Number(raw)
+}
+
+function managementHost(env: Env): string {
+  const raw = env.GATEHOUSE_MANAGEMENT_HOST?.trim()
+  return raw === undefined || raw === '' ? '127.0.0.1' : raw
 }
 
 function databaseUrl(env: Env, dataDir: string): string {
@@ -467,5 +518,7 @@ export function loadConfig(env: Env = process.env): Config {
     resetTtlSeconds: seconds(env, 'GATEHOUSE_RESET_TTL', DEFAULT_RESET_TTL),
     sandboxAccount: env.NODE_ENV !== 'production',
     signup: signup(env),
+    managementPort: managementPort(env, portNumber),
+    managementHost: managementHost(env),
   }
 }

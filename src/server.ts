@@ -11,7 +11,7 @@ import { ConfigError, type Config } from './config.js'
 import type { AppContext } from './context.js'
 import { deriveKeys, loadOrCreateSecret } from './crypto/master-key.js'
 import { SecretBoxError } from './crypto/secret-box.js'
-import { DatabaseUnavailableError, openDatabase, type Db } from './db/connection.js'
+import { DatabaseUnavailableError, dialectOf, openDatabase, type Db } from './db/connection.js'
 import { migrateToLatest } from './db/migrate.js'
 import { KeyRing, signedTokenLifetimeMs } from './keys/signing-keys.js'
 import { BackchannelLogout, type DeliveryPolicy } from './oidc/backchannel/delivery.js'
@@ -21,6 +21,11 @@ import { createRateLimiter } from './ratelimit/limiter.js'
 import { VerifiedTokenCache } from './tokens/cache/verified-cache.js'
 import { startRevocationFeed } from './tokens/cache/revocation-feed.js'
 import { startJanitor } from './tokens/janitor.js'
+import { observeStatements } from './observability/database.js'
+import { startManagement } from './observability/management.js'
+import { readFrom } from './observability/metrics.js'
+import { storeReadings } from './observability/store.js'
+import { isTracing, traceFields } from './observability/tracing.js'
 
 export interface RunningServer {
   app: FastifyInstance
@@ -31,6 +36,8 @@ export interface RunningServer {
   sandbox: FirstAccount['sandbox']
   /** No user exists yet and no sandbox account was made (NODE_ENV=production). */
   noUsers: boolean
+  /** Where the management listener listens; undefined when it is off. */
+  managementUrl: string | undefined
   close(): Promise<void>
 }
 
@@ -47,6 +54,8 @@ export interface ServerOptions {
   requestTimeoutMs?: number
   /** Mail retries; DEFAULT_MAIL_POLICY unless told. */
   mailPolicy?: MailPolicy
+  /** Open the management listener (GATEHOUSE_MANAGEMENT_PORT); a cluster worker leaves it to the primary. */
+  management?: boolean
 }
 
 /** The HTTP server's limits, set rather than inherited; the README's "HTTP limits" says why each. */
@@ -62,13 +71,15 @@ export const HTTP_LIMITS = {
 /** Past this, shutdown cuts the connections still open (a stalled upload, say): orchestrators often send SIGKILL after 30 s. */
 export const SHUTDOWN_GRACE_MS = 10_000
 
-/** Opens the database named by DATABASE_URL; a failure names the setting. */
+/** Opens the database named by DATABASE_URL; a failure names the setting. Statements are timed while metrics or traces are on. */
 export async function connectDatabase(config: Config): Promise<Db> {
   // Only the data directory is Gatehouse's to create; a SQLite file elsewhere must go into a directory that exists.
   const sqlitePath = config.databaseUrl.startsWith('sqlite:') ? config.databaseUrl.slice('sqlite:'.length) : undefined
   if (sqlitePath !== undefined && dirname(resolve(sqlitePath)) === resolve(config.dataDir)) mkdirSync(config.dataDir, { recursive: true })
+  const dialect = dialectOf(config.databaseUrl)
+  const observed = dialect !== undefined && (config.managementPort !== 'off' || isTracing())
   try {
-    return await openDatabase(config.databaseUrl)
+    return await openDatabase(config.databaseUrl, observed ? observeStatements(dialect) : undefined)
   } catch (err) {
     if (err instanceof DatabaseUnavailableError) throw new ConfigError('DATABASE_URL', err.message)
     throw err
@@ -89,7 +100,7 @@ export async function openMigratedDatabase(config: Config): Promise<Db> {
 
 export function createLogger(enabled: boolean): Logger {
   if (!enabled) return pino({ level: 'silent' })
-  return pino({ level: 'info' })
+  return pino({ level: 'info', ...(isTracing() ? { mixin: traceFields } : {}) })
 }
 
 /** Everything a running Gatehouse shares: the master secret, the migrated database, the signing keys. */
@@ -192,6 +203,16 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND') throw new ConfigError('HOST', `cannot listen on ${config.host}`)
     throw err
   }
+  let management
+  try {
+    management = options.management === false ? undefined : await startManagement(config, { db: ctx.db, cluster: false, log })
+  } catch (err) {
+    if (sandbox) await withdrawSandboxAccount(ctx.db)
+    await app.close()
+    await closeContext(ctx)
+    throw err
+  }
+  const stopReading = readFrom(storeReadings(ctx.db, ctx.clock))
   const janitor = startJanitor(ctx, config.pruneInterval * 1000)
   ctx.backchannel.start()
   ctx.mail.start()
@@ -204,7 +225,10 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     url: `http://${host}:${port}`,
     sandbox,
     noUsers,
+    managementUrl: management?.url,
     async close() {
+      await management?.close()
+      stopReading()
       await janitor.stop()
       const cut = setTimeout(() => {
         ctx.log.warn('connections still open after the shutdown grace period; closing them')

@@ -3,7 +3,9 @@ import { availableParallelism } from 'node:os'
 import { ensureSandboxAccount, withdrawSandboxAccount, type FirstAccount } from './accounts/sandbox.js'
 import { ConfigError, type Config } from './config.js'
 import { hostClusterRateLimits } from './ratelimit/limiter.js'
-import { closeContext, createLogger, openContext } from './server.js'
+import type { Db } from './db/connection.js'
+import { startManagement, type ManagementListener } from './observability/management.js'
+import { closeContext, connectDatabase, createLogger, openContext } from './server.js'
 
 /** `--workers N` or `--workers auto` (one per core). */
 export function parseWorkerCount(value: string | undefined): number {
@@ -18,6 +20,8 @@ export interface Primary {
   url: string
   sandbox: FirstAccount['sandbox']
   noUsers: boolean
+  /** Where the management listener answers for the whole cluster; undefined when it is off. */
+  managementUrl: string | undefined
   stop(): Promise<void>
 }
 
@@ -25,11 +29,29 @@ export interface Primary {
  * The primary process of `serve --workers N`: it prepares the database
  * once (migrations, secret, keys), forks the workers, which share the port
  * through node:cluster, replaces any that die, and stops them all on SIGTERM.
+ * It holds the management listener: one /metrics for the cluster, adding up
+ * what each worker counted, and /readyz on a database connection of its own.
  */
 export async function startPrimary(config: Config, count: number, argv: string[]): Promise<Primary> {
   const log = createLogger(true)
   const ctx = await openContext(config, log)
   hostClusterRateLimits()
+  let management: ManagementListener | undefined
+  let db: Db | undefined
+  try {
+    if (config.managementPort !== 'off') {
+      db = await connectDatabase(config)
+      management = await startManagement(config, { db, cluster: true, log })
+    }
+  } catch (err) {
+    await db?.close()
+    await closeContext(ctx)
+    throw err
+  }
+  const closeManagement = async () => {
+    await management?.close()
+    await db?.close()
+  }
   // Before any worker listens, so that the login page never answers before the account exists.
   const { sandbox, noUsers } = await ensureSandboxAccount(ctx.db, Date.now(), config.sandboxAccount)
   cluster.setupPrimary({ args: argv })
@@ -51,6 +73,7 @@ export async function startPrimary(config: Config, count: number, argv: string[]
     stopping = true
     if (sandbox) await withdrawSandboxAccount(ctx.db)
     for (const worker of Object.values(cluster.workers ?? {})) worker?.kill('SIGTERM')
+    await closeManagement()
     await closeContext(ctx)
     throw err
   }
@@ -66,6 +89,7 @@ export async function startPrimary(config: Config, count: number, argv: string[]
     url: `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${config.port}`,
     sandbox,
     noUsers,
+    managementUrl: management?.url,
     async stop() {
       stopping = true
       const workers = Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined)
@@ -79,6 +103,7 @@ export async function startPrimary(config: Config, count: number, argv: string[]
             }),
         ),
       )
+      await closeManagement()
     },
   }
 }

@@ -7,6 +7,7 @@ import { Refusal } from '../messages.js'
 import { countAgainst, forget, forgive, type AttemptWindow } from '../ratelimit/attempts.js'
 import { decoyHash, verifyPassword } from './passwords.js'
 import type { User } from './types.js'
+import { logins, rateLimitRefusals } from '../observability/metrics.js'
 
 /*
  * The login throttle (OWASP ASVS V2.2.1: slow guessing down without letting
@@ -77,6 +78,8 @@ export async function authenticate(
   for (const limit of [keys.address, keys.pair, keys.account]) {
     const tally = await countAgainst(db.kysely, limit.key, limit.policy, now)
     if (!tally.over) continue
+    rateLimitRefusals.login.inc()
+    ;(tally.justCrossed ? logins.locked : logins.throttled).inc()
     if (tally.justCrossed) {
       const found = await findCredentialsByEmail(db.kysely, email)
       if (found) activity.record({ action: 'login.locked', userId: found.user.id, teamId: await teamOf(db, found.user.id), address, detail: limit.lockout })
@@ -89,13 +92,18 @@ export async function authenticate(
   const ok = await verifyPassword(password, found?.passwordHash ?? (await decoyHash()))
   const teamId = found ? await teamOf(db, found.user.id) : null
   if (!found || !ok) {
+    logins.wrong_password.inc()
     if (found) activity.record({ action: 'login.failed', userId: found.user.id, teamId, address })
     throw new Refusal('invalid_credentials', 401)
   }
-  if (found.user.isDisabled) throw new Refusal('account_disabled', 403)
+  if (found.user.isDisabled) {
+    logins.disabled.inc()
+    throw new Refusal('account_disabled', 403)
+  }
   await forgive(db.kysely, keys.address.key)
   await forget(db.kysely, keys.pair.key)
   await forgive(db.kysely, keys.account.key)
   activity.record({ action: 'login.succeeded', userId: found.user.id, teamId, address })
+  logins.success.inc()
   return found.user
 }

@@ -29,7 +29,8 @@ interface Run {
 function cliEnv(settings: Record<string, string>): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env }
   for (const name of ['PORT', 'HOST', 'DATABASE_URL', 'REDIS_URL', 'GATEHOUSE_ISSUER', 'GATEHOUSE_DATA_DIR', 'GATEHOUSE_SECRET']) delete env[name]
-  return { ...env, ...settings }
+  // Servers run side by side in the tests: the management listener's fixed default port would clash.
+  return { ...env, GATEHOUSE_MANAGEMENT_PORT: 'off', ...settings }
 }
 
 function collect(child: ChildProcess, what: string): Promise<Run> {

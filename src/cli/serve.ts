@@ -1,11 +1,12 @@
 import cluster from 'node:cluster'
 import { ConfigError, loadConfig } from '../config.js'
+import { startTracing, type Tracing } from '../observability/tracing.js'
 import { SHUTDOWN_GRACE_MS, startServer } from '../server.js'
 import { parseWorkerCount, startPrimary } from '../workers.js'
 import { optional, UsageError, type Commands } from './command.js'
 
 /** SIGTERM or SIGINT: stop taking requests, finish those in flight, close pools, exit 0. */
-function onStop(stop: () => Promise<void>): void {
+function onStop(stop: () => Promise<void>, tracing: Tracing | undefined): void {
   const handler = () => {
     // The server cuts lingering connections after its grace period; should
     // closing the pools hang as well, the process still ends.
@@ -13,10 +14,13 @@ function onStop(stop: () => Promise<void>): void {
       process.stderr.write('gatehouse: shutdown did not finish in time; exiting\n')
       process.exit(1)
     }, SHUTDOWN_GRACE_MS + 5_000).unref()
-    stop().then(
-      () => process.exit(0),
-      () => process.exit(1),
-    )
+    // The spans of the last requests are sent before the process ends.
+    stop()
+      .then(() => tracing?.shutdown())
+      .then(
+        () => process.exit(0),
+        () => process.exit(1),
+      )
   }
   process.once('SIGTERM', handler)
   process.once('SIGINT', handler)
@@ -39,13 +43,16 @@ export const serveCommand: Commands = {
     async run(values) {
       const workers = workerCount(optional(values, 'workers'))
       const config = loadConfig()
+      // The primary of --workers answers no requests: only the processes that do trace.
+      const tracing = workers > 1 && cluster.isPrimary ? undefined : await startTracing()
       if (cluster.isWorker) {
-        const server = await startServer(config, { logger: true, sandbox: false })
-        onStop(() => server.close())
+        const server = await startServer(config, { logger: true, sandbox: false, management: false })
+        onStop(() => server.close(), tracing)
         return
       }
       const started = workers > 1 ? await startPrimary(config, workers, process.argv.slice(2)) : await startServer(config, { logger: true })
       process.stdout.write(`Gatehouse is running at ${config.issuer} (listening on ${started.url}${workers > 1 ? `, ${workers} workers` : ''})\n`)
+      if (started.managementUrl) process.stdout.write(`Metrics and health checks at ${started.managementUrl} (/metrics, /healthz, /readyz)\n`)
       if (started.sandbox) {
         process.stdout.write(
           `\nA sandbox account was created. Log in at ${config.issuer}/login with\n` +
@@ -59,7 +66,7 @@ export const serveCommand: Commands = {
           `\nNo account exists yet. Create the first owner with\n` + `  npx gatehouse users create --email E --name N --password P --team T --verified\n\n`,
         )
       }
-      onStop(() => ('stop' in started ? started.stop() : started.close()))
+      onStop(() => ('stop' in started ? started.stop() : started.close()), tracing)
     },
   },
 }

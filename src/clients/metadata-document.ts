@@ -4,6 +4,7 @@ import { findSelfRegisteredClient, upsertMetadataDocumentClient } from '../db/cl
 import { callOut, OutboundFailed, OutboundRefused } from '../outbound/request.js'
 import { displayName, parseClientMetadata, parsePostLogoutRedirectUris } from './registration/metadata.js'
 import type { Client } from './types.js'
+import { metadataDocumentFetches } from '../observability/metrics.js'
 
 /*
  * OAuth Client ID Metadata Documents (draft-ietf-oauth-client-id-metadata-document):
@@ -50,6 +51,17 @@ export function cacheLifetimeMs(cacheControl: string | undefined): number {
 
 /** Fetches the document through the outbound guard: https on a public address (or an allowed host), no redirects, within the size and time limits. */
 export async function fetchMetadataDocument(url: URL, allowedHosts: readonly string[]): Promise<{ body: unknown; cacheControl: string | undefined }> {
+  try {
+    const fetched = await fetchDocument(url, allowedHosts)
+    metadataDocumentFetches.fetched.inc()
+    return fetched
+  } catch (err) {
+    metadataDocumentFetches.failed.inc()
+    throw err
+  }
+}
+
+async function fetchDocument(url: URL, allowedHosts: readonly string[]): Promise<{ body: unknown; cacheControl: string | undefined }> {
   let answer
   try {
     answer = await callOut(url, {

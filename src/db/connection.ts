@@ -1,5 +1,5 @@
 import SQLite from 'better-sqlite3'
-import { Kysely, PostgresDialect, SqliteDialect, sql, type SqliteStatement } from 'kysely'
+import { Kysely, PostgresDialect, SqliteDialect, sql, type LogEvent, type SqliteStatement } from 'kysely'
 import type pg from 'pg'
 import { existsSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
@@ -20,10 +20,24 @@ export interface Db {
    * call, and true again once one succeeds.
    */
   readonly writable?: () => Promise<boolean>
+  /** How many connections are open and in use, for the metrics. */
+  readonly pool: () => PoolUse
   /** PostgreSQL: listens for notifications on a connection of its own, connecting again whenever it drops. */
   readonly listen?: (channel: string, handlers: ListenHandlers) => Promise<Listening>
   close(): Promise<void>
 }
+
+export interface PoolUse {
+  /** The most connections the pool opens. */
+  size: number
+  busy: number
+  idle: number
+  /** Statements waiting for a connection. */
+  waiting: number
+}
+
+/** Told of every statement run and how long it took (Kysely's log hook); where metrics and traces start. */
+export type StatementObserver = (event: LogEvent) => void
 
 export interface ListenHandlers {
   notice(payload: string): void
@@ -54,14 +68,14 @@ export function dialectOf(url: string): DialectName | undefined {
   return undefined
 }
 
-export async function openDatabase(url: string): Promise<Db> {
+export async function openDatabase(url: string, observer?: StatementObserver): Promise<Db> {
   const dialect = dialectOf(url)
-  if (dialect === 'sqlite') return openSqlite(url.slice('sqlite:'.length))
-  if (dialect === 'postgres') return openPostgres(url)
+  if (dialect === 'sqlite') return openSqlite(url.slice('sqlite:'.length), observer)
+  if (dialect === 'postgres') return openPostgres(url, observer)
   throw new DatabaseUnavailableError(`unsupported database URL scheme (use sqlite:PATH or postgres://…)`)
 }
 
-function openSqlite(path: string): Db {
+function openSqlite(path: string, observer: StatementObserver | undefined): Db {
   // A mistyped path would otherwise become a new directory and an empty database there.
   if (path !== ':memory:' && !existsSync(dirname(path))) {
     throw new DatabaseUnavailableError(`the directory ${dirname(resolve(path))} of the SQLite file does not exist; create it first`)
@@ -84,6 +98,7 @@ function openSqlite(path: string): Db {
         if (isDiskFailure(err)) writesFailing = true
       }),
     }),
+    ...(observer ? { log: observer } : {}),
   })
   // Prepared on first use, after the migrations made the table; read synchronously, from memory, on every cached answer.
   let epoch: SQLite.Statement | undefined
@@ -98,7 +113,9 @@ function openSqlite(path: string): Db {
     }
     return !writesFailing
   }
-  return { kysely, dialect: 'sqlite', revocationEpoch, writable, close: () => kysely.destroy() }
+  // One connection, used synchronously: between statements, when metrics are read, it is idle.
+  const pool = () => ({ size: 1, busy: 0, idle: 1, waiting: 0 })
+  return { kysely, dialect: 'sqlite', revocationEpoch, writable, pool, close: () => kysely.destroy() }
 }
 
 /** Larger than a page, so it needs pages the database may not be able to get, as a request's writes would. */
@@ -178,11 +195,13 @@ function watchWrites(statement: SQLite.Statement, writeFailed: (err: unknown) =>
   }
 }
 
+const POOL_SIZE = 10
+
 // int8 columns (ids, epoch milliseconds) arrive as strings by default; every
 // value we store fits in a double.
 const INT8_OID = 20
 
-async function openPostgres(url: string): Promise<Db> {
+async function openPostgres(url: string, observer: StatementObserver | undefined): Promise<Db> {
   // Loaded only for PostgreSQL, so an embedded deployment does not carry the driver in memory.
   const { default: pg } = await import('pg')
   const pgTypes = {
@@ -194,7 +213,7 @@ async function openPostgres(url: string): Promise<Db> {
   const pool = new pg.Pool({
     connectionString: url,
     types: pgTypes as pg.CustomTypesConfig,
-    max: 10,
+    max: POOL_SIZE,
     // Bounded waits of a few seconds: a request fails with 503 rather than
     // hang while the database is away or frozen. The server gives up on a
     // statement before the client does, so a slow but living database
@@ -232,14 +251,21 @@ async function openPostgres(url: string): Promise<Db> {
       },
     })
   })
-  const kysely = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) })
+  const kysely = new Kysely<Database>({ dialect: new PostgresDialect({ pool }), ...(observer ? { log: observer } : {}) })
   try {
     await sql`select 1`.execute(kysely)
   } catch (err) {
     await kysely.destroy()
     throw new DatabaseUnavailableError(`cannot connect to PostgreSQL: ${(err as Error).message}`)
   }
-  return { kysely, dialect: 'postgres', listen: (channel, handlers) => listen(pg, url, channel, handlers), close: () => kysely.destroy() }
+  const poolUse = () => ({ size: POOL_SIZE, busy: pool.totalCount - pool.idleCount, idle: pool.idleCount, waiting: pool.waitingCount })
+  return {
+    kysely,
+    dialect: 'postgres',
+    pool: poolUse,
+    listen: (channel, handlers) => listen(pg, url, channel, handlers),
+    close: () => kysely.destroy(),
+  }
 }
 
 async function listen(pg: typeof import('pg').default, url: string, channel: string, handlers: ListenHandlers): Promise<Listening> {

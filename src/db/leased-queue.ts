@@ -9,6 +9,7 @@ interface LeasedColumns {
   next_attempt_at: number
   /** Until when a process that claimed the row is working on it; null when no one is. */
   lease_until: number | null
+  created_at: number
 }
 
 /** A table name that only type-checks while the table has the queue's columns. */
@@ -76,4 +77,13 @@ export async function countQueued(db: Executor, table: QueueTable): Promise<numb
     .select((eb) => eb.fn.countAll<number | string>().as('n'))
     .executeTakeFirstOrThrow()
   return Number(row.n)
+}
+
+/** How many rows wait in the queue, and when the oldest was queued (null when none). */
+export async function queueStanding(db: Executor, table: QueueTable): Promise<{ depth: number; oldestCreatedAt: number | null }> {
+  const row = await queues(db)
+    .selectFrom(table)
+    .select((eb) => [eb.fn.countAll<number | string>().as('n'), eb.fn.min('created_at').as('oldest')])
+    .executeTakeFirstOrThrow()
+  return { depth: Number(row.n), oldestCreatedAt: row.oldest === null ? null : Number(row.oldest) }
 }

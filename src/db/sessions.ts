@@ -191,3 +191,13 @@ export async function deleteOtherSessionsOfUser(db: Executor, userId: number, ke
   const rows = await db.deleteFrom('sessions').where('user_id', '=', userId).where('id_hash', '!=', keepIdHash).returning(['sid', 'user_id']).execute()
   return rows.map((row) => ({ sid: row.sid, userId: row.user_id }))
 }
+
+/** Sessions not yet expired or ended. */
+export async function countLiveSessions(db: Executor, now: number): Promise<number> {
+  const row = await db
+    .selectFrom('sessions')
+    .select((eb) => eb.fn.countAll<number | string>().as('n'))
+    .where('expires_at', '>', now)
+    .executeTakeFirstOrThrow()
+  return Number(row.n)
+}

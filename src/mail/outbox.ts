@@ -11,6 +11,7 @@ import type { Logger } from '../logger.js'
 import { Refusal } from '../messages.js'
 import { nextAttemptAt, QueueWorker, type RetryPolicy } from '../queue/worker.js'
 import { fileTransport, smtpTransport, type MailBody, type Transport } from './transport.js'
+import { inSpan } from '../observability/tracing.js'
 
 /** What a mail is for: the activity log's and the logs' word for it. */
 export type MailKind = 'password_reset' | 'password_changed' | 'email_verification' | 'email_change' | 'email_change_notice' | (string & {})
@@ -150,7 +151,10 @@ export class Outbox implements MailQueue {
     if (!this.transport) return
     if (this.deps.clock() >= mail.giveUpAt) return this.giveUp(mail)
     try {
-      await this.transport.send(mail.id, mail.recipient, JSON.parse(open(this.deps.keys.encryption, mail.bodyEncrypted)) as MailBody)
+      const transport = this.transport
+      await inSpan('send mail', { 'gatehouse.mail.kind': mail.kind }, () =>
+        transport.send(mail.id, mail.recipient, JSON.parse(open(this.deps.keys.encryption, mail.bodyEncrypted)) as MailBody),
+      )
     } catch (err) {
       const next = nextAttemptAt(this.policy, mail.attempts, this.deps.clock(), mail.giveUpAt)
       if (next === undefined) return this.giveUp(mail)

@@ -8,6 +8,7 @@ import { assertionIssuer, CLIENT_ASSERTION_TYPE, verifyClientAssertion } from '.
 import { countAgainst, standingOf } from '../ratelimit/attempts.js'
 import { ClientAuthenticationThrottled, InvalidClient, InvalidRequest } from '../protocol/errors.js'
 import { param, type RawParams } from '../protocol/params.js'
+import { clientAuthenticationFailures, rateLimitRefusals } from '../observability/metrics.js'
 
 export interface ClientCredentials {
   /** The Authorization header, if any. */
@@ -86,16 +87,24 @@ export async function authenticateClient(ctx: ClientAuthenticationDeps, credenti
   try {
     authenticated = await identifyClient(ctx, credentials, onFile)
   } catch (err) {
-    if (!(err instanceof InvalidClient) || key === undefined) throw err
+    if (!(err instanceof InvalidClient)) throw err
+    clientAuthenticationFailures.invalid_client.inc()
+    if (key === undefined) throw err
     const tally = await countAgainst(ctx.db.kysely, key, policy, now)
-    if (tally.over) throw new ClientAuthenticationThrottled(tally.retryAfter)
+    if (tally.over) throw throttled(tally.retryAfter)
     throw err
   }
   if (onFile !== undefined) {
     const current = standingOf(onFile.failures, policy, now)
-    if (current.over) throw new ClientAuthenticationThrottled(current.retryAfter)
+    if (current.over) throw throttled(current.retryAfter)
   }
   return authenticated
+}
+
+function throttled(retryAfter: number): ClientAuthenticationThrottled {
+  clientAuthenticationFailures.throttled.inc()
+  rateLimitRefusals.client_authentication.inc()
+  return new ClientAuthenticationThrottled(retryAfter)
 }
 
 function claimedClientId(credentials: ClientCredentials): string | undefined {

@@ -2,6 +2,7 @@ import type { ActivityLog } from '../activity/recorder.js'
 import type { Db } from '../db/connection.js'
 import { revokeGrants } from '../db/tokens.js'
 import { InvalidGrant } from '../protocol/errors.js'
+import { familiesRevoked, replaysDetected } from '../observability/metrics.js'
 
 export interface ReplayDeps {
   db: Db
@@ -32,6 +33,8 @@ const RECORDED = {
  */
 export async function answerReplay(deps: ReplayDeps, replay: Replay, description: string, now: number): Promise<InvalidGrant> {
   await deps.db.kysely.transaction().execute((trx) => revokeGrants(trx, { grantId: replay.grantId }, now))
+  replaysDetected[replay.kind].inc()
+  familiesRevoked.replay.inc()
   const recorded = RECORDED[replay.kind]
   deps.activity.record({
     action: recorded.action,

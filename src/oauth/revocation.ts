@@ -8,6 +8,7 @@ import { findAccessToken, findGrant, findRefreshToken, revokeAccessToken, revoke
 import { verifyAccessTokenSignature } from '../tokens/access-token.js'
 import { requiredParam, type RawParams } from '../protocol/params.js'
 import { tokenKind } from '../protocol/token-kind.js'
+import { familiesRevoked } from '../observability/metrics.js'
 
 export interface RevocationDeps {
   db: Db
@@ -48,6 +49,7 @@ export async function revokeToken(ctx: RevocationDeps, caller: Client, params: R
   const refresh = await findRefreshToken(ctx.db.kysely, hashSecret(token))
   if (refresh && refresh.clientId === caller.id) {
     await ctx.db.kysely.transaction().execute((trx) => revokeGrants(trx, { grantId: refresh.grantId }, now))
+    familiesRevoked.revocation.inc()
     const grant = await findGrant(ctx.db.kysely, refresh.grantId)
     ctx.activity.record({
       action: 'token.revoked',

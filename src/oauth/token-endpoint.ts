@@ -11,6 +11,7 @@ import type { GrantDeps } from './grants/deps.js'
 import { passwordGrant } from './grants/password.js'
 import { refreshTokenGrant } from './grants/refresh-token.js'
 import { param, type RawParams } from '../protocol/params.js'
+import { GRANT_TYPES, tokensIssued } from '../observability/metrics.js'
 
 export interface TokenRequest {
   params: RawParams
@@ -28,7 +29,7 @@ type TokenEndpointResponse = Omit<TokenResponse, 'refresh_token'> & { refresh_to
 
 type GrantHandler = (ctx: GrantDeps, client: Client, params: RawParams, address: string) => Promise<TokenEndpointResponse>
 
-const GRANTS: Record<string, GrantHandler> = {
+const GRANTS: Record<(typeof GRANT_TYPES)[number], GrantHandler> = {
   authorization_code: authorizationCodeGrant,
   refresh_token: refreshTokenGrant,
   password: passwordGrant,
@@ -36,19 +37,21 @@ const GRANTS: Record<string, GrantHandler> = {
   client_credentials: clientCredentialsGrant,
 }
 
-export const GRANT_TYPES_SUPPORTED = Object.keys(GRANTS)
+export const GRANT_TYPES_SUPPORTED: string[] = Object.keys(GRANTS)
 
 /** RFC 6749 §3.2: authenticates the client, then hands the request to the handler of its grant_type. */
 export async function handleTokenRequest(ctx: TokenEndpointDeps, request: TokenRequest): Promise<TokenEndpointResponse> {
   const grantType = param(request.params, 'grant_type')
   if (grantType === undefined || grantType === '') throw new InvalidRequest('The grant_type parameter is required.')
-  const handler = Object.hasOwn(GRANTS, grantType) ? GRANTS[grantType] : undefined
-  if (!handler) throw new UnsupportedGrantType(`The grant_type "${grantType}" is not supported.`)
+  const known = Object.hasOwn(GRANTS, grantType) ? (grantType as keyof typeof GRANTS) : undefined
+  const handler = known && GRANTS[known]
+  if (!known || !handler) throw new UnsupportedGrantType(`The grant_type "${grantType}" is not supported.`)
   const { client, method } = await authenticateClient(ctx, credentialsOf(request.params, request))
   if (method === 'none' && grantType === 'password') throw new UnauthorizedClient('A public client cannot use the password grant.')
   // RFC 7591 §2: a client that registered itself uses only the grant types it declared.
   if (!mayUseGrant(client, grantType)) throw new UnauthorizedClient(`This application did not register for the ${grantType} grant.`)
   const response = await handler(ctx, client, request.params, request.address)
+  tokensIssued[known].inc()
   return mayUseGrant(client, 'refresh_token') ? response : withoutRefreshToken(response)
 }
 

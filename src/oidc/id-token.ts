@@ -6,6 +6,8 @@ import type { OpenIdLogin } from '../tokens/types.js'
 import type { SigningAlgorithm } from '../keys/algorithms.js'
 import type { KeyRing } from '../keys/signing-keys.js'
 import { userClaims } from './claims.js'
+import { idTokensIssued } from '../observability/metrics.js'
+import { inSpan } from '../observability/tracing.js'
 
 /** ID tokens carry `typ: JWT`, access tokens `at+jwt` (RFC 9068): neither passes for the other. */
 export const ID_TOKEN_TYPE = 'JWT'
@@ -53,13 +55,17 @@ export async function signIdToken(keyRing: KeyRing, issuer: string, input: IdTok
   if (input.login.authTime !== null) claims.auth_time = Math.floor(input.login.authTime / 1000)
   if (input.login.sid !== null) claims.sid = input.login.sid
   if (input.withNonce && input.login.nonce !== null) claims.nonce = input.login.nonce
-  return new SignJWT(claims)
-    .setProtectedHeader({ alg, typ: ID_TOKEN_TYPE, kid })
-    .setIssuer(issuer)
-    .setAudience(input.clientId)
-    .setIssuedAt(input.issuedAtSeconds)
-    .setExpirationTime(input.issuedAtSeconds + input.lifetimeSeconds)
-    .sign(privateKey)
+  const signed = await inSpan('sign id_token', { 'gatehouse.signing.alg': alg }, () =>
+    new SignJWT(claims)
+      .setProtectedHeader({ alg, typ: ID_TOKEN_TYPE, kid })
+      .setIssuer(issuer)
+      .setAudience(input.clientId)
+      .setIssuedAt(input.issuedAtSeconds)
+      .setExpirationTime(input.issuedAtSeconds + input.lifetimeSeconds)
+      .sign(privateKey),
+  )
+  idTokensIssued.inc()
+  return signed
 }
 
 export interface IdTokenHint {

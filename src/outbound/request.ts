@@ -3,6 +3,7 @@ import { request as httpRequest, type IncomingHttpHeaders } from 'node:http'
 import { request as httpsRequest } from 'node:https'
 import { isIP, type LookupFunction } from 'node:net'
 import { isPrivateAddress, normalHost } from './addresses.js'
+import { inSpan, SpanKind, setSpanAttribute } from '../observability/tracing.js'
 
 /*
  * Every HTTP call Gatehouse makes to a URL someone else chose (a client's
@@ -80,6 +81,12 @@ export function callOut(target: string | URL, call: OutboundCall): Promise<Outbo
   // An address literal is connected to without a lookup, so it is checked here.
   if (!allowed && isIP(host) !== 0 && isPrivateAddress(host)) return Promise.reject(new OutboundRefused(`${host} is a private or loopback address`))
 
+  // The host and port only: the path and query of a URL someone else chose may carry anything.
+  const attributes = { 'http.request.method': call.method, 'server.address': host, 'server.port': Number(port) }
+  return inSpan(`${call.method}`, attributes, () => send(url, host, port, allowed, call), SpanKind.CLIENT)
+}
+
+function send(url: URL, host: string, port: string, allowed: boolean, call: OutboundCall): Promise<OutboundAnswer> {
   return new Promise((resolve, reject) => {
     // Settled once; after that the request is torn down without an error, so nothing is left unhandled.
     let settled = false
@@ -91,8 +98,8 @@ export function callOut(target: string | URL, call: OutboundCall): Promise<Outbo
       req.destroy()
     }
     const fail = (message: string) => finish(() => reject(new OutboundFailed(message)))
-    const send = url.protocol === 'https:' ? httpsRequest : httpRequest
-    const req = send(
+    const request = url.protocol === 'https:' ? httpsRequest : httpRequest
+    const req = request(
       {
         protocol: url.protocol,
         hostname: host,
@@ -106,6 +113,7 @@ export function callOut(target: string | URL, call: OutboundCall): Promise<Outbo
         agent: false,
       },
       (res) => {
+        setSpanAttribute('http.response.status_code', res.statusCode ?? 0)
         const answer = (body: Buffer) => finish(() => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }))
         if (call.maxBodyBytes === 0) return answer(Buffer.alloc(0))
         const chunks: Buffer[] = []

@@ -51,6 +51,9 @@ export async function startTestServer(
     resetTtlSeconds: 3600,
     sandboxAccount: true,
     signup: 'off',
+    // Many servers run at once in the tests: none takes the default port; the tests of the listener turn it on.
+    managementPort: 'off',
+    managementHost: '127.0.0.1',
     ...overrides,
   }
   const launch = async (launched: Config, issuerGiven: boolean): Promise<TestServer> => {

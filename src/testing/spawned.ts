@@ -29,7 +29,8 @@ export function gatehouseEnv(settings: Record<string, string>): NodeJS.ProcessEn
   for (const name of Object.keys(env)) {
     if (name.startsWith('GATEHOUSE_') || ['PORT', 'HOST', 'DATABASE_URL', 'REDIS_URL'].includes(name)) delete env[name]
   }
-  return { ...env, HOST: '127.0.0.1', GATEHOUSE_SECRET: TEST_SECRET, ...settings }
+  // Processes run side by side: the management listener's fixed default port would clash.
+  return { ...env, HOST: '127.0.0.1', GATEHOUSE_SECRET: TEST_SECRET, GATEHOUSE_MANAGEMENT_PORT: 'off', ...settings }
 }
 
 export interface Exit {

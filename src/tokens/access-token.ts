@@ -3,6 +3,8 @@ import { randomSecret } from '../crypto/random.js'
 import type { KeyRing } from '../keys/signing-keys.js'
 import type { AccessTokenClaims, TokenAuthentication } from './types.js'
 import type { CheckedSignature, VerifiedTokenCache } from './cache/verified-cache.js'
+import { verifiedTokenCache } from '../observability/metrics.js'
+import { inSpan } from '../observability/tracing.js'
 
 /** RFC 9068 §2.1: the media type of JWT access tokens. */
 export const ACCESS_TOKEN_TYPE = 'at+jwt'
@@ -19,7 +21,7 @@ export function newTokenId(): string {
  */
 export async function signAccessToken(keyRing: KeyRing, issuer: string, claims: AccessTokenClaims, resources: string[] = []): Promise<string> {
   const { kid, alg, privateKey } = await keyRing.signingKey()
-  return new SignJWT({
+  const jwt = new SignJWT({
     client_id: claims.clientId,
     scopes: claims.scopes,
     scope: claims.scopes.join(' '),
@@ -38,7 +40,7 @@ export async function signAccessToken(keyRing: KeyRing, issuer: string, claims: 
     .setIssuedAt(claims.issuedAtSeconds)
     .setNotBefore(claims.issuedAtSeconds)
     .setExpirationTime(claims.expiresAtSeconds)
-    .sign(privateKey)
+  return inSpan('sign access_token', { 'gatehouse.signing.alg': alg }, () => jwt.sign(privateKey))
 }
 
 export type AccessTokenCheck = { ok: true; claims: AccessTokenClaims } | { ok: false; reason: string }
@@ -56,6 +58,7 @@ export async function verifyAccessTokenSignature(
   cache?: VerifiedTokenCache,
 ): Promise<AccessTokenCheck> {
   const known = cache && (await rememberedSignature(keyRing, cache, token))
+  if (cache) (known ? verifiedTokenCache.hit : verifiedTokenCache.miss).inc()
   if (known) {
     if (at !== 'any time' && known.claims.expiresAtSeconds <= at.nowSeconds) return { ok: false, reason: 'token expired' }
     return { ok: true, claims: known.claims }

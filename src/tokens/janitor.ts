@@ -1,5 +1,6 @@
 import type { Logger } from '../logger.js'
 import { pruneExpired, type PruneDeps } from './prune.js'
+import { janitorPrunedRows } from '../observability/metrics.js'
 
 /**
  * Prunes expired rows in the background, so the tables stop growing without
@@ -15,6 +16,7 @@ export function startJanitor(ctx: PruneDeps & { log: Logger }, intervalMs: numbe
   const run = () => {
     running = pruneExpired(ctx).then(
       (counts) => {
+        for (const [kind, rows] of Object.entries(counts)) janitorPrunedRows.inc({ kind }, rows)
         const total = Object.values(counts).reduce((a, b) => a + b, 0)
         if (total > 0) ctx.log.info({ pruned: counts }, 'pruned expired rows')
       },

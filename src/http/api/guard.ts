@@ -4,6 +4,7 @@ import { authenticateBearer } from '../../tokens/bearer.js'
 import type { Principal } from '../../tokens/principal.js'
 import { ApiError, insufficientScope, invalidToken, missingToken, tokenOutsideHeader } from './errors.js'
 import { apiResourceMetadataUrl, apiResourceUri } from '../../resources/resources.js'
+import { rateLimitRefusals } from '../../observability/metrics.js'
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -54,6 +55,7 @@ export function apiGuard(ctx: AppContext, requiredScope: string) {
     reply.header('X-RateLimit-Remaining', limit.remaining)
     reply.header('X-RateLimit-Reset', limit.resetAt)
     if (!limit.allowed) {
+      rateLimitRefusals.api.inc()
       reply.header('Retry-After', limit.retryAfter)
       throw new ApiError(429, 'rate_limited', `Too many requests: ${limit.limit} a window. Try again in ${limit.retryAfter} s.`)
     }

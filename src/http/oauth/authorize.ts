@@ -20,13 +20,14 @@ import {
 import { authorizationResponse, errorFields, type ResponseTarget } from '../../oauth/authorize/response.js'
 import { askedOnPage, readConsent } from '../../consent/remembered.js'
 import { ConsentFormError, holdForConsent, requestParameters, takeConsentForm, type RequestParameters } from '../../consent/forms.js'
-import { OAuthError } from '../../protocol/errors.js'
+import { AccessDenied, OAuthError } from '../../protocol/errors.js'
 import { ENDPOINTS } from '../../oauth/metadata.js'
 import type { RawParams } from '../../protocol/params.js'
 import { SCOPES } from '../../protocol/scopes.js'
 import { checkSessionCsrf, currentSession, type PortalSession } from '../session.js'
 import { SECOND_STEP_PATH } from '../pages/login.js'
 import { sendPage } from '../pages/page.js'
+import { consents } from '../../observability/metrics.js'
 
 function scopeOfResource(authorization: AuthorizationRequest, scope: string): string {
   const names = authorization.resources.filter((r) => r.scopes.includes(scope)).map((r) => r.name)
@@ -139,6 +140,7 @@ async function consentPage(
   parameters: RequestParameters,
 ) {
   const requestId = await holdForConsent(ctx, session.id, { clientId: authorization.client.id, teamId: session.activeTeam.id, parameters })
+  consents.shown.inc()
   // `resource` may repeat (RFC 8707 §2); every value is carried.
   const carried = Object.entries(parameters).flatMap(([name, value]) => (Array.isArray(value) ? value : [value]).map((v) => ({ name, value: v })))
   const onFile = await readConsent(ctx.db.kysely, { userId: session.user.id, clientId: authorization.client.id, teamId: session.activeTeam.id })
@@ -234,6 +236,8 @@ export function authorizeRoutes(app: FastifyInstance, ctx: AppContext): void {
     const authorization = checked.request
     const state = { signedIn: signedInOf(session), loginRequestedAt: loginRequestedAt(ctx, authorization.client.id, form.parameters), now: ctx.clock() }
     const decision = decideOnConsentForm(authorization, state, { teamId: form.teamId, approved: posted.decision === 'approve' })
+    if (decision.do === 'code') consents.approved.inc()
+    else if (decision.do === 'error' && decision.error instanceof AccessDenied) consents.denied.inc()
     return carryOut(ctx, request, reply, session, authorization, form.parameters, decision)
   })
 }

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { AppContext } from '../../context.js'
 import { authenticateClient, credentialsOf } from '../../oauth/client-authentication.js'
-import { InvalidClient, InvalidRequest } from '../../protocol/errors.js'
+import { InvalidClient, InvalidRequest, OAuthError } from '../../protocol/errors.js'
 import { resourceScopes } from '../../resources/resources.js'
 import { registrationRoutes } from './registration.js'
 import { introspect } from '../../oauth/introspection.js'
@@ -11,6 +11,7 @@ import { revokeToken } from '../../oauth/revocation.js'
 import { handleTokenRequest } from '../../oauth/token-endpoint.js'
 import { startDeviceAuthorization } from '../../oauth/device/authorization.js'
 import { endpoint, machineEndpoints } from './machine-endpoints.js'
+import { countTokenRefusal, introspections, revocations } from '../../observability/metrics.js'
 
 function bodyParams(request: FastifyRequest): RawParams {
   const body = request.body
@@ -27,13 +28,19 @@ function clientCredentials(ctx: AppContext, request: FastifyRequest, params: Raw
 export async function oauthEndpoints(app: FastifyInstance, ctx: AppContext): Promise<void> {
   await machineEndpoints(app, (scope) => {
     endpoint(scope, ENDPOINTS.token, {
-      POST: async (request) =>
-        handleTokenRequest(ctx, {
-          params: bodyParams(request),
-          authorization: request.headers.authorization,
-          address: request.ip,
-          endpoint: ctx.config.issuer + ENDPOINTS.token,
-        }),
+      POST: async (request) => {
+        try {
+          return await handleTokenRequest(ctx, {
+            params: bodyParams(request),
+            authorization: request.headers.authorization,
+            address: request.ip,
+            endpoint: ctx.config.issuer + ENDPOINTS.token,
+          })
+        } catch (err) {
+          countTokenRefusal(err instanceof OAuthError ? err.error : 'server_error')
+          throw err
+        }
+      },
     })
 
     if (ctx.config.clientRegistration !== 'off') registrationRoutes(scope, ctx)
@@ -49,19 +56,33 @@ export async function oauthEndpoints(app: FastifyInstance, ctx: AppContext): Pro
 
     endpoint(scope, ENDPOINTS.revocation, {
       POST: async (request, reply) => {
-        const params = bodyParams(request)
-        const { client } = await authenticateClient(ctx, clientCredentials(ctx, request, params, ENDPOINTS.revocation))
-        await revokeToken(ctx, client, params)
+        try {
+          const params = bodyParams(request)
+          const { client } = await authenticateClient(ctx, clientCredentials(ctx, request, params, ENDPOINTS.revocation))
+          await revokeToken(ctx, client, params)
+        } catch (err) {
+          revocations.refused.inc()
+          throw err
+        }
+        revocations.revoked.inc()
         return reply.code(200).send()
       },
     })
 
     endpoint(scope, ENDPOINTS.introspection, {
       POST: async (request) => {
-        const params = bodyParams(request)
-        const { client, method } = await authenticateClient(ctx, clientCredentials(ctx, request, params, ENDPOINTS.introspection))
-        if (method === 'none') throw new InvalidClient('Introspection needs client authentication.')
-        return introspect(ctx, client, params)
+        let answer
+        try {
+          const params = bodyParams(request)
+          const { client, method } = await authenticateClient(ctx, clientCredentials(ctx, request, params, ENDPOINTS.introspection))
+          if (method === 'none') throw new InvalidClient('Introspection needs client authentication.')
+          answer = await introspect(ctx, client, params)
+        } catch (err) {
+          introspections.refused.inc()
+          throw err
+        }
+        ;(answer.active ? introspections.active : introspections.inactive).inc()
+        return answer
       },
     })
   })

@@ -6,6 +6,7 @@ import type { AppContext } from '../../context.js'
 import { TooManyRequests } from '../../protocol/errors.js'
 import { ENDPOINTS } from '../../oauth/metadata.js'
 import { endpoint } from './machine-endpoints.js'
+import { rateLimitRefusals, registrations } from '../../observability/metrics.js'
 
 function bearerToken(request: FastifyRequest): string | undefined {
   const credentials = readBearer(request.headers.authorization)
@@ -18,10 +19,21 @@ export function registrationRoutes(scope: FastifyInstance, ctx: AppContext): voi
 
   endpoint(scope, ENDPOINTS.registration, {
     POST: async (request, reply) => {
-      const limit = await ctx.registrationRateLimiter.consume(`register:${request.ip}`)
-      if (!limit.allowed) throw new TooManyRequests(`Too many registrations from this address; try again in ${limit.retryAfter} s.`, limit.retryAfter)
-      if (ctx.config.clientRegistration === 'token') await checkInitialAccessToken(ctx.db, bearerToken(request), ctx.clock())
-      return reply.code(201).send(await registerDynamicClient(deps(), request.body, ctx.clock()))
+      let registered
+      try {
+        const limit = await ctx.registrationRateLimiter.consume(`register:${request.ip}`)
+        if (!limit.allowed) {
+          rateLimitRefusals.registration.inc()
+          throw new TooManyRequests(`Too many registrations from this address; try again in ${limit.retryAfter} s.`, limit.retryAfter)
+        }
+        if (ctx.config.clientRegistration === 'token') await checkInitialAccessToken(ctx.db, bearerToken(request), ctx.clock())
+        registered = await registerDynamicClient(deps(), request.body, ctx.clock())
+      } catch (err) {
+        registrations.refused.inc()
+        throw err
+      }
+      registrations.registered.inc()
+      return reply.code(201).send(registered)
     },
   })
 

@@ -179,6 +179,8 @@ describe('first start of gatehouse serve in a browser', { skip: skip ?? false, t
     // A new operator has configured nothing: whatever the test runner's
     // environment holds must not leak into the server.
     for (const name of ['DATABASE_URL', 'REDIS_URL', 'GATEHOUSE_ISSUER', 'GATEHOUSE_SECRET', 'HOST']) delete env[name]
+    // Other tests' servers run alongside: the management listener's fixed default port could be taken.
+    env.GATEHOUSE_MANAGEMENT_PORT = 'off'
     child = spawn(process.execPath, [CLI, 'serve'], { cwd: dataDir, env, stdio: ['ignore', 'pipe', 'pipe'] })
 
     const sandbox = await readSandboxLogin(child, 60_000)

@@ -4,6 +4,7 @@ import { randomSecret } from '../../crypto/random.js'
 import type { BackchannelTarget } from '../../db/sessions.js'
 import { DEFAULT_ID_TOKEN_ALGORITHM } from '../../keys/algorithms.js'
 import { LOGOUT_TOKEN_TTL_SECONDS, type KeyRing } from '../../keys/signing-keys.js'
+import { inSpan } from '../../observability/tracing.js'
 
 /** OpenID Connect Back-Channel Logout 1.0 §2.4. */
 const LOGOUT_EVENT = 'http://schemas.openid.net/event/backchannel-logout'
@@ -24,7 +25,7 @@ export interface LogoutTokenDeps {
 export async function signLogoutToken(deps: LogoutTokenDeps, target: Pick<BackchannelTarget, 'sid' | 'userId' | 'clientId'>): Promise<string> {
   const { kid, alg, privateKey } = await deps.keyRing.signingKey(DEFAULT_ID_TOKEN_ALGORITHM)
   const now = Math.floor(deps.clock() / 1000)
-  return new SignJWT({ sid: target.sid, events: { [LOGOUT_EVENT]: {} } })
+  const jwt = new SignJWT({ sid: target.sid, events: { [LOGOUT_EVENT]: {} } })
     .setProtectedHeader({ alg, typ: LOGOUT_TOKEN_TYPE, kid })
     .setIssuer(deps.config.issuer)
     .setAudience(target.clientId)
@@ -32,5 +33,5 @@ export async function signLogoutToken(deps: LogoutTokenDeps, target: Pick<Backch
     .setIssuedAt(now)
     .setExpirationTime(now + LOGOUT_TOKEN_TTL_SECONDS)
     .setJti(randomSecret(16))
-    .sign(privateKey)
+  return inSpan('sign logout_token', { 'gatehouse.signing.alg': alg }, () => jwt.sign(privateKey))
 }

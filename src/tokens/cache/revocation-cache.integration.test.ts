@@ -182,7 +182,7 @@ describe('revocation reaches every process within a second [postgres]', { skip: 
   it('with REDIS_URL set, a process that hears only Redis learns of a revocation within a second', { skip: redisSkip ?? false }, async () => {
     withRedis = await startServer({ ...a.ctx.config, port: 0, redisUrl: redisUrl() })
     // Another process of the deployment without PostgreSQL's channel: Redis is the only way a notice can reach it.
-    const onlyRedis: Db = { kysely: a.ctx.db.kysely, dialect: 'postgres', close: async () => {} }
+    const onlyRedis: Db = { kysely: a.ctx.db.kysely, dialect: 'postgres', pool: a.ctx.db.pool, close: async () => {} }
     const cache = new VerifiedTokenCache()
     const feed = await startRevocationFeed(cache, onlyRedis, { redisUrl: redisUrl(), namespace: a.ctx.config.issuer, log: a.ctx.log })
     try {

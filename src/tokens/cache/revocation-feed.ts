@@ -2,6 +2,7 @@ import type { Db, Listening } from '../../db/connection.js'
 import { onRevoked, REVOCATION_CHANNEL, type RevokedHolders } from '../../db/revocations.js'
 import type { Logger } from '../../logger.js'
 import type { ChangeFeed, VerifiedTokenCache } from './verified-cache.js'
+import { revocationNotices } from '../../observability/metrics.js'
 
 export interface RevocationFeed {
   close(): Promise<void>
@@ -67,6 +68,7 @@ export async function startRevocationFeed(
   const closers: (() => Promise<void>)[] = []
   const publishers: ((holders: RevokedHolders) => void)[] = []
   const stopLocal = onRevoked(db.kysely, (holders, pending) => {
+    revocationNotices.local.inc()
     cache.forget(holders, pending)
     for (const publish of publishers) publish(holders)
   })
@@ -74,7 +76,14 @@ export async function startRevocationFeed(
 
   if (db.listen) {
     const pg = channel('PostgreSQL')
-    const listening: Listening = await db.listen(REVOCATION_CHANNEL, { notice: (payload) => cache.forget(parseHolders(payload)), up: pg.up, down: pg.down })
+    const listening: Listening = await db.listen(REVOCATION_CHANNEL, {
+      notice: (payload) => {
+        revocationNotices.postgres.inc()
+        cache.forget(parseHolders(payload))
+      },
+      up: pg.up,
+      down: pg.down,
+    })
     closers.push(() => listening.close())
   }
 
@@ -93,7 +102,9 @@ export async function startRevocationFeed(
     subscriber.on('ready', () => redis.up())
     subscriber.on('message', (from: string, payload: string) => {
       // Published as the revocation was written, maybe before it committed.
-      if (from === topic) cache.forget(parseHolders(payload), true)
+      if (from !== topic) return
+      revocationNotices.redis.inc()
+      cache.forget(parseHolders(payload), true)
     })
     down.add('Redis')
     try {
