@@ -12,6 +12,7 @@ import { loginRoutes } from './http/pages/login.js'
 import { passwordResetRoutes } from './http/pages/password-reset.js'
 import { accountRoutes } from './http/pages/account.js'
 import { addSecurityHeaders } from './http/security-headers.js'
+import { brandingRoutes } from './http/branding.js'
 import { allowCrossOrigin } from './http/cors.js'
 import { ENDPOINTS } from './oauth/metadata.js'
 import { apiResourceMetadataUrl } from './resources/resources.js'
@@ -83,6 +84,7 @@ export async function buildApp(ctx: AppContext, logger: FastifyBaseLogger, limit
   for (const path of ['/assets/favicon.svg', '/favicon.ico']) {
     app.get(path, async (_request, reply) => reply.type('image/svg+xml').header('Cache-Control', 'public, max-age=86400').send(favicon))
   }
+  brandingRoutes(app, ctx.config.brand)
   healthRoutes(app, ctx)
 
   loginRoutes(app, ctx)

@@ -160,4 +160,24 @@ describe('loadConfig', () => {
     for (const alg of ['HS256', 'es256', 'none', 'PS256', 'Ed25519']) assertRefused({ GATEHOUSE_SIGNING_ALG: alg }, 'GATEHOUSE_SIGNING_ALG')
     assert.throws(() => loadConfig({ GATEHOUSE_SIGNING_ALG: 'HS256' }), { message: 'GATEHOUSE_SIGNING_ALG: "HS256" is not one of RS256, ES256, EdDSA' })
   })
+
+  it('brands the pages as Gatehouse unless GATEHOUSE_PRODUCT_NAME, GATEHOUSE_LOGO_URL and GATEHOUSE_ACCENT_COLOR say otherwise', () => {
+    assert.deepEqual(loadConfig({}).brand, { productName: 'Gatehouse', logo: undefined, accentColor: '#1f5fbf' })
+    const branded = loadConfig({
+      GATEHOUSE_PRODUCT_NAME: ' Acme ID ',
+      GATEHOUSE_LOGO_URL: 'https://cdn.acme.example/logo.svg',
+      GATEHOUSE_ACCENT_COLOR: '#0A7',
+      GATEHOUSE_DATA_DIR: '/srv/gatehouse',
+    })
+    assert.deepEqual(branded.brand, { productName: 'Acme ID', logo: { url: 'https://cdn.acme.example/logo.svg' }, accentColor: '#0a7' })
+    assert.deepEqual(loadConfig({ GATEHOUSE_LOGO_URL: 'logo.png', GATEHOUSE_DATA_DIR: '/srv/gatehouse' }).brand.logo, { file: '/srv/gatehouse/logo.png' })
+  })
+
+  it('refuses an accent colour that is not a CSS hex colour, and a logo outside the data directory', () => {
+    for (const color of ['blue', '#12345', '#1234567', '1f5fbf', '#1f5fbg', 'red; } body { display: none'])
+      assertRefused({ GATEHOUSE_ACCENT_COLOR: color }, 'GATEHOUSE_ACCENT_COLOR')
+    for (const logo of ['../secret.key', '/etc/passwd.png', 'secret.key', '.hidden.png', 'javascript:alert(1)', 'dir/logo.svg'])
+      assertRefused({ GATEHOUSE_LOGO_URL: logo }, 'GATEHOUSE_LOGO_URL')
+    assertRefused({ GATEHOUSE_PRODUCT_NAME: 'x'.repeat(61) }, 'GATEHOUSE_PRODUCT_NAME')
+  })
 })

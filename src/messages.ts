@@ -72,6 +72,9 @@ export const MESSAGES = {
   client_no_secret: 'This API client is public: it has no Client secret and uses PKCE instead.',
   resource_uri_invalid: 'A resource URI is an absolute http or https URL without a query, a fragment or credentials, such as https://mcp.example.com/mcp.',
   resource_scope_invalid: 'A scope is printable characters without spaces, quotes or backslashes.',
+  resource_scope_description_unknown:
+    'A scope description must name one of the scopes given with --scope, as in --scope-description "notes=Read and change your notes".',
+  resource_scope_description_invalid: 'A scope description is one line of at most 200 characters.',
   resource_name_required: 'Enter a name for the resource.',
   resource_name_too_long: 'The name must be at most 100 characters long.',
   resource_exists: 'A resource with this URI is registered already.',
@@ -232,5 +235,5 @@ export const AUTHORIZATION_TITLES = {
   sessionEnded: 'Your session has ended',
   noTeam: 'No team',
   decisionRefused: 'This decision cannot be used',
-  consent: (clientName: string) => `Authorise ${clientName}`,
+  consent: 'Authorise {name}',
 } as const

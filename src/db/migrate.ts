@@ -18,6 +18,7 @@ import { idTokenAlg } from './migrations/015_id_token_alg.js'
 import { mail } from './migrations/016_mail.js'
 import { sessionsClient } from './migrations/017_sessions_client.js'
 import { invitations } from './migrations/018_invitations.js'
+import { scopeDescriptions } from './migrations/019_scope_descriptions.js'
 
 // Migrations run in the order of their names: three digits, one more than the
 // last migration's, then what it does. The next one is 019_…; it must not
@@ -42,6 +43,7 @@ function migrationsFor(dialect: DialectName): Record<string, Migration> {
     '016_mail': mail(),
     '017_sessions_client': sessionsClient(),
     '018_invitations': invitations(),
+    '019_scope_descriptions': scopeDescriptions(),
   }
 }
 

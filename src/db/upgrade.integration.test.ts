@@ -166,6 +166,7 @@ await forEachDialect('upgrading a database of an older release', (dialect) => {
       '016_mail',
       '017_sessions_client',
       '018_invitations',
+      '019_scope_descriptions',
     ])
   })
 
@@ -174,7 +175,7 @@ await forEachDialect('upgrading a database of an older release', (dialect) => {
     try {
       const recorded = await sql<{ name: string; timestamp: string }>`select name, timestamp from gatehouse_migrations`.execute(db.kysely)
       const byTime = recorded.rows.sort((a, b) => a.timestamp.localeCompare(b.timestamp) || a.name.localeCompare(b.name)).map((r) => r.name)
-      assert.equal(byTime.length, 18)
+      assert.equal(byTime.length, 19)
       assert.deepEqual(byTime, [...byTime].sort())
       assert.ok(
         byTime.every((name) => /^\d{3}_[a-z_]+$/.test(name)),

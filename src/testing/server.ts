@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { DEFAULT_CLIENT_AUTH_THROTTLE, DEFAULT_LOGIN_THROTTLE, type Config } from '../config.js'
+import { DEFAULT_BRAND, DEFAULT_CLIENT_AUTH_THROTTLE, DEFAULT_LOGIN_THROTTLE, type Config } from '../config.js'
 import type { DialectName } from '../db/connection.js'
 import { startServer, type RunningServer, type ServerOptions } from '../server.js'
 import { createTestDatabase } from './databases.js'
@@ -51,6 +51,7 @@ export async function startTestServer(
     resetTtlSeconds: 3600,
     sandboxAccount: true,
     signup: 'off',
+    brand: DEFAULT_BRAND,
     ...overrides,
   }
   const launch = async (launched: Config, issuerGiven: boolean): Promise<TestServer> => {

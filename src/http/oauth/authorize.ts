@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { AppContext } from '../../context.js'
 import { AUTHORIZATION_TITLES, MESSAGES } from '../../messages.js'
+import { findTeam } from '../../accounts/teams.js'
 import { isLoopbackHost } from '../../clients/redirect-uris.js'
 import { isSelfRegistered } from '../../clients/types.js'
 import { approve, type Approver } from '../../oauth/authorize/approval.js'
@@ -23,10 +24,19 @@ import type { RawParams } from '../../protocol/params.js'
 import { SCOPES } from '../../protocol/scopes.js'
 import { checkSessionCsrf, currentSession, type PortalSession } from '../session.js'
 import { sendPage } from '../pages/page.js'
+import { withNamesText } from '../views.js'
 
-function scopeOfResource(authorization: AuthorizationRequest, scope: string): string {
-  const names = authorization.resources.filter((r) => r.scopes.includes(scope)).map((r) => r.name)
-  return `Defined by ${names.join(', ')}`
+/**
+ * What a scope lets the app do, in words: Gatehouse's own, or as the
+ * resource that defines it describes it. A scope registered without words
+ * is named, with the resources that define it.
+ */
+function scopeInWords(authorization: AuthorizationRequest, scope: string): string {
+  const own = SCOPES[scope]
+  if (own !== undefined) return own
+  const defining = authorization.resources.filter((r) => r.scopes.includes(scope))
+  const described = defining.map((r) => r.scopeDescriptions[scope]).find((words) => words !== undefined)
+  return described ?? `Use ${defining.map((r) => r.name).join(', ')} with the permission “${scope}”`
 }
 
 function signedInOf(session: PortalSession): SignedIn {
@@ -132,14 +142,15 @@ async function consentPage(
   // `resource` may repeat (RFC 8707 §2); every value is carried.
   const carried = Object.entries(parameters).flatMap(([name, value]) => (Array.isArray(value) ? value : [value]).map((v) => ({ name, value: v })))
   return sendPage(ctx, request, reply, 'consent', {
-    title: AUTHORIZATION_TITLES.consent(authorization.client.name),
+    title: withNamesText(AUTHORIZATION_TITLES.consent, { name: authorization.client.name }),
     client: authorization.client,
     team: session.activeTeam,
-    scopes: authorization.scopes.map((s) => ({ name: s, description: SCOPES[s] ?? scopeOfResource(authorization, s) })),
+    scopes: authorization.scopes.map((s) => ({ name: s, description: scopeInWords(authorization, s) })),
+    registeredBy: authorization.client.teamId === null ? undefined : (await findTeam(ctx.db, authorization.client.teamId))?.name,
+    redirectHost: new URL(authorization.redirectUri).host,
     resources: authorization.resources.map((r) => ({ name: r.name, uri: r.uri })),
     unverified: isSelfRegistered(authorization.client)
       ? {
-          redirectHost: new URL(authorization.redirectUri).host,
           runsLocally: authorization.client.redirectUris.every((uri) => isLoopbackHost(new URL(uri).hostname)),
           clientIdHost: authorization.client.kind === 'metadata_document' ? new URL(authorization.client.id).host : undefined,
         }

@@ -5,6 +5,7 @@ import { isRequestInspectionHost } from '../../../clients/redirect-uris.js'
 import type { Client } from '../../../clients/types.js'
 import type { AppContext } from '../../../context.js'
 import { shownTime } from '../format.js'
+import { withNamesText } from '../../views.js'
 import { sendTeamPage } from '../page.js'
 import { teamSessionOf } from '../session-guard.js'
 import { clientFormView, type ClientFormView } from './form.js'
@@ -42,7 +43,7 @@ export function clientPage(ctx: AppContext, request: FastifyRequest, reply: Fast
     request,
     reply,
     'client',
-    client.name,
+    withNamesText('{name}', { name: client.name }),
     {
       client: view,
       canManage: canManageClient(client, session.user, session.teams),
