@@ -58,6 +58,7 @@ export const MESSAGES = {
   redirect_uri_duplicate: 'Each redirect URL may be listed only once.',
   backchannel_logout_uri_not_public:
     'The back-channel logout URL must use https on a public host: Gatehouse itself sends logout tokens there, and does not call addresses inside its own network.',
+  client_type_unknown: 'Choose what kind of application the client is.',
   skip_consent_first_party: 'Only first-party clients with a secret may skip the consent page.',
   id_token_alg_unsupported: 'Choose one of the listed algorithms for signing ID tokens.',
   redirect_uri_unsafe_characters: 'Redirect URLs must not contain spaces, tabs, line breaks or other control characters.',
@@ -121,7 +122,7 @@ export class Refusal extends Error {
 /** The green banners shown after a redirect, by page and by the `?done=` code that names them. */
 export const BANNERS = {
   clients: {
-    created: 'The API client was created. Its Client ID is below; open it to see the Client secret.',
+    created: 'The API client was created.',
     updated: 'The changes were saved.',
     regenerated: 'A new Client secret was generated and the old one no longer works. Put the new secret into your application.',
     deleted: 'The API client was deleted. Every token it held has stopped working.',

@@ -11,6 +11,34 @@ export interface ClientFormBody extends FormBody {
   post_logout_redirect_uri?: string[]
   backchannel_logout_uri?: string
   id_token_signed_response_alg?: string
+  client_type?: string
+}
+
+/**
+ * The kinds of client a team member may create, as the create form offers
+ * them, one radio button each (OAuth 2.1 §2.1). First-party and
+ * skip-consent stay the operator's to set.
+ */
+export const CLIENT_TYPES = [
+  {
+    value: 'confidential',
+    label: 'Web application with a server',
+    hint: 'Gets a Client secret, kept on your server. For applications whose code people cannot read.',
+  },
+  {
+    value: 'public',
+    label: 'Single-page or mobile app',
+    hint: 'No secret: the code runs where people can read it (a browser, a phone). It must use PKCE (S256) on every authorization request.',
+  },
+] as const
+
+export type ClientType = (typeof CLIENT_TYPES)[number]['value']
+
+/** The type chosen on the create form; an unknown value is refused outright, as the form offers none. */
+export function readClientType(body: ClientFormBody | undefined): ClientType {
+  const type = CLIENT_TYPES.find((t) => t.value === (body?.client_type ?? 'confidential'))
+  if (!type) throw new Refusal('client_type_unknown')
+  return type.value
 }
 
 export const clientFormBodySchema = {
@@ -24,6 +52,7 @@ export const clientFormBodySchema = {
     post_logout_redirect_uri: { type: 'array', items: { type: 'string', maxLength: 4000 }, maxItems: 50 },
     backchannel_logout_uri: { type: 'string', maxLength: 4000 },
     id_token_signed_response_alg: { type: 'string', maxLength: 20 },
+    client_type: { type: 'string', maxLength: 40 },
     ...formGuardProperties,
   },
 } as const
