@@ -31,6 +31,7 @@ describe('creating API clients and reading their pages, in a browser', { skip: s
 
   async function create(page: Page, name: string, kind: string): Promise<void> {
     await page.goto(`${server.url}/settings/clients/new`)
+    assert.equal(await page.getByRole('button', { name: 'Remove redirect URL 1' }).isVisible(), false, 'no Remove beside the only URL')
     await page.getByLabel('Name', { exact: true }).fill(name)
     await page.getByLabel(kind).check()
     await page.getByLabel('Redirect URL 1', { exact: true }).fill(REDIRECT)
@@ -121,4 +122,16 @@ describe('creating API clients and reading their pages, in a browser', { skip: s
         }),
     )
   }
+
+  it('asks before logging out without id_token_hint, and Cancel keeps the session', { timeout: 60_000 }, (t) =>
+    withPage(browser, t, async (page) => {
+      await logIn(page, server.url, 'olive@example.com', PASSWORD)
+      await page.goto(`${server.url}/oauth/logout`)
+      await page.getByRole('heading', { name: 'Log out' }).waitFor()
+      await page.getByRole('link', { name: 'Cancel, stay logged in' }).click()
+      await page.waitForURL(`${server.url}/`)
+      await page.goto(`${server.url}/settings/clients`)
+      assert.equal(new URL(page.url()).pathname, '/settings/clients', 'still logged in')
+    }),
+  )
 })
