@@ -232,7 +232,7 @@ export const ELSEWHERE = {
 
 /** Titles of the authorisation pages that stand in for the consent page when something is wrong. */
 export const AUTHORIZATION_TITLES = {
-  invalid: 'This authorization request is not valid',
+  invalid: 'This authorisation request is not valid',
   sessionEnded: 'Your session has ended',
   noTeam: 'No team',
   decisionRefused: 'This decision cannot be used',
