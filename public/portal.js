@@ -41,13 +41,18 @@ function enableRedirectRows() {
   for (const fieldset of document.querySelectorAll('[data-redirect-rows]')) {
     const add = fieldset.querySelector('[data-add-row]')
     const rows = () => fieldset.querySelectorAll('[data-redirect-row]')
+    // A lone URL has no Remove button: emptying its field does the same.
+    const showRemoves = () => {
+      const all = rows()
+      for (const row of all) row.querySelector('[data-remove-row]').hidden = all.length < 2
+    }
     const wireRemove = (row) => {
       const remove = row.querySelector('[data-remove-row]')
-      remove.hidden = false
       remove.addEventListener('click', () => {
         if (rows().length > 1) {
           row.remove()
           renumber(fieldset)
+          showRemoves()
           rows()[0].querySelector('input').focus()
         } else {
           row.querySelector('input').value = ''
@@ -67,9 +72,11 @@ function enableRedirectRows() {
       add.before(copy)
       wireRemove(copy)
       renumber(fieldset)
+      showRemoves()
       input.focus()
     })
     renumber(fieldset)
+    showRemoves()
   }
 }
 

@@ -14,6 +14,7 @@ import { accountRoutes } from './http/pages/account.js'
 import { securityRoutes } from './http/pages/security.js'
 import { teamSettingsRoutes } from './http/pages/team-settings.js'
 import { addSecurityHeaders } from './http/security-headers.js'
+import { brandingRoutes } from './http/branding.js'
 import { allowCrossOrigin } from './http/cors.js'
 import { answerClientError, closeConnectionsGracefully } from './http/graceful-close.js'
 import { ENDPOINTS } from './oauth/metadata.js'
@@ -97,6 +98,7 @@ export async function buildApp(ctx: AppContext, logger: FastifyBaseLogger, limit
   for (const path of ['/assets/favicon.svg', '/favicon.ico']) {
     app.get(path, async (_request, reply) => reply.type('image/svg+xml').header('Cache-Control', 'public, max-age=86400').send(favicon))
   }
+  brandingRoutes(app, ctx.config.brand)
   healthRoutes(app, ctx)
 
   loginRoutes(app, ctx)

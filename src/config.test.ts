@@ -173,4 +173,24 @@ describe('loadConfig', () => {
     assertRefused({ PORT: '9464' }, 'GATEHOUSE_MANAGEMENT_PORT')
     assert.equal(loadConfig({ PORT: '0', GATEHOUSE_MANAGEMENT_PORT: '0' }).managementPort, 0)
   })
+
+  it('brands the pages as Gatehouse unless GATEHOUSE_PRODUCT_NAME, GATEHOUSE_LOGO_URL and GATEHOUSE_ACCENT_COLOR say otherwise', () => {
+    assert.deepEqual(loadConfig({}).brand, { productName: 'Gatehouse', logo: undefined, accentColor: '#1f5fbf' })
+    const branded = loadConfig({
+      GATEHOUSE_PRODUCT_NAME: ' Acme ID ',
+      GATEHOUSE_LOGO_URL: 'https://cdn.acme.example/logo.svg',
+      GATEHOUSE_ACCENT_COLOR: '#0A7',
+      GATEHOUSE_DATA_DIR: '/srv/gatehouse',
+    })
+    assert.deepEqual(branded.brand, { productName: 'Acme ID', logo: { url: 'https://cdn.acme.example/logo.svg' }, accentColor: '#0a7' })
+    assert.deepEqual(loadConfig({ GATEHOUSE_LOGO_URL: 'logo.png', GATEHOUSE_DATA_DIR: '/srv/gatehouse' }).brand.logo, { file: '/srv/gatehouse/logo.png' })
+  })
+
+  it('refuses an accent colour that is not a CSS hex colour, and a logo outside the data directory', () => {
+    for (const color of ['blue', '#12345', '#1234567', '1f5fbf', '#1f5fbg', 'red; } body { display: none'])
+      assertRefused({ GATEHOUSE_ACCENT_COLOR: color }, 'GATEHOUSE_ACCENT_COLOR')
+    for (const logo of ['../secret.key', '/etc/passwd.png', 'secret.key', '.hidden.png', 'javascript:alert(1)', 'dir/logo.svg'])
+      assertRefused({ GATEHOUSE_LOGO_URL: logo }, 'GATEHOUSE_LOGO_URL')
+    assertRefused({ GATEHOUSE_PRODUCT_NAME: 'x'.repeat(61) }, 'GATEHOUSE_PRODUCT_NAME')
+  })
 })

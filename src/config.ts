@@ -5,6 +5,7 @@ import { DEFAULT_SIGNING_ALGORITHM, isSigningAlgorithm, SIGNING_ALGORITHMS, type
 /** Where a setting is listed in docs/configuration.md. */
 export type SettingTopic =
   | 'Server'
+  | 'Branding'
   | 'Storage'
   | 'Tokens and keys'
   | 'Rate limits and throttles'
@@ -49,6 +50,27 @@ export const SETTINGS = [
     default: 'generated into `<data dir>/secret.key` on first start',
     meaning:
       'The master secret; at least 32 characters (`openssl rand -base64 32`). Every process of one deployment must use the same secret: set it explicitly, or share the same `secret.key`. Keep it stable: Gatehouse derives its keys from it, and forms open in browsers stop working when it changes.',
+  },
+  {
+    name: 'GATEHOUSE_PRODUCT_NAME',
+    topic: 'Branding',
+    default: '`Gatehouse`',
+    meaning:
+      'The name people know your product by: shown in the header and title of every page (login, consent, device, portal) and in every mail, in place of "Gatehouse". At most 60 characters.',
+  },
+  {
+    name: 'GATEHOUSE_LOGO_URL',
+    topic: 'Branding',
+    default: 'not set (the name alone)',
+    meaning:
+      "A logo shown before the product name. Either an `https://` (or `http://`) URL, which only people's browsers load (Gatehouse never fetches it), or the name of an image file in `GATEHOUSE_DATA_DIR` (`.svg`, `.png`, `.jpg`, `.webp` or `.gif`, at most 512 KiB), which Gatehouse reads at start and serves itself.",
+  },
+  {
+    name: 'GATEHOUSE_ACCENT_COLOR',
+    topic: 'Branding',
+    default: '`#1f5fbf`',
+    meaning:
+      'The colour of links and main buttons, as a CSS hex colour (`#rgb` or `#rrggbb`). Buttons carry white text: choose a colour dark enough to read it on.',
   },
   {
     name: 'DATABASE_URL',
@@ -283,7 +305,22 @@ export interface Config {
   /** The port of the management listener (/metrics, /healthz, /readyz), or off. */
   managementPort: number | 'off'
   managementHost: string
+  /** What people see the product as: its name, its logo and its accent colour. */
+  brand: Brand
 }
+
+/**
+ * The product as people know it. A logo is either a URL only browsers load,
+ * or a file of the data directory that Gatehouse serves at /assets/logo.
+ */
+export interface Brand {
+  productName: string
+  logo: { url: string } | { file: string } | undefined
+  /** A CSS hex colour, checked. */
+  accentColor: string
+}
+
+export const DEFAULT_BRAND: Brand = { productName: 'Gatehouse', logo: undefined, accentColor: '#1f5fbf' }
 
 export interface LoginThrottle {
   windowSeconds: number
@@ -475,6 +512,38 @@ function signingAlg(env: Env): SigningAlgorithm {
   throw new ConfigError('GATEHOUSE_SIGNING_ALG', `"${raw}" is not one of ${SIGNING_ALGORITHMS.join(', ')}`)
 }
 
+function productName(env: Env): string {
+  const raw = env.GATEHOUSE_PRODUCT_NAME?.trim()
+  if (raw === undefined || raw === '') return DEFAULT_BRAND.productName
+  if (raw.length > 60 || /\p{Cc}/u.test(raw)) throw new ConfigError('GATEHOUSE_PRODUCT_NAME', 'must be at most 60 characters, without control characters')
+  return raw
+}
+
+const LOGO_FILE = /^[\w.-]+\.(svg|png|jpe?g|webp|gif)$/i
+
+function logo(env: Env, dataDir: string): Brand['logo'] {
+  const raw = env.GATEHOUSE_LOGO_URL?.trim()
+  if (raw === undefined || raw === '') return undefined
+  if (/^https?:\/\//i.test(raw)) {
+    try {
+      return { url: new URL(raw).href }
+    } catch {
+      throw new ConfigError('GATEHOUSE_LOGO_URL', `"${raw}" is not a URL`)
+    }
+  }
+  // A bare file name: nothing outside the data directory can be served as the logo.
+  if (!LOGO_FILE.test(raw) || raw.startsWith('.'))
+    throw new ConfigError('GATEHOUSE_LOGO_URL', 'must be an https:// URL or the name of an .svg, .png, .jpg, .webp or .gif file in the data directory')
+  return { file: resolve(dataDir, raw) }
+}
+
+function accentColor(env: Env): string {
+  const raw = env.GATEHOUSE_ACCENT_COLOR?.trim()
+  if (raw === undefined || raw === '') return DEFAULT_BRAND.accentColor
+  if (!/^#([0-9a-f]{3}|[0-9a-f]{6})$/i.test(raw)) throw new ConfigError('GATEHOUSE_ACCENT_COLOR', `"${raw}" is not a CSS hex colour such as #1f5fbf`)
+  return raw.toLowerCase()
+}
+
 export function loadConfig(env: Env = process.env): Config {
   const portNumber = port(env)
   const dataDir = resolve(env.GATEHOUSE_DATA_DIR ?? './data')
@@ -520,5 +589,6 @@ export function loadConfig(env: Env = process.env): Config {
     signup: signup(env),
     managementPort: managementPort(env, portNumber),
     managementHost: managementHost(env),
+    brand: { productName: productName(env), logo: logo(env, dataDir), accentColor: accentColor(env) },
   }
 }

@@ -59,6 +59,8 @@ export const MESSAGES = {
   redirect_uri_duplicate: 'Each redirect URL may be listed only once.',
   backchannel_logout_uri_not_public:
     'The back-channel logout URL must use https on a public host: Gatehouse itself sends logout tokens there, and does not call addresses inside its own network.',
+  client_type_unknown: 'Choose what kind of application the client is.',
+  client_auth_method_unknown: 'Choose how the client proves itself: its secret, a JWT signed with it, or a private key.',
   skip_consent_first_party: 'Only first-party clients with a secret may skip the consent page.',
   id_token_alg_unsupported: 'Choose one of the listed algorithms for signing ID tokens.',
   redirect_uri_unsafe_characters: 'Redirect URLs must not contain spaces, tabs, line breaks or other control characters.',
@@ -83,6 +85,9 @@ export const MESSAGES = {
   client_no_secret: 'This API client is public: it has no Client secret and uses PKCE instead.',
   resource_uri_invalid: 'A resource URI is an absolute http or https URL without a query, a fragment or credentials, such as https://mcp.example.com/mcp.',
   resource_scope_invalid: 'A scope is printable characters without spaces, quotes or backslashes.',
+  resource_scope_description_unknown:
+    'A scope description must name one of the scopes given with --scope, as in --scope-description "notes=Read and change your notes".',
+  resource_scope_description_invalid: 'A scope description is one line of at most 200 characters.',
   resource_name_required: 'Enter a name for the resource.',
   resource_name_too_long: 'The name must be at most 100 characters long.',
   resource_exists: 'A resource with this URI is registered already.',
@@ -146,7 +151,7 @@ export class Refusal extends Error {
 /** The green banners shown after a redirect, by page and by the `?done=` code that names them. */
 export const BANNERS = {
   clients: {
-    created: 'The API client was created. Its Client ID is below; open it to see the Client secret.',
+    created: 'The API client was created.',
     updated: 'The changes were saved.',
     regenerated: 'A new Client secret was generated and the old one no longer works. Put the new secret into your application.',
     deleted: 'The API client was deleted. Every token it held has stopped working.',
@@ -263,12 +268,12 @@ export const ELSEWHERE = {
 
 /** Titles of the authorisation pages that stand in for the consent page when something is wrong. */
 export const AUTHORIZATION_TITLES = {
-  invalid: 'This authorization request is not valid',
+  invalid: 'This authorisation request is not valid',
   sessionEnded: 'Your session has ended',
   noTeam: 'No team',
   twoFactorNeeded: 'Two-factor sign-in needed',
   decisionRefused: 'This decision cannot be used',
-  consent: (clientName: string) => `Authorise ${clientName}`,
+  consent: 'Authorise {name}',
   device: 'Connect a device',
   deviceApproved: 'Device connected',
   deviceDenied: 'Device not connected',

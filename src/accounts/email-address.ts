@@ -28,16 +28,22 @@ async function throttle(deps: AccountDeps, user: User): Promise<void> {
  * link, page and rule whether the account was just signed up for or the user
  * asked again.
  */
-export async function verificationFor(db: Executor, issuer: string, user: Pick<User, 'id' | 'name' | 'email'>, now: number): Promise<OutgoingMail> {
+export async function verificationFor(
+  db: Executor,
+  issuer: string,
+  product: string,
+  user: Pick<User, 'id' | 'name' | 'email'>,
+  now: number,
+): Promise<OutgoingMail> {
   const token = await issueLink(db, user.id, 'verify', user.email, EMAIL_LINK_TTL_MS, now)
-  return { to: user.email, kind: 'email_verification', userId: user.id, ...verificationMail(user.name, linkUrl(issuer, 'verify', token)) }
+  return { to: user.email, kind: 'email_verification', userId: user.id, ...verificationMail(product, user.name, linkUrl(issuer, 'verify', token)) }
 }
 
 /** Sends the user a link that proves their address is theirs ("Send the link again"). */
 export async function sendVerification(deps: AccountDeps, user: User, address: string): Promise<void> {
   if (!deps.mail.canSend) throw new Refusal('mail_unavailable', 503)
   await throttle(deps, user)
-  await deps.mail.queue(await verificationFor(deps.db.kysely, deps.config.issuer, user, deps.clock()))
+  await deps.mail.queue(await verificationFor(deps.db.kysely, deps.config.issuer, deps.mail.productName, user, deps.clock()))
   await recordAccountEvent(deps, 'email.verification_requested', user.id, user.email, address)
 }
 
@@ -51,8 +57,13 @@ export async function requestEmailChange(deps: AccountDeps, user: User, newEmail
   await throttle(deps, user)
   const token = await issueLink(deps.db.kysely, user.id, 'email_change', email, EMAIL_LINK_TTL_MS, deps.clock())
   const link = linkUrl(deps.config.issuer, 'email_change', token)
-  await deps.mail.queue({ to: email, kind: 'email_change', userId: user.id, ...emailChangeMail(user.name, email, link) })
-  await deps.mail.queue({ to: user.email, kind: 'email_change_notice', userId: user.id, ...emailChangeNoticeMail(user.name, email, deps.config.issuer) })
+  await deps.mail.queue({ to: email, kind: 'email_change', userId: user.id, ...emailChangeMail(deps.mail.productName, user.name, email, link) })
+  await deps.mail.queue({
+    to: user.email,
+    kind: 'email_change_notice',
+    userId: user.id,
+    ...emailChangeNoticeMail(deps.mail.productName, user.name, email, deps.config.issuer),
+  })
   await recordAccountEvent(deps, 'email.change_requested', user.id, `${user.email} to ${email}`, address)
 }
 

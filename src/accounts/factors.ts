@@ -137,7 +137,7 @@ export async function confirmTotpEnrolment(
   const first = !(await hasFactor(deps, user.id))
   if (!(await useTotpStep(deps.db.kysely, factorId, step, now, true))) throw new Refusal('totp_enrolment_missing', 409)
   await recordAccountEvent(deps, 'factor.added', user.id, APP_NAME, address)
-  await announce(deps, user, factorAddedMail(user.name, 'An authenticator app', deps.config.issuer), 'factor_added')
+  await announce(deps, user, factorAddedMail(deps.mail.productName, user.name, 'An authenticator app', deps.config.issuer), 'factor_added')
   return { recoveryCodes: first ? await issueRecoveryCodes(deps, user, address) : undefined }
 }
 
@@ -150,7 +150,7 @@ export async function removeFactor(deps: FactorDeps, user: User, factorId: strin
   await announce(
     deps,
     user,
-    factorRemovedMail(user.name, removed.kind === 'totp' ? 'An authenticator app' : `The passkey "${removed.name}"`, deps.config.issuer),
+    factorRemovedMail(deps.mail.productName, user.name, removed.kind === 'totp' ? 'An authenticator app' : `The passkey "${removed.name}"`, deps.config.issuer),
     'factor_removed',
   )
 }
@@ -161,7 +161,7 @@ export async function resetFactorsByOperator(deps: FactorDeps, email: string): P
   if (!user) throw new Refusal('user_not_found', 404)
   const removed = await deleteAllFactors(deps.db.kysely, user.id)
   await recordAccountEvent(deps, 'factors.reset', user.id, `${user.email}, by an administrator`)
-  await announce(deps, user, factorsResetMail(user.name, deps.config.issuer), 'factors_reset')
+  await announce(deps, user, factorsResetMail(deps.mail.productName, user.name, deps.config.issuer), 'factors_reset')
   return { user, removed }
 }
 

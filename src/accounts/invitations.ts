@@ -74,7 +74,7 @@ async function send(deps: InvitationDeps, team: Team, row: InvitationRow, token:
       kind: 'invitation',
       teamId: team.id,
       userId: by.user?.id ?? null,
-      ...invitationMail(team.name, by.user?.name, row.role, link, INVITATION_TTL_MS / 86_400_000),
+      ...invitationMail(deps.mail.productName, team.name, by.user?.name, row.role, link, INVITATION_TTL_MS / 86_400_000),
     })
   }
   return { invitation: withState(row, deps.clock()), team, link, mailed }

@@ -50,7 +50,12 @@ async function sendResetLink(deps: AccountDeps, user: User, address: string): Pr
   const now = deps.clock()
   const token = await issueLink(deps.db.kysely, user.id, 'reset', user.email, deps.config.resetTtlSeconds * 1000, now)
   const link = linkUrl(deps.config.issuer, 'reset', token)
-  await deps.mail.queue({ to: user.email, kind: 'password_reset', userId: user.id, ...passwordResetMail(user.name, link, deps.config.resetTtlSeconds) })
+  await deps.mail.queue({
+    to: user.email,
+    kind: 'password_reset',
+    userId: user.id,
+    ...passwordResetMail(deps.mail.productName, user.name, link, deps.config.resetTtlSeconds),
+  })
   await recordAccountEvent(deps, 'password.reset_requested', user.id, user.email, address)
 }
 
@@ -80,7 +85,12 @@ async function replacePassword(deps: AccountDeps, user: User, password: string, 
   })
   deps.sessionsEnded?.(ended)
   if (deps.mail.canSend)
-    await deps.mail.queue({ to: user.email, kind: 'password_changed', userId: user.id, ...passwordChangedMail(user.name, deps.config.issuer) })
+    await deps.mail.queue({
+      to: user.email,
+      kind: 'password_changed',
+      userId: user.id,
+      ...passwordChangedMail(deps.mail.productName, user.name, deps.config.issuer),
+    })
 }
 
 /** The user the form token's reset link is for. */

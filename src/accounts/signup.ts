@@ -46,7 +46,12 @@ async function createAccount(deps: SignupDeps, input: SignupInput, address: stri
   const now = deps.clock()
   const existing = await findUserByEmail(deps.db.kysely, input.email)
   if (existing) {
-    await deps.mail.queue({ to: existing.email, kind: 'already_registered', userId: existing.id, ...alreadyRegisteredMail(existing.name, deps.issuer) })
+    await deps.mail.queue({
+      to: existing.email,
+      kind: 'already_registered',
+      userId: existing.id,
+      ...alreadyRegisteredMail(deps.mail.productName, existing.name, deps.issuer),
+    })
     return
   }
   const passwordHash = await hashPassword(input.password)
@@ -57,7 +62,7 @@ async function createAccount(deps: SignupDeps, input: SignupInput, address: stri
       const user = await insertUser(trx, { email: input.email, name: input.name.trim(), passwordHash, isVerified: false, now })
       const team = await insertTeam(trx, teamName, now)
       await upsertMembership(trx, team.id, user.id, 'owner', now)
-      const verification = await verificationFor(trx, deps.issuer, user, now)
+      const verification = await verificationFor(trx, deps.issuer, deps.mail.productName, user, now)
       return { user, team, verification }
     })
   } catch (err) {

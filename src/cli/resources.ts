@@ -1,7 +1,7 @@
 import { loadConfig } from '../config.js'
 import { createResource, deleteResource, listResources } from '../resources/resources.js'
 import type { Resource } from '../resources/types.js'
-import { json, print, repeated, required, withDatabase, type Commands } from './command.js'
+import { json, print, repeated, required, UsageError, withDatabase, type Commands, type Values } from './command.js'
 
 /**
  * The issuer names Gatehouse's own API; the command reads it from the same
@@ -18,15 +18,40 @@ function issuerLine(issuer: string, env: NodeJS.ProcessEnv = process.env): strin
 }
 
 function resourceJson(resource: Resource) {
-  return { uri: resource.uri, name: resource.name, scopes: resource.scopes }
+  return { uri: resource.uri, name: resource.name, scopes: resource.scopes, scope_descriptions: resource.scopeDescriptions }
+}
+
+/** `--scope-description notes="Read and change your notes"`, once per scope: what the consent page says the scope lets an app do. */
+function scopeDescriptions(values: Values): Record<string, string> {
+  const descriptions: Record<string, string> = {}
+  for (const given of repeated(values, 'scope-description')) {
+    const at = given.indexOf('=')
+    if (at <= 0) throw new UsageError(`--scope-description "${given}" must be SCOPE=DESCRIPTION, as in notes="Read and change your notes"`)
+    descriptions[given.slice(0, at)] = given.slice(at + 1)
+  }
+  return descriptions
 }
 
 export const resourceCommands: Commands = {
   'resources create': {
-    usage: 'gatehouse resources create --uri U --name N [--scope S …] [--json]',
-    options: { uri: { type: 'string' }, name: { type: 'string' }, scope: { type: 'string', multiple: true }, ...json },
+    usage: 'gatehouse resources create --uri U --name N [--scope S …] [--scope-description S=WORDS …] [--json]',
+    options: {
+      uri: { type: 'string' },
+      name: { type: 'string' },
+      scope: { type: 'string', multiple: true },
+      'scope-description': { type: 'string', multiple: true },
+      ...json,
+    },
+    describe: {
+      'scope-description': 'What a scope lets an app do, in words the consent page shows people, as in notes="Read and change your notes"; once per scope.',
+    },
     async run(values) {
-      const input = { uri: required(values, 'uri'), name: required(values, 'name'), scopes: repeated(values, 'scope') }
+      const input = {
+        uri: required(values, 'uri'),
+        name: required(values, 'name'),
+        scopes: repeated(values, 'scope'),
+        scopeDescriptions: scopeDescriptions(values),
+      }
       const resource = await withDatabase((db) => createResource(db, loadConfig().issuer, input, Date.now()))
       print(values, resourceJson(resource), `Registered resource "${resource.name}" at ${resource.uri}`)
     },

@@ -4,14 +4,26 @@ import type { Executor } from './executor.js'
 import type { ResourceTable } from './schema.js'
 
 function toResource(row: Selectable<ResourceTable>): Resource {
-  return { uri: row.uri, name: row.name, scopes: row.scopes === '' ? [] : row.scopes.split(' '), builtIn: false }
+  return {
+    uri: row.uri,
+    name: row.name,
+    scopes: row.scopes === '' ? [] : row.scopes.split(' '),
+    scopeDescriptions: JSON.parse(row.scope_descriptions) as Record<string, string>,
+    builtIn: false,
+  }
 }
 
 /** Inserts the resource; false when one with this URI exists already. */
-export async function insertResource(db: Executor, resource: { uri: string; name: string; scopes: string[] }, now: number): Promise<boolean> {
+export async function insertResource(db: Executor, resource: Pick<Resource, 'uri' | 'name' | 'scopes' | 'scopeDescriptions'>, now: number): Promise<boolean> {
   const inserted = await db
     .insertInto('resources')
-    .values({ uri: resource.uri, name: resource.name, scopes: resource.scopes.join(' '), created_at: now })
+    .values({
+      uri: resource.uri,
+      name: resource.name,
+      scopes: resource.scopes.join(' '),
+      scope_descriptions: JSON.stringify(resource.scopeDescriptions),
+      created_at: now,
+    })
     .onConflict((oc) => oc.column('uri').doNothing())
     .returning('uri')
     .executeTakeFirst()

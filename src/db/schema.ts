@@ -394,6 +394,8 @@ export interface ResourceTable {
   name: string
   /** Space-separated scopes the resource defines, beyond Gatehouse's own. */
   scopes: string
+  /** JSON: scope → what it lets an app do, in words, for the consent page. */
+  scope_descriptions: Generated<string>
   created_at: number
 }
 

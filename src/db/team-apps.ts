@@ -16,6 +16,15 @@ export async function listTeamApps(db: Executor, teamId: number): Promise<TeamAp
       'u.name as user_name',
       'u.email as user_email',
       'c.created_at',
+      'c.scopes',
+      'c.resources',
+      eb
+        .selectFrom('access_tokens as t')
+        .select((inner) => inner.fn.max('t.created_at').as('last'))
+        .whereRef('t.team_id', '=', 'c.team_id')
+        .whereRef('t.client_id', '=', 'c.client_id')
+        .whereRef('t.user_id', '=', 'c.user_id')
+        .as('last_token_at'),
       eb
         .selectFrom('api_usage as a')
         .select((inner) => inner.fn.max('a.last_at').as('last'))
@@ -28,6 +37,11 @@ export async function listTeamApps(db: Executor, teamId: number): Promise<TeamAp
     .orderBy('cl.name')
     .orderBy('u.name')
     .execute()
+  const words = (stored: string) => (stored === '' ? [] : stored.split(' '))
+  const latest = (...moments: (number | string | null | undefined)[]) => {
+    const times = moments.filter((m) => m !== null && m !== undefined).map(Number)
+    return times.length === 0 ? null : new Date(Math.max(...times))
+  }
   return rows.map((r) => ({
     clientId: r.client_id,
     name: r.client_name,
@@ -35,6 +49,8 @@ export async function listTeamApps(db: Executor, teamId: number): Promise<TeamAp
     service: r.service_user_id !== null,
     authorisedBy: { userId: r.user_id, name: r.user_name, email: r.user_email },
     authorisedAt: new Date(r.created_at),
-    lastUsedAt: r.last_used_at === null || r.last_used_at === undefined ? null : new Date(Number(r.last_used_at)),
+    lastUsedAt: latest(r.last_used_at, r.last_token_at),
+    scopes: words(r.scopes),
+    resources: words(r.resources),
   }))
 }

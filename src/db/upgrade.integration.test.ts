@@ -170,6 +170,7 @@ await forEachDialect('upgrading a database of an older release', (dialect) => {
       '020_service_clients',
       '021_admin_api',
       '022_two_factor',
+      '023_scope_descriptions',
     ])
   })
 

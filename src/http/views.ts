@@ -1,5 +1,7 @@
 import { Eta } from 'eta'
 import { fileURLToPath } from 'node:url'
+import type { Brand } from '../config.js'
+import { logoSrc } from './branding.js'
 
 const eta = new Eta({
   views: fileURLToPath(new URL('../../../views', import.meta.url)),
@@ -33,6 +35,7 @@ export function withNamesText(sentence: string, names: Record<string, string>): 
   return sentence.replace(/\{(\w+)\}/g, (placeholder, key: string) => (Object.hasOwn(names, key) ? `\u2068${names[key]}\u2069` : placeholder))
 }
 
-export function render(template: string, data: Record<string, unknown>): string {
-  return eta.render(template, { ...data, withNames, withNamesText })
+/** A page, with the product's name, logo and accent colour in its layout. */
+export function render(template: string, brand: Brand, data: Record<string, unknown>): string {
+  return eta.render(template, { ...data, brand: { productName: brand.productName, logoSrc: logoSrc(brand) }, withNames, withNamesText })
 }

@@ -26,6 +26,8 @@ export interface OutgoingMail extends MailBody {
 
 /** What the domain needs to send mail: queue it, and know whether mail can be sent at all. */
 export interface MailQueue {
+  /** The product name every mail signs with (GATEHOUSE_PRODUCT_NAME). */
+  readonly productName: string
   /** False in production without GATEHOUSE_SMTP_URL: pages that would send mail say to ask the administrator. */
   readonly canSend: boolean
   /** Stores the mail for sending and returns: an SMTP outage never fails the caller. */
@@ -37,7 +39,7 @@ export interface MailQueue {
 export interface OutboxDeps {
   db: Db
   keys: Pick<Keys, 'encryption'>
-  config: Pick<Config, 'smtpUrl' | 'mailFrom' | 'mailWithoutSmtp' | 'dataDir'>
+  config: Pick<Config, 'smtpUrl' | 'mailFrom' | 'mailWithoutSmtp' | 'dataDir' | 'brand'>
   activity: ActivityLog
   log: Logger
   clock: () => number
@@ -98,6 +100,10 @@ export class Outbox implements MailQueue {
       claim: (id, now, leaseUntil) => claimMail(deps.db.kysely, id, now, leaseUntil),
       attempt: (mail) => this.attempt(mail),
     })
+  }
+
+  get productName(): string {
+    return this.deps.config.brand.productName
   }
 
   get canSend(): boolean {

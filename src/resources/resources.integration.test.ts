@@ -221,7 +221,7 @@ await forEachDialect('gatehouse resources commands', (dialect) => {
     rmSync(dataDir, { recursive: true, force: true })
   })
 
-  it('resources create --json prints {"uri","name","scopes"}; list starts with Gatehouse’s own API; delete removes it', async () => {
+  it('resources create --json prints {"uri","name","scopes","scope_descriptions"}; list starts with Gatehouse’s own API; delete removes it', async () => {
     const created = await gatehouse(
       'resources',
       'create',
@@ -233,16 +233,27 @@ await forEachDialect('gatehouse resources commands', (dialect) => {
       'calendar:read',
       '--scope',
       'calendar:write',
+      '--scope-description',
+      'calendar:read=See your calendar',
       '--json',
     )
     assert.equal(created.code, 0, created.stderr)
-    assert.deepEqual(JSON.parse(created.stdout), { uri: CALENDAR, name: 'Calendar MCP', scopes: ['calendar:read', 'calendar:write'] })
+    assert.deepEqual(JSON.parse(created.stdout), {
+      uri: CALENDAR,
+      name: 'Calendar MCP',
+      scopes: ['calendar:read', 'calendar:write'],
+      scope_descriptions: { 'calendar:read': 'See your calendar' },
+    })
     const listed = await gatehouse('resources', 'list', '--json')
     const all = JSON.parse(listed.stdout) as { uri: string }[]
     assert.deepEqual(
       all.map((r) => r.uri),
       ['https://auth.example.com/api/v2', CALENDAR],
     )
+    const unknown = await gatehouse('resources', 'create', '--uri', FILES, '--name', 'Files', '--scope', 'files', '--scope-description', 'photos=See photos')
+    assert.equal(unknown.stderr, `gatehouse: ${MESSAGES.resource_scope_description_unknown}\n`)
+    const malformed = await gatehouse('resources', 'create', '--uri', FILES, '--name', 'Files', '--scope', 'files', '--scope-description', 'files')
+    assert.equal(malformed.code, 2)
     const deleted = await gatehouse('resources', 'delete', '--uri', CALENDAR)
     assert.equal(deleted.code, 0, deleted.stderr)
     assert.equal((JSON.parse((await gatehouse('resources', 'list', '--json')).stdout) as unknown[]).length, 1)

@@ -16,7 +16,7 @@ export function apiResourceUri(issuer: string): string {
 const API_SCOPES = ['read', 'write']
 
 export function apiResource(issuer: string): Resource {
-  return { uri: apiResourceUri(issuer), name: 'Gatehouse API', scopes: API_SCOPES, builtIn: true }
+  return { uri: apiResourceUri(issuer), name: 'Gatehouse API', scopes: API_SCOPES, scopeDescriptions: {}, builtIn: true }
 }
 
 /** RFC 9728 §3.1: where clients read the API's metadata. */
@@ -52,15 +52,33 @@ function validateScopes(scopes: string[]): string[] {
   return [...new Set(scopes)]
 }
 
-export async function createResource(db: Db, issuer: string, input: { uri: string; name: string; scopes: string[] }, now: number): Promise<Resource> {
+/** Each description names one of the resource's scopes and says, in at most 200 characters of one line, what it lets an app do. */
+function validateScopeDescriptions(scopes: string[], descriptions: Record<string, string>): Record<string, string> {
+  const valid: Record<string, string> = {}
+  for (const [scope, description] of Object.entries(descriptions)) {
+    if (!scopes.includes(scope)) throw new Refusal('resource_scope_description_unknown')
+    const words = description.trim()
+    if (words === '' || words.length > 200 || /\p{Cc}/u.test(words)) throw new Refusal('resource_scope_description_invalid')
+    valid[scope] = words
+  }
+  return valid
+}
+
+export async function createResource(
+  db: Db,
+  issuer: string,
+  input: { uri: string; name: string; scopes: string[]; scopeDescriptions?: Record<string, string> },
+  now: number,
+): Promise<Resource> {
   const uri = validateResourceUri(input.uri)
   const name = input.name.trim()
   if (name === '') throw new Refusal('resource_name_required')
   if (name.length > 100) throw new Refusal('resource_name_too_long')
   const scopes = validateScopes(input.scopes)
+  const scopeDescriptions = validateScopeDescriptions(scopes, input.scopeDescriptions ?? {})
   if (uri === apiResourceUri(issuer)) throw new Refusal('resource_exists')
-  if (!(await insertResource(db.kysely, { uri, name, scopes }, now))) throw new Refusal('resource_exists')
-  return { uri, name, scopes, builtIn: false }
+  if (!(await insertResource(db.kysely, { uri, name, scopes, scopeDescriptions }, now))) throw new Refusal('resource_exists')
+  return { uri, name, scopes, scopeDescriptions, builtIn: false }
 }
 
 export async function listResources(db: Db, issuer: string): Promise<Resource[]> {

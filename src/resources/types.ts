@@ -5,6 +5,8 @@ export interface Resource {
   name: string
   /** Scopes this resource defines, beyond Gatehouse's own. */
   scopes: string[]
+  /** What a scope lets an app do, in words people read on the consent page; scopes without one are left out. */
+  scopeDescriptions: Record<string, string>
   /** Gatehouse's own API: always there, never deleted. */
   builtIn: boolean
 }

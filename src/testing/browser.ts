@@ -128,3 +128,32 @@ export function scrollsSideways(page: Page): Promise<boolean> {
 export function focusedTestId(page: Page): Promise<string | null> {
   return page.evaluate<string | null>("document.activeElement?.getAttribute('data-testid') ?? null")
 }
+
+/**
+ * The words inside `selector` that the browser broke across two lines
+ * ("Addr|ess"): each word of each text node is measured as a range, and a
+ * word drawn in more than one line box was cut. Text cut short with an
+ * ellipsis stays on one line and is not counted, nor is text visible to
+ * screen readers only.
+ */
+export function wordsBrokenMidWord(page: Page, selector: string): Promise<string[]> {
+  // A string, as the other page scripts here: the project compiles without the DOM's types.
+  return page.evaluate<string[]>(`(() => {
+    const broken = []
+    for (const root of document.querySelectorAll(${JSON.stringify(selector)})) {
+      const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT)
+      for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+        // Text for screen readers only (a 1-pixel box) is not read on screen.
+        if (node.parentElement.getBoundingClientRect().width <= 1) continue
+        for (const match of node.textContent.matchAll(/\\S+/g)) {
+          const range = document.createRange()
+          range.setStart(node, match.index)
+          range.setEnd(node, match.index + match[0].length)
+          const lines = new Set([...range.getClientRects()].filter((r) => r.width > 0).map((r) => Math.round(r.top)))
+          if (lines.size > 1) broken.push(match[0])
+        }
+      }
+    }
+    return broken
+  })()`)
+}

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { DEFAULT_CLIENT_AUTH_THROTTLE, DEFAULT_LOGIN_THROTTLE, type Config } from '../config.js'
+import { DEFAULT_BRAND, DEFAULT_CLIENT_AUTH_THROTTLE, DEFAULT_LOGIN_THROTTLE, type Config } from '../config.js'
 import type { DialectName } from '../db/connection.js'
 import { startServer, type RunningServer, type ServerOptions } from '../server.js'
 import { createTestDatabase } from './databases.js'
@@ -54,6 +54,7 @@ export async function startTestServer(
     // Many servers run at once in the tests: none takes the default port; the tests of the listener turn it on.
     managementPort: 'off',
     managementHost: '127.0.0.1',
+    brand: DEFAULT_BRAND,
     ...overrides,
   }
   const launch = async (launched: Config, issuerGiven: boolean): Promise<TestServer> => {

@@ -122,5 +122,13 @@ export interface TeamApp {
   service: boolean
   authorisedBy: { userId: number; name: string; email: string }
   authorisedAt: Date
+  /**
+   * When the app last got a token (a code exchanged, a token refreshed) or
+   * called the API for this user in the team: an OpenID Connect or MCP app
+   * may never call the API, yet it is used each time it gets a token.
+   */
   lastUsedAt: Date | null
+  /** What the user granted: scopes, and RFC 8707 resource URIs (none: the token's audience is the app). */
+  scopes: string[]
+  resources: string[]
 }

@@ -3,6 +3,7 @@ import { acrOf } from '../../accounts/assurance.js'
 import { hasFactor } from '../../accounts/factors.js'
 import type { AppContext } from '../../context.js'
 import { AUTHORIZATION_TITLES, MESSAGES } from '../../messages.js'
+import { findTeam } from '../../accounts/teams.js'
 import { isLoopbackHost } from '../../clients/redirect-uris.js'
 import { isSelfRegistered } from '../../clients/types.js'
 import { approve, type Approver } from '../../oauth/authorize/approval.js'
@@ -28,10 +29,19 @@ import { checkSessionCsrf, currentSession, type PortalSession } from '../session
 import { SECOND_STEP_PATH } from '../pages/login.js'
 import { sendPage } from '../pages/page.js'
 import { consents } from '../../observability/metrics.js'
+import { withNamesText } from '../views.js'
 
-function scopeOfResource(authorization: AuthorizationRequest, scope: string): string {
-  const names = authorization.resources.filter((r) => r.scopes.includes(scope)).map((r) => r.name)
-  return `Defined by ${names.join(', ')}`
+/**
+ * What a scope lets the app do, in words: Gatehouse's own, or as the
+ * resource that defines it describes it. A scope registered without words
+ * is named, with the resources that define it.
+ */
+function scopeInWords(authorization: AuthorizationRequest, scope: string): string {
+  const own = SCOPES[scope]
+  if (own !== undefined) return own
+  const defining = authorization.resources.filter((r) => r.scopes.includes(scope))
+  const described = defining.map((r) => r.scopeDescriptions[scope]).find((words) => words !== undefined)
+  return described ?? `Use ${defining.map((r) => r.name).join(', ')} with the permission “${scope}”`
 }
 
 function signedInOf(session: PortalSession): SignedIn {
@@ -146,17 +156,18 @@ async function consentPage(
   const onFile = await readConsent(ctx.db.kysely, { userId: session.user.id, clientId: authorization.client.id, teamId: session.activeTeam.id })
   const asked = askedOnPage(authorization, onFile)
   const described = (scopes: string[] | 'all') =>
-    scopes === 'all' ? 'all' : scopes.map((s) => ({ name: s, description: SCOPES[s] ?? scopeOfResource(authorization, s) }))
+    scopes === 'all' ? 'all' : scopes.map((s) => ({ name: s, description: scopeInWords(authorization, s) }))
   const named = (uris: string[]) => authorization.resources.filter((r) => uris.includes(r.uri)).map((r) => ({ name: r.name, uri: r.uri }))
   return sendPage(ctx, request, reply, 'consent', {
-    title: AUTHORIZATION_TITLES.consent(authorization.client.name),
+    title: withNamesText(AUTHORIZATION_TITLES.consent, { name: authorization.client.name }),
     client: authorization.client,
     team: session.activeTeam,
     scopes: { new: described(asked.scopes.new), approved: described(asked.scopes.approved) },
     resources: { new: named(asked.resources.new), approved: named(asked.resources.approved) },
+    registeredBy: authorization.client.teamId === null ? undefined : (await findTeam(ctx.db, authorization.client.teamId))?.name,
+    redirectHost: new URL(authorization.redirectUri).host,
     unverified: isSelfRegistered(authorization.client)
       ? {
-          redirectHost: new URL(authorization.redirectUri).host,
           runsLocally: authorization.client.redirectUris.every((uri) => isLoopbackHost(new URL(uri).hostname)),
           clientIdHost: authorization.client.kind === 'metadata_document' ? new URL(authorization.client.id).host : undefined,
         }

@@ -41,7 +41,10 @@ describe('the logout URLs of the API client form, in a browser', { skip: skip ??
       )
       assert.equal(await page.getByLabel('Redirect URL 2', { exact: true }).count(), 0, 'the redirect URL rows are left alone')
       await page.getByLabel('Back-channel logout URL').fill('https://web.example/backchannel')
-      await Promise.all([page.waitForURL(/\/settings\/clients\?done=created/), page.getByRole('button', { name: 'Create API client' }).click()])
+      await Promise.all([
+        page.waitForURL(/\/settings\/clients\/[0-9a-f-]{36}\?shown=[\w-]+&done=created$/),
+        page.getByRole('button', { name: 'Create API client' }).click(),
+      ])
 
       const created = (await clientsOfTeam(server.ctx.db, olive.team!.id)).find((c) => c.name === 'Web app')
       assert.deepEqual(created?.postLogoutRedirectUris, ['https://web.example/bye', 'https://web.example/later'])

@@ -36,7 +36,7 @@ await forEachDialect('portal: OpenID Connect logout URLs of an API client', (dia
       post_logout_redirect_uri: ['https://web.example/bye', '', 'http://localhost:3000/bye'],
       backchannel_logout_uri: 'https://web.example/backchannel',
     })
-    assert.equal(seeOther(response), '/settings/clients?done=created')
+    assert.match(seeOther(response), /^\/settings\/clients\/[0-9a-f-]{36}\?shown=[\w-]+&done=created$/)
     const created = (await clientsOfTeam(server.ctx.db, olive.team!.id)).find((c) => c.name === 'Web app')
     assert.deepEqual(created?.postLogoutRedirectUris, ['https://web.example/bye', 'http://localhost:3000/bye'])
     assert.equal(created?.backchannelLogoutUri, 'https://web.example/backchannel')
@@ -229,7 +229,7 @@ await forEachDialect('portal: ID token signing algorithm of an API client, with 
       redirect_uri: ['https://web.example/callback'],
       id_token_signed_response_alg: 'EdDSA',
     })
-    assert.equal(seeOther(response), '/settings/clients?done=created')
+    assert.match(seeOther(response), /^\/settings\/clients\/[0-9a-f-]{36}\?shown=[\w-]+&done=created$/)
     const created = (await clientsOfTeam(server.ctx.db, olive.team!.id)).find((c) => c.name === 'EdDSA app')
     assert.equal(created?.idTokenSignedResponseAlg, 'EdDSA')
     assert.match(await pageHtml(browser, `/settings/clients/${created!.id}`), /<option value="EdDSA" selected>/)

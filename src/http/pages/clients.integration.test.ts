@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { after, before, it } from 'node:test'
 import type { User } from '../../accounts/types.js'
-import { findClient, revealClientSecret } from '../../clients/clients.js'
+import { findClient, revealClientSecret, verifyClientSecret } from '../../clients/clients.js'
 import { clientsOfTeam } from '../../clients/access.js'
 import { MESSAGES } from '../../messages.js'
 import { forEachDialect } from '../../testing/dialects.js'
@@ -80,7 +80,7 @@ await forEachDialect('portal: API clients', (dialect) => {
     }
   })
 
-  it('creates an API client from the form and lists it with its Client ID on the overview (seed 001)', async () => {
+  it('creates an API client from the form, shows its page with the secret once, and lists it with its Client ID on the overview (seed 001)', async () => {
     const browser = await browserFor(server, ada)
     const form = await pageHtml(browser, '/settings/clients/new')
     assert.match(form, /<label for="client-name">Name<\/label>/)
@@ -91,10 +91,15 @@ await forEachDialect('portal: API clients', (dialect) => {
       name: '  Invoice Sync  ',
       redirect_uri: ['https://sync.example/callback', '', 'http://127.0.0.1:8080/cb'],
     })
-    assert.equal(seeOther(response), '/settings/clients?done=created')
+    const landing = seeOther(response)
 
     const registered = (await clientsOfTeam(server.ctx.db, teamId)).find((c) => c.name === 'Invoice Sync')
     assert.ok(registered, 'the client is registered in the active team')
+    assert.match(landing, new RegExp(`^/settings/clients/${registered.id}\\?shown=[\\w-]+&done=created$`))
+    const page = await pageHtml(browser, landing)
+    assert.match(testIdTexts(page, 'success-banner')[0] ?? '', /API client was created/)
+    assert.equal((await verifyClientSecret(server.ctx.db, server.ctx.keys, registered.id, testIdTexts(page, 'client-secret')[0] ?? ''))?.id, registered.id)
+    assert.deepEqual(testIdTexts(await pageHtml(browser, landing), 'client-secret'), [], 'shown once')
     assert.deepEqual(registered.redirectUris, ['https://sync.example/callback', 'http://127.0.0.1:8080/cb'])
     assert.equal(registered.ownerUserId, ada.id)
 
@@ -103,6 +108,41 @@ await forEachDialect('portal: API clients', (dialect) => {
     const row = testIdTexts(overview, 'client-row').find((r) => r.includes('Invoice Sync'))
     assert.ok(row, 'the overview lists the new client')
     assert.ok(row.includes(registered.id), 'with its Client ID')
+    assert.match(
+      overview,
+      new RegExp(`<code id="client-id-\\d+" class="truncate" data-testid="client-id" title="${registered.id}">`),
+      'cut short, whole on hover',
+    )
+  })
+
+  it('creates a public client (single-page or mobile app, PKCE required) when the form says so, and refuses a kind it does not offer', async () => {
+    const browser = await browserFor(server, ada)
+    const form = await pageHtml(browser, '/settings/clients/new')
+    assert.match(form, /<input id="kind-confidential" name="kind" type="radio" value="confidential" checked>/)
+    assert.match(form, /<input id="kind-public" name="kind" type="radio" value="public">/)
+    const response = await submitForm(browser, '/settings/clients/new', '/settings/clients', {
+      name: 'Phone app',
+      redirect_uri: ['https://phone.example/callback'],
+      kind: 'public',
+    })
+    const registered = (await clientsOfTeam(server.ctx.db, teamId)).find((c) => c.name === 'Phone app')
+    assert.ok(registered)
+    assert.equal(registered.isConfidential, false)
+    assert.equal(registered.isFirstParty, false)
+    assert.equal(seeOther(response), `/settings/clients/${registered.id}?done=created`)
+    const page = await pageHtml(browser, seeOther(response))
+    assert.match(page, /None: this is a public client, which uses PKCE instead of a secret\./)
+    assert.match(testIdTexts(page, 'code-exchange')[0] ?? '', /-d code_verifier=YOUR_PKCE_VERIFIER/)
+
+    const before = (await clientsOfTeam(server.ctx.db, teamId)).length
+    const refused = await submitForm(browser, '/settings/clients/new', '/settings/clients', {
+      name: 'First-party by the back door',
+      redirect_uri: ['https://phone.example/callback'],
+      kind: 'first_party',
+    })
+    assert.equal(refused.status, 400)
+    assert.match(await refused.text(), new RegExp(escapeHtml(MESSAGES.client_type_unknown)))
+    assert.equal((await clientsOfTeam(server.ctx.db, teamId)).length, before)
   })
 
   it('shows each validation message next to its field and registers nothing', async () => {

@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { AppContext } from '../../context.js'
 import { isSelfRegistered } from '../../clients/types.js'
 import { AUTHORIZATION_TITLES, MESSAGES } from '../../messages.js'
+import { withNamesText } from '../views.js'
 import { DEVICE_VERIFICATION_PATH } from '../../oauth/device/authorization.js'
 import { displayUserCode } from '../../oauth/device/user-code.js'
 import { decideDeviceRequest, lookUpDeviceRequest, type DeviceRequest } from '../../oauth/device/verification.js'
@@ -44,7 +45,7 @@ function consentPage(
   device: DeviceRequest,
 ) {
   return sendPage(ctx, request, reply, 'device-consent', {
-    title: AUTHORIZATION_TITLES.consent(device.client.name),
+    title: withNamesText(AUTHORIZATION_TITLES.consent, { name: device.client.name }),
     client: device.client,
     unverified: isSelfRegistered(device.client),
     userCode: displayUserCode(device.userCode),

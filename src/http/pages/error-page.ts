@@ -21,7 +21,7 @@ function renderPage(ctx: AppContext) {
       }
       case 'unavailable': {
         // Rendered without the session, which would need the database too.
-        const html = render('error', { title: 'Temporarily unavailable', message: MESSAGES.unavailable, currentPath: request.url })
+        const html = render('error', ctx.config.brand, { title: 'Temporarily unavailable', message: MESSAGES.unavailable, currentPath: request.url })
         return reply.code(503).header('Cache-Control', 'no-store').type('text/html; charset=utf-8').send(html)
       }
       case 'rejected':

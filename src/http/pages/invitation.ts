@@ -5,6 +5,7 @@ import type { AppContext } from '../../context.js'
 import { Refusal } from '../../messages.js'
 import { checkSessionCsrf, currentSession } from '../session.js'
 import { sendPage } from './page.js'
+import { withNamesText } from '../views.js'
 
 /** The form token an invitation link was exchanged for, kept out of the address bar. */
 const FORM_COOKIE = 'gatehouse_invitation'
@@ -64,7 +65,7 @@ async function sendInvitationPage(
     reply,
     'invitation',
     {
-      title: `Join ${opened.team.name}`,
+      title: withNamesText('Join {team}', { team: opened.team.name }),
       mode,
       teamName: opened.team.name,
       role: opened.invitation.role,

@@ -6,7 +6,9 @@ import { endSession, renewLogin, startSession } from '../../accounts/sessions.js
 import type { User } from '../../accounts/types.js'
 import type { AppContext } from '../../context.js'
 import { findUserById } from '../../db/users.js'
+import { findClient } from '../../clients/clients.js'
 import { Refusal } from '../../messages.js'
+import { ENDPOINTS } from '../../oauth/metadata.js'
 import { safeLocalPath } from '../local-path.js'
 import {
   checkLoginCsrf,
@@ -95,6 +97,18 @@ function minutesUntil(seconds: number): string {
   return minutes === 1 ? '1 minute' : `${minutes} minutes`
 }
 
+/**
+ * The app a login during an authorization request leads to, by the name it
+ * was registered with: read from the client on file, never from the query,
+ * so no link can make the page claim another app.
+ */
+async function appSignedInTo(ctx: AppContext, returnTo: string): Promise<string | undefined> {
+  const url = new URL(returnTo, ctx.config.issuer)
+  const clientId = url.searchParams.get('client_id')
+  if (url.pathname !== ENDPOINTS.authorization || clientId === null || clientId.length > 2000) return undefined
+  return (await findClient(ctx.db, clientId))?.name
+}
+
 export function loginRoutes(app: FastifyInstance, ctx: AppContext): void {
   // OpenID Connect: reauthenticate=1 (prompt=login, max_age) shows the form to a logged-in user; login_hint fills in the e-mail.
   // expired=1: the session ended while a page was open (see the session guard). confirm=1: a change to how the user signs in.
@@ -114,6 +128,7 @@ export function loginRoutes(app: FastifyInstance, ctx: AppContext): void {
         expired,
         confirming: session !== undefined && request.query.confirm === '1',
         signupOpen: ctx.config.signup === 'open',
+        appName: await appSignedInTo(ctx, returnTo),
       })
     },
   )
@@ -137,7 +152,14 @@ export function loginRoutes(app: FastifyInstance, ctx: AppContext): void {
         request,
         reply,
         'login',
-        { returnTo, csrf: loginCsrfToken(ctx, request, reply), email, error: err.message, signupOpen: ctx.config.signup === 'open' },
+        {
+          returnTo,
+          csrf: loginCsrfToken(ctx, request, reply),
+          email,
+          error: err.message,
+          signupOpen: ctx.config.signup === 'open',
+          appName: await appSignedInTo(ctx, returnTo),
+        },
         err.status,
       )
     }

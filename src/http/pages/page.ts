@@ -16,7 +16,7 @@ export async function sendPage(
   status = 200,
 ): Promise<FastifyReply> {
   const session = await currentSession(ctx, request)
-  const html = render(template, { ...data, session, currentPath: request.url, formId: newFormId })
+  const html = render(template, ctx.config.brand, { ...data, session, currentPath: request.url, formId: newFormId })
   return reply.code(status).header('Cache-Control', 'no-store').type('text/html; charset=utf-8').send(html)
 }
 

@@ -88,18 +88,23 @@ describe('developer portal stories in a browser', { skip: skip ?? false, timeout
       assert.equal(await page.getByLabel('Redirect URL 2', { exact: true }).inputValue(), 'https://integrator.example/other', 'the rows are numbered again')
       await page.getByRole('button', { name: 'Create API client' }).click()
 
-      // Seed 001: "redirected to the API clients overview page … Here you will find your Client ID."
+      // The new client's page, its secret shown at once (as a new personal access token is), not the list.
       await page.getByTestId('success-banner').waitFor()
-      const row = page.getByTestId('client-row').filter({ hasText: 'Integrator Test App' })
-      const clientId = (await row.getByTestId('client-id').textContent())!.trim()
+      assert.equal(new URL(page.url()).pathname.startsWith('/settings/clients/'), true)
+      const clientId = (await page.getByTestId('client-id').textContent())!.trim()
       assert.match(clientId, /^[0-9a-f-]{36}$/)
-
-      await row.getByRole('link', { name: 'Integrator Test App' }).click()
-      assert.equal((await page.getByTestId('client-id').textContent())?.trim(), clientId)
-      assert.equal(await page.getByTestId('client-secret').count(), 0, 'the secret is hidden until revealed')
-      await page.getByRole('button', { name: 'Reveal secret' }).click()
       const clientSecret = (await page.getByTestId('client-secret').textContent())!.trim()
       assert.ok(clientSecret.length >= 32)
+      await page.getByTestId('shown-once').waitFor()
+
+      // Leaving the page hides it; the list has the client, and revealing shows the same secret again.
+      await openFromMenu(page, 'API clients')
+      const row = page.getByTestId('client-row').filter({ hasText: 'Integrator Test App' })
+      assert.equal((await row.getByTestId('client-id').getAttribute('title'))?.trim(), clientId)
+      await row.getByRole('link', { name: 'Integrator Test App' }).click()
+      assert.equal(await page.getByTestId('client-secret').count(), 0, 'the secret is hidden until revealed')
+      await page.getByRole('button', { name: 'Reveal secret' }).click()
+      assert.equal((await page.getByTestId('client-secret').textContent())!.trim(), clientSecret)
 
       // The integrator sends the user to the authorisation page (seed 000).
       const authorize = `${server.url}/oauth/authorize?client_id=${clientId}&redirect_uri=${encodeURIComponent(REDIRECT)}&state=xyz123&response_type=code`
@@ -152,7 +157,7 @@ describe('developer portal stories in a browser', { skip: skip ?? false, timeout
 
       await logIn(page, server.url)
       await openFromMenu(page, 'Personal access tokens')
-      await page.getByRole('link', { name: '+Create token' }).click()
+      await page.getByRole('link', { name: '+ Create token' }).click()
       await page.getByLabel('Name', { exact: true }).fill('Quarterly report script')
       assert.equal(await page.getByLabel('Expires after').inputValue(), '365')
       await page.getByLabel('Name', { exact: true }).press('Enter')

@@ -62,7 +62,7 @@ await forEachDialect('portal: team apps', (dialect) => {
     assert.equal(response.headers.get('location'), '/login?return_to=%2Fteam%2Fapps')
   })
 
-  it('lists the apps users of the team authorised: name, who, when, last used', async () => {
+  it('lists the apps users of the team authorised: name, who, when, what was granted, last used', async () => {
     const app = await vendorApp('Ledger Sync')
     const authorisedAt = new Date(server.ctx.clock())
     const tokens = await authorise(ada, app)
@@ -73,7 +73,9 @@ await forEachDialect('portal: team apps', (dialect) => {
 
     const row = appRow(await pageHtml(await browserFor(server, bea), '/team/apps'), 'Ledger Sync')
     assert.ok(row, 'a member who did not authorise the app sees it too')
-    const [, by, when, lastUsed] = /^Ledger Sync (.+?) , (.+? UTC) (.+? UTC) Only Ada or a team owner can revoke it/.exec(row) ?? []
+    const [, by, when, granted, lastUsed] =
+      /^Ledger Sync (.+?) , (.+? UTC) (.+?) (\d+ \w+ \d{4}, .+? UTC) Only Ada or a team owner can revoke it/.exec(row) ?? []
+    assert.equal(granted, 'Everything the user may do in this team', row)
     assert.equal(by, 'Ada (ada@example.com)', row)
     assert.ok(when?.startsWith(utcDay(authorisedAt)), `authorised ${when}, expected ${utcDay(authorisedAt)}`)
     assert.ok(lastUsed?.startsWith(utcDay(usedAt)), `last used ${lastUsed}, expected ${utcDay(usedAt)}`)

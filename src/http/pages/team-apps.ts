@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify'
 import type { AppContext } from '../../context.js'
 import { Refusal, BANNERS, CONFIRMATIONS } from '../../messages.js'
 import { mayRevokeTeamApp, revokeTeamApp, teamApps, type TeamAppRevoker } from '../../oauth/team-apps.js'
+import { listResources } from '../../resources/resources.js'
 import type { TeamApp } from '../../tokens/types.js'
 import { missingApp, orWhereItIs } from './not-in-team.js'
 import { shownTime } from './format.js'
@@ -15,7 +16,7 @@ function revoker(session: TeamSession): TeamAppRevoker {
 }
 
 /** One row per app: the domain lists one authorisation per user; the viewer may revoke the app when the domain says so. */
-function appViews(apps: TeamApp[], by: TeamAppRevoker) {
+function appViews(apps: TeamApp[], by: TeamAppRevoker, resourceNames: Map<string, string>) {
   const byClient = new Map<string, TeamApp[]>()
   for (const app of apps) byClient.set(app.clientId, [...(byClient.get(app.clientId) ?? []), app])
   return [...byClient.values()].map((authorisations) => {
@@ -27,6 +28,9 @@ function appViews(apps: TeamApp[], by: TeamAppRevoker) {
       service: authorisations[0]!.service,
       authorisations: authorisations.map((a) => ({ by: a.authorisedBy, at: shownTime(a.authorisedAt) })),
       lastUsedAt: shownTime(lastUsed === 0 ? null : new Date(lastUsed)),
+      // What the users granted, together: a scope or resource any of them approved.
+      scopes: [...new Set(authorisations.flatMap((a) => a.scopes))].sort(),
+      resources: [...new Set(authorisations.flatMap((a) => a.resources))].sort().map((uri) => ({ uri, name: resourceNames.get(uri) ?? uri })),
       mayRevoke: authorisations.some((a) => mayRevokeTeamApp(a, by)),
     }
   })
@@ -48,9 +52,9 @@ export function teamAppRoutes(app: FastifyInstance, ctx: AppContext): void {
   teamPages(app, ctx, (pages) => {
     pages.get<{ Querystring: { done?: string } }>('/team/apps', async (request, reply) => {
       const session = teamSessionOf(request)
-      const apps = await teamApps(ctx.db, session.activeTeam.id)
+      const [apps, resources] = await Promise.all([teamApps(ctx.db, session.activeTeam.id), listResources(ctx.db, ctx.config.issuer)])
       return sendTeamPage(ctx, request, reply, 'team-apps', 'Team apps', {
-        apps: appViews(apps, revoker(session)),
+        apps: appViews(apps, revoker(session), new Map(resources.map((r) => [r.uri, r.name]))),
         banner: doneBanner(BANNERS.teamApps, request.query.done),
       })
     })

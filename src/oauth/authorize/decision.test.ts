@@ -200,7 +200,7 @@ describe('the authorization decision: consent, by client kind', () => {
   })
 
   it('asks again for a resource not approved before (RFC 8707)', () => {
-    const billing = { uri: 'https://billing.example', name: 'Billing', scopes: [], builtIn: false }
+    const billing = { uri: 'https://billing.example', name: 'Billing', scopes: [], scopeDescriptions: {}, builtIn: false }
     const withBilling = request({ resources: [billing] })
     assert.equal(decide(withBilling), 'consent:not-on-file')
     assert.equal(decide(withBilling, state({ consentOnFile: { ...COVERING, resources: [billing.uri] } })), 'code:on-file')

@@ -68,9 +68,14 @@ export interface ClientFormView {
   failed: boolean
 }
 
-/** The kinds the create form offers: a confidential client, or a service client with a service account of its own. */
-export type ClientFormKind = 'confidential' | 'service'
-const KINDS: readonly ClientFormKind[] = ['confidential', 'service']
+/**
+ * The kinds the create form offers (OAuth 2.1 §2.1): a confidential client,
+ * a public one (single-page and mobile apps, PKCE required), or a service
+ * client with a service account of its own. First-party and skip-consent
+ * stay the operator's to set.
+ */
+export type ClientFormKind = 'confidential' | 'public' | 'service'
+const KINDS: readonly ClientFormKind[] = ['confidential', 'public', 'service']
 /** How the client proves itself: by sending its secret, by an HMAC with it (client_secret_jwt), or with a private key (private_key_jwt). */
 export type ClientFormAuthMethod = 'client_secret' | AssertionMethod
 const AUTH_METHODS: readonly ClientFormAuthMethod[] = ['client_secret', 'client_secret_jwt', 'private_key_jwt']
@@ -88,10 +93,10 @@ export interface ClientInput {
 }
 
 /** The radio groups send one of their values; anything else was not sent by the form and is refused outright. */
-function choice<T extends string>(value: string | undefined, offered: readonly T[]): T {
+function choice<T extends string>(value: string | undefined, offered: readonly T[], refusal: 'client_type_unknown' | 'client_auth_method_unknown'): T {
   if (value === undefined || value === '') return offered[0]!
   const chosen = offered.find((o) => o === value)
-  if (!chosen) throw new Refusal('not_found', 400)
+  if (!chosen) throw new Refusal(refusal)
   return chosen
 }
 
@@ -110,8 +115,8 @@ export function readClientForm(body: ClientFormBody | undefined, idTokenAlgOptio
     postLogoutRedirectUris: filled(body?.post_logout_redirect_uri),
     backchannelLogoutUri: backchannel.trim() === '' ? null : backchannel,
     idTokenSignedResponseAlg: chooseIdTokenAlgorithm(body?.id_token_signed_response_alg, idTokenAlgOptions),
-    kind: choice(body?.kind, KINDS),
-    authMethod: choice(body?.auth_method, AUTH_METHODS),
+    kind: choice(body?.kind, KINDS, 'client_type_unknown'),
+    authMethod: choice(body?.auth_method, AUTH_METHODS, 'client_auth_method_unknown'),
     publicKey: body?.public_key ?? '',
   }
 }

@@ -18,8 +18,8 @@ import {
   type ClientFormBody,
   type ClientFormView,
 } from './form.js'
-import { recordClientEvent } from './team-client.js'
-import { clientView } from './view.js'
+import { recordClientEvent, secretShownAt } from './team-client.js'
+import { clientPath, clientView } from './view.js'
 
 function newClientPage(ctx: AppContext, request: FastifyRequest, reply: FastifyReply, form: ClientFormView, status = 200) {
   return sendTeamPage(ctx, request, reply, 'client-new', 'Create an API client', { form }, status)
@@ -55,16 +55,18 @@ export function clientListRoutes(pages: FastifyInstance, ctx: AppContext): void 
         const isService = input.kind === 'service'
         // A service client acts in the team on its own: only an owner may add one.
         if (isService && (await roleIn(ctx.db.kysely, session.activeTeam.id, session.user.id)) !== 'owner') throw new Refusal('owner_only', 403)
-        const method = input.authMethod === 'client_secret' ? null : input.authMethod
+        const isConfidential = input.kind !== 'public'
+        const method = !isConfidential || input.authMethod === 'client_secret' ? null : input.authMethod
         const jwks = method === 'private_key_jwt' && input.publicKey.trim() !== '' ? await parsePublicKeys(input.publicKey).catch(keysRefusal) : null
-        const { client } = await registerClient(
+        const { client, secret } = await registerClient(
           ctx.db,
           ctx.keys,
-          { ...input, isService, tokenEndpointAuthMethod: method, jwks, ownerUserId: session.user.id, teamId: session.activeTeam.id },
+          { ...input, isService, isConfidential, tokenEndpointAuthMethod: method, jwks, ownerUserId: session.user.id, teamId: session.activeTeam.id },
           ctx.clock(),
         )
         recordClientEvent(ctx, request, session, client, 'client.created')
-        return '/settings/clients?done=created'
+        // To the new client's page, where a secret is shown at once, as a new personal access token is.
+        return secret === undefined ? `${clientPath(client.id)}?done=created` : `${await secretShownAt(ctx, session, client, secret)}&done=created`
       } catch (err) {
         if (!isClientFormError(err)) throw err
         return newClientPage(ctx, request, reply, refusedClientFormView(input, err, ctx.keyRing.idTokenAlgorithms()), 400)

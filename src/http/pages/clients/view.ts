@@ -5,6 +5,8 @@ import { isRequestInspectionHost } from '../../../clients/redirect-uris.js'
 import { isServiceClient, type Client } from '../../../clients/types.js'
 import type { AppContext } from '../../../context.js'
 import { shownTime } from '../format.js'
+import { withNamesText } from '../../views.js'
+import { ENDPOINTS } from '../../../oauth/metadata.js'
 import { sendTeamPage } from '../page.js'
 import { teamSessionOf } from '../session-guard.js'
 import { clientFormView, type ClientFormView } from './form.js'
@@ -31,6 +33,31 @@ export function clientPath(id: string): string {
   return `/settings/clients/${encodeURIComponent(id)}`
 }
 
+/** What an integrator needs to connect the client: the issuer, the endpoints, and the code exchange as a curl command. */
+function connection(issuer: string, client: Client) {
+  const token = `${issuer}${ENDPOINTS.token}`
+  const redirect = client.redirectUris[0] ?? 'YOUR_REDIRECT_URL'
+  const quote = (value: string) => `'${value.replace(/'/g, `'\\''`)}'`
+  const who = client.isConfidential ? [`-u ${quote(`${client.id}:YOUR_CLIENT_SECRET`)}`] : [`-d client_id=${quote(client.id)}`]
+  const curl = [
+    `curl -X POST ${quote(token)}`,
+    ...who,
+    '-d grant_type=authorization_code',
+    '-d code=CODE_FROM_THE_REDIRECT',
+    `--data-urlencode redirect_uri=${quote(redirect)}`,
+    ...(client.isConfidential ? [] : ['-d code_verifier=YOUR_PKCE_VERIFIER']),
+  ].join(' \\\n  ')
+  return {
+    urls: [
+      { id: 'issuer-url', label: 'Issuer', value: issuer },
+      { id: 'authorize-url', label: 'Authorization endpoint', value: `${issuer}${ENDPOINTS.authorization}` },
+      { id: 'token-url', label: 'Token endpoint', value: token },
+      { id: 'discovery-url', label: 'Discovery document', value: `${issuer}/.well-known/openid-configuration` },
+    ],
+    curl,
+  }
+}
+
 interface ClientPageOptions {
   form?: ClientFormView
   secret?: string
@@ -46,13 +73,14 @@ export function clientPage(ctx: AppContext, request: FastifyRequest, reply: Fast
     request,
     reply,
     'client',
-    client.name,
+    withNamesText('{name}', { name: client.name }),
     {
       client: view,
       canManage: canManageClient(client, session.user, session.teams),
       form: options.form ?? clientFormView({ ...client, kind: view.kind === 'service' ? 'service' : 'confidential' }, ctx.keyRing.idTokenAlgorithms()),
       secret: options.secret,
       banner: options.banner,
+      connection: connection(ctx.config.issuer, client),
       hasInspectionHost: view.redirectUris.some((r) => r.warning),
     },
     status,
