@@ -13,6 +13,7 @@ import { migrateToLatest } from './db/migrate.js'
 import { KeyRing, signedTokenLifetimeMs } from './keys/signing-keys.js'
 import { BackchannelLogout, type DeliveryPolicy } from './oidc/backchannel/delivery.js'
 import { Outbox, type MailPolicy } from './mail/outbox.js'
+import { Webhooks, type WebhookPolicy } from './webhooks/delivery.js'
 import type { Logger as DomainLogger } from './logger.js'
 import { createRateLimiter } from './ratelimit/limiter.js'
 import { VerifiedTokenCache } from './tokens/cache/verified-cache.js'
@@ -44,6 +45,8 @@ export interface ServerOptions {
   requestTimeoutMs?: number
   /** Mail retries; DEFAULT_MAIL_POLICY unless told. */
   mailPolicy?: MailPolicy
+  /** Webhook retries; DEFAULT_WEBHOOK_POLICY unless told. */
+  webhookPolicy?: WebhookPolicy
 }
 
 /** The HTTP server's limits, set rather than inherited; the README's "HTTP limits" says why each. */
@@ -93,6 +96,7 @@ export async function openContext(
   clock: () => number = Date.now,
   delivery?: DeliveryPolicy,
   mailPolicy?: MailPolicy,
+  webhookPolicy?: WebhookPolicy,
 ): Promise<AppContext> {
   const { secret } = loadOrCreateSecret(config.dataDir, config.secret)
   const db = await openMigratedDatabase(config)
@@ -111,9 +115,11 @@ export async function openContext(
     config.redisUrl,
     log,
   )
-  const backchannel = new BackchannelLogout({ db, keyRing, config, clock, log }, delivery)
-  const usage = new BufferedApiUsage(db, clock, log)
   const mail = new Outbox({ db, keys, config, activity, log, clock }, mailPolicy)
+  const webhooks = new Webhooks({ db, keys, config, mail, log, clock }, webhookPolicy)
+  activity.listen((entries) => webhooks.activityWritten(entries))
+  const backchannel = new BackchannelLogout({ db, keyRing, config, clock, log, onSessionsEnded: (ended) => webhooks.sessionsEnded(ended) }, delivery)
+  const usage = new BufferedApiUsage(db, clock, log)
   // RFC 7591 §3 leaves abuse to the server: 20 registrations a minute per address is many for a client retrying, few for a flood.
   const registrationRateLimiter = await createRateLimiter({ limit: 20, windowSeconds: 60, namespace: `${config.issuer} registration` }, config.redisUrl, log)
   const verifiedTokens = new VerifiedTokenCache(clock)
@@ -131,6 +137,7 @@ export async function openContext(
     revocationFeed,
     backchannel,
     mail,
+    webhooks,
     log,
     clock,
   }
@@ -141,6 +148,7 @@ export async function closeContext(ctx: AppContext): Promise<void> {
   await ctx.backchannel.close()
   await ctx.mail.close()
   await ctx.activity.close()
+  await ctx.webhooks.close()
   await ctx.usage.close()
   await ctx.rateLimiter.close()
   await ctx.registrationRateLimiter.close()
@@ -166,7 +174,7 @@ function closeConnectionsWhenStopping(app: FastifyInstance): void {
 
 export async function startServer(config: Config, options: ServerOptions = {}): Promise<RunningServer> {
   const log = createLogger(options.logger ?? false)
-  const ctx = await openContext(config, log, options.clock, options.backchannelDelivery, options.mailPolicy)
+  const ctx = await openContext(config, log, options.clock, options.backchannelDelivery, options.mailPolicy, options.webhookPolicy)
   const app = await buildApp(ctx, log, { ...HTTP_LIMITS, requestTimeout: options.requestTimeoutMs ?? HTTP_LIMITS.requestTimeout })
   closeConnectionsWhenStopping(app)
   try {
@@ -186,6 +194,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
   const janitor = startJanitor(ctx, config.pruneInterval * 1000)
   ctx.backchannel.start()
   ctx.mail.start()
+  ctx.webhooks.start()
   const address = app.server.address()
   const port = typeof address === 'object' && address ? address.port : config.port
   const host = config.host.includes(':') ? `[${config.host}]` : config.host

@@ -167,6 +167,7 @@ await forEachDialect('upgrading a database of an older release', (dialect) => {
       '017_sessions_client',
       '018_invitations',
       '019_device_authorizations',
+      '019_webhooks',
     ])
   })
 

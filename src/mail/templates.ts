@@ -105,3 +105,13 @@ export function alreadyRegisteredMail(name: string, issuer: string): MailBody {
     { text: 'If you forgot your password, reset it from the login page. If this was not you, ignore this mail: nothing was changed.' },
   ])
 }
+
+export function webhookDisabledMail(name: string, teamName: string, url: string, issuer: string): MailBody {
+  return compose(`A webhook endpoint of ${teamName} was disabled`, `Hello ${name},`, [
+    {
+      text: `Gatehouse could not deliver events to ${url} for three days and stopped sending to it. Events that failed are kept in its delivery log.`,
+      link: { href: `${issuer}/team/webhooks`, label: 'Open the webhooks of your team' },
+    },
+    { text: 'Once the endpoint answers again, enable it there and send the failed deliveries again.' },
+  ])
+}
