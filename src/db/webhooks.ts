@@ -221,10 +221,6 @@ export async function recordWebhookAttempt(
     .execute()
 }
 
-export async function markWebhookDelivery(db: Executor, id: string, status: WebhookDeliveryStatus): Promise<void> {
-  await db.updateTable('webhook_deliveries').set({ status }).where('id', '=', id).execute()
-}
-
 /** An endpoint's deliveries, newest first. */
 export async function listWebhookDeliveries(db: Executor, endpointId: string, limit: number, beforeCreatedAt?: number): Promise<WebhookDeliveryRow[]> {
   let query = db.selectFrom('webhook_deliveries').selectAll().where('endpoint_id', '=', endpointId)
