@@ -31,6 +31,7 @@ import { activityRoutes } from './http/pages/activity.js'
 import { clientRoutes } from './http/pages/clients/routes.js'
 import { personalAccessTokenRoutes } from './http/pages/personal-access-tokens.js'
 import { teamAppRoutes } from './http/pages/team-apps.js'
+import { webhookRoutes } from './http/pages/webhooks.js'
 import { sessionRoutes } from './http/pages/sessions.js'
 import { settingsRoutes } from './http/pages/settings.js'
 import { memberRoutes } from './http/pages/members.js'
@@ -113,6 +114,7 @@ export async function buildApp(ctx: AppContext, logger: FastifyBaseLogger, limit
   clientRoutes(app, ctx)
   personalAccessTokenRoutes(app, ctx)
   teamAppRoutes(app, ctx)
+  webhookRoutes(app, ctx)
   memberRoutes(app, ctx)
   invitationRoutes(app, ctx)
   signupRoutes(app, ctx)

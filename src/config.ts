@@ -169,6 +169,13 @@ export const SETTINGS = [
     meaning: 'The older name of `GATEHOUSE_OUTBOUND_ALLOWED_HOSTS`: its hosts are added to that list.',
   },
   {
+    name: 'GATEHOUSE_WEBHOOK_ALLOWED_HOSTS',
+    topic: 'Client registration',
+    default: 'not set',
+    meaning:
+      'Comma-separated hosts (`name` or `name:port`) that webhook endpoints may name although they are internal (private or loopback addresses), and over plain http. Every other webhook URL must be https on a public address, checked again on the address connected to. See [Webhooks](integrators.md#webhooks).',
+  },
+  {
     name: 'GATEHOUSE_ACCESS_LOG',
     topic: 'Logging and housekeeping',
     default: '`all`; `sampled` when `NODE_ENV=production`',
@@ -275,6 +282,8 @@ export interface Config {
    * public address.
    */
   outboundAllowedHosts: string[]
+  /** Hosts webhook endpoints may name although they are internal, and over plain http. */
+  webhookAllowedHosts: string[]
   /** Which answered requests get a log line: every one, one in a hundred, or none. */
   accessLog: AccessLogMode
   /** Failed client authentications allowed per client id and calling address per window (RFC 6819 §5.1.4.2.3). */
@@ -570,6 +579,7 @@ export function loadConfig(env: Env = process.env): Config {
     registeredClientTtlDays: count(env, 'GATEHOUSE_REGISTERED_CLIENT_TTL_DAYS', 90, 36_500),
     // The older name, from when only metadata documents were fetched, still adds to the list.
     outboundAllowedHosts: [...new Set([...hostList(env, 'GATEHOUSE_OUTBOUND_ALLOWED_HOSTS'), ...hostList(env, 'GATEHOUSE_CLIENT_METADATA_ALLOWED_HOSTS')])],
+    webhookAllowedHosts: hostList(env, 'GATEHOUSE_WEBHOOK_ALLOWED_HOSTS'),
     accessLog: accessLog(env),
     clientAuthThrottle: {
       limit: count(env, 'GATEHOUSE_CLIENT_AUTH_LIMIT', DEFAULT_CLIENT_AUTH_THROTTLE.limit, 1_000_000),

@@ -11,6 +11,7 @@ import type { Logger } from './logger.js'
 import type { BackchannelLogout } from './oidc/backchannel/delivery.js'
 import type { Outbox } from './mail/outbox.js'
 import type { ClientKeyCache } from './clients/client-keys.js'
+import type { Webhooks } from './webhooks/delivery.js'
 
 /**
  * What every part of the running server shares, built once at start. The
@@ -37,6 +38,8 @@ export interface AppContext {
   clientKeys: ClientKeyCache
   /** Mail, queued durably and sent in the background. */
   mail: Outbox
+  /** A team's events, signed and sent durably to its webhook endpoints. */
+  webhooks: Webhooks
   log: Logger
   /** Milliseconds since the epoch; replaced in tests that move time. */
   clock: () => number

@@ -122,6 +122,15 @@ export const MESSAGES = {
   two_factor_needed_for_app:
     'This app, or your team, asks for two-factor sign-in, and your account has none yet. Add an authenticator app on your Sign-in security page (/account/security), then sign in to the app again.',
   csrf_failed: 'The form has expired. Go back, reload the page and try again.',
+  webhook_url_invalid: 'Enter the full URL of your endpoint, starting with https://.',
+  webhook_url_refused:
+    'Gatehouse does not send webhooks to this address: it must be https on a public address (an operator can allow internal hosts with GATEHOUSE_WEBHOOK_ALLOWED_HOSTS).',
+  webhook_events_required: 'Choose at least one event to send.',
+  webhook_event_unknown: 'This is not an event Gatehouse sends.',
+  webhook_enabled_invalid: 'enabled must be true or false.',
+  webhook_not_found: 'No webhook endpoint has this id.',
+  webhook_delivery_not_found: 'No delivery of this endpoint has this id.',
+  webhook_delivery_queued: 'This delivery is already waiting to be sent.',
   not_found: 'There is nothing at this address.',
   in_another_team: 'This belongs to another of your teams. Switch to that team to open it.',
   already_deleted: 'This was already deleted or revoked.',
@@ -187,6 +196,12 @@ export const BANNERS = {
     cancelled: 'The invitation was cancelled. Its link no longer works.',
     role_changed: 'The role was changed.',
     removed: 'The member was removed. Every app authorisation and personal access token they held in this team has stopped working.',
+  },
+  webhooks: {
+    created: 'The endpoint was added. Copy its signing secret now: it is shown only this once.',
+    deleted: 'The endpoint was deleted. Nothing more is sent to it.',
+    enabled: 'The endpoint was enabled again. New events are sent to it.',
+    resent: 'The delivery was queued to be sent again, with the same webhook-id.',
   },
   teamApps: {
     revoked: 'Access was revoked. Every token the app held for this team has stopped working; it must ask for authorisation again.',

@@ -16,6 +16,7 @@ import { migrateToLatest } from './db/migrate.js'
 import { KeyRing, signedTokenLifetimeMs } from './keys/signing-keys.js'
 import { BackchannelLogout, type DeliveryPolicy } from './oidc/backchannel/delivery.js'
 import { Outbox, type MailPolicy } from './mail/outbox.js'
+import { Webhooks, type WebhookPolicy } from './webhooks/delivery.js'
 import type { Logger as DomainLogger } from './logger.js'
 import { createRateLimiter } from './ratelimit/limiter.js'
 import { VerifiedTokenCache } from './tokens/cache/verified-cache.js'
@@ -56,6 +57,8 @@ export interface ServerOptions {
   mailPolicy?: MailPolicy
   /** Open the management listener (GATEHOUSE_MANAGEMENT_PORT); a cluster worker leaves it to the primary. */
   management?: boolean
+  /** Webhook retries; DEFAULT_WEBHOOK_POLICY unless told. */
+  webhookPolicy?: WebhookPolicy
 }
 
 /** The HTTP server's limits, set rather than inherited; the README's "HTTP limits" says why each. */
@@ -110,6 +113,7 @@ export async function openContext(
   clock: () => number = Date.now,
   delivery?: DeliveryPolicy,
   mailPolicy?: MailPolicy,
+  webhookPolicy?: WebhookPolicy,
 ): Promise<AppContext> {
   const { secret } = loadOrCreateSecret(config.dataDir, config.secret)
   const db = await openMigratedDatabase(config)
@@ -128,9 +132,11 @@ export async function openContext(
     config.redisUrl,
     log,
   )
-  const backchannel = new BackchannelLogout({ db, keyRing, config, clock, log }, delivery)
-  const usage = new BufferedApiUsage(db, clock, log)
   const mail = new Outbox({ db, keys, config, activity, log, clock }, mailPolicy)
+  const webhooks = new Webhooks({ db, keys, config, mail, log, clock }, webhookPolicy)
+  activity.listen((entries) => webhooks.activityWritten(entries))
+  const backchannel = new BackchannelLogout({ db, keyRing, config, clock, log, onSessionsEnded: (ended) => webhooks.sessionsEnded(ended) }, delivery)
+  const usage = new BufferedApiUsage(db, clock, log)
   // RFC 7591 §3 leaves abuse to the server: 20 registrations a minute per address is many for a client retrying, few for a flood.
   const registrationRateLimiter = await createRateLimiter({ limit: 20, windowSeconds: 60, namespace: `${config.issuer} registration` }, config.redisUrl, log)
   const verifiedTokens = new VerifiedTokenCache(clock)
@@ -149,6 +155,7 @@ export async function openContext(
     clientKeys: new ClientKeyCache(config, clock),
     backchannel,
     mail,
+    webhooks,
     log,
     clock,
   }
@@ -159,6 +166,7 @@ export async function closeContext(ctx: AppContext): Promise<void> {
   await ctx.backchannel.close()
   await ctx.mail.close()
   await ctx.activity.close()
+  await ctx.webhooks.close()
   await ctx.usage.close()
   await ctx.rateLimiter.close()
   await ctx.registrationRateLimiter.close()
@@ -184,7 +192,7 @@ function closeConnectionsWhenStopping(app: FastifyInstance): void {
 
 export async function startServer(config: Config, options: ServerOptions = {}): Promise<RunningServer> {
   const log = createLogger(options.logger ?? false)
-  const ctx = await openContext(config, log, options.clock, options.backchannelDelivery, options.mailPolicy)
+  const ctx = await openContext(config, log, options.clock, options.backchannelDelivery, options.mailPolicy, options.webhookPolicy)
   const app = await buildApp(ctx, log, { ...HTTP_LIMITS, requestTimeout: options.requestTimeoutMs ?? HTTP_LIMITS.requestTimeout })
   closeConnectionsWhenStopping(app)
   // Before listening, so that the login page never answers before the account exists.
@@ -216,6 +224,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
   const janitor = startJanitor(ctx, config.pruneInterval * 1000)
   ctx.backchannel.start()
   ctx.mail.start()
+  ctx.webhooks.start()
   const address = app.server.address()
   const port = typeof address === 'object' && address ? address.port : config.port
   const host = config.host.includes(':') ? `[${config.host}]` : config.host

@@ -16,6 +16,7 @@ export interface ActivityLog {
 export class BufferedActivityLog implements ActivityLog {
   private buffer: { event: ActivityEvent; at: number }[] = []
   private writing: Promise<void> = Promise.resolve()
+  private readonly listeners: ((entries: { event: ActivityEvent; at: number }[]) => Promise<void>)[] = []
   private readonly timer: NodeJS.Timeout
 
   constructor(
@@ -27,6 +28,11 @@ export class BufferedActivityLog implements ActivityLog {
   ) {
     this.timer = setInterval(() => void this.flush(), intervalMs)
     this.timer.unref()
+  }
+
+  /** Hears of every batch once it is written (webhooks: an event is sent only once its entry is in the log). */
+  listen(listener: (entries: { event: ActivityEvent; at: number }[]) => Promise<void>): void {
+    this.listeners.push(listener)
   }
 
   record(event: ActivityEvent): void {
@@ -41,6 +47,7 @@ export class BufferedActivityLog implements ActivityLog {
       if (batch.length === 0) return
       try {
         await insertActivities(this.db.kysely, batch)
+        for (const listener of this.listeners) await listener(batch)
       } catch (err) {
         this.onError(err)
       }

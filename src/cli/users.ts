@@ -46,8 +46,10 @@ export const userCommands: Commands = {
       const { user, revoked } = await withContext(async (ctx) => {
         const result = await setDisabled(ctx.db, required(values, 'email'), true, Date.now(), (ended) => ctx.backchannel.sessionsEnded(ended))
         for (const event of result.activity) ctx.activity.record(event)
+        await ctx.webhooks.userDisabled(result.user.id)
         // The apps its sessions signed in to are told before the command exits.
         await ctx.backchannel.settled()
+        await ctx.webhooks.settled()
         return result
       })
       print(

@@ -15,7 +15,7 @@ interface LeasedColumns {
 /** A table name that only type-checks while the table has the queue's columns. */
 type Leased<T extends keyof Database> = Database[T] extends LeasedColumns ? T : never
 
-export type QueueTable = Leased<'backchannel_deliveries'> | Leased<'mail_outbox'>
+export type QueueTable = Leased<'backchannel_deliveries'> | Leased<'mail_outbox'> | Leased<'webhook_outbox'>
 
 /** Kysely cannot follow a table picked at run time; `Leased` vouches that each queue table has these columns. */
 function queues(db: Executor): Kysely<Record<QueueTable, LeasedColumns>> {

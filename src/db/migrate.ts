@@ -23,6 +23,7 @@ import { serviceClients } from './migrations/020_service_clients.js'
 import { adminApi } from './migrations/021_admin_api.js'
 import { twoFactor } from './migrations/022_two_factor.js'
 import { scopeDescriptions } from './migrations/023_scope_descriptions.js'
+import { webhooks } from './migrations/024_webhooks.js'
 
 // Migrations run in the order of their names: three digits, one more than the
 // last migration's, then what it does. The next one is 020_…; it must not
@@ -52,6 +53,7 @@ function migrationsFor(dialect: DialectName): Record<string, Migration> {
     '021_admin_api': adminApi(),
     '022_two_factor': twoFactor(),
     '023_scope_descriptions': scopeDescriptions(),
+    '024_webhooks': webhooks(),
   }
 }
 

@@ -177,6 +177,9 @@ export interface Database extends OAuthTables, ApiTables, PortalTables {
   throttle_counters: ThrottleCounterTable
   user_factors: UserFactorTable
   recovery_codes: RecoveryCodeTable
+  webhook_endpoints: WebhookEndpointTable
+  webhook_deliveries: WebhookDeliveryTable
+  webhook_outbox: WebhookOutboxTable
 }
 
 export interface ClientTable {
@@ -485,4 +488,44 @@ export interface ApiTables {
   personal_access_tokens: PersonalAccessTokenTable
   activities: ActivityTable
   api_usage: ApiUsageTable
+}
+
+/** A team's webhook endpoint; `events` is a JSON array of event types. */
+export interface WebhookEndpointTable {
+  id: string
+  team_id: number
+  url: string
+  events: string
+  /** The `whsec_` signing secret, sealed under the master key: it is read back to sign. */
+  secret_encrypted: string
+  disabled_at: number | null
+  disabled_reason: string | null
+  created_at: number
+  updated_at: number
+}
+
+/** One event sent (or being sent) to one endpoint; its id is the `webhook-id` of every attempt. */
+export interface WebhookDeliveryTable {
+  id: string
+  endpoint_id: string
+  event_type: string
+  payload: string
+  status: 'pending' | 'delivered' | 'failed'
+  attempts: Generated<number>
+  /** The receiver's HTTP status at the last attempt; null when none answered. */
+  response_status: number | null
+  latency_ms: number | null
+  error: string | null
+  created_at: number
+  last_attempt_at: number | null
+}
+
+/** A delivery still to make: the shared leased queue's columns. */
+export interface WebhookOutboxTable {
+  id: string
+  attempts: Generated<number>
+  next_attempt_at: number
+  give_up_at: number
+  lease_until: number | null
+  created_at: number
 }

@@ -136,3 +136,13 @@ export function factorsResetMail(product: string, name: string, issuer: string):
     { text: 'If you did not ask for this, tell your administrator at once.' },
   ])
 }
+
+export function webhookDisabledMail(product: string, name: string, teamName: string, url: string, issuer: string): MailBody {
+  return compose(product, `A webhook endpoint of ${teamName} was disabled`, `Hello ${name},`, [
+    {
+      text: `${product} could not deliver events to ${url} for three days and stopped sending to it. Events that failed are kept in its delivery log.`,
+      link: { href: `${issuer}/team/webhooks`, label: 'Open the webhooks of your team' },
+    },
+    { text: 'Once the endpoint answers again, enable it there and send the failed deliveries again.' },
+  ])
+}

@@ -191,7 +191,7 @@ export const dbStatementDuration = new Histogram({
   buckets: LATENCY_BUCKETS,
 })
 
-/** The queues whose depth and oldest item are watched; `webhooks` has no queue yet and reads 0. */
+/** The queues whose depth and oldest item are watched. */
 export const QUEUES = ['backchannel_logout', 'mail', 'webhooks'] as const
 export type QueueName = (typeof QUEUES)[number]
 

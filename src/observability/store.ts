@@ -7,8 +7,12 @@ import type { StoreReadings } from './metrics.js'
 export function storeReadings(db: Db, clock: () => number): StoreReadings {
   return {
     async queues() {
-      const [backchannel, mail] = await Promise.all([queueStanding(db.kysely, 'backchannel_deliveries'), queueStanding(db.kysely, 'mail_outbox')])
-      return { backchannel_logout: backchannel, mail, webhooks: { depth: 0, oldestCreatedAt: null } }
+      const [backchannel, mail, webhooks] = await Promise.all([
+        queueStanding(db.kysely, 'backchannel_deliveries'),
+        queueStanding(db.kysely, 'mail_outbox'),
+        queueStanding(db.kysely, 'webhook_outbox'),
+      ])
+      return { backchannel_logout: backchannel, mail, webhooks }
     },
     activeSessions: () => countLiveSessions(db.kysely, clock()),
     pool: () => db.pool(),

@@ -18,7 +18,7 @@ export async function startTestServer(
   dialect: DialectName,
   overrides: Partial<Config> = {},
   clock?: () => number,
-  options: Pick<ServerOptions, 'shutdownGraceMs' | 'backchannelDelivery' | 'requestTimeoutMs' | 'mailPolicy'> = {},
+  options: Pick<ServerOptions, 'shutdownGraceMs' | 'backchannelDelivery' | 'requestTimeoutMs' | 'mailPolicy' | 'webhookPolicy'> = {},
 ): Promise<TestServer> {
   const database = await createTestDatabase(dialect)
   const dataDir = mkdtempSync(join(tmpdir(), 'gatehouse-data-'))
@@ -44,6 +44,7 @@ export async function startTestServer(
     clientRegistration: 'off',
     registeredClientTtlDays: 90,
     outboundAllowedHosts: [],
+    webhookAllowedHosts: [],
     accessLog: 'off',
     smtpUrl: undefined,
     mailFrom: 'Gatehouse <no-reply@gatehouse.test>',

@@ -13,6 +13,8 @@ export interface BackchannelDeps extends LogoutTokenDeps {
   db: Db
   log: Logger
   config: Pick<Config, 'issuer' | 'outboundAllowedHosts'>
+  /** Hears of every session ended, as the clients do (webhooks). */
+  onSessionsEnded?: (ended: EndedSession[]) => void
 }
 
 export interface DeliveryPolicy extends RetryPolicy {
@@ -74,6 +76,7 @@ export class BackchannelLogout {
   /** Records the deliveries for the ended sessions and starts sending them; returns at once. */
   sessionsEnded(ended: EndedSession[]): void {
     if (ended.length === 0) return
+    this.deps.onSessionsEnded?.(ended)
     this.worker.beside(this.enqueue(ended).then(() => this.worker.pass()))
   }
 
