@@ -26,7 +26,7 @@ import { scopeDescriptions } from './migrations/023_scope_descriptions.js'
 import { webhooks } from './migrations/024_webhooks.js'
 
 // Migrations run in the order of their names: three digits, one more than the
-// last migration's, then what it does. The next one is 020_…; it must not
+// last migration's, then what it does. The next one is 025_…; it must not
 // share a number, and a migration once released is never renamed or reordered.
 function migrationsFor(dialect: DialectName): Record<string, Migration> {
   return {
