@@ -250,13 +250,7 @@ await forEachDialect('POST /oauth/token', (dialect) => {
 
   describe('errors (RFC 6749 §5.2)', () => {
     it('answers an unknown or missing grant_type with unsupported_grant_type / invalid_request, never a server error', async () => {
-      for (const grantType of [
-        'urn:ietf:params:oauth:grant-type:saml2-bearer',
-        'implicit',
-        '__proto__',
-        'constructor',
-        'toString',
-      ]) {
+      for (const grantType of ['urn:ietf:params:oauth:grant-type:saml2-bearer', 'implicit', '__proto__', 'constructor', 'toString']) {
         const { response, body } = await token({ grant_type: grantType, client_id: app.id, client_secret: app.secret })
         assertOAuthError(response, body, 400, 'unsupported_grant_type', grantType)
       }

@@ -155,8 +155,7 @@ async function consentPage(
   const carried = Object.entries(parameters).flatMap(([name, value]) => (Array.isArray(value) ? value : [value]).map((v) => ({ name, value: v })))
   const onFile = await readConsent(ctx.db.kysely, { userId: session.user.id, clientId: authorization.client.id, teamId: session.activeTeam.id })
   const asked = askedOnPage(authorization, onFile)
-  const described = (scopes: string[] | 'all') =>
-    scopes === 'all' ? 'all' : scopes.map((s) => ({ name: s, description: scopeInWords(authorization, s) }))
+  const described = (scopes: string[] | 'all') => (scopes === 'all' ? 'all' : scopes.map((s) => ({ name: s, description: scopeInWords(authorization, s) })))
   const named = (uris: string[]) => authorization.resources.filter((r) => uris.includes(r.uri)).map((r) => ({ name: r.name, uri: r.uri }))
   return sendPage(ctx, request, reply, 'consent', {
     title: withNamesText(AUTHORIZATION_TITLES.consent, { name: authorization.client.name }),
