@@ -59,6 +59,7 @@ export const MESSAGES = {
   backchannel_logout_uri_not_public:
     'The back-channel logout URL must use https on a public host: Gatehouse itself sends logout tokens there, and does not call addresses inside its own network.',
   skip_consent_first_party: 'Only first-party clients with a secret may skip the consent page.',
+  token_exchange_public: 'Only clients that authenticate (confidential or service clients) may exchange tokens.',
   id_token_alg_unsupported: 'Choose one of the listed algorithms for signing ID tokens.',
   redirect_uri_unsafe_characters: 'Redirect URLs must not contain spaces, tabs, line breaks or other control characters.',
   redirect_uri_no_host: 'Redirect URLs must name a host after the //, as in https://example.com/callback.',

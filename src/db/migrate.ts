@@ -19,6 +19,7 @@ import { mail } from './migrations/016_mail.js'
 import { sessionsClient } from './migrations/017_sessions_client.js'
 import { invitations } from './migrations/018_invitations.js'
 import { serviceClients } from './migrations/019_service_clients.js'
+import { delegation } from './migrations/019_delegation.js'
 
 // Migrations run in the order of their names: three digits, one more than the
 // last migration's, then what it does. The next one is 019_…; it must not
@@ -44,6 +45,7 @@ function migrationsFor(dialect: DialectName): Record<string, Migration> {
     '017_sessions_client': sessionsClient(),
     '018_invitations': invitations(),
     '019_service_clients': serviceClients(),
+    '019_delegation': delegation(dialect),
   }
 }
 

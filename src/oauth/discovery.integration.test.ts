@@ -58,7 +58,13 @@ await forEachDialect('discovery (RFC 8414), JWKS and access-token JWTs (RFC 9068
     assert.equal(metadata.introspection_endpoint, `${ISSUER}/oauth/introspect`)
     assert.equal(metadata.jwks_uri, `${ISSUER}/oauth/jwks`)
     assert.deepEqual(metadata.response_types_supported, ['code'])
-    assert.deepEqual([...(metadata.grant_types_supported as string[])].sort(), ['authorization_code', 'password', 'refresh_token'])
+    assert.deepEqual([...(metadata.grant_types_supported as string[])].sort(), [
+      'authorization_code',
+      'client_credentials',
+      'password',
+      'refresh_token',
+      'urn:ietf:params:oauth:grant-type:token-exchange',
+    ])
     assert.deepEqual(metadata.code_challenge_methods_supported, ['S256'])
     const authMethods = metadata.token_endpoint_auth_methods_supported as string[]
     assert.ok(authMethods.includes('client_secret_basic') && authMethods.includes('client_secret_post'))

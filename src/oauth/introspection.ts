@@ -95,6 +95,7 @@ async function introspectAccessToken(ctx: VerificationDeps, caller: Client, toke
     jti: row.jti,
     team_id: row.teamId,
     token_kind: 'oauth_access_token',
+    ...(row.act !== null && { act: JSON.parse(row.act) as unknown }),
   }
 }
 

@@ -8,6 +8,7 @@ import { clientCredentialsGrant } from './grants/client-credentials.js'
 import type { GrantDeps } from './grants/deps.js'
 import { passwordGrant } from './grants/password.js'
 import { refreshTokenGrant } from './grants/refresh-token.js'
+import { TOKEN_EXCHANGE_GRANT, tokenExchangeGrant } from './grants/token-exchange.js'
 import { param, type RawParams } from '../protocol/params.js'
 
 export interface TokenRequest {
@@ -31,6 +32,7 @@ const GRANTS: Record<string, GrantHandler> = {
   refresh_token: refreshTokenGrant,
   password: passwordGrant,
   client_credentials: clientCredentialsGrant,
+  [TOKEN_EXCHANGE_GRANT]: tokenExchangeGrant,
 }
 
 export const GRANT_TYPES_SUPPORTED = Object.keys(GRANTS)

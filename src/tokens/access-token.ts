@@ -24,6 +24,7 @@ export async function signAccessToken(keyRing: KeyRing, issuer: string, claims: 
     scopes: claims.scopes,
     scope: claims.scopes.join(' '),
     team_id: claims.teamId,
+    ...(claims.act && { act: claims.act }),
   })
     .setProtectedHeader({ alg, typ: ACCESS_TOKEN_TYPE, kid })
     .setIssuer(issuer)

@@ -6,6 +6,7 @@ import { formatScopes } from '../protocol/scopes.js'
 import { formatResources } from '../resources/resources.js'
 import type { KeyRing } from '../keys/signing-keys.js'
 import { newTokenId, signAccessToken } from './access-token.js'
+import type { Actor } from './types.js'
 
 export interface IssuanceDeps {
   keyRing: KeyRing
@@ -21,6 +22,10 @@ export interface TokenSubject {
   scopes: string[]
   /** RFC 8707: the resources the access token is for (its `aud`); none: the client itself. */
   resources?: string[]
+  /** Shorter than the configured lifetime: an exchanged token ends no later than its subject token. */
+  lifetimeSeconds?: number
+  /** RFC 8693 §4.1: an exchanged token names who acts for the user. */
+  act?: Actor
 }
 
 /** RFC 6749 §5.1, in the field order integrators have always received. */
@@ -57,7 +62,8 @@ export async function mintTokens(ctx: IssuanceDeps, subject: TokenSubject, signI
   const now = ctx.clock()
   const issuedAtSeconds = Math.floor(now / 1000)
   const jti = newTokenId()
-  const expiresAtSeconds = issuedAtSeconds + ctx.config.accessTokenTtlSeconds
+  const lifetimeSeconds = Math.min(subject.lifetimeSeconds ?? Infinity, ctx.config.accessTokenTtlSeconds)
+  const expiresAtSeconds = issuedAtSeconds + lifetimeSeconds
   const accessToken = await signAccessToken(
     ctx.keyRing,
     ctx.config.issuer,
@@ -69,13 +75,14 @@ export async function mintTokens(ctx: IssuanceDeps, subject: TokenSubject, signI
       scopes: subject.scopes,
       issuedAtSeconds,
       expiresAtSeconds,
+      ...(subject.act && { act: subject.act }),
     },
     subject.resources ?? [],
   )
   const refreshToken = randomSecret(32)
   const response: TokenResponse = {
     token_type: 'Bearer',
-    expires_in: ctx.config.accessTokenTtlSeconds,
+    expires_in: lifetimeSeconds,
     access_token: accessToken,
     refresh_token: refreshToken,
   }
@@ -92,6 +99,7 @@ export async function mintTokens(ctx: IssuanceDeps, subject: TokenSubject, signI
       resources: formatResources(subject.resources ?? []),
       createdAt: now,
       expiresAt: expiresAtSeconds * 1000,
+      act: subject.act ? JSON.stringify(subject.act) : null,
     },
     refresh: {
       tokenHash: hashSecret(refreshToken),

@@ -21,6 +21,8 @@ export interface Grant extends StoredAuthority {
   createdAt: number
   revokedAt: number | null
   login: OpenIdLogin
+  /** RFC 8693: the grant of the subject token this one was exchanged from; null for grants of their own. */
+  parentGrantId: string | null
 }
 
 /** OpenID Connect: the login an ID token speaks of. Null outside OpenID requests. */
@@ -35,6 +37,12 @@ export interface OpenIdLogin {
 export const NO_OPENID_LOGIN: OpenIdLogin = { nonce: null, sid: null, authTime: null }
 
 /** What a signed access token says (RFC 9068 §2.2); its times in epoch seconds, as in the JWT (RFC 7519 §2 NumericDate). */
+/** RFC 8693 §4.1: who acts for the token's subject; `act` inside names the actor before it, in a chain of exchanges. */
+export interface Actor {
+  sub: string
+  act?: Actor
+}
+
 export interface AccessTokenClaims {
   jti: string
   clientId: string
@@ -43,6 +51,8 @@ export interface AccessTokenClaims {
   scopes: string[]
   issuedAtSeconds: number
   expiresAtSeconds: number
+  /** Only on exchanged tokens. */
+  act?: Actor
 }
 
 /** A stored access token; its times in epoch milliseconds, like every time in the database. */
@@ -52,6 +62,8 @@ export interface AccessTokenRecord extends StoredAuthority {
   createdAt: number
   expiresAt: number
   revokedAt: number | null
+  /** RFC 8693 §4.1: the `act` claim of an exchanged token, as JSON; null for tokens issued to their client directly. */
+  act: string | null
 }
 
 export interface RefreshTokenRecord {

@@ -23,6 +23,12 @@ const userSchema = {
   },
 } as const
 
+/** RFC 8693 §4.1: a token exchanged for an app acting for the user names that actor in `act`. */
+const meSchema = {
+  ...userSchema,
+  properties: { ...userSchema.properties, act: { type: 'object', additionalProperties: true } },
+} as const
+
 /** A body must be `application/json`, with no media type parameters, as the API has always required. */
 function isExactJson(contentType: string | undefined): boolean {
   return contentType !== undefined && contentType.trim().toLowerCase() === 'application/json'
@@ -94,8 +100,9 @@ export async function apiRoutes(app: FastifyInstance, ctx: AppContext): Promise<
         return reply.code(404).send({ error: 'not_found', message: `No API endpoint ${request.method} ${request.url.split('?')[0]}.` })
       })
 
-      api.get('/v2/me', { preHandler: apiGuard(ctx, 'read'), schema: { response: { 200: userSchema } } }, async (request) => {
-        return userObject(request.principal!.user)
+      api.get('/v2/me', { preHandler: apiGuard(ctx, 'read'), schema: { response: { 200: meSchema } } }, async (request) => {
+        const { user, act } = request.principal!
+        return { ...userObject(user), ...(act && { act }) }
       })
 
       api.get('/v2/team', { preHandler: apiGuard(ctx, 'read') }, async (request) => {
