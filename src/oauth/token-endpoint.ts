@@ -9,6 +9,7 @@ import type { GrantDeps } from './grants/deps.js'
 import { passwordGrant } from './grants/password.js'
 import { refreshTokenGrant } from './grants/refresh-token.js'
 import { TOKEN_EXCHANGE_GRANT, tokenExchangeGrant } from './grants/token-exchange.js'
+import { JWT_BEARER_GRANT, jwtBearerGrant } from './grants/jwt-bearer.js'
 import { param, type RawParams } from '../protocol/params.js'
 
 export interface TokenRequest {
@@ -25,7 +26,7 @@ export type TokenEndpointDeps = GrantDeps & ClientAuthenticationDeps
 /** RFC 6749 §5.1: the refresh token is optional, and left out for a client that did not register for the refresh_token grant. */
 type TokenEndpointResponse = Omit<TokenResponse, 'refresh_token'> & { refresh_token?: string }
 
-type GrantHandler = (ctx: GrantDeps, client: Client, params: RawParams, address: string) => Promise<TokenEndpointResponse>
+type GrantHandler = (ctx: TokenEndpointDeps, client: Client, params: RawParams, address: string) => Promise<TokenEndpointResponse>
 
 const GRANTS: Record<string, GrantHandler> = {
   authorization_code: authorizationCodeGrant,
@@ -33,6 +34,7 @@ const GRANTS: Record<string, GrantHandler> = {
   password: passwordGrant,
   client_credentials: clientCredentialsGrant,
   [TOKEN_EXCHANGE_GRANT]: tokenExchangeGrant,
+  [JWT_BEARER_GRANT]: jwtBearerGrant,
 }
 
 export const GRANT_TYPES_SUPPORTED = Object.keys(GRANTS)
