@@ -78,6 +78,7 @@ await forEachDialect('CORS on the machine endpoints, and nowhere else', (dialect
       'password',
       'client_credentials',
       'urn:ietf:params:oauth:grant-type:token-exchange',
+      'urn:ietf:params:oauth:grant-type:jwt-bearer',
     ])
     assert.deepEqual(metadata.scopes_supported, [...Object.keys(SCOPES), 'files:read'])
     assert.deepEqual(metadata.code_challenge_methods_supported, ['S256'])

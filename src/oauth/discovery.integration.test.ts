@@ -63,6 +63,7 @@ await forEachDialect('discovery (RFC 8414), JWKS and access-token JWTs (RFC 9068
       'client_credentials',
       'password',
       'refresh_token',
+      'urn:ietf:params:oauth:grant-type:jwt-bearer',
       'urn:ietf:params:oauth:grant-type:token-exchange',
     ])
     assert.deepEqual(metadata.code_challenge_methods_supported, ['S256'])
