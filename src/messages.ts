@@ -62,6 +62,7 @@ export const MESSAGES = {
   client_type_unknown: 'Choose what kind of application the client is.',
   client_auth_method_unknown: 'Choose how the client proves itself: its secret, a JWT signed with it, or a private key.',
   skip_consent_first_party: 'Only first-party clients with a secret may skip the consent page.',
+  token_exchange_public: 'Only clients that authenticate (confidential or service clients) may exchange tokens.',
   id_token_alg_unsupported: 'Choose one of the listed algorithms for signing ID tokens.',
   redirect_uri_unsafe_characters: 'Redirect URLs must not contain spaces, tabs, line breaks or other control characters.',
   redirect_uri_no_host: 'Redirect URLs must name a host after the //, as in https://example.com/callback.',

@@ -4,6 +4,7 @@ export type ActivityAction =
   | 'api.request'
   | 'token.issued'
   | 'token.refreshed'
+  | 'token.exchanged'
   | 'token.revoked'
   | 'refresh_token.replayed'
   | 'authorization_code.replayed'

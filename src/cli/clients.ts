@@ -49,6 +49,7 @@ function clientJson(client: Client, secret?: string) {
     service_account_id: client.serviceAccountId,
     token_endpoint_auth_method: client.tokenEndpointAuthMethod ?? (client.isConfidential ? 'client_secret_basic' : 'none'),
     ...(client.jwksUri === null ? {} : { jwks_uri: client.jwksUri }),
+    token_exchange: client.tokenExchange,
     created_at: client.createdAt.toISOString(),
   }
 }
@@ -58,7 +59,7 @@ export const clientCommands: Commands = {
     usage:
       'gatehouse clients create --owner E --name N (--redirect-uri U [--redirect-uri U2 …] | --service) [--team T] [--first-party] [--skip-consent] [--public]' +
       ' [--post-logout-redirect-uri U …] [--backchannel-logout-uri U] [--id-token-alg A]' +
-      ' [--auth-method M] [--jwks-file F | --jwks-uri U] [--json]',
+      ' [--auth-method M] [--jwks-file F | --jwks-uri U] [--token-exchange] [--json]',
     options: {
       owner: { type: 'string' },
       name: { type: 'string' },
@@ -74,6 +75,7 @@ export const clientCommands: Commands = {
       'auth-method': { type: 'string' },
       'jwks-file': { type: 'string' },
       'jwks-uri': { type: 'string' },
+      'token-exchange': { type: 'boolean' },
       ...json,
     },
     describe: {
@@ -94,6 +96,7 @@ export const clientCommands: Commands = {
       'jwks-file': 'with private_key_jwt: a file holding the public key (a JWK, a JWK Set or a PEM public key)',
       'jwks-uri':
         'with private_key_jwt: the https URL of the JWK Set of its public keys, fetched when needed (an internal host only if GATEHOUSE_OUTBOUND_ALLOWED_HOSTS lists it)',
+      'token-exchange': 'let the client exchange access tokens it is given for tokens of its own that act for the same user (RFC 8693), naming it as the actor',
       json: 'print the result as JSON',
     },
     async run(values) {
@@ -129,6 +132,7 @@ export const clientCommands: Commands = {
             tokenEndpointAuthMethod,
             jwks,
             jwksUri: optional(values, 'jwks-uri'),
+            tokenExchange: Boolean(values['token-exchange']),
           },
           Date.now(),
         )

@@ -10,6 +10,7 @@ import { keyCommands } from './keys.js'
 import { migrateCommand } from './migrate.js'
 import { registrationTokenCommands } from './registration-tokens.js'
 import { resourceCommands } from './resources.js'
+import { trustedIssuerCommands } from './trusted-issuers.js'
 import { serveCommand } from './serve.js'
 import { teamCommands } from './teams.js'
 import { tokenCommands } from './tokens.js'
@@ -23,6 +24,7 @@ const commands: Commands = {
   ...invitationCommands,
   ...clientCommands,
   ...resourceCommands,
+  ...trustedIssuerCommands,
   ...registrationTokenCommands,
   ...keyCommands,
   ...tokenCommands,

@@ -48,6 +48,8 @@ export interface NewClient {
   /** A private_key_jwt client's public keys, or where to fetch them: exactly one of the two. */
   jwks?: JsonWebKeySet | null
   jwksUri?: string | null
+  /** RFC 8693: may exchange tokens; only an operator lets a client do so, and only a client that authenticates. */
+  tokenExchange?: boolean
 }
 
 /** The keys a client proves itself with, checked: what its method needs and nothing else. */
@@ -156,6 +158,8 @@ export async function registerClient(db: Db, keys: Keys, input: NewClient, now: 
   const redirectUris = isService ? [] : validateRedirectUris(input.redirectUris)
   const isConfidential = input.isConfidential ?? true
   const isFirstParty = input.isFirstParty ?? false
+  const tokenExchange = (input.byOperator ?? false) && (input.tokenExchange ?? false)
+  if (tokenExchange && !isConfidential) throw new Refusal('token_exchange_public')
   const clientKeys = validateClientKeys({ ...input, isConfidential })
   const openid = validateOpenIdSettings(
     { isConfidential, isFirstParty },
@@ -180,6 +184,7 @@ export async function registerClient(db: Db, keys: Keys, input: NewClient, now: 
       secret: secret === undefined ? undefined : storeSecret(keys, secret),
       serviceAccountId: account?.id,
       ...clientKeys,
+      tokenExchange,
       now,
     })
   })

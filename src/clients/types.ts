@@ -53,6 +53,8 @@ export interface Client {
   jwks: JsonWebKeySet | null
   /** ...or the https URL they are fetched from. */
   jwksUri: string | null
+  /** RFC 8693: an operator let it exchange the access tokens it is given for tokens that act for the same user, naming it as the actor. */
+  tokenExchange: boolean
   createdAt: Date
   updatedAt: Date
 }

@@ -35,6 +35,7 @@ function toClient(row: Selectable<ClientTable>): Client {
     tokenEndpointAuthMethod: row.token_endpoint_auth_method === null ? null : (row.token_endpoint_auth_method as AssertionMethod),
     jwks: row.jwks === null ? null : (JSON.parse(row.jwks) as JsonWebKeySet),
     jwksUri: row.jwks_uri,
+    tokenExchange: row.token_exchange === 1,
     createdAt: new Date(row.created_at),
     updatedAt: new Date(row.updated_at),
   }
@@ -59,6 +60,7 @@ export interface NewClientRow {
   tokenEndpointAuthMethod?: AssertionMethod | null
   jwks?: JsonWebKeySet | null
   jwksUri?: string | null
+  tokenExchange?: boolean
   /** Left out for clients a person registers. */
   selfRegistered?: { kind: Exclude<ClientKind, 'registered'>; metadata: string; registrationTokenHash: string | null; metadataExpiresAt: number | null }
 }
@@ -86,6 +88,7 @@ export async function insertClient(db: Executor, client: NewClientRow): Promise<
       token_endpoint_auth_method: client.tokenEndpointAuthMethod ?? null,
       jwks: client.jwks ? JSON.stringify(client.jwks) : null,
       jwks_uri: client.jwksUri ?? null,
+      token_exchange: client.tokenExchange ? 1 : 0,
       ...(client.selfRegistered && {
         kind: client.selfRegistered.kind,
         metadata: client.selfRegistered.metadata,

@@ -24,9 +24,10 @@ import { adminApi } from './migrations/021_admin_api.js'
 import { twoFactor } from './migrations/022_two_factor.js'
 import { scopeDescriptions } from './migrations/023_scope_descriptions.js'
 import { webhooks } from './migrations/024_webhooks.js'
+import { delegation } from './migrations/025_delegation.js'
 
 // Migrations run in the order of their names: three digits, one more than the
-// last migration's, then what it does. The next one is 025_…; it must not
+// last migration's, then what it does. The next one is 026_…; it must not
 // share a number, and a migration once released is never renamed or reordered.
 function migrationsFor(dialect: DialectName): Record<string, Migration> {
   return {
@@ -54,6 +55,7 @@ function migrationsFor(dialect: DialectName): Record<string, Migration> {
     '022_two_factor': twoFactor(),
     '023_scope_descriptions': scopeDescriptions(),
     '024_webhooks': webhooks(),
+    '025_delegation': delegation(dialect),
   }
 }
 

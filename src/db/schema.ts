@@ -221,6 +221,8 @@ export interface ClientTable {
   jwks: string | null
   /** RFC 7591 §2: where the client's public keys are fetched from, for private_key_jwt. */
   jwks_uri: string | null
+  /** RFC 8693: an operator let the client exchange tokens it was given for tokens of its own. */
+  token_exchange: Generated<number>
 }
 
 /** RFC 7523 §3: the jti of each client assertion accepted, hashed, kept until the assertion expires so it is never accepted twice. */
@@ -296,6 +298,8 @@ export interface GrantTable extends OpenIdColumns {
   revoked_at: number | null
   /** RFC 8707 resource URIs, space-separated; empty: the token's audience is its client. */
   resources: Generated<string>
+  /** RFC 8693: the grant of the subject token this grant was exchanged from; revoking that one ends this one. */
+  parent_grant_id: string | null
 }
 
 export interface AccessTokenTable {
@@ -310,6 +314,8 @@ export interface AccessTokenTable {
   revoked_at: number | null
   /** RFC 8707 resource URIs, space-separated; empty: the token's audience is its client. */
   resources: Generated<string>
+  /** RFC 8693 §4.1: the `act` claim of an exchanged token, JSON; null for others. */
+  act: string | null
 }
 
 export interface RefreshTokenTable {
@@ -417,6 +423,16 @@ export interface OAuthTables {
   session_clients: SessionClientTable
   backchannel_deliveries: BackchannelDeliveryTable
   client_assertions: ClientAssertionTable
+  trusted_issuers: TrustedIssuerTable
+}
+
+/** An enterprise identity provider an operator trusts to assert who its users are, for one team. */
+export interface TrustedIssuerTable {
+  id: Generated<number>
+  issuer: string
+  jwks_uri: string
+  team_id: number
+  created_at: number
 }
 
 export interface PersonalAccessTokenTable {

@@ -28,6 +28,7 @@ export const GRANTS = new Columns('grants', {
   sid: 'text',
   auth_time: 'bigint',
   amr: 'text',
+  parent_grant_id: 'text',
 })
 export const ACCESS_TOKENS = new Columns('access_tokens', {
   jti: 'text',
@@ -35,6 +36,7 @@ export const ACCESS_TOKENS = new Columns('access_tokens', {
   ...AUTHORITY,
   expires_at: 'bigint',
   revoked_at: 'bigint',
+  act: 'text',
 })
 export const REFRESH_TOKENS = new Columns('refresh_tokens', {
   token_hash: 'text',
@@ -51,17 +53,17 @@ function toGrant({ nonce, sid, authTime, amr, ...grant }: Fields<Selectable<Gran
   return { ...grant, login: { nonce, sid, authTime, amr } }
 }
 
-export type NewGrant = Omit<Grant, 'revokedAt' | 'login' | 'resources'> & { login?: OpenIdLogin; resources?: string }
-export type NewAccessToken = Omit<AccessTokenRecord, 'revokedAt' | 'resources'> & { resources?: string }
+export type NewGrant = Omit<Grant, 'revokedAt' | 'login' | 'resources' | 'parentGrantId'> & { login?: OpenIdLogin; resources?: string; parentGrantId?: string }
+export type NewAccessToken = Omit<AccessTokenRecord, 'revokedAt' | 'resources' | 'act'> & { resources?: string; act?: string | null }
 export type NewRefreshToken = Omit<RefreshTokenRecord, 'consumedAt' | 'revokedAt'>
 
 /** A new grant's row: `login` only for OpenID Connect grants; without `resources`, the grant's tokens are for the client itself. */
 export function grantRow({ login, ...grant }: NewGrant): Fields<Selectable<GrantTable>> {
-  return { ...grant, ...(login ?? NO_OPENID_LOGIN), resources: grant.resources ?? '', revokedAt: null }
+  return { ...grant, ...(login ?? NO_OPENID_LOGIN), resources: grant.resources ?? '', parentGrantId: grant.parentGrantId ?? null, revokedAt: null }
 }
 
 export function accessTokenRow(token: NewAccessToken): AccessTokenRecord {
-  return { ...token, resources: token.resources ?? '', revokedAt: null }
+  return { ...token, resources: token.resources ?? '', act: token.act ?? null, revokedAt: null }
 }
 
 export function refreshTokenRow(token: NewRefreshToken): RefreshTokenRecord {
@@ -122,27 +124,56 @@ function grantIdsOf(db: Executor, which: GrantSelection) {
 }
 
 /**
- * Ends grants and every token descending from them; returns how many grants
- * it ended. Several statements, so it takes a transaction: a family is
- * revoked whole or not at all.
+ * Ends grants and every token descending from them, exchanged tokens (RFC
+ * 8693) included, however long the chain; returns how many grants it ended.
+ * Several statements, so it takes a transaction: a family is revoked whole
+ * or not at all.
  */
 export async function revokeGrants(trx: Transaction<Database>, which: GrantSelection, now: number): Promise<number> {
-  const grants = await trx
-    .updateTable('grants')
-    .set({ revoked_at: now })
-    .where('id', 'in', grantIdsOf(trx, which))
-    .where('revoked_at', 'is', null)
-    .executeTakeFirst()
+  let ended = await revokeGrantRows(trx, grantIdsOf(trx, which), now)
+  let children = await childGrantIds(trx, grantIdsOf(trx, which))
+  while (children.length > 0) {
+    ended += await revokeGrantRows(trx, children, now)
+    children = await childGrantIds(trx, children)
+  }
+  return ended
+}
+
+type GrantIds = string[] | ReturnType<typeof grantIdsOf>
+
+async function childGrantIds(trx: Transaction<Database>, parents: GrantIds): Promise<string[]> {
+  const rows = await trx.selectFrom('grants').select('id').where('parent_grant_id', 'in', parents).execute()
+  return rows.map((row) => row.id)
+}
+
+async function revokeGrantRows(trx: Transaction<Database>, ids: GrantIds, now: number): Promise<number> {
+  const grants = await trx.updateTable('grants').set({ revoked_at: now }).where('id', 'in', ids).where('revoked_at', 'is', null).executeTakeFirst()
   const holders = await trx
     .updateTable('access_tokens')
     .set({ revoked_at: now })
-    .where('grant_id', 'in', grantIdsOf(trx, which))
+    .where('grant_id', 'in', ids)
     .where('revoked_at', 'is', null)
     .returning('user_id')
     .execute()
   announceRevoked(trx, [...new Set(holders.map((row) => row.user_id))])
-  await trx.updateTable('refresh_tokens').set({ revoked_at: now }).where('grant_id', 'in', grantIdsOf(trx, which)).where('revoked_at', 'is', null).execute()
+  await trx.updateTable('refresh_tokens').set({ revoked_at: now }).where('grant_id', 'in', ids).where('revoked_at', 'is', null).execute()
   return Number(grants.numUpdatedRows)
+}
+
+/**
+ * Holds the grant's row until the caller's transaction ends, if it is still
+ * live: a revocation running at the same time either waits for the caller
+ * (and then sees what it wrote) or went first (and the grant reads revoked).
+ */
+export async function holdLiveGrant(trx: Transaction<Database>, id: string): Promise<boolean> {
+  const rows = await trx
+    .updateTable('grants')
+    .set((eb) => ({ revoked_at: eb.ref('revoked_at') }))
+    .where('id', '=', id)
+    .where('revoked_at', 'is', null)
+    .returning('id')
+    .execute()
+  return rows.length === 1
 }
 
 /** Deletes up to `limit` grants that no longer have a token left. */

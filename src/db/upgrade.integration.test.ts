@@ -172,6 +172,7 @@ await forEachDialect('upgrading a database of an older release', (dialect) => {
       '022_two_factor',
       '023_scope_descriptions',
       '024_webhooks',
+      '025_delegation',
     ])
   })
 

@@ -72,7 +72,15 @@ await forEachDialect('CORS on the machine endpoints, and nowhere else', (dialect
     const metadata = (await (await fetch(`${server.url}/.well-known/oauth-authorization-server`)).json()) as Record<string, unknown>
     assert.equal(metadata.issuer, server.ctx.config.issuer)
     assert.ok((metadata.token_endpoint_auth_methods_supported as string[]).includes('none'))
-    assert.deepEqual(metadata.grant_types_supported, ['authorization_code', 'refresh_token', 'password', 'client_credentials'])
+    assert.deepEqual(metadata.grant_types_supported, [
+      'authorization_code',
+      'refresh_token',
+      'password',
+      'urn:ietf:params:oauth:grant-type:device_code',
+      'client_credentials',
+      'urn:ietf:params:oauth:grant-type:token-exchange',
+      'urn:ietf:params:oauth:grant-type:jwt-bearer',
+    ])
     assert.deepEqual(metadata.scopes_supported, [...Object.keys(SCOPES), 'files:read'])
     assert.deepEqual(metadata.code_challenge_methods_supported, ['S256'])
     assert.deepEqual(metadata.response_types_supported, ['code'])

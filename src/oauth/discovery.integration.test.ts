@@ -64,6 +64,8 @@ await forEachDialect('discovery (RFC 8414), JWKS and access-token JWTs (RFC 9068
       'password',
       'refresh_token',
       'urn:ietf:params:oauth:grant-type:device_code',
+      'urn:ietf:params:oauth:grant-type:jwt-bearer',
+      'urn:ietf:params:oauth:grant-type:token-exchange',
     ])
     assert.equal(metadata.device_authorization_endpoint, `${ISSUER}/oauth/device_authorization`)
     assert.deepEqual(metadata.code_challenge_methods_supported, ['S256'])

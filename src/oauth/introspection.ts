@@ -100,6 +100,7 @@ async function introspectAccessToken(ctx: VerificationDeps, caller: Client, toke
       amr: claims.authentication.amr,
       acr: claims.authentication.acr,
     }),
+    ...(row.act !== null && { act: JSON.parse(row.act) as unknown }),
   }
 }
 

@@ -10,6 +10,8 @@ import { clientCredentialsGrant } from './grants/client-credentials.js'
 import type { GrantDeps } from './grants/deps.js'
 import { passwordGrant } from './grants/password.js'
 import { refreshTokenGrant } from './grants/refresh-token.js'
+import { TOKEN_EXCHANGE_GRANT, tokenExchangeGrant } from './grants/token-exchange.js'
+import { JWT_BEARER_GRANT, jwtBearerGrant } from './grants/jwt-bearer.js'
 import { param, type RawParams } from '../protocol/params.js'
 import { GRANT_TYPES, tokensIssued } from '../observability/metrics.js'
 
@@ -27,7 +29,7 @@ export type TokenEndpointDeps = GrantDeps & ClientAuthenticationDeps
 /** RFC 6749 §5.1: the refresh token is optional, and left out for a client that did not register for the refresh_token grant. */
 type TokenEndpointResponse = Omit<TokenResponse, 'refresh_token'> & { refresh_token?: string }
 
-type GrantHandler = (ctx: GrantDeps, client: Client, params: RawParams, address: string) => Promise<TokenEndpointResponse>
+type GrantHandler = (ctx: TokenEndpointDeps, client: Client, params: RawParams, address: string) => Promise<TokenEndpointResponse>
 
 const GRANTS: Record<(typeof GRANT_TYPES)[number], GrantHandler> = {
   authorization_code: authorizationCodeGrant,
@@ -35,6 +37,8 @@ const GRANTS: Record<(typeof GRANT_TYPES)[number], GrantHandler> = {
   password: passwordGrant,
   [DEVICE_CODE_GRANT]: deviceCodeGrant,
   client_credentials: clientCredentialsGrant,
+  [TOKEN_EXCHANGE_GRANT]: tokenExchangeGrant,
+  [JWT_BEARER_GRANT]: jwtBearerGrant,
 }
 
 export const GRANT_TYPES_SUPPORTED: string[] = Object.keys(GRANTS)

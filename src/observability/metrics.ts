@@ -34,7 +34,15 @@ export const httpRequestDuration = new Histogram({
   buckets: LATENCY_BUCKETS,
 })
 
-export const GRANT_TYPES = ['authorization_code', 'refresh_token', 'password', 'client_credentials', 'urn:ietf:params:oauth:grant-type:device_code'] as const
+export const GRANT_TYPES = [
+  'authorization_code',
+  'refresh_token',
+  'password',
+  'client_credentials',
+  'urn:ietf:params:oauth:grant-type:device_code',
+  'urn:ietf:params:oauth:grant-type:token-exchange',
+  'urn:ietf:params:oauth:grant-type:jwt-bearer',
+] as const
 export const tokensIssued = bound(
   new Counter({
     name: 'gatehouse_tokens_issued_total',

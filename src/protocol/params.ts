@@ -35,7 +35,19 @@ export function repeatedParam(params: RawParams, name: string): string[] {
  * Parameters that are secrets, or prove a grant, and so must never be part
  * of a URI, where access logs, proxies and Referer headers keep them.
  */
-const CREDENTIALS = ['client_secret', 'code', 'code_verifier', 'refresh_token', 'password', 'token', 'client_assertion', 'device_code']
+const CREDENTIALS = [
+  'client_secret',
+  'code',
+  'code_verifier',
+  'refresh_token',
+  'password',
+  'token',
+  'client_assertion',
+  'subject_token',
+  'actor_token',
+  'assertion',
+  'device_code',
+]
 
 /** RFC 6749 §2.3.1 and §3.2: credentials sent in the query string are refused, never silently ignored. */
 export function refuseCredentialsInQuery(query: RawParams): void {

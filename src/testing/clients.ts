@@ -24,6 +24,7 @@ export function clientWith(facts: ClientFacts = {}): Client {
     tokenEndpointAuthMethod: null,
     jwks: null,
     jwksUri: null,
+    tokenExchange: false,
     createdAt: new Date(0),
     updatedAt: new Date(0),
   }

@@ -31,6 +31,7 @@ export async function signAccessToken(keyRing: KeyRing, issuer: string, claims: 
       amr: claims.authentication.amr,
       acr: claims.authentication.acr,
     }),
+    ...(claims.act && { act: claims.act }),
   })
     .setProtectedHeader({ alg, typ: ACCESS_TOKEN_TYPE, kid })
     .setIssuer(issuer)

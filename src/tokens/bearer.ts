@@ -5,6 +5,7 @@ import { splitResources } from '../resources/resources.js'
 import { splitScopes } from '../protocol/scopes.js'
 import { tokenKind } from '../protocol/token-kind.js'
 import type { Principal } from './principal.js'
+import type { Actor } from './types.js'
 
 export type BearerVerdict = { ok: true; principal: Principal } | { ok: false; reason: string }
 
@@ -65,6 +66,7 @@ async function checkBearer(
       // The signature proves where the token came from; what it may do is the stored record's word.
       scopes: splitScopes(verdict.row.scopes),
       resources: splitResources(verdict.row.resources),
+      ...(verdict.row.act !== null && { act: JSON.parse(verdict.row.act) as Actor }),
     },
   }
 }

@@ -14,6 +14,7 @@ function authenticationOf(login: TokenSubject['login']): { authentication?: Toke
   const amr = parseAmr(login.amr)
   return { authentication: { authTimeSeconds: Math.floor(login.authTime / 1000), amr, acr: acrOf(amr) } }
 }
+import type { Actor } from './types.js'
 
 export interface IssuanceDeps {
   keyRing: KeyRing
@@ -31,6 +32,10 @@ export interface TokenSubject {
   resources?: string[]
   /** The login the grant came from, for `auth_time`, `amr` and `acr` (RFC 9068 §2.2.1); none for other grants. */
   login?: Pick<OpenIdLogin, 'authTime' | 'amr'>
+  /** Shorter than the configured lifetime: an exchanged token ends no later than its subject token. */
+  lifetimeSeconds?: number
+  /** RFC 8693 §4.1: an exchanged token names who acts for the user. */
+  act?: Actor
 }
 
 /** RFC 6749 §5.1, in the field order integrators have always received. */
@@ -67,7 +72,8 @@ export async function mintTokens(ctx: IssuanceDeps, subject: TokenSubject, signI
   const now = ctx.clock()
   const issuedAtSeconds = Math.floor(now / 1000)
   const jti = newTokenId()
-  const expiresAtSeconds = issuedAtSeconds + ctx.config.accessTokenTtlSeconds
+  const lifetimeSeconds = Math.min(subject.lifetimeSeconds ?? Infinity, ctx.config.accessTokenTtlSeconds)
+  const expiresAtSeconds = issuedAtSeconds + lifetimeSeconds
   const accessToken = await signAccessToken(
     ctx.keyRing,
     ctx.config.issuer,
@@ -80,13 +86,14 @@ export async function mintTokens(ctx: IssuanceDeps, subject: TokenSubject, signI
       issuedAtSeconds,
       expiresAtSeconds,
       ...authenticationOf(subject.login),
+      ...(subject.act && { act: subject.act }),
     },
     subject.resources ?? [],
   )
   const refreshToken = randomSecret(32)
   const response: TokenResponse = {
     token_type: 'Bearer',
-    expires_in: ctx.config.accessTokenTtlSeconds,
+    expires_in: lifetimeSeconds,
     access_token: accessToken,
     refresh_token: refreshToken,
   }
@@ -103,6 +110,7 @@ export async function mintTokens(ctx: IssuanceDeps, subject: TokenSubject, signI
       resources: formatResources(subject.resources ?? []),
       createdAt: now,
       expiresAt: expiresAtSeconds * 1000,
+      act: subject.act ? JSON.stringify(subject.act) : null,
     },
     refresh: {
       tokenHash: hashSecret(refreshToken),

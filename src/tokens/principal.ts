@@ -1,4 +1,5 @@
 import type { User } from '../accounts/types.js'
+import type { Actor } from './types.js'
 
 /** Who an API request acts as: the token's user, within the token's team. */
 export interface Principal {
@@ -14,4 +15,6 @@ export interface Principal {
   scopes: string[]
   /** RFC 8707: the resources an OAuth token is for; empty when it is for its client, as every token used to be. */
   resources: string[]
+  /** RFC 8693 §4.1: on an exchanged token, who acts for the user. */
+  act?: Actor
 }

@@ -21,6 +21,8 @@ export interface Grant extends StoredAuthority {
   createdAt: number
   revokedAt: number | null
   login: OpenIdLogin
+  /** RFC 8693: the grant of the subject token this one was exchanged from; null for grants of their own. */
+  parentGrantId: string | null
 }
 
 /** OpenID Connect: the login an ID token speaks of. Null outside OpenID requests. */
@@ -37,6 +39,12 @@ export interface OpenIdLogin {
 export const NO_OPENID_LOGIN: OpenIdLogin = { nonce: null, sid: null, authTime: null, amr: null }
 
 /** What a signed access token says (RFC 9068 §2.2); its times in epoch seconds, as in the JWT (RFC 7519 §2 NumericDate). */
+/** RFC 8693 §4.1: who acts for the token's subject; `act` inside names the actor before it, in a chain of exchanges. */
+export interface Actor {
+  sub: string
+  act?: Actor
+}
+
 export interface AccessTokenClaims {
   jti: string
   clientId: string
@@ -47,6 +55,8 @@ export interface AccessTokenClaims {
   expiresAtSeconds: number
   /** RFC 9068 §2.2.1: the user's login, for tokens a user signed in for in the browser. */
   authentication?: TokenAuthentication
+  /** Only on exchanged tokens. */
+  act?: Actor
 }
 
 /** How the user signed in for a token: `auth_time`, `amr` and `acr` (RFC 9068 §2.2.1). */
@@ -63,6 +73,8 @@ export interface AccessTokenRecord extends StoredAuthority {
   createdAt: number
   expiresAt: number
   revokedAt: number | null
+  /** RFC 8693 §4.1: the `act` claim of an exchanged token, as JSON; null for tokens issued to their client directly. */
+  act: string | null
 }
 
 export interface RefreshTokenRecord {

@@ -64,6 +64,12 @@ const errorSchema = {
 
 const errors = { '4xx': errorSchema, '5xx': errorSchema } as const
 
+/** RFC 8693 §4.1: a token exchanged for an app acting for the user names that actor in `act`. */
+const meSchema = {
+  ...userSchema,
+  properties: { ...userSchema.properties, act: { type: 'object', additionalProperties: true } },
+} as const
+
 /** A body must be `application/json`, with no media type parameters, as the API has always required. */
 function isExactJson(contentType: string | undefined): boolean {
   return contentType !== undefined && contentType.trim().toLowerCase() === 'application/json'
@@ -137,9 +143,10 @@ export async function apiRoutes(app: FastifyInstance, ctx: AppContext): Promise<
 
       api.get(
         '/v2/me',
-        { preHandler: apiGuard(ctx, 'read'), schema: { summary: 'The user the token acts for', tags: ['api'], response: { 200: userSchema, ...errors } } },
+        { preHandler: apiGuard(ctx, 'read'), schema: { summary: 'The user the token acts for', tags: ['api'], response: { 200: meSchema, ...errors } } },
         async (request) => {
-          return userObject(request.principal!.user)
+          const { user, act } = request.principal!
+          return { ...userObject(user), ...(act && { act }) }
         },
       )
 

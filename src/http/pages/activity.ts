@@ -18,6 +18,7 @@ export const ACTIONS: Record<ActivityAction, string> = {
   'api.request': 'API request',
   'token.issued': 'Access token issued',
   'token.refreshed': 'Access token refreshed',
+  'token.exchanged': 'Access token exchanged for an app acting for the user',
   'token.revoked': 'Token revoked',
   'refresh_token.replayed': 'Used refresh token presented again',
   'authorization_code.replayed': 'Used authorisation code presented again',
