@@ -1,4 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { hasSecondFactor } from '../../accounts/assurance.js'
+import { hasFactor } from '../../accounts/factors.js'
+import type { Team } from '../../accounts/types.js'
 import type { AppContext } from '../../context.js'
 import { isSelfRegistered } from '../../clients/types.js'
 import { AUTHORIZATION_TITLES, MESSAGES } from '../../messages.js'
@@ -8,6 +11,7 @@ import { displayUserCode } from '../../oauth/device/user-code.js'
 import { decideDeviceRequest, lookUpDeviceRequest, type DeviceRequest } from '../../oauth/device/verification.js'
 import { SCOPES } from '../../protocol/scopes.js'
 import { checkSessionCsrf, currentSession, type PortalSession } from '../session.js'
+import { SECOND_STEP_PATH } from './login.js'
 import { sendPage } from './page.js'
 
 interface DecisionBody {
@@ -61,6 +65,26 @@ function pagePath(userCode: string): string {
 }
 
 /**
+ * A team that requires two-factor sign-in is authorised for only by a
+ * session signed in with it, as on the consent page: one with the password
+ * alone steps up, and a user with no second factor is told to add one.
+ */
+async function twoFactorStep(
+  ctx: AppContext,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  session: PortalSession,
+  team: Team,
+  back: string,
+): Promise<FastifyReply | undefined> {
+  if (!team.requiresTwoFactor || hasSecondFactor(session.amr)) return undefined
+  if (!(await hasFactor(ctx, session.user.id))) {
+    return sendPage(ctx, request, reply, 'error', { title: AUTHORIZATION_TITLES.twoFactorNeeded, message: MESSAGES.two_factor_needed_for_app }, 403)
+  }
+  return reply.redirect(`${SECOND_STEP_PATH}?return_to=${encodeURIComponent(back)}`, 303)
+}
+
+/**
  * RFC 8628 §3.3: the page where a user enters the code their device shows,
  * logs in, and approves or denies the device for their active team. The
  * code entered is looked up before the login, so a mistyped one is said at
@@ -77,6 +101,8 @@ export function deviceRoutes(app: FastifyInstance, ctx: AppContext): void {
     if (!session) return reply.redirect(`/login?return_to=${encodeURIComponent(pagePath(found.request.userCode))}`, 303)
     const team = session.activeTeam
     if (!team) return sendPage(ctx, request, reply, 'error', { title: AUTHORIZATION_TITLES.noTeam, message: MESSAGES.no_active_team }, 403)
+    const stepUp = await twoFactorStep(ctx, request, reply, session, team, pagePath(found.request.userCode))
+    if (stepUp) return stepUp
     return consentPage(ctx, request, reply, { ...session, activeTeam: team }, found.request)
   })
 
@@ -96,6 +122,10 @@ export function deviceRoutes(app: FastifyInstance, ctx: AppContext): void {
     // The page named one team; if another became active since (another tab), ask again for that one.
     if (text(body.team_id) !== String(team.id)) return reply.redirect(pagePath(device.userCode), 303)
     const approved = body.decision === 'approve'
+    if (approved) {
+      const stepUp = await twoFactorStep(ctx, request, reply, session, team, pagePath(device.userCode))
+      if (stepUp) return stepUp
+    }
     const approver = { userId: session.user.id, teamId: team.id, authenticatedAt: session.authenticatedAt, amr: session.amr, address: request.ip }
     if (!(await decideDeviceRequest(ctx, device, approver, approved))) {
       return sendPage(ctx, request, reply, 'error', { title: AUTHORIZATION_TITLES.decisionRefused, message: MESSAGES.device_code_decided }, 400)

@@ -2,11 +2,14 @@ import assert from 'node:assert/strict'
 import { after, before, it } from 'node:test'
 import { forEachDialect } from '../../testing/dialects.js'
 import { seedClient, seedUser, type SeededClient, type SeededUser } from '../../testing/fixtures.js'
-import { hiddenFields, plainText, testIdTexts } from '../../testing/html.js'
+import { escapeHtml, hiddenFields, plainText, testIdTexts } from '../../testing/html.js'
 import type { HttpClient } from '../../testing/http-client.js'
 import { basicAuth, browserFor, type Json } from '../../testing/oauth.js'
 import { meStatus } from '../../testing/portal.js'
 import { startTestServer, type TestServer } from '../../testing/server.js'
+import { enrolApp } from '../../testing/totp.js'
+import { setTeamRequiresTwoFactor } from '../../db/teams.js'
+import { MESSAGES } from '../../messages.js'
 import { pruneExpired } from '../../tokens/prune.js'
 import { revokeTeamApp, teamApps } from '../team-apps.js'
 import { DEVICE_CODE_GRANT } from './authorization.js'
@@ -229,6 +232,22 @@ await forEachDialect('device authorization grant (RFC 8628)', (dialect) => {
     assert.equal((await poll(started.device_code)).body.error, 'authorization_pending', 'nothing was approved')
     const framed = await browser.get('/device')
     assert.match(framed.headers.get('content-security-policy') ?? '', /frame-ancestors 'none'/)
+  })
+
+  it('approves a device for a team that requires two-factor sign-in only from a session signed in with it', async () => {
+    const grace = await seedUser(server.ctx.db, 'grace@example.com', { team: 'Vault' })
+    await setTeamRequiresTwoFactor(server.ctx.db.kysely, grace.team!.id, true, now)
+    const graceBrowser = await browserFor(server, grace.user)
+    const started = await start()
+    const page = `/device?user_code=${started.user_code}`
+    const withoutFactor = await graceBrowser.get(page)
+    assert.equal(withoutFactor.status, 403)
+    assert.match(await withoutFactor.text(), new RegExp(escapeHtml(MESSAGES.two_factor_needed_for_app).replace(/[().]/g, '\\$&')))
+    await enrolApp(server.ctx, grace.user)
+    const passwordOnly = await graceBrowser.get(page)
+    assert.equal(passwordOnly.status, 303)
+    assert.equal(passwordOnly.headers.get('location'), `/login/code?return_to=${encodeURIComponent(page)}`)
+    assert.equal((await poll(started.device_code)).body.error, 'authorization_pending', 'nothing was approved')
   })
 
   it('escapes the client name on the page', async () => {
