@@ -48,6 +48,10 @@ export type ActivityAction =
   | 'factors.reset'
   | 'recovery_codes.generated'
   | 'team.two_factor_changed'
+  | 'webhook.created'
+  | 'webhook.updated'
+  | 'webhook.deleted'
+  | 'webhook.delivery_resent'
 
 export interface ActivityEvent {
   action: ActivityAction

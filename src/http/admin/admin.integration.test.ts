@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { after, before, describe, it } from 'node:test'
 import { Validator } from '@seriousme/openapi-schema-validator'
 import { countUsers } from '../../db/users.js'
@@ -10,6 +11,7 @@ import { REDIRECT, seedClient, seedUser, type SeededUser } from '../../testing/f
 import { browserFor, codeFor, redeemCode } from '../../testing/oauth.js'
 import { callChecked, OpenApiChecker, type Answer } from '../../testing/openapi.js'
 import { startTestServer, type TestServer } from '../../testing/server.js'
+import { WebhookReceiver } from '../../testing/webhook-receiver.js'
 
 type Json = Record<string, unknown>
 type List = { object: 'list'; data: Json[]; has_more: boolean; next_cursor: string | null }
@@ -31,12 +33,15 @@ await forEachDialect('admin API', (dialect) => {
   let reader: string
   let readerId: string
   let owner: SeededUser
+  let receiver: WebhookReceiver
 
   const call = <T = Json>(method: string, path: string, options: { token?: string; body?: unknown; headers?: Record<string, string> } = {}) =>
     callChecked<T>(admin, server, method, path, { token: writer, ...options })
 
   before(async () => {
-    server = await startTestServer(dialect)
+    receiver = await new WebhookReceiver().start()
+    // The receiver is on loopback: an operator allows it as an internal host, as the URL rule says.
+    server = await startTestServer(dialect, { webhookAllowedHosts: ['127.0.0.1'] })
     admin = await OpenApiChecker.load(server, '/openapi/admin-v1.json')
     const created = await createAdminToken(server.ctx.db, { name: 'back office', scope: 'admin:write' }, Date.now())
     writer = created.token
@@ -46,7 +51,10 @@ await forEachDialect('admin API', (dialect) => {
     readerId = read.record.id
     owner = await seedUser(server.ctx.db, 'olive@example.com', { name: 'Olive Owner', team: 'Acme' })
   })
-  after(() => server.stop())
+  after(async () => {
+    await server.stop()
+    await receiver.close()
+  })
 
   describe('who may call it', () => {
     it('refuses a call without credentials, with a Bearer challenge', async () => {
@@ -452,6 +460,193 @@ await forEachDialect('admin API', (dialect) => {
       assert.ok(created.body.data.some((e) => e.detail === 'Back Office'))
       const refused = await call<List>('GET', `/admin/v1/activity?action=admin.request&admin_token_id=${readerId}&limit=100`)
       assert.ok(refused.body.data.some((e) => /^support desk: POST \/admin\/v1\/users 403$/.test(String(e.detail))))
+    })
+  })
+
+  describe('webhooks', () => {
+    let hooksOwner: SeededUser
+    let endpointId: string
+
+    async function endpointCount(): Promise<number> {
+      return (await call<List>('GET', '/admin/v1/webhooks?limit=100')).body.data.length
+    }
+
+    /** Polls the delivery log until `check` holds for the newest delivery. */
+    async function newestDelivery(check: (delivery: Json) => boolean): Promise<Json> {
+      for (let i = 0; i < 200; i++) {
+        const newest = (await call<List>('GET', `/admin/v1/webhooks/${endpointId}/deliveries?limit=1`)).body.data[0]
+        if (newest && check(newest)) return newest
+        await sleep(50)
+      }
+      assert.fail('the delivery log never showed the delivery')
+    }
+
+    async function registerClientOfHooksTeam(name: string): Promise<void> {
+      const answer = await call('POST', '/admin/v1/clients', { body: { name, owner_id: hooksOwner.user.id, redirect_uris: [REDIRECT] } })
+      assert.equal(answer.status, 201)
+    }
+
+    it('adds an endpoint to a team, its signing secret shown once', async () => {
+      hooksOwner = await seedUser(server.ctx.db, 'hana@example.com', { name: 'Hana Hooks', team: 'Hooks' })
+      const created = await call('POST', '/admin/v1/webhooks', {
+        body: { team_id: hooksOwner.team!.id, url: receiver.url, events: ['client.created', 'client.created'] },
+        headers: { 'idempotency-key': 'hooks-1' },
+      })
+      assert.equal(created.status, 201)
+      assert.match(String(created.body.secret), /^whsec_/)
+      assert.deepEqual(created.body.events, ['client.created'])
+      assert.equal(created.body.team_id, hooksOwner.team!.id)
+      assert.equal(created.body.enabled, true)
+      endpointId = created.body.id as string
+      assert.equal(created.headers.get('location'), `/admin/v1/webhooks/${endpointId}`)
+      receiver.secret = created.body.secret as string
+      const got = await call('GET', `/admin/v1/webhooks/${endpointId}`, { token: reader })
+      assert.equal(got.status, 200)
+      assert.equal(got.body.url, receiver.url)
+      assert.equal(got.body.secret, undefined)
+      assert.ok(!JSON.stringify(got.body).includes(receiver.secret))
+    })
+
+    it('refuses internal addresses not allowed by the operator, unknown events, wrong types and unknown teams, writing nothing', async () => {
+      const count = await endpointCount()
+      const team_id = hooksOwner.team!.id
+      for (const url of ['https://10.0.0.5/hooks', 'http://localhost:8080/hooks', 'http://hooks.example.com/in', 'https://127.0.0.2/hooks']) {
+        assertProblem(await call('POST', '/admin/v1/webhooks', { body: { team_id, url, events: ['client.created'] } }), 400, 'webhook_url_refused')
+      }
+      assertProblem(await call('POST', '/admin/v1/webhooks', { body: { team_id, url: 'not a url', events: ['client.created'] } }), 400, 'webhook_url_invalid')
+      const unknown = await call('POST', '/admin/v1/webhooks', { body: { team_id, url: 'https://hooks.example.com/in', events: ['user.exploded'] } })
+      assertProblem(unknown, 400, 'webhook_event_unknown')
+      assert.match(String(unknown.body.detail), /user\.exploded/)
+      for (const body of [
+        { team_id, url: 42, events: ['client.created'] },
+        { team_id: 'Hooks', url: 'https://hooks.example.com/in', events: ['client.created'] },
+        { team_id, url: 'https://hooks.example.com/in', events: 'client.created' },
+        { team_id, url: 'https://hooks.example.com/in', events: [] },
+        { team_id, url: 'https://hooks.example.com/in', events: ['client.created'], secret: 'mine' },
+        { team_id, url: 'https://hooks.example.com/in' },
+      ]) {
+        assertProblem(await call('POST', '/admin/v1/webhooks', { body }), 400, 'invalid_request')
+      }
+      assertProblem(
+        await call('POST', '/admin/v1/webhooks', { body: { team_id: 999999, url: 'https://hooks.example.com/in', events: ['client.created'] } }),
+        404,
+        'team_not_found',
+      )
+      assertProblem(
+        await call('POST', '/admin/v1/webhooks', { token: reader, body: { team_id, url: 'https://hooks.example.com/in', events: ['client.created'] } }),
+        403,
+        'insufficient_scope',
+      )
+      assertProblem(await call('PATCH', `/admin/v1/webhooks/${endpointId}`, { token: reader, body: { enabled: false } }), 403, 'insufficient_scope')
+      assertProblem(await call('DELETE', `/admin/v1/webhooks/${endpointId}`, { token: reader }), 403, 'insufficient_scope')
+      assert.equal(await endpointCount(), count)
+      assert.equal((await call('GET', `/admin/v1/webhooks/${endpointId}`)).body.enabled, true)
+    })
+
+    it("lists every team's endpoints, filtered by team and paged by cursor", async () => {
+      const other = await call('POST', '/admin/v1/webhooks', {
+        body: { team_id: owner.team!.id, url: 'https://hooks.example.com/acme', events: ['member.removed'] },
+      })
+      assert.equal(other.status, 201)
+      const all = await call<List>('GET', '/admin/v1/webhooks', { token: reader })
+      assert.deepEqual(all.body.data.map((e) => e.id).sort(), [endpointId, other.body.id].sort())
+      const filtered = await call<List>('GET', `/admin/v1/webhooks?team_id=${hooksOwner.team!.id}`)
+      assert.deepEqual(
+        filtered.body.data.map((e) => e.id),
+        [endpointId],
+      )
+      const first = await call<List>('GET', '/admin/v1/webhooks?limit=1')
+      assert.equal(first.body.has_more, true)
+      const second = await call<List>('GET', `/admin/v1/webhooks?limit=1&cursor=${encodeURIComponent(first.body.next_cursor!)}`)
+      assert.equal(second.body.has_more, false)
+      assert.notEqual(second.body.data[0]!.id, first.body.data[0]!.id)
+      assertProblem(await call('GET', '/admin/v1/webhooks?team_id=acme'), 400, 'invalid_request')
+      assert.equal((await call('DELETE', `/admin/v1/webhooks/${other.body.id as string}`)).status, 204)
+    })
+
+    it('changes an endpoint with If-Match, refusing a stale ETag, a refused URL and wrong types', async () => {
+      const got = await call('GET', `/admin/v1/webhooks/${endpointId}`)
+      const etag = got.headers.get('etag')!
+      await sleep(5)
+      const changed = await call('PATCH', `/admin/v1/webhooks/${endpointId}`, {
+        body: { events: ['client.created', 'client.deleted'] },
+        headers: { 'if-match': etag },
+      })
+      assert.equal(changed.status, 200)
+      assert.deepEqual(changed.body.events, ['client.created', 'client.deleted'])
+      assert.notEqual(changed.headers.get('etag'), etag)
+      assertProblem(
+        await call('PATCH', `/admin/v1/webhooks/${endpointId}`, { body: { events: ['client.created'] }, headers: { 'if-match': etag } }),
+        412,
+        'precondition_failed',
+      )
+      assertProblem(await call('PATCH', `/admin/v1/webhooks/${endpointId}`, { body: { url: 'https://192.168.1.1/hooks' } }), 400, 'webhook_url_refused')
+      assertProblem(await call('PATCH', `/admin/v1/webhooks/${endpointId}`, { body: { events: ['nope'] } }), 400, 'webhook_event_unknown')
+      assertProblem(await call('PATCH', `/admin/v1/webhooks/${endpointId}`, { body: { enabled: 'yes' } }), 400, 'invalid_request')
+      assertProblem(await call('PATCH', `/admin/v1/webhooks/${endpointId}`, { body: { team_id: owner.team!.id } }), 400, 'invalid_request')
+      const now = await call('GET', `/admin/v1/webhooks/${endpointId}`)
+      assert.equal(now.body.url, receiver.url)
+      assert.deepEqual(now.body.events, ['client.created', 'client.deleted'])
+      assertProblem(await call('PATCH', '/admin/v1/webhooks/ep_nothing', { body: { enabled: false } }), 404, 'webhook_not_found')
+    })
+
+    it('shows the delivery log and sends a delivery again with the same webhook-id', async () => {
+      const before = receiver.received.length
+      await registerClientOfHooksTeam('Hooked App')
+      await receiver.arrived(before + 1)
+      const sent = receiver.received.at(-1)!
+      assert.equal(sent.payload.type, 'client.created')
+      assert.equal(receiver.rejected, 0)
+      const logged = await newestDelivery((d) => d.status === 'delivered')
+      assert.equal(logged.id, sent.id)
+      assert.equal(logged.endpoint_id, endpointId)
+      assert.equal(logged.attempts, 1)
+      assert.equal(logged.response_status, 204)
+
+      const resent = await call('POST', `/admin/v1/webhooks/${endpointId}/deliveries/${sent.id}/resend`, {})
+      assert.equal(resent.status, 202)
+      assert.equal(resent.body.id, sent.id)
+      assert.equal(resent.body.status, 'pending')
+      await receiver.arrived(before + 2)
+      assert.equal(receiver.received.at(-1)!.id, sent.id)
+      await newestDelivery((d) => d.id === sent.id && d.status === 'delivered' && d.attempts === 2)
+    })
+
+    it('refuses to send again a delivery already waiting, and pages the log', async () => {
+      const before = receiver.received.length
+      receiver.statuses = [500]
+      await registerClientOfHooksTeam('Failing App')
+      await receiver.arrived(before + 1)
+      const waiting = await newestDelivery((d) => d.id === receiver.received.at(-1)!.id && d.attempts === 1 && d.response_status === 500)
+      assert.equal(waiting.status, 'pending')
+      assertProblem(await call('POST', `/admin/v1/webhooks/${endpointId}/deliveries/${waiting.id as string}/resend`), 409, 'webhook_delivery_queued')
+
+      const first = await call<List>('GET', `/admin/v1/webhooks/${endpointId}/deliveries?limit=1`, { token: reader })
+      assert.equal(first.body.data[0]!.id, waiting.id)
+      assert.equal(first.body.has_more, true)
+      const rest = await call<List>('GET', `/admin/v1/webhooks/${endpointId}/deliveries?cursor=${first.body.next_cursor!}`)
+      assert.equal(rest.body.has_more, false)
+      assert.ok(rest.body.data.length >= 1)
+      assert.ok(!rest.body.data.some((d) => d.id === waiting.id))
+      assertProblem(await call('GET', `/admin/v1/webhooks/${endpointId}/deliveries?cursor=yesterday`), 400, 'cursor_invalid')
+      assertProblem(await call('GET', '/admin/v1/webhooks/ep_nothing/deliveries'), 404, 'webhook_not_found')
+      assertProblem(await call('POST', `/admin/v1/webhooks/${endpointId}/deliveries/msg_nothing/resend`), 404, 'webhook_delivery_not_found')
+      assertProblem(await call('POST', `/admin/v1/webhooks/ep_nothing/deliveries/${waiting.id as string}/resend`), 404, 'webhook_not_found')
+    })
+
+    it('deletes an endpoint with its log, and logs each change with the admin token', async () => {
+      assert.equal((await call('DELETE', `/admin/v1/webhooks/${endpointId}`)).status, 204)
+      assertProblem(await call('GET', `/admin/v1/webhooks/${endpointId}`), 404, 'webhook_not_found')
+      assertProblem(await call('DELETE', `/admin/v1/webhooks/${endpointId}`), 404, 'webhook_not_found')
+      assertProblem(await call('GET', `/admin/v1/webhooks/${endpointId}/deliveries`), 404, 'webhook_not_found')
+      await server.ctx.activity.flush()
+      for (const action of ['webhook.created', 'webhook.updated', 'webhook.delivery_resent', 'webhook.deleted']) {
+        const entries = await call<List>('GET', `/admin/v1/activity?action=${action}&admin_token_id=${writerId}&team_id=${hooksOwner.team!.id}`)
+        assert.ok(
+          entries.body.data.some((e) => String(e.detail).startsWith(endpointId)),
+          action,
+        )
+      }
     })
   })
 

@@ -6,6 +6,7 @@ import type { SessionListRow } from '../../db/sessions.js'
 import type { Resource } from '../../resources/types.js'
 import type { PersonalAccessToken } from '../../tokens/personal-access-tokens.js'
 import type { TeamApp } from '../../tokens/types.js'
+import type { WebhookDelivery, WebhookEndpoint } from '../../webhooks/endpoints.js'
 import { nullableTimestamp, object, timestamp } from './schemas.js'
 
 /** ISO 8601 in UTC to the millisecond. */
@@ -246,5 +247,70 @@ export function activityJson(activity: Activity) {
     detail: activity.detail,
     ip_address: activity.address,
     created_at: iso(activity.createdAt),
+  }
+}
+
+export const webhookEndpointSchema = object({
+  object: { type: 'string', enum: ['webhook_endpoint'] },
+  id: { type: 'string' },
+  team_id: { type: 'integer' },
+  url: { type: 'string' },
+  events: { type: 'array', items: { type: 'string' } },
+  enabled: { type: 'boolean' },
+  disabled_at: nullableTimestamp,
+  disabled_reason: { type: ['string', 'null'] },
+  created_at: timestamp,
+  updated_at: timestamp,
+})
+
+export const webhookEndpointWithSecretSchema = object({
+  ...webhookEndpointSchema.properties,
+  secret: { type: 'string', description: 'The signing secret (Standard Webhooks, whsec_…): in this answer only.' },
+})
+
+export function webhookEndpointJson(endpoint: WebhookEndpoint) {
+  return {
+    object: 'webhook_endpoint' as const,
+    id: endpoint.id,
+    team_id: endpoint.teamId,
+    url: endpoint.url,
+    events: endpoint.events,
+    enabled: endpoint.enabled,
+    disabled_at: isoOrNull(endpoint.disabledAt),
+    disabled_reason: endpoint.disabledReason,
+    created_at: iso(endpoint.createdAt),
+    updated_at: iso(endpoint.updatedAt),
+  }
+}
+
+export const webhookDeliverySchema = object({
+  object: { type: 'string', enum: ['webhook_delivery'] },
+  id: { type: 'string', description: 'The webhook-id header of every attempt.' },
+  endpoint_id: { type: 'string' },
+  event_type: { type: 'string' },
+  payload: { type: 'string', description: 'The body as sent.' },
+  status: { type: 'string', enum: ['pending', 'delivered', 'failed'] },
+  attempts: { type: 'integer' },
+  response_status: { type: ['integer', 'null'] },
+  latency_ms: { type: ['integer', 'null'] },
+  error: { type: ['string', 'null'] },
+  created_at: timestamp,
+  last_attempt_at: nullableTimestamp,
+})
+
+export function webhookDeliveryJson(delivery: WebhookDelivery) {
+  return {
+    object: 'webhook_delivery' as const,
+    id: delivery.id,
+    endpoint_id: delivery.endpointId,
+    event_type: delivery.eventType,
+    payload: delivery.payload,
+    status: delivery.status,
+    attempts: delivery.attempts,
+    response_status: delivery.responseStatus,
+    latency_ms: delivery.latencyMs,
+    error: delivery.error,
+    created_at: iso(delivery.createdAt),
+    last_attempt_at: isoOrNull(delivery.lastAttemptAt),
   }
 }

@@ -9,6 +9,7 @@ import { isAdminFailure, notFound, renderProblem, unsupportedMediaType } from '.
 import { teamRoutes } from './teams.js'
 import { userRoutes } from './users.js'
 import { adminValidatorCompiler } from './validation.js'
+import { webhookRoutes } from './webhooks.js'
 
 export const ADMIN_PREFIX = '/admin/v1'
 
@@ -24,7 +25,7 @@ function isJson(contentType: string | undefined): boolean {
 /**
  * The admin API under /admin/v1: the operator's command line over HTTP, for
  * admin tokens only. Each resource is one module registering its routes on
- * this scope; webhooks will be one more (`/admin/v1/webhooks`).
+ * this scope.
  */
 export async function adminRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
   await app.register(
@@ -70,6 +71,7 @@ export async function adminRoutes(app: FastifyInstance, ctx: AppContext): Promis
       teamRoutes(admin, ctx)
       clientRoutes(admin, ctx)
       platformRoutes(admin, ctx)
+      webhookRoutes(admin, ctx)
     },
     { prefix: ADMIN_PREFIX },
   )
