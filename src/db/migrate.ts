@@ -19,6 +19,7 @@ import { mail } from './migrations/016_mail.js'
 import { sessionsClient } from './migrations/017_sessions_client.js'
 import { invitations } from './migrations/018_invitations.js'
 import { twoFactor } from './migrations/019_two_factor.js'
+import { passkeyChallenges } from './migrations/019_passkey_challenges.js'
 
 // Migrations run in the order of their names: three digits, one more than the
 // last migration's, then what it does. The next one is 019_…; it must not
@@ -44,6 +45,7 @@ function migrationsFor(dialect: DialectName): Record<string, Migration> {
     '017_sessions_client': sessionsClient(),
     '018_invitations': invitations(),
     '019_two_factor': twoFactor(),
+    '019_passkey_challenges': passkeyChallenges(),
   }
 }
 

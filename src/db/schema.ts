@@ -71,6 +71,18 @@ export interface UserFactorTable {
   last_used_at: number | null
 }
 
+/** A WebAuthn challenge handed to a browser: taken once, before `expires_at`, by the session or form it is bound to. */
+export interface WebauthnChallengeTable {
+  id: string
+  purpose: string
+  /** A keyed hash of the session or login form the challenge belongs to. */
+  binding: string
+  /** Whose passkey must answer; null for a passwordless login, where any user's may. */
+  user_id: number | null
+  challenge: string
+  expires_at: number
+}
+
 /** Single-use recovery codes, by keyed hash. */
 export interface RecoveryCodeTable {
   code_hash: string
@@ -150,6 +162,7 @@ export interface Database extends OAuthTables, ApiTables, PortalTables {
   throttle_counters: ThrottleCounterTable
   user_factors: UserFactorTable
   recovery_codes: RecoveryCodeTable
+  webauthn_challenges: WebauthnChallengeTable
 }
 
 export interface ClientTable {
