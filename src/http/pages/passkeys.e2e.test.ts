@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
+import * as oidc from 'openid-client'
 import type { Browser, BrowserContext, Page } from 'playwright-core'
+import { ACR } from '../../accounts/assurance.js'
 import { MESSAGES } from '../../messages.js'
 import { browserSkipReason, logIn, startBrowserAndServer, stopBrowserAndServer, withPage } from '../../testing/browser.js'
-import { PASSWORD, seedUser, type SeededUser } from '../../testing/fixtures.js'
+import { PASSWORD, seedClient, seedUser, type SeededUser } from '../../testing/fixtures.js'
 import { startMailServer, type MailServer } from '../../testing/mail.js'
 import type { TestServer } from '../../testing/server.js'
 
@@ -205,6 +207,46 @@ describe('passkeys in a browser with a virtual authenticator', { skip: skip ?? f
       await openLoginWithoutScript(page, base)
       const gone = await answerLogin(page, 'passwordless', { allow: adaCredential })
       assert.deepEqual(gone, { status: 401, body: { error: MESSAGES.passkey_unknown } })
+    }),
+  )
+  it('steps a password-only session up to a passkey for acr_values phishing-resistant; openid-client reads acr and amr', { timeout: 120_000 }, (t) =>
+    withPage(browser, t, async (page, context) => {
+      const carol = await seedUser(server.ctx.db, 'carol@example.com', { name: 'Carol', team: 'Looms' })
+      const callback = `${base}/healthz`
+      const app = await seedClient(server.ctx, carol, { redirectUris: [callback] })
+      const config = await oidc.discovery(new URL(base), app.id, app.secret, undefined, { execute: [oidc.allowInsecureRequests] })
+      await addAuthenticator(page, context)
+      // Signed in with the password before the passkey was added.
+      await withoutScript(page, () => logIn(page, base, carol.user.email, PASSWORD))
+      await addPasskey(page, base, 'Carol laptop')
+
+      const verifier = oidc.randomPKCECodeVerifier()
+      const state = oidc.randomState()
+      const nonce = oidc.randomNonce()
+      const url = oidc.buildAuthorizationUrl(config, {
+        redirect_uri: callback,
+        scope: 'openid',
+        code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
+        code_challenge_method: 'S256',
+        state,
+        nonce,
+        acr_values: ACR.phishingResistant,
+      })
+      await page.goto(url.href)
+      await page.waitForURL((u) => u.pathname === '/login/code')
+      await page.getByRole('button', { name: 'Use a passkey' }).click()
+      const approve = page.getByRole('button', { name: 'Approve' })
+      await approve.waitFor()
+      await Promise.all([page.waitForURL((u) => u.pathname === '/healthz'), approve.click()])
+      const tokens = await oidc.authorizationCodeGrant(config, new URL(page.url()), {
+        pkceCodeVerifier: verifier,
+        expectedState: state,
+        expectedNonce: nonce,
+        idTokenExpected: true,
+      })
+      const claims = tokens.claims()!
+      assert.equal(claims.acr, ACR.phishingResistant)
+      assert.deepEqual(claims.amr, ['pwd', 'hwk', 'mfa'])
     }),
   )
 })
