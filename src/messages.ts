@@ -96,9 +96,9 @@ export const MESSAGES = {
     "That code does not match. Check that your app was set up with the key shown here and that your phone's clock is right, then enter the code it shows now.",
   totp_enrolment_missing: 'This setup was finished or started over elsewhere. Start adding the authenticator app again.',
   factor_not_found: 'That sign-in method was already removed.',
-  recovery_codes_need_factor: 'Recovery codes come with two-factor sign-in: add an authenticator app first.',
+  recovery_codes_need_factor: 'Recovery codes come with two-factor sign-in: add an authenticator app or a passkey first.',
   two_factor_needed_for_app:
-    'This app, or your team, asks for two-factor sign-in, and your account has none yet. Add an authenticator app on your Sign-in security page (/account/security), then sign in to the app again.',
+    'This app, or your team, asks for two-factor sign-in, and your account has none yet. Add an authenticator app or a passkey on your Sign-in security page (/account/security), then sign in to the app again.',
   passkey_challenge_unknown: 'This passkey request was used already or belongs to another page. Try again.',
   passkey_challenge_expired: 'The passkey request expired: each lasts 3 minutes. Try again.',
   passkey_response_invalid: "The passkey's answer could not be verified. Try again with your passkey.",
