@@ -13,6 +13,9 @@ const browser = {
   HTMLElement: 'readonly',
   HTMLInputElement: 'readonly',
   HTMLFormElement: 'readonly',
+  fetch: 'readonly',
+  AbortController: 'readonly',
+  PublicKeyCredential: 'readonly',
 }
 
 export default defineConfig(

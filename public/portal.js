@@ -141,3 +141,96 @@ enableTeamSwitch()
 guardSubmissions()
 focusErrorSummary()
 submitResponseForms()
+
+// Passkeys (WebAuthn): the controls show only in browsers that can create
+// and use them from JSON options.
+async function postJson(url, body) {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
+    credentials: 'same-origin',
+    body: JSON.stringify(body),
+  })
+  const answer = await response.json().catch(() => ({}))
+  if (answer.redirect && !response.ok) window.location.assign(answer.redirect)
+  if (!response.ok) throw new Error(answer.error || 'Something went wrong. Try again.')
+  return answer
+}
+
+function showPasskeyError(container, error) {
+  const out = container.querySelector('[data-passkey-error]')
+  // The browser's own refusal (cancelled, timed out) is not the server's message.
+  out.textContent = error.name === 'NotAllowedError' ? 'The passkey was not used: cancelled or timed out. Try again.' : error.message
+  out.hidden = false
+}
+
+function passkeysSupported() {
+  return typeof window.PublicKeyCredential === 'function' && typeof PublicKeyCredential.parseRequestOptionsFromJSON === 'function'
+}
+
+async function signInWithPasskey(container, mediation, signal) {
+  const { purpose, csrf, returnTo } = container.dataset
+  const { challengeId, options } = await postJson('/login/passkey/options', { _csrf: csrf, purpose })
+  const credential = await navigator.credentials.get({ publicKey: PublicKeyCredential.parseRequestOptionsFromJSON(options), mediation, signal })
+  const { redirect } = await postJson('/login/passkey', {
+    _csrf: csrf,
+    purpose,
+    challenge_id: challengeId,
+    response: credential.toJSON(),
+    return_to: returnTo,
+  })
+  window.location.assign(redirect)
+}
+
+function enablePasskeyLogin() {
+  if (!passkeysSupported()) return
+  for (const container of document.querySelectorAll('[data-passkey-login]')) {
+    container.hidden = false
+    let autofill
+    container.querySelector('button').addEventListener('click', async () => {
+      autofill?.abort()
+      try {
+        await signInWithPasskey(container, 'optional')
+      } catch (error) {
+        showPasskeyError(container, error)
+      }
+    })
+    // The browser offers passkeys among the e-mail field's suggestions.
+    if (container.dataset.purpose === 'passwordless' && document.querySelector('input[autocomplete~="webauthn"]')) {
+      PublicKeyCredential.isConditionalMediationAvailable?.().then((available) => {
+        if (!available) return
+        autofill = new AbortController()
+        signInWithPasskey(container, 'conditional', autofill.signal).catch((error) => {
+          if (error.name !== 'AbortError' && !autofill.signal.aborted) showPasskeyError(container, error)
+        })
+      })
+    }
+  }
+}
+
+function enablePasskeyAdding() {
+  if (!passkeysSupported()) return
+  for (const form of document.querySelectorAll('form[data-passkey-add]')) {
+    form.hidden = false
+    form.addEventListener('submit', async (event) => {
+      event.preventDefault()
+      const csrf = form.dataset.csrf
+      try {
+        const { challengeId, options } = await postJson('/account/security/passkeys/options', { _csrf: csrf })
+        const credential = await navigator.credentials.create({ publicKey: PublicKeyCredential.parseCreationOptionsFromJSON(options) })
+        const { redirect } = await postJson('/account/security/passkeys', {
+          _csrf: csrf,
+          challenge_id: challengeId,
+          name: form.elements.name.value,
+          response: credential.toJSON(),
+        })
+        window.location.assign(redirect)
+      } catch (error) {
+        showPasskeyError(form, error)
+      }
+    })
+  }
+}
+
+enablePasskeyLogin()
+enablePasskeyAdding()

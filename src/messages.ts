@@ -119,9 +119,22 @@ export const MESSAGES = {
     "That code does not match. Check that your app was set up with the key shown here and that your phone's clock is right, then enter the code it shows now.",
   totp_enrolment_missing: 'This setup was finished or started over elsewhere. Start adding the authenticator app again.',
   factor_not_found: 'That sign-in method was already removed.',
-  recovery_codes_need_factor: 'Recovery codes come with two-factor sign-in: add an authenticator app first.',
+  recovery_codes_need_factor: 'Recovery codes come with two-factor sign-in: add an authenticator app or a passkey first.',
   two_factor_needed_for_app:
-    'This app, or your team, asks for two-factor sign-in, and your account has none yet. Add an authenticator app on your Sign-in security page (/account/security), then sign in to the app again.',
+    'This app, or your team, asks for two-factor sign-in, and your account has none yet. Add an authenticator app or a passkey on your Sign-in security page (/account/security), then sign in to the app again.',
+  passkey_challenge_unknown: 'This passkey request was used already or belongs to another page. Try again.',
+  passkey_challenge_expired: 'The passkey request expired: each lasts 3 minutes. Try again.',
+  passkey_response_invalid: "The passkey's answer could not be verified. Try again with your passkey.",
+  passkey_unknown: 'This passkey is not registered with Gatehouse. Log in with your password, or use another passkey.',
+  passkey_of_another_user: 'This passkey belongs to another account. Use a passkey of the account you are signing in to.',
+  passkey_counter_backwards:
+    "This passkey's signature counter went backwards, a sign of a copied authenticator, so it was refused. Remove it on your Sign-in security page and add it again.",
+  passkey_name_missing: 'Give the passkey a name of at most 100 characters, such as the device it is on.',
+  passkey_already_added: 'This passkey is already added to an account.',
+  passkey_none: 'Your account has no passkey. Enter a code instead.',
+  passkey_needed_for_app:
+    'This app asks for sign-in with a passkey, and your account has none yet. Add a passkey on your Sign-in security page (/account/security), then sign in to the app again.',
+  reauthentication_needed: 'Enter your password again, or use a passkey, to change how you sign in.',
   csrf_failed: 'The form has expired. Go back, reload the page and try again.',
   webhook_url_invalid: 'Enter the full URL of your endpoint, starting with https://.',
   webhook_url_refused:
@@ -186,6 +199,7 @@ export const BANNERS = {
   security: {
     app_added: 'The authenticator app was added. From now on you sign in with your password and a code from the app.',
     removed: 'The sign-in method was removed.',
+    passkey_added: 'The passkey was added. You can sign in with it alone, or use it after your password.',
   },
   sessions: {
     ended: 'That session was signed out. Apps it signed in to that listen for it were told.',

@@ -7,12 +7,13 @@
 export const ACR = {
   password: 'urn:gatehouse:acr:password',
   mfa: 'urn:gatehouse:acr:mfa',
+  phishingResistant: 'urn:gatehouse:acr:phishing-resistant',
 } as const
 
 export type Acr = (typeof ACR)[keyof typeof ACR]
 
 /** Weakest first: discovery lists them in this order. */
-export const ACR_VALUES: readonly Acr[] = [ACR.password, ACR.mfa]
+export const ACR_VALUES: readonly Acr[] = [ACR.password, ACR.mfa, ACR.phishingResistant]
 
 /** A password alone: every session from before two-factor sign-in. */
 export const PASSWORD_ONLY = ['pwd'] as const
@@ -31,7 +32,14 @@ export function formatAmr(amr: readonly string[]): string {
 
 /** The class a login with these methods reaches. */
 export function acrOf(amr: readonly string[]): Acr {
-  return amr.includes('mfa') ? ACR.mfa : ACR.password
+  if (!amr.includes('mfa')) return ACR.password
+  // A passkey signs for this origin only: a look-alike site cannot relay it as it can a code.
+  return usedPasskey(amr) ? ACR.phishingResistant : ACR.mfa
+}
+
+/** Whether the login used a passkey: a hardware-bound (`hwk`) or synced (`swk`) key. */
+export function usedPasskey(amr: readonly string[]): boolean {
+  return amr.includes('hwk') || amr.includes('swk')
 }
 
 export function isKnownAcr(value: string): value is Acr {

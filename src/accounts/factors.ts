@@ -69,7 +69,7 @@ function newRecoveryCode(): string {
 }
 
 /** A new set of recovery codes; the old set stops working. The codes are returned to be shown once and kept only hashed. */
-async function issueRecoveryCodes(deps: FactorDeps, user: User, address: string): Promise<string[]> {
+export async function issueRecoveryCodes(deps: FactorDeps, user: User, address: string): Promise<string[]> {
   const codes = Array.from({ length: RECOVERY_CODE_COUNT }, newRecoveryCode)
   await replaceRecoveryCodes(
     deps.db.kysely,

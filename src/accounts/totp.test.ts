@@ -41,5 +41,13 @@ describe('how a session was signed in (RFC 8176 amr) and the class it reaches', 
   it('orders the classes: two factors meet a request for the password, not the other way round', () => {
     assert.equal(meetsAcr(ACR.mfa, ACR.password), true)
     assert.equal(meetsAcr(ACR.password, ACR.mfa), false)
+    assert.equal(meetsAcr(ACR.phishingResistant, ACR.mfa), true)
+    assert.equal(meetsAcr(ACR.mfa, ACR.phishingResistant), false)
+  })
+
+  it('counts a passkey as phishing-resistant, after the password or alone with the user verified, not alone without', () => {
+    assert.equal(acrOf(parseAmr('pwd hwk mfa')), ACR.phishingResistant)
+    assert.equal(acrOf(parseAmr('swk user mfa')), ACR.phishingResistant)
+    assert.equal(acrOf(parseAmr('hwk user')), ACR.password)
   })
 })

@@ -25,9 +25,10 @@ import { twoFactor } from './migrations/022_two_factor.js'
 import { scopeDescriptions } from './migrations/023_scope_descriptions.js'
 import { webhooks } from './migrations/024_webhooks.js'
 import { delegation } from './migrations/025_delegation.js'
+import { passkeyChallenges } from './migrations/026_passkey_challenges.js'
 
 // Migrations run in the order of their names: three digits, one more than the
-// last migration's, then what it does. The next one is 026_…; it must not
+// last migration's, then what it does. The next one is 027_…; it must not
 // share a number, and a migration once released is never renamed or reordered.
 function migrationsFor(dialect: DialectName): Record<string, Migration> {
   return {
@@ -56,6 +57,7 @@ function migrationsFor(dialect: DialectName): Record<string, Migration> {
     '023_scope_descriptions': scopeDescriptions(),
     '024_webhooks': webhooks(),
     '025_delegation': delegation(dialect),
+    '026_passkey_challenges': passkeyChallenges(),
   }
 }
 

@@ -73,6 +73,18 @@ export interface UserFactorTable {
   last_used_at: number | null
 }
 
+/** A WebAuthn challenge handed to a browser: taken once, before `expires_at`, by the session or form it is bound to. */
+export interface WebauthnChallengeTable {
+  id: string
+  purpose: string
+  /** A keyed hash of the session or login form the challenge belongs to. */
+  binding: string
+  /** Whose passkey must answer; null for a passwordless login, where any user's may. */
+  user_id: number | null
+  challenge: string
+  expires_at: number
+}
+
 /** Single-use recovery codes, by keyed hash. */
 export interface RecoveryCodeTable {
   code_hash: string
@@ -180,6 +192,7 @@ export interface Database extends OAuthTables, ApiTables, PortalTables {
   webhook_endpoints: WebhookEndpointTable
   webhook_deliveries: WebhookDeliveryTable
   webhook_outbox: WebhookOutboxTable
+  webauthn_challenges: WebauthnChallengeTable
 }
 
 export interface ClientTable {

@@ -173,6 +173,7 @@ await forEachDialect('upgrading a database of an older release', (dialect) => {
       '023_scope_descriptions',
       '024_webhooks',
       '025_delegation',
+      '026_passkey_challenges',
     ])
   })
 

@@ -106,7 +106,7 @@ describe('two factors as relying parties and resource servers see them, and a te
     { timeout: 150_000 },
     (t) =>
       withPage(browser, t, async (page) => {
-        assert.deepEqual(config.serverMetadata().acr_values_supported, [ACR.password, ACR.mfa])
+        assert.deepEqual(config.serverMetadata().acr_values_supported, [ACR.password, ACR.mfa, ACR.phishingResistant])
 
         // Signed in before the app was added: a session with the password alone.
         await logIn(page, server.url, ada.user.email, PASSWORD)

@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { acrOf } from '../../accounts/assurance.js'
+import { ACR, acrOf } from '../../accounts/assurance.js'
 import { hasFactor } from '../../accounts/factors.js'
 import type { AppContext } from '../../context.js'
 import { AUTHORIZATION_TITLES, MESSAGES } from '../../messages.js'
@@ -26,6 +26,7 @@ import { ENDPOINTS } from '../../oauth/metadata.js'
 import type { RawParams } from '../../protocol/params.js'
 import { SCOPES } from '../../protocol/scopes.js'
 import { checkSessionCsrf, currentSession, type PortalSession } from '../session.js'
+import { listPasskeysOfUser } from '../../db/passkeys.js'
 import { SECOND_STEP_PATH } from '../pages/login.js'
 import { sendPage } from '../pages/page.js'
 import { consents } from '../../observability/metrics.js'
@@ -193,11 +194,15 @@ async function carryOut(
       return sendToLogin(ctx, request, reply, authorization, params, decision.reason !== 'signed-out')
     case 'no-team':
       return sendPage(ctx, request, reply, 'error', { title: AUTHORIZATION_TITLES.noTeam, message: MESSAGES.no_active_team }, 403)
-    case 'step-up':
+    case 'step-up': {
       // A user with no second factor cannot step up: they add one first, and are never given less than asked for.
       if (!session || !(await hasFactor(ctx, session.user.id)))
         return sendPage(ctx, request, reply, 'error', { title: AUTHORIZATION_TITLES.twoFactorNeeded, message: MESSAGES.two_factor_needed_for_app }, 403)
+      const onlyPasskey = authorization.acrValues.length > 0 && authorization.acrValues.every((acr) => acr === ACR.phishingResistant)
+      if (onlyPasskey && (await listPasskeysOfUser(ctx.db.kysely, session.user.id)).length === 0)
+        return sendPage(ctx, request, reply, 'error', { title: AUTHORIZATION_TITLES.twoFactorNeeded, message: MESSAGES.passkey_needed_for_app }, 403)
       return reply.redirect(`${SECOND_STEP_PATH}?return_to=${encodeURIComponent(requestPath(request, params))}`, 303)
+    }
     case 'error':
       return respond(ctx, request, reply, authorization, errorFields(decision.error, authorization.state))
     case 'error-page':

@@ -1,10 +1,12 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { hasSecondFactor } from '../../accounts/assurance.js'
+import { ACR, acrOf, hasSecondFactor } from '../../accounts/assurance.js'
 import { checkSecondFactor, hasFactor, SecondFactorThrottled } from '../../accounts/factors.js'
 import { authenticate } from '../../accounts/login.js'
+import { finishPasskeyLogin, startPasskeyLogin } from '../../accounts/passkeys.js'
 import { endSession, renewLogin, startSession } from '../../accounts/sessions.js'
 import type { User } from '../../accounts/types.js'
 import type { AppContext } from '../../context.js'
+import { listPasskeysOfUser } from '../../db/passkeys.js'
 import { findUserById } from '../../db/users.js'
 import { findClient } from '../../clients/clients.js'
 import { Refusal } from '../../messages.js'
@@ -22,6 +24,7 @@ import {
   setSecondStepCookie,
   setSessionCookie,
 } from '../session.js'
+import { answerJson } from './json-answer.js'
 import { sendPage } from './page.js'
 
 interface LoginBody {
@@ -56,6 +59,27 @@ const codeBodySchema = {
   },
 } as const
 
+interface PasskeyBody {
+  purpose?: string
+  challenge_id?: string
+  response?: unknown
+  return_to?: string
+  _csrf?: string
+}
+
+const passkeyBodySchema = {
+  type: 'object',
+  properties: {
+    purpose: { type: 'string', enum: ['second-step', 'passwordless'] },
+    challenge_id: { type: 'string', maxLength: 100 },
+    response: { type: 'object' },
+    return_to: { type: 'string', maxLength: 4096 },
+    _csrf: { type: 'string', maxLength: 200 },
+  },
+} as const
+
+const PASSKEY_PATH = '/login/passkey'
+
 /** The second step of a login, and of a step-up from a session signed in with the password alone. */
 export const SECOND_STEP_PATH = '/login/code'
 
@@ -65,6 +89,11 @@ export const SECOND_STEP_PATH = '/login/code'
  * anyone else's session ends.
  */
 async function signIn(ctx: AppContext, request: FastifyRequest, reply: FastifyReply, user: User, amr: string[], returnTo: string): Promise<FastifyReply> {
+  await establishLogin(ctx, request, reply, user, amr)
+  return reply.redirect(returnTo, 303)
+}
+
+async function establishLogin(ctx: AppContext, request: FastifyRequest, reply: FastifyReply, user: User, amr: string[]): Promise<void> {
   const previous = await currentSession(ctx, request)
   const renewed = previous?.user.id === user.id ? await renewLogin(ctx.db, previous.id, ctx.clock(), sessionClientOf(request), amr) : undefined
   if (previous && !renewed) {
@@ -74,7 +103,6 @@ async function signIn(ctx: AppContext, request: FastifyRequest, reply: FastifyRe
   const session = renewed ?? (await startSession(ctx.db, user, ctx.clock(), sessionClientOf(request), amr))
   setSessionCookie(ctx, reply, session.id)
   clearSecondStepCookie(ctx, reply)
-  return reply.redirect(returnTo, 303)
 }
 
 /**
@@ -88,7 +116,9 @@ async function secondStepUser(ctx: AppContext, request: FastifyRequest): Promise
     return user && !user.isDisabled ? user : undefined
   }
   const session = await currentSession(ctx, request)
-  if (!session || hasSecondFactor(session.amr) || !(await hasFactor(ctx, session.user.id))) return undefined
+  // A session with an app code may still step up to a passkey (acr phishing-resistant).
+  if (!session || acrOf(session.amr) === ACR.phishingResistant || !(await hasFactor(ctx, session.user.id))) return undefined
+  if (hasSecondFactor(session.amr) && (await listPasskeysOfUser(ctx.db.kysely, session.user.id)).length === 0) return undefined
   return session.user
 }
 
@@ -169,7 +199,8 @@ export function loginRoutes(app: FastifyInstance, ctx: AppContext): void {
     const returnTo = safeLocalPath(request.query.return_to)
     const user = await secondStepUser(ctx, request)
     if (!user) return reply.redirect(`/login?return_to=${encodeURIComponent(returnTo)}`, 303)
-    return sendPage(ctx, request, reply, 'second-factor', { returnTo, csrf: loginCsrfToken(ctx, request, reply) })
+    const hasPasskey = (await listPasskeysOfUser(ctx.db.kysely, user.id)).length > 0
+    return sendPage(ctx, request, reply, 'second-factor', { returnTo, csrf: loginCsrfToken(ctx, request, reply), hasPasskey })
   })
 
   app.post<{ Body: CodeBody }>(SECOND_STEP_PATH, { schema: { body: codeBodySchema } }, async (request, reply) => {
@@ -195,11 +226,42 @@ export function loginRoutes(app: FastifyInstance, ctx: AppContext): void {
           csrf: loginCsrfToken(ctx, request, reply),
           error: retry ? `${err.message} ${retry}` : err.message,
           expired: err.code === 'second_factor_expired',
+          hasPasskey: (await listPasskeysOfUser(ctx.db.kysely, (await secondStepUser(ctx, request))?.id ?? 0)).length > 0,
         },
         err.status,
       )
     }
   })
+
+  // Passkeys, from the login page (passwordless) and the second step; JSON for the page's script.
+  app.post<{ Body: PasskeyBody }>(`${PASSKEY_PATH}/options`, { schema: { body: passkeyBodySchema } }, async (request, reply) =>
+    answerJson(reply, async () => {
+      const body = request.body ?? {}
+      checkLoginCsrf(ctx, request, body._csrf)
+      const purpose = body.purpose === 'second-step' ? 'second-step' : 'passwordless'
+      const user = purpose === 'second-step' ? await secondStepUser(ctx, request) : undefined
+      if (purpose === 'second-step' && !user) throw new Refusal('second_factor_expired', 401)
+      return startPasskeyLogin(ctx, purpose, body._csrf ?? '', user)
+    }),
+  )
+
+  app.post<{ Body: PasskeyBody }>(PASSKEY_PATH, { schema: { body: passkeyBodySchema } }, async (request, reply) =>
+    answerJson(reply, async () => {
+      const body = request.body ?? {}
+      checkLoginCsrf(ctx, request, body._csrf)
+      const purpose = body.purpose === 'second-step' ? 'second-step' : 'passwordless'
+      if (purpose === 'second-step' && !(await secondStepUser(ctx, request))) throw new Refusal('second_factor_expired', 401)
+      const { user, amr } = await finishPasskeyLogin(
+        ctx,
+        purpose,
+        body._csrf ?? '',
+        { challengeId: body.challenge_id ?? '', response: body.response },
+        request.ip,
+      )
+      await establishLogin(ctx, request, reply, user, amr)
+      return { redirect: safeLocalPath(body.return_to) }
+    }),
+  )
 
   app.get('/logout', async (request, reply) => {
     const session = await currentSession(ctx, request)

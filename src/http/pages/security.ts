@@ -9,11 +9,13 @@ import {
   startTotpEnrolment,
   unusedRecoveryCodes,
 } from '../../accounts/factors.js'
+import { finishPasskeyRegistration, startPasskeyRegistration } from '../../accounts/passkeys.js'
 import { keepForOneView, takeOneView } from '../../accounts/portal-forms.js'
 import type { AppContext } from '../../context.js'
-import { BANNERS, Refusal } from '../../messages.js'
+import { BANNERS, MESSAGES, Refusal } from '../../messages.js'
 import type { PortalSession } from '../session.js'
 import { shownTime } from './format.js'
+import { answerJson } from './json-answer.js'
 import { sendPage } from './page.js'
 import { actOnce, csrfBodySchema, doneBanner, formGuardProperties, idParamsSchema, type FormBody, type IdParams } from './portal.js'
 import { loggedInPages, sessionOf } from './session-guard.js'
@@ -30,6 +32,30 @@ const codeBodySchema = {
   type: 'object',
   properties: { factor_id: { type: 'string', maxLength: 100 }, code: { type: 'string', maxLength: 64 }, ...formGuardProperties },
 } as const
+
+interface PasskeyBody extends FormBody {
+  challenge_id?: string
+  name?: string
+  response?: unknown
+}
+
+const passkeyBodySchema = {
+  type: 'object',
+  properties: {
+    challenge_id: { type: 'string', maxLength: 100 },
+    name: { type: 'string', maxLength: 200 },
+    response: { type: 'object' },
+    ...formGuardProperties,
+  },
+} as const
+
+const PASSKEYS_PATH = `${SECURITY_PATH}/passkeys`
+
+/** The page's script sends the person to confirm who they are, then back. */
+function reauthenticationNeeded(reply: FastifyReply): { error: string; redirect: string } {
+  reply.code(403)
+  return { error: MESSAGES.reauthentication_needed, redirect: toReauthentication(SECURITY_PATH) }
+}
 
 /** Adding or removing a factor needs the password entered in the last few minutes: a session left open is not enough. */
 function recentlyAuthenticated(ctx: AppContext, session: PortalSession): boolean {
@@ -110,6 +136,31 @@ export function securityRoutes(app: FastifyInstance, ctx: AppContext): void {
           if (err.code === 'totp_enrolment_missing') return sendSecurity(request, reply, { error: err.message }, err.status)
           return sendEnrolment(request, reply, err.message, err.status)
         }
+      }),
+    )
+
+    pages.post<{ Body: FormBody }>(`${PASSKEYS_PATH}/options`, { schema: { body: csrfBodySchema } }, async (request, reply) =>
+      answerJson(reply, async () => {
+        const session = sessionOf(request)
+        if (!recentlyAuthenticated(ctx, session)) return reauthenticationNeeded(reply)
+        return startPasskeyRegistration(ctx, session.user, session.id)
+      }),
+    )
+
+    pages.post<{ Body: PasskeyBody }>(PASSKEYS_PATH, { schema: { body: passkeyBodySchema } }, async (request, reply) =>
+      answerJson(reply, async () => {
+        const session = sessionOf(request)
+        if (!recentlyAuthenticated(ctx, session)) return reauthenticationNeeded(reply)
+        const { recoveryCodes } = await finishPasskeyRegistration(
+          ctx,
+          session.user,
+          session.id,
+          { challengeId: request.body.challenge_id ?? '', name: request.body.name ?? '', response: request.body.response },
+          request.ip,
+        )
+        if (!recoveryCodes) return { redirect: `${SECURITY_PATH}?done=passkey_added` }
+        const viewId = await keepForOneView(ctx.db, ctx.keys, session.id, 'recovery-codes', recoveryCodes.join(' '), ctx.clock())
+        return { redirect: `${SECURITY_PATH}/recovery-codes/${viewId}` }
       }),
     )
 
