@@ -154,7 +154,12 @@ export async function finishPasskeyRegistration(
   })
   await recordAccountEvent(deps, 'factor.added', user.id, `Passkey "${name}"`, address)
   if (deps.mail.canSend) {
-    await deps.mail.queue({ to: user.email, kind: 'factor_added', userId: user.id, ...factorAddedMail(deps.mail.productName, user.name, `The passkey "${name}"`, deps.config.issuer) })
+    await deps.mail.queue({
+      to: user.email,
+      kind: 'factor_added',
+      userId: user.id,
+      ...factorAddedMail(deps.mail.productName, user.name, `The passkey "${name}"`, deps.config.issuer),
+    })
   }
   return { recoveryCodes: first ? await issueRecoveryCodes(deps, user, address) : undefined }
 }
