@@ -18,7 +18,7 @@ export const MESSAGES = {
   password_common:
     'This password is on a list of passwords that are used so often that attackers try them first. Choose one that is longer or less usual: a few unrelated words work well.',
   password_incorrect: 'Your current password is incorrect.',
-  mail_unavailable: 'Gatehouse cannot send mail on this server. Ask your administrator to help you (they can run gatehouse users reset-link).',
+  mail_unavailable: 'This server cannot send mail. Ask your administrator to help you (they can run gatehouse users reset-link).',
   reset_throttled: 'Too many links were asked for this address or from your network. Wait an hour and try again.',
   verification_throttled: 'Too many links were sent. Wait an hour and try again.',
   link_unknown: 'This link is not valid: it may have been cut short or changed. Copy the whole link from the mail, or ask for a new one.',
@@ -125,7 +125,7 @@ export const MESSAGES = {
   passkey_challenge_unknown: 'This passkey request was used already or belongs to another page. Try again.',
   passkey_challenge_expired: 'The passkey request expired: each lasts 3 minutes. Try again.',
   passkey_response_invalid: "The passkey's answer could not be verified. Try again with your passkey.",
-  passkey_unknown: 'This passkey is not registered with Gatehouse. Log in with your password, or use another passkey.',
+  passkey_unknown: 'This passkey is not registered here. Log in with your password, or use another passkey.',
   passkey_of_another_user: 'This passkey belongs to another account. Use a passkey of the account you are signing in to.',
   passkey_counter_backwards:
     "This passkey's signature counter went backwards, a sign of a copied authenticator, so it was refused. Remove it on your Sign-in security page and add it again.",
@@ -149,7 +149,7 @@ export const MESSAGES = {
   in_another_team: 'This belongs to another of your teams. Switch to that team to open it.',
   already_deleted: 'This was already deleted or revoked.',
   internal: 'Something went wrong on our side. Try again in a moment.',
-  unavailable: 'Gatehouse cannot reach its database right now. Try again in a moment.',
+  unavailable: 'The sign-in service cannot reach its database right now. Try again in a moment.',
 } as const
 
 export type MessageCode = keyof typeof MESSAGES
