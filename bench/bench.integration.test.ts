@@ -74,7 +74,7 @@ describe('npm run bench -- --quick', { timeout: 600_000 }, () => {
       'the token endpoint profile names Gatehouse code',
     )
     const measuredGoals = results.goals.filter((g) => g.status !== 'not measured')
-    const expectedGoals = (await postgresSkipReason()) === undefined ? 13 : 9
+    const expectedGoals = (await postgresSkipReason()) === undefined ? 15 : 11
     assert.equal(measuredGoals.length, expectedGoals, JSON.stringify(results.goals, null, 2))
     const report = readFileSync(join(dir, 'report.md'), 'utf8')
     for (const section of ['## Goals', '## Signing algorithms', '## Where the token endpoint spends its time'])
