@@ -83,6 +83,8 @@ export const MESSAGES = {
   service_account_membership: "This is the service account of a service client: it stays a member of its client's team. Delete the client to remove it.",
   service_client_kind: 'A service client is confidential and not first-party.',
   client_keys_invalid: 'The public key was refused.',
+  trusted_issuer_invalid: 'A trusted issuer is an https URL; its jwks_uri is an https URL without credentials or a fragment.',
+  trusted_issuer_not_found: 'No trusted issuer has this id.',
   client_no_secret: 'This API client is public: it has no Client secret and uses PKCE instead.',
   resource_uri_invalid: 'A resource URI is an absolute http or https URL without a query, a fragment or credentials, such as https://mcp.example.com/mcp.',
   resource_scope_invalid: 'A scope is printable characters without spaces, quotes or backslashes.',

@@ -48,6 +48,8 @@ export type ActivityAction =
   | 'factors.reset'
   | 'recovery_codes.generated'
   | 'team.two_factor_changed'
+  | 'trusted_issuer.added'
+  | 'trusted_issuer.deleted'
   | 'webhook.created'
   | 'webhook.updated'
   | 'webhook.deleted'

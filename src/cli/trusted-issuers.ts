@@ -1,21 +1,10 @@
 import { teamByIdOrName } from '../accounts/teams.js'
-import { validateJwksUri } from '../clients/client-keys.js'
-import { deleteTrustedIssuer, insertTrustedIssuer, listTrustedIssuers, type TrustedIssuer } from '../db/trusted-issuers.js'
+import { deleteTrustedIssuer, listTrustedIssuers, type TrustedIssuer } from '../db/trusted-issuers.js'
+import { addTrustedIssuer } from '../oauth/trusted-issuers.js'
 import { json, print, required, UsageError, withDatabase, type Commands } from './command.js'
 
 function trustedIssuerJson(trusted: TrustedIssuer) {
   return { id: trusted.id, issuer: trusted.issuer, jwks_uri: trusted.jwksUri, team_id: trusted.teamId, created_at: new Date(trusted.createdAt).toISOString() }
-}
-
-function issuerUrl(value: string): string {
-  let url
-  try {
-    url = new URL(value)
-  } catch {
-    throw new UsageError('--issuer must be a URL')
-  }
-  if (url.protocol !== 'https:') throw new UsageError('--issuer must be an https URL')
-  return value
 }
 
 export const trustedIssuerCommands: Commands = {
@@ -29,12 +18,12 @@ export const trustedIssuerCommands: Commands = {
       json: 'print the result as JSON',
     },
     async run(values) {
-      const issuer = issuerUrl(required(values, 'issuer'))
+      const issuer = required(values, 'issuer')
       const jwksUri = required(values, 'jwks-uri')
       const teamName = required(values, 'team')
       const trusted = await withDatabase(async (db) => {
         const team = await teamByIdOrName(db, teamName)
-        return insertTrustedIssuer(db.kysely, { issuer, jwksUri: validateJwksUri(jwksUri, true), teamId: team.id, createdAt: Date.now() })
+        return addTrustedIssuer(db, { issuer, jwksUri, teamId: team.id }, Date.now())
       })
       print(values, trustedIssuerJson(trusted), `Trusted ${trusted.issuer} for team ${trusted.teamId} (id ${trusted.id})`)
     },

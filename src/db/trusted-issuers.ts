@@ -21,8 +21,17 @@ export async function insertTrustedIssuer(db: Executor, issuer: Omit<TrustedIssu
   return toTrustedIssuer(row)
 }
 
-export async function listTrustedIssuers(db: Executor): Promise<TrustedIssuer[]> {
-  return (await db.selectFrom('trusted_issuers').selectAll().orderBy('id').execute()).map(toTrustedIssuer)
+export async function listTrustedIssuers(db: Executor, page: { teamId?: number; afterId?: number; limit?: number } = {}): Promise<TrustedIssuer[]> {
+  let query = db.selectFrom('trusted_issuers').selectAll().orderBy('id')
+  if (page.teamId !== undefined) query = query.where('team_id', '=', page.teamId)
+  if (page.afterId !== undefined) query = query.where('id', '>', page.afterId)
+  if (page.limit !== undefined) query = query.limit(page.limit)
+  return (await query.execute()).map(toTrustedIssuer)
+}
+
+export async function findTrustedIssuerById(db: Executor, id: number): Promise<TrustedIssuer | undefined> {
+  const row = await db.selectFrom('trusted_issuers').selectAll().where('id', '=', id).executeTakeFirst()
+  return row && toTrustedIssuer(row)
 }
 
 /** Every team that trusts `issuer`. */

@@ -6,6 +6,8 @@ import { countUsers } from '../../db/users.js'
 import { createAdminToken } from '../../tokens/admin-tokens.js'
 import { createPersonalAccessToken } from '../../tokens/personal-access-tokens.js'
 import { pruneExpired } from '../../tokens/prune.js'
+import { hasFactor } from '../../accounts/factors.js'
+import { enrolApp } from '../../testing/totp.js'
 import { forEachDialect } from '../../testing/dialects.js'
 import { REDIRECT, seedClient, seedUser, type SeededUser } from '../../testing/fixtures.js'
 import { browserFor, codeFor, redeemCode } from '../../testing/oauth.js'
@@ -644,6 +646,111 @@ await forEachDialect('admin API', (dialect) => {
         const entries = await call<List>('GET', `/admin/v1/activity?action=${action}&admin_token_id=${writerId}&team_id=${hooksOwner.team!.id}`)
         assert.ok(
           entries.body.data.some((e) => String(e.detail).startsWith(endpointId)),
+          action,
+        )
+      }
+    })
+  })
+
+  describe('two-factor reset', () => {
+    it('removes every factor of a user, tells them, and logs it; a reader may not, an unknown user is a problem', async () => {
+      const { user } = await seedUser(server.ctx.db, 'mona@example.com', { name: 'Mona Factor' })
+      await enrolApp(server.ctx, user)
+      assert.equal(await hasFactor(server.ctx, user.id), true)
+
+      assertProblem(await call('POST', `/admin/v1/users/${user.id}/mfa-reset`, { token: reader }), 403, 'insufficient_scope')
+      assert.equal(await hasFactor(server.ctx, user.id), true)
+
+      const reset = await call('POST', `/admin/v1/users/${user.id}/mfa-reset`)
+      assert.equal(reset.status, 200)
+      assert.equal(reset.body.removed, 1)
+      assert.equal((reset.body.user as Json).id, user.id)
+      assert.equal(await hasFactor(server.ctx, user.id), false)
+
+      await server.ctx.activity.flush()
+      const logged = await call<List>('GET', `/admin/v1/activity?action=factors.reset&user_id=${user.id}`)
+      assert.equal(logged.body.data.length, 1)
+      const requests = await call<List>('GET', `/admin/v1/activity?action=admin.request&admin_token_id=${writerId}`)
+      assert.ok(requests.body.data.some((e) => String(e.detail).includes('POST /admin/v1/users/:id/mfa-reset 200')))
+
+      assertProblem(await call('POST', '/admin/v1/users/999999/mfa-reset'), 404, 'user_id_not_found')
+      assertProblem(await call('POST', '/admin/v1/users/mona/mfa-reset'), 400, 'invalid_request')
+    })
+  })
+
+  describe('trusted issuers', () => {
+    let trustedId: number
+
+    it('trusts an identity provider for a team, and refuses a non-https jwks_uri, an unknown team and wrong types', async () => {
+      const created = await call('POST', '/admin/v1/trusted-issuers', {
+        body: { issuer: 'https://idp.example.com', jwks_uri: 'https://idp.example.com/jwks', team_id: owner.team!.id },
+      })
+      assert.equal(created.status, 201)
+      assert.equal(created.body.issuer, 'https://idp.example.com')
+      assert.equal(created.body.jwks_uri, 'https://idp.example.com/jwks')
+      assert.equal(created.body.team_id, owner.team!.id)
+      trustedId = created.body.id as number
+      assert.equal(created.headers.get('location'), `/admin/v1/trusted-issuers/${trustedId}`)
+
+      const count = async () => (await call<List>('GET', '/admin/v1/trusted-issuers?limit=100')).body.data.length
+      const before = await count()
+      const valid = { issuer: 'https://other.example.com', jwks_uri: 'https://other.example.com/jwks', team_id: owner.team!.id }
+      assertProblem(
+        await call('POST', '/admin/v1/trusted-issuers', { body: { ...valid, jwks_uri: 'http://other.example.com/jwks' } }),
+        400,
+        'trusted_issuer_invalid',
+      )
+      assertProblem(await call('POST', '/admin/v1/trusted-issuers', { body: { ...valid, issuer: 'http://other.example.com' } }), 400, 'trusted_issuer_invalid')
+      assertProblem(await call('POST', '/admin/v1/trusted-issuers', { body: { ...valid, issuer: 'not a url' } }), 400, 'trusted_issuer_invalid')
+      assertProblem(await call('POST', '/admin/v1/trusted-issuers', { body: { ...valid, team_id: 999999 } }), 404, 'team_not_found')
+      assertProblem(await call('POST', '/admin/v1/trusted-issuers', { body: { ...valid, team_id: 'Acme' } }), 400, 'invalid_request')
+      assertProblem(await call('POST', '/admin/v1/trusted-issuers', { body: { issuer: valid.issuer } }), 400, 'invalid_request')
+      assertProblem(await call('POST', '/admin/v1/trusted-issuers', { token: reader, body: valid }), 403, 'insufficient_scope')
+      assert.equal(await count(), before)
+    })
+
+    it('lists them a page at a time, filtered by team, and gets one', async () => {
+      const other = await seedUser(server.ctx.db, 'tess@example.com', { name: 'Tess Trust', team: 'Trusting' })
+      const second = await call('POST', '/admin/v1/trusted-issuers', {
+        body: { issuer: 'https://idp.trusting.example', jwks_uri: 'https://idp.trusting.example/jwks', team_id: other.team!.id },
+      })
+      assert.equal(second.status, 201)
+
+      const first = await call<List>('GET', '/admin/v1/trusted-issuers?limit=1', { token: reader })
+      assert.equal(first.body.data[0]!.id, trustedId)
+      assert.equal(first.body.has_more, true)
+      const rest = await call<List>('GET', `/admin/v1/trusted-issuers?cursor=${first.body.next_cursor!}`)
+      assert.deepEqual(
+        rest.body.data.map((t) => t.id),
+        [second.body.id],
+      )
+      const filtered = await call<List>('GET', `/admin/v1/trusted-issuers?team_id=${other.team!.id}`)
+      assert.deepEqual(
+        filtered.body.data.map((t) => t.id),
+        [second.body.id],
+      )
+      assertProblem(await call('GET', '/admin/v1/trusted-issuers?team_id=Trusting'), 400, 'invalid_request')
+      assertProblem(await call('GET', '/admin/v1/trusted-issuers?cursor=yesterday'), 400, 'cursor_invalid')
+
+      const got = await call('GET', `/admin/v1/trusted-issuers/${trustedId}`, { token: reader })
+      assert.equal(got.status, 200)
+      assert.equal(got.body.issuer, 'https://idp.example.com')
+      assertProblem(await call('GET', '/admin/v1/trusted-issuers/999999'), 404, 'trusted_issuer_not_found')
+      assertProblem(await call('GET', '/admin/v1/trusted-issuers/idp'), 400, 'invalid_request')
+      assert.equal((await call('DELETE', `/admin/v1/trusted-issuers/${second.body.id as number}`)).status, 204)
+    })
+
+    it('deletes one, refusing a reader, and logs each change with the admin token', async () => {
+      assertProblem(await call('DELETE', `/admin/v1/trusted-issuers/${trustedId}`, { token: reader }), 403, 'insufficient_scope')
+      assert.equal((await call('GET', `/admin/v1/trusted-issuers/${trustedId}`)).status, 200)
+      assert.equal((await call('DELETE', `/admin/v1/trusted-issuers/${trustedId}`)).status, 204)
+      assertProblem(await call('GET', `/admin/v1/trusted-issuers/${trustedId}`), 404, 'trusted_issuer_not_found')
+      assertProblem(await call('DELETE', `/admin/v1/trusted-issuers/${trustedId}`), 404, 'trusted_issuer_not_found')
+      await server.ctx.activity.flush()
+      for (const action of ['trusted_issuer.added', 'trusted_issuer.deleted']) {
+        const entries = await call<List>('GET', `/admin/v1/activity?action=${action}&admin_token_id=${writerId}&team_id=${owner.team!.id}`)
+        assert.ok(
+          entries.body.data.some((e) => String(e.detail).startsWith(`${trustedId} `)),
           action,
         )
       }

@@ -1,3 +1,4 @@
+import type { TrustedIssuer } from '../../db/trusted-issuers.js'
 import type { Invitation } from '../../accounts/invitations.js'
 import type { Role, Team, User } from '../../accounts/types.js'
 import type { Activity } from '../../activity/types.js'
@@ -312,5 +313,25 @@ export function webhookDeliveryJson(delivery: WebhookDelivery) {
     error: delivery.error,
     created_at: iso(delivery.createdAt),
     last_attempt_at: isoOrNull(delivery.lastAttemptAt),
+  }
+}
+
+export const trustedIssuerSchema = object({
+  object: { type: 'string', enum: ['trusted_issuer'] },
+  id: { type: 'integer' },
+  issuer: { type: 'string' },
+  jwks_uri: { type: 'string' },
+  team_id: { type: 'integer' },
+  created_at: timestamp,
+})
+
+export function trustedIssuerJson(trusted: TrustedIssuer) {
+  return {
+    object: 'trusted_issuer' as const,
+    id: trusted.id,
+    issuer: trusted.issuer,
+    jwks_uri: trusted.jwksUri,
+    team_id: trusted.teamId,
+    created_at: new Date(trusted.createdAt).toISOString(),
   }
 }

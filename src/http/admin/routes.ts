@@ -7,6 +7,7 @@ import { platformRoutes } from './platform.js'
 import { clientRoutes } from './clients.js'
 import { isAdminFailure, notFound, renderProblem, unsupportedMediaType } from './problems.js'
 import { teamRoutes } from './teams.js'
+import { trustedIssuerRoutes } from './trusted-issuers.js'
 import { userRoutes } from './users.js'
 import { adminValidatorCompiler } from './validation.js'
 import { webhookRoutes } from './webhooks.js'
@@ -72,6 +73,7 @@ export async function adminRoutes(app: FastifyInstance, ctx: AppContext): Promis
       clientRoutes(admin, ctx)
       platformRoutes(admin, ctx)
       webhookRoutes(admin, ctx)
+      trustedIssuerRoutes(admin, ctx)
     },
     { prefix: ADMIN_PREFIX },
   )

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify'
+import { resetFactorsByOperator } from '../../accounts/factors.js'
 import { operatorResetLink } from '../../accounts/password-reset.js'
 import { endSessionOfUser, signedInSessions } from '../../accounts/sessions.js'
 import { createUser, renameUser, requireUserById, setDisabled, usersAfter } from '../../accounts/users.js'
@@ -138,6 +139,24 @@ export function userRoutes(admin: FastifyInstance, ctx: AppContext): void {
     async (request) => {
       const user = await requireUserById(ctx.db, request.params.id)
       return userJson((await setDisabled(ctx.db, user.email, false, ctx.clock())).user)
+    },
+  )
+
+  admin.post<{ Params: UserParams }>(
+    '/users/:id/mfa-reset',
+    {
+      schema: {
+        summary: "Remove every one of a user's second factors",
+        description: 'For a user who lost them: authenticator apps, passkeys and recovery codes all go, and the user is told by mail.',
+        tags: ['users'],
+        params: userIdParams,
+        response: { 200: object({ user: userSchema, removed: { type: 'integer' } }), ...problems },
+      },
+    },
+    async (request) => {
+      const found = await requireUserById(ctx.db, request.params.id)
+      const { user, removed } = await resetFactorsByOperator(ctx, found.email)
+      return { user: userJson(user), removed }
     },
   )
 

@@ -62,6 +62,8 @@ export const ACTIONS: Record<ActivityAction, string> = {
   'factors.reset': 'Two-factor sign-in reset by an administrator',
   'recovery_codes.generated': 'New recovery codes made',
   'team.two_factor_changed': 'Two-factor sign-in requirement changed',
+  'trusted_issuer.added': 'Identity provider trusted',
+  'trusted_issuer.deleted': 'Identity provider no longer trusted',
   'webhook.created': 'Webhook endpoint added',
   'webhook.updated': 'Webhook endpoint changed',
   'webhook.deleted': 'Webhook endpoint deleted',
