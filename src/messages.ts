@@ -62,6 +62,8 @@ export const MESSAGES = {
   client_type_unknown: 'Choose what kind of application the client is.',
   client_auth_method_unknown: 'Choose how the client proves itself: its secret, a JWT signed with it, or a private key.',
   skip_consent_first_party: 'Only first-party clients with a secret may skip the consent page.',
+  token_exchange_first_party:
+    'Only first-party clients with a secret may be allowed to exchange tokens on their page; an operator may allow others with gatehouse clients token-exchange.',
   token_exchange_public: 'Only clients that authenticate (confidential or service clients) may exchange tokens.',
   id_token_alg_unsupported: 'Choose one of the listed algorithms for signing ID tokens.',
   redirect_uri_unsafe_characters: 'Redirect URLs must not contain spaces, tabs, line breaks or other control characters.',
@@ -182,6 +184,8 @@ export const BANNERS = {
     deleted: 'The API client was deleted. Every token it held has stopped working.',
     consent_skipped: 'Users are no longer asked to approve this app: they are signed in to it without the consent page.',
     consent_shown: 'Users are asked to approve this app on the consent page again.',
+    exchange_allowed: 'This app may now exchange the tokens it is handed for tokens that act on the same user.',
+    exchange_denied: 'This app may no longer exchange tokens.',
   },
   tokens: {
     deleted: 'The token was deleted. It no longer works.',

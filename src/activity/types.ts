@@ -18,6 +18,8 @@ export type ActivityAction =
   | 'client.deleted'
   | 'client.skip_consent_enabled'
   | 'client.skip_consent_disabled'
+  | 'client.token_exchange_enabled'
+  | 'client.token_exchange_disabled'
   | 'client.redirect_uri_removed'
   | 'app.authorised'
   | 'app.revoked'

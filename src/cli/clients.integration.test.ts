@@ -272,6 +272,35 @@ await forEachDialect('gatehouse clients / keys / tokens commands', (dialect) => 
     assert.equal(again.stderr.trim(), `gatehouse: ${MESSAGES.client_not_found.replace(/\.$/, '')}: "${id}".`)
   })
 
+  it('clients token-exchange --allow and --deny change whether a confidential client may exchange tokens; public clients and bad flags are refused', async () => {
+    const created = await json('clients', 'create', '--owner', OWNER, '--name', 'Agent', '--redirect-uri', 'https://example.com/cb')
+    const id = String(created.client_id)
+    assert.equal(created.token_exchange, false)
+    const allowed = await json('clients', 'token-exchange', '--client-id', id, '--allow')
+    assert.equal(allowed.token_exchange, true)
+    assert.equal('client_secret' in allowed, false)
+    assert.equal((await findClient(db, id))?.tokenExchange, true)
+    const text = await gatehouse('clients', 'token-exchange', '--client-id', id, '--deny')
+    assert.equal(text.code, 0, text.stderr)
+    assert.match(text.stdout, /may no longer exchange tokens/)
+    assert.equal((await findClient(db, id))?.tokenExchange, false)
+
+    for (const flags of [[], ['--allow', '--deny']]) {
+      const run = await gatehouse('clients', 'token-exchange', '--client-id', id, ...flags)
+      assert.notEqual(run.code, 0)
+      assert.match(run.stderr, /--allow and --deny/)
+    }
+    const publicClient = await json('clients', 'create', '--owner', OWNER, '--name', 'Tool', '--redirect-uri', 'http://127.0.0.1/cb', '--public')
+    const publicId = String(publicClient.client_id)
+    const refused = await gatehouse('clients', 'token-exchange', '--client-id', publicId, '--allow')
+    assert.equal(refused.code, 1)
+    assert.equal(refused.stderr.trim(), `gatehouse: ${MESSAGES.token_exchange_public}`)
+    assert.equal((await findClient(db, publicId))?.tokenExchange, false)
+    assert.equal((await gatehouse('clients', 'token-exchange', '--client-id', 'no-such-client', '--allow')).code, 1)
+
+    for (const client of [id, publicId]) assert.equal((await gatehouse('clients', 'delete', '--client-id', client)).code, 0)
+  })
+
   it('keys rotate --json makes a new signing key and keeps the old one, retired, for the tokens it signed', async () => {
     const before = await db.kysely.selectFrom('signing_keys').select('kid').where('retired_at', 'is', null).execute()
     assert.equal(before.length, 1, 'the commands before made the first key')

@@ -1,6 +1,6 @@
 import { userInTeam } from '../accounts/teams.js'
 import { requireUserByEmail } from '../accounts/users.js'
-import { chooseIdTokenAlgorithm, clientsOwnedBy, deleteClient, findClient, registerClient, setClientKeys } from '../clients/clients.js'
+import { chooseIdTokenAlgorithm, clientsOwnedBy, deleteClient, findClient, registerClient, setClientKeys, setTokenExchange } from '../clients/clients.js'
 import { Refusal } from '../messages.js'
 import { idTokenAlgorithms, SIGNING_ALGORITHMS } from '../keys/algorithms.js'
 import { readFileSync } from 'node:fs'
@@ -176,6 +176,28 @@ export const clientCommands: Commands = {
         `API client ${client.id} now authenticates with ${tokenEndpointAuthMethod ?? 'its client secret'}` +
           (secret === undefined ? '' : `\n  New client secret: ${secret}`),
       )
+    },
+  },
+
+  'clients token-exchange': {
+    usage: 'gatehouse clients token-exchange --client-id ID --allow|--deny [--json]',
+    options: { 'client-id': { type: 'string' }, allow: { type: 'boolean' }, deny: { type: 'boolean' }, ...json },
+    describe: {
+      'client-id': 'the confidential or service client to change',
+      allow: 'let it exchange access tokens it is handed (RFC 8693)',
+      deny: 'stop it exchanging tokens',
+      json: 'print the result as JSON',
+    },
+    async run(values) {
+      const clientId = required(values, 'client-id')
+      if (Boolean(values.allow) === Boolean(values.deny)) throw new UsageError('give exactly one of --allow and --deny')
+      const allow = Boolean(values.allow)
+      const client = await withContext(async (ctx) => {
+        const found = await findClient(ctx.db, clientId)
+        if (!found) throw new Refusal('client_not_found', 404)
+        return setTokenExchange(ctx.db, found, allow, Date.now())
+      })
+      print(values, clientJson(client), `API client ${client.id} ${allow ? 'may now exchange tokens' : 'may no longer exchange tokens'}`)
     },
   },
 

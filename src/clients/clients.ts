@@ -13,6 +13,7 @@ import {
   listClientsByOwner,
   updateClientDetails,
   updateClientOpenIdSettings,
+  updateClientTokenExchange,
   updateClientKeys,
   updateClientSecret,
   clearClientSecret,
@@ -304,6 +305,19 @@ export function mayOfferSkipConsent(client: Client): boolean {
 export async function setSkipConsent(db: Db, client: Client, skipConsent: boolean, now: number): Promise<Client> {
   if (skipConsent && !mayOfferSkipConsent(client)) throw new Refusal('skip_consent_first_party')
   const updated = await updateClientOpenIdSettings(db.kysely, client.id, { skipConsent }, now)
+  if (!updated) throw new Refusal('client_not_found', 404)
+  return updated
+}
+
+/** Only the apps an operator registered with a secret may exchange tokens: the same apps that may skip the consent page. */
+export function mayOfferTokenExchange(client: Client): boolean {
+  return mayOfferSkipConsent(client)
+}
+
+/** The operator's switch for token exchange (RFC 8693); a client that authenticates may be allowed from the CLI, a first-party one on its page too. */
+export async function setTokenExchange(db: Db, client: Client, tokenExchange: boolean, now: number): Promise<Client> {
+  if (tokenExchange && !client.isConfidential) throw new Refusal('token_exchange_public')
+  const updated = await updateClientTokenExchange(db.kysely, client.id, tokenExchange, now)
   if (!updated) throw new Refusal('client_not_found', 404)
   return updated
 }

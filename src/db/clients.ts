@@ -187,6 +187,17 @@ export async function updateClientOpenIdSettings(
   return row && toClient(row)
 }
 
+/** Whether the client may exchange tokens it is handed (RFC 8693). */
+export async function updateClientTokenExchange(db: Executor, id: string, tokenExchange: boolean, now: number): Promise<Client | undefined> {
+  const row = await db
+    .updateTable('clients')
+    .set({ updated_at: now, token_exchange: tokenExchange ? 1 : 0 })
+    .where('id', '=', id)
+    .returningAll()
+    .executeTakeFirst()
+  return row && toClient(row)
+}
+
 /** The keys a client's assertions are checked against: a JWK Set, or the URL of one, never both. */
 export async function updateClientKeys(
   db: Executor,

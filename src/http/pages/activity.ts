@@ -32,6 +32,8 @@ export const ACTIONS: Record<ActivityAction, string> = {
   'client.deleted': 'API client deleted',
   'client.skip_consent_enabled': 'Consent page turned off for the app',
   'client.skip_consent_disabled': 'Consent page turned back on for the app',
+  'client.token_exchange_enabled': 'Token exchange allowed for the app',
+  'client.token_exchange_disabled': 'Token exchange no longer allowed for the app',
   'client.redirect_uri_removed': 'Unsafe redirect URL removed',
   'app.authorised': 'App authorised',
   'app.revoked': 'App access revoked',

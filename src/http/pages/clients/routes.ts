@@ -6,6 +6,7 @@ import { clientDeleteRoutes } from './delete.js'
 import { clientListRoutes } from './list.js'
 import { clientSecretRoutes } from './secret.js'
 import { skipConsentRoutes } from './skip-consent.js'
+import { tokenExchangeRoutes } from './token-exchange.js'
 
 /** The team's API clients under /settings/clients, in the developer settings. */
 export function clientRoutes(app: FastifyInstance, ctx: AppContext): void {
@@ -14,6 +15,7 @@ export function clientRoutes(app: FastifyInstance, ctx: AppContext): void {
     clientPageRoutes(pages, ctx)
     clientSecretRoutes(pages, ctx)
     skipConsentRoutes(pages, ctx)
+    tokenExchangeRoutes(pages, ctx)
     clientDeleteRoutes(pages, ctx)
   })
 }

@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { canManageClient } from '../../../clients/access.js'
-import { mayOfferSkipConsent } from '../../../clients/clients.js'
+import { mayOfferSkipConsent, mayOfferTokenExchange } from '../../../clients/clients.js'
 import { isRequestInspectionHost } from '../../../clients/redirect-uris.js'
 import { isServiceClient, type Client } from '../../../clients/types.js'
 import type { AppContext } from '../../../context.js'
@@ -25,6 +25,8 @@ export function clientView(client: Client) {
     backchannelLogoutUri: client.backchannelLogoutUri,
     /** Shown only where it may be on: the product's own apps with a secret. */
     skipConsent: mayOfferSkipConsent(client) ? { on: client.skipConsent } : undefined,
+    /** The operator's switch for RFC 8693 token exchange, offered where the consent-page switch is. */
+    tokenExchange: mayOfferTokenExchange(client) ? { on: client.tokenExchange } : undefined,
     createdAt: shownTime(client.createdAt),
   }
 }
