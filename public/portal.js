@@ -200,9 +200,9 @@ function enablePasskeyLogin() {
       PublicKeyCredential.isConditionalMediationAvailable?.().then((available) => {
         if (!available) return
         autofill = new AbortController()
-        signInWithPasskey(container, 'conditional', autofill.signal).catch((error) => {
-          if (error.name !== 'AbortError' && !autofill.signal.aborted) showPasskeyError(container, error)
-        })
+        // Asked in the background, not by the person: a failure here (no passkey, or a host that cannot have
+        // passkeys, such as an IP address) stays quiet, and the button still says what went wrong when used.
+        signInWithPasskey(container, 'conditional', autofill.signal).catch(() => undefined)
       })
     }
   }

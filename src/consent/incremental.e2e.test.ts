@@ -43,7 +43,7 @@ describe('a client coming back for more scopes (incremental consent), in a brows
   }
 
   async function listed(page: Page, testId: string): Promise<string[]> {
-    return page.getByTestId(testId).locator('strong').allTextContents()
+    return page.getByTestId(testId).evaluateAll((items) => items.map((item) => item.getAttribute('data-scope') ?? ''))
   }
 
   async function decide(page: Page, button: 'Approve' | 'Deny'): Promise<URL> {

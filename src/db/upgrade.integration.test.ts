@@ -182,7 +182,7 @@ await forEachDialect('upgrading a database of an older release', (dialect) => {
     try {
       const recorded = await sql<{ name: string; timestamp: string }>`select name, timestamp from gatehouse_migrations`.execute(db.kysely)
       const byTime = recorded.rows.sort((a, b) => a.timestamp.localeCompare(b.timestamp) || a.name.localeCompare(b.name)).map((r) => r.name)
-      assert.equal(byTime.length, 20)
+      assert.equal(byTime.length, 26)
       assert.deepEqual(byTime, [...byTime].sort())
       assert.ok(
         byTime.every((name) => /^\d{3}_[a-z_]+$/.test(name)),

@@ -274,8 +274,10 @@ describe('an unmodified MCP SDK client against MCP servers that trust Gatehouse'
           return route.fulfill({ status: 200, contentType: 'text/html', body: '<!doctype html><title>Agent</title><h1>You can close this window</h1>' })
         })
         await page.goto(stepUp.href)
-        assert.deepEqual(await page.getByTestId('consent-scope').locator('strong').allTextContents(), ['notes:write'])
-        assert.deepEqual(await page.getByTestId('consent-scope-approved').locator('strong').allTextContents(), ['notes'])
+        assert.deepEqual(await page.getByTestId('consent-scope').evaluateAll((items) => items.map((item) => item.getAttribute('data-scope'))), ['notes:write'])
+        assert.deepEqual(await page.getByTestId('consent-scope-approved').evaluateAll((items) => items.map((item) => item.getAttribute('data-scope'))), [
+          'notes',
+        ])
         assert.equal(await page.getByTestId('consent-resource').count(), 0, 'the MCP server was approved before')
         await page.getByRole('button', { name: 'Approve' }).click()
         await page.getByRole('heading', { name: 'You can close this window' }).waitFor()
