@@ -43,12 +43,11 @@ describe(
       withPage(browser, t, async (page) => {
         await logIn(page, server.url, ada.user.email, PASSWORD)
         await newServiceClient(page, 'Nightly sync')
-        await Promise.all([page.waitForURL(/\/settings\/clients\?done=created/), create(page)])
-        await page.getByTestId('client-row').filter({ hasText: 'Nightly sync' }).getByRole('link', { name: 'Nightly sync' }).click()
+        // A new client opens on its own page, its secret shown once.
+        await Promise.all([page.waitForURL(/\/settings\/clients\/[^/?]+\?.*done=created/), create(page)])
         assert.match((await page.getByTestId('client-kind').textContent()) ?? '', /Service client/)
         const clientId = (await page.getByTestId('client-id').textContent())!.trim()
-        await page.getByRole('button', { name: 'Reveal secret' }).click()
-        const clientSecret = (await page.getByTestId('client-secret').textContent())!.trim()
+        const clientSecret = (await page.getByTestId('client-secret').innerText()).trim()
 
         const token = await fetch(`${server.url}/oauth/token`, {
           method: 'POST',
@@ -99,11 +98,10 @@ describe(
           assert.equal(await page.getByLabel('Service client').isChecked(), true, 'the choices are kept')
 
           await page.getByLabel('Public key').fill(publicKey.export({ format: 'pem', type: 'spki' }).toString())
-          await Promise.all([page.waitForURL(/\/settings\/clients\?done=created/), create(page)])
+          await Promise.all([page.waitForURL(/\/settings\/clients\/[^/?]+\?.*done=created/), create(page)])
           const keyed = (await clientsOfTeam(server.ctx.db, ada.team!.id)).find((c) => c.name === 'Keyed job')
           assert.equal(keyed?.tokenEndpointAuthMethod, 'private_key_jwt')
           assert.equal(keyed?.jwks?.keys.length, 1)
-          await page.getByTestId('client-row').filter({ hasText: 'Keyed job' }).getByRole('link', { name: 'Keyed job' }).click()
           await page.getByTestId('client-no-secret').waitFor()
         }),
     )
