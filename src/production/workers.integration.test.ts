@@ -133,16 +133,17 @@ describe('gatehouse serve --workers: the number of workers', { timeout: 60_000 }
   })
 
   for (const value of ['0', 'abc', '1.5', '257']) {
-    it(`refuses --workers ${value} with one line that names the option`, async () => {
+    it(`refuses --workers ${value} as a usage error (exit 2) with one line that names the option, then the usage`, async () => {
       // A serve that was not refused would run until the timeout kills it.
       const run = await runGatehouse(['serve', '--workers', value], { ...settings, PORT: String(await freePort()) }, 15_000)
       assert.equal(run.signal, null, `gatehouse serve --workers ${value} was still running: ${run.stdout}${run.stderr}`)
-      assert.notEqual(run.code, 0)
+      assert.equal(run.code, 2, run.stderr)
       assert.equal(run.stdout, '')
       const lines = run.stderr.trimEnd().split('\n')
-      assert.equal(lines.length, 1, run.stderr)
+      assert.equal(lines.length, 2, run.stderr)
       assert.match(lines[0]!, /^gatehouse: --workers: /)
       assert.ok(lines[0]!.includes(`"${value}"`), lines[0])
+      assert.match(lines[1]!, /^Usage: gatehouse serve /)
     })
   }
 
