@@ -16,6 +16,7 @@ const browser = {
   fetch: 'readonly',
   AbortController: 'readonly',
   PublicKeyCredential: 'readonly',
+  DOMException: 'readonly',
 }
 
 export default defineConfig(

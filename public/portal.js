@@ -200,9 +200,11 @@ function enablePasskeyLogin() {
       PublicKeyCredential.isConditionalMediationAvailable?.().then((available) => {
         if (!available) return
         autofill = new AbortController()
-        // Asked in the background, not by the person: a failure here (no passkey, or a host that cannot have
-        // passkeys, such as an IP address) stays quiet, and the button still says what went wrong when used.
-        signInWithPasskey(container, 'conditional', autofill.signal).catch(() => undefined)
+        // The browser's own refusals of a request made in the background (aborted, no passkey, a host that
+        // cannot have passkeys, such as an IP address) stay quiet; what the server refused is said.
+        signInWithPasskey(container, 'conditional', autofill.signal).catch((error) => {
+          if (!(error instanceof DOMException) && !autofill.signal.aborted) showPasskeyError(container, error)
+        })
       })
     }
   }
