@@ -3,7 +3,7 @@ import { calculateJwkThumbprint, type JWK } from 'jose'
 import { Refusal } from '../messages.js'
 import { callOut, OutboundFailed, OutboundRefused } from '../outbound/request.js'
 import { isInternalHost } from '../outbound/addresses.js'
-import { cacheLifetimeMs } from './metadata-document.js'
+import { cacheLifetimeMs } from '../outbound/cache-lifetime.js'
 import type { JsonWebKeySet } from './types.js'
 
 /*

@@ -1,6 +1,7 @@
 import type { Config } from '../config.js'
 import type { Db } from '../db/connection.js'
 import { findSelfRegisteredClient, upsertMetadataDocumentClient } from '../db/clients.js'
+import { cacheLifetimeMs } from '../outbound/cache-lifetime.js'
 import { callOut, OutboundFailed, OutboundRefused } from '../outbound/request.js'
 import { displayName, parseClientMetadata, parsePostLogoutRedirectUris } from './registration/metadata.js'
 import type { Client } from './types.js'
@@ -16,9 +17,6 @@ import { metadataDocumentFetches } from '../observability/metrics.js'
 export const MAX_DOCUMENT_BYTES = 5 * 1024
 /** The whole fetch, connection included. */
 export const FETCH_TIMEOUT_MS = 3000
-/** Cache lifetimes are honoured within these bounds; without any, a document is kept this long. */
-const MAX_CACHE_MS = 24 * 3600 * 1000
-const DEFAULT_CACHE_MS = 3600 * 1000
 
 export class MetadataDocumentError extends Error {
   override readonly name = 'MetadataDocumentError'
@@ -34,19 +32,6 @@ export function isMetadataDocumentUrl(clientId: string): boolean {
     return false
   }
   return url.pathname !== '/' && url.hash === '' && !clientId.includes('#') && url.username === '' && url.password === ''
-}
-
-/** RFC 9111 §5.2.2: max-age, bounded; no-store and no-cache mean fetch again next time. */
-export function cacheLifetimeMs(cacheControl: string | undefined): number {
-  if (cacheControl === undefined) return DEFAULT_CACHE_MS
-  const directives = cacheControl
-    .toLowerCase()
-    .split(',')
-    .map((d) => d.trim())
-  if (directives.includes('no-store') || directives.includes('no-cache')) return 0
-  const maxAge = directives.map((d) => /^max-age=(\d+)$/.exec(d)).find((m) => m !== null)
-  if (!maxAge) return DEFAULT_CACHE_MS
-  return Math.min(Number(maxAge[1]) * 1000, MAX_CACHE_MS)
 }
 
 /** Fetches the document through the outbound guard: https on a public address (or an allowed host), no redirects, within the size and time limits. */

@@ -1,34 +1,13 @@
 import type { Selectable } from 'kysely'
+import { isWebhookEvent } from '../webhooks/events.js'
+import type { WebhookDelivery, WebhookDeliveryStatus, WebhookEndpoint } from '../webhooks/types.js'
 import type { Executor } from './executor.js'
 import { claimDue } from './leased-queue.js'
 import type { WebhookDeliveryTable, WebhookEndpointTable } from './schema.js'
 
-export interface WebhookEndpointRow {
-  id: string
-  teamId: number
-  url: string
-  events: string[]
+/** An endpoint with its sealed signing secret, which delivery reads back to sign. */
+export interface WebhookEndpointRow extends WebhookEndpoint {
   secretEncrypted: string
-  disabledAt: number | null
-  disabledReason: string | null
-  createdAt: number
-  updatedAt: number
-}
-
-export type WebhookDeliveryStatus = WebhookDeliveryTable['status']
-
-export interface WebhookDeliveryRow {
-  id: string
-  endpointId: string
-  eventType: string
-  payload: string
-  status: WebhookDeliveryStatus
-  attempts: number
-  responseStatus: number | null
-  latencyMs: number | null
-  error: string | null
-  createdAt: number
-  lastAttemptAt: number | null
 }
 
 function toEndpoint(row: Selectable<WebhookEndpointTable>): WebhookEndpointRow {
@@ -36,16 +15,17 @@ function toEndpoint(row: Selectable<WebhookEndpointTable>): WebhookEndpointRow {
     id: row.id,
     teamId: Number(row.team_id),
     url: row.url,
-    events: JSON.parse(row.events) as string[],
+    events: (JSON.parse(row.events) as string[]).filter(isWebhookEvent),
     secretEncrypted: row.secret_encrypted,
-    disabledAt: row.disabled_at === null ? null : Number(row.disabled_at),
+    enabled: row.disabled_at === null,
+    disabledAt: row.disabled_at === null ? null : new Date(Number(row.disabled_at)),
     disabledReason: row.disabled_reason,
-    createdAt: Number(row.created_at),
-    updatedAt: Number(row.updated_at),
+    createdAt: new Date(Number(row.created_at)),
+    updatedAt: new Date(Number(row.updated_at)),
   }
 }
 
-function toDelivery(row: Selectable<WebhookDeliveryTable>): WebhookDeliveryRow {
+function toDelivery(row: Selectable<WebhookDeliveryTable>): WebhookDelivery {
   return {
     id: row.id,
     endpointId: row.endpoint_id,
@@ -56,12 +36,15 @@ function toDelivery(row: Selectable<WebhookDeliveryTable>): WebhookDeliveryRow {
     responseStatus: row.response_status,
     latencyMs: row.latency_ms,
     error: row.error,
-    createdAt: Number(row.created_at),
-    lastAttemptAt: row.last_attempt_at === null ? null : Number(row.last_attempt_at),
+    createdAt: new Date(Number(row.created_at)),
+    lastAttemptAt: row.last_attempt_at === null ? null : new Date(Number(row.last_attempt_at)),
   }
 }
 
-export async function insertWebhookEndpoint(db: Executor, endpoint: Omit<WebhookEndpointRow, 'disabledAt' | 'disabledReason' | 'updatedAt'>): Promise<void> {
+export async function insertWebhookEndpoint(
+  db: Executor,
+  endpoint: { id: string; teamId: number; url: string; events: string[]; secretEncrypted: string; createdAt: number },
+): Promise<void> {
   await db
     .insertInto('webhook_endpoints')
     .values({
@@ -181,7 +164,7 @@ export async function requeueWebhookDelivery(db: Executor, id: string, now: numb
 }
 
 export interface ClaimedWebhookDelivery {
-  delivery: WebhookDeliveryRow
+  delivery: WebhookDelivery
   endpoint: WebhookEndpointRow
   /** Attempts of this round in the queue, this one included. */
   attempts: number
@@ -222,14 +205,14 @@ export async function recordWebhookAttempt(
 }
 
 /** An endpoint's deliveries, newest first. */
-export async function listWebhookDeliveries(db: Executor, endpointId: string, limit: number, beforeCreatedAt?: number): Promise<WebhookDeliveryRow[]> {
+export async function listWebhookDeliveries(db: Executor, endpointId: string, limit: number, beforeCreatedAt?: number): Promise<WebhookDelivery[]> {
   let query = db.selectFrom('webhook_deliveries').selectAll().where('endpoint_id', '=', endpointId)
   if (beforeCreatedAt !== undefined) query = query.where('created_at', '<', beforeCreatedAt)
   const rows = await query.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(limit).execute()
   return rows.map(toDelivery)
 }
 
-export async function findWebhookDelivery(db: Executor, id: string): Promise<WebhookDeliveryRow | undefined> {
+export async function findWebhookDelivery(db: Executor, id: string): Promise<WebhookDelivery | undefined> {
   const row = await db.selectFrom('webhook_deliveries').selectAll().where('id', '=', id).executeTakeFirst()
   return row && toDelivery(row)
 }

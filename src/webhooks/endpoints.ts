@@ -5,11 +5,12 @@ import type { Keys } from '../crypto/master-key.js'
 import { seal } from '../crypto/secret-box.js'
 import type { Db } from '../db/connection.js'
 import * as store from '../db/webhooks.js'
-import type { WebhookDeliveryRow, WebhookDeliveryStatus, WebhookEndpointRow } from '../db/webhooks.js'
+import type { WebhookEndpointRow } from '../db/webhooks.js'
 import { Refusal } from '../messages.js'
 import { isPrivateAddress, normalHost } from '../outbound/addresses.js'
 import { isWebhookEvent, type WebhookEventType } from './events.js'
 import { newWebhookSecret } from './signing.js'
+import type { WebhookDelivery, WebhookEndpoint } from './types.js'
 import type { Webhooks } from './delivery.js'
 
 /*
@@ -27,51 +28,11 @@ export interface WebhookAdminDeps {
   clock: () => number
 }
 
-/** An endpoint as owners and operators see it: never its secret. */
-export interface WebhookEndpoint {
-  id: string
-  teamId: number
-  url: string
-  events: WebhookEventType[]
-  enabled: boolean
-  disabledAt: Date | null
-  disabledReason: string | null
-  createdAt: Date
-  updatedAt: Date
-}
-
-export interface WebhookDelivery {
-  id: string
-  endpointId: string
-  eventType: string
-  payload: string
-  status: WebhookDeliveryStatus
-  attempts: number
-  responseStatus: number | null
-  latencyMs: number | null
-  error: string | null
-  createdAt: Date
-  lastAttemptAt: Date | null
-}
-
 const MAX_URL_LENGTH = 2000
 
-function toEndpoint(row: WebhookEndpointRow): WebhookEndpoint {
-  return {
-    id: row.id,
-    teamId: row.teamId,
-    url: row.url,
-    events: row.events.filter(isWebhookEvent),
-    enabled: row.disabledAt === null,
-    disabledAt: row.disabledAt === null ? null : new Date(row.disabledAt),
-    disabledReason: row.disabledReason,
-    createdAt: new Date(row.createdAt),
-    updatedAt: new Date(row.updatedAt),
-  }
-}
-
-function toDelivery(row: WebhookDeliveryRow): WebhookDelivery {
-  return { ...row, createdAt: new Date(row.createdAt), lastAttemptAt: row.lastAttemptAt === null ? null : new Date(row.lastAttemptAt) }
+/** Owners and operators never see the signing secret. */
+function withoutSecret({ secretEncrypted: _sealed, ...endpoint }: WebhookEndpointRow): WebhookEndpoint {
+  return endpoint
 }
 
 /**
@@ -132,11 +93,11 @@ export async function createWebhookEndpoint(
 }
 
 export async function listWebhookEndpoints(deps: Pick<WebhookAdminDeps, 'db'>, teamId?: number): Promise<WebhookEndpoint[]> {
-  return (await store.listWebhookEndpoints(deps.db.kysely, teamId)).map(toEndpoint)
+  return (await store.listWebhookEndpoints(deps.db.kysely, teamId)).map(withoutSecret)
 }
 
 export async function getWebhookEndpoint(deps: Pick<WebhookAdminDeps, 'db'>, teamId: number | undefined, id: string): Promise<WebhookEndpoint> {
-  return toEndpoint(await requireEndpoint(deps, teamId, id))
+  return withoutSecret(await requireEndpoint(deps, teamId, id))
 }
 
 /** Changes the URL, the events, or whether it is enabled; what is not given stays. */
@@ -168,7 +129,7 @@ export async function listWebhookDeliveries(
   page: { limit: number; before?: Date },
 ): Promise<WebhookDelivery[]> {
   await requireEndpoint(deps, teamId, endpointId)
-  return (await store.listWebhookDeliveries(deps.db.kysely, endpointId, page.limit, page.before?.getTime())).map(toDelivery)
+  return store.listWebhookDeliveries(deps.db.kysely, endpointId, page.limit, page.before?.getTime())
 }
 
 /** Sends a logged delivery again, with the same webhook-id, so a receiver that saw it drops the repeat. */
@@ -182,5 +143,5 @@ export async function resendWebhookDelivery(
   const delivery = await store.findWebhookDelivery(deps.db.kysely, deliveryId)
   if (!delivery || delivery.endpointId !== endpointId) throw new Refusal('webhook_delivery_not_found', 404)
   if (!(await deps.webhooks.resend(deliveryId))) throw new Refusal('webhook_delivery_queued', 409)
-  return toDelivery({ ...delivery, status: 'pending' })
+  return { ...delivery, status: 'pending' }
 }

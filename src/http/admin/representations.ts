@@ -7,7 +7,7 @@ import type { SessionListRow } from '../../db/sessions.js'
 import type { Resource } from '../../resources/types.js'
 import type { PersonalAccessToken } from '../../tokens/personal-access-tokens.js'
 import type { TeamApp } from '../../tokens/types.js'
-import type { WebhookDelivery, WebhookEndpoint } from '../../webhooks/endpoints.js'
+import type { WebhookDelivery, WebhookEndpoint } from '../../webhooks/types.js'
 import { nullableTimestamp, object, timestamp } from './schemas.js'
 
 /** ISO 8601 in UTC to the millisecond. */

@@ -9,9 +9,9 @@ import {
   listWebhookEndpoints,
   resendWebhookDelivery,
   updateWebhookEndpoint,
-  type WebhookEndpoint,
 } from '../../webhooks/endpoints.js'
 import { WEBHOOK_EVENTS } from '../../webhooks/events.js'
+import type { WebhookEndpoint } from '../../webhooks/types.js'
 import { checkIfMatch, etagOf, sendWithEtag } from './etag.js'
 import { recordAsAdmin } from './record.js'
 import { webhookDeliveryJson, webhookDeliverySchema, webhookEndpointJson, webhookEndpointSchema, webhookEndpointWithSecretSchema } from './representations.js'

@@ -11,9 +11,8 @@ import {
   listWebhookEndpoints,
   resendWebhookDelivery,
   updateWebhookEndpoint,
-  type WebhookDelivery,
-  type WebhookEndpoint,
 } from '../../webhooks/endpoints.js'
+import type { WebhookDelivery, WebhookEndpoint } from '../../webhooks/types.js'
 import { shownTime } from './format.js'
 import { sendTeamPage } from './page.js'
 import { actOnce, csrfBodySchema, doneBanner, formGuardProperties, idParamsSchema, type FormBody } from './portal.js'

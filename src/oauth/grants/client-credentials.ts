@@ -1,31 +1,21 @@
-import { randomUUID } from 'node:crypto'
 import { withinDeclaredScope } from '../../clients/declared-use.js'
 import { isServiceClient, type Client } from '../../clients/types.js'
 import { insertImpliedConsentIfAbsent } from '../../db/consents.js'
 import { findMembership } from '../../db/teams.js'
-import { insertAccessToken, insertGrant } from '../../db/tokens.js'
 import { findUserById } from '../../db/users.js'
 import { InvalidGrant, InvalidScope, UnauthorizedClient } from '../../protocol/errors.js'
 import { param, repeatedParam, type RawParams } from '../../protocol/params.js'
 import { formatScopes, isOpenIdRequest, parseScope } from '../../protocol/scopes.js'
-import { formatResources, resolveResources } from '../../resources/resources.js'
-import { mintTokens } from '../../tokens/issue.js'
+import { resolveResources } from '../../resources/resources.js'
+import { grantAccessToken, type AccessTokenResponse } from './access-token-grant.js'
 import type { GrantDeps } from './deps.js'
-
-/** RFC 6749 §4.4.3: no refresh token; the client asks again. */
-export interface ClientCredentialsResponse {
-  token_type: 'Bearer'
-  expires_in: number
-  access_token: string
-  scope?: string
-}
 
 /**
  * RFC 6749 §4.4: a service client gets a token for itself, that is for its
  * service account, in its team. `scope` and `resource` (RFC 8707) work as
  * in the other grants; there is no user to sign in, so no OpenID scopes.
  */
-export async function clientCredentialsGrant(ctx: GrantDeps, client: Client, params: RawParams, address: string): Promise<ClientCredentialsResponse> {
+export async function clientCredentialsGrant(ctx: GrantDeps, client: Client, params: RawParams, address: string): Promise<AccessTokenResponse> {
   if (!isServiceClient(client) || client.teamId === null) throw new UnauthorizedClient('Only service clients may use the client_credentials grant.')
   const resources = await resolveResources(ctx.db, ctx.config.issuer, repeatedParam(params, 'resource'))
   const scopes = withinDeclaredScope(
@@ -42,25 +32,10 @@ export async function clientCredentialsGrant(ctx: GrantDeps, client: Client, par
   if (!account || account.isDisabled) throw new InvalidGrant("The client's service account is disabled.")
   if (!(await findMembership(ctx.db.kysely, teamId, userId))) throw new InvalidGrant("The client's service account is no longer a member of its team.")
 
-  const now = ctx.clock()
-  const grantId = randomUUID()
-  const audience = resources.map((r) => r.uri)
-  const minted = await mintTokens(ctx, { grantId, clientId: client.id, userId, teamId, scopes, resources: audience })
-  await ctx.db.kysely.transaction().execute(async (trx) => {
-    await insertGrant(trx, {
-      id: grantId,
-      clientId: client.id,
-      userId,
-      teamId,
-      scopes: formatScopes(scopes),
-      resources: formatResources(audience),
-      createdAt: now,
-    })
+  const response = await grantAccessToken(ctx, { clientId: client.id, userId, teamId, scopes, audience: resources.map((r) => r.uri) }, (trx, now) =>
     // Recorded so the client shows on Team apps, authorised by its service account, and can be revoked there.
-    await insertImpliedConsentIfAbsent(trx, userId, client.id, teamId, formatScopes(scopes), now)
-    await insertAccessToken(trx, minted.rows.access)
-  })
+    insertImpliedConsentIfAbsent(trx, userId, client.id, teamId, formatScopes(scopes), now),
+  )
   ctx.activity.record({ action: 'token.issued', teamId, userId, clientId: client.id, detail: 'client_credentials grant', address })
-  const { refresh_token: _none, id_token: _noIdToken, ...response } = minted.response
   return response
 }

@@ -1,32 +1,23 @@
-import { randomUUID } from 'node:crypto'
 import { createLocalJWKSet, decodeJwt, decodeProtectedHeader, errors, jwtVerify, type JWTPayload } from 'jose'
 import type { ClientKeyCache } from '../../clients/client-keys.js'
 import type { Client } from '../../clients/types.js'
 import { hashSecret } from '../../crypto/random.js'
 import { recordClientAssertion } from '../../db/client-assertions.js'
 import { findMembership } from '../../db/teams.js'
-import { insertAccessToken, insertGrant } from '../../db/tokens.js'
 import { findTrustedIssuers, type TrustedIssuer } from '../../db/trusted-issuers.js'
 import { findUserByEmail } from '../../db/users.js'
 import { InvalidGrant, InvalidTarget } from '../../protocol/errors.js'
 import { requiredParam, type RawParams } from '../../protocol/params.js'
-import { formatScopes, isOpenIdRequest, parseScope } from '../../protocol/scopes.js'
-import { formatResources, resolveResources } from '../../resources/resources.js'
-import { mintTokens } from '../../tokens/issue.js'
+import { isOpenIdRequest, parseScope } from '../../protocol/scopes.js'
+import { resolveResources } from '../../resources/resources.js'
 import { ASSERTION_ALGORITHMS, MAX_ASSERTION_LIFETIME_SECONDS } from '../client-assertion.js'
+import { grantAccessToken, type AccessTokenResponse } from './access-token-grant.js'
 import type { GrantDeps } from './deps.js'
 
 export const JWT_BEARER_GRANT = 'urn:ietf:params:oauth:grant-type:jwt-bearer'
 /** The identity assertion authorization grant's JWT type: an identity provider's word on who the user is, for one client. */
 export const ID_JAG_TYPE = 'oauth-id-jag+jwt'
 const CLOCK_SKEW_SECONDS = 30
-
-export interface JwtBearerResponse {
-  token_type: 'Bearer'
-  expires_in: number
-  access_token: string
-  scope?: string
-}
 
 function decoded(assertion: string): { kid: string | undefined; typ: unknown; iss: unknown } {
   try {
@@ -107,7 +98,7 @@ export async function jwtBearerGrant(
   client: Client,
   params: RawParams,
   address: string,
-): Promise<JwtBearerResponse> {
+): Promise<AccessTokenResponse> {
   const assertion = requiredParam(params, 'assertion')
   const { kid, typ, iss } = decoded(assertion)
   if (typ !== ID_JAG_TYPE) throw new InvalidGrant(`The assertion's typ must be ${ID_JAG_TYPE}.`)
@@ -131,23 +122,7 @@ export async function jwtBearerGrant(
     resources.flatMap((r) => r.scopes),
   )
   if (isOpenIdRequest(scopes)) throw new InvalidGrant('The openid scope is not granted from an assertion.')
-  const audience = resources.map((r) => r.uri)
-  const now = ctx.clock()
-  const grantId = randomUUID()
-  const minted = await mintTokens(ctx, { grantId, clientId: client.id, userId, teamId, scopes, resources: audience })
-  await ctx.db.kysely.transaction().execute(async (trx) => {
-    await insertGrant(trx, {
-      id: grantId,
-      clientId: client.id,
-      userId,
-      teamId,
-      scopes: formatScopes(scopes),
-      resources: formatResources(audience),
-      createdAt: now,
-    })
-    await insertAccessToken(trx, minted.rows.access)
-  })
+  const response = await grantAccessToken(ctx, { clientId: client.id, userId, teamId, scopes, audience: resources.map((r) => r.uri) })
   ctx.activity.record({ action: 'token.issued', teamId, userId, clientId: client.id, detail: `jwt-bearer grant, asserted by ${iss as string}`, address })
-  const { refresh_token: _none, id_token: _noIdToken, ...response } = minted.response
   return response
 }
