@@ -23,9 +23,10 @@ pg.Client.prototype.query = function (this: pg.Client & { connectionParameters?:
   return query.apply(this, args)
 } as typeof pg.Client.prototype.query
 
-// The activity log and API usage are written, and back-channel logouts
+// The activity log and API usage are written (the activity log's writes
+// looking up the team's webhook endpoints), and back-channel logouts
 // delivered, by timers apart from any request: no part of an issuance.
-const BACKGROUND = /^(insert into "(activities|api_usage)"|select "id" from "backchannel_deliveries")/
+const BACKGROUND = /^(insert into "(activities|api_usage)"|select "id" from "backchannel_deliveries"|select \* from "webhook_endpoints" where "team_id" in)/
 
 async function roundTrips(server: TestServer, work: () => Promise<void>): Promise<string[]> {
   // The signing keys are read again every few seconds, apart from any one request: not now.
