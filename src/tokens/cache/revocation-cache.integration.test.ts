@@ -17,7 +17,7 @@ import { startTestServer, type TestServer } from '../../testing/server.js'
 import { rotateSigningKey } from '../../keys/signing-keys.js'
 import { authenticateBearer } from '../bearer.js'
 import { createPersonalAccessToken, deletePersonalAccessToken } from '../personal-access-tokens.js'
-import { startRevocationFeed } from './revocation-feed.js'
+import { EPOCH_READ_MS, startRevocationFeed } from './revocation-feed.js'
 import { STALE_MS, VerifiedTokenCache } from './verified-cache.js'
 
 async function me(server: { url: string }, token: string): Promise<number> {
@@ -121,6 +121,43 @@ await forEachDialect('revocation reaches the cache of verified tokens at once, i
 
 const postgresSkip = await postgresSkipReason()
 const redisSkip = await redisSkipReason()
+
+describe('revocation reaches every process on one SQLite file within a second [sqlite]', () => {
+  let a: TestServer
+  let b: RunningServer
+  let account: BenchAccount
+
+  before(async () => {
+    a = await startTestServer('sqlite')
+    // A second process of the same deployment: same file, its own connection and memory, no channel but the revocation epoch.
+    b = await startServer({ ...a.ctx.config, port: 0 })
+    account = await seedAccount(a.ctx)
+  })
+  after(async () => {
+    await b.close()
+    await a.stop()
+  })
+
+  it('a token revoked through one server is refused by the other, which had it in memory, within the epoch read interval', async () => {
+    const { accessToken } = await seedTokens(a.ctx, account)
+    assert.equal(await me(b, accessToken), 200)
+    assert.equal(await me(b, accessToken), 200)
+    await revoke(a, account, accessToken)
+    // Past the interval, with room for a slow machine; far inside a second.
+    await refusedWithin(b, accessToken, EPOCH_READ_MS + 250)
+  })
+
+  it('so is a user disabled through the other server', async () => {
+    const { accessToken } = await seedTokens(a.ctx, account)
+    assert.equal(await me(b, accessToken), 200)
+    await setDisabled(a.ctx.db, 'bench@example.com', true, Date.now())
+    try {
+      await refusedWithin(b, accessToken, EPOCH_READ_MS + 250)
+    } finally {
+      await setDisabled(a.ctx.db, 'bench@example.com', false, Date.now())
+    }
+  })
+})
 
 describe('revocation reaches every process within a second [postgres]', { skip: postgresSkip ?? false }, () => {
   let a: TestServer
