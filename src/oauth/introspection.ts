@@ -1,17 +1,16 @@
 import type { Client } from '../clients/types.js'
 import { hashSecret } from '../crypto/random.js'
 import { findRefreshTokenForRotation } from '../db/tokens.js'
-import { checkAccessToken, type VerificationDeps } from '../tokens/verify.js'
+import { authenticateBearer } from '../tokens/bearer.js'
+import type { VerificationDeps } from '../tokens/verify.js'
 import { checkPersonalAccessToken } from '../tokens/personal-access-tokens.js'
 import { requiredParam, type RawParams } from '../protocol/params.js'
 import { splitScopes } from '../protocol/scopes.js'
 import { tokenKind } from '../protocol/token-kind.js'
 import { refreshTokenLiveness } from './grants/token-holder.js'
-import { splitResources } from '../resources/resources.js'
 
 /** RFC 7662 §2.2 / RFC 9068: one audience as a string, several as an array; the stored record decides. */
-function audienceOf(clientId: string, stored: string): string | string[] {
-  const resources = splitResources(stored)
+function audienceOf(clientId: string, resources: string[]): string | string[] {
   if (resources.length === 0) return clientId
   return resources.length === 1 ? resources[0]! : resources
 }
@@ -75,32 +74,36 @@ async function introspectPersonalAccessToken(ctx: VerificationDeps, caller: Clie
   }
 }
 
+/**
+ * The same check as the API's bearer check, so a token whose standing this
+ * process checked already is answered from memory, and forgotten with it the
+ * moment a revocation is written.
+ */
 async function introspectAccessToken(ctx: VerificationDeps, caller: Client, token: string): Promise<IntrospectionResponse> {
-  const verdict = await checkAccessToken(ctx, token)
-  if (!verdict.active || !mayInspect(caller, verdict.row.clientId)) return INACTIVE
-  const { claims, row, user } = verdict
-  const scopes = splitScopes(row.scopes)
+  const verdict = await authenticateBearer(ctx, token)
+  if (!verdict.ok || verdict.principal.clientId === null || !verdict.principal.claims || !mayInspect(caller, verdict.principal.clientId)) return INACTIVE
+  const { user, clientId, scopes, resources, claims, act } = verdict.principal
   return {
     active: true,
     scope: scopes.join(' '),
-    client_id: row.clientId,
+    client_id: clientId,
     ...usernameFor(caller, scopes, user.email),
     token_type: 'Bearer',
     exp: claims.expiresAtSeconds,
     iat: claims.issuedAtSeconds,
     nbf: claims.issuedAtSeconds,
-    sub: String(row.userId),
-    aud: audienceOf(row.clientId, row.resources),
+    sub: String(user.id),
+    aud: audienceOf(clientId, resources),
     iss: ctx.config.issuer,
-    jti: row.jti,
-    team_id: row.teamId,
+    jti: verdict.principal.tokenId,
+    team_id: verdict.principal.teamId,
     token_kind: 'oauth_access_token',
     ...(claims.authentication && {
       auth_time: claims.authentication.authTimeSeconds,
       amr: claims.authentication.amr,
       acr: claims.authentication.acr,
     }),
-    ...(row.act !== null && { act: JSON.parse(row.act) as unknown }),
+    ...(act && { act }),
   }
 }
 

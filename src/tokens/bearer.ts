@@ -67,6 +67,7 @@ async function checkBearer(
       scopes: splitScopes(verdict.row.scopes),
       resources: splitResources(verdict.row.resources),
       ...(verdict.row.act !== null && { act: JSON.parse(verdict.row.act) as Actor }),
+      claims: verdict.claims,
     },
   }
 }

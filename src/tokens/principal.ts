@@ -1,5 +1,5 @@
 import type { User } from '../accounts/types.js'
-import type { Actor } from './types.js'
+import type { AccessTokenClaims, Actor } from './types.js'
 
 /** Who an API request acts as: the token's user, within the token's team. */
 export interface Principal {
@@ -17,4 +17,6 @@ export interface Principal {
   resources: string[]
   /** RFC 8693 §4.1: on an exchanged token, who acts for the user. */
   act?: Actor
+  /** An OAuth access token's verified claims: when it was issued and expires, how its user signed in. */
+  claims?: AccessTokenClaims
 }
