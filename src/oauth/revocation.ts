@@ -4,7 +4,7 @@ import type { Config } from '../config.js'
 import type { Db } from '../db/connection.js'
 import type { KeyRing } from '../keys/signing-keys.js'
 import { hashSecret } from '../crypto/random.js'
-import { findAccessToken, findGrant, findRefreshToken, revokeAccessToken, revokeGrants } from '../db/tokens.js'
+import { findAccessToken, findRefreshTokenForRotation, revokeAccessToken, revokeGrants } from '../db/tokens.js'
 import { verifyAccessTokenSignature } from '../tokens/access-token.js'
 import { requiredParam, type RawParams } from '../protocol/params.js'
 import { tokenKind } from '../protocol/token-kind.js'
@@ -46,15 +46,15 @@ export async function revokeToken(ctx: RevocationDeps, caller: Client, params: R
     }
     return
   }
-  const refresh = await findRefreshToken(ctx.db.kysely, hashSecret(token))
-  if (refresh && refresh.clientId === caller.id) {
-    await ctx.db.kysely.transaction().execute((trx) => revokeGrants(trx, { grantId: refresh.grantId }, now))
+  // The token with its grant in one read: whose it is goes into the activity log.
+  const held = await findRefreshTokenForRotation(ctx.db.kysely, hashSecret(token))
+  if (held && held.refresh.clientId === caller.id) {
+    await ctx.db.kysely.transaction().execute((trx) => revokeGrants(trx, { grantId: held.refresh.grantId }, now))
     familiesRevoked.revocation.inc()
-    const grant = await findGrant(ctx.db.kysely, refresh.grantId)
     ctx.activity.record({
       action: 'token.revoked',
-      teamId: grant?.teamId,
-      userId: grant?.userId,
+      teamId: held.grant.teamId,
+      userId: held.grant.userId,
       clientId: caller.id,
       detail: 'refresh token and its grant revoked by the client',
     })
