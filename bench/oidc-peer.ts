@@ -6,7 +6,7 @@ import Provider, { type Adapter, type AdapterPayload } from 'oidc-provider'
 /*
  * The leading Node.js peer, configured like Gatehouse: RS256 JWT access
  * tokens (through a resource indicator), refresh-token rotation,
- * client_secret_basic. Its default store keeps 1,000 entries, too few for a
+ * client_secret_basic, client credentials. Its default store keeps 1,000 entries, too few for a
  * benchmark that mints tokens in advance, so it gets a plain in-memory
  * adapter, indexed by grant as its database adapters are. BENCH_PEER_OUT names the file the pre-minted codes and refresh
  * tokens (some kept apart for revocation) are written to.
@@ -58,6 +58,8 @@ class MemoryAdapter implements Adapter {
 }
 
 const CLIENT = { client_id: 'bench', client_secret: 'bench-secret-bench-secret-bench-secret', redirect_uris: ['https://bench.example/cb'] }
+// Its client_credentials tokens are JWTs for the resource, as Gatehouse's are.
+const SERVICE_CLIENT = { client_id: 'bench-service', client_secret: 'bench-service-secret-bench-service-secret' }
 const RESOURCE = 'urn:gatehouse:bench'
 const COUNT = Number(process.env.BENCH_PEER_TOKENS ?? 40_000)
 const REVOCABLE = Number(process.env.BENCH_PEER_REVOCABLE ?? COUNT)
@@ -69,11 +71,24 @@ const issuer = 'http://127.0.0.1'
 const provider = new Provider(issuer, {
   adapter: MemoryAdapter,
   cookies: { keys: ['bench-cookie-key-bench-cookie-key'] },
-  clients: [{ ...CLIENT, grant_types: ['authorization_code', 'refresh_token'], response_types: ['code'], token_endpoint_auth_method: 'client_secret_basic' }],
+  clients: [
+    { ...CLIENT, grant_types: ['authorization_code', 'refresh_token'], response_types: ['code'], token_endpoint_auth_method: 'client_secret_basic' },
+    {
+      ...SERVICE_CLIENT,
+      grant_types: ['client_credentials'],
+      response_types: [],
+      redirect_uris: [],
+      token_endpoint_auth_method: 'client_secret_basic',
+      scope: 'api',
+    },
+  ],
+  // The resource's scope, which the service client may ask for.
+  scopes: ['openid', 'offline_access', 'api'],
   jwks: { keys: [privateJwk as never] },
   findAccount: async (_ctx, sub) => ({ accountId: sub, claims: async () => ({ sub }) }),
   features: {
     devInteractions: { enabled: false },
+    clientCredentials: { enabled: true },
     introspection: { enabled: true },
     revocation: { enabled: true },
     resourceIndicators: {
@@ -148,7 +163,10 @@ const server = createServer((req, res) => {
 server.listen(0, '127.0.0.1', () => {
   const address = server.address()
   const port = typeof address === 'object' && address ? address.port : 0
-  writeFileSync(process.env.BENCH_PEER_OUT!, JSON.stringify({ codes, refreshTokens, revocable, client: CLIENT, redirectUri: CLIENT.redirect_uris[0] }))
+  writeFileSync(
+    process.env.BENCH_PEER_OUT!,
+    JSON.stringify({ codes, refreshTokens, revocable, client: CLIENT, serviceClient: SERVICE_CLIENT, redirectUri: CLIENT.redirect_uris[0] }),
+  )
   process.stdout.write(`listening http://127.0.0.1:${port}\n`)
 })
 process.once('SIGTERM', () => server.close(() => process.exit(0)))

@@ -13,7 +13,18 @@ import { closeContext, createLogger, openContext } from '../src/server.js'
 import { createTestDatabase, postgresSkipReason, type TestDatabase } from '../src/testing/databases.js'
 import { summariseProfile, type ProfileSummary } from './profile.js'
 import { freePort, startProcess } from './processes.js'
-import { goals, GROUP, growthGroup, renderReport, SCENARIO, type BenchRun, type DialectLabel, type Row } from './report.js'
+import {
+  GATEHOUSE_SCENARIOS,
+  goals,
+  GROUP,
+  growthGroup,
+  GROWTH_SCENARIOS,
+  renderReport,
+  SCENARIO,
+  type BenchRun,
+  type DialectLabel,
+  type Row,
+} from './report.js'
 import {
   REDIRECT_URI,
   fillStoredTokens,
@@ -21,6 +32,7 @@ import {
   seedAuthorizeSession,
   seedCodes,
   seedIssuances,
+  seedServiceClient,
   seedTokens,
   storageBytes,
   type BenchAccount,
@@ -69,6 +81,7 @@ const rows: Row[] = []
 const notes: string[] = []
 let profile: ProfileSummary | undefined
 let idleMemoryMb: number | undefined
+let startupMs: number | undefined
 const startedAt = Date.now()
 
 function log(line: string): void {
@@ -213,8 +226,8 @@ function startGatehouse(d: Deployment, workers: number, nodeOptions: string[] = 
   return startProcess(args, d.env, /Gatehouse is running/, join(scratch, `gatehouse-${++started}.log`))
 }
 
-function basic(account: BenchAccount): string {
-  return 'Basic ' + Buffer.from(`${encodeURIComponent(account.clientId)}:${encodeURIComponent(account.clientSecret)}`).toString('base64')
+function basic(client: { clientId: string; clientSecret: string }): string {
+  return 'Basic ' + Buffer.from(`${encodeURIComponent(client.clientId)}:${encodeURIComponent(client.clientSecret)}`).toString('base64')
 }
 
 const form = { 'content-type': 'application/x-www-form-urlencoded' }
@@ -225,6 +238,7 @@ function dialectName(dialect: 'sqlite' | 'postgres'): DialectLabel {
 
 interface Seeded {
   account: BenchAccount
+  service: { clientId: string; clientSecret: string }
   tokens: { accessToken: string; refreshToken: string }
   codes: Pool
   refresh: Pool
@@ -237,6 +251,7 @@ async function seedDeployment(d: Deployment): Promise<Seeded> {
     const account = await seedAccount(ctx)
     return {
       account,
+      service: await seedServiceClient(ctx, account),
       tokens: await seedTokens(ctx, account),
       codes: pool(await seedCodes(ctx, account, POOL)),
       refresh: pool(await seedIssuances(ctx, account, POOL)),
@@ -259,6 +274,15 @@ function meLoad(accessToken: string): Load {
   return { headers: { authorization: `Bearer ${accessToken}` } }
 }
 
+function introspectionLoad(auth: string, token: string): Load {
+  return { method: 'POST', headers: { ...form, authorization: auth }, body: (r) => ({ ...r, body: `token=${token}` }) }
+}
+
+/** Every request mints a new token: no pool to run out. */
+function clientCredentialsLoad(auth: string, body = 'grant_type=client_credentials'): Load {
+  return { method: 'POST', headers: { ...form, authorization: auth }, body: (r) => ({ ...r, body }) }
+}
+
 function codeLoad(account: BenchAccount, codes: Pool): Load {
   return {
     method: 'POST',
@@ -275,16 +299,12 @@ async function gatehouseRows(dialect: 'sqlite' | 'postgres', workers: number, si
     const seeded = await seedDeployment(d)
     const launchedAt = Date.now()
     const server = await startGatehouse(d, workers)
-    const startupMs = Date.now() - launchedAt
+    const startup = Date.now() - launchedAt
     try {
       const idle = rssMb(server.child.pid)
       const auth = basic(seeded.account)
       await measure(group, SCENARIO.me, `${d.base}/api/v2/me`, meLoad(seeded.tokens.accessToken))
-      await measure(group, SCENARIO.introspection, `${d.base}/oauth/introspect`, {
-        method: 'POST',
-        headers: { ...form, authorization: auth },
-        body: (r) => ({ ...r, body: `token=${seeded.tokens.accessToken}` }),
-      })
+      await measure(group, SCENARIO.introspection, `${d.base}/oauth/introspect`, introspectionLoad(auth, seeded.tokens.accessToken))
       const refresh = await measure(group, SCENARIO.refresh, `${d.base}/oauth/token`, refreshLoad(seeded.account, seeded.refresh))
       const code = await measure(group, SCENARIO.code, `${d.base}/oauth/token`, codeLoad(seeded.account, seeded.codes))
       await measure(group, SCENARIO.revocation, `${d.base}/oauth/revoke`, {
@@ -297,10 +317,14 @@ async function gatehouseRows(dialect: 'sqlite' | 'postgres', workers: number, si
         headers: { cookie: seeded.authorize.cookie },
         status: 302,
       })
+      await measure(group, SCENARIO.clientCredentials, `${d.base}/oauth/token`, clientCredentialsLoad(basic(seeded.service)))
       if (workers === 1) {
-        if (group === GROUP.sqlite) idleMemoryMb = idle
+        if (group === GROUP.sqlite) {
+          idleMemoryMb = idle
+          startupMs = startup
+        }
         notes.push(
-          `${group}: start-up ${startupMs} ms (process start to listening, migrated database); resident memory ${idle} MB idle, ${rssMb(server.child.pid)} MB after the load.`,
+          `${group}: start-up ${startup} ms (process start to listening, migrated database); resident memory ${idle} MB idle, ${rssMb(server.child.pid)} MB after the load.`,
         )
       }
       notes.push(`${group}: refresh grant at ${pct(refresh.rps / signingRate)} and code exchange at ${pct(code.rps / signingRate)} of raw RS256 signing.`)
@@ -396,6 +420,7 @@ async function growthRows(dialect: 'sqlite' | 'postgres'): Promise<void> {
       try {
         const group = growthGroup(dialectName(dialect), target)
         await measure(group, SCENARIO.me, `${d.base}/api/v2/me`, meLoad(tokens.accessToken))
+        await measure(group, SCENARIO.introspection, `${d.base}/oauth/introspect`, introspectionLoad(basic(account), tokens.accessToken))
         await measure(group, SCENARIO.refresh, `${d.base}/oauth/token`, refreshLoad(account, refresh))
         notes.push(
           `${group}: ${Math.round(bytes)} bytes of database per stored token (a grant, an access-token row and a refresh-token row, with their indexes).`,
@@ -451,6 +476,7 @@ async function peerRows(): Promise<void> {
       refreshTokens: string[]
       revocable: string[]
       client: { client_id: string; client_secret: string }
+      serviceClient: { client_id: string; client_secret: string }
       redirectUri: string
     }
     const auth = 'Basic ' + Buffer.from(`${seeded.client.client_id}:${seeded.client.client_secret}`).toString('base64')
@@ -465,11 +491,7 @@ async function peerRows(): Promise<void> {
     const codes = pool(seeded.codes)
     const revocable = pool(seeded.revocable)
     await measure(group, SCENARIO.jwtCheck, `${base}/jwt-check`, meLoad(accessToken))
-    await measure(group, SCENARIO.introspection, `${base}/token/introspection`, {
-      method: 'POST',
-      headers: { ...form, authorization: auth },
-      body: (r) => ({ ...r, body: `token=${introspected}` }),
-    })
+    await measure(group, SCENARIO.introspection, `${base}/token/introspection`, introspectionLoad(auth, introspected))
     await measure(group, SCENARIO.refresh, `${base}/token`, {
       method: 'POST',
       headers: { ...form, authorization: auth },
@@ -488,6 +510,8 @@ async function peerRows(): Promise<void> {
       body: bodies(revocable, (t) => `token=${t}&token_type_hint=refresh_token`),
       pool: revocable,
     })
+    const service = { clientId: seeded.serviceClient.client_id, clientSecret: seeded.serviceClient.client_secret }
+    await measure(group, SCENARIO.clientCredentials, `${base}/token`, clientCredentialsLoad(basic(service), 'grant_type=client_credentials&scope=api'))
   } finally {
     await peer.stop()
   }
@@ -517,7 +541,13 @@ const PROCESS_SECONDS = 3
 function estimate(dialects: ('sqlite' | 'postgres')[]): { seconds: number; rows: number } {
   const perRow = QUICK ? 1 : WARMUP + DURATION
   const groups = dialects.reduce((n, d) => n + (QUICK && d === 'postgres' ? 1 : 2), 0)
-  const measured = 1 + groups * 6 + ES256_SCENARIOS.length + 2 * OBSERVABILITY_SCENARIOS.length + 5 + dialects.length * GROWTH.length * 2
+  const measured =
+    1 +
+    groups * GATEHOUSE_SCENARIOS.length +
+    ES256_SCENARIOS.length +
+    2 * OBSERVABILITY_SCENARIOS.length +
+    6 +
+    dialects.length * GROWTH.length * GROWTH_SCENARIOS.length
   let seeding = 0
   let processes = 2
   for (const d of dialects) {
@@ -584,6 +614,7 @@ try {
     rows,
     growth: GROWTH,
     idleMemoryMb,
+    startupMs,
     profile,
     notes,
     postgresSkipped,

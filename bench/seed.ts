@@ -31,6 +31,17 @@ export async function seedAccount(ctx: AppContext): Promise<BenchAccount> {
   return { userId: user.id, teamId: team!.id, clientId: client.id, clientSecret: secret! }
 }
 
+/** A service client of the account's team: its client_credentials tokens act as its service account. */
+export async function seedServiceClient(ctx: AppContext, account: BenchAccount): Promise<{ clientId: string; clientSecret: string }> {
+  const { client, secret } = await registerClient(
+    ctx.db,
+    ctx.keys,
+    { name: 'Bench sync job', redirectUris: [], ownerUserId: account.userId, teamId: account.teamId, isService: true },
+    Date.now(),
+  )
+  return { clientId: client.id, clientSecret: secret! }
+}
+
 /** A live access token and refresh token, issued the way the token endpoint issues them. */
 export async function seedTokens(ctx: AppContext, account: BenchAccount): Promise<{ accessToken: string; refreshToken: string }> {
   const grantId = randomUUID()
