@@ -25,12 +25,14 @@ export function allowCrossOrigin(app: FastifyInstance, paths: string[]): { addPr
       return preflight(reply)
     }
   })
-  app.addHook('onSend', async (request, reply) => {
+  app.addHook('onSend', (request, reply, payload, done) => {
     const route = request.routeOptions.url
-    if (route === undefined || !open.has(route)) return
-    reply.header('Access-Control-Allow-Origin', '*')
-    // A client reading a 401 must see the challenge that tells it where to go (RFC 9728 §5.1).
-    reply.header('Access-Control-Expose-Headers', 'WWW-Authenticate, Retry-After')
+    if (route !== undefined && open.has(route)) {
+      reply.header('Access-Control-Allow-Origin', '*')
+      // A client reading a 401 must see the challenge that tells it where to go (RFC 9728 §5.1).
+      reply.header('Access-Control-Expose-Headers', 'WWW-Authenticate, Retry-After')
+    }
+    done(null, payload)
   })
   return {
     /** Once the routes are in: an OPTIONS route for each path that has none, so its preflight finds a route to answer on. */

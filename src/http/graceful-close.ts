@@ -55,12 +55,14 @@ export function lingerBeforeClosing(socket: Socket): void {
  * request it cannot parse (400, 431) or that took too long (408).
  */
 export function closeConnectionsGracefully(app: FastifyInstance): void {
-  app.addHook('onResponse', async (request) => {
+  app.addHook('onResponse', (request, _reply, done) => {
     const socket = request.raw.socket as Socket | null
-    if (!socket || request.raw.complete || !socket.writableEnded) return
-    // What is left of the body is read and dropped, whoever stopped reading it.
-    request.raw.resume()
-    lingerBeforeClosing(socket)
+    if (socket && !request.raw.complete && socket.writableEnded) {
+      // What is left of the body is read and dropped, whoever stopped reading it.
+      request.raw.resume()
+      lingerBeforeClosing(socket)
+    }
+    done()
   })
 }
 

@@ -3,7 +3,7 @@ import type { Activity } from '../../activity/types.js'
 
 /** ISO 8601 in UTC to the second, as the API has always answered: `2019-08-24T14:15:22Z`. */
 export function timestamp(date: Date): string {
-  return date.toISOString().replace(/\.\d{3}Z$/, 'Z')
+  return `${date.toISOString().slice(0, 19)}Z`
 }
 
 /** The `GET /api/v2/me` body, field for field as integrators rely on it. */

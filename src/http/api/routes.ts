@@ -116,9 +116,9 @@ export async function apiRoutes(app: FastifyInstance, ctx: AppContext): Promise<
         }
       })
 
-      api.addHook('onResponse', async (request, reply) => {
+      api.addHook('onResponse', (request, reply, done) => {
         const principal = request.principal
-        if (!principal) return
+        if (!principal) return done()
         // Every call is attributed to the token's user. Calls are
         // counted per token and minute; a row each would be a write per call.
         ctx.usage.count(
@@ -132,6 +132,7 @@ export async function apiRoutes(app: FastifyInstance, ctx: AppContext): Promise<
           `${request.method} ${request.routeOptions.url ?? request.url.split('?')[0]}`,
           reply.statusCode,
         )
+        done()
       })
 
       api.setErrorHandler(errorHandler(isApiError, renderApiError))
