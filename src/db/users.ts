@@ -1,6 +1,7 @@
 import type { Selectable } from 'kysely'
 import type { User } from '../accounts/types.js'
 import type { Executor } from './executor.js'
+import { compiledOnce } from './compiled.js'
 import { announceRevoked } from './revocations.js'
 import type { UserTable } from './schema.js'
 
@@ -166,4 +167,18 @@ export async function listUsers(db: Executor, filter: { afterId?: number; limit:
   if (filter.disabled !== undefined) query = query.where('is_disabled', '=', filter.disabled ? 1 : 0)
   const rows = await query.orderBy('id').limit(filter.limit).execute()
   return rows.map(toUser)
+}
+
+const standingInTeamQuery = compiledOnce((db, userId: number, teamId: number) =>
+  db
+    .selectFrom('users as u')
+    .leftJoin('memberships as m', (join) => join.onRef('m.user_id', '=', 'u.id').on('m.team_id', '=', teamId))
+    .select(['u.id as user_id', ...JOINED_USER_COLUMNS, 'm.role'])
+    .where('u.id', '=', userId),
+)
+
+/** A user and whether they belong to a team, in one read: what a grant for a user in a team checks first. */
+export async function findUserInTeam(db: Executor, userId: number, teamId: number): Promise<{ user: User; isMember: boolean } | undefined> {
+  const row = (await standingInTeamQuery(db, userId, teamId)).rows[0]
+  return row && { user: joinedUser(row), isMember: row.role !== null }
 }

@@ -1,9 +1,14 @@
 import type { Team, User } from '../../accounts/types.js'
 import type { Activity } from '../../activity/types.js'
 
+// A user answered from the verified-token cache brings the same Date objects on every call: each is formatted once.
+const formatted = new WeakMap<Date, string>()
+
 /** ISO 8601 in UTC to the second, as the API has always answered: `2019-08-24T14:15:22Z`. */
 export function timestamp(date: Date): string {
-  return `${date.toISOString().slice(0, 19)}Z`
+  let text = formatted.get(date)
+  if (text === undefined) formatted.set(date, (text = `${date.toISOString().slice(0, 19)}Z`))
+  return text
 }
 
 /** The `GET /api/v2/me` body, field for field as integrators rely on it. */

@@ -1,8 +1,7 @@
 import { withinDeclaredScope } from '../../clients/declared-use.js'
 import { isServiceClient, type Client } from '../../clients/types.js'
 import { insertImpliedConsentIfAbsent } from '../../db/consents.js'
-import { findMembership } from '../../db/teams.js'
-import { findUserById } from '../../db/users.js'
+import { findUserInTeam } from '../../db/users.js'
 import { InvalidGrant, InvalidScope, UnauthorizedClient } from '../../protocol/errors.js'
 import { param, repeatedParam, type RawParams } from '../../protocol/params.js'
 import { formatScopes, isOpenIdRequest, parseScope } from '../../protocol/scopes.js'
@@ -28,9 +27,9 @@ export async function clientCredentialsGrant(ctx: GrantDeps, client: Client, par
   if (isOpenIdRequest(scopes)) throw new InvalidScope('The openid scope signs a person in; a service client has no one to sign in.')
   const userId = client.serviceAccountId!
   const teamId = client.teamId
-  const account = await findUserById(ctx.db.kysely, userId)
-  if (!account || account.isDisabled) throw new InvalidGrant("The client's service account is disabled.")
-  if (!(await findMembership(ctx.db.kysely, teamId, userId))) throw new InvalidGrant("The client's service account is no longer a member of its team.")
+  const account = await findUserInTeam(ctx.db.kysely, userId, teamId)
+  if (!account || account.user.isDisabled) throw new InvalidGrant("The client's service account is disabled.")
+  if (!account.isMember) throw new InvalidGrant("The client's service account is no longer a member of its team.")
 
   const response = await grantAccessToken(ctx, { clientId: client.id, userId, teamId, scopes, audience: resources.map((r) => r.uri) }, (trx, now) =>
     // Recorded so the client shows on Team apps, authorised by its service account, and can be revoked there.
