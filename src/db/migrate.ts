@@ -26,9 +26,10 @@ import { scopeDescriptions } from './migrations/023_scope_descriptions.js'
 import { webhooks } from './migrations/024_webhooks.js'
 import { delegation } from './migrations/025_delegation.js'
 import { passkeyChallenges } from './migrations/026_passkey_challenges.js'
+import { revocationNoticeTime } from './migrations/027_revocation_notice_time.js'
 
 // Migrations run in the order of their names: three digits, one more than the
-// last migration's, then what it does. The next one is 027_…; it must not
+// last migration's, then what it does. The next one is 028_…; it must not
 // share a number, and a migration once released is never renamed or reordered.
 function migrationsFor(dialect: DialectName): Record<string, Migration> {
   return {
@@ -58,6 +59,7 @@ function migrationsFor(dialect: DialectName): Record<string, Migration> {
     '024_webhooks': webhooks(),
     '025_delegation': delegation(dialect),
     '026_passkey_challenges': passkeyChallenges(),
+    '027_revocation_notice_time': revocationNoticeTime(dialect),
   }
 }
 

@@ -174,6 +174,7 @@ await forEachDialect('upgrading a database of an older release', (dialect) => {
       '024_webhooks',
       '025_delegation',
       '026_passkey_challenges',
+      '027_revocation_notice_time',
     ])
   })
 
@@ -182,7 +183,7 @@ await forEachDialect('upgrading a database of an older release', (dialect) => {
     try {
       const recorded = await sql<{ name: string; timestamp: string }>`select name, timestamp from gatehouse_migrations`.execute(db.kysely)
       const byTime = recorded.rows.sort((a, b) => a.timestamp.localeCompare(b.timestamp) || a.name.localeCompare(b.name)).map((r) => r.name)
-      assert.equal(byTime.length, 26)
+      assert.equal(byTime.length, 27)
       assert.deepEqual(byTime, [...byTime].sort())
       assert.ok(
         byTime.every((name) => /^\d{3}_[a-z_]+$/.test(name)),

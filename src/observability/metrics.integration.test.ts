@@ -104,6 +104,9 @@ await forEachDialect('Prometheus metrics on the management listener', (dialect) 
     assert.equal(registration.status, 201, await registration.clone().text())
 
     await waitFor(async () => (await scrapeMetrics(management)).series.has('gatehouse_janitor_pruned_rows_total{kind="sessions"}'), 'the janitor')
+    const noticeLag = 'gatehouse_revocation_notice_lag_seconds_count{channel="postgres"}'
+    const timedNotices = async () => ((await scrapeMetrics(management)).series.get(noticeLag) ?? 0) - (before.get(noticeLag) ?? 0)
+    if (dialect === 'postgres') await waitFor(async () => (await timedNotices()) >= 1, 'a timed revocation notice')
     const { series: after, contentType } = await scrapeMetrics(management)
     assert.match(contentType ?? '', /^text\/plain; version=0\.0\.4/)
     const grew = (name: string) => growth(before, after, name)
@@ -159,6 +162,11 @@ await forEachDialect('Prometheus metrics on the management listener', (dialect) 
     // Local revocations reach the cache of this process.
     assert.ok(grew('gatehouse_revocation_notices_total{channel="local"}') >= 1)
     assert.ok(after.has(`gatehouse_revocation_notices_total{channel="${dialect === 'postgres' ? 'postgres' : 'redis'}"}`))
+    // PostgreSQL's notices say when they were written (migration 027): their lag is timed, here on one machine.
+    if (dialect === 'postgres') {
+      assert.ok(grew(noticeLag) >= 1)
+      assert.ok(after.has('gatehouse_revocation_notice_lag_seconds_bucket{le="1",channel="postgres"}'))
+    }
     // Gauges read from the database at the scrape: bob's session is the one live session.
     assert.equal(after.get('gatehouse_active_sessions'), 1)
     for (const queue of ['backchannel_logout', 'mail', 'webhooks']) {

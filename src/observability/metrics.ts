@@ -176,6 +176,15 @@ export const revocationNotices = bound(
   ['local', 'postgres', 'redis'] as const,
 )
 
+const noticeLag = new Histogram({
+  name: 'gatehouse_revocation_notice_lag_seconds',
+  help: 'From the revoking write to its notice reaching this process, by the way it came; clocks of other machines count.',
+  labelNames: ['channel'] as const,
+  buckets: LATENCY_BUCKETS,
+})
+
+export const revocationNoticeLag = { postgres: noticeLag.labels({ channel: 'postgres' }), redis: noticeLag.labels({ channel: 'redis' }) }
+
 export const janitorPrunedRows = new Counter({
   name: 'gatehouse_janitor_pruned_rows_total',
   help: 'Expired rows deleted by the background janitor, by kind of row.',

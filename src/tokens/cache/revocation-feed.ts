@@ -2,7 +2,7 @@ import type { Db, Listening } from '../../db/connection.js'
 import { onRevoked, REVOCATION_CHANNEL, type RevokedHolders } from '../../db/revocations.js'
 import type { Logger } from '../../logger.js'
 import type { ChangeFeed, VerifiedTokenCache } from './verified-cache.js'
-import { revocationNotices } from '../../observability/metrics.js'
+import { revocationNoticeLag, revocationNotices } from '../../observability/metrics.js'
 
 export interface RevocationFeed {
   close(): Promise<void>
@@ -15,15 +15,33 @@ export interface RevocationFeed {
  */
 export const EPOCH_READ_MS = 100
 
-/** A notice's payload: user ids joined by commas, or `*` for everyone. */
-function parseHolders(payload: string): RevokedHolders {
-  if (payload === '*') return 'all'
-  const ids = payload.split(',').map(Number)
-  return ids.every(Number.isSafeInteger) ? ids : 'all'
+interface Notice {
+  holders: RevokedHolders
+  /** When the revocation was written, in milliseconds since 1970, if the notice says. */
+  writtenAt: number | undefined
 }
 
-function formatHolders(holders: RevokedHolders): string {
-  return holders === 'all' ? '*' : holders.join(',')
+/**
+ * A notice's payload: when it was written and whose tokens it concerns,
+ * `<ms>;<user ids joined by commas>`, or `*` for everyone (migration 027).
+ * Anything else is taken to concern everyone.
+ */
+function parseNotice(payload: string): Notice {
+  const split = payload.indexOf(';')
+  const stamp = split === -1 ? undefined : Number(payload.slice(0, split))
+  const writtenAt = stamp !== undefined && Number.isSafeInteger(stamp) ? stamp : undefined
+  const list = payload.slice(split + 1)
+  if (list === '*') return { holders: 'all', writtenAt }
+  const ids = list.split(',').map(Number)
+  return { holders: ids.every(Number.isSafeInteger) ? ids : 'all', writtenAt }
+}
+
+function formatNotice(holders: RevokedHolders, writtenAt: number): string {
+  return `${writtenAt};${holders === 'all' ? '*' : holders.join(',')}`
+}
+
+function observeLag(lag: { observe(seconds: number): void }, notice: Notice): void {
+  if (notice.writtenAt !== undefined) lag.observe(Math.max(0, Date.now() - notice.writtenAt) / 1000)
 }
 
 /**
@@ -92,7 +110,9 @@ export async function startRevocationFeed(
     const listening: Listening = await db.listen(REVOCATION_CHANNEL, {
       notice: (payload) => {
         revocationNotices.postgres.inc()
-        cache.forget(parseHolders(payload))
+        const notice = parseNotice(payload)
+        observeLag(revocationNoticeLag.postgres, notice)
+        cache.forget(notice.holders)
       },
       up: pg.up,
       down: pg.down,
@@ -117,7 +137,9 @@ export async function startRevocationFeed(
       // Published as the revocation was written, maybe before it committed.
       if (from !== topic) return
       revocationNotices.redis.inc()
-      cache.forget(parseHolders(payload), true)
+      const notice = parseNotice(payload)
+      observeLag(revocationNoticeLag.redis, notice)
+      cache.forget(notice.holders, true)
     })
     down.add('Redis')
     try {
@@ -127,7 +149,7 @@ export async function startRevocationFeed(
     } catch {
       // Down until it connects; the cache meanwhile trusts nothing older than a second.
     }
-    publishers.push((holders) => void publisher.publish(topic, formatHolders(holders)).catch(() => {}))
+    publishers.push((holders) => void publisher.publish(topic, formatNotice(holders, Date.now())).catch(() => {}))
     closers.push(async () => {
       subscriber.disconnect()
       publisher.disconnect()
