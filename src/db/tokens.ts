@@ -103,40 +103,50 @@ export async function revokeAccessToken(db: Executor, jti: string, now: number):
   )
 }
 
-/** The selected grants and every grant descending from them through token exchange (RFC 8693), however long the chain. */
-function familyOf(db: Executor, which: GrantSelection) {
+function grantIdsOf(db: Executor, which: GrantSelection) {
   const f: { grantId?: string; clientId?: string; userId?: number; teamId?: number } = which
-  return db
-    .withRecursive('family(id)', (q) => {
-      let roots = q.selectFrom('grants').select('id')
-      if (f.grantId !== undefined) roots = roots.where('id', '=', f.grantId)
-      if (f.clientId !== undefined) roots = roots.where('client_id', '=', f.clientId)
-      if (f.userId !== undefined) roots = roots.where('user_id', '=', f.userId)
-      if (f.teamId !== undefined) roots = roots.where('team_id', '=', f.teamId)
-      return roots.union(q.selectFrom('grants as g').innerJoin('family as f', 'f.id', 'g.parent_grant_id').select('g.id'))
-    })
-    .selectFrom('family')
-    .select('id')
+  let query = db.selectFrom('grants').select('id')
+  if (f.grantId !== undefined) query = query.where('id', '=', f.grantId)
+  if (f.clientId !== undefined) query = query.where('client_id', '=', f.clientId)
+  if (f.userId !== undefined) query = query.where('user_id', '=', f.userId)
+  if (f.teamId !== undefined) query = query.where('team_id', '=', f.teamId)
+  return query
 }
 
 /**
- * Ends grants and every token descending from them, exchanged tokens
- * included; returns how many grants it ended. One statement a table, each
- * finding the family again, so it takes a transaction: a family is revoked
- * whole or not at all.
+ * Ends grants and every token descending from them, exchanged tokens (RFC
+ * 8693) included, however long the chain; returns how many grants it ended.
+ * Several statements, so it takes a transaction: a family is revoked whole
+ * or not at all.
  */
 export async function revokeGrants(trx: Transaction<Database>, which: GrantSelection, now: number): Promise<number> {
-  const family = familyOf(trx, which)
-  const grants = await trx.updateTable('grants').set({ revoked_at: now }).where('id', 'in', family).where('revoked_at', 'is', null).executeTakeFirst()
+  let ended = await revokeGrantRows(trx, grantIdsOf(trx, which), now)
+  let children = await childGrantIds(trx, grantIdsOf(trx, which))
+  while (children.length > 0) {
+    ended += await revokeGrantRows(trx, children, now)
+    children = await childGrantIds(trx, children)
+  }
+  return ended
+}
+
+type GrantIds = string[] | ReturnType<typeof grantIdsOf>
+
+async function childGrantIds(trx: Transaction<Database>, parents: GrantIds): Promise<string[]> {
+  const rows = await trx.selectFrom('grants').select('id').where('parent_grant_id', 'in', parents).execute()
+  return rows.map((row) => row.id)
+}
+
+async function revokeGrantRows(trx: Transaction<Database>, ids: GrantIds, now: number): Promise<number> {
+  const grants = await trx.updateTable('grants').set({ revoked_at: now }).where('id', 'in', ids).where('revoked_at', 'is', null).executeTakeFirst()
   const holders = await trx
     .updateTable('access_tokens')
     .set({ revoked_at: now })
-    .where('grant_id', 'in', family)
+    .where('grant_id', 'in', ids)
     .where('revoked_at', 'is', null)
     .returning('user_id')
     .execute()
   announceRevoked(trx, [...new Set(holders.map((row) => row.user_id))])
-  await trx.updateTable('refresh_tokens').set({ revoked_at: now }).where('grant_id', 'in', family).where('revoked_at', 'is', null).execute()
+  await trx.updateTable('refresh_tokens').set({ revoked_at: now }).where('grant_id', 'in', ids).where('revoked_at', 'is', null).execute()
   return Number(grants.numUpdatedRows)
 }
 
