@@ -61,6 +61,7 @@ describe('npm run bench -- --quick', { timeout: 600_000 }, () => {
       assert.ok(has('Gatehouse, SQLite, one process, GATEHOUSE_SIGNING_ALG=ES256', scenario), `ES256 | ${scenario}`)
     }
     for (const group of [
+      'Gatehouse, SQLite, one process, metrics on (the default), measured in turn with the next',
       'Gatehouse, SQLite, one process, GATEHOUSE_MANAGEMENT_PORT=off (no metrics)',
       'Gatehouse, SQLite, one process, OpenTelemetry tracing, every request sampled',
     ]) {

@@ -50,6 +50,8 @@ function run(overrides: Partial<BenchRun> = {}): BenchRun {
       row(GROUP.postgres, SCENARIO.clientCredentials, 1_800),
       row(GROUP.es256, SCENARIO.me, 21_000),
       row(GROUP.es256, SCENARIO.refresh, 3_000),
+      row(GROUP.metricsOn, SCENARIO.me, 20_000),
+      row(GROUP.metricsOn, SCENARIO.refresh, 2_000),
       row(GROUP.metricsOff, SCENARIO.me, 20_400),
       row(GROUP.metricsOff, SCENARIO.refresh, 2_200),
       row(GROUP.tracing, SCENARIO.me, 15_000),

@@ -131,6 +131,16 @@ function failures(result: autocannon.Result, status: number | undefined): number
 }
 
 async function measure(group: string, scenario: string, url: string, load: Load = {}): Promise<Row> {
+  return record(await sample(group, scenario, url, load))
+}
+
+function record(row: Row): Row {
+  rows.push(row)
+  return row
+}
+
+/** One measurement of a row, said in the progress log, not yet in the report. */
+async function sample(group: string, scenario: string, url: string, load: Load = {}): Promise<Row> {
   if (WARMUP > 0) await drive(url, load, WARMUP)
   const result = await drive(url, load, DURATION)
   const exhausted = load.pool !== undefined && load.pool.next > load.pool.values.length
@@ -143,7 +153,6 @@ async function measure(group: string, scenario: string, url: string, load: Load 
     failed: failures(result, load.status),
     exhausted,
   }
-  rows.push(row)
   log(`${group} | ${scenario}: ${Math.round(row.rps)} req/s, p99 ${row.p99} ms, failed ${row.failed}${exhausted ? ' (pool ran out)' : ''}`)
   return row
 }
@@ -357,14 +366,72 @@ async function es256Rows(): Promise<void> {
 }
 
 const OBSERVABILITY_SCENARIOS = [SCENARIO.me, SCENARIO.refresh]
+/** Rounds of the metrics on and off comparison: each side's figure is the median of its rounds, the two taken in turn. */
+const METRICS_ROUNDS = QUICK ? 1 : 3
+const METRICS_POOLS = QUICK ? 1 : 2
+
+interface Observed {
+  group: string
+  d: Deployment
+  server: Awaited<ReturnType<typeof startGatehouse>>
+  loads: Record<string, { url: string; load: Load }>
+}
+
+async function observed(group: string, settings: NodeJS.ProcessEnv, refreshTokens: number): Promise<Observed> {
+  const d = await deployment('sqlite')
+  Object.assign(d.env, settings)
+  const { account, tokens, refresh } = await withContext(d, async (ctx) => {
+    const account = await seedAccount(ctx)
+    return { account, tokens: await seedTokens(ctx, account), refresh: pool(await seedIssuances(ctx, account, refreshTokens)) }
+  })
+  const server = await startGatehouse(d, 1)
+  return {
+    group,
+    d,
+    server,
+    loads: {
+      [SCENARIO.me]: { url: `${d.base}/api/v2/me`, load: meLoad(tokens.accessToken) },
+      [SCENARIO.refresh]: { url: `${d.base}/oauth/token`, load: refreshLoad(account, refresh) },
+    },
+  }
+}
+
+function median(samples: Row[]): Row {
+  const sorted = [...samples].sort((a, b) => a.rps - b.rps)
+  const middle = sorted[Math.floor(sorted.length / 2)]!
+  return { ...middle, failed: samples.reduce((n, r) => n + r.failed, 0), exhausted: samples.some((r) => r.exhausted) }
+}
 
 /**
- * What observing costs: the one-process rows run with metrics on (the
- * default); these run the same requests with metrics off, and with every
- * request traced, its spans sent over OTLP/HTTP to a sink in this process
- * that reads and drops them.
+ * What observing costs. Metrics on (the default) and off: two servers, each
+ * row measured on one then the other, in rounds whose order alternates, so
+ * that neither side always meets a warmer or busier machine; a side's figure
+ * is the median of its rounds. Then every request traced, its spans sent
+ * over OTLP/HTTP to a sink in this process that reads and drops them.
  */
 async function observabilityRows(): Promise<void> {
+  // A pool lasts one row of the busiest grant; the rounds together need about half as many again.
+  const pooled = METRICS_POOLS * POOL
+  const sides = [await observed(GROUP.metricsOn, {}, pooled), await observed(GROUP.metricsOff, { GATEHOUSE_MANAGEMENT_PORT: 'off' }, pooled)]
+  try {
+    const samples = new Map<Observed, Map<string, Row[]>>(sides.map((side) => [side, new Map()]))
+    for (let round = 0; round < METRICS_ROUNDS; round++) {
+      for (const side of round % 2 === 0 ? sides : [...sides].reverse()) {
+        for (const scenario of OBSERVABILITY_SCENARIOS) {
+          const { url, load } = side.loads[scenario]!
+          const rows = samples.get(side)!
+          rows.set(scenario, [...(rows.get(scenario) ?? []), await sample(side.group, scenario, url, load)])
+        }
+      }
+    }
+    for (const side of sides) for (const scenario of OBSERVABILITY_SCENARIOS) record(median(samples.get(side)!.get(scenario)!))
+  } finally {
+    for (const side of sides) {
+      await side.server.stop()
+      await dropDeployment(side.d)
+    }
+  }
+
   const sink = createServer((request, response) => {
     request.resume()
     request.on('end', () => response.writeHead(200, { 'content-type': 'application/json' }).end('{}'))
@@ -372,29 +439,13 @@ async function observabilityRows(): Promise<void> {
   sink.listen(0, '127.0.0.1')
   await once(sink, 'listening')
   const { port } = sink.address() as AddressInfo
-  const variants = [
-    { group: GROUP.metricsOff, settings: { GATEHOUSE_MANAGEMENT_PORT: 'off' } },
-    { group: GROUP.tracing, settings: { OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${port}`, OTEL_TRACES_SAMPLER: 'always_on' } },
-  ]
   try {
-    for (const { group, settings } of variants) {
-      const d = await deployment('sqlite')
-      Object.assign(d.env, settings)
-      try {
-        const { account, tokens, refresh } = await withContext(d, async (ctx) => {
-          const account = await seedAccount(ctx)
-          return { account, tokens: await seedTokens(ctx, account), refresh: pool(await seedIssuances(ctx, account, POOL)) }
-        })
-        const server = await startGatehouse(d, 1)
-        try {
-          await measure(group, SCENARIO.me, `${d.base}/api/v2/me`, meLoad(tokens.accessToken))
-          await measure(group, SCENARIO.refresh, `${d.base}/oauth/token`, refreshLoad(account, refresh))
-        } finally {
-          await server.stop()
-        }
-      } finally {
-        await dropDeployment(d)
-      }
+    const traced = await observed(GROUP.tracing, { OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${port}`, OTEL_TRACES_SAMPLER: 'always_on' }, POOL)
+    try {
+      for (const scenario of OBSERVABILITY_SCENARIOS) await measure(GROUP.tracing, scenario, traced.loads[scenario]!.url, traced.loads[scenario]!.load)
+    } finally {
+      await traced.server.stop()
+      await dropDeployment(traced.d)
     }
   } finally {
     sink.close()
@@ -545,7 +596,7 @@ function estimate(dialects: ('sqlite' | 'postgres')[]): { seconds: number; rows:
     1 +
     groups * GATEHOUSE_SCENARIOS.length +
     ES256_SCENARIOS.length +
-    2 * OBSERVABILITY_SCENARIOS.length +
+    (2 * METRICS_ROUNDS + 1) * OBSERVABILITY_SCENARIOS.length +
     6 +
     dialects.length * GROWTH.length * GROWTH_SCENARIOS.length
   let seeding = 0
@@ -559,9 +610,9 @@ function estimate(dialects: ('sqlite' | 'postgres')[]): { seconds: number; rows:
   }
   seeding += POOL * (SEED_MS.sqlite.code + SEED_MS.sqlite.issuance) + POOL * SEED_MS.sqlite.issuance
   seeding += (POOL + REVOKE_POOL) * SEED_MS.peer
-  // The metrics-off and tracing deployments: a refresh pool each.
-  seeding += 2 * POOL * SEED_MS.sqlite.issuance
-  processes += 4
+  // The metrics on and off deployments, and the traced one.
+  seeding += (2 * METRICS_POOLS + 1) * POOL * SEED_MS.sqlite.issuance
+  processes += 5
   const seconds =
     measured * perRow + (QUICK ? 1 : DURATION) + SIGNING_BENCH_ALGORITHMS.length * RAW_SIGNING_SECONDS + seeding / 1000 + processes * PROCESS_SECONDS
   return { seconds, rows: measured }
