@@ -13,7 +13,7 @@ export interface RevocationFeed {
  * process's revocation reaches it within this, and the read is off the
  * path of all but one cached answer in thousands.
  */
-export const EPOCH_READ_MS = 100
+const EPOCH_READ_MS = 100
 
 interface Notice {
   holders: RevokedHolders
