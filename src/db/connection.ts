@@ -36,8 +36,15 @@ export interface PoolUse {
   waiting: number
 }
 
-/** Told of every statement run and how long it took (Kysely's log hook); where metrics and traces start. */
-export type StatementObserver = (event: LogEvent) => void
+/** A statement that ran: its SQL (placeholders for every value), how long it took, whether it failed. */
+export interface StatementRun {
+  sql: string
+  durationMs: number
+  failed: boolean
+}
+
+/** Told of every statement run and how long it took; where metrics and traces start. */
+export type StatementObserver = (run: StatementRun) => void
 
 export interface ListenHandlers {
   notice(payload: string): void
@@ -94,13 +101,16 @@ function openSqlite(path: string, observer: StatementObserver | undefined): Db {
   let writesFailing = false
   const kysely = new Kysely<Database>({
     dialect: new SqliteDialect({
-      database: withStatementCache(file, (err) => {
-        if (isDiskFailure(err)) writesFailing = true
-      }),
+      database: withStatementCache(
+        file,
+        (err) => {
+          if (isDiskFailure(err)) writesFailing = true
+        },
+        observer,
+      ),
     }),
-    ...(observer ? { log: observer } : {}),
   })
-  // Prepared on first use, after the migrations made the table; read synchronously, from memory, on every cached answer.
+  // Prepared on first use, after the migrations made the table; read synchronously, from memory (see revocation-feed.ts).
   let epoch: SQLite.Statement | undefined
   const revocationEpoch = () => (epoch ??= file.prepare('select n from revocation_epoch').pluck()).get() as number
   const writable = async () => {
@@ -155,7 +165,7 @@ const NOTHING_TO_ROLL_BACK: SqliteStatement = {
  * Transactions here are opened to write, so each starts as `begin immediate`: it
  * takes the write lock first, waiting its turn up to the busy timeout.
  */
-function withStatementCache(file: SQLite.Database, writeFailed: (err: unknown) => void, limit = 500) {
+function withStatementCache(file: SQLite.Database, writeFailed: (err: unknown) => void, observer: StatementObserver | undefined, limit = 500) {
   const statements = new Map<string, SqliteStatement>()
   return {
     close: () => file.close(),
@@ -170,6 +180,7 @@ function withStatementCache(file: SQLite.Database, writeFailed: (err: unknown) =
       let statement = statements.get(sqlText)
       if (!statement) {
         statement = watchWrites(file.prepare(sqlText === 'begin' ? 'begin immediate' : sqlText), writeFailed)
+        if (observer) statement = timed(statement, sqlText, observer)
         if (statements.size >= limit) statements.delete(statements.keys().next().value!)
         statements.set(sqlText, statement)
       }
@@ -191,6 +202,32 @@ function watchWrites(statement: SQLite.Statement, writeFailed: (err: unknown) =>
         throw err
       }
     },
+    iterate: (parameters) => statement.iterate(parameters),
+  }
+}
+
+/**
+ * Times each run of the statement where it runs, synchronously: Kysely's
+ * log hook would do it too, at the price of an extra async step for every
+ * statement.
+ */
+function timed(statement: SqliteStatement, sqlText: string, observer: StatementObserver): SqliteStatement {
+  const observe = <T>(run: () => T): T => {
+    const started = performance.now()
+    let failed = true
+    try {
+      const result = run()
+      failed = false
+      return result
+    } finally {
+      observer({ sql: sqlText, durationMs: performance.now() - started, failed })
+    }
+  }
+  return {
+    reader: statement.reader,
+    all: (parameters) => observe(() => statement.all(parameters)),
+    run: (parameters) => observe(() => statement.run(parameters)),
+    // Rows are read as the caller pulls them: there is no one moment to time.
     iterate: (parameters) => statement.iterate(parameters),
   }
 }
@@ -251,7 +288,9 @@ async function openPostgres(url: string, observer: StatementObserver | undefined
       },
     })
   })
-  const kysely = new Kysely<Database>({ dialect: new PostgresDialect({ pool }), ...(observer ? { log: observer } : {}) })
+  // A statement's time includes its round trip: Kysely's log hook measures it from the client's side.
+  const log = observer && ((event: LogEvent) => observer({ sql: event.query.sql, durationMs: event.queryDurationMillis, failed: event.level === 'error' }))
+  const kysely = new Kysely<Database>({ dialect: new PostgresDialect({ pool }), ...(log ? { log } : {}) })
   try {
     await sql`select 1`.execute(kysely)
   } catch (err) {

@@ -1,7 +1,6 @@
-import type { LogEvent } from 'kysely'
-import type { StatementObserver } from '../db/connection.js'
+import type { StatementObserver, StatementRun } from '../db/connection.js'
 import { dbStatementDuration } from './metrics.js'
-import { recordFinishedSpan } from './tracing.js'
+import { isTracing, recordFinishedSpan } from './tracing.js'
 
 const KINDS = ['select', 'insert', 'update', 'delete', 'transaction', 'other'] as const
 type Kind = (typeof KINDS)[number]
@@ -41,10 +40,9 @@ function kindOf(sql: string): Kind {
  */
 export function observeStatements(dialect: 'sqlite' | 'postgres'): StatementObserver {
   const system = dialect === 'sqlite' ? 'sqlite' : 'postgresql'
-  return (event: LogEvent) => {
-    const sql = event.query.sql
+  return ({ sql, durationMs, failed }: StatementRun) => {
     const kind = kindOf(sql)
-    byKind[kind].observe(event.queryDurationMillis / 1000)
-    recordFinishedSpan(kind, event.queryDurationMillis, { 'db.system.name': system, 'db.operation.name': kind, 'db.query.text': sql }, event.level === 'error')
+    byKind[kind].observe(durationMs / 1000)
+    if (isTracing()) recordFinishedSpan(kind, durationMs, { 'db.system.name': system, 'db.operation.name': kind, 'db.query.text': sql }, failed)
   }
 }
