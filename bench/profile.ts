@@ -1,5 +1,7 @@
 /** The parts of a V8 CPU profile (`node --cpu-prof`) a reader needs. */
 interface CpuProfile {
+  /** When sampling began, in microseconds of the monotonic clock that `process.hrtime` reads too. */
+  startTime: number
   nodes: { id: number; callFrame: { functionName: string; url: string; lineNumber: number }; children?: number[] }[]
   samples: number[]
   timeDeltas: number[]
@@ -73,4 +75,49 @@ export function summariseProfile(profile: CpuProfile, top = 12): ProfileSummary 
       .sort((a, b) => b.self - a.self)
       .slice(0, top),
   }
+}
+
+/** Now, in microseconds of the monotonic clock a CPU profile stamps its samples with. */
+export function monotonicUs(): number {
+  return Number(process.hrtime.bigint() / 1000n)
+}
+
+/** Frames of the runtime and of V8 built-ins, which have no file of their own: their time is charged to the code that called them. */
+function isRuntime(url: string): boolean {
+  return url === '' || url.startsWith('node:')
+}
+
+/**
+ * The share of the busy time sampled between `fromUs` and `toUs` (the
+ * monotonic clock, so start-up and warm-up fall outside) that was spent in
+ * code whose URL `isPart` accepts: its own frames, and the runtime and
+ * built-in frames it called. What it calls back into (the next hook, a
+ * wrapped function) is charged to that code, not to the part.
+ */
+export function shareOf(profile: CpuProfile, isPart: (url: string) => boolean, window: { fromUs: number; toUs: number }): { share: number; busyMs: number } {
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]))
+  const parent = new Map<number, number>()
+  for (const n of profile.nodes) for (const child of n.children ?? []) parent.set(child, n.id)
+  const charged = new Map<number, boolean>()
+  const isCharged = (id: number): boolean => {
+    let known = charged.get(id)
+    if (known === undefined) {
+      const { url } = byId.get(id)!.callFrame
+      const up = parent.get(id)
+      known = isRuntime(url) ? up !== undefined && isCharged(up) : isPart(url)
+      charged.set(id, known)
+    }
+    return known
+  }
+  let at = profile.startTime
+  let busy = 0
+  let part = 0
+  profile.samples.forEach((id, i) => {
+    const delta = profile.timeDeltas[i] ?? 0
+    at += delta
+    if (at < window.fromUs || at > window.toUs || byId.get(id)!.callFrame.functionName === IDLE) return
+    busy += delta
+    if (isCharged(id)) part += delta
+  })
+  return { share: busy === 0 ? 0 : part / busy, busyMs: Math.round(busy / 1000) }
 }

@@ -11,7 +11,7 @@ import { loadConfig } from '../src/config.js'
 import type { SigningAlgorithm } from '../src/keys/algorithms.js'
 import { closeContext, createLogger, openContext } from '../src/server.js'
 import { createTestDatabase, postgresSkipReason, type TestDatabase } from '../src/testing/databases.js'
-import { summariseProfile, type ProfileSummary } from './profile.js'
+import { monotonicUs, shareOf, summariseProfile, type ProfileSummary } from './profile.js'
 import { freePort, startProcess } from './processes.js'
 import {
   GATEHOUSE_SCENARIOS,
@@ -23,6 +23,7 @@ import {
   SCENARIO,
   type BenchRun,
   type DialectLabel,
+  type MetricsCost,
   type Row,
 } from './report.js'
 import {
@@ -80,6 +81,7 @@ const scratch = mkdtempSync(join(tmpdir(), 'gatehouse-bench-'))
 const rows: Row[] = []
 const notes: string[] = []
 let profile: ProfileSummary | undefined
+const metricsCost: MetricsCost[] = []
 let idleMemoryMb: number | undefined
 let startupMs: number | undefined
 const startedAt = Date.now()
@@ -366,9 +368,9 @@ async function es256Rows(): Promise<void> {
 }
 
 const OBSERVABILITY_SCENARIOS = [SCENARIO.me, SCENARIO.refresh]
-/** Rounds of the metrics on and off comparison: each side's figure is the median of its rounds, the two taken in turn. */
-const METRICS_ROUNDS = QUICK ? 1 : 3
-const METRICS_POOLS = QUICK ? 1 : 2
+/** Rounds of the metrics on and off comparison: each round measures both sides, one right after the other. */
+const METRICS_ROUNDS = QUICK ? 1 : 5
+const METRICS_POOLS = QUICK ? 1 : 3
 
 interface Observed {
   group: string
@@ -377,14 +379,14 @@ interface Observed {
   loads: Record<string, { url: string; load: Load }>
 }
 
-async function observed(group: string, settings: NodeJS.ProcessEnv, refreshTokens: number): Promise<Observed> {
+async function observed(group: string, settings: NodeJS.ProcessEnv, refreshTokens: number, nodeOptions: string[] = []): Promise<Observed> {
   const d = await deployment('sqlite')
   Object.assign(d.env, settings)
   const { account, tokens, refresh } = await withContext(d, async (ctx) => {
     const account = await seedAccount(ctx)
     return { account, tokens: await seedTokens(ctx, account), refresh: pool(await seedIssuances(ctx, account, refreshTokens)) }
   })
-  const server = await startGatehouse(d, 1)
+  const server = await startGatehouse(d, 1, nodeOptions)
   return {
     group,
     d,
@@ -396,40 +398,82 @@ async function observed(group: string, settings: NodeJS.ProcessEnv, refreshToken
   }
 }
 
+/** The middle row by throughput, answering for the failures of them all. */
 function median(samples: Row[]): Row {
-  const sorted = [...samples].sort((a, b) => a.rps - b.rps)
-  const middle = sorted[Math.floor(sorted.length / 2)]!
+  const middle = [...samples].sort((a, b) => a.rps - b.rps)[Math.floor(samples.length / 2)]!
   return { ...middle, failed: samples.reduce((n, r) => n + r.failed, 0), exhausted: samples.some((r) => r.exhausted) }
+}
+
+/** Code that exists to be observed: the metrics library and Gatehouse's observability module. */
+function isMetricsCode(url: string): boolean {
+  return url.includes('/node_modules/prom-client/') || url.includes('/dist/src/observability/')
+}
+
+/**
+ * The server's CPU spent in metrics code during one row, from a CPU profile
+ * of a server of its own: a share of the same process's busy time, so a
+ * machine that slows down slows both sides of the fraction alike.
+ */
+async function metricsShare(scenario: string): Promise<{ share: number; busyMs: number }> {
+  const dir = mkdtempSync(join(scratch, 'metrics-profile-'))
+  const side = await observed(GROUP.metricsOn, {}, scenario === SCENARIO.refresh ? POOL : 0, ['--cpu-prof', `--cpu-prof-dir=${dir}`])
+  let window: { fromUs: number; toUs: number }
+  try {
+    const { url, load } = side.loads[scenario]!
+    if (WARMUP > 0) await drive(url, load, WARMUP)
+    const fromUs = monotonicUs()
+    await drive(url, load, DURATION)
+    window = { fromUs, toUs: monotonicUs() }
+  } finally {
+    await side.server.stop()
+    await dropDeployment(side.d)
+  }
+  const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'))
+  if (!file) throw new Error('the server wrote no CPU profile')
+  return shareOf(JSON.parse(readFileSync(join(dir, file), 'utf8')), isMetricsCode, window)
 }
 
 /**
  * What observing costs. Metrics on (the default) and off: two servers, each
- * row measured on one then the other, in rounds whose order alternates, so
- * that neither side always meets a warmer or busier machine; a side's figure
- * is the median of its rounds. Then every request traced, its spans sent
- * over OTLP/HTTP to a sink in this process that reads and drops them.
+ * row measured on one and at once on the other, in rounds whose order
+ * alternates; a side's row is the median of its rounds, and each round
+ * gives the ratio of two figures taken a few seconds apart. This machine's
+ * speed moves by more than 5% from one row to the next, so the cost is
+ * also read from a CPU profile: the share of the server's own busy time
+ * spent in metrics code. Then every request traced, its spans sent over
+ * OTLP/HTTP to a sink in this process that reads and drops them.
  */
 async function observabilityRows(): Promise<void> {
-  // A pool lasts one row of the busiest grant; the rounds together need about half as many again.
   const pooled = METRICS_POOLS * POOL
   const sides = [await observed(GROUP.metricsOn, {}, pooled), await observed(GROUP.metricsOff, { GATEHOUSE_MANAGEMENT_PORT: 'off' }, pooled)]
+  const rounds = new Map<string, Map<string, Row>[]>(OBSERVABILITY_SCENARIOS.map((scenario) => [scenario, []]))
   try {
-    const samples = new Map<Observed, Map<string, Row[]>>(sides.map((side) => [side, new Map()]))
     for (let round = 0; round < METRICS_ROUNDS; round++) {
-      for (const side of round % 2 === 0 ? sides : [...sides].reverse()) {
-        for (const scenario of OBSERVABILITY_SCENARIOS) {
+      for (const scenario of OBSERVABILITY_SCENARIOS) {
+        const measured = new Map<string, Row>()
+        for (const side of round % 2 === 0 ? sides : [...sides].reverse()) {
           const { url, load } = side.loads[scenario]!
-          const rows = samples.get(side)!
-          rows.set(scenario, [...(rows.get(scenario) ?? []), await sample(side.group, scenario, url, load)])
+          measured.set(side.group, await sample(side.group, scenario, url, load))
         }
+        rounds.get(scenario)!.push(measured)
       }
     }
-    for (const side of sides) for (const scenario of OBSERVABILITY_SCENARIOS) record(median(samples.get(side)!.get(scenario)!))
   } finally {
     for (const side of sides) {
       await side.server.stop()
       await dropDeployment(side.d)
     }
+  }
+  for (const side of sides)
+    for (const scenario of OBSERVABILITY_SCENARIOS) {
+      const samples = rounds.get(scenario)!.map((measured) => measured.get(side.group)!)
+      record(median(samples))
+    }
+  for (const scenario of OBSERVABILITY_SCENARIOS) {
+    const { share, busyMs } = await metricsShare(scenario)
+    const pairedRatios = rounds.get(scenario)!.map((measured) => measured.get(GROUP.metricsOn)!.rps / measured.get(GROUP.metricsOff)!.rps)
+    metricsCost.push({ scenario, cpuShare: share, busyMs, pairedRatios })
+    log(`metrics code in ${scenario}: ${(share * 100).toFixed(1)}% of ${busyMs} ms busy; on/off by round ${pairedRatios.map((r) => r.toFixed(2)).join(', ')}`)
   }
 
   const sink = createServer((request, response) => {
@@ -596,7 +640,7 @@ function estimate(dialects: ('sqlite' | 'postgres')[]): { seconds: number; rows:
     1 +
     groups * GATEHOUSE_SCENARIOS.length +
     ES256_SCENARIOS.length +
-    (2 * METRICS_ROUNDS + 1) * OBSERVABILITY_SCENARIOS.length +
+    (2 * METRICS_ROUNDS + 2) * OBSERVABILITY_SCENARIOS.length +
     6 +
     dialects.length * GROWTH.length * GROWTH_SCENARIOS.length
   let seeding = 0
@@ -610,9 +654,9 @@ function estimate(dialects: ('sqlite' | 'postgres')[]): { seconds: number; rows:
   }
   seeding += POOL * (SEED_MS.sqlite.code + SEED_MS.sqlite.issuance) + POOL * SEED_MS.sqlite.issuance
   seeding += (POOL + REVOKE_POOL) * SEED_MS.peer
-  // The metrics on and off deployments, and the traced one.
-  seeding += (2 * METRICS_POOLS + 1) * POOL * SEED_MS.sqlite.issuance
-  processes += 5
+  // The metrics on and off deployments, the profiled refresh one and the traced one.
+  seeding += (2 * METRICS_POOLS + 2) * POOL * SEED_MS.sqlite.issuance
+  processes += 7
   const seconds =
     measured * perRow + (QUICK ? 1 : DURATION) + SIGNING_BENCH_ALGORITHMS.length * RAW_SIGNING_SECONDS + seeding / 1000 + processes * PROCESS_SECONDS
   return { seconds, rows: measured }
@@ -667,6 +711,7 @@ try {
     idleMemoryMb,
     startupMs,
     profile,
+    metricsCost,
     notes,
     postgresSkipped,
   }
