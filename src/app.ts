@@ -39,6 +39,7 @@ import { invitationRoutes } from './http/pages/invitation.js'
 import { signupRoutes } from './http/pages/signup.js'
 import { deviceRoutes } from './http/pages/device.js'
 import { measureRequests } from './observability/http.js'
+import { compilersOnFirstUse } from './http/schema-compilers.js'
 import { isTracing, traceRequests } from './observability/tracing.js'
 
 const stylesheet = readFileSync(fileURLToPath(new URL('../../public/app.css', import.meta.url)), 'utf8')
@@ -70,6 +71,7 @@ export async function buildApp(ctx: AppContext, logger: FastifyBaseLogger, limit
     ...limits,
     http: limits.requestTimeout ? enforcedRequestTimeout(limits.requestTimeout) : null,
     clientErrorHandler: answerClientError,
+    schemaController: { compilersFactory: compilersOnFirstUse },
   })
   // First, so the time and the span cover every other hook.
   if (isTracing()) traceRequests(app)

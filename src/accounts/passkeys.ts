@@ -1,16 +1,11 @@
 import { randomUUID } from 'node:crypto'
-import {
-  generateAuthenticationOptions,
-  generateRegistrationOptions,
-  verifyAuthenticationResponse,
-  verifyRegistrationResponse,
-  type AuthenticationResponseJSON,
-  type AuthenticatorTransportFuture,
-  type PublicKeyCredentialCreationOptionsJSON,
-  type PublicKeyCredentialRequestOptionsJSON,
-  type RegistrationResponseJSON,
+import type {
+  AuthenticationResponseJSON,
+  AuthenticatorTransportFuture,
+  PublicKeyCredentialCreationOptionsJSON,
+  PublicKeyCredentialRequestOptionsJSON,
+  RegistrationResponseJSON,
 } from '@simplewebauthn/server'
-import { isoBase64URL } from '@simplewebauthn/server/helpers'
 import { hmac, randomSecret } from '../crypto/random.js'
 import {
   findPasskeyByCredentialId,
@@ -26,6 +21,13 @@ import { Refusal } from '../messages.js'
 import { recordAccountEvent } from './account-activity.js'
 import { hasFactor, issueRecoveryCodes, type FactorDeps } from './factors.js'
 import type { User } from './types.js'
+
+/**
+ * The WebAuthn library is loaded by the first passkey ceremony: with its
+ * ASN.1 and certificate stack it is the largest part of a cold start, and
+ * most processes never see a passkey.
+ */
+const webauthn = () => import('@simplewebauthn/server')
 
 export interface PasskeyDeps extends FactorDeps {
   keys: FactorDeps['keys'] & { csrf: Buffer }
@@ -90,6 +92,7 @@ export async function startPasskeyRegistration(
 ): Promise<PasskeyOptions<PublicKeyCredentialCreationOptionsJSON>> {
   const existing = await listPasskeysOfUser(deps.db.kysely, user.id)
   const rp = relyingParty(deps)
+  const { generateRegistrationOptions } = await webauthn()
   const options = await generateRegistrationOptions({
     rpName: 'Gatehouse',
     rpID: rp.id,
@@ -125,6 +128,7 @@ export async function finishPasskeyRegistration(
   if (name === '' || name.length > MAX_NAME) throw new Refusal('passkey_name_missing')
   const { challenge } = await takeChallenge(deps, 'register', sessionId, input.challengeId)
   const rp = relyingParty(deps)
+  const { verifyRegistrationResponse } = await webauthn()
   let verified
   try {
     verified = await verifyRegistrationResponse({
@@ -147,7 +151,7 @@ export async function finishPasskeyRegistration(
     userId: user.id,
     name,
     credentialId: credential.id,
-    publicKey: isoBase64URL.fromBuffer(credential.publicKey),
+    publicKey: Buffer.from(credential.publicKey).toString('base64url'),
     signCount: credential.counter,
     transports: credential.transports ?? [],
     now: deps.clock(),
@@ -176,6 +180,7 @@ export async function startPasskeyLogin(
 ): Promise<PasskeyOptions<PublicKeyCredentialRequestOptionsJSON>> {
   const passkeys = user ? await listPasskeysOfUser(deps.db.kysely, user.id) : []
   if (purpose === 'second-step' && passkeys.length === 0) throw new Refusal('passkey_none')
+  const { generateAuthenticationOptions } = await webauthn()
   const options = await generateAuthenticationOptions({
     rpID: relyingParty(deps).id,
     allowCredentials: passkeys.map((p) => ({ id: p.credentialId, transports: transportsOf(p.transports) })),
@@ -207,6 +212,7 @@ export async function finishPasskeyLogin(
     throw new Refusal('passkey_of_another_user', 401)
   }
   const rp = relyingParty(deps)
+  const { verifyAuthenticationResponse } = await webauthn()
   let verified
   try {
     verified = await verifyAuthenticationResponse({
@@ -215,7 +221,12 @@ export async function finishPasskeyLogin(
       expectedOrigin: rp.origin,
       expectedRPID: rp.id,
       // The counter is checked below, so that a counter that went backwards gets its own answer.
-      credential: { id: passkey.credentialId, publicKey: isoBase64URL.toBuffer(passkey.publicKey), counter: 0, transports: transportsOf(passkey.transports) },
+      credential: {
+        id: passkey.credentialId,
+        publicKey: new Uint8Array(Buffer.from(passkey.publicKey, 'base64url')),
+        counter: 0,
+        transports: transportsOf(passkey.transports),
+      },
       requireUserVerification: false,
     })
   } catch {

@@ -1,5 +1,4 @@
 import { Secret, TOTP } from 'otpauth'
-import QRCode from 'qrcode'
 
 /*
  * Authenticator-app codes (RFC 6238 with the defaults every app supports):
@@ -22,6 +21,8 @@ export function newTotpSecret(): string {
 /** The `otpauth://` URI an app reads from the QR code, and the QR code as inline SVG drawn here (no outside service sees the secret). */
 export async function enrolmentOf(secret: string, label: string): Promise<{ uri: string; qrSvg: string }> {
   const uri = totpFor(secret, label).toString()
+  // Loaded by the first enrolment only, as few requests ever draw a code.
+  const { default: QRCode } = await import('qrcode')
   return { uri, qrSvg: await QRCode.toString(uri, { type: 'svg', errorCorrectionLevel: 'M', margin: 2 }) }
 }
 

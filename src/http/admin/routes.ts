@@ -10,6 +10,7 @@ import { teamRoutes } from './teams.js'
 import { trustedIssuerRoutes } from './trusted-issuers.js'
 import { userRoutes } from './users.js'
 import { adminValidatorCompiler } from './validation.js'
+import { compiledOnFirstUse } from '../schema-compilers.js'
 import { webhookRoutes } from './webhooks.js'
 
 export const ADMIN_PREFIX = '/admin/v1'
@@ -31,7 +32,7 @@ function isJson(contentType: string | undefined): boolean {
 export async function adminRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
   await app.register(
     async (admin) => {
-      admin.setValidatorCompiler(adminValidatorCompiler)
+      admin.setValidatorCompiler(compiledOnFirstUse(adminValidatorCompiler))
       admin.decorateRequest('adminToken', null)
       admin.decorateRequest('idempotencyKey', null)
 

@@ -7,7 +7,11 @@ import type { FastifySchemaCompiler } from 'fastify'
  * Query strings and path parameters are text, so they are converted
  * (`?limit=5` is the integer 5), as everywhere else in Gatehouse.
  */
-const bodies = new Ajv({ coerceTypes: false, useDefaults: true, removeAdditional: false, allErrors: false, strict: false })
-const urlParts = new Ajv({ coerceTypes: 'array', useDefaults: true, removeAdditional: true, allErrors: false, strict: false })
+let bodies: Ajv | undefined
+let urlParts: Ajv | undefined
 
-export const adminValidatorCompiler: FastifySchemaCompiler<object> = ({ schema, httpPart }) => (httpPart === 'body' ? bodies : urlParts).compile(schema)
+/** The two Ajv instances are made by the first schema compiled, as the validators are compiled on first use. */
+export const adminValidatorCompiler: FastifySchemaCompiler<object> = ({ schema, httpPart }) =>
+  httpPart === 'body'
+    ? (bodies ??= new Ajv({ coerceTypes: false, useDefaults: true, removeAdditional: false, allErrors: false, strict: false })).compile(schema)
+    : (urlParts ??= new Ajv({ coerceTypes: 'array', useDefaults: true, removeAdditional: true, allErrors: false, strict: false })).compile(schema)

@@ -1,0 +1,48 @@
+import assert from 'node:assert/strict'
+import { describe, it } from 'node:test'
+import { Ajv } from 'ajv'
+import Fastify, { type FastifySchemaCompiler } from 'fastify'
+import { compiledOnFirstUse, compilersOnFirstUse } from './schema-compilers.js'
+
+describe('schemas compiled on first use', () => {
+  it('compiles a validator at its first call, once, and carries its errors as Fastify reads them', () => {
+    const ajv = new Ajv()
+    let compiled = 0
+    const compile: FastifySchemaCompiler<object> = ({ schema }) => {
+      compiled++
+      return ajv.compile(schema)
+    }
+    const validate = compiledOnFirstUse(compile)({ schema: { type: 'object', required: ['name'] }, method: 'POST', url: '/', httpPart: 'body' })
+    assert.equal(compiled, 0)
+    assert.equal(validate({}), false)
+    assert.equal((validate as unknown as { errors: { keyword: string }[] }).errors[0]!.keyword, 'required')
+    assert.equal(validate({ name: 'x' }), true)
+    assert.equal((validate as unknown as { errors: unknown }).errors, null)
+    assert.equal(compiled, 1)
+  })
+
+  it('validates and serializes as Fastify would, with the route schemas compiled only when asked', async () => {
+    const app = Fastify({ schemaController: { compilersFactory: compilersOnFirstUse } })
+    app.post(
+      '/things',
+      {
+        schema: {
+          body: { type: 'object', required: ['count'], properties: { count: { type: 'integer' } } },
+          querystring: { type: 'object', properties: { limit: { type: 'integer', default: 10 } } },
+          response: { 200: { type: 'object', properties: { count: { type: 'integer' }, limit: { type: 'integer' } } } },
+        },
+      },
+      async (request) => ({ ...(request.body as object), ...(request.query as object), secret: 'left out by the response schema' }),
+    )
+    try {
+      const ok = await app.inject({ method: 'POST', url: '/things?limit=5', payload: { count: 2 } })
+      assert.equal(ok.statusCode, 200)
+      assert.deepEqual(ok.json(), { count: 2, limit: 5 })
+      const refused = await app.inject({ method: 'POST', url: '/things', payload: { count: 'many' } })
+      assert.equal(refused.statusCode, 400)
+      assert.match(refused.json().message, /body\/count must be integer/)
+    } finally {
+      await app.close()
+    }
+  })
+})
