@@ -159,7 +159,7 @@ export const logins = bound(
 export const verifiedTokenCache = bound(
   new Counter({
     name: 'gatehouse_verified_token_cache_lookups_total',
-    help: 'Access-token signature checks answered from the verified-token cache (hit) or done afresh (miss).',
+    help: 'Access-token checks answered from the verified-token cache, the whole standing or the signature (hit), or that verified the signature afresh (miss).',
     labelNames: ['result'] as const,
   }),
   'result',

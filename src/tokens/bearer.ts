@@ -6,6 +6,7 @@ import { splitScopes } from '../protocol/scopes.js'
 import { tokenKind } from '../protocol/token-kind.js'
 import type { Principal } from './principal.js'
 import type { Actor } from './types.js'
+import { verifiedTokenCache } from '../observability/metrics.js'
 
 export type BearerVerdict = { ok: true; principal: Principal } | { ok: false; reason: string }
 
@@ -20,7 +21,10 @@ export async function authenticateBearer(ctx: VerificationDeps, token: string): 
   // An access token's remembered standing holds only while its signing key is published.
   if (cache && tokenKind(token) === 'oauth_access_token') await rememberedSignature(ctx.keyRing, cache, token)
   const known = cache?.standing(token, now)
-  if (known) return { ok: true, principal: known }
+  if (known) {
+    verifiedTokenCache.hit.inc()
+    return { ok: true, principal: known }
+  }
   const mark = cache?.mark() ?? 0
   const checked = await checkBearer(ctx, token, now)
   if (!checked.ok) return checked
