@@ -1,6 +1,7 @@
+import { CompiledQuery } from 'kysely'
 import type { Db } from './connection.js'
 import type { Executor } from './executor.js'
-import { numbered, runNumbered, type NumberedStatement } from './prepared.js'
+import { markPrepared } from './prepared.js'
 import { announceRevoked } from './revocations.js'
 import { consume, consumedSql } from './single-use.js'
 import {
@@ -53,8 +54,20 @@ function tokenParameters(tokens: NewTokens): Record<string, unknown> {
   return { ...ACCESS_TOKENS.parameters('a', accessTokenRow(tokens.access)), ...REFRESH_TOKENS.parameters('r', refreshTokenRow(tokens.refresh)) }
 }
 
-function run(db: Db, statement: NumberedStatement, values: Record<string, unknown>): Promise<boolean> {
-  return runNumbered<{ consumed: number }>(db.kysely, statement, values).then((rows) => rows[0]?.consumed === 1)
+/** Named placeholders, numbered once: the SQL stays readable and its text fixed, so it is prepared once. */
+function numbered(text: string): { sql: string; names: string[] } {
+  const names: string[] = []
+  const sql = text.replace(/\$([a-z][a-z0-9]*)/g, (_, name: string) => {
+    if (!names.includes(name)) names.push(name)
+    return `$${names.indexOf(name) + 1}`
+  })
+  markPrepared(sql)
+  return { sql, names }
+}
+
+function run(db: Db, statement: { sql: string; names: string[] }, values: Record<string, unknown>): Promise<boolean> {
+  const parameters = statement.names.map((name) => values[name])
+  return db.kysely.executeQuery<{ consumed: number }>(CompiledQuery.raw(statement.sql, parameters)).then((result) => result.rows[0]?.consumed === 1)
 }
 
 const ROTATE = numbered(`

@@ -1,6 +1,3 @@
-import { CompiledQuery } from 'kysely'
-import type { Executor } from './executor.js'
-
 /**
  * The SQL texts of the hot-path statements, each with the name PostgreSQL
  * prepares it under: a named statement is parsed and planned once per
@@ -15,31 +12,4 @@ export function markPrepared(sqlText: string): void {
 
 export function preparedName(sqlText: string): string | undefined {
   return names.get(sqlText)
-}
-
-/** A statement written with named placeholders (`$now`), and the name each numbered one stands for. */
-export interface NumberedStatement {
-  sql: string
-  names: string[]
-}
-
-/** Named placeholders, numbered once: the SQL stays readable and its text fixed, so it is prepared once. */
-export function numbered(text: string): NumberedStatement {
-  const names: string[] = []
-  const sql = text.replace(/\$([a-z][a-z0-9]*)/g, (_, name: string) => {
-    if (!names.includes(name)) names.push(name)
-    return `$${names.indexOf(name) + 1}`
-  })
-  markPrepared(sql)
-  return { sql, names }
-}
-
-export async function runNumbered<Row>(db: Executor, statement: NumberedStatement, values: Record<string, unknown>): Promise<Row[]> {
-  const result = await db.executeQuery<Row>(
-    CompiledQuery.raw(
-      statement.sql,
-      statement.names.map((name) => values[name]),
-    ),
-  )
-  return result.rows
 }

@@ -1,6 +1,6 @@
 import type { ActivityLog } from '../activity/recorder.js'
 import type { Db } from '../db/connection.js'
-import { revokeGrantFamily } from '../db/family-revocation.js'
+import { revokeGrants } from '../db/tokens.js'
 import { InvalidGrant } from '../protocol/errors.js'
 import { familiesRevoked, replaysDetected } from '../observability/metrics.js'
 
@@ -32,7 +32,7 @@ const RECORDED = {
  * refresh tokens). Returns the error for the caller to throw.
  */
 export async function answerReplay(deps: ReplayDeps, replay: Replay, description: string, now: number): Promise<InvalidGrant> {
-  await revokeGrantFamily(deps.db, replay.grantId, now)
+  await deps.db.kysely.transaction().execute((trx) => revokeGrants(trx, { grantId: replay.grantId }, now))
   replaysDetected[replay.kind].inc()
   familiesRevoked.replay.inc()
   const recorded = RECORDED[replay.kind]

@@ -4,8 +4,7 @@ import type { Config } from '../config.js'
 import type { Db } from '../db/connection.js'
 import type { KeyRing } from '../keys/signing-keys.js'
 import { hashSecret } from '../crypto/random.js'
-import { revokeGrantFamily } from '../db/family-revocation.js'
-import { findAccessToken, findRefreshTokenForRotation, revokeAccessToken } from '../db/tokens.js'
+import { findAccessToken, findRefreshTokenForRotation, revokeAccessToken, revokeGrants } from '../db/tokens.js'
 import { verifyAccessTokenSignature } from '../tokens/access-token.js'
 import { requiredParam, type RawParams } from '../protocol/params.js'
 import { tokenKind } from '../protocol/token-kind.js'
@@ -50,7 +49,7 @@ export async function revokeToken(ctx: RevocationDeps, caller: Client, params: R
   // The token with its grant in one read: whose it is goes into the activity log.
   const held = await findRefreshTokenForRotation(ctx.db.kysely, hashSecret(token))
   if (held && held.refresh.clientId === caller.id) {
-    await revokeGrantFamily(ctx.db, held.refresh.grantId, now)
+    await ctx.db.kysely.transaction().execute((trx) => revokeGrants(trx, { grantId: held.refresh.grantId }, now))
     familiesRevoked.revocation.inc()
     ctx.activity.record({
       action: 'token.revoked',
