@@ -147,7 +147,7 @@ describe('benchmark report', () => {
       goalLine(report, 'GET /api/v2/me flat within 20% from 10,000 to 1,000,000 stored tokens, SQLite'),
       '- GET /api/v2/me flat within 20% from 10,000 to 1,000,000 stored tokens, SQLite: **missed** (10000 req/s → 7900 req/s, 0.79×; 21% slower, 1% past the 20% allowed).',
     )
-    assert.equal(goalLine(report, 'Idle memory under 100 MB'), '- Idle memory under 100 MB: **missed** (120 MB, one process on SQLite; 20 MB over).')
+    assert.equal(goalLine(report, 'Idle memory under 100 MB'), '- Idle memory under 100 MB: **missed** (120 MB resident, one process on SQLite; 20 MB over).')
     assert.equal(
       goalLine(report, 'Refresh grant ≥ 70% of raw RS256 signing'),
       '- Refresh grant ≥ 70% of raw RS256 signing: **missed** (2000 req/s vs 4200 raw RS256 signatures/s, 0.48×; short by 32%: it needs 2940 req/s, 1.47× its figure).',

@@ -81,7 +81,7 @@ async function introspectPersonalAccessToken(ctx: VerificationDeps, caller: Clie
  */
 async function introspectAccessToken(ctx: VerificationDeps, caller: Client, token: string): Promise<IntrospectionResponse> {
   const verdict = await authenticateBearer(ctx, token)
-  if (!verdict.ok || verdict.principal.clientId === null || !verdict.principal.claims || !mayInspect(caller, verdict.principal.clientId)) return INACTIVE
+  if (!verdict.ok || verdict.principal.kind !== 'oauth' || !mayInspect(caller, verdict.principal.clientId)) return INACTIVE
   const { user, clientId, scopes, resources, claims, act } = verdict.principal
   return {
     active: true,
