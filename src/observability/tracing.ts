@@ -1,4 +1,4 @@
-import { context, propagation, SpanKind, SpanStatusCode, trace, type Attributes, type Span, type Tracer } from '@opentelemetry/api'
+import type { Attributes, Context, Span, Tracer } from '@opentelemetry/api'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { readFileSync } from 'node:fs'
 
@@ -10,7 +10,8 @@ import { readFileSync } from 'node:fs'
  * string, header, token, code or password.
  */
 
-let tracer: Tracer | undefined
+/** The OpenTelemetry API and Gatehouse's tracer, loaded with the SDK when tracing starts: a process that does not trace loads none of it. */
+let otel: { api: typeof import('@opentelemetry/api'); tracer: Tracer } | undefined
 
 export interface Tracing {
   /** Sends the spans still buffered. */
@@ -30,7 +31,8 @@ function packageVersion(): string {
  */
 export async function startTracing(env: NodeJS.ProcessEnv = process.env): Promise<Tracing | undefined> {
   if (!env.OTEL_EXPORTER_OTLP_ENDPOINT && !env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) return undefined
-  const [{ NodeTracerProvider, BatchSpanProcessor }, { OTLPTraceExporter }, { detectResources, envDetector, resourceFromAttributes }] = await Promise.all([
+  const [api, { NodeTracerProvider, BatchSpanProcessor }, { OTLPTraceExporter }, { detectResources, envDetector, resourceFromAttributes }] = await Promise.all([
+    import('@opentelemetry/api'),
     import('@opentelemetry/sdk-trace-node'),
     import('@opentelemetry/exporter-trace-otlp-http'),
     import('@opentelemetry/resources'),
@@ -42,10 +44,10 @@ export async function startTracing(env: NodeJS.ProcessEnv = process.env): Promis
   const provider = new NodeTracerProvider({ resource, spanProcessors: [new BatchSpanProcessor(new OTLPTraceExporter())] })
   // The AsyncLocalStorage context manager and the W3C traceparent propagator.
   provider.register()
-  tracer = trace.getTracer('gatehouse', packageVersion())
+  otel = { api, tracer: api.trace.getTracer('gatehouse', packageVersion()) }
   return {
     async shutdown() {
-      tracer = undefined
+      otel = undefined
       await provider.shutdown()
     },
   }
@@ -53,31 +55,30 @@ export async function startTracing(env: NodeJS.ProcessEnv = process.env): Promis
 
 /** The ids a log line carries while a span is active, so the line and its trace meet. */
 export function traceFields(): Record<string, string> {
-  const span = tracer && trace.getActiveSpan()
+  const span = otel?.api.trace.getActiveSpan()
   if (!span) return {}
   const { traceId, spanId } = span.spanContext()
   return { trace_id: traceId, span_id: spanId }
 }
 
-export { SpanKind }
-
 /** Adds an attribute to the active span, if any: for what is known only partway through the work. */
 export function setSpanAttribute(name: string, value: string | number): void {
-  if (tracer) trace.getActiveSpan()?.setAttribute(name, value)
+  otel?.api.trace.getActiveSpan()?.setAttribute(name, value)
 }
 
 export function isTracing(): boolean {
-  return tracer !== undefined
+  return otel !== undefined
 }
 
 /** Runs `work` in a child span of the active one; without tracing, just runs it. An error marks the span with its class name only. */
-export async function inSpan<T>(name: string, attributes: Attributes, work: () => Promise<T>, kind: SpanKind = SpanKind.INTERNAL): Promise<T> {
-  if (!tracer) return work()
-  return tracer.startActiveSpan(name, { kind, attributes }, async (span) => {
+export async function inSpan<T>(name: string, attributes: Attributes, work: () => Promise<T>, kind: 'internal' | 'client' = 'internal'): Promise<T> {
+  if (!otel) return work()
+  const { api, tracer } = otel
+  return tracer.startActiveSpan(name, { kind: kind === 'client' ? api.SpanKind.CLIENT : api.SpanKind.INTERNAL, attributes }, async (span) => {
     try {
       return await work()
     } catch (err) {
-      span.setStatus({ code: SpanStatusCode.ERROR })
+      span.setStatus({ code: api.SpanStatusCode.ERROR })
       span.setAttribute('error.type', err instanceof Error ? err.name : 'error')
       throw err
     } finally {
@@ -88,17 +89,18 @@ export async function inSpan<T>(name: string, attributes: Attributes, work: () =
 
 /** A span for work that already ended, `durationMs` long, under the active span: statements are timed by Kysely and told afterwards. */
 export function recordFinishedSpan(name: string, durationMs: number, attributes: Attributes, failed: boolean): void {
-  if (!tracer) return
-  const active = context.active()
+  if (!otel) return
+  const { api, tracer } = otel
+  const active = api.context.active()
   // Statements outside a request (the janitor, the queues' polling) would each start a trace of their own.
-  if (!trace.getSpan(active)) return
+  if (!api.trace.getSpan(active)) return
   const end = Date.now()
-  const span = tracer.startSpan(name, { kind: SpanKind.CLIENT, startTime: end - durationMs, attributes }, active)
-  if (failed) span.setStatus({ code: SpanStatusCode.ERROR })
+  const span = tracer.startSpan(name, { kind: api.SpanKind.CLIENT, startTime: end - durationMs, attributes }, active)
+  if (failed) span.setStatus({ code: api.SpanStatusCode.ERROR })
   span.end(end)
 }
 
-const requestSpans = new WeakMap<FastifyRequest, { span: Span; context: ReturnType<typeof context.active> }>()
+const requestSpans = new WeakMap<FastifyRequest, { span: Span; context: Context }>()
 
 /**
  * One server span per request, named by method and route template, under
@@ -109,31 +111,32 @@ const requestSpans = new WeakMap<FastifyRequest, { span: Span; context: ReturnTy
  */
 export function traceRequests(app: FastifyInstance): void {
   app.addHook('onRequest', (request, _reply, done) => {
-    if (!tracer) return done()
+    if (!otel) return done()
+    const { api, tracer } = otel
     const route = request.is404 ? 'unmatched' : (request.routeOptions.url ?? 'unmatched')
-    const parent = propagation.extract(context.active(), request.headers)
+    const parent = api.propagation.extract(api.context.active(), request.headers)
     const span = tracer.startSpan(
       `${request.method} ${route}`,
-      { kind: SpanKind.SERVER, attributes: { 'http.request.method': request.method, 'http.route': route, 'url.scheme': request.protocol } },
+      { kind: api.SpanKind.SERVER, attributes: { 'http.request.method': request.method, 'http.route': route, 'url.scheme': request.protocol } },
       parent,
     )
-    const active = trace.setSpan(parent, span)
+    const active = api.trace.setSpan(parent, span)
     requestSpans.set(request, { span, context: active })
-    context.with(active, done)
+    api.context.with(active, done)
   })
   app.addHook('preValidation', (request, _reply, done) => {
     const entered = requestSpans.get(request)
-    if (!entered) return done()
-    context.with(entered.context, done)
+    if (!entered || !otel) return done()
+    otel.api.context.with(entered.context, done)
   })
   app.addHook('onResponse', (request, reply, done) => {
     const entered = requestSpans.get(request)
-    if (!entered) return done()
+    if (!entered || !otel) return done()
     entered.span.setAttribute('http.response.status_code', reply.statusCode)
-    if (reply.statusCode >= 500) entered.span.setStatus({ code: SpanStatusCode.ERROR })
+    if (reply.statusCode >= 500) entered.span.setStatus({ code: otel.api.SpanStatusCode.ERROR })
     entered.span.end()
     requestSpans.delete(request)
     // The access log line is written after this hook: in the span's context, it carries the trace id.
-    context.with(entered.context, done)
+    otel.api.context.with(entered.context, done)
   })
 }

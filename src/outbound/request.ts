@@ -3,7 +3,7 @@ import { request as httpRequest, type IncomingHttpHeaders } from 'node:http'
 import { request as httpsRequest } from 'node:https'
 import { isIP, type LookupFunction } from 'node:net'
 import { isPrivateAddress, normalHost } from './addresses.js'
-import { inSpan, SpanKind, setSpanAttribute } from '../observability/tracing.js'
+import { inSpan, setSpanAttribute } from '../observability/tracing.js'
 
 /*
  * Every HTTP call Gatehouse makes to a URL someone else chose (a client's
@@ -83,7 +83,7 @@ export function callOut(target: string | URL, call: OutboundCall): Promise<Outbo
 
   // The host and port only: the path and query of a URL someone else chose may carry anything.
   const attributes = { 'http.request.method': call.method, 'server.address': host, 'server.port': Number(port) }
-  return inSpan(`${call.method}`, attributes, () => send(url, host, port, allowed, call), SpanKind.CLIENT)
+  return inSpan(`${call.method}`, attributes, () => send(url, host, port, allowed, call), 'client')
 }
 
 function send(url: URL, host: string, port: string, allowed: boolean, call: OutboundCall): Promise<OutboundAnswer> {
