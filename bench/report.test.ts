@@ -162,12 +162,12 @@ describe('benchmark report', () => {
     )
     assert.equal(
       goalLine(report, "`/api/v2/me` with metrics on costs under 5% of the server's CPU"),
-      "- `/api/v2/me` with metrics on costs under 5% of the server's CPU: met (metrics code on the stack in 3.1% of 7400 ms of busy CPU profiled during one row; " +
+      "- `/api/v2/me` with metrics on costs under 5% of the server's CPU: met (metrics code took 3.1% of 7400 ms of busy CPU profiled during one row; " +
         'throughput with metrics over without, in 5 rounds measured in turn: median 0.97×, from 0.88× to 1.12×).',
     )
     assert.equal(
       goalLine(report, "Refresh grant with metrics on costs under 5% of the server's CPU"),
-      "- Refresh grant with metrics on costs under 5% of the server's CPU: **missed** (metrics code on the stack in 5.2% of 8100 ms of busy CPU profiled during one row; " +
+      "- Refresh grant with metrics on costs under 5% of the server's CPU: **missed** (metrics code took 5.2% of 8100 ms of busy CPU profiled during one row; " +
         'throughput with metrics over without, one round: 0.96×).',
     )
     assert.match(report, /^RS256, one process unless stated; each a ratio of two rows above, or for metrics a share of a CPU profile\. 17 of 31 met\.$/m)

@@ -75,7 +75,7 @@ export interface BenchRun {
 
 export interface MetricsCost {
   scenario: string
-  /** Share of a profiled server's busy time with metrics code on the stack. */
+  /** Share of a profiled server's busy time spent in metrics code. */
   cpuShare: number
   busyMs: number
   /** Throughput with metrics over without, one ratio per round of the two measured in turn. */
@@ -194,7 +194,7 @@ export function goals(run: BenchRun): Goal[] {
     list.push({
       goal,
       status: cost.cpuShare < 0.05 ? 'met' : 'missed',
-      figures: `metrics code on the stack in ${(cost.cpuShare * 100).toFixed(1)}% of ${cost.busyMs} ms of busy CPU profiled during one row${spread}`,
+      figures: `metrics code took ${(cost.cpuShare * 100).toFixed(1)}% of ${cost.busyMs} ms of busy CPU profiled during one row${spread}`,
     })
   }
   const first = run.growth[0]

@@ -435,8 +435,8 @@ async function metricsShare(scenario: string): Promise<{ share: number; busyMs: 
 
 /**
  * What observing costs. Metrics on (the default) and off: two servers, each
- * row measured on one and at once on the other, in rounds whose order
- * alternates; a side's row is the median of its rounds, and each round
+ * row measured on one and right after on the other, in rounds whose
+ * order alternates; a side's row is the median of its rounds, and each round
  * gives the ratio of two figures taken a few seconds apart. This machine's
  * speed moves by more than 5% from one row to the next, so the cost is
  * also read from a CPU profile: the share of the server's own busy time
