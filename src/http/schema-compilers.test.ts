@@ -21,7 +21,7 @@ describe('schemas compiled on first use', () => {
     assert.equal(compiled, 1)
   })
 
-  it('validates and serializes as Fastify would, with the route schemas compiled only when asked', async () => {
+  it('validates and serializes through Fastify as its own compilers do', async () => {
     const app = Fastify({ schemaController: { compilersFactory: compilersOnFirstUse } })
     app.post(
       '/things',
@@ -41,6 +41,22 @@ describe('schemas compiled on first use', () => {
       const refused = await app.inject({ method: 'POST', url: '/things', payload: { count: 'many' } })
       assert.equal(refused.statusCode, 400)
       assert.match(refused.json().message, /body\/count must be integer/)
+    } finally {
+      await app.close()
+    }
+  })
+
+  it("compiles nothing before a route's first request: a schema that cannot compile fails that route alone, when asked", async () => {
+    const app = Fastify({ schemaController: { compilersFactory: compilersOnFirstUse }, logger: false })
+    app.post('/broken-body', { schema: { body: { type: 'object', properties: { n: { type: 'no such type' } } } } }, async () => ({}))
+    app.get('/broken-response', { schema: { response: { 200: { $ref: 'nowhere#' } } } }, async () => ({}))
+    app.get('/fine', async () => ({ ok: true }))
+    try {
+      // Fastify's own compilers would refuse both schemas here, before listening.
+      await app.ready()
+      assert.equal((await app.inject({ method: 'GET', url: '/fine' })).statusCode, 200)
+      assert.equal((await app.inject({ method: 'POST', url: '/broken-body', payload: { n: 1 } })).statusCode, 500)
+      assert.equal((await app.inject({ method: 'GET', url: '/broken-response' })).statusCode, 500)
     } finally {
       await app.close()
     }

@@ -30,7 +30,12 @@ function onFirstMail(make: (nodemailer: Nodemailer) => Transporter): { transport
   let made: Promise<Transporter> | undefined
   return {
     transporter: () => (made ??= import('nodemailer').then(make)),
-    close: () => void made?.then((transporter) => transporter.close()),
+    // A transporter that was never made (nodemailer failed to load) has nothing to close.
+    close: () =>
+      void made?.then(
+        (transporter) => transporter.close(),
+        () => undefined,
+      ),
   }
 }
 

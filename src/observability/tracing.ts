@@ -87,7 +87,7 @@ export async function inSpan<T>(name: string, attributes: Attributes, work: () =
   })
 }
 
-/** A span for work that already ended, `durationMs` long, under the active span: statements are timed by Kysely and told afterwards. */
+/** A span for work that already ended, `durationMs` long, under the active span: a statement is timed where it runs and told once it ended. */
 export function recordFinishedSpan(name: string, durationMs: number, attributes: Attributes, failed: boolean): void {
   if (!otel) return
   const { api, tracer } = otel
