@@ -1,10 +1,11 @@
 import SQLite from 'better-sqlite3'
-import { Kysely, PostgresDialect, SqliteDialect, sql, type LogEvent, type SqliteStatement } from 'kysely'
+import { Kysely, PostgresDialect, sql, type LogEvent } from 'kysely'
 import type pg from 'pg'
 import { existsSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
 import { isDiskFailure } from './errors.js'
 import { preparedName } from './prepared.js'
+import { BatchingSqliteDriver, batchingSqliteDialect, type SqliteFile, type SqliteRunnable } from './sqlite-batching.js'
 import type { Database } from './schema.js'
 
 export type DialectName = 'sqlite' | 'postgres'
@@ -98,18 +99,20 @@ function openSqlite(path: string, observer: StatementObserver | undefined): Db {
   // Several processes may share one file (workers); wait for a lock rather than fail.
   file.pragma('busy_timeout = 5000')
   file.pragma('synchronous = NORMAL')
+  // Each transaction is a savepoint inside a batch (sqlite-batching.ts): its undo journal stays in memory.
+  file.pragma('temp_store = MEMORY')
   let writesFailing = false
-  const kysely = new Kysely<Database>({
-    dialect: new SqliteDialect({
-      database: withStatementCache(
-        file,
-        (err) => {
-          if (isDiskFailure(err)) writesFailing = true
-        },
-        observer,
-      ),
-    }),
-  })
+  const driver = new BatchingSqliteDriver(
+    path === ':memory:' ? undefined : resolve(path),
+    withStatementCache(
+      file,
+      (err) => {
+        if (isDiskFailure(err)) writesFailing = true
+      },
+      observer,
+    ),
+  )
+  const kysely = new Kysely<Database>({ dialect: batchingSqliteDialect(driver) })
   // Prepared on first use, after the migrations made the table; read synchronously, from memory (see revocation-feed.ts).
   let epoch: SQLite.Statement | undefined
   const revocationEpoch = () => (epoch ??= file.prepare('select n from revocation_epoch').pluck()).get() as number
@@ -123,8 +126,10 @@ function openSqlite(path: string, observer: StatementObserver | undefined): Db {
     }
     return !writesFailing
   }
-  // One connection, used synchronously: between statements, when metrics are read, it is idle.
-  const pool = () => ({ size: 1, busy: 0, idle: 1, waiting: 0 })
+  const pool = () => {
+    const { busy, waiting } = driver.use()
+    return { size: 1, busy: busy ? 1 : 0, idle: busy ? 0 : 1, waiting }
+  }
   return { kysely, dialect: 'sqlite', revocationEpoch, writable, pool, close: () => kysely.destroy() }
 }
 
@@ -143,14 +148,6 @@ async function probeWrite(kysely: Kysely<Database>): Promise<void> {
   })
 }
 
-/** What Kysely's ROLLBACK runs when SQLite has rolled the transaction back already. */
-const NOTHING_TO_ROLL_BACK: SqliteStatement = {
-  reader: false,
-  all: () => [],
-  run: () => ({ changes: 0, lastInsertRowid: 0 }),
-  iterate: () => [][Symbol.iterator](),
-}
-
 /**
  * Kysely prepares every query afresh; preparing costs more than running the
  * small queries of a request. Statements are kept by their SQL text, which
@@ -158,28 +155,18 @@ const NOTHING_TO_ROLL_BACK: SqliteStatement = {
  * One connection runs one statement at a time, so a kept statement is never
  * in use twice. Writes that fail are told to `writeFailed` (reads cannot
  * fill a disk).
- *
- * Kysely opens every transaction with a plain `begin`: such a transaction
- * that reads and then writes fails at once with SQLITE_BUSY when another
- * process wrote in between, without waiting (sqlite.org/lang_transaction.html).
- * Transactions here are opened to write, so each starts as `begin immediate`: it
- * takes the write lock first, waiting its turn up to the busy timeout.
  */
-function withStatementCache(file: SQLite.Database, writeFailed: (err: unknown) => void, observer: StatementObserver | undefined, limit = 500) {
-  const statements = new Map<string, SqliteStatement>()
+function withStatementCache(file: SQLite.Database, writeFailed: (err: unknown) => void, observer: StatementObserver | undefined, limit = 500): SqliteFile {
+  const statements = new Map<string, SqliteRunnable>()
   return {
+    get inTransaction() {
+      return file.inTransaction
+    },
     close: () => file.close(),
-    prepare(sqlText: string): SqliteStatement {
-      // On SQLITE_FULL, an I/O error and a few others SQLite rolls the whole
-      // transaction back by itself (sqlite.org/lang_transaction.html,
-      // "Response To Errors Within A Transaction"). Kysely's ROLLBACK would
-      // then fail with "no transaction is active", and that error would take
-      // the place of the one that says why: a full disk would answer 500
-      // rather than 503 and be logged as something else.
-      if (sqlText === 'rollback' && !file.inTransaction) return NOTHING_TO_ROLL_BACK
+    prepare(sqlText: string): SqliteRunnable {
       let statement = statements.get(sqlText)
       if (!statement) {
-        statement = watchWrites(file.prepare(sqlText === 'begin' ? 'begin immediate' : sqlText), writeFailed)
+        statement = watchWrites(file.prepare(sqlText), writeFailed)
         if (observer) statement = timed(statement, sqlText, observer)
         if (statements.size >= limit) statements.delete(statements.keys().next().value!)
         statements.set(sqlText, statement)
@@ -189,19 +176,22 @@ function withStatementCache(file: SQLite.Database, writeFailed: (err: unknown) =
   }
 }
 
-function watchWrites(statement: SQLite.Statement, writeFailed: (err: unknown) => void): SqliteStatement {
-  if (statement.reader) return statement
+function watchWrites(statement: SQLite.Statement, writeFailed: (err: unknown) => void): SqliteRunnable {
+  // SQLite counts COMMIT as read-only: it changes no row, yet it is the write that meets a full disk.
+  if (statement.reader && statement.readonly) return statement
+  const watched = <T>(run: () => T): T => {
+    try {
+      return run()
+    } catch (err) {
+      writeFailed(err)
+      throw err
+    }
+  }
   return {
-    reader: false,
-    all: (parameters) => statement.all(parameters),
-    run(parameters) {
-      try {
-        return statement.run(parameters)
-      } catch (err) {
-        writeFailed(err)
-        throw err
-      }
-    },
+    reader: statement.reader,
+    readonly: statement.readonly,
+    all: (parameters) => watched(() => statement.all(parameters)),
+    run: (parameters) => watched(() => statement.run(parameters)),
     iterate: (parameters) => statement.iterate(parameters),
   }
 }
@@ -211,7 +201,7 @@ function watchWrites(statement: SQLite.Statement, writeFailed: (err: unknown) =>
  * log hook would do it too, at the price of an extra async step for every
  * statement.
  */
-function timed(statement: SqliteStatement, sqlText: string, observer: StatementObserver): SqliteStatement {
+function timed(statement: SqliteRunnable, sqlText: string, observer: StatementObserver): SqliteRunnable {
   const observe = <T>(run: () => T): T => {
     const started = performance.now()
     let failed = true
@@ -225,6 +215,7 @@ function timed(statement: SqliteStatement, sqlText: string, observer: StatementO
   }
   return {
     reader: statement.reader,
+    readonly: statement.readonly,
     all: (parameters) => observe(() => statement.all(parameters)),
     run: (parameters) => observe(() => statement.run(parameters)),
     // Rows are read as the caller pulls them: there is no one moment to time.
