@@ -37,6 +37,8 @@ export interface ConnectionUse {
 }
 
 const SAVEPOINT = 'gatehouse_write'
+/** More than the leases out at once in practice: one holds the connection, the others wait for their batch. */
+const SPARE_LEASES = 64
 
 /**
  * Per file, the commit of the batch that a connection of this process has
@@ -78,6 +80,8 @@ export class BatchingSqliteDriver implements Driver {
   readonly #path: string | undefined
   readonly #file: SqliteFile
   readonly #lock = new Lock()
+  /** Leases Kysely is done with, to lend again: Kysely remembers every connection object it is given. */
+  readonly #spare: Lease[] = []
   #batch: Batch | undefined
 
   /** `path`: the file's absolute path; none for a database in memory, which no other connection sees. */
@@ -94,7 +98,10 @@ export class BatchingSqliteDriver implements Driver {
 
   async acquireConnection(): Promise<DatabaseConnection> {
     await this.#lock.acquire()
-    return new Lease(this)
+    const lease = this.#spare.pop() ?? new Lease(this)
+    lease.released = false
+    lease.inTransaction = false
+    return lease
   }
 
   async beginTransaction(connection: DatabaseConnection): Promise<void> {
@@ -122,7 +129,10 @@ export class BatchingSqliteDriver implements Driver {
   }
 
   async releaseConnection(connection: DatabaseConnection): Promise<void> {
-    this.#release(asLease(connection))
+    const lease = asLease(connection)
+    this.#release(lease)
+    // Kysely lets go of a connection last of all: it does not use this lease again.
+    if (this.#spare.length < SPARE_LEASES) this.#spare.push(lease)
   }
 
   async destroy(): Promise<void> {
