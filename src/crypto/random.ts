@@ -1,8 +1,27 @@
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto'
 
+/**
+ * Randomness drawn from the system's generator a page at a time and handed
+ * out once each: a call for a few bytes costs about as much as one for
+ * thousands, and an issuance asks for several (Node.js's randomUUID keeps a
+ * pool the same way).
+ */
+const POOL_BYTES = 4096
+let pool = Buffer.alloc(0)
+let used = 0
+
 /** A random value for a secret: `bytes` of randomness, base64url without padding. */
 export function randomSecret(bytes = 32): string {
-  return randomBytes(bytes).toString('base64url')
+  if (bytes > POOL_BYTES) return randomBytes(bytes).toString('base64url')
+  if (used + bytes > pool.length) {
+    pool = randomBytes(POOL_BYTES)
+    used = 0
+  }
+  const secret = pool.toString('base64url', used, used + bytes)
+  // Handed out once: no later secret can share these bytes.
+  pool.fill(0, used, used + bytes)
+  used += bytes
+  return secret
 }
 
 /** How a high-entropy secret (token, code, session id) is stored: its SHA-256. */
