@@ -64,9 +64,9 @@ const OUTSIDE_TRANSACTIONS = /^\s*pragma\b/i
  * locks once and writes a page that several requests changed once; reads
  * inside it take no locks of their own.
  *
- * Nothing waiting on a write hears back before the commit that made it
- * durable: a transaction's commit and a lone write resolve only when their
- * batch commits, and fail together with it if the commit fails (a full
+ * Nothing waiting on a write hears back before the commit that holds it:
+ * a transaction's commit and a lone write resolve only when their batch
+ * commits, and fail together with it if the commit fails (a full
  * disk). Reads run inside an open batch and see its writes, as they would
  * once it commits; whoever made those writes has not been answered yet.
  * While a batch is open this process holds SQLite's write lock, for one
