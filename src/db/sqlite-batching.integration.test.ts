@@ -77,9 +77,11 @@ describe('commits grouped on SQLite', () => {
     assert.deepEqual(stored(), ['a', 'd'])
   })
 
-  it('reads inside a batch see its writes', async () => {
+  it('reads inside a batch see its writes before they are committed', async () => {
     const [, seen] = await Promise.all([add('a'), k().selectFrom('notes').select('body').execute()])
     assert.deepEqual(seen, [{ body: 'a' }])
+    const read = statements.findIndex((text) => text.startsWith('select'))
+    assert.ok(read >= 0 && read < statements.indexOf('commit'), statements.join('\n'))
   })
 
   it('when the database is full, answers a write as done only if it is stored', async () => {

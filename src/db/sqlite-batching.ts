@@ -164,11 +164,8 @@ export class BatchingSqliteDriver implements Driver {
 
   /** Lets the lease go, then waits for the batch that holds its writes to commit. */
   #committed(lease: Lease): Promise<void> {
-    const batch = this.#batch
-    if (!batch) {
-      this.#release(lease)
-      return Promise.resolve()
-    }
+    // Open: the lease wrote into it, and only letting go of the connection commits it.
+    const batch = this.#batch!
     const done = new Promise<void>((resolve, reject) => batch.waiters.push({ resolve, reject }))
     this.#release(lease)
     return done
