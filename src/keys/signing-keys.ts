@@ -1,4 +1,5 @@
-import { calculateJwkThumbprint, exportJWK, exportPKCS8, generateKeyPair, importJWK, importPKCS8, type CryptoKey, type JWK } from 'jose'
+import { createPrivateKey, type KeyObject } from 'node:crypto'
+import { calculateJwkThumbprint, exportJWK, exportPKCS8, generateKeyPair, importJWK, type CryptoKey, type JWK } from 'jose'
 import { open, seal } from '../crypto/secret-box.js'
 import type { Db } from '../db/connection.js'
 import { insertSigningKey, listLiveSigningKeys, retireSigningKeysExcept } from '../db/signing-keys.js'
@@ -23,7 +24,7 @@ export function signedTokenLifetimeMs(config: Pick<Config, 'accessTokenTtlSecond
 export interface SigningKey {
   kid: string
   alg: SigningAlgorithm
-  privateKey: CryptoKey
+  privateKey: KeyObject
 }
 
 /** A published key: what verifies a token whose header names its `kid`, with the `alg` that header must name. */
@@ -86,7 +87,7 @@ export class KeyRing {
   private keys: LoadedKey[] = []
   private loadedAt = -Infinity
   private loading: Promise<void> | undefined
-  private readonly privateKeys = new Map<string, Promise<CryptoKey>>()
+  private readonly privateKeys = new Map<string, KeyObject>()
 
   constructor(
     private readonly db: Db,
@@ -166,10 +167,10 @@ export class KeyRing {
     if (!privateKey) {
       // Only the keys still loaded are worth keeping imported.
       for (const kid of this.privateKeys.keys()) if (!keys.some((k) => k.kid === kid)) this.privateKeys.delete(kid)
-      privateKey = importPKCS8(open(this.encryptionKey, current.privateKeyEncrypted), current.alg)
+      privateKey = createPrivateKey(open(this.encryptionKey, current.privateKeyEncrypted))
       this.privateKeys.set(current.kid, privateKey)
     }
-    return { kid: current.kid, alg: current.alg, privateKey: await privateKey }
+    return { kid: current.kid, alg: current.alg, privateKey }
   }
 
   /** The public key for a `kid`, re-reading the database once when it is not known yet. */

@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto'
-import { decodeProtectedHeader, jwtVerify, SignJWT } from 'jose'
+import { decodeProtectedHeader, jwtVerify } from 'jose'
 import { acrOf, parseAmr } from '../accounts/assurance.js'
 import type { User } from '../accounts/types.js'
 import type { OpenIdLogin } from '../tokens/types.js'
 import type { SigningAlgorithm } from '../keys/algorithms.js'
+import { signJwt } from '../keys/sign-jwt.js'
 import type { KeyRing } from '../keys/signing-keys.js'
 import { userClaims } from './claims.js'
 import { idTokensIssued } from '../observability/metrics.js'
@@ -43,10 +44,14 @@ export function accessTokenHash(accessToken: string, algorithm: string): string 
 
 /** OpenID Connect Core §2: signed with the client's algorithm, from the key ring that signs the access tokens. */
 export async function signIdToken(keyRing: KeyRing, issuer: string, input: IdTokenInput): Promise<string> {
-  const { kid, alg, privateKey } = await keyRing.signingKey(input.algorithm)
+  const key = await keyRing.signingKey(input.algorithm)
   const claims: Record<string, unknown> = {
     ...userClaims(input.user, input.teamId, input.scopes),
-    at_hash: accessTokenHash(input.accessToken, alg),
+    at_hash: accessTokenHash(input.accessToken, key.alg),
+    iss: issuer,
+    aud: input.clientId,
+    iat: input.issuedAtSeconds,
+    exp: input.issuedAtSeconds + input.lifetimeSeconds,
   }
   // RFC 8176 methods of the login and the class they reach; an ID token always has a login behind it.
   const amr = parseAmr(input.login.amr)
@@ -55,15 +60,7 @@ export async function signIdToken(keyRing: KeyRing, issuer: string, input: IdTok
   if (input.login.authTime !== null) claims.auth_time = Math.floor(input.login.authTime / 1000)
   if (input.login.sid !== null) claims.sid = input.login.sid
   if (input.withNonce && input.login.nonce !== null) claims.nonce = input.login.nonce
-  const signed = await inSpan('sign id_token', { 'gatehouse.signing.alg': alg }, () =>
-    new SignJWT(claims)
-      .setProtectedHeader({ alg, typ: ID_TOKEN_TYPE, kid })
-      .setIssuer(issuer)
-      .setAudience(input.clientId)
-      .setIssuedAt(input.issuedAtSeconds)
-      .setExpirationTime(input.issuedAtSeconds + input.lifetimeSeconds)
-      .sign(privateKey),
-  )
+  const signed = await inSpan('sign id_token', { 'gatehouse.signing.alg': key.alg }, () => signJwt(key, ID_TOKEN_TYPE, claims))
   idTokensIssued.inc()
   return signed
 }

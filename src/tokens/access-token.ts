@@ -1,6 +1,7 @@
-import { decodeProtectedHeader, errors, jwtVerify, SignJWT, type JWTPayload } from 'jose'
+import { decodeProtectedHeader, errors, jwtVerify, type JWTPayload } from 'jose'
 import { randomSecret } from '../crypto/random.js'
 import type { KeyRing } from '../keys/signing-keys.js'
+import { signJwt } from '../keys/sign-jwt.js'
 import type { AccessTokenClaims, TokenAuthentication } from './types.js'
 import type { CheckedSignature, VerifiedTokenCache } from './cache/verified-cache.js'
 import { verifiedTokenCache } from '../observability/metrics.js'
@@ -20,8 +21,15 @@ export function newTokenId(): string {
  * token was asked for (RFC 8707 §2, RFC 9068 §3).
  */
 export async function signAccessToken(keyRing: KeyRing, issuer: string, claims: AccessTokenClaims, resources: string[] = []): Promise<string> {
-  const { kid, alg, privateKey } = await keyRing.signingKey()
-  const jwt = new SignJWT({
+  const key = await keyRing.signingKey()
+  const claimSet = {
+    iss: issuer,
+    sub: String(claims.userId),
+    aud: resources.length === 0 ? claims.clientId : resources.length === 1 ? resources[0]! : resources,
+    jti: claims.jti,
+    iat: claims.issuedAtSeconds,
+    nbf: claims.issuedAtSeconds,
+    exp: claims.expiresAtSeconds,
     client_id: claims.clientId,
     scopes: claims.scopes,
     scope: claims.scopes.join(' '),
@@ -32,16 +40,8 @@ export async function signAccessToken(keyRing: KeyRing, issuer: string, claims: 
       acr: claims.authentication.acr,
     }),
     ...(claims.act && { act: claims.act }),
-  })
-    .setProtectedHeader({ alg, typ: ACCESS_TOKEN_TYPE, kid })
-    .setIssuer(issuer)
-    .setAudience(resources.length === 0 ? claims.clientId : resources.length === 1 ? resources[0]! : resources)
-    .setSubject(String(claims.userId))
-    .setJti(claims.jti)
-    .setIssuedAt(claims.issuedAtSeconds)
-    .setNotBefore(claims.issuedAtSeconds)
-    .setExpirationTime(claims.expiresAtSeconds)
-  return inSpan('sign access_token', { 'gatehouse.signing.alg': alg }, () => jwt.sign(privateKey))
+  }
+  return inSpan('sign access_token', { 'gatehouse.signing.alg': key.alg }, () => signJwt(key, ACCESS_TOKEN_TYPE, claimSet))
 }
 
 export type AccessTokenCheck = { ok: true; claims: AccessTokenClaims } | { ok: false; reason: string }

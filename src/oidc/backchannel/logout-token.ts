@@ -1,8 +1,8 @@
-import { SignJWT } from 'jose'
 import type { Config } from '../../config.js'
 import { randomSecret } from '../../crypto/random.js'
 import type { BackchannelTarget } from '../../db/sessions.js'
 import { DEFAULT_ID_TOKEN_ALGORITHM } from '../../keys/algorithms.js'
+import { signJwt } from '../../keys/sign-jwt.js'
 import { LOGOUT_TOKEN_TTL_SECONDS, type KeyRing } from '../../keys/signing-keys.js'
 import { inSpan } from '../../observability/tracing.js'
 
@@ -23,15 +23,17 @@ export interface LogoutTokenDeps {
  * RS256, which every relying party verifies (OpenID Connect Core §15.1).
  */
 export async function signLogoutToken(deps: LogoutTokenDeps, target: Pick<BackchannelTarget, 'sid' | 'userId' | 'clientId'>): Promise<string> {
-  const { kid, alg, privateKey } = await deps.keyRing.signingKey(DEFAULT_ID_TOKEN_ALGORITHM)
+  const key = await deps.keyRing.signingKey(DEFAULT_ID_TOKEN_ALGORITHM)
   const now = Math.floor(deps.clock() / 1000)
-  const jwt = new SignJWT({ sid: target.sid, events: { [LOGOUT_EVENT]: {} } })
-    .setProtectedHeader({ alg, typ: LOGOUT_TOKEN_TYPE, kid })
-    .setIssuer(deps.config.issuer)
-    .setAudience(target.clientId)
-    .setSubject(String(target.userId))
-    .setIssuedAt(now)
-    .setExpirationTime(now + LOGOUT_TOKEN_TTL_SECONDS)
-    .setJti(randomSecret(16))
-  return inSpan('sign logout_token', { 'gatehouse.signing.alg': alg }, () => jwt.sign(privateKey))
+  const claims = {
+    iss: deps.config.issuer,
+    aud: target.clientId,
+    sub: String(target.userId),
+    iat: now,
+    exp: now + LOGOUT_TOKEN_TTL_SECONDS,
+    jti: randomSecret(16),
+    sid: target.sid,
+    events: { [LOGOUT_EVENT]: {} },
+  }
+  return inSpan('sign logout_token', { 'gatehouse.signing.alg': key.alg }, () => signJwt(key, LOGOUT_TOKEN_TYPE, claims))
 }
