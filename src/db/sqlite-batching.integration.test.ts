@@ -84,6 +84,32 @@ describe('commits grouped on SQLite', () => {
     assert.ok(read >= 0 && read < statements.indexOf('commit'), statements.join('\n'))
   })
 
+  const bodies = async () => (await k().selectFrom('notes').select('body').orderBy('body').execute()).map((row) => row.body)
+  const nextTurn = () => new Promise((resolve) => setImmediate(resolve))
+
+  it('reads of one turn made outside a batch share one read transaction: what another process commits meanwhile shows from the next turn', async () => {
+    await add('a')
+    await nextTurn()
+    statements = []
+    assert.deepEqual(await bodies(), ['a'])
+    outsider.prepare(`insert into notes (body) values ('b')`).run()
+    assert.deepEqual(await bodies(), ['a'])
+    assert.equal(statements.filter((text) => text === 'begin deferred').length, 1, statements.join('\n'))
+    await nextTurn()
+    assert.deepEqual(await bodies(), ['a', 'b'])
+  })
+
+  it('a write ends the turn’s read transaction before its batch begins, so it writes on what another process committed', async () => {
+    await add('a')
+    await nextTurn()
+    assert.deepEqual(await bodies(), ['a'])
+    outsider.prepare(`insert into notes (body) values ('b')`).run()
+    await addInTransaction('c')
+    await add('d')
+    assert.deepEqual(stored(), ['a', 'b', 'c', 'd'])
+    assert.deepEqual(await bodies(), ['a', 'b', 'c', 'd'])
+  })
+
   it('when the database is full, answers a write as done only if it is stored', async () => {
     await sql`pragma max_page_count = ${sql.raw(String(outsider.prepare('pragma page_count').pluck().get()))}`.execute(db.kysely)
     const big = 'x'.repeat(64 * 1024)
@@ -108,8 +134,16 @@ describe('commits grouped on SQLite', () => {
     }
   })
 
-  it('commits an open batch before a PRAGMA, which would do nothing or fail inside a transaction', async () => {
-    await Promise.all([add('a'), sql`pragma foreign_keys = off`.execute(db.kysely), add('b'), sql`pragma wal_checkpoint(TRUNCATE)`.execute(db.kysely)])
+  it('ends an open batch or read transaction before a PRAGMA, which would do nothing or fail inside a transaction', async () => {
+    const results = await Promise.all([
+      bodies(),
+      sql`pragma foreign_keys = off`.execute(db.kysely),
+      add('a'),
+      bodies(),
+      sql<{ busy: number }>`pragma wal_checkpoint(TRUNCATE)`.execute(db.kysely),
+      add('b'),
+    ])
+    assert.equal(results[4].rows[0]!.busy, 0)
     const state = await sql<{ foreign_keys: number }>`pragma foreign_keys`.execute(db.kysely)
     assert.equal(state.rows[0]!.foreign_keys, 0)
     assert.deepEqual(stored(), ['a', 'b'])

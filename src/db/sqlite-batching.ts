@@ -37,6 +37,9 @@ export interface ConnectionUse {
 }
 
 const SAVEPOINT = 'gatehouse_write'
+/** A read snapshot's own statements, told apart from a batch's `commit` in the statement log. */
+const BEGIN_READ = 'begin deferred'
+const END_READ = 'commit transaction'
 /** More than the leases out at once in practice: one holds the connection, the others wait for their batch. */
 const SPARE_LEASES = 64
 
@@ -75,6 +78,13 @@ const OUTSIDE_TRANSACTIONS = /^\s*pragma\b/i
  * begins (`begin immediate`): a transaction that reads and then writes
  * would otherwise fail at once with SQLITE_BUSY when another process wrote
  * in between, without waiting (sqlite.org/lang_transaction.html).
+ *
+ * Reads made while no batch is open share a read transaction until the
+ * turn ends: a statement on its own is a transaction of its own, and takes
+ * and drops the file's locks with system calls that cost several times the
+ * read itself. They see the database as it was at the turn's first read;
+ * a write of this process ends the read transaction before its batch
+ * begins, and what other processes commit is seen from the next turn on.
  */
 export class BatchingSqliteDriver implements Driver {
   readonly #path: string | undefined
@@ -83,6 +93,8 @@ export class BatchingSqliteDriver implements Driver {
   /** Leases Kysely is done with, to lend again: Kysely remembers every connection object it is given. */
   readonly #spare: Lease[] = []
   #batch: Batch | undefined
+  /** The open read transaction, if any: reads of this turn made outside a batch. */
+  #read: object | undefined
 
   /** `path`: the file's absolute path; none for a database in memory, which no other connection sees. */
   constructor(path: string | undefined, file: SqliteFile) {
@@ -138,16 +150,21 @@ export class BatchingSqliteDriver implements Driver {
   async destroy(): Promise<void> {
     await this.#lock.acquire()
     if (this.#batch) this.#commit()
+    this.#endRead()
     this.#file.close()
   }
 
   /** Runs one statement for a lease that holds the connection. */
   async run(lease: Lease, query: CompiledQuery): Promise<QueryResult<unknown>> {
     const outside = OUTSIDE_TRANSACTIONS.test(query.sql)
-    if (outside && this.#batch && !lease.inTransaction) this.#commit()
+    if (outside && !lease.inTransaction) {
+      if (this.#batch) this.#commit()
+      this.#endRead()
+    }
     const statement = this.#file.prepare(query.sql)
     const writes = !outside && !statement.readonly
     if (writes) await this.#openBatch()
+    else if (!outside && !this.#batch && !this.#read) this.#openRead()
     let result: QueryResult<unknown>
     try {
       result = execute(statement, query.parameters)
@@ -183,6 +200,7 @@ export class BatchingSqliteDriver implements Driver {
     if (this.#path !== undefined) {
       for (let other = openBatches.get(this.#path); other; other = openBatches.get(this.#path)) await other
     }
+    this.#endRead()
     if (this.#file.inTransaction) this.#control('rollback')
     this.#control('begin immediate')
     let ended!: () => void
@@ -195,6 +213,24 @@ export class BatchingSqliteDriver implements Driver {
       // Held: the holder commits the batch when it lets go.
       if (!this.#lock.held) this.#commit()
     })
+  }
+
+  #openRead(): void {
+    // What a failed commit could not roll back, as a batch finds it too.
+    if (this.#file.inTransaction) this.#control('rollback')
+    this.#control(BEGIN_READ)
+    const read = {}
+    this.#read = read
+    setImmediate(() => {
+      if (this.#read === read) this.#endRead()
+    })
+  }
+
+  #endRead(): void {
+    if (!this.#read) return
+    this.#read = undefined
+    // A read that failed on a damaged or vanished file may have ended the transaction already.
+    if (this.#file.inTransaction) this.#control(END_READ)
   }
 
   #commit(): void {

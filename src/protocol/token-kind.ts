@@ -15,6 +15,14 @@ export type TokenKind = 'personal_access_token' | 'oauth_access_token' | 'refres
  */
 export function tokenKind(token: string): TokenKind {
   if (token.startsWith(PAT_PREFIX)) return 'personal_access_token'
-  if (token.split('.').length === 3) return 'oauth_access_token'
+  if (hasTwoDots(token)) return 'oauth_access_token'
   return 'refresh_token'
+}
+
+/** Exactly two dots, found without splitting: every bearer check and introspection asks, of a token a few hundred bytes long. */
+function hasTwoDots(token: string): boolean {
+  const first = token.indexOf('.')
+  if (first < 0) return false
+  const second = token.indexOf('.', first + 1)
+  return second >= 0 && token.indexOf('.', second + 1) < 0
 }

@@ -53,8 +53,7 @@ export function apiGuard(ctx: AppContext, requiredScope: string) {
     if (!verdict.ok) throw invalidToken(verdict.reason, metadata)
     const principal = verdict.principal
     // RFC 8707: a token bound to other resources is not for this API; one bound to none predates resources and is.
-    if (principal.resources.length > 0 && !principal.resources.includes(api))
-      throw invalidToken('token issued for another resource', metadata)
+    if (principal.resources.length > 0 && !principal.resources.includes(api)) throw invalidToken('token issued for another resource', metadata)
     request.principal = principal
     if (principal.scopes.length > 0 && !principal.scopes.includes(requiredScope)) throw insufficientScope(requiredScope, metadata)
 
