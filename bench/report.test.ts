@@ -221,7 +221,7 @@ describe('benchmark report', () => {
     const report = renderReport(run())
     assert.match(
       report,
-      /Raw signing on this machine \(jose, WebCrypto on the thread pool\): RS256 \*\*4200\/s\*\*, ES256 \*\*9000\/s\*\*, EdDSA \*\*12000\/s\*\*\./,
+      /Raw signing on this machine \(node:crypto on the thread pool, as the server signs\): RS256 \*\*4200\/s\*\*, ES256 \*\*9000\/s\*\*, EdDSA \*\*12000\/s\*\*\./,
     )
     assert.match(report, /^\| GET \/api\/v2\/me \| 20000 \| 21000 \| 1\.05× \|$/m)
     assert.match(report, /^\| token: refresh_token grant \(rotation\) \| 2000 \| 3000 \| 1\.50× \|$/m)

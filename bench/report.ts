@@ -235,7 +235,10 @@ export function goals(run: BenchRun): Goal[] {
 function signingSection(run: BenchRun): string[] {
   const lines = ['## Signing algorithms', '']
   const raw = Object.entries(run.signing).map(([alg, perSecond]) => `${alg} **${Math.round(perSecond)}/s**`)
-  lines.push(`Raw signing on this machine (jose, WebCrypto on the thread pool): ${raw.join(', ')}. The goals above are for RS256, the default.`, '')
+  lines.push(
+    `Raw signing on this machine (node:crypto on the thread pool, as the server signs): ${raw.join(', ')}. The goals above are for RS256, the default.`,
+    '',
+  )
   lines.push('| scenario | RS256 req/s | ES256 req/s | ES256 / RS256 |', '|---|--:|--:|--:|')
   for (const scenario of [SCENARIO.me, SCENARIO.refresh, SCENARIO.code]) {
     const rs = rowOf(run, GROUP.sqlite, scenario)
