@@ -1,6 +1,6 @@
 import autocannon from 'autocannon'
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { generateKeyPairSync } from 'node:crypto'
+import { KeyObject } from 'node:crypto'
 import { once } from 'node:events'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url'
 import { loadConfig } from '../src/config.js'
 import type { SigningAlgorithm } from '../src/keys/algorithms.js'
 import { signJwt } from '../src/keys/sign-jwt.js'
+import { generateSigningKeyPair } from '../src/keys/signing-keys.js'
 import { closeContext, createLogger, openContext } from '../src/server.js'
 import { createTestDatabase, postgresSkipReason, type TestDatabase } from '../src/testing/databases.js'
 import { monotonicUs, shareOf, summariseProfile, type ProfileSummary } from './profile.js'
@@ -168,13 +169,8 @@ function rssMb(pid: number | undefined): number {
 }
 
 async function rawSigning(alg: SigningAlgorithm): Promise<number> {
-  const { privateKey } =
-    alg === 'RS256'
-      ? generateKeyPairSync('rsa', { modulusLength: 2048 })
-      : alg === 'ES256'
-        ? generateKeyPairSync('ec', { namedCurve: 'P-256' })
-        : generateKeyPairSync('ed25519')
-  const key = { kid: 'k', alg, privateKey }
+  const { privateKey } = await generateSigningKeyPair(alg)
+  const key = { kid: 'k', alg, privateKey: KeyObject.from(privateKey) }
   let count = 0
   const seconds = RAW_SIGNING_SECONDS
   const until = Date.now() + seconds * 1000

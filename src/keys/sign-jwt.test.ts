@@ -1,20 +1,21 @@
 import assert from 'node:assert/strict'
-import { generateKeyPairSync, type KeyObject } from 'node:crypto'
+import { generateKeyPairSync, KeyObject } from 'node:crypto'
 import { describe, it } from 'node:test'
 import { decodeProtectedHeader, errors, jwtVerify } from 'jose'
 import { SIGNING_ALGORITHMS, type SigningAlgorithm } from './algorithms.js'
 import { signJwt } from './sign-jwt.js'
+import { generateSigningKeyPair } from './signing-keys.js'
 
-function keyPair(alg: SigningAlgorithm): { privateKey: KeyObject; publicKey: KeyObject } {
-  if (alg === 'RS256') return generateKeyPairSync('rsa', { modulusLength: 2048 })
-  if (alg === 'ES256') return generateKeyPairSync('ec', { namedCurve: 'P-256' })
-  return generateKeyPairSync('ed25519')
+/** A pair made as the key ring makes its keys, held as node:crypto holds the private one. */
+async function keyPair(alg: SigningAlgorithm): Promise<{ privateKey: KeyObject; publicKey: KeyObject }> {
+  const { privateKey, publicKey } = await generateSigningKeyPair(alg)
+  return { privateKey: KeyObject.from(privateKey), publicKey: KeyObject.from(publicKey) }
 }
 
 describe('signJwt', () => {
   for (const alg of SIGNING_ALGORITHMS) {
     it(`signs ${alg} tokens that jose verifies, with the header naming alg, typ and kid`, async () => {
-      const pair = keyPair(alg)
+      const pair = await keyPair(alg)
       const claims = { iss: 'https://issuer.example', sub: '42', aud: ['a', 'b'], exp: 4_000_000_000, scope: 'ünïcode read' }
       const token = await signJwt({ kid: 'key-1', alg, privateKey: pair.privateKey }, 'at+jwt', claims)
       assert.deepEqual(decodeProtectedHeader(token), { alg, typ: 'at+jwt', kid: 'key-1' })
@@ -23,22 +24,22 @@ describe('signJwt', () => {
     })
 
     it(`an ${alg} token signed by another key does not verify`, async () => {
-      const token = await signJwt({ kid: 'key-1', alg, privateKey: keyPair(alg).privateKey }, 'JWT', { sub: '1' })
-      await assert.rejects(jwtVerify(token, keyPair(alg).publicKey, { algorithms: [alg] }), errors.JWSSignatureVerificationFailed)
+      const token = await signJwt({ kid: 'key-1', alg, privateKey: (await keyPair(alg)).privateKey }, 'JWT', { sub: '1' })
+      await assert.rejects(jwtVerify(token, (await keyPair(alg)).publicKey, { algorithms: [alg] }), errors.JWSSignatureVerificationFailed)
     })
   }
 
   it('an ES256 signature is R and S side by side, 64 bytes (RFC 7518 §3.4), not DER', async () => {
-    const token = await signJwt({ kid: 'k', alg: 'ES256', privateKey: keyPair('ES256').privateKey }, 'JWT', { sub: '1' })
+    const token = await signJwt({ kid: 'k', alg: 'ES256', privateKey: (await keyPair('ES256')).privateKey }, 'JWT', { sub: '1' })
     assert.equal(Buffer.from(token.split('.')[2]!, 'base64url').length, 64)
   })
 
   it('a key of another kind than the algorithm names is refused, not used under a header that would lie', async () => {
     const wrong: [SigningAlgorithm, KeyObject][] = [
-      ['EdDSA', keyPair('RS256').privateKey],
-      ['RS256', keyPair('ES256').privateKey],
+      ['EdDSA', (await keyPair('RS256')).privateKey],
+      ['RS256', (await keyPair('ES256')).privateKey],
       ['ES256', generateKeyPairSync('ec', { namedCurve: 'P-384' }).privateKey],
-      ['ES256', keyPair('ES256').publicKey],
+      ['ES256', (await keyPair('ES256')).publicKey],
     ]
     for (const [alg, privateKey] of wrong) {
       await assert.rejects(signJwt({ kid: 'k', alg, privateKey }, 'JWT', { sub: '1' }), {

@@ -42,12 +42,17 @@ interface LoadedKey {
   retiredAt: number | null
 }
 
+/** A new key pair for `alg`, as every signing key is made: RSA 2048, P-256 or Ed25519. */
+export function generateSigningKeyPair(alg: SigningAlgorithm): Promise<{ publicKey: CryptoKey; privateKey: CryptoKey }> {
+  return generateKeyPair(alg, { modulusLength: 2048, extractable: true })
+}
+
 /**
- * Makes a new key for `alg` (RSA 2048, P-256 or Ed25519); the private part is
- * stored only encrypted under GATEHOUSE_SECRET.
+ * Makes a new key for `alg`; the private part is stored only encrypted under
+ * GATEHOUSE_SECRET.
  */
 export async function createSigningKey(db: Db, encryptionKey: Buffer, alg: SigningAlgorithm, now: number): Promise<string> {
-  const { publicKey, privateKey } = await generateKeyPair(alg, { modulusLength: 2048, extractable: true })
+  const { publicKey, privateKey } = await generateSigningKeyPair(alg)
   const jwk = await exportJWK(publicKey)
   const kid = await calculateJwkThumbprint(jwk)
   const publicJwk: JWK = { ...jwk, kid, alg, use: 'sig' }
